@@ -1,0 +1,34 @@
+# Lanhai: `make demo` runs the platform on a real demo bank; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## demo: build the demo bank under ./demo-data (idempotent) and serve it on 127.0.0.1:8000
+demo: $(STAMP)
+	LANHAI_DATA_DIR=demo-data $(BIN)/lanhai demo
+
+## test: lint, type-check and run the whole test suite
+test: $(STAMP) lint pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+## bench: run the benchmarks (prints ratios against the reference tools)
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) demo-data test-output benchmarks/output

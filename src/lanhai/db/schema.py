@@ -1,0 +1,129 @@
+"""Catalog tables (SQLAlchemy Core). Records of every kind share one table; their standard
+fields live in a JSON column, and the columns that searches filter on are copied out and
+indexed. See docs/decisions/0001-catalog-schema.md."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+records = Table(
+    "records", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("accession", String(16), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(300), nullable=False, default=""),
+    Column("fields", JSON, nullable=False),
+    Column("restricted", Boolean, nullable=False, default=False),
+    Column("taxon", String(300), nullable=True),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("depth_m", Float, nullable=True),
+    Column("event_date", String(32), nullable=True),
+    Column("search_text", Text, nullable=False, default=""),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("updated_by", String(100), nullable=False),
+    Index("ix_records_kind_restricted", "kind", "restricted"),
+    Index("ix_records_kind_name", "kind", "name"),
+    Index("ix_records_taxon", "taxon"),
+    Index("ix_records_depth_m", "depth_m"),
+    Index("ix_records_event_date", "event_date"),
+    Index("ix_records_lat_lon", "latitude", "longitude"),
+    Index("ix_records_created_at", "created_at"),
+)
+
+#: external identifiers (collection numbers, INSDC accessions …); one record per identifier
+identifiers = Table(
+    "identifiers", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("key", String(300), nullable=False),
+    Column("value", String(300), nullable=False),
+    UniqueConstraint("kind", "key"),
+    Index("ix_identifiers_record_id", "record_id"),
+    Index("ix_identifiers_key", "key"),
+)
+
+links = Table(
+    "links", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("rel", String(32), nullable=False),
+    Column("target_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    UniqueConstraint("source_id", "rel", "target_id"),
+    Index("ix_links_target_id", "target_id"),
+)
+
+#: audit trail: one row per change of a record (create, update, link, unlink)
+versions = Table(
+    "versions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", String(100), nullable=False),
+    Column("changes", JSON, nullable=False),
+    Column("note", String(500), nullable=True),
+    Index("ix_versions_record_id_version", "record_id", "version"),
+    Index("ix_versions_changed_at", "changed_at"),
+)
+
+#: last accession number handed out per kind
+accession_counters = Table(
+    "accession_counters", metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+)

@@ -1,0 +1,102 @@
+"""Errors raised by services; the CLI and API turn them into exit codes and one envelope."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where it is, what it was, why, and how to fix it."""
+
+    reason: str
+    fix: str = ""
+    field: str | None = None
+    value: str | None = None
+    row: int | None = None
+    column: str | None = None
+    record: str | None = None
+    file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None and v != ""}
+
+    def describe(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        elif self.field:
+            where.append(f"field {self.field!r}")
+        if self.record:
+            where.append(self.record)
+        head = ", ".join(where)
+        value = f" value {self.value!r}:" if self.value is not None else ""
+        fix = f" Fix: {self.fix}" if self.fix else ""
+        return f"{head}:{value} {self.reason}.{fix}".lstrip(": ")
+
+
+class LanhaiError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    code = "error"
+    http_status = 400
+    exit_code = 1
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or []
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.problems:
+            body["problems"] = [p.to_dict() for p in self.problems]
+        return body
+
+
+class ValidationFailed(LanhaiError):
+    """The data given is not valid; ``problems`` lists every reason."""
+
+    code = "invalid"
+    http_status = 422
+
+
+class NotFound(LanhaiError):
+    """No such record (or the caller may not know it exists)."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(LanhaiError):
+    """The request clashes with what is stored (a duplicate identifier, say)."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class Unauthorized(LanhaiError):
+    """No valid token was given for an action that needs one."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class Forbidden(LanhaiError):
+    """The caller's role does not allow the action."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class UsageError(LanhaiError):
+    """The command or request itself is malformed (unknown kind, bad option)."""
+
+    code = "usage"
+    http_status = 400
+    exit_code = 2

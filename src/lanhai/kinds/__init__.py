@@ -1,0 +1,121 @@
+"""Record kinds, their standards' fields, and the typed links allowed between them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lanhai.errors import UsageError
+from lanhai.kinds import assemblies, compounds, deposits, germplasm, parts, samples, strains
+from lanhai.kinds.fields import Fields, KindSpec
+
+KINDS: dict[str, KindSpec] = {
+    spec.name: spec
+    for spec in (samples.SPEC, strains.SPEC, deposits.SPEC, assemblies.SPEC, compounds.SPEC,
+                 parts.SPEC, germplasm.SPEC)
+}
+#: the plural used in URLs and the CLI (`/api/samples`, `lanhai list samples`)
+PLURALS: dict[str, str] = {
+    "sample": "samples", "strain": "strains", "deposit": "deposits",
+    "assembly": "assemblies", "compound": "compounds", "part": "parts",
+    "germplasm": "germplasm",
+}
+_BY_NAME = {**{k: k for k in KINDS}, **{v: k for k, v in PLURALS.items()}}
+_BY_PREFIX = {spec.prefix: spec for spec in KINDS.values()}
+ACCESSION_DIGITS = 7
+_ACCESSION = re.compile(r"^(LH[A-Z]{2})(\d{%d})$" % ACCESSION_DIGITS)
+
+
+def kind_spec(name: str) -> KindSpec:
+    """The spec for a kind named singular or plural ('sample', 'samples')."""
+    try:
+        return KINDS[_BY_NAME[name.strip().lower()]]
+    except KeyError:
+        raise UsageError(
+            f"unknown record kind {name!r}; kinds are: {', '.join(KINDS)}"
+        ) from None
+
+
+def format_accession(spec: KindSpec, number: int) -> str:
+    """'LHSM' + zero-padded number: LHSM0000042."""
+    return f"{spec.prefix}{number:0{ACCESSION_DIGITS}d}"
+
+
+def kind_of_accession(accession: str) -> KindSpec | None:
+    """The kind an accession belongs to, or None when it is not a Lanhai accession."""
+    match = _ACCESSION.match(accession.strip().upper())
+    return _BY_PREFIX.get(match[1]) if match else None
+
+
+@dataclass(frozen=True)
+class LinkRule:
+    """A relation and the kinds allowed on each side (from = ancestor in the lineage)."""
+
+    name: str
+    sources: tuple[str, ...]
+    targets: tuple[str, ...]
+    description: str
+
+
+LINK_RULES: dict[str, LinkRule] = {
+    rule.name: rule
+    for rule in (
+        LinkRule("isolated_from", ("sample",), ("strain", "assembly"),
+                 "sample --isolated_from--> strain: the strain (or a metagenome) came from "
+                 "the sample"),
+        LinkRule("sequenced_as", ("strain", "germplasm"), ("assembly",),
+                 "strain --sequenced_as--> assembly"),
+        LinkRule("deposited_as", ("strain",), ("deposit",),
+                 "strain --deposited_as--> patent deposit"),
+        LinkRule("produces", ("strain", "sample", "assembly"), ("compound",),
+                 "strain --produces--> compound"),
+        LinkRule("mined_from", ("assembly", "strain"), ("part",),
+                 "assembly --mined_from--> part: the part's sequence was mined from it"),
+        LinkRule("binned_from", ("assembly",), ("assembly",),
+                 "metagenome assembly --binned_from--> MAG"),
+        LinkRule("genotyped_as", ("germplasm",), ("assembly", "germplasm"),
+                 "germplasm --genotyped_as--> genotyped individual or genome"),
+        LinkRule("derived_from", tuple(KINDS), tuple(KINDS),
+                 "A --derived_from--> B of the same kind: B was derived from A (subculture, "
+                 "mutant, sub-sample, improved line)"),
+    )
+}
+
+
+def check_link(rel: str, source_kind: str, target_kind: str) -> bool:
+    """True when ``source --rel--> target`` is allowed."""
+    rule = LINK_RULES[rel]
+    if rel == "derived_from" and source_kind != target_kind:
+        return False
+    return source_kind in rule.sources and target_kind in rule.targets
+
+
+def display_name(spec: KindSpec, fields: Fields) -> str:
+    """The record's human name."""
+    if spec.name == "strain":
+        parts = [fields.get("taxon_name", ""), fields.get("strain_designation", "")]
+        return " ".join(p for p in parts if p) or ", ".join(fields.get("collection_numbers", []))
+    if spec.name == "germplasm":
+        name = fields.get("accename") or fields.get("accenumb", "")
+        return f"{name} ({fields.get('genus', '')} {fields.get('species', '')})".strip()
+    return str(fields.get(spec.name_field, ""))
+
+
+def search_text(spec: KindSpec, fields: Fields, identifiers: list[str]) -> str:
+    """Text indexed for full-text search: names, descriptions, places, identifiers."""
+    values: list[str] = [display_name(spec, fields), *identifiers]
+    for f in spec.fields:
+        value: Any = fields.get(f.name)
+        if isinstance(value, str) and f.name not in ("sequence", "smiles", "wurcs"):
+            values.append(value)
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            values.extend(value)
+    for extra in ("inchikey", "taxon_name"):
+        if isinstance(fields.get(extra), str):
+            values.append(fields[extra])
+    return " | ".join(dict.fromkeys(v for v in values if v))
+
+
+__all__ = ["KINDS", "LINK_RULES", "PLURALS", "KindSpec", "LinkRule", "check_link",
+           "display_name", "format_accession", "kind_of_accession", "kind_spec", "search_text"]

@@ -1,0 +1,48 @@
+"""Settings read from the environment (``LANHAI_*``); never a module-level object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Every setting, its environment variable and what it does (documented and tested).
+SETTINGS_DOC: dict[str, str] = {
+    "LANHAI_DATA_DIR": "Folder for the bank's local files; default ./lanhai-data.",
+    "LANHAI_DATABASE_URL": (
+        "SQLAlchemy URL of the catalog; default sqlite:///<LANHAI_DATA_DIR>/lanhai.sqlite. "
+        "Use postgresql+psycopg://user:pass@host/db at scale."
+    ),
+    "LANHAI_HOST": "Address `lanhai serve` binds; default 127.0.0.1.",
+    "LANHAI_PORT": "Port `lanhai serve` listens on; default 8000.",
+    "LANHAI_PAGE_SIZE_MAX": "Largest page a list request may ask for; default 1000.",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the bank lives and how it is served."""
+
+    data_dir: Path = field(default_factory=lambda: Path("lanhai-data"))
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    page_size_max: int = 1000
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            db_path = (self.data_dir / "lanhai.sqlite").resolve()
+            object.__setattr__(self, "database_url", f"sqlite:///{db_path}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``LANHAI_*`` variables (``os.environ`` when not given)."""
+        env = os.environ if environ is None else environ
+        return cls(
+            data_dir=Path(env.get("LANHAI_DATA_DIR", "lanhai-data")),
+            database_url=env.get("LANHAI_DATABASE_URL", ""),
+            host=env.get("LANHAI_HOST", "127.0.0.1"),
+            port=int(env.get("LANHAI_PORT", "8000")),
+            page_size_max=int(env.get("LANHAI_PAGE_SIZE_MAX", "1000")),
+        )

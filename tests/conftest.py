@@ -1,0 +1,58 @@
+"""Shared fixtures. Store and API tests run on in-memory SQLite, and again on PostgreSQL
+when LANHAI_TEST_DATABASE_URL is set (CI sets it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from lanhai.db.engine import make_engine, migrate
+from lanhai.db.schema import metadata
+
+DATA = Path(__file__).parent / "data"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+PG_URL = os.environ.get("LANHAI_TEST_DATABASE_URL", "")
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)] if PG_URL \
+    else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def _pg_engine() -> Iterator[Engine]:
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated, empty catalog on each backend."""
+    if request.param == "sqlite":
+        eng = make_engine("sqlite://")
+        migrate(eng)
+        yield eng
+        eng.dispose()
+        return
+    pg: Engine = request.getfixturevalue("_pg_engine")
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with pg.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    yield pg
+
+
+@pytest.fixture
+def sqlite_engine() -> Iterator[Engine]:
+    """A migrated in-memory SQLite catalog (for tests about our own logic only)."""
+    eng = make_engine("sqlite://")
+    migrate(eng)
+    yield eng
+    eng.dispose()
