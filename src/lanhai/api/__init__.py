@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI). Build it with :func:`lanhai.api.app.create_app`."""

@@ -1,0 +1,52 @@
+"""One error envelope for every API error: ``{"error": {"code", "message", "problems"?}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lanhai.errors import LanhaiError, Problem
+
+
+def envelope(code: str, message: str, problems: list[dict[str, Any]] | None = None
+             ) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if problems:
+        body["problems"] = problems
+    return {"error": body}
+
+
+def install(app: FastAPI) -> None:
+    """Route every error through the envelope."""
+
+    @app.exception_handler(LanhaiError)
+    async def lanhai_error(request: Request, exc: LanhaiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status,
+                            headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ())]
+            problems.append(Problem(reason=str(err.get("msg", "invalid")),
+                                    fix="see the OpenAPI document at /openapi.json",
+                                    field=".".join(loc[1:]) or None,
+                                    value=None if err.get("input") is None
+                                    else str(err.get("input"))[:200]).to_dict())
+        return JSONResponse(envelope("invalid_request", "the request is not valid", problems),
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+            exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else "error"
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no route {request.url.path}; see /docs for the routes"
+        return JSONResponse(envelope(code, message), status_code=exc.status_code)
