@@ -12,7 +12,7 @@ QUALITY = ("Finished genome", "High-quality draft genome", "Medium-quality draft
            "Low-quality draft genome", "Genome fragment(s)")
 
 FIELDS = (
-    Field("assembly_name", required=True, group="Assembly",
+    Field("assembly_name", required=True, missing_ok=False, group="Assembly",
           aliases=("name", "genome name", "mag", "mag id", "bin", "id", "组装名称"),
           description="Name of the assembly, unique in the bank.",
           example="TARA_ANW_MAG_00001"),
@@ -21,7 +21,7 @@ FIELDS = (
         "metagenome-assembled genome": "MAG", "mimag": "MAG",
         "single amplified genome": "SAG", "misag": "SAG", "metagenome assembly": "metagenome",
         "mims": "metagenome"}),
-          required=True, group="Assembly", aliases=("type", "package"),
+          required=True, missing_ok=False, group="Assembly", aliases=("type", "package"),
           description="isolate genome, MAG, SAG or metagenome.", example="MAG"),
     Field("seq_meth", required=True, group="Sequencing",
           aliases=("sequencing method", "platform", "instrument"),

@@ -41,7 +41,7 @@ def wurcs(value: Any, ctx: ValueContext, name: str) -> str:
 
 
 FIELDS = (
-    Field("compound_name", required=True, group="Identity",
+    Field("compound_name", required=True, missing_ok=False, group="Identity",
           aliases=("name", "compound", "compound name", "化合物名称"),
           description="Compound name.", example="abyssomicin C"),
     Field("smiles", smiles, group="Structure",

@@ -59,14 +59,14 @@ def events(kind: str) -> vocab.Normaliser:
 
 
 FIELDS = (
-    Field("deposit_accession", required=True, group="Deposit",
+    Field("deposit_accession", required=True, missing_ok=False, group="Deposit",
           aliases=("accession number", "deposit number", "保藏号"),
           description="Accession number given by the depositary authority.",
           example="CGMCC No. 12345"),
-    Field("depositary", required=True, group="Deposit",
+    Field("depositary", required=True, missing_ok=False, group="Deposit",
           aliases=("ida", "international depositary authority", "保藏单位"),
           description="International Depositary Authority holding it.", example="CGMCC"),
-    Field("deposit_date", vocab.full_date, required=True, group="Deposit",
+    Field("deposit_date", vocab.full_date, required=True, missing_ok=False, group="Deposit",
           aliases=("date of deposit", "保藏日期"), description="Date of deposit (Rule 6).",
           example="2021-05-17"),
     Field("depositor", required=True, group="Deposit", aliases=("deposited by", "保藏人"),

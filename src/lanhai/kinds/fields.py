@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lanhai.errors import Problem
-from lanhai.kinds.vocab import FieldError, Normaliser, ValueContext, is_blank, text
+from lanhai.kinds.vocab import (
+    FieldError,
+    Normaliser,
+    ValueContext,
+    is_blank,
+    missing_term,
+    text,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,9 @@ class Field:
     group: str = "General"
     #: example of a valid value, shown in error messages
     example: str = ""
+    #: a required field may hold an INSDC missing-value term ('not provided') as MIxS
+    #: allows; identity fields and legal dates may not
+    missing_ok: bool = True
 
 
 Fields = dict[str, Any]
@@ -150,6 +160,10 @@ def validate_fields(
             problem(fld.name, "is computed by Lanhai and cannot be set",
                     "leave it out; it is filled from the other fields", value)
             continue
+        term = missing_term(value)
+        if term is not None and fld.required and fld.missing_ok:
+            out[fld.name] = term
+            continue
         if is_blank(value):
             out.pop(fld.name, None)
             continue
@@ -165,8 +179,10 @@ def validate_fields(
             fld = known[name]
             aliases = f" (also accepted as: {', '.join(fld.aliases[:4])})" if fld.aliases else ""
             example = f"; e.g. {fld.example}" if fld.example else ""
+            unknown = " (or an INSDC missing-value term such as 'not provided')" \
+                if fld.missing_ok else ""
             problem(name, f"is required by {spec.standard} but missing",
-                    f"add a column {name!r}{aliases} or set a constant{example}")
+                    f"add a column {name!r}{aliases} or set a constant{example}{unknown}")
     if not problems:
         for check in spec.checks:
             for found in check(out):
@@ -183,6 +199,11 @@ def _at_row(found: Problem, row: int | None, columns: Mapping[str, str]) -> Prob
     column = columns.get(found.field or "", found.field)
     return Problem(reason=found.reason, fix=found.fix, field=found.field, value=found.value,
                    row=row, column=column)
+
+
+def known(fields: Fields, name: str) -> bool:
+    """True when ``name`` holds a real value, not absent or an INSDC missing-value term."""
+    return name in fields and missing_term(fields[name]) is None
 
 
 def require_one_of(*names: str) -> RecordCheck:

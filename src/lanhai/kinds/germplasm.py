@@ -7,7 +7,7 @@ from typing import Any
 
 from lanhai.errors import Problem
 from lanhai.kinds import vocab
-from lanhai.kinds.fields import COMMON_FIELDS, Field, Fields, KindSpec, unique
+from lanhai.kinds.fields import COMMON_FIELDS, Field, Fields, KindSpec, known, unique
 from lanhai.kinds.vocab import FieldError, ValueContext
 
 MCPD = "FAO/Bioversity MCPD v2.1"
@@ -63,15 +63,15 @@ def _country(value: Any, ctx: ValueContext, name: str) -> str:
 
 
 FIELDS = (
-    Field("instcode", _instcode, required=True, group="MCPD identity",
+    Field("instcode", _instcode, required=True, missing_ok=False, group="MCPD identity",
           aliases=("institute code", "holding institute"),
           description="FAO WIEWS code of the holding institute (MCPD INSTCODE).",
           example="CHN001"),
-    Field("accenumb", required=True, group="MCPD identity",
+    Field("accenumb", required=True, missing_ok=False, group="MCPD identity",
           aliases=("accession number", "accession", "种质编号"),
           description="Accession number in the holding institute (MCPD ACCENUMB).",
           example="QD-PY-2024-001"),
-    Field("genus", required=True, group="MCPD identity", aliases=("属",),
+    Field("genus", required=True, missing_ok=False, group="MCPD identity", aliases=("属",),
           description="Genus (MCPD GENUS).", example="Paralichthys"),
     Field("species", required=True, group="Taxonomy", aliases=("specific epithet", "种"),
           description="Specific epithet (MCPD SPECIES).", example="olivaceus"),
@@ -113,7 +113,8 @@ def identifiers(fields: Fields) -> list[str]:
 
 
 def derive(fields: Fields) -> list[Problem]:
-    fields["taxon_name"] = f"{fields['genus']} {fields['species']}"
+    species = fields["species"] if known(fields, "species") else "sp."
+    fields["taxon_name"] = f"{fields['genus']} {species}"
     return []
 
 

@@ -70,16 +70,16 @@ def _display_id(value: Any, ctx: ValueContext, name: str) -> str:
 
 
 FIELDS = (
-    Field("display_id", _display_id, required=True, group="SBOL3",
+    Field("display_id", _display_id, required=True, missing_ok=False, group="SBOL3",
           aliases=("displayid", "part id", "part name", "id", "identifier", "元件编号"),
           description="SBOL3 displayId.", example="BBa_J23119"),
     Field("part_name", group="SBOL3", aliases=("name", "title"), description="Human name."),
-    Field("part_type", part_type, required=True, group="SBOL3", aliases=("type",),
+    Field("part_type", part_type, required=True, missing_ok=False, group="SBOL3", aliases=("type",),
           description="SBO type: DNA, RNA or protein.", example="DNA"),
-    Field("role", part_role, required=True, group="SBOL3",
+    Field("role", part_role, required=True, missing_ok=False, group="SBOL3",
           aliases=("roles", "so role", "part role"),
           description="Sequence Ontology role.", example="promoter (SO:0000167)"),
-    Field("sequence", required=True, group="SBOL3", aliases=("seq", "elements", "序列"),
+    Field("sequence", required=True, missing_ok=False, group="SBOL3", aliases=("seq", "elements", "序列"),
           description="Sequence (IUPAC DNA/RNA or protein letters).",
           example="ttgacagctagctcagtcctaggtataatgctagc"),
     Field("organism", group="Provenance", description="Source organism of the sequence."),

@@ -6,12 +6,12 @@ from typing import Any
 
 from lanhai.errors import Problem
 from lanhai.kinds import vocab
-from lanhai.kinds.fields import COMMON_FIELDS, Field, Fields, KindSpec, unique
+from lanhai.kinds.fields import COMMON_FIELDS, Field, Fields, KindSpec, known, unique
 
 MIXS = "MIxS 7 (core + water/sediment)"
 
 FIELDS = (
-    Field("samp_name", required=True, group="MIxS core",
+    Field("samp_name", required=True, missing_ok=False, group="MIxS core",
           aliases=("sample name", "sample_name", "sample id", "sampleid", "sample alias",
                    "sample_alias", "sample label", "样品名称"),
           description="Sample name, unique within its project (MIxS samp_name).",
@@ -87,16 +87,19 @@ def identifiers(fields: Fields) -> list[str]:
 
 
 def derive(fields: Fields) -> list[Problem]:
-    lat, lon = fields["lat_lon"]
-    fields["latitude"], fields["longitude"] = lat, lon
-    fields["depth_m"] = fields["depth"][0]
+    for name in ("latitude", "longitude", "depth_m"):
+        fields.pop(name, None)
+    if known(fields, "lat_lon"):
+        fields["latitude"], fields["longitude"] = fields["lat_lon"]
+    if known(fields, "depth"):
+        fields["depth_m"] = fields["depth"][0]
     return []
 
 
-def _no_duplicate(fields: Fields) -> list[Problem]:
+def _depth_within_water_column(fields: Fields) -> list[Problem]:
     problems: list[Problem] = []
     tot: Any = fields.get("tot_depth_water_col")
-    if tot and fields["depth"][0] > tot[1] + 1:
+    if tot and known(fields, "depth") and fields["depth"][0] > tot[1] + 1:
         problems.append(Problem(reason="is deeper than the water column at the site",
                                 fix="check depth and tot_depth_water_col units", field="depth",
                                 value=str(fields["depth"])))
@@ -105,6 +108,6 @@ def _no_duplicate(fields: Fields) -> list[Problem]:
 
 SPEC = KindSpec(
     name="sample", prefix="LHSM", title="Sample", standard=MIXS, fields=FIELDS,
-    name_field="samp_name", identifiers=identifiers, derive=derive, checks=(_no_duplicate,),
+    name_field="samp_name", identifiers=identifiers, derive=derive, checks=(_depth_within_water_column,),
     computed=("latitude", "longitude", "depth_m"),
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 from lanhai.errors import Problem
 from lanhai.kinds import vocab
-from lanhai.kinds.fields import COMMON_FIELDS, Field, Fields, KindSpec, unique
+from lanhai.kinds.fields import COMMON_FIELDS, Field, Fields, KindSpec, known, unique
 from lanhai.kinds.vocab import FieldError, ValueContext
 
 MIRRI = "MIRRI-IS / WFCC minimum data set"
@@ -66,7 +66,7 @@ def hazard_rank(group: str, scheme: str) -> int:
 
 
 FIELDS = (
-    Field("taxon_name", required=True, group="Identity",
+    Field("taxon_name", required=True, missing_ok=False, group="Identity",
           aliases=("organism", "species", "organism name", "scientific name", "taxon",
                    "菌种名称"),
           description="Scientific name, e.g. 'Zobellia galactanivorans'.",
@@ -151,7 +151,9 @@ def identifiers(fields: Fields) -> list[str]:
 
 
 def derive(fields: Fields) -> list[Problem]:
-    fields["hazard_rank"] = hazard_rank(fields["risk_group"], fields["risk_group_scheme"])
+    fields.pop("hazard_rank", None)
+    if known(fields, "risk_group") and known(fields, "risk_group_scheme"):
+        fields["hazard_rank"] = hazard_rank(fields["risk_group"], fields["risk_group_scheme"])
     return []
 
 

@@ -41,6 +41,28 @@ NULL_TOKENS = frozenset(
 )
 
 
+#: INSDC missing-value terms: MIxS accepts them in required fields when the value is unknown
+MISSING_TERMS = {
+    "not applicable": "not applicable", "not collected": "not collected",
+    "not provided": "not provided", "restricted access": "restricted access",
+    "missing": "missing", "missing: control sample": "missing: control sample",
+    "missing: sample group": "missing: sample group",
+    "missing: synthetic construct": "missing: synthetic construct",
+    "missing: lab stock": "missing: lab stock",
+    "missing: third party data": "missing: third party data",
+    "missing: data agreement established pre-2023": "missing: data agreement established pre-2023",
+    "missing: endangered species": "missing: endangered species",
+    "missing: human-identifiable": "missing: human-identifiable",
+}
+
+
+def missing_term(value: Any) -> str | None:
+    """The INSDC missing-value term ``value`` spells, or None."""
+    if not isinstance(value, str):
+        return None
+    return MISSING_TERMS.get(" ".join(value.strip().lower().split()))
+
+
 def is_blank(value: Any) -> bool:
     """True for empty cells and the usual 'no value' tokens (MIxS: 'missing', 'not collected')."""
     if value is None:

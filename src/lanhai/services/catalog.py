@@ -11,8 +11,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from lanhai.errors import Conflict, Forbidden, NotFound, Problem, Unauthorized, UsageError, \
-    ValidationFailed
+from lanhai.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Problem,
+    Unauthorized,
+    UsageError,
+    ValidationFailed,
+)
 from lanhai.kinds import LINK_RULES, check_link, kind_of_accession, kind_spec
 from lanhai.kinds.fields import Fields, KindSpec, validate_fields
 from lanhai.kinds.vocab import ValueContext

@@ -1,0 +1,28 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from lanhai import __version__
+from lanhai.api import errors, exports, imports, records, users
+from lanhai.bank import Bank, open_bank
+from lanhai.settings import Settings
+
+
+def create_app(settings: Settings | None = None, bank: Bank | None = None) -> FastAPI:
+    """Build the API for one bank (opened from ``settings`` unless given)."""
+    app = FastAPI(
+        title="Lanhai (蓝海) API", version=__version__,
+        description="Marine bioresource catalog: records, lineage, import and export. "
+                    "Every error has the shape {\"error\": {\"code\", \"message\", "
+                    "\"problems\"?}}.",
+    )
+    app.state.bank = bank or open_bank(settings or Settings.from_env())
+    errors.install(app)
+    # Specific prefixes first: the generic /api/{kind} routes come last.
+    app.include_router(users.router)
+    app.include_router(imports.router)
+    app.include_router(exports.router)
+    app.include_router(records.router)
+    return app

@@ -1,0 +1,5 @@
+"""API routes: exports (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""API routes: imports (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""API routes: records (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""API routes: users (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""The `lanhai` command line."""
