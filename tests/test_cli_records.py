@@ -89,3 +89,24 @@ def test_without_init_says_what_to_do(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.delenv("LANHAI_DATABASE_URL", raising=False)
     assert main(["list"]) == 2
     assert "lanhai init" in capsys.readouterr().err
+
+
+def test_deposit_lifecycle_moves_the_retention_clock(bank_dir: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    deposit = run_json(capsys, ["create", "deposit", "--set", "deposit_accession=CGMCC 12345",
+                                "--set", "depositary=CGMCC", "--set", "deposit_date=2021-05-17",
+                                "--set", "depositor=Lanhai test lab",
+                                "--set", "rule_6_1_statement=pure culture, Zobellia sp."])
+    assert isinstance(deposit, dict) and deposit["restricted"] is True
+    assert deposit["fields"]["retention_end"] == "2051-05-17"
+    acc = deposit["accession"]
+    run_json(capsys, ["deposit-event", acc, "viability", "--set", "date=2021-05-20",
+                      "--set", "result=viable"])
+    later = run_json(capsys, ["deposit-event", acc, "furnishing", "--set", "date=2048-01-10",
+                              "--set", "recipient=Examiner", "--set", "rule=11.1"])
+    assert isinstance(later, dict)
+    assert later["fields"]["retention_end"] == "2053-01-10"
+    assert later["fields"]["last_viability"] == "viable"
+    # an event before the deposit date is bad data
+    assert main(["deposit-event", acc, "receipt", "--set", "date=2020-01-01",
+                 "--set", "form=BP/4"]) == 1

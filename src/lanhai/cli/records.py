@@ -21,8 +21,8 @@ from lanhai.store.records import Record
 
 def register(cli: click.Group) -> None:
     """Add the catalog commands to ``cli``."""
-    for command in (init, kinds, show, list_, create, update, link, unlink, lineage,
-                    history, serve):
+    for command in (init, kinds, show, list_, create, update, deposit_event, link, unlink,
+                    lineage, history, serve):
         cli.add_command(command)
 
 
@@ -214,6 +214,30 @@ def update(accession: str, pairs: tuple[str, ...], from_file: str | None,
     emit(record.to_dict(), as_json, f"updated {record.accession} (version {record.version})")
 
 
+@click.command("deposit-event")
+@click.argument("accession")
+@click.argument("event_kind", type=click.Choice(["receipt", "viability", "furnishing"]))
+@click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", required=True,
+              help="Event details: receipt needs date, form (e.g. BP/4); viability needs "
+                   "date, result (viable / not viable); furnishing needs date, recipient "
+                   "(and rule, e.g. 11.3).")
+@click.option("--note", help="Kept in the record's history.")
+@json_option
+@handles_errors
+def deposit_event(accession: str, event_kind: str, pairs: tuple[str, ...], note: str | None,
+                  as_json: bool) -> None:
+    """Record a patent-deposit lifecycle event; the retention clock is recomputed."""
+    kind = {"receipt": "receipts", "viability": "viability_tests",
+            "furnishing": "furnishings"}[event_kind]
+    event = _read_fields(pairs, None)
+    with bank() as opened:
+        record = opened.catalog.add_deposit_event(local_actor(), check_accession(accession),
+                                                  kind, event, note)
+    emit(record.to_dict(), as_json,
+         f"{record.accession}: {event_kind} recorded; retention until "
+         f"{record.fields.get('retention_end')}")
+
+
 @click.command()
 @click.argument("source")
 @click.argument("rel")
@@ -297,8 +321,9 @@ def history(accession: str, fmt: str, as_json: bool) -> None:
 @click.command()
 @click.option("--host", default=None, help="Address to bind (default LANHAI_HOST, 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default LANHAI_PORT, 8000).")
+@json_option
 @handles_errors
-def serve(host: str | None, port: int | None) -> None:
+def serve(host: str | None, port: int | None, as_json: bool) -> None:
     """Serve the HTTP API (and pages) for this bank."""
     import uvicorn
 
@@ -307,6 +332,9 @@ def serve(host: str | None, port: int | None) -> None:
     conf = settings()
     app = create_app(conf)
     bind_host, bind_port = host or conf.host, port or conf.port
-    click.echo(f"serving {_safe_url(conf.database_url)} on http://{bind_host}:{bind_port} "
-               f"(API: /api, OpenAPI: /openapi.json)", err=True)
+    url = f"http://{bind_host}:{bind_port}"
+    emit({"url": url, "api": f"{url}/api", "openapi": f"{url}/openapi.json",
+          "database_url": _safe_url(conf.database_url)}, as_json,
+         f"serving {_safe_url(conf.database_url)} on {url} (API: {url}/api, "
+         f"OpenAPI: {url}/openapi.json)")
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")

@@ -24,7 +24,7 @@ PLURALS: dict[str, str] = {
 _BY_NAME = {**{k: k for k in KINDS}, **{v: k for k, v in PLURALS.items()}}
 _BY_PREFIX = {spec.prefix: spec for spec in KINDS.values()}
 ACCESSION_DIGITS = 7
-_ACCESSION = re.compile(r"^(LH[A-Z]{2})(\d{%d})$" % ACCESSION_DIGITS)
+_ACCESSION = re.compile(rf"^(LH[A-Z]{{2}})(\d{{{ACCESSION_DIGITS}}})$")
 
 
 def kind_spec(name: str) -> KindSpec:

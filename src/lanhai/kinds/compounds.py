@@ -17,7 +17,7 @@ def smiles(value: Any, ctx: ValueContext, name: str) -> str:
     from rdkit import Chem, RDLogger
 
     raw = vocab.text(value, ctx, name)
-    RDLogger.DisableLog("rdApp.*")
+    RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
     mol = Chem.MolFromSmiles(raw)
     if mol is None or mol.GetNumAtoms() == 0:
         raise FieldError("is not a SMILES string RDKit can parse",
@@ -85,16 +85,17 @@ def derive(fields: Fields) -> list[Problem]:
     from rdkit import Chem, RDLogger
     from rdkit.Chem import Descriptors, rdMolDescriptors
 
-    RDLogger.DisableLog("rdApp.*")
+    RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
     mol = Chem.MolFromSmiles(fields["smiles"])
     fields["canonical_smiles"] = Chem.MolToSmiles(mol)
-    key = Chem.MolToInchiKey(mol)
+    key: str = Chem.MolToInchiKey(mol)  # type: ignore[no-untyped-call]
     if not key:
         return [Problem(reason="has no InChIKey (RDKit could not build an InChI)",
                         fix="check the structure", field="smiles", value=fields["smiles"])]
     fields["inchikey"] = key
     fields["formula"] = rdMolDescriptors.CalcMolFormula(mol)
-    fields["mol_weight"] = round(Descriptors.MolWt(mol), 3)
+    weight: float = Descriptors.MolWt(mol)  # type: ignore[attr-defined]
+    fields["mol_weight"] = round(weight, 3)
     return []
 
 

@@ -108,6 +108,7 @@ def _depth_within_water_column(fields: Fields) -> list[Problem]:
 
 SPEC = KindSpec(
     name="sample", prefix="LHSM", title="Sample", standard=MIXS, fields=FIELDS,
-    name_field="samp_name", identifiers=identifiers, derive=derive, checks=(_depth_within_water_column,),
+    name_field="samp_name", identifiers=identifiers, derive=derive,
+    checks=(_depth_within_water_column,),
     computed=("latitude", "longitude", "depth_m"),
 )

@@ -30,9 +30,10 @@ def organism_type(value: Any, ctx: ValueContext, name: str) -> str:
     raw = vocab.text(value, ctx, name)
     if raw in codes:  # MIRRI numeric codes 1-9
         return codes[raw]
-    return vocab.choice(ORGANISM_TYPES, {"fungi": "Filamentous Fungi", "fungus":
+    result: str = vocab.choice(ORGANISM_TYPES, {"fungi": "Filamentous Fungi", "fungus":
                                          "Filamentous Fungi", "bacterium": "Bacteria"})(
         raw, ctx, name)
+    return result
 
 
 def coded(options: tuple[str, ...]) -> vocab.Normaliser:
@@ -43,7 +44,8 @@ def coded(options: tuple[str, ...]) -> vocab.Normaliser:
         raw = vocab.text(value, ctx, name)
         if raw.isdigit() and 1 <= int(raw) <= len(options):
             return options[int(raw) - 1]
-        return by_text(raw, ctx, name)
+        result: str = by_text(raw, ctx, name)
+        return result
 
     return normalise
 

@@ -437,7 +437,7 @@ def biosample(value: Any, ctx: ValueContext, name: str) -> str:
 
 
 def collection_number(raw: str) -> str:
-    """Normalise a culture-collection number: 'DSM=12345', 'dsm12345', 'DSM 12345' -> 'DSM 12345'."""
+    """Normalise a collection number: 'DSM=12345', 'dsm12345', 'DSM 12345' -> 'DSM 12345'."""
     raw = re.sub(r"\s+", " ", raw.strip())
     match = re.match(r"^([A-Za-z][A-Za-z\-]*?)\s*[=:#\s]?\s*(?:No\.?\s*)?(\d[\w.\-/]*)$", raw)
     if match:
@@ -459,7 +459,7 @@ def collection_numbers(value: Any, ctx: ValueContext, name: str) -> list[str]:
 
 
 def dna_sequence(value: Any, ctx: ValueContext, name: str) -> str:
-    """A nucleotide sequence in IUPAC letters (whitespace and digits from GenBank layouts removed)."""
+    """A nucleotide sequence in IUPAC letters (GenBank-layout spaces and digits removed)."""
     raw = re.sub(r"[\s\d]+", "", text(value, ctx, name)).lower()
     bad = sorted(set(re.sub(r"[acgtursymkwbdhvn\-]", "", raw)))
     if bad:

@@ -5,6 +5,7 @@ The CLI, the HTTP API and the web pages all call these; none of them talks SQL.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -93,7 +94,7 @@ class CatalogService:
 
     def list(self, actor: Actor, kind: str | None, where: Sequence[str] = (), *,
              query: str | None = None, limit: int = 50, offset: int = 0,
-             sort: str = "accession") -> tuple[list[Record], int | None]:
+             sort: str = "accession") -> tuple[builtins.list[Record], int | None]:
         if limit < 1 or offset < 0:
             raise UsageError("limit must be at least 1 and offset at least 0")
         filters = [store.parse_filter(w) for w in where]
@@ -102,7 +103,7 @@ class CatalogService:
                                       include_restricted=actor.can_see_restricted,
                                       limit=limit, offset=offset, sort=sort)
 
-    def links(self, actor: Actor, accession: str) -> list[Link]:
+    def links(self, actor: Actor, accession: str) -> builtins.list[Link]:
         with self.engine.connect() as conn:
             record = _visible(actor, store.get_record(conn, accession), accession)
             return store.links_of(conn, record, actor.can_see_restricted)
@@ -124,7 +125,7 @@ class CatalogService:
                 "ancestors": [_edge(e) for e in up], "descendants": [_edge(e) for e in down],
                 "nodes": list(nodes.values())}
 
-    def history(self, actor: Actor, accession: str) -> list[Version]:
+    def history(self, actor: Actor, accession: str) -> builtins.list[Version]:
         with self.engine.connect() as conn:
             record = _visible(actor, store.get_record(conn, accession), accession)
             return store.history(conn, record)
@@ -186,6 +187,27 @@ class CatalogService:
         store.update_record(conn, record, spec, fields, ids,
                             _restricted(spec, fields, record.restricted), actor.username, note)
         return record
+
+    def add_deposit_event(self, actor: Actor, accession: str, event_kind: str,
+                          event: Mapping[str, Any], note: str | None = None) -> Record:
+        """Append a Budapest lifecycle event to a deposit and recompute its clocks.
+
+        ``event_kind`` is receipts (Rule 7), viability_tests (Rule 10) or furnishings
+        (Rule 11); a furnished sample extends retention to 5 years after it.
+        """
+        from lanhai.kinds.deposits import EVENT_KEYS
+
+        require_writer(actor)
+        if event_kind not in EVENT_KEYS:
+            raise UsageError(f"unknown deposit event {event_kind!r}; use one of: "
+                             + ", ".join(EVENT_KEYS))
+        with self.engine.begin() as conn:
+            record = _visible(actor, store.get_record(conn, accession), accession)
+            if record.kind != "deposit":
+                raise UsageError(f"{record.accession} is a {record.kind}, not a deposit")
+            events = [*record.fields.get(event_kind, []), dict(event)]
+            return self._update_in(conn, actor, record, {event_kind: events}, None,
+                                   note or f"{event_kind} event", False)
 
     def link(self, actor: Actor, source: str, rel: str, target: str) -> Link:
         """Link two records; 'A REL B' is read in either direction if only one is allowed."""

@@ -214,16 +214,17 @@ def _condition(spec: KindSpec | None, flt: Filter) -> ColumnElement[bool]:
         else:
             column = element.as_string()
             if numeric is not None and flt.op in ("=", "!="):
-                column = or_(element.as_string() == value, element.as_float() == numeric)
-                return column if flt.op == "=" else ~column
+                either: ColumnElement[bool] = or_(element.as_string() == value,
+                                                  element.as_float() == numeric)
+                return either if flt.op == "=" else ~either
     ops: dict[str, Any] = {
         "=": lambda c, v: c == v, "!=": lambda c, v: c != v, ">": lambda c, v: c > v,
         ">=": lambda c, v: c >= v, "<": lambda c, v: c < v, "<=": lambda c, v: c <= v,
         "~": lambda c, v: func.lower(cast(c, String)).contains(str(v).lower(),
                                                                autoescape=True),
     }
-    result: ColumnElement[bool] = ops[flt.op](column, value)
-    return result
+    made: ColumnElement[bool] = ops[flt.op](column, value)
+    return made
 
 
 def _text_match(conn: Connection, query: str) -> ColumnElement[bool]:
@@ -493,7 +494,6 @@ def lineage(conn: Connection, record: Record, direction: str, max_depth: int,
     frontier = {record._id}
     seen = {record._id}
     edges: list[LineageEdge] = []
-    restricted_ids: set[int] = set()
     for depth in range(1, max_depth + 1):
         if not frontier:
             break
@@ -502,15 +502,14 @@ def lineage(conn: Connection, record: Record, direction: str, max_depth: int,
         src = records.alias("src")
         dst = records.alias("dst")
         rows = conn.execute(
-            select(links.c.source_id, links.c.target_id, links.c.rel, src.c.accession,
-                   dst.c.accession, src.c.restricted, dst.c.restricted, far)
+            select(links.c.rel, src.c.accession, dst.c.accession, src.c.restricted,
+                   dst.c.restricted, far)
             .join(src, src.c.id == links.c.source_id).join(dst, dst.c.id == links.c.target_id)
             .where(near.in_(list(frontier))).order_by(links.c.id)
         ).all()
         next_frontier: set[int] = set()
-        for s_id, t_id, rel, s_acc, t_acc, s_res, t_res, far_id in rows:
+        for rel, s_acc, t_acc, s_res, t_res, far_id in rows:
             if not include_restricted and (s_res or t_res):
-                restricted_ids.add(far_id)
                 continue
             edges.append(LineageEdge(s_acc, rel, t_acc, depth))
             if far_id not in seen:
