@@ -1,0 +1,72 @@
+"""Docs are tested: the README's tour runs, and every command, route and setting is
+documented in the README."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import click
+import pytest
+from fastapi.routing import APIRoute
+
+from lanhai.cli.main import cli, main
+from lanhai.settings import SETTINGS_DOC
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+
+
+def _tested_block(name: str) -> list[str]:
+    match = re.search(rf"<!-- tested: {name} -->\s*```sh\n(.*?)```", README, re.S)
+    assert match, f"README has no tested block {name!r}"
+    return [line for line in match[1].splitlines() if line.strip()]
+
+
+def test_readme_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANHAI_DATA_DIR", str(tmp_path / "bank"))
+    monkeypatch.delenv("LANHAI_DATABASE_URL", raising=False)
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    for line in _tested_block("cli-tour"):
+        args = shlex.split(line)
+        assert args[0] == "lanhai"
+        assert main(args[1:]) == 0, line
+
+
+def _commands(group: click.Group, prefix: str) -> list[tuple[str, str]]:
+    out = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            out.extend((f"{prefix} {name}", sub) for sub in command.commands)
+        else:
+            out.append((prefix, name))
+    return out
+
+
+def test_every_command_is_documented() -> None:
+    missing = []
+    for parent, name in _commands(cli, "lanhai"):
+        lines = [ln for ln in README.splitlines() if f"`{parent} " in ln or f"{parent} " in ln]
+        if not any(re.search(rf"\b{re.escape(name)}\b", ln) for ln in lines):
+            missing.append(f"{parent} {name}")
+    assert missing == [], "document these commands in README.md"
+
+
+def test_every_route_is_documented(sqlite_engine: object) -> None:
+    from lanhai.api.app import create_app
+    from lanhai.bank import Bank
+    from lanhai.services.catalog import CatalogService
+    from lanhai.settings import Settings
+
+    app = create_app(bank=Bank(Settings(), sqlite_engine, CatalogService(sqlite_engine)))  # type: ignore[arg-type]
+    missing = []
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            for method in sorted(route.methods):
+                if f"`{method} {route.path}`" not in README:
+                    missing.append(f"{method} {route.path}")
+    assert missing == [], "document these routes in README.md"
+
+
+def test_every_setting_is_documented() -> None:
+    assert [k for k in SETTINGS_DOC if f"`{k}`" not in README] == []
