@@ -17,6 +17,11 @@ SETTINGS_DOC: dict[str, str] = {
     "LANHAI_HOST": "Address `lanhai serve` binds; default 127.0.0.1.",
     "LANHAI_PORT": "Port `lanhai serve` listens on; default 8000.",
     "LANHAI_PAGE_SIZE_MAX": "Largest page a list request may ask for; default 1000.",
+    "LANHAI_SBOL_NAMESPACE": (
+        "Namespace (URL prefix) of the SBOL3 objects `lanhai export part --format sbol3` "
+        "writes, and of the accession URIs their provenance points to; default "
+        "https://w3id.org/lanhai."
+    ),
 }
 
 
@@ -29,6 +34,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     page_size_max: int = 1000
+    sbol_namespace: str = "https://w3id.org/lanhai"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -45,4 +51,5 @@ class Settings:
             host=env.get("LANHAI_HOST", "127.0.0.1"),
             port=int(env.get("LANHAI_PORT", "8000")),
             page_size_max=int(env.get("LANHAI_PAGE_SIZE_MAX", "1000")),
+            sbol_namespace=env.get("LANHAI_SBOL_NAMESPACE", "https://w3id.org/lanhai"),
         )

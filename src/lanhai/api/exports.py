@@ -1,5 +1,88 @@
-"""API routes: exports (being written)."""
+"""API routes: streamed exports of a kind, and a record's history as CSV.
 
-from fastapi import APIRouter
+Anonymous callers and readers get public records only; restricted records and patent
+deposits need a curator (or admin) token. Darwin Core Archives never include restricted
+records.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response, StreamingResponse
+
+from lanhai.api.deps import ActorDep, BankDep
+from lanhai.errors import NotFound, UsageError
+from lanhai.exports import FORMATS, formats_by_kind, options_from_settings, plan_export
+from lanhai.exports.history import hide_links, linked_accessions, write_history
+from lanhai.exports.sbol import RDF_FORMATS
+from lanhai.kinds import KINDS, PLURALS, kind_spec
+
+router = APIRouter(prefix="/api", tags=["exports"])
+
+
+@router.get(
+    "/records/{accession}/history.csv",
+    summary="A record's history as CSV (one line per changed field)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def history_csv(accession: str, actor: ActorDep, bank: BankDep) -> Response:
+    """Columns: version, action, changed_at, changed_by, field, old, new, note.
+
+    Link entries naming a record the caller may not see are left out.
+    """
+    record = bank.catalog.get(actor, accession)
+    versions = bank.catalog.history(actor, record.accession)
+    if not actor.can_see_restricted:
+        hidden = set()
+        for other in linked_accessions(versions):
+            try:
+                bank.catalog.get(actor, other)
+            except NotFound:
+                hidden.add(other)
+        versions = hide_links(versions, hidden)
+    buffer = io.StringIO(newline="")
+    write_history(versions, "csv", buffer)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{record.accession}-history.csv"'})
+
+
+def _kind(kind: str) -> str:
+    """The kind a path names; 404 for an unknown word (as the records routes answer)."""
+    if kind.strip().lower() == "records":
+        raise UsageError("export one kind at a time, e.g. GET /api/samples/export?format=csv")
+    try:
+        return kind_spec(kind).name
+    except UsageError:
+        raise NotFound(f"no record kind {kind!r}; kinds are: "
+                       + ", ".join(PLURALS[k] for k in KINDS)) from None
+
+
+@router.get(
+    "/{kind}/export",
+    summary="Export the records of a kind (csv, tsv, json, dwca, mcpd, sbol3), streamed",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, "application/json": {}, "application/zip": {},
+                                 "text/turtle": {}}}},
+)
+def export(
+    kind: str,
+    actor: ActorDep,
+    bank: BankDep,
+    format: Annotated[str, Query(description="One of: " + ", ".join(FORMATS) + ". "
+                                 + formats_by_kind() + ".")] = "csv",
+    where: Annotated[list[str] | None, Query(
+        description="Filter FIELD OP VALUE, repeatable (depth_m>1000, taxon~Zobellia)")] = None,
+    q: Annotated[str | None, Query(description="Full-text search")] = None,
+    rdf_format: Annotated[str, Query(description="SBOL3 serialisation: "
+                                     + ", ".join(RDF_FORMATS))] = "turtle",
+) -> StreamingResponse:
+    """The file streams as it is written. Restricted records and deposits only with a
+    curator token; dwca (for GBIF) never includes restricted records."""
+    options = options_from_settings(bank.settings, rdf_format=rdf_format)
+    planned = plan_export(bank.engine, actor, _kind(kind), format, where or [], q, options)
+    return StreamingResponse(planned.chunks(), media_type=planned.media_type, headers={
+        "Content-Disposition": f'attachment; filename="{planned.filename}"'})

@@ -6,6 +6,8 @@ The CLI, the HTTP API and the web pages all call these; none of them talks SQL.
 from __future__ import annotations
 
 import builtins
+import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +28,9 @@ from lanhai.kinds.fields import Fields, KindSpec, validate_fields
 from lanhai.kinds.vocab import ValueContext
 from lanhai.store import records as store
 from lanhai.store.records import Filter, LineageEdge, Link, NewRecord, Record, Version
+
+
+_ACCESSION_IN_TEXT = re.compile(r"\bLH[A-Z]{2}\d{7}\b")
 
 
 @dataclass(frozen=True)
@@ -126,9 +131,18 @@ class CatalogService:
                 "nodes": list(nodes.values())}
 
     def history(self, actor: Actor, accession: str) -> builtins.list[Version]:
+        """Every change of a record; for readers, without link entries that would reveal a
+        restricted record (a reader must not learn a confidential deposit exists)."""
         with self.engine.connect() as conn:
             record = _visible(actor, store.get_record(conn, accession), accession)
-            return store.history(conn, record)
+            versions = store.history(conn, record)
+            if actor.can_see_restricted:
+                return versions
+            named = {acc for v in versions if v.action in ("link", "unlink")
+                     for acc in _ACCESSION_IN_TEXT.findall(json.dumps(v.changes))}
+            hidden = store.restricted_accessions(conn, named)
+        return [v for v in versions if v.action not in ("link", "unlink")
+                or not set(_ACCESSION_IN_TEXT.findall(json.dumps(v.changes))) & hidden]
 
     def counts(self, actor: Actor) -> dict[str, int]:
         with self.engine.connect() as conn:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     cast,
     column,
     func,
@@ -122,16 +123,34 @@ def reserve_accessions(conn: Connection, spec: KindSpec, count: int) -> list[str
 
 # --- reading -------------------------------------------------------------------------------
 
+#: the get-by-accession query, built once: building a statement per call cost more than
+#: running it (the API's hot path; see benchmarks/bench_api_get.py)
+_BY_ACCESSION = (
+    select(records, identifiers.c.value.label("identifier_value"))
+    .outerjoin(identifiers, identifiers.c.record_id == records.c.id)
+    .where(records.c.accession == bindparam("accession"))
+    .order_by(identifiers.c.id)
+)
+
+
 def get_record(conn: Connection, accession: str) -> Record | None:
     """The record with this accession, with its identifiers, or None."""
-    row = conn.execute(select(records).where(records.c.accession == accession.upper())).first()
-    if row is None:
+    rows = conn.execute(_BY_ACCESSION, {"accession": accession.upper()}).all()
+    if not rows:
         return None
-    ids = conn.execute(
-        select(identifiers.c.value).where(identifiers.c.record_id == row.id)
-        .order_by(identifiers.c.id)
-    ).scalars().all()
-    return _record(row, list(ids))
+    return _record(rows[0], [r.identifier_value for r in rows if r.identifier_value is not None])
+
+
+def restricted_accessions(conn: Connection, accessions: Iterable[str]) -> set[str]:
+    """Those of ``accessions`` that belong to restricted records."""
+    wanted = sorted(set(accessions))
+    out: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        out.update(conn.execute(
+            select(records.c.accession).where(records.c.accession.in_(wanted[start:start + 500]),
+                                              records.c.restricted == literal(True))
+        ).scalars())
+    return out
 
 
 def record_ids_by_identifier(conn: Connection, kind: str, values: Iterable[str]
@@ -280,6 +299,54 @@ def list_records(
     return [_record(r) for r in rows], total
 
 
+def iter_records(
+    conn: Connection,
+    kind: str,
+    filters: Sequence[Filter] = (),
+    *,
+    query: str | None = None,
+    include_restricted: bool = False,
+    batch_size: int = 1000,
+) -> Generator[list[Record], None, None]:
+    """Every matching record of ``kind`` in accession order, in batches, with identifiers.
+
+    Keyset-paginated (``accession > last``), so memory stays flat however many records
+    match. The filters are checked now: a bad filter raises before the first batch.
+    """
+    spec = kind_spec(kind)
+    # The kind is the accession prefix: a range on the unique accession index selects it
+    # and keeps each page an index range scan (no sort of the whole kind per page).
+    after_kind = spec.prefix[:-1] + chr(ord(spec.prefix[-1]) + 1)  # LHSM -> LHSN
+    conditions: list[ColumnElement[bool]] = [records.c.accession < after_kind]
+    if not include_restricted:
+        conditions.append(records.c.restricted == literal(False))
+    conditions.extend(_condition(spec, f) for f in filters)
+    if query and query.strip():
+        conditions.append(_text_match(conn, query))
+    return _record_batches(conn, conditions, spec.prefix, max(1, batch_size))
+
+
+def _record_batches(conn: Connection, conditions: list[ColumnElement[bool]], last: str,
+                    batch_size: int) -> Generator[list[Record], None, None]:
+    while True:
+        rows = conn.execute(
+            select(records).where(and_(*conditions, records.c.accession > last))
+            .order_by(records.c.accession).limit(batch_size)
+        ).all()
+        if not rows:
+            return
+        ids: dict[int, list[str]] = {row.id: [] for row in rows}
+        for record_id, value in conn.execute(
+            select(identifiers.c.record_id, identifiers.c.value)
+            .where(identifiers.c.record_id.in_(list(ids))).order_by(identifiers.c.id)
+        ):
+            ids[record_id].append(value)
+        yield [_record(row, ids[row.id]) for row in rows]
+        if len(rows) < batch_size:
+            return
+        last = rows[-1].accession
+
+
 def count_by_kind(conn: Connection, include_restricted: bool) -> dict[str, int]:
     stmt = select(records.c.kind, func.count()).group_by(records.c.kind)
     if not include_restricted:
@@ -403,6 +470,33 @@ def identifier_owners(conn: Connection, kind: str, values: Iterable[str]) -> dic
     return out
 
 
+def get_records(conn: Connection, accessions: Iterable[str]) -> dict[str, Record]:
+    """accession -> record (with its identifiers) for a batch; unknown accessions left out."""
+    wanted = list(dict.fromkeys(a.upper() for a in accessions))
+    out: dict[str, Record] = {}
+    for start in range(0, len(wanted), 500):
+        rows = conn.execute(select(records).where(
+            records.c.accession.in_(wanted[start:start + 500]))).all()
+        ids: dict[int, list[str]] = {row.id: [] for row in rows}
+        if ids:
+            for record_id, value in conn.execute(
+                select(identifiers.c.record_id, identifiers.c.value)
+                .where(identifiers.c.record_id.in_(list(ids))).order_by(identifiers.c.id)
+            ):
+                ids[record_id].append(value)
+        for row in rows:
+            out[row.accession] = _record(row, ids[row.id])
+    return out
+
+
+def lock_kind(conn: Connection, spec: KindSpec) -> None:
+    """Start the write now: SQLite takes its write lock, PostgreSQL locks the kind's
+    accession counter, so a long import sees a stable bank and is not interleaved with
+    other writes of the same kind."""
+    conn.execute(update(accession_counters).where(accession_counters.c.kind == spec.name)
+                 .values(last_number=accession_counters.c.last_number))
+
+
 # --- links and lineage ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -473,6 +567,31 @@ def links_of(conn: Connection, record: Record, include_restricted: bool) -> list
         if not include_restricted and (s_restricted or t_restricted):
             continue
         out.append(Link(s, rel, t, _as_utc(at), by))
+    return out
+
+
+def links_of_many(conn: Connection, batch: Sequence[Record], include_restricted: bool
+                  ) -> dict[str, list[Link]]:
+    """accession -> links into and out of it (as :func:`links_of`), for a batch of records."""
+    by_id = {rec._id: rec.accession for rec in batch}
+    out: dict[str, list[Link]] = {rec.accession: [] for rec in batch}
+    src = records.alias("src")
+    dst = records.alias("dst")
+    stmt = (
+        select(src.c.accession, links.c.rel, dst.c.accession, links.c.created_at,
+               links.c.created_by, src.c.restricted, dst.c.restricted, links.c.source_id,
+               links.c.target_id)
+        .join(src, src.c.id == links.c.source_id).join(dst, dst.c.id == links.c.target_id)
+        .where(or_(links.c.source_id.in_(list(by_id)), links.c.target_id.in_(list(by_id))))
+        .order_by(links.c.id)
+    )
+    for s, rel, t, at, by, s_res, t_res, s_id, t_id in conn.execute(stmt):
+        if not include_restricted and (s_res or t_res):
+            continue
+        link = Link(s, rel, t, _as_utc(at), by)
+        for rec_id in dict.fromkeys((s_id, t_id)):
+            if rec_id in by_id:
+                out[by_id[rec_id]].append(link)
     return out
 
 

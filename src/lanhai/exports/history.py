@@ -1,0 +1,101 @@
+"""A record's audit trail as CSV (one line per changed field) or JSON (one object per version).
+
+``lanhai history ACCESSION --format csv`` and ``GET /api/records/{accession}/history.csv``
+both call :func:`write_history`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, Any
+
+from lanhai.errors import UsageError
+from lanhai.exports.common import json_text, number_text
+from lanhai.store.records import Version
+
+HISTORY_FORMATS = ("csv", "json")
+COLUMNS = ("version", "action", "changed_at", "changed_by", "field", "old", "new", "note")
+_ACCESSION = re.compile(r"\bLH[A-Z]{2}\d{7}\b")
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return number_text(value)
+    return value if isinstance(value, str) else json_text(value)
+
+
+def history_rows(versions: Sequence[Version]) -> Iterator[list[str]]:
+    """One row per changed field of each version (a version without changes gets one row)."""
+    for version in versions:
+        head = [str(version.version), version.action, version.changed_at.isoformat(),
+                version.changed_by]
+        changes = version.changes or {"": [None, None]}
+        for name, change in changes.items():
+            old, new = change if isinstance(change, (list, tuple)) and len(change) == 2 \
+                else (None, change)
+            yield [*head, name, _value(old), _value(new), version.note or ""]
+
+
+def _text_writer(out: IO[Any]) -> Callable[[str], None]:
+    """Write text to a text stream, or UTF-8 bytes to a binary one."""
+    binary = not (isinstance(out, io.TextIOBase) or hasattr(out, "encoding"))
+
+    def write(text: str) -> None:
+        out.write(text.encode("utf-8") if binary else text)
+
+    return write
+
+
+def write_history(versions: Sequence[Version], fmt: str, out: IO[Any]) -> int:
+    """Write ``versions`` to ``out`` (a text or binary stream) as csv or json; rows written.
+
+    CSV columns: version, action, changed_at, changed_by, field, old, new, note. Values that
+    are lists or objects are JSON text. JSON is an array of versions as
+    :meth:`Version.to_dict` gives them.
+    """
+    fmt = fmt.strip().lower()
+    if fmt not in HISTORY_FORMATS:
+        raise UsageError(f"unknown history format {fmt!r}; use one of: "
+                         + ", ".join(HISTORY_FORMATS))
+    write = _text_writer(out)
+    if fmt == "json":
+        write(json.dumps([v.to_dict() for v in versions], ensure_ascii=False, indent=2) + "\n")
+        return len(versions)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    count = 0
+    for row in history_rows(versions):
+        writer.writerow(row)
+        count += 1
+    write(buffer.getvalue())
+    return count
+
+
+def linked_accessions(versions: Sequence[Version]) -> set[str]:
+    """Accessions of other records named in link/unlink entries."""
+    found: set[str] = set()
+    for version in versions:
+        if version.action in ("link", "unlink"):
+            found.update(_ACCESSION.findall(json.dumps(version.changes)))
+    return found
+
+
+def hide_links(versions: Sequence[Version], hidden: set[str]) -> list[Version]:
+    """``versions`` without the link/unlink entries that name a record in ``hidden``.
+
+    A reader must not learn from a strain's history that a confidential deposit exists.
+    """
+    if not hidden:
+        return list(versions)
+    return [v for v in versions
+            if v.action not in ("link", "unlink")
+            or not set(_ACCESSION.findall(json.dumps(v.changes))) & hidden]
