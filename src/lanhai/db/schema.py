@@ -67,7 +67,6 @@ identifiers = Table(
     Column("value", String(300), nullable=False),
     UniqueConstraint("kind", "key"),
     Index("ix_identifiers_record_id", "record_id"),
-    Index("ix_identifiers_key", "key"),
 )
 
 links = Table(

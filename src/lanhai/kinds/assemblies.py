@@ -34,18 +34,18 @@ FIELDS = (
         "hq": "High-quality draft genome", "medium quality": "Medium-quality draft genome",
         "mq": "Medium-quality draft genome", "low quality": "Low-quality draft genome",
         "lq": "Low-quality draft genome"}),
-          group="Assembly", aliases=("assembly quality",),
+          group="Assembly", aliases=("assembly quality",), conditional=True,
           description="MIxS assembly_qual; required for MAGs and SAGs."),
     Field("compl_score", vocab.percentage, group="Quality",
-          aliases=("completeness", "compl score", "checkm completeness"),
+          aliases=("completeness", "compl score", "checkm completeness"), conditional=True,
           description="Completeness %, required for MAGs and SAGs.", example="97.4"),
     Field("contam_score", vocab.percentage, group="Quality",
-          aliases=("contamination", "contam score", "checkm contamination"),
+          aliases=("contamination", "contam score", "checkm contamination"), conditional=True,
           description="Contamination %, required for MAGs and SAGs.", example="1.2"),
     Field("compl_software", group="Quality", aliases=("completeness software",),
           description="Tool used for completeness (CheckM2 …)."),
     Field("binning_software", group="Quality", aliases=("binning tool", "binning_tool",
-                                                       "binner"),
+                                                       "binner"), conditional=True,
           description="Binning tool and version; required for MAGs."),
     Field("taxon_name", group="Taxonomy", aliases=("taxonomy", "organism", "gtdb taxonomy",
                                                    "species"),
@@ -71,7 +71,8 @@ def _mag_fields(fields: Fields) -> list[Problem]:
     if kind == "MAG":
         needed.append("binning_software")
     return [Problem(reason=f"is required for a {kind} by {STANDARD} but missing",
-                    fix=f"add a column {name!r}", field=name)
+                    fix=f"add a column {name!r} (or the INSDC missing-value term "
+                        "'not provided' when the source lacks it)", field=name)
             for name in needed if name not in fields]
 
 

@@ -40,6 +40,9 @@ class Field:
     #: a required field may hold an INSDC missing-value term ('not provided') as MIxS
     #: allows; identity fields and legal dates may not
     missing_ok: bool = True
+    #: required for some records only (MIMAG completeness for a MAG): such a field, like a
+    #: required one, may hold an INSDC missing-value term
+    conditional: bool = False
 
 
 Fields = dict[str, Any]
@@ -161,7 +164,7 @@ def validate_fields(
                     "leave it out; it is filled from the other fields", value)
             continue
         term = missing_term(value)
-        if term is not None and fld.required and fld.missing_ok:
+        if term is not None and (fld.required or fld.conditional) and fld.missing_ok:
             out[fld.name] = term
             continue
         if is_blank(value):

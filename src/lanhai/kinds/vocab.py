@@ -36,7 +36,7 @@ class ValueContext:
 Normaliser = Callable[[Any, ValueContext, str], Any]
 
 NULL_TOKENS = frozenset(
-    {"", "na", "n/a", "nan", "null", "none", "-", "not applicable", "not collected",
+    {"", "na", "n/a", "nd", "n.d.", "nan", "null", "none", "-", "not applicable", "not collected",
      "not provided", "missing", "unknown"}
 )
 
@@ -437,11 +437,20 @@ def biosample(value: Any, ctx: ValueContext, name: str) -> str:
 
 
 def collection_number(raw: str) -> str:
-    """Normalise a collection number: 'DSM=12345', 'dsm12345', 'DSM 12345' -> 'DSM 12345'."""
+    """Normalise a collection number: 'DSM=12345', 'dsm12345', 'DSM 12345' -> 'DSM 12345'.
+
+    The type-strain mark is not part of the number ('DSM 44818T' -> 'DSM 44818'); a series
+    prefix stays joined to its number ('NRRLB-59665', 'VKM=B-2133' -> 'VKM B-2133').
+    """
     raw = re.sub(r"\s+", " ", raw.strip())
+    raw = re.sub(r"(?<=\d)\s*[T\u1d40]$", "", raw)
     match = re.match(r"^([A-Za-z][A-Za-z\-]*?)\s*[=:#\s]?\s*(?:No\.?\s*)?(\d[\w.\-/]*)$", raw)
     if match:
-        return f"{match[1].upper()} {match[2]}"
+        sep = "" if match[1].endswith("-") else " "
+        return f"{match[1].upper()}{sep}{match[2]}"
+    series = re.match(r"^([A-Za-z]+)\s*[=:#]\s*([A-Za-z]+-?\d[\w.\-/]*)$", raw)
+    if series:
+        return f"{series[1].upper()} {series[2]}"
     return raw
 
 

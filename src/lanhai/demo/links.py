@@ -1,0 +1,137 @@
+"""The demo's links: only where the shipped sources say two records belong together.
+
+Each rule is named, documented here and in ``data/PROVENANCE.md``, and applied to what is
+in the bank, so a link exists only between records that both came from a source:
+
+``mibig_producer``
+    strain --produces--> compound, when the compound's source organism (MIBiG
+    ``organism_name``) names exactly a strain in the bank: its species and strain
+    designation ('Salinispora tropica CNB-440' = IJSEM 'Salinispora tropica', 'CNB-440T'
+    with the type-strain 'T' dropped), or its species and one of its culture-collection
+    numbers. A species name alone ('Salinispora tropica') links nothing.
+``mcpd_safety_duplicate``
+    germplasm --derived_from--> germplasm, when an MCPD row in the shipped vavilov3 table
+    says IS_SAVE_DUPLICATE = True and its OTHERNUMB names the other accession
+    ('ESP027:BGHZ6945'): the accession is the safety duplicate of that one, so it was
+    derived from it (a sub-sample held by a second genebank).
+
+Nothing else is linked: Tara MAGs name no sample, IJSEM strains name no sample, and the
+Zobellia strain's proteome is a later issue.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lanhai.services.catalog import Actor, CatalogService
+from lanhai.store.records import Record
+
+#: rule name -> (relation, one-line reason shown in the summary)
+LINK_RULES: dict[str, tuple[str, str]] = {
+    "mibig_producer": ("produces", "MIBiG names this exact strain as the compound's producer"),
+    "mcpd_safety_duplicate": ("derived_from", "MCPD: the second accession is the safety "
+                                              "duplicate (IS_SAVE_DUPLICATE, OTHERNUMB) of "
+                                              "the first"),
+}
+
+
+@dataclass(frozen=True)
+class DemoLink:
+    """One link the demo makes, with the rule that justifies it."""
+
+    source: str
+    rel: str
+    target: str
+    rule: str
+    #: human names of both ends, for the summary
+    source_name: str = ""
+    target_name: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "rel": self.rel, "target": self.target,
+                "rule": self.rule, "why": LINK_RULES[self.rule][1],
+                "source_name": self.source_name, "target_name": self.target_name}
+
+
+def all_records(catalog: CatalogService, actor: Actor, kind: str) -> Iterator[Record]:
+    """Every record of ``kind``, page by page."""
+    offset = 0
+    while True:
+        page, _ = catalog.list(actor, kind, limit=500, offset=offset)
+        yield from page
+        if len(page) < 500:
+            return
+        offset += 500
+
+
+def _words(text: str) -> str:
+    return " ".join(text.replace("_", " ").split()).casefold()
+
+
+def strain_names(fields: dict[str, Any]) -> set[str]:
+    """Names a source may use for this strain: species + designation, species + number."""
+    species = _words(str(fields.get("taxon_name", "")))
+    names = set()
+    designation = str(fields.get("strain_designation", "")).strip()
+    if designation:
+        names.add(f"{species} {_words(re.sub(r'(?<=[0-9])T$', '', designation))}")
+    for number in fields.get("collection_numbers", []):
+        names.add(f"{species} {_words(number)}")
+    return names
+
+
+def producer_links(catalog: CatalogService, actor: Actor) -> list[DemoLink]:
+    """Rule ``mibig_producer``."""
+    strains: dict[str, Record] = {}
+    for strain in all_records(catalog, actor, "strain"):
+        for name in strain_names(strain.fields):
+            strains.setdefault(name, strain)
+    out = []
+    for compound in all_records(catalog, actor, "compound"):
+        producer = strains.get(_words(str(compound.fields.get("source_organism", ""))))
+        if producer is not None:
+            out.append(DemoLink(producer.accession, "produces", compound.accession,
+                                "mibig_producer", producer.name, compound.name))
+    return out
+
+
+def safety_duplicate_links(catalog: CatalogService, actor: Actor, table: Path
+                           ) -> list[DemoLink]:
+    """Rule ``mcpd_safety_duplicate``, read from the shipped MCPD workbook."""
+    import openpyxl
+
+    by_id = {f"{r.fields.get('instcode')}:{r.fields.get('accenumb')}": r
+             for r in all_records(catalog, actor, "germplasm")}
+    workbook = openpyxl.load_workbook(table, read_only=True, data_only=True)
+    try:
+        rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    header = [str(c) for c in rows[0]]
+    out = []
+    for values in rows[1:]:
+        row = dict(zip(header, values, strict=False))
+        if str(row.get("IS_SAVE_DUPLICATE")).strip().lower() != "true":
+            continue
+        duplicate = by_id.get(f"{row['INSTCODE']}:{row['ACCENUMB']}")
+        original = by_id.get(str(row.get("OTHERNUMB") or "").strip())
+        if duplicate is not None and original is not None:
+            out.append(DemoLink(original.accession, "derived_from", duplicate.accession,
+                                "mcpd_safety_duplicate", original.name, duplicate.name))
+    return out
+
+
+def apply_links(catalog: CatalogService, actor: Actor, links: list[DemoLink]) -> int:
+    """Make every link that is not there yet; returns how many were new."""
+    made = 0
+    for link in links:
+        existing = {(lk.source, lk.rel, lk.target) for lk in catalog.links(actor, link.source)}
+        if (link.source, link.rel, link.target) in existing:
+            continue
+        catalog.link(actor, link.source, link.rel, link.target)
+        made += 1
+    return made
