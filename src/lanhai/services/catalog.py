@@ -29,7 +29,6 @@ from lanhai.kinds.vocab import ValueContext
 from lanhai.store import records as store
 from lanhai.store.records import Filter, LineageEdge, Link, NewRecord, Record, Version
 
-
 _ACCESSION_IN_TEXT = re.compile(r"\bLH[A-Z]{2}\d{7}\b")
 
 
