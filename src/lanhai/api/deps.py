@@ -5,33 +5,67 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from lanhai.bank import Bank
 from lanhai.errors import Unauthorized
-from lanhai.services.catalog import ANONYMOUS, Actor
-from lanhai.store.users import user_for_token
+from lanhai.services.catalog import ANONYMOUS, Actor, require_admin, require_writer
+from lanhai.store.users import User, user_for_token
 
 
-def get_bank(request: Request) -> Bank:
+async def get_bank(request: Request) -> Bank:
+    """The bank the application serves (async: no thread hop on the hot path)."""
     bank: Bank = request.app.state.bank
     return bank
 
 
-def get_actor(request: Request, bank: Annotated[Bank, Depends(get_bank)]) -> Actor:
-    """Anonymous without a token; 401 for a token that is unknown, expired or revoked."""
+async def get_actor(request: Request) -> Actor:
+    """Anonymous without a token; 401 for a token that is unknown, expired or revoked.
+
+    Async and without sub-dependencies so that anonymous reads cost no thread hop (the
+    API's hot path); the token lookup (database I/O) runs in the thread pool.
+    """
     header = request.headers.get("authorization", "")
     if not header:
         return ANONYMOUS
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send the token as 'Authorization: Bearer <token>'")
-    with bank.engine.begin() as conn:
-        user = user_for_token(conn, token.strip())
+    user = await run_in_threadpool(_user_for_token, request.app.state.bank, token.strip())
     if user is None:
         raise Unauthorized("the token is unknown, expired or revoked; create a new one with "
                            "`lanhai tokens create USER`")
     return Actor(user.username, user.role)
 
 
+def _user_for_token(bank: Bank, token: str) -> User | None:
+    with bank.engine.begin() as conn:
+        return user_for_token(conn, token)
+
+
 BankDep = Annotated[Bank, Depends(get_bank)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+async def get_curator(actor: ActorDep) -> Actor:
+    """The actor, if they may change records (401 anonymous, 403 reader)."""
+    require_writer(actor)
+    return actor
+
+
+async def get_admin(actor: ActorDep) -> Actor:
+    """The actor, if they are an admin (401 anonymous, 403 otherwise)."""
+    require_admin(actor)
+    return actor
+
+
+async def get_user(actor: ActorDep) -> Actor:
+    """The actor, if they sent a valid token (401 anonymous)."""
+    if actor.role == "anonymous":
+        raise Unauthorized("this needs a token: send 'Authorization: Bearer <token>'")
+    return actor
+
+
+CuratorDep = Annotated[Actor, Depends(get_curator)]
+AdminDep = Annotated[Actor, Depends(get_admin)]
+UserDep = Annotated[Actor, Depends(get_user)]

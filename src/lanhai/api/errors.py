@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,6 +32,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def request_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        for err in exc.errors():
+            if err.get("type") == "json_invalid":  # malformed JSON is a bad request, not data
+                reason = (err.get("ctx") or {}).get("error", "cannot be parsed")
+                where = err.get("loc", ("body", 0))[-1]
+                return JSONResponse(envelope(
+                    "bad_json", f"the request body is not valid JSON: {reason} (at character "
+                    f"{where}); send a JSON object with Content-Type: application/json"),
+                    status_code=400)
         problems = []
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ())]
@@ -49,4 +58,16 @@ def install(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "error"
         if exc.status_code == 404 and message == "Not Found":
             message = f"no route {request.url.path}; see /docs for the routes"
-        return JSONResponse(envelope(code, message), status_code=exc.status_code)
+        elif exc.status_code == 405 and message == "Method Not Allowed":
+            allowed = (getattr(exc, "headers", None) or {}).get("Allow", "")
+            message = f"{request.method} is not allowed on {request.url.path}" + (
+                f"; allowed: {allowed}" if allowed else "")
+        return JSONResponse(envelope(code, message), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        logging.getLogger("lanhai.api").exception("unexpected error on %s %s",
+                                                  request.method, request.url.path)
+        return JSONResponse(envelope("internal", "an unexpected error happened; it has been "
+                                                 "logged on the server"), status_code=500)

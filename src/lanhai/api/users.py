@@ -1,5 +1,151 @@
-"""API routes: users (being written)."""
+"""API routes for the caller, users and API tokens.
 
-from fastapi import APIRouter
+Admins manage users and anyone's tokens; a signed-in user manages their own tokens.
+A token's secret is returned once, when it is created, and never stored.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from lanhai.api.deps import ActorDep, AdminDep, BankDep, UserDep
+from lanhai.errors import Conflict, Forbidden, NotFound
+from lanhai.store import users as store
+
+router = APIRouter(prefix="/api", tags=["users"])
+
+Role = Literal["reader", "curator", "admin"]
+USERNAME = r"^[A-Za-z0-9._-]{1,100}$"
+
+
+class NewUser(BaseModel):
+    """A user to create."""
+
+    username: str = Field(pattern=USERNAME, examples=["ana"])
+    role: Role = Field(examples=["curator"])
+    display_name: str = Field(default="", max_length=200, examples=["Ana Li"])
+    password: str | None = Field(default=None, min_length=8, max_length=200,
+                                 description="For web sign-in; tokens are used by programs")
+
+
+class UserChange(BaseModel):
+    """Changes to a user; fields left out stay as they are."""
+
+    role: Role | None = None
+    active: bool | None = Field(default=None, description="false disables the user and "
+                                                          "all their tokens")
+
+
+class NewToken(BaseModel):
+    """A token to create; ``username`` defaults to the caller."""
+
+    username: str | None = Field(default=None, pattern=USERNAME,
+                                 description="Whose token (admins only for someone else)")
+    name: str = Field(default="api", min_length=1, max_length=100,
+                      description="What the token is for", examples=["import pipeline"])
+    expires_days: int | None = Field(default=None, ge=1, le=3650,
+                                     description="Days until it expires (never if left out)")
+
+
+@router.get("/me", summary="Who the caller is")
+def get_me(actor: ActorDep, bank: BankDep) -> JSONResponse:
+    """The caller's username and role ('anonymous' without a token)."""
+    data: dict[str, Any] = {"username": actor.username, "role": actor.role,
+                            "can_write": actor.can_write,
+                            "can_see_restricted": actor.can_see_restricted}
+    if actor.role != "anonymous":
+        with bank.engine.connect() as conn:
+            data["display_name"] = store.get_user(conn, actor.username).display_name
+    return JSONResponse(data)
+
+
+@router.get("/users", summary="List users (admin)")
+def list_users(actor: AdminDep, bank: BankDep) -> JSONResponse:
+    """Every user with role and whether they are active."""
+    with bank.engine.connect() as conn:
+        return JSONResponse({"users": [u.to_dict() for u in store.list_users(conn)]})
+
+
+@router.post("/users", status_code=201, summary="Create a user (admin)")
+def create_user(body: NewUser, actor: AdminDep, bank: BankDep) -> JSONResponse:
+    """A new active user; 409 if the username is taken. Give them a token with
+    POST /api/tokens."""
+    with bank.engine.begin() as conn:
+        user = store.create_user(conn, body.username, body.role, body.display_name,
+                                 body.password)
+    return JSONResponse(user.to_dict(), status_code=201,
+                        headers={"Location": f"/api/users/{user.username}"})
+
+
+@router.get("/users/{username}", summary="Get a user (admin, or the user themselves)")
+def get_user(username: str, actor: UserDep, bank: BankDep) -> JSONResponse:
+    """One user; others than admins see only themselves (404 for anyone else)."""
+    if not actor.is_admin and username != actor.username:
+        raise NotFound(f"no user {username!r}")
+    with bank.engine.connect() as conn:
+        return JSONResponse(store.get_user(conn, username).to_dict())
+
+
+@router.patch("/users/{username}", summary="Change a user's role or disable them (admin)")
+def change_user(username: str, body: UserChange, actor: AdminDep, bank: BankDep
+                ) -> JSONResponse:
+    """Set role and/or active. An admin cannot demote or disable themselves (409), so a
+    bank always keeps the admin who is acting."""
+    if username == actor.username and (body.active is False or
+                                       body.role not in (None, "admin")):
+        raise Conflict("you cannot demote or disable yourself; ask another admin, or use "
+                       "`lanhai users set` on the bank's machine")
+    with bank.engine.begin() as conn:
+        user = store.set_user(conn, username, role=body.role, active=body.active)
+    return JSONResponse(user.to_dict())
+
+
+def _token_dict(info: store.TokenInfo) -> dict[str, Any]:
+    return {**info.to_dict(), "status": store.token_status(info)}
+
+
+@router.post("/tokens", status_code=201, summary="Create an API token")
+def create_token(body: NewToken, actor: UserDep, bank: BankDep) -> JSONResponse:
+    """A new token for the caller (or, for admins, for any user). The secret is in the
+    response once; only its hash is stored."""
+    username = body.username or actor.username
+    if username != actor.username and not actor.is_admin:
+        raise Forbidden("only an admin can create a token for another user")
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=body.expires_days)
+               if body.expires_days else None)
+    with bank.engine.begin() as conn:
+        secret, info = store.create_token(conn, username, body.name, expires)
+    return JSONResponse({"token": secret, **_token_dict(info)}, status_code=201)
+
+
+@router.get("/tokens", summary="List API tokens (admins: all; others: their own)")
+def list_tokens(
+    actor: UserDep, bank: BankDep,
+    username: Annotated[str | None, Query(description="Only this user's (admins)")] = None,
+) -> JSONResponse:
+    """Name, prefix, owner, dates and status of each token; never the secret."""
+    if not actor.is_admin:
+        username = actor.username
+    with bank.engine.connect() as conn:
+        tokens = store.list_tokens(conn, username)
+    return JSONResponse({"tokens": [_token_dict(t) for t in tokens]})
+
+
+@router.delete("/tokens/{prefix}", status_code=204, summary="Revoke an API token")
+def revoke_token(prefix: str, actor: UserDep, bank: BankDep) -> Response:
+    """Revoke the active token whose secret starts with ``prefix`` (see GET /api/tokens).
+    Others than admins can revoke only their own tokens."""
+    with bank.engine.begin() as conn:
+        if not actor.is_admin:
+            own = {t.prefix for t in store.list_tokens(conn, actor.username)
+                   if t.revoked_at is None}
+            if prefix not in own:
+                raise NotFound(f"no active token of yours starting {prefix!r}; "
+                               "see GET /api/tokens")
+        store.revoke_token(conn, prefix)
+    return Response(status_code=204)

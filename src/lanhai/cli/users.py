@@ -1,7 +1,175 @@
-"""CLI commands: users (being written)."""
+"""CLI commands for users and API tokens: ``lanhai users …`` and ``lanhai tokens …``.
+
+They run on the bank's own machine as the local admin. A token's secret is printed once,
+when it is created; only its SHA-256 hash is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
+from lanhai.cli.common import bank, echo_err, emit, handles_errors, json_option, local_actor
+from lanhai.errors import UsageError
+from lanhai.services.catalog import require_admin
+from lanhai.store import users as store
+
 
 def register(cli: click.Group) -> None:
-    """Add this module's commands to ``cli``."""
+    """Add the ``users`` and ``tokens`` groups to ``cli``."""
+    cli.add_command(users)
+    cli.add_command(tokens)
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
+    """Print aligned columns to stdout."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True))
+                   .rstrip())
+
+
+def _date(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+@click.group()
+def users() -> None:
+    """Manage users (reader, curator, admin) of this bank."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(store.ROLES),
+              help="reader: sees public records; curator: also changes records and sees "
+                   "restricted ones; admin: also manages users and tokens.")
+@click.option("--display-name", default="", help="Full name shown in the interface.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read a password for web sign-in from standard input (first line).")
+@json_option
+@handles_errors
+def add_user(username: str, role: str, display_name: str, password_stdin: bool,
+             as_json: bool) -> None:
+    """Create user USERNAME with a role. Give them a token with `lanhai tokens create`."""
+    require_admin(local_actor())
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if len(password) < 8:
+            raise UsageError("the password read from standard input must have at least "
+                             "8 characters")
+    with bank() as opened, opened.engine.begin() as conn:
+        user = store.create_user(conn, username, role, display_name, password)
+    emit(user.to_dict(), as_json, f"created {user.role} {user.username!r}; create a token "
+                                  f"with `lanhai tokens create {user.username}`")
+
+
+@users.command("list")
+@json_option
+@handles_errors
+def list_users(as_json: bool) -> None:
+    """List users with their role and whether they are active."""
+    with bank() as opened, opened.engine.connect() as conn:
+        found = store.list_users(conn)
+
+    def text() -> None:
+        if not found:
+            echo_err("no users yet; add one with `lanhai users add USERNAME --role curator`")
+            return
+        _table([(u.username, u.role, "active" if u.active else "disabled", u.display_name,
+                 _date(u.created_at)) for u in found],
+               ("USERNAME", "ROLE", "STATUS", "NAME", "CREATED"))
+
+    emit([u.to_dict() for u in found], as_json, text)
+
+
+@users.command("set")
+@click.argument("username")
+@click.option("--role", type=click.Choice(store.ROLES), help="New role.")
+@click.option("--disable", "active", flag_value=False, default=None,
+              help="Disable the user; their tokens stop working.")
+@click.option("--enable", "active", flag_value=True, help="Enable the user again.")
+@json_option
+@handles_errors
+def set_user(username: str, role: str | None, active: bool | None, as_json: bool) -> None:
+    """Change USERNAME's role, or disable / enable them."""
+    require_admin(local_actor())
+    if role is None and active is None:
+        raise UsageError("nothing to change: give --role, --disable or --enable")
+    with bank() as opened, opened.engine.begin() as conn:
+        user = store.set_user(conn, username, role=role, active=active)
+    emit(user.to_dict(), as_json,
+         f"{user.username!r} is now a {user.role} ({'active' if user.active else 'disabled'})")
+
+
+@click.group()
+def tokens() -> None:
+    """Manage API tokens (sent as 'Authorization: Bearer <token>')."""
+
+
+def _token_dict(info: store.TokenInfo) -> dict[str, Any]:
+    return {**info.to_dict(), "status": store.token_status(info)}
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@click.option("--expires-days", type=click.IntRange(1, 3650),
+              help="Days until the token expires (default: never).")
+@json_option
+@handles_errors
+def create_token(username: str, name: str, expires_days: int | None, as_json: bool) -> None:
+    """Create a token for USERNAME and print its secret (shown this once only)."""
+    require_admin(local_actor())
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_days)
+               if expires_days else None)
+    with bank() as opened, opened.engine.begin() as conn:
+        secret, info = store.create_token(conn, username, name, expires)
+
+    def text() -> None:
+        click.echo(secret)
+        until = f"until {_date(info.expires_at)}" if info.expires_at else "with no expiry"
+        echo_err(f"token {info.prefix}… for {username!r} ({name}) valid {until}; store it "
+                 "now: it is not shown again. Revoke with "
+                 f"`lanhai tokens revoke {info.prefix}`.")
+
+    emit({"token": secret, **_token_dict(info)}, as_json, text)
+
+
+@tokens.command("list")
+@click.argument("username", required=False)
+@json_option
+@handles_errors
+def list_tokens(username: str | None, as_json: bool) -> None:
+    """List tokens (of USERNAME, or everyone's): prefix, owner, dates, status; never the
+    secret."""
+    with bank() as opened, opened.engine.connect() as conn:
+        if username:
+            store.get_user(conn, username)  # a clear error for an unknown user
+        found = store.list_tokens(conn, username)
+
+    def text() -> None:
+        if not found:
+            echo_err("no tokens; create one with `lanhai tokens create USERNAME`")
+            return
+        _table([(t.prefix, t.username, t.name, store.token_status(t), _date(t.created_at),
+                 _date(t.expires_at), _date(t.last_used_at)) for t in found],
+               ("PREFIX", "USER", "NAME", "STATUS", "CREATED", "EXPIRES", "LAST USED"))
+
+    emit([_token_dict(t) for t in found], as_json, text)
+
+
+@tokens.command("revoke")
+@click.argument("prefix")
+@json_option
+@handles_errors
+def revoke_token(prefix: str, as_json: bool) -> None:
+    """Revoke the active token whose secret starts with PREFIX (see `lanhai tokens list`)."""
+    require_admin(local_actor())
+    with bank() as opened, opened.engine.begin() as conn:
+        store.revoke_token(conn, prefix)
+    emit({"revoked": prefix}, as_json, f"revoked token {prefix}")

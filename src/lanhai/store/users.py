@@ -51,6 +51,15 @@ class TokenInfo:
                 "revoked_at": iso(self.revoked_at), "last_used_at": iso(self.last_used_at)}
 
 
+def token_status(info: TokenInfo, now: dt.datetime | None = None) -> str:
+    """'active', 'expired' or 'revoked'."""
+    if info.revoked_at is not None:
+        return "revoked"
+    if info.expires_at is not None and info.expires_at <= (now or dt.datetime.now(dt.UTC)):
+        return "expired"
+    return "active"
+
+
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None

@@ -1,0 +1,302 @@
+"""Get-by-accession latency of the HTTP API on a 100,000-record SQLite bank, under load.
+
+Builds (once, then reuses) a SQLite bank of realistic samples derived from real Ocean
+Sampling Day 2014 rows, serves it with uvicorn on 127.0.0.1, and drives
+``GET /api/records/{accession}`` with random accessions using ``wrk`` (a Lua script picks
+the path). In the same run, the reference floor — a bare Starlette app doing the same
+SQLite lookup with the stdlib driver, served the same way — is measured, and the ratios are
+printed. Target: p99 < 20 ms.
+
+    python -m benchmarks.bench_api_get [--records 100000] [--duration 20]
+
+Not a test: figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OSD = ROOT.parent / "shared" / "data" / "catalog" / "samples" / "OSD14Data_version1.csv"
+DEFAULT_DIR = ROOT / "benchmarks" / "output" / "api-get-bank"
+TARGET_P99_MS = 20.0
+
+LUA = """
+local n = %(n)d
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + id)
+end
+function request()
+  return wrk.format("GET", string.format("/api/records/LHSM%%07d", math.random(1, n)))
+end
+function done(summary, latency, requests)
+  io.write(string.format('BENCH {"requests": %%d, "duration_us": %%d, "p50_us": %%d, ' ..
+    '"p90_us": %%d, "p99_us": %%d, "max_us": %%d, "status_errors": %%d, ' ..
+    '"socket_errors": %%d}\\n', summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    summary.errors.status, summary.errors.connect + summary.errors.read +
+    summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+# --- the bank ------------------------------------------------------------------------------
+
+def _templates(limit: int = 60) -> list[dict[str, Any]]:
+    """Validated sample fields from the first real OSD 2014 rows."""
+    from lanhai.kinds import kind_spec
+    from lanhai.kinds.fields import validate_fields
+
+    spec = kind_spec("sample")
+    found = []
+    with OSD.open(encoding="utf-8", errors="replace", newline="") as handle:
+        for row in csv.DictReader(handle):
+            raw = {
+                "samp_name": row["sampleID_ENA"], "project_name": "Ocean Sampling Day 2014",
+                "samp_taxon_id": "408172", "collection_date": row["DateTime"],
+                "geo_loc_name": f"{row['Country']}: {row['MarineRegion']}",
+                "lat_lon": f"{row['Latitude']} {row['Longitude']}",
+                "env_broad_scale": row["ENVIRO_Biome"], "env_local_scale": row["ENVIRO_Feature"],
+                "env_medium": row["ENVIRO_Material"],
+                "depth": f"{row['Depth']} {row['Depth_unit']}",
+                "temp": row["Temperature"], "salinity": row["Salinity"],
+                "samp_collect_device": row["EVENT_device"],
+                "description": f"OSD 2014 surface water, {row['MarineRegion']}",
+            }
+            fields, problems = validate_fields(spec, raw)
+            if not problems:
+                found.append(fields)
+            if len(found) >= limit:
+                break
+    if not found:
+        raise SystemExit(f"no valid template rows in {OSD}")
+    return found
+
+
+def _variants(templates: list[dict[str, Any]], count: int) -> Iterator[dict[str, Any]]:
+    """``count`` distinct samples: real rows with new names, nearby positions and depths."""
+    rng = random.Random(42)
+    for i in range(count):
+        fields = dict(templates[i % len(templates)])
+        lat = max(-90.0, min(90.0, fields["latitude"] + rng.uniform(-0.5, 0.5)))
+        lon = max(-180.0, min(180.0, fields["longitude"] + rng.uniform(-0.5, 0.5)))
+        depth = round(rng.choice([0, 1, 2, 5, 10, 25, 50, 200, 1000, 3000]) *
+                      rng.uniform(1, 1.2), 1)
+        fields.update({
+            "samp_name": f"{fields['samp_name']}_bench{i:06d}",
+            "lat_lon": [round(lat, 5), round(lon, 5)], "latitude": round(lat, 5),
+            "longitude": round(lon, 5), "depth": [depth, depth], "depth_m": depth,
+        })
+        fields.pop("biosample", None)
+        yield fields
+
+
+def build_bank(data_dir: Path, count: int, rebuild: bool) -> None:
+    """Create a SQLite bank with ``count`` samples unless one is already there."""
+    from lanhai.bank import init_bank
+    from lanhai.kinds import kind_spec
+    from lanhai.settings import Settings
+    from lanhai.store.records import NewRecord, count_by_kind, insert_records
+
+    if rebuild and data_dir.exists():
+        shutil.rmtree(data_dir)
+    bank = init_bank(Settings(data_dir=data_dir))
+    try:
+        with bank.engine.connect() as conn:
+            have = count_by_kind(conn, True).get("sample", 0)
+        if have == count:
+            print(f"reusing the bank in {data_dir} ({have:,} samples)", file=sys.stderr)
+            return
+        if have:
+            raise SystemExit(f"{data_dir} holds {have:,} samples, not {count:,}: use --rebuild")
+        spec = kind_spec("sample")
+        started = time.perf_counter()
+        batch: list[NewRecord] = []
+        with bank.engine.begin() as conn:
+            for fields in _variants(_templates(), count):
+                batch.append(NewRecord(spec, fields, spec.identifiers(fields), False))
+                if len(batch) == 5000:
+                    insert_records(conn, batch, "bench")
+                    batch = []
+            insert_records(conn, batch, "bench")
+        print(f"built {count:,} samples in {time.perf_counter() - started:.1f} s",
+              file=sys.stderr)
+    finally:
+        bank.close()
+
+
+# --- the reference floor -------------------------------------------------------------------
+
+def floor_app() -> Any:
+    """A bare Starlette app: the same two SQLite lookups with the stdlib driver, as JSON."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    conn = sqlite3.connect(os.environ["LANHAI_BENCH_DB"], check_same_thread=False)
+    lock = threading.Lock()
+
+    async def get_record(request: Request) -> JSONResponse:
+        accession = request.path_params["accession"].upper()
+        with lock:
+            row = conn.execute(
+                "SELECT id, accession, kind, name, fields, restricted, version, created_at, "
+                "updated_at, created_by, updated_by FROM records WHERE accession = ?",
+                (accession,)).fetchone()
+            if row is None or row[5]:
+                return JSONResponse({"error": {"code": "not_found"}}, status_code=404)
+            ids = [r[0] for r in conn.execute(
+                "SELECT value FROM identifiers WHERE record_id = ? ORDER BY id", (row[0],))]
+        return JSONResponse({
+            "accession": row[1], "kind": row[2], "name": row[3], "restricted": bool(row[5]),
+            "version": row[6], "created_at": row[7], "updated_at": row[8],
+            "created_by": row[9], "updated_by": row[10], "identifiers": ids,
+            "fields": json.loads(row[4])})
+
+    return Starlette(routes=[Route("/api/records/{accession}", get_record)])
+
+
+# --- serving and load ----------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(target: str, env: dict[str, str]) -> Iterator[str]:
+    """Run ``uvicorn --factory target`` on a free loopback port; yield its base URL."""
+    port = _free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning", "--no-access-log",
+               "--app-dir", str(ROOT)]
+    proc = subprocess.Popen(command, env={**os.environ, **env})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/records/LHSM0000001", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{target} did not start on {base}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def load(base: str, script: Path, duration: int, threads: int, connections: int
+         ) -> dict[str, float]:
+    """Warm up for 3 s, then run wrk for ``duration`` seconds; return its figures."""
+    wrk = shutil.which("wrk") or "/usr/bin/wrk"
+    common = [wrk, f"-t{threads}", f"-c{connections}", "-s", str(script), "--timeout", "5s"]
+    subprocess.run([*common, "-d3s", base], check=True, capture_output=True)
+    out = subprocess.run([*common, f"-d{duration}s", base], check=True, capture_output=True,
+                         text=True).stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("BENCH "))
+    raw = json.loads(line[len("BENCH "):])
+    return {
+        "req_s": raw["requests"] / (raw["duration_us"] / 1e6),
+        "p50_ms": raw["p50_us"] / 1000, "p90_ms": raw["p90_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000, "max_ms": raw["max_us"] / 1000,
+        "requests": raw["requests"], "errors": raw["status_errors"] + raw["socket_errors"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build or reuse the bank, measure Lanhai and the floor, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--duration", type=int, default=20, help="seconds of load per server")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--rebuild", action="store_true", help="build the bank again")
+    args = parser.parse_args(argv)
+
+    build_bank(args.data_dir, args.records, args.rebuild)
+    db = (args.data_dir / "lanhai.sqlite").resolve()
+    _warm(db)
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "random_get.lua"
+        script.write_text(LUA % {"n": args.records})
+        servers = {
+            "lanhai API (FastAPI)": ("lanhai.api.app:create_app",
+                                     {"LANHAI_DATA_DIR": str(args.data_dir),
+                                      "LANHAI_DATABASE_URL": f"sqlite:///{db}"}),
+            "floor (bare Starlette + sqlite3)": ("benchmarks.bench_api_get:floor_app",
+                                                 {"LANHAI_BENCH_DB": str(db)}),
+        }
+        for name, (target, env) in servers.items():
+            with serve(target, env) as base:
+                print(f"loading {name} at {base} for {args.duration} s …", file=sys.stderr)
+                results[name] = load(base, script, args.duration, args.threads,
+                                     args.connections)
+    _print_table(results, args)
+    return 0
+
+
+def _warm(path: Path) -> None:
+    """Read the database file once so both servers start with it in the OS page cache."""
+    with path.open("rb") as handle:
+        while handle.read(1 << 20):
+            pass
+
+
+def _print_table(results: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
+    print(f"\nGET /api/records/{{random accession}} — {args.records:,} samples on SQLite, "
+          f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, 127.0.0.1, "
+          f"{os.cpu_count()} CPUs")
+    head = f"{'server':34} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} " \
+           f"{'max ms':>8} {'errors':>7}"
+    print(head)
+    print("-" * len(head))
+    for name, r in results.items():
+        print(f"{name:34} {r['req_s']:>9,.0f} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f} "
+              f"{r['p99_ms']:>8.2f} {r['max_ms']:>8.2f} {int(r['errors']):>7}")
+    lanhai, floor = results.values()
+    print(f"\nratio lanhai/floor: p50 {lanhai['p50_ms'] / floor['p50_ms']:.2f}x, "
+          f"p99 {lanhai['p99_ms'] / floor['p99_ms']:.2f}x, "
+          f"throughput {lanhai['req_s'] / floor['req_s']:.2f}x")
+    verdict = "meets" if lanhai["p99_ms"] < TARGET_P99_MS else "MISSES"
+    print(f"lanhai p99 {lanhai['p99_ms']:.2f} ms {verdict} the target of "
+          f"{TARGET_P99_MS:.0f} ms")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

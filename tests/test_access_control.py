@@ -1,0 +1,343 @@
+"""Every route, tried by every kind of caller, with the exact status each must get.
+
+The matrix is checked against the application's routes: a new route without an entry here
+fails :func:`test_every_route_has_a_matrix_entry`. Confidential records (patent deposits by
+default, anything marked restricted) must be invisible to anonymous callers and readers:
+404 on get, and absent from lists, counts, links and lineage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from lanhai.services.catalog import Actor, CatalogService
+from lanhai.store.users import create_token, create_user, revoke_token
+from tests.test_api_records import DEPOSIT, make_client
+from tests.test_catalog import SAMPLE, ZOBELLIA
+
+CALLERS = ("anonymous", "reader", "curator", "admin", "unknown", "expired", "revoked")
+BAD_TOKENS = ("unknown", "expired", "revoked")
+ACCESSION = re.compile(r"LH[A-Z]{2}\d{7}")
+USERNAMES = {"reader": "rui", "curator": "ana", "admin": "root"}
+
+
+@dataclass
+class World:
+    """A bank with three users, good and bad tokens, public and confidential records."""
+
+    client: TestClient
+    engine: Engine
+    tokens: dict[str, str]
+    sample: str = "LHSM0000001"
+    sample2: str = "LHSM0000002"
+    strain: str = "LHST0000001"
+    deposit: str = "LHDP0000001"
+    hidden_sample: str = "LHSM0000003"
+    serial: list[int] = field(default_factory=lambda: [0])
+
+    def headers(self, caller: str) -> dict[str, str]:
+        token = self.tokens.get(caller)
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def unique(self, stem: str) -> str:
+        self.serial[0] += 1
+        return f"{stem}-{self.serial[0]}"
+
+    def token_prefix(self, username: str) -> str:
+        with self.engine.begin() as conn:
+            _, info = create_token(conn, username, "to revoke")
+        return info.prefix
+
+    def relink(self) -> None:
+        """Make sure the link that DELETE /api/links removes exists."""
+        CatalogService(self.engine).link(Actor("ana", "curator"), self.sample2,
+                                         "isolated_from", self.strain)
+
+
+def build_world(engine: Engine) -> World:
+    tokens: dict[str, str] = {}
+    with engine.begin() as conn:
+        for role, username in USERNAMES.items():
+            create_user(conn, username, role)
+            tokens[role], _ = create_token(conn, username, "test")
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        tokens["expired"], _ = create_token(conn, "ana", "old", expires_at=past)
+        tokens["revoked"], info = create_token(conn, "ana", "revoked")
+        revoke_token(conn, info.prefix)
+    tokens["unknown"] = "lh_" + "x" * 43
+    service = CatalogService(engine)
+    curator = Actor("ana", "curator")
+    service.create(curator, "sample", SAMPLE)
+    service.create(curator, "sample", {**SAMPLE, "samp_name": "second"})
+    service.create(curator, "sample", {**SAMPLE, "samp_name": "hidden", "restricted": "yes"})
+    service.create(curator, "strain", ZOBELLIA)
+    service.create(curator, "deposit", DEPOSIT)  # confidential by default
+    service.link(curator, "LHSM0000001", "isolated_from", "LHST0000001")
+    service.link(curator, "LHST0000001", "deposited_as", "LHDP0000001")
+    service.link(curator, "LHSM0000003", "isolated_from", "LHST0000001")
+    return World(make_client(engine), engine, tokens)
+
+
+@pytest.fixture
+def world(engine: Engine) -> World:
+    return build_world(engine)
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    json: Any = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    data: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request (built per caller) and the status each caller must get."""
+
+    build: Callable[[World, str], Request]
+    anonymous: int
+    reader: int
+    curator: int
+    admin: int
+    bad_token: int = 401
+
+    def expected(self, caller: str) -> int:
+        status: int = self.bad_token if caller in BAD_TOKENS else getattr(self, caller)
+        return status
+
+
+def fixed(method: str, path: str, body: Any = None) -> Callable[[World, str], Request]:
+    return lambda w, caller: Request(method, path.format(w=w), body)
+
+
+def new_sample(w: World, caller: str) -> Request:
+    return Request("POST", "/api/samples", {**SAMPLE, "samp_name": w.unique(caller)})
+
+
+def revoke_own(w: World, caller: str) -> Request:
+    return Request("DELETE", f"/api/tokens/{w.token_prefix(USERNAMES.get(caller, 'rui'))}")
+
+
+def revoke_readers(w: World, caller: str) -> Request:
+    return Request("DELETE", f"/api/tokens/{w.token_prefix('rui')}")
+
+
+def import_csv(w: World, caller: str) -> Request:
+    row = {**SAMPLE, "samp_name": w.unique(caller)}
+    table = ",".join(row) + "\n" + ",".join(f'"{v}"' for v in row.values()) + "\n"
+    return Request("POST", "/api/samples/import",
+                   files={"file": ("samples.csv", table.encode(), "text/csv")},
+                   data={"dry_run": "true"})
+
+
+def unlink(w: World, caller: str) -> Request:
+    w.relink()
+    return Request("DELETE", "/api/links",
+                   {"source": w.sample2, "rel": "isolated_from", "target": w.strain})
+
+
+DOCS = Case(fixed("GET", "/openapi.json"), 200, 200, 200, 200, bad_token=200)
+PUBLIC = dict(anonymous=200, reader=200, curator=200, admin=200)
+HIDDEN = dict(anonymous=404, reader=404, curator=200, admin=200)
+WRITE = dict(anonymous=401, reader=403, curator=200, admin=200)
+CREATE = dict(anonymous=401, reader=403, curator=201, admin=201)
+ADMIN = dict(anonymous=401, reader=403, curator=403, admin=200)
+
+MATRIX: dict[tuple[str, str], list[Case]] = {
+    ("GET", "/openapi.json"): [DOCS],
+    ("GET", "/docs"): [Case(fixed("GET", "/docs"), 200, 200, 200, 200, bad_token=200)],
+    ("GET", "/docs/oauth2-redirect"): [
+        Case(fixed("GET", "/docs/oauth2-redirect"), 200, 200, 200, 200, bad_token=200)],
+    ("GET", "/redoc"): [Case(fixed("GET", "/redoc"), 200, 200, 200, 200, bad_token=200)],
+    # -- the caller, users, tokens
+    ("GET", "/api/me"): [Case(fixed("GET", "/api/me"), **PUBLIC)],
+    ("GET", "/api/users"): [Case(fixed("GET", "/api/users"), **ADMIN)],
+    ("POST", "/api/users"): [Case(lambda w, c: Request("POST", "/api/users", {
+        "username": w.unique("new"), "role": "reader"}), 401, 403, 403, 201)],
+    ("GET", "/api/users/{username}"): [
+        # a reader may see themselves; anyone else but an admin gets 404
+        Case(fixed("GET", "/api/users/rui"), 401, 200, 404, 200),
+        Case(fixed("GET", "/api/users/root"), 401, 404, 404, 200)],
+    ("PATCH", "/api/users/{username}"): [
+        Case(fixed("PATCH", "/api/users/rui", {"role": "reader"}), **ADMIN),
+        Case(fixed("PATCH", "/api/users/root", {"active": False}), 401, 403, 403, 409)],
+    ("POST", "/api/tokens"): [
+        Case(fixed("POST", "/api/tokens", {"name": "mine"}), 401, 201, 201, 201),
+        Case(fixed("POST", "/api/tokens", {"username": "rui"}), 401, 201, 403, 201)],
+    ("GET", "/api/tokens"): [Case(fixed("GET", "/api/tokens"), 401, 200, 200, 200)],
+    ("DELETE", "/api/tokens/{prefix}"): [
+        Case(revoke_own, 401, 204, 204, 204),
+        Case(revoke_readers, 401, 204, 404, 204)],
+    # -- catalogue-wide reads
+    ("GET", "/api/kinds"): [Case(fixed("GET", "/api/kinds"), **PUBLIC)],
+    ("GET", "/api/stats"): [Case(fixed("GET", "/api/stats"), **PUBLIC)],
+    ("GET", "/api/records/{accession}"): [
+        Case(fixed("GET", "/api/records/{w.sample}"), **PUBLIC),
+        Case(fixed("GET", "/api/records/lhdp0000001"), **HIDDEN),
+        Case(fixed("GET", "/api/records/{w.hidden_sample}"), **HIDDEN)],
+    ("GET", "/api/records/{accession}/links"): [
+        Case(fixed("GET", "/api/records/{w.strain}/links"), **PUBLIC),
+        Case(fixed("GET", "/api/records/{w.deposit}/links"), **HIDDEN)],
+    ("GET", "/api/records/{accession}/lineage"): [
+        Case(fixed("GET", "/api/records/{w.strain}/lineage"), **PUBLIC),
+        Case(fixed("GET", "/api/records/{w.deposit}/lineage"), **HIDDEN)],
+    ("GET", "/api/records/{accession}/history"): [
+        Case(fixed("GET", "/api/records/{w.strain}/history"), **PUBLIC),
+        Case(fixed("GET", "/api/records/{w.deposit}/history"), **HIDDEN)],
+    ("GET", "/api/records/{accession}/history.csv"): [
+        Case(fixed("GET", "/api/records/{w.strain}/history.csv"), **PUBLIC),
+        Case(fixed("GET", "/api/records/{w.deposit}/history.csv"), **HIDDEN)],
+    # -- links
+    ("POST", "/api/links"): [
+        Case(fixed("POST", "/api/links", {"source": "LHSM0000002", "rel": "isolated_from",
+                                          "target": "LHST0000001"}), **CREATE)],
+    ("DELETE", "/api/links"): [Case(unlink, 401, 403, 204, 204)],
+    # -- one kind
+    ("GET", "/api/{kind}"): [
+        Case(fixed("GET", "/api/samples?where=depth_m<10"), **PUBLIC),
+        Case(fixed("GET", "/api/deposit"), **PUBLIC),
+        Case(fixed("GET", "/api/widgets"), 404, 404, 404, 404)],
+    ("POST", "/api/{kind}"): [
+        Case(new_sample, **CREATE),
+        Case(fixed("POST", "/api/samples", {"samp_name": "incomplete"}), 401, 403, 422, 422)],
+    ("POST", "/api/{kind}/import"): [Case(import_csv, 401, 403, 200, 200)],
+    ("GET", "/api/{kind}/export"): [
+        Case(fixed("GET", "/api/samples/export?format=csv"), **PUBLIC),
+        Case(fixed("GET", "/api/deposits/export?format=json"), **PUBLIC),
+        Case(fixed("GET", "/api/widgets/export"), 404, 404, 404, 404)],
+    ("GET", "/api/{kind}/{accession}"): [
+        Case(fixed("GET", "/api/samples/{w.sample}"), **PUBLIC),
+        Case(fixed("GET", "/api/deposits/{w.deposit}"), **HIDDEN),
+        Case(fixed("GET", "/api/strains/{w.sample}"), 404, 404, 404, 404)],
+    ("PATCH", "/api/{kind}/{accession}"): [
+        Case(fixed("PATCH", "/api/samples/{w.sample}", {"description": "checked"}), **WRITE),
+        Case(fixed("PATCH", "/api/deposits/{w.deposit}", {"depositor": "Lab B"}), **WRITE)],
+    ("PUT", "/api/{kind}/{accession}"): [
+        Case(fixed("PUT", "/api/samples/{w.sample}", SAMPLE), **WRITE)],
+}
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route the application serves (HEAD aside)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: routes are flat
+        contexts: Iterator[Any] = iter(app.routes)
+    else:
+        contexts = iter_route_contexts(app.routes)
+    found = set()
+    for route in contexts:
+        for method in getattr(route, "methods", None) or ():
+            if method != "HEAD":
+                found.add((method, route.path))
+    return found
+
+
+def test_every_route_has_a_matrix_entry(sqlite_engine: Engine) -> None:
+    served = app_routes(make_client(sqlite_engine).app)  # type: ignore[arg-type]
+    assert sorted(served - set(MATRIX)) == [], "add these routes to MATRIX"
+    assert sorted(set(MATRIX) - served) == [], "these MATRIX routes no longer exist"
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+def test_route_gives_each_caller_the_exact_status(world: World, route: tuple[str, str]
+                                                  ) -> None:
+    wrong = []
+    for number, case in enumerate(MATRIX[route]):
+        for caller in CALLERS:
+            request = case.build(world, caller)
+            answer = world.client.request(request.method, request.path, json=request.json,
+                                          files=request.files, data=request.data,
+                                          headers=world.headers(caller))
+            want = case.expected(caller)
+            if answer.status_code != want:
+                wrong.append(f"case {number} {caller}: {request.method} {request.path} -> "
+                             f"{answer.status_code} (want {want}) {answer.text[:200]}")
+            elif want == 401:
+                assert answer.headers.get("www-authenticate") == "Bearer"
+                assert answer.json()["error"]["code"] == "unauthorized"
+            elif want >= 400:
+                assert set(answer.json()) == {"error"}
+    assert wrong == []
+
+
+# --- confidentiality ---------------------------------------------------------------------
+
+def visible(world: World, caller: str) -> set[str]:
+    """Every accession the caller can learn of by listing, searching, exporting, links,
+    lineage or history."""
+    client, headers = world.client, world.headers(caller)
+    seen: set[str] = set()
+    for path in ("/api/records?limit=100", "/api/deposits", "/api/samples",
+                 "/api/records?q=CGMCC", "/api/records?q=hidden",
+                 "/api/records?where=accession=LHDP0000001"):
+        seen |= {r["accession"] for r in client.get(path, headers=headers).json()["items"]}
+    for kind in ("deposits", "samples", "strains"):
+        exported = client.get(f"/api/{kind}/export?format=json", headers=headers).json()
+        seen |= {r["accession"] for r in exported}
+    for acc in (world.sample, world.strain):
+        for path in (f"/api/records/{acc}/history", f"/api/records/{acc}/history.csv"):
+            seen |= set(ACCESSION.findall(client.get(path, headers=headers).text))
+        for lk in client.get(f"/api/records/{acc}/links", headers=headers).json()["links"]:
+            seen |= {lk["source"], lk["target"]}
+        tree = client.get(f"/api/records/{acc}/lineage", headers=headers).json()
+        seen |= {n["accession"] for n in tree["nodes"]}
+        for edge in tree["ancestors"] + tree["descendants"]:
+            seen |= {edge["source"], edge["target"]}
+    return seen
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "reader"])
+def test_confidential_records_are_invisible(world: World, caller: str) -> None:
+    client, headers = world.client, world.headers(caller)
+    assert visible(world, caller) == {world.sample, world.sample2, world.strain}
+    stats = client.get("/api/stats", headers=headers).json()
+    assert stats["counts"]["deposit"] == 0 and stats["counts"]["sample"] == 2
+    assert stats["total"] == 3
+    # the 404 for a confidential deposit is the same as for one that never existed
+    hidden = client.get("/api/records/LHDP0000001", headers=headers)
+    absent = client.get("/api/records/LHDP0000099", headers=headers)
+    assert hidden.status_code == absent.status_code == 404
+    assert hidden.json()["error"]["message"].replace("LHDP0000001", "X") == \
+        absent.json()["error"]["message"].replace("LHDP0000099", "X")
+    for path in ("/api/records/{a}", "/api/deposits/{a}", "/api/records/{a}/links",
+                 "/api/records/{a}/lineage", "/api/records/{a}/history"):
+        assert client.get(path.format(a="lhdp0000001"), headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize("caller", ["curator", "admin"])
+def test_curators_see_confidential_records(world: World, caller: str) -> None:
+    client, headers = world.client, world.headers(caller)
+    assert visible(world, caller) == {world.sample, world.sample2, world.hidden_sample,
+                                      world.strain, world.deposit}
+    assert client.get("/api/stats", headers=headers).json()["counts"]["deposit"] == 1
+    deposit = client.get("/api/deposits/LHDP0000001", headers=headers).json()
+    assert deposit["restricted"] is True
+
+
+def test_a_disabled_users_tokens_stop_working(world: World) -> None:
+    client = world.client
+    assert client.get("/api/me", headers=world.headers("reader")).json()["username"] == "rui"
+    assert client.patch("/api/users/rui", json={"active": False},
+                        headers=world.headers("admin")).status_code == 200
+    refused = client.get("/api/me", headers=world.headers("reader"))
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("header", ["Basic cnVpOnB3", "Bearer", "Bearer   ", "token abc"])
+def test_malformed_authorization_is_401(world: World, header: str) -> None:
+    answer = world.client.get("/api/kinds", headers={"Authorization": header})
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"] == "Bearer"
