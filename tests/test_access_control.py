@@ -157,9 +157,7 @@ ADMIN = dict(anonymous=401, reader=403, curator=403, admin=200)
 MATRIX: dict[tuple[str, str], list[Case]] = {
     ("GET", "/openapi.json"): [DOCS],
     ("GET", "/docs"): [Case(fixed("GET", "/docs"), 200, 200, 200, 200, bad_token=200)],
-    ("GET", "/docs/oauth2-redirect"): [
-        Case(fixed("GET", "/docs/oauth2-redirect"), 200, 200, 200, 200, bad_token=200)],
-    ("GET", "/redoc"): [Case(fixed("GET", "/redoc"), 200, 200, 200, 200, bad_token=200)],
+    ("GET", "/"): [Case(fixed("GET", "/"), 200, 200, 200, 200, bad_token=200)],
     # -- the caller, users, tokens
     ("GET", "/api/me"): [Case(fixed("GET", "/api/me"), **PUBLIC)],
     ("GET", "/api/users"): [Case(fixed("GET", "/api/users"), **ADMIN)],

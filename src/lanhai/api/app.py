@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from lanhai import __version__
-from lanhai.api import errors, exports, imports, records, users
+from lanhai.api import errors, exports, home, imports, records, users
 from lanhai.bank import Bank, open_bank
 from lanhai.settings import Settings
 
@@ -17,10 +17,14 @@ def create_app(settings: Settings | None = None, bank: Bank | None = None) -> Fa
         description="Marine bioresource catalog: records, lineage, import and export. "
                     "Every error has the shape {\"error\": {\"code\", \"message\", "
                     "\"problems\"?}}.",
+        # FastAPI's Swagger/ReDoc pages load scripts from a CDN; Lanhai works offline and
+        # serves its own reference page at /docs (lanhai.api.home).
+        docs_url=None, redoc_url=None,
     )
     app.state.bank = bank or open_bank(settings or Settings.from_env())
     errors.install(app)
     # Specific prefixes first: the generic /api/{kind} routes come last.
+    app.include_router(home.router)
     app.include_router(users.router)
     app.include_router(imports.router)
     app.include_router(exports.router)

@@ -17,14 +17,13 @@ from fastapi import APIRouter, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from lanhai.api.deps import ActorDep, BankDep
+from lanhai.api.deps import BankDep, CuratorDep
 from lanhai.api.errors import envelope
 from lanhai.errors import UsageError
 from lanhai.imports import ImportOptions
 from lanhai.imports.engine import run_import
 from lanhai.imports.mapping import apply_overrides, mapping_from_dict, parse_pairs
 from lanhai.kinds import kind_spec
-from lanhai.services.catalog import require_writer
 
 router = APIRouter(prefix="/api", tags=["imports"])
 
@@ -37,7 +36,7 @@ _MAX_MAPPING = 1 << 20
 async def import_table(
     kind: str,
     bank: BankDep,
-    actor: ActorDep,
+    actor: CuratorDep,
     file: UploadFile,
     mapping: UploadFile | None = None,
     map_: Annotated[list[str] | None, Form(alias="map", description=(
@@ -60,7 +59,6 @@ async def import_table(
     Needs a curator token. The optional ``mapping`` is a TOML mapping file; the form fields
     override it for the same field.
     """
-    require_writer(actor)
     spec = kind_spec(kind)
     options = ImportOptions(kind=spec.name)
     if mapping is not None and mapping.filename:
