@@ -18,6 +18,7 @@ from lanhai.exports.tables import columns
 from lanhai.kinds import kind_spec
 from lanhai.kinds.fields import validate_fields
 from lanhai.services.catalog import ANONYMOUS, Actor, CatalogService
+from lanhai.store import queries
 from lanhai.store import records as store
 from tests.test_catalog import SAMPLE, ZOBELLIA
 
@@ -195,13 +196,13 @@ def test_records_stream_in_keyset_batches(engine: Engine) -> None:
     with engine.begin() as conn:
         store.insert_records(conn, items, "ana")
     with engine.connect() as conn:
-        batches = list(store.iter_records(conn, "sample", batch_size=4,
+        batches = list(queries.iter_records(conn, "sample", batch_size=4,
                                           include_restricted=True))
         assert [len(b) for b in batches] == [4, 4, 4, 4, 4, 3]
         accessions = [r.accession for b in batches for r in b]
         assert accessions == sorted(accessions) and len(set(accessions)) == 23
         assert batches[0][0].identifiers == ["Ocean Sampling Day 2014:s00"]
-        public = [r for b in store.iter_records(conn, "sample", batch_size=4) for r in b]
+        public = [r for b in queries.iter_records(conn, "sample", batch_size=4) for r in b]
         assert len(public) == 18 and not any(r.restricted for r in public)
     rows = csv_rows(export_text(engine, CURATOR, "sample", "csv", batch_size=4))
     assert [r["samp_name"] for r in rows] == [f"s{n:02d}" for n in range(23)]

@@ -27,8 +27,11 @@ from lanhai.exports.common import Batch, DatasetInfo, ExportOptions, Item, Write
 from lanhai.kinds import PLURALS, KindSpec, kind_of_accession, kind_spec
 from lanhai.services.catalog import Actor
 from lanhai.settings import Settings
+from lanhai.store import links as link_store
+from lanhai.store import queries
 from lanhai.store import records as store
-from lanhai.store.records import Filter, Link
+from lanhai.store.links import Link
+from lanhai.store.queries import Filter
 
 Progress = Callable[[int], None]
 
@@ -151,7 +154,7 @@ class Export:
 
     def _record_batches(self, conn: Connection
                         ) -> Generator[list[store.Record], None, None]:
-        return store.iter_records(conn, self.spec.name, self.filters, query=self.query,
+        return queries.iter_records(conn, self.spec.name, self.filters, query=self.query,
                                   include_restricted=self.include_restricted,
                                   batch_size=self.options.batch_size)
 
@@ -167,7 +170,7 @@ class Export:
         for records in self._record_batches(conn):
             links: dict[str, list[Link]] = {}
             if self.format.needs_links:
-                links = store.links_of_many(conn, records, self.include_restricted)
+                links = link_store.links_of_many(conn, records, self.include_restricted)
             yield [Item(rec, [lk for lk in links.get(rec.accession, [])
                               if self._visible_link(lk)]) for rec in records]
             self.records += len(records)
@@ -192,7 +195,7 @@ def plan_export(engine: Engine, actor: Actor, kind: str, fmt: str,
     """
     spec = kind_spec(kind)
     export = Export(engine, actor, spec, get_format(fmt, spec.name),
-                    [store.parse_filter(w) for w in where], query,
+                    [queries.parse_filter(w) for w in where], query,
                     options or ExportOptions())
     export.check()
     return export

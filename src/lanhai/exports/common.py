@@ -16,7 +16,8 @@ from typing import Any
 
 from lanhai.kinds import KindSpec
 from lanhai.kinds.vocab import missing_term
-from lanhai.store.records import Link, Record
+from lanhai.store.links import Link
+from lanhai.store.records import Record
 
 DEFAULT_SBOL_NAMESPACE = "https://w3id.org/lanhai"
 

@@ -26,8 +26,12 @@ from lanhai.errors import (
 from lanhai.kinds import LINK_RULES, check_link, kind_of_accession, kind_spec
 from lanhai.kinds.fields import Fields, KindSpec, validate_fields
 from lanhai.kinds.vocab import ValueContext
+from lanhai.store import links as link_store
+from lanhai.store import queries
 from lanhai.store import records as store
-from lanhai.store.records import Filter, LineageEdge, Link, NewRecord, Record, Version
+from lanhai.store.links import LineageEdge, Link
+from lanhai.store.queries import Filter
+from lanhai.store.records import NewRecord, Record, Version
 
 _ACCESSION_IN_TEXT = re.compile(r"\bLH[A-Z]{2}\d{7}\b")
 
@@ -101,24 +105,24 @@ class CatalogService:
              sort: str = "accession") -> tuple[builtins.list[Record], int | None]:
         if limit < 1 or offset < 0:
             raise UsageError("limit must be at least 1 and offset at least 0")
-        filters = [store.parse_filter(w) for w in where]
+        filters = [queries.parse_filter(w) for w in where]
         with self.engine.connect() as conn:
-            return store.list_records(conn, kind, filters, query=query,
+            return queries.list_records(conn, kind, filters, query=query,
                                       include_restricted=actor.can_see_restricted,
                                       limit=limit, offset=offset, sort=sort)
 
     def links(self, actor: Actor, accession: str) -> builtins.list[Link]:
         with self.engine.connect() as conn:
             record = _visible(actor, store.get_record(conn, accession), accession)
-            return store.links_of(conn, record, actor.can_see_restricted)
+            return link_store.links_of(conn, record, actor.can_see_restricted)
 
     def lineage(self, actor: Actor, accession: str, max_depth: int = 10
                 ) -> dict[str, Any]:
         """Ancestors and descendants of any record, as edges and the records they touch."""
         with self.engine.connect() as conn:
             record = _visible(actor, store.get_record(conn, accession), accession)
-            up = store.lineage(conn, record, "up", max_depth, actor.can_see_restricted)
-            down = store.lineage(conn, record, "down", max_depth, actor.can_see_restricted)
+            up = link_store.lineage(conn, record, "up", max_depth, actor.can_see_restricted)
+            down = link_store.lineage(conn, record, "down", max_depth, actor.can_see_restricted)
             accessions = {e.source for e in up + down} | {e.target for e in up + down}
             nodes = {}
             for acc in sorted(accessions):
@@ -145,7 +149,7 @@ class CatalogService:
 
     def counts(self, actor: Actor) -> dict[str, int]:
         with self.engine.connect() as conn:
-            return store.count_by_kind(conn, actor.can_see_restricted)
+            return queries.count_by_kind(conn, actor.can_see_restricted)
 
     # -- writing --------------------------------------------------------------------------
     def create(self, actor: Actor, kind: str, raw: Mapping[str, Any],
@@ -253,8 +257,8 @@ class CatalogService:
                                        [Problem(f"{src.accession} already descends from "
                                                 f"{dst.accession}", "link the other way round",
                                                 record=src.accession)])
-            store.add_link(conn, src, rel, dst, actor.username)
-            found = [lk for lk in store.links_of(conn, src, True)
+            link_store.add_link(conn, src, rel, dst, actor.username)
+            found = [lk for lk in link_store.links_of(conn, src, True)
                      if lk.rel == rel and lk.target == dst.accession]
         return found[0]
 
@@ -263,13 +267,13 @@ class CatalogService:
         with self.engine.begin() as conn:
             src = _visible(actor, store.get_record(conn, source), source)
             dst = _visible(actor, store.get_record(conn, target), target)
-            if not (store.remove_link(conn, src, rel, dst, actor.username)
-                    or store.remove_link(conn, dst, rel, src, actor.username)):
+            if not (link_store.remove_link(conn, src, rel, dst, actor.username)
+                    or link_store.remove_link(conn, dst, rel, src, actor.username)):
                 raise NotFound(f"no link {source} --{rel}--> {target}")
 
 
 def _reaches(conn: Connection, start: Record, goal: Record) -> bool:
-    edges = store.lineage(conn, start, "down", 50, True)
+    edges = link_store.lineage(conn, start, "down", 50, True)
     return any(e.target == goal.accession for e in edges)
 
 

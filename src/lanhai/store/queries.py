@@ -1,0 +1,206 @@
+"""List and search queries over catalog records: filters, full text, paging, counts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    and_,
+    cast,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+
+from lanhai.db.schema import identifiers, records
+from lanhai.errors import UsageError
+from lanhai.kinds import KindSpec, kind_spec
+from lanhai.store.records import Record, record_from_row
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One condition of a list query: ``field op value``."""
+
+    field: str
+    op: str
+    value: str
+
+
+_FILTER = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(!=|>=|<=|=|>|<|~)\s*(.*?)\s*$")
+_COLUMN_FILTERS = {"accession", "name", "taxon", "latitude", "longitude", "depth_m",
+                   "event_date", "restricted", "created_at", "updated_at", "created_by",
+                   "updated_by", "version"}
+
+
+def parse_filter(expression: str) -> Filter:
+    """Parse 'depth_m>1000', 'taxon~Zobellia', 'collection_date>=2010'."""
+    match = _FILTER.match(expression)
+    if not match:
+        raise UsageError(
+            f"cannot read the filter {expression!r}: write FIELD OP VALUE with OP one of "
+            "= != > >= < <= ~ (contains), e.g. depth_m>1000 or taxon~Zobellia"
+        )
+    return Filter(match[1], match[2], match[3])
+
+
+def _condition(spec: KindSpec | None, flt: Filter) -> ColumnElement[bool]:
+    value: Any = flt.value
+    numeric: float | None
+    try:
+        numeric = float(value)
+    except ValueError:
+        numeric = None
+    if flt.field in _COLUMN_FILTERS:
+        column: Any = records.c[flt.field]
+        if flt.field == "restricted":
+            value = value.lower() in ("1", "true", "yes")
+        elif flt.field in ("latitude", "longitude", "depth_m", "version"):
+            if numeric is None:
+                raise UsageError(f"filter {flt.field} needs a number, got {value!r}")
+            value = numeric
+    else:
+        if spec is not None and flt.field not in spec.field_names and flt.field not in (
+            *spec.computed, "taxon_name"
+        ):
+            raise UsageError(
+                f"{spec.name} has no field {flt.field!r}; filter on one of: "
+                + ", ".join(sorted({*spec.field_names, *spec.computed, *_COLUMN_FILTERS}))
+            )
+        element = records.c.fields[flt.field]
+        if numeric is not None and flt.op in (">", ">=", "<", "<="):
+            column, value = element.as_float(), numeric
+        elif flt.op == "~":
+            column = cast(element, String)
+        else:
+            column = element.as_string()
+            if numeric is not None and flt.op in ("=", "!="):
+                either: ColumnElement[bool] = or_(element.as_string() == value,
+                                                  element.as_float() == numeric)
+                return either if flt.op == "=" else ~either
+    ops: dict[str, Any] = {
+        "=": lambda c, v: c == v, "!=": lambda c, v: c != v, ">": lambda c, v: c > v,
+        ">=": lambda c, v: c >= v, "<": lambda c, v: c < v, "<=": lambda c, v: c <= v,
+        "~": lambda c, v: func.lower(cast(c, String)).contains(str(v).lower(),
+                                                               autoescape=True),
+    }
+    made: ColumnElement[bool] = ops[flt.op](column, value)
+    return made
+
+
+def _text_match(conn: Connection, query: str) -> ColumnElement[bool]:
+    query = query.strip()
+    if conn.dialect.name == "sqlite" and len(query) >= 3:
+        phrase = '"' + query.replace('"', '""') + '"'
+        fts = text("SELECT rowid FROM records_fts WHERE records_fts MATCH :q").bindparams(
+            q=phrase).columns(column("rowid", Integer))
+        return records.c.id.in_(fts)
+    pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
+        "_", "\\_") + "%"
+    return func.lower(records.c.search_text).like(pattern, escape="\\")
+
+
+_SORTABLE = {"accession", "name", "taxon", "depth_m", "event_date", "created_at",
+             "updated_at", "latitude", "longitude"}
+
+
+def list_records(
+    conn: Connection,
+    kind: str | None,
+    filters: Sequence[Filter] = (),
+    *,
+    query: str | None = None,
+    include_restricted: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+    sort: str = "accession",
+    with_total: bool = True,
+) -> tuple[list[Record], int | None]:
+    """Records of ``kind`` (or all kinds) matching every filter; (page, total)."""
+    spec = kind_spec(kind) if kind else None
+    conditions: list[ColumnElement[bool]] = []
+    if spec is not None:
+        conditions.append(records.c.kind == spec.name)
+    if not include_restricted:
+        conditions.append(records.c.restricted == literal(False))
+    conditions.extend(_condition(spec, f) for f in filters)
+    if query and query.strip():
+        conditions.append(_text_match(conn, query))
+    where = and_(*conditions) if conditions else literal(True) == literal(True)
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in _SORTABLE:
+        raise UsageError(f"cannot sort by {key!r}; sort by one of: {', '.join(sorted(_SORTABLE))}")
+    order = records.c[key].desc() if descending else records.c[key].asc()
+    rows = conn.execute(
+        select(records).where(where).order_by(order, records.c.id).limit(limit).offset(offset)
+    ).all()
+    total = None
+    if with_total:
+        total = conn.execute(select(func.count()).select_from(records).where(where)).scalar_one()
+    return [record_from_row(r) for r in rows], total
+
+
+def iter_records(
+    conn: Connection,
+    kind: str,
+    filters: Sequence[Filter] = (),
+    *,
+    query: str | None = None,
+    include_restricted: bool = False,
+    batch_size: int = 1000,
+) -> Generator[list[Record], None, None]:
+    """Every matching record of ``kind`` in accession order, in batches, with identifiers.
+
+    Keyset-paginated (``accession > last``), so memory stays flat however many records
+    match. The filters are checked now: a bad filter raises before the first batch.
+    """
+    spec = kind_spec(kind)
+    # The kind is the accession prefix: a range on the unique accession index selects it
+    # and keeps each page an index range scan (no sort of the whole kind per page).
+    after_kind = spec.prefix[:-1] + chr(ord(spec.prefix[-1]) + 1)  # LHSM -> LHSN
+    conditions: list[ColumnElement[bool]] = [records.c.accession < after_kind]
+    if not include_restricted:
+        conditions.append(records.c.restricted == literal(False))
+    conditions.extend(_condition(spec, f) for f in filters)
+    if query and query.strip():
+        conditions.append(_text_match(conn, query))
+    return _record_batches(conn, conditions, spec.prefix, max(1, batch_size))
+
+
+def _record_batches(conn: Connection, conditions: list[ColumnElement[bool]], last: str,
+                    batch_size: int) -> Generator[list[Record], None, None]:
+    while True:
+        rows = conn.execute(
+            select(records).where(and_(*conditions, records.c.accession > last))
+            .order_by(records.c.accession).limit(batch_size)
+        ).all()
+        if not rows:
+            return
+        ids: dict[int, list[str]] = {row.id: [] for row in rows}
+        for record_id, value in conn.execute(
+            select(identifiers.c.record_id, identifiers.c.value)
+            .where(identifiers.c.record_id.in_(list(ids))).order_by(identifiers.c.id)
+        ):
+            ids[record_id].append(value)
+        yield [record_from_row(row, ids[row.id]) for row in rows]
+        if len(rows) < batch_size:
+            return
+        last = rows[-1].accession
+
+
+def count_by_kind(conn: Connection, include_restricted: bool) -> dict[str, int]:
+    stmt = select(records.c.kind, func.count()).group_by(records.c.kind)
+    if not include_restricted:
+        stmt = stmt.where(records.c.restricted == literal(False))
+    return {kind: int(n) for kind, n in conn.execute(stmt)}

@@ -1,0 +1,208 @@
+"""On-disk layout of sequence data; the only module that knows it.
+
+Under ``LANHAI_DATA_DIR/assemblies/<ACCESSION>/``::
+
+    manifest.json        what was ingested: kind, file name, SHA-256, statistics
+    contigs.parquet      genome: id, description, length, sequence (input order)
+    proteins.parquet     proteome: id, description, length, sequence (input order)
+    genes/genes.parquet      called genes (contig, start, end, strand, partial flags, ...)
+    genes/proteins.parquet   their translations, ids ``<contig>_<n>``
+    genes.done.json      completion marker of gene calling, written last
+
+Every table is zstd Parquet written in row groups, so neither writing nor reading holds a
+whole metagenome in memory. Writes go to a staging folder that is renamed into place: a
+reader sees the old data or the new, never half of it. The marker is renamed in last, so an
+interrupted run leaves no marker and the next run redoes that assembly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SEQUENCES = pa.schema([("id", pa.string()), ("description", pa.string()),
+                       ("length", pa.int64()), ("sequence", pa.large_string())])
+GENES = pa.schema([
+    ("contig", pa.string()), ("protein_id", pa.string()), ("start", pa.int64()),
+    ("end", pa.int64()), ("strand", pa.int8()), ("partial_begin", pa.bool_()),
+    ("partial_end", pa.bool_()), ("start_type", pa.string()), ("rbs_motif", pa.string()),
+    ("rbs_spacer", pa.string()), ("gc", pa.float64()), ("score", pa.float64()),
+    ("translation_table", pa.int8()), ("sequence", pa.large_string())])
+TABLES = ("contigs", "proteins", "genes")
+#: a row group is flushed at this many residues or rows, whichever comes first
+ROW_GROUP_RESIDUES = 16_000_000
+ROW_GROUP_ROWS = 20_000
+MARKER = "genes.done.json"
+
+
+class TableWriter:
+    """Buffered zstd Parquet writer that flushes a row group when the buffer is full."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path, self.schema = path, schema
+        self.rows = 0
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self._buffer: dict[str, list[Any]] = {name: [] for name in schema.names}
+        self._residues = 0
+        self._pending = 0
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        for name, column in self._buffer.items():
+            column.append(row[name])
+        self.rows += 1
+        self._pending += 1
+        self._residues += len(row.get("sequence") or "")
+        if self._residues >= ROW_GROUP_RESIDUES or self._pending >= ROW_GROUP_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self._writer.write_table(pa.Table.from_pydict(self._buffer, schema=self.schema))
+            for column in self._buffer.values():
+                column.clear()
+            self._residues = self._pending = 0
+
+    def close(self) -> None:
+        self.flush()
+        self._writer.close()
+
+
+class Staged:
+    """A staging folder for one assembly's new files; ``commit`` renames it into place."""
+
+    def __init__(self, store: SequenceStore, accession: str, target: Path) -> None:
+        self.store, self.accession, self.target = store, accession, target
+        self.folder = store.root / ".staging" / f"{accession}-{uuid.uuid4().hex}"
+        self.folder.mkdir(parents=True)
+        self.writers: dict[str, TableWriter] = {}
+
+    def table(self, name: str, schema: pa.Schema) -> TableWriter:
+        """A writer for ``<name>.parquet`` in the staging folder."""
+        writer = self.writers[name] = TableWriter(self.folder / f"{name}.parquet", schema)
+        return writer
+
+    def write_json(self, name: str, data: Mapping[str, Any]) -> None:
+        (self.folder / name).write_text(json.dumps(data, indent=1), "utf-8")
+
+    def commit(self) -> None:
+        """Close the tables and swap the staging folder in for ``target`` (atomic rename)."""
+        for writer in self.writers.values():
+            writer.close()
+        self.writers.clear()
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        old = None
+        if self.target.exists():
+            old = self.folder.with_name(self.folder.name + ".old")
+            self.target.rename(old)
+        self.folder.rename(self.target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        for writer in self.writers.values():
+            with contextlib.suppress(Exception):  # the folder is removed anyway
+                writer.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> Staged:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self.folder.exists():
+            self.abort()
+
+
+class SequenceStore:
+    """Sequence tables of the assemblies under one data folder."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir) / "assemblies"
+
+    def folder(self, accession: str) -> Path:
+        return self.root / accession
+
+    # -- ingested sequences -----------------------------------------------------------------
+    def manifest(self, accession: str) -> dict[str, Any] | None:
+        """What was ingested into ``accession``, or None."""
+        return _read_json(self.folder(accession) / "manifest.json")
+
+    def stage_ingest(self, accession: str) -> Staged:
+        """Staging for a new ingest; committing replaces all sequence data of the assembly
+        (including earlier annotation results, which belonged to the old sequences)."""
+        return Staged(self, accession, self.folder(accession))
+
+    def input_table(self, accession: str) -> str:
+        manifest = self.manifest(accession) or {}
+        return "proteins" if manifest.get("kind") == "proteome" else "contigs"
+
+    def iter_sequences(self, accession: str, table: str = "contigs",
+                       batch_size: int = 1000) -> Iterator[tuple[str, str]]:
+        """(id, sequence) of the ingested contigs or proteins, one row group at a time."""
+        path = self.folder(accession) / f"{table}.parquet"
+        for batch in pq.ParquetFile(path).iter_batches(batch_size, columns=["id", "sequence"]):
+            yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(),
+                           strict=True)
+
+    def contig_lengths(self, accession: str) -> list[tuple[str, int]]:
+        path = self.folder(accession) / "contigs.parquet"
+        table = pq.read_table(path, columns=["id", "length"])
+        return list(zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True))
+
+    # -- gene calls --------------------------------------------------------------------------
+    def stage_genes(self, accession: str) -> Staged:
+        """Staging for gene-calling results; commit, then :meth:`mark_genes_done`."""
+        (self.folder(accession) / MARKER).unlink(missing_ok=True)
+        return Staged(self, accession, self.folder(accession) / "genes")
+
+    def mark_genes_done(self, accession: str, marker: Mapping[str, Any]) -> None:
+        """Write the completion marker last, by atomic rename."""
+        path = self.folder(accession) / MARKER
+        tmp = path.with_name(f".{MARKER}.{uuid.uuid4().hex}")
+        tmp.write_text(json.dumps(marker, indent=1, sort_keys=True), "utf-8")
+        os.replace(tmp, path)
+
+    def genes_done(self, accession: str) -> dict[str, Any] | None:
+        """The completion marker of gene calling, or None when it has not finished."""
+        return _read_json(self.folder(accession) / MARKER)
+
+    # -- reading results -------------------------------------------------------------------
+    def table_path(self, accession: str, table: str) -> Path | None:
+        """Where ``table`` (contigs, proteins, genes) of ``accession`` is, if it exists."""
+        folder = self.folder(accession)
+        if table == "proteins" and self.input_table(accession) == "proteins":
+            path = folder / "proteins.parquet"
+        elif table in ("genes", "proteins"):
+            if self.genes_done(accession) is None:
+                return None
+            path = folder / "genes" / f"{table}.parquet"
+        else:
+            path = folder / f"{table}.parquet"
+        return path if path.exists() else None
+
+    def iter_rows(self, accession: str, table: str, columns: list[str] | None = None,
+                  batch_size: int = 5000) -> Iterator[dict[str, Any]]:
+        """Rows of a table as dicts, streamed by batches (nothing when it does not exist)."""
+        path = self.table_path(accession, table)
+        if path is None:
+            return
+        for batch in pq.ParquetFile(path).iter_batches(batch_size, columns=columns):
+            yield from batch.to_pylist()
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        loaded = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    return loaded if isinstance(loaded, dict) else None
