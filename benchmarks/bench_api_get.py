@@ -118,7 +118,8 @@ def build_bank(data_dir: Path, count: int, rebuild: bool) -> None:
     from lanhai.bank import init_bank
     from lanhai.kinds import kind_spec
     from lanhai.settings import Settings
-    from lanhai.store.records import NewRecord, count_by_kind, insert_records
+    from lanhai.store.queries import count_by_kind
+    from lanhai.store.records import NewRecord, insert_records
 
     if rebuild and data_dir.exists():
         shutil.rmtree(data_dir)
