@@ -71,3 +71,18 @@ def test_every_route_is_documented(sqlite_engine: object) -> None:
 
 def test_every_setting_is_documented() -> None:
     assert [k for k in SETTINGS_DOC if f"`{k}`" not in README] == []
+
+
+def test_every_command_has_json() -> None:
+    """DESIGN.md convention 3: every command has --json."""
+    missing = []
+    for parent, name in _commands(cli, "lanhai"):
+        group = cli
+        for part in parent.split()[1:]:
+            sub = group.commands[part]
+            assert isinstance(sub, click.Group)
+            group = sub
+        command = group.commands[name]
+        if not any("--json" in p.opts for p in command.params):
+            missing.append(f"{parent} {name}")
+    assert missing == []
