@@ -81,8 +81,13 @@ def identifiers(fields: Fields) -> list[str]:
                    *fields.get("identifiers", [])])
 
 
+#: summary of the stored sequences, set by `lanhai ingest` / `lanhai annotate`
+#: (lanhai.services.sequences), never by hand
+SEQUENCE_SUMMARY = ("sequence_kind", "n50", "gc_percent", "largest_contig", "gene_count",
+                    "protein_count")
+
 SPEC = KindSpec(
     name="assembly", prefix="LHAS", title="Assembly", standard=STANDARD, fields=FIELDS,
     name_field="assembly_name", identifiers=identifiers, checks=(_mag_fields,),
-    taxon_field="taxon_name",
+    taxon_field="taxon_name", computed=SEQUENCE_SUMMARY,
 )

@@ -40,8 +40,8 @@ GENES = pa.schema([
     ("translation_table", pa.int8()), ("sequence", pa.large_string())])
 TABLES = ("contigs", "proteins", "genes")
 #: a row group is flushed at this many residues or rows, whichever comes first
-ROW_GROUP_RESIDUES = 16_000_000
-ROW_GROUP_ROWS = 20_000
+ROW_GROUP_RESIDUES = 8_000_000
+ROW_GROUP_ROWS = 10_000
 MARKER = "genes.done.json"
 
 

@@ -1,0 +1,345 @@
+"""Sequence use cases: ingest an assembly's sequences, call its genes, read the results.
+
+The catalog keeps only a summary (statistics, gene and protein counts) on the assembly
+record; sequences, genes and proteins live in the bulk store
+(:mod:`lanhai.store.sequences`). Gene calling runs across assemblies in an injected
+executor (a process pool by default; ``jobs=0`` means all cores) with pyrodigal threads
+inside each assembly, and resumes: an assembly whose completion marker matches its current
+sequences is not redone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from lanhai.errors import Conflict, NotFound, Problem, UsageError, ValidationFailed
+from lanhai.kinds import kind_spec
+from lanhai.sequence import formats
+from lanhai.sequence.genes import SINGLE, call_genes, make_finder, mode_for
+from lanhai.sequence.reader import GENOME, KINDS, PROTEOME, SequenceReader
+from lanhai.sequence.stats import AssemblyStats
+from lanhai.services.catalog import Actor, require_writer
+from lanhai.store import records as catalog_store
+from lanhai.store.records import Record
+from lanhai.store.sequences import GENES, SEQUENCES, SequenceStore
+
+#: progress callback: (done, total, what) — bytes of the file when ingesting, assemblies
+#: when annotating
+Progress = Callable[[int, int, str], None]
+
+
+def _no_progress(done: int, total: int, what: str) -> None:
+    """Default progress callback: does nothing."""
+
+
+def cpu_count() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class SequenceService:
+    """Sequence use cases over one catalog engine and data folder."""
+
+    def __init__(self, engine: Engine, data_dir: Path) -> None:
+        self.engine = engine
+        self.data_dir = Path(data_dir)
+        self.store = SequenceStore(self.data_dir)
+
+    # -- ingest ----------------------------------------------------------------------------
+    def ingest(self, actor: Actor, accession: str, path: Path, *, kind: str = GENOME,
+               replace: bool = False, allow_stops: bool = False,
+               progress: Progress = _no_progress) -> dict[str, Any]:
+        """Validate FASTA/GenBank (plain or gzip) and store it as the assembly's sequences.
+
+        All or nothing: a file with any problem stores nothing and raises ValidationFailed
+        listing them. Ingesting the same file again changes nothing; a different file needs
+        ``replace`` (which also drops the old annotation results).
+        """
+        require_writer(actor)
+        if kind not in KINDS:
+            raise UsageError(f"--kind must be one of: {', '.join(KINDS)}")
+        path = Path(path)
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+        record = self._assembly(actor, accession)
+        old = self.store.manifest(record.accession)
+        if old is not None:
+            if old.get("sha256") == _sha256(path) and old.get("kind") == kind:
+                self._set_summary(actor, record.accession,
+                                  self._stored_summary(record.accession, old),
+                                  f"ingest of {path.name} (unchanged)")
+                return {**_public(old), "accession": record.accession, "status": "unchanged"}
+            if not replace:
+                raise Conflict(f"{record.accession} already holds sequences from "
+                               f"{old.get('file')!r} (sha256 {str(old.get('sha256'))[:12]}…); "
+                               "pass --replace to replace them (their annotation is dropped)")
+        manifest = self._stage(record.accession, path, kind, allow_stops, progress)
+        self._set_summary(actor, record.accession, manifest["summary"],
+                          f"ingested {path.name}" + (" (replaced)" if old else ""))
+        return {**_public(manifest), "accession": record.accession,
+                "status": "replaced" if old else "stored"}
+
+    def _stage(self, accession: str, path: Path, kind: str, allow_stops: bool,
+               progress: Progress) -> dict[str, Any]:
+        size = path.stat().st_size
+        stats = AssemblyStats()
+        with path.open("rb") as stream, self.store.stage_ingest(accession) as staged:
+            reader = SequenceReader(stream, kind=kind, name=path.name, allow_stops=allow_stops)
+            table = staged.table("contigs" if kind == GENOME else "proteins", SEQUENCES)
+            for number, rec in enumerate(reader, 1):
+                if not reader.problem_count:
+                    table.add({"id": rec.id, "description": rec.description,
+                               "length": len(rec.sequence), "sequence": rec.sequence})
+                    stats.add(rec.sequence)
+                if number % 1000 == 0:
+                    progress(reader.bytes_read, size, accession)
+            progress(size, size, accession)
+            if reader.problem_count:
+                more = reader.problem_count - len(reader.problems)
+                raise ValidationFailed(
+                    f"{path.name}: {reader.problem_count} problem(s); nothing was stored"
+                    + (f" ({more} more not listed)" if more else ""), reader.problems)
+            summary: dict[str, Any] = {"sequence_kind": kind}
+            if kind == GENOME:
+                summary.update(stats.genome_summary(), gene_count=None, protein_count=None)
+            else:
+                summary.update(protein_count=stats.count, gene_count=None, n50=None,
+                               gc_percent=None, largest_contig=None)
+            manifest = {"kind": kind, "file": path.name, "sha256": reader.sha256,
+                        "format": reader.format, "compressed": reader.compressed,
+                        "bytes": size, "allow_stops": allow_stops, "summary": summary,
+                        "ingested_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+            staged.write_json("manifest.json", manifest)
+            staged.commit()
+        return manifest
+
+    # -- gene calling ----------------------------------------------------------------------
+    def annotate(self, actor: Actor, accessions: Sequence[str], *, jobs: int = 1,
+                 threads: int | None = None, executor: Executor | None = None,
+                 progress: Progress = _no_progress) -> dict[str, Any]:
+        """Call genes of each assembly; finished assemblies are not redone.
+
+        ``jobs`` assemblies run at once in ``executor`` (default: inline for one job, else
+        a process pool; ``jobs=0`` = all cores); ``threads`` pyrodigal threads work inside
+        each (default: the cores divided among the jobs). Returns per-assembly results; an
+        assembly that fails is listed under ``failed`` and the others still finish.
+        """
+        require_writer(actor)
+        if jobs < 0:
+            raise UsageError("--jobs must be 0 (all cores) or more")
+        workers = jobs or cpu_count()
+        threads = threads or max(1, cpu_count() // max(1, min(workers, len(accessions))))
+        results: dict[str, dict[str, Any]] = {}
+        todo: list[tuple[str, str | None]] = []
+        order: list[str] = []
+        for accession in dict.fromkeys(accessions):
+            record = self._assembly(actor, accession)
+            order.append(record.accession)
+            manifest = self.store.manifest(record.accession)
+            if manifest is None:
+                raise ValidationFailed(f"{record.accession} has no sequences", [Problem(
+                    "has no sequences to annotate", f"run `lanhai ingest {record.accession} "
+                    "FILE` first", record=record.accession)])
+            done = self.store.genes_done(record.accession)
+            if manifest["kind"] == PROTEOME:
+                results[record.accession] = {"status": "skipped", "reason": "proteome: the "
+                                             "given proteins are used, no gene calling"}
+            elif done is not None and done.get("input_sha256") == manifest["sha256"]:
+                self._set_summary(actor, record.accession,
+                                  self._stored_summary(record.accession, manifest),
+                                  "summary refreshed from the stored results")
+                results[record.accession] = {**done, "status": "already done"}
+            else:
+                todo.append((record.accession, record.fields.get("assembly_type")))
+        failed = self._run(actor, todo, workers, threads, executor, progress, results)
+        return {"assemblies": [{"accession": a, **results[a]} for a in dict.fromkeys(order)],
+                "failed": [p.to_dict() for p in failed], "jobs": workers, "threads": threads}
+
+    def _run(self, actor: Actor, todo: list[tuple[str, str | None]], workers: int,
+             threads: int, executor: Executor | None, progress: Progress,
+             results: dict[str, dict[str, Any]]) -> list[Problem]:
+        failed: list[Problem] = []
+        if not todo:
+            return failed
+        own = executor is None and workers > 1
+        pool = executor or (_process_pool(min(workers, len(todo))) if own else _Inline())
+        try:
+            futures: dict[Future[dict[str, Any]], str] = {
+                pool.submit(call_assembly_genes, str(self.data_dir), acc, kind, threads): acc
+                for acc, kind in todo}
+            for done, future in enumerate(as_completed(futures), 1):
+                accession = futures[future]
+                try:
+                    marker = future.result()
+                except Exception as err:  # one assembly failing must not stop the others
+                    failed.append(Problem(
+                        f"gene calling failed: {type(err).__name__}: {err}",
+                        f"run `lanhai annotate {accession}` again (finished assemblies are "
+                        "not redone)", record=accession))
+                    results[accession] = {"status": "failed", "error": str(err)}
+                else:
+                    self._set_summary(actor, accession, _gene_summary(marker),
+                                      f"genes called ({marker['mode']} mode)")
+                    results[accession] = {**marker, "status": "done"}
+                progress(done, len(todo), accession)
+        finally:
+            if own:
+                pool.shutdown(cancel_futures=True)
+        return failed
+
+    # -- reading ---------------------------------------------------------------------------
+    def stats(self, actor: Actor, accession: str) -> dict[str, Any]:
+        """What is stored for an assembly: ingest manifest and gene-calling marker."""
+        record = self._assembly(actor, accession)
+        manifest = self.store.manifest(record.accession)
+        if manifest is None:
+            raise NotFound(f"{record.accession} has no sequences; run `lanhai ingest "
+                           f"{record.accession} FILE`")
+        return {"accession": record.accession, "name": record.name,
+                "assembly_type": record.fields.get("assembly_type"), **_public(manifest),
+                "genes": self.store.genes_done(record.accession)}
+
+    def rows(self, actor: Actor, accession: str, table: str) -> Iterator[dict[str, Any]]:
+        """Rows of ``genes`` or ``proteins``, streamed."""
+        record = self._assembly(actor, accession)
+        if self.store.table_path(record.accession, table) is None:
+            raise NotFound(f"{record.accession} has no {table} yet", [Problem(
+                f"no {table} are stored", f"run `lanhai ingest {record.accession} FILE` and "
+                f"`lanhai annotate {record.accession}`", record=record.accession)])
+        return self.store.iter_rows(record.accession, table)
+
+    def fasta(self, actor: Actor, accession: str, table: str) -> Iterator[str]:
+        """Protein FASTA (``proteins``) or gene nucleotide FASTA (``genes``)."""
+        for row in self.rows(actor, accession, table):
+            if table == "genes":
+                yield formats.fasta(row["protein_id"], row["sequence"],
+                                    formats.gene_description(row))
+            else:
+                yield formats.fasta(row["id"], row["sequence"], row["description"])
+
+    def gff3(self, actor: Actor, accession: str) -> Iterator[str]:
+        """The called genes as GFF3."""
+        genes = self.rows(actor, accession, "genes")
+        return formats.gff3(genes, self.store.contig_lengths(accession.strip().upper()))
+
+    # -- catalog ---------------------------------------------------------------------------
+    def _assembly(self, actor: Actor, accession: str) -> Record:
+        acc = accession.strip().upper()
+        with self.engine.connect() as conn:
+            record = catalog_store.get_record(conn, acc)
+        if record is None or (record.restricted and not actor.can_see_restricted):
+            raise NotFound(f"no record {accession!r}")
+        if record.kind != "assembly":
+            raise UsageError(f"{acc} is a {record.kind}; sequences belong to an assembly "
+                             "record (create one with `lanhai create assembly`)")
+        return record
+
+    def _stored_summary(self, accession: str, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        """The record summary the stored sequences and finished gene calls imply."""
+        summary = dict(manifest["summary"])
+        done = self.store.genes_done(accession)
+        if done is not None and done.get("input_sha256") == manifest["sha256"]:
+            summary.update(_gene_summary(done))
+        return summary
+
+    def _set_summary(self, actor: Actor, accession: str, values: Mapping[str, Any],
+                     note: str | None) -> None:
+        """Write summary fields onto the assembly record (versioned, in its history)."""
+        spec = kind_spec("assembly")
+        with self.engine.begin() as conn:
+            record = catalog_store.get_record(conn, accession)
+            if record is None:
+                raise NotFound(f"no record {accession!r}")
+            fields = dict(record.fields)
+            for name, value in values.items():
+                if value is None:
+                    fields.pop(name, None)
+                else:
+                    fields[name] = value
+            catalog_store.update_record(conn, record, spec, fields, spec.identifiers(fields),
+                                        record.restricted, actor.username, note)
+
+
+def call_assembly_genes(data_dir: str, accession: str, assembly_type: str | None,
+                        threads: int) -> dict[str, Any]:
+    """Call the genes of one ingested assembly and store them (runs in a worker process).
+
+    Returns the completion marker, written last."""
+    store = SequenceStore(Path(data_dir))
+    manifest = store.manifest(accession)
+    if manifest is None:
+        raise FileNotFoundError(f"{accession} has no sequences")
+    mode, reason = mode_for(assembly_type, int(manifest["summary"]["genome_size"]))
+    training = [seq for _, seq in store.iter_sequences(accession)] if mode == SINGLE else []
+    finder, warned = make_finder(mode, training)
+    del training
+    genes = proteins = 0
+    with store.stage_genes(accession) as staged:
+        gene_table = staged.table("genes", GENES)
+        protein_table = staged.table("proteins", SEQUENCES)
+        for found in call_genes(finder, store.iter_sequences(accession), threads):
+            for gene in found:
+                row = gene.as_row()
+                gene_table.add(row)
+                protein_table.add({"id": gene.protein_id, "length": len(gene.protein),
+                                   "description": formats.gene_description(row),
+                                   "sequence": gene.protein})
+            genes += len(found)
+            proteins += len(found)
+        staged.commit()
+    marker = {"input_sha256": manifest["sha256"], "mode": mode, "reason": reason,
+              "warnings": warned,
+              "gene_count": genes, "protein_count": proteins,
+              "tool": f"pyrodigal {version('pyrodigal')}",
+              "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    store.mark_genes_done(accession, marker)
+    return marker
+
+
+class _Inline(Executor):
+    """Runs each task at once in this process (one job needs no pool)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as err:
+            future.set_exception(err)
+        return future
+
+
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    # spawn: a forked child would inherit the parent's threads and open connections
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("spawn"))
+
+
+def _gene_summary(marker: Mapping[str, Any]) -> dict[str, Any]:
+    return {"gene_count": marker["gene_count"], "protein_count": marker["protein_count"]}
+
+
+def _public(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: manifest[k] for k in ("kind", "file", "sha256", "format", "compressed",
+                                     "summary", "ingested_at") if k in manifest}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
