@@ -330,7 +330,7 @@ class _Run:
                 chunk_keys: dict[str, int], done: list[tuple[int, str, bool]]) -> None:
         """Apply a row to the record it matched (the merged record must be valid)."""
         spec = self.spec
-        base = {k: v for k, v in record.fields.items() if k not in spec.computed}
+        base = spec.editable_fields(record.fields)
         fields, problems = self._validate(p.raw, p.row, existing=base)
         ids = self._ids(fields)
         keys = [identifier_key(v) for v in ids]

@@ -89,5 +89,5 @@ SEQUENCE_SUMMARY = ("sequence_kind", "n50", "gc_percent", "largest_contig", "gen
 SPEC = KindSpec(
     name="assembly", prefix="LHAS", title="Assembly", standard=STANDARD, fields=FIELDS,
     name_field="assembly_name", identifiers=identifiers, checks=(_mag_fields,),
-    taxon_field="taxon_name", computed=SEQUENCE_SUMMARY,
+    taxon_field="taxon_name", computed=SEQUENCE_SUMMARY, summary_fields=SEQUENCE_SUMMARY,
 )

@@ -70,6 +70,9 @@ class KindSpec:
     restricted_by_default: bool = False
     #: fields the system computes; rejected when given
     computed: tuple[str, ...] = ()
+    #: those computed fields a service writes from stored data (an assembly's N50 from its
+    #: sequences) rather than ``derive`` from the other fields: updates keep them
+    summary_fields: tuple[str, ...] = ()
     taxon_field: str | None = None
     _lookup: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
 
@@ -86,6 +89,11 @@ class KindSpec:
     @property
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    def editable_fields(self, fields: Fields) -> Fields:
+        """``fields`` without what ``derive`` recomputes: the base an update starts from."""
+        dropped = set(self.computed) - set(self.summary_fields)
+        return {k: v for k, v in fields.items() if k not in dropped}
 
     @property
     def required(self) -> list[str]:

@@ -188,8 +188,10 @@ class CatalogService:
                    raw: Mapping[str, Any], ctx: ValueContext | None, note: str | None,
                    replace: bool) -> Record:
         spec = kind_spec(record.kind)
-        base = {} if replace else {k: v for k, v in record.fields.items()
-                                   if k not in spec.computed}
+        # summary fields (an assembly's N50 …) come from stored data, not from the fields
+        # a curator edits, so even a full replace keeps them
+        base = ({k: v for k, v in record.fields.items() if k in spec.summary_fields}
+                if replace else spec.editable_fields(record.fields))
         fields, problems = validate_fields(spec, raw, ctx, existing=base)
         if problems:
             raise ValidationFailed(f"the change to {record.accession} is not valid",
