@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import click
 
 from lanhai import __version__
-from lanhai.cli import demo, exports, imports, records, sequences, users
+from lanhai.cli import breed, demo, exports, imports, records, sequences, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -21,7 +21,7 @@ def cli() -> None:
     """
 
 
-for module in (records, imports, exports, users, sequences, demo):
+for module in (records, imports, exports, users, sequences, demo, breed):
     module.register(cli)
 
 

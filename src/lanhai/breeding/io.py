@@ -1,0 +1,403 @@
+"""Readers and writers at the edge: PLINK (bed/bim/fam via bed-reader), VCF (plain or
+bgzip; GT or DS), genotype tables, pedigree and phenotype CSV, relationship matrices.
+
+Every reader reports bad cells with file, line, column and animal, through
+:class:`~lanhai.errors.ValidationFailed`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from lanhai.breeding.data import FloatArray, Genotypes, Pedigree, Phenotypes
+from lanhai.breeding.validate import MAX_LISTED, check_genotypes
+from lanhai.errors import Problem, ValidationFailed
+
+MISSING = {"", "na", "nan", ".", "-", "-9", "null", "none", "?"}
+UNKNOWN_PARENT = MISSING | {"0"}
+ID_COLS = ("id", "animal", "individual", "iid", "line", "sample")
+SIRE_COLS = ("sire", "father", "sire_id")
+DAM_COLS = ("dam", "mother", "dam_id")
+ACCESSION_COLS = ("accession", "germplasm")
+
+
+def _open_text(path: Path) -> IO[str]:
+    """Open plain, gzip or bgzip text (bgzip is a series of gzip members)."""
+    if not path.exists():
+        raise ValidationFailed(f"no such file: {path}", [Problem(
+            reason="file not found", file=str(path), fix="check the path")])
+    with path.open("rb") as raw:
+        magic = raw.read(2)
+    if magic == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return path.open("r", encoding="utf-8-sig", newline="")
+
+
+def read_genotypes(path: Path, field: str = "GT") -> Genotypes:
+    """Genotypes from PLINK (.bed, or a prefix with .bed beside), VCF(.gz) or a table."""
+    name = path.name.lower()
+    if name.endswith(".bed") or (not path.exists() and path.with_suffix(".bed").exists()):
+        return read_plink(path)
+    if ".vcf" in name or ".bcf" in name:
+        return read_vcf(path, field)
+    return read_genotype_table(path)
+
+
+def read_plink(path: Path) -> Genotypes:
+    """PLINK 1 binary fileset; dosage counts allele A1 as bed-reader does by default."""
+    from bed_reader import open_bed  # type: ignore[import-untyped,unused-ignore]
+
+    bed = path if path.suffix == ".bed" else path.with_suffix(".bed")
+    for ext in (".bed", ".bim", ".fam"):
+        if not bed.with_suffix(ext).exists():
+            raise ValidationFailed(f"PLINK fileset incomplete: {bed.with_suffix(ext)}", [
+                Problem(reason=f"missing {ext} file beside {bed.name}",
+                        file=str(bed.with_suffix(ext)),
+                        fix="give the .bed with its .bim and .fam of the same name")])
+    with open_bed(bed) as handle:
+        dos = handle.read(dtype="float32")
+        ids = [str(x) for x in handle.iid]
+        snps = [str(x) for x in handle.sid]
+        chrom = [str(x) for x in handle.chromosome]
+        pos = [int(x) for x in handle.bp_position]
+    geno = Genotypes(ids, snps, np.ascontiguousarray(dos), chrom, pos, source=str(bed))
+    check_genotypes(geno)
+    return geno
+
+
+def read_vcf(path: Path, field: str = "GT") -> Genotypes:
+    """VCF, plain or bgzip. ``field`` GT (hard calls, biallelic) or DS (dosage)."""
+    field = field.upper()
+    if field not in ("GT", "DS"):
+        raise ValidationFailed("unknown VCF field", [Problem(
+            reason=f"cannot read genotypes from FORMAT field {field!r}", value=field,
+            fix="use GT (hard calls) or DS (dosages)")])
+    src = str(path)
+    samples: list[str] = []
+    snps: list[str] = []
+    chrom: list[str] = []
+    pos: list[int] = []
+    rows: list[FloatArray] = []
+    problems: list[Problem] = []
+    with _open_text(path) as handle:
+        for lineno, line in enumerate(handle, 1):
+            if line.startswith("##"):
+                continue
+            parts = line.rstrip("\r\n").split("\t")
+            if line.startswith("#CHROM"):
+                samples = parts[9:]
+                continue
+            if not samples:
+                raise ValidationFailed("not a VCF with samples", [Problem(
+                    reason="no #CHROM header line with sample names before the data",
+                    row=lineno, file=src, fix="give a VCF 4.x file with genotype columns")])
+            if len(parts) != 9 + len(samples):
+                problems.append(Problem(
+                    reason=f"{len(parts)} columns, expected {9 + len(samples)}", row=lineno,
+                    file=src, fix="every record needs 9 fixed columns plus one per sample"))
+                continue
+            snp = parts[2] if parts[2] not in (".", "") else f"{parts[0]}:{parts[1]}"
+            keys = parts[8].split(":")
+            if field not in keys:
+                problems.append(Problem(reason=f"FORMAT has no {field}", row=lineno,
+                                        record=snp, file=src,
+                                        fix=f"choose the field present ({parts[8]})"))
+                continue
+            k = keys.index(field)
+            vals = np.full(len(samples), np.nan)
+            for j, cell in enumerate(parts[9:]):
+                sub = cell.split(":")
+                raw = sub[k] if k < len(sub) else "."
+                value = _gt(raw) if field == "GT" else _ds(raw)
+                if value is None:
+                    if len(problems) < MAX_LISTED:
+                        problems.append(Problem(
+                            reason=f"genotype of animal {samples[j]} at SNP {snp} is not "
+                                   + ("0/1/2 or missing (biallelic 0/0, 0/1, 1/1, ./.)"
+                                      if field == "GT" else "a dosage between 0 and 2"),
+                            value=raw, row=lineno, column=samples[j], record=snp, file=src,
+                            fix="split multi-allelic sites (bcftools norm -m-) and use "
+                                "biallelic SNPs" if field == "GT" else "check the DS field"))
+                    continue
+                vals[j] = value
+            snps.append(snp)
+            chrom.append(parts[0])
+            pos.append(int(parts[1]) if parts[1].isdigit() else 0)
+            rows.append(vals)
+    if problems:
+        raise ValidationFailed(f"{len(problems)} problem(s) in {path.name}", problems)
+    dos = np.array(rows, dtype=np.float32).T if rows else np.zeros((len(samples), 0),
+                                                                   np.float32)
+    geno = Genotypes(samples, snps, np.ascontiguousarray(dos), chrom, pos, source=src)
+    check_genotypes(geno, dosage=field == "DS")
+    return geno
+
+
+def _gt(raw: str) -> float | None:
+    alleles = raw.replace("|", "/").split("/")
+    if all(a == "." for a in alleles):
+        return float("nan")
+    if any(a not in ("0", "1") for a in alleles) or len(alleles) > 2:
+        return None
+    count = sum(a == "1" for a in alleles)
+    return float(count * 2 if len(alleles) == 1 else count)
+
+
+def _ds(raw: str) -> float | None:
+    if raw in (".", ""):
+        return float("nan")
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if 0.0 <= value <= 2.0 else None
+
+
+def _rows(path: Path) -> Iterator[list[str]]:
+    with _open_text(path) as handle:
+        first = handle.readline()
+    delim = "\t" if "\t" in first else ","
+    with _open_text(path) as handle:
+        yield from csv.reader(handle, delimiter=delim)
+
+
+def read_genotype_table(path: Path) -> Genotypes:
+    """A CSV/TSV (optionally gzip) table: first column the animal, one column per SNP."""
+    src = str(path)
+    rows = _rows(path)
+    header = next(rows, None)
+    if not header or len(header) < 2:
+        raise ValidationFailed("empty genotype table", [Problem(
+            reason="no header with an id column and SNP columns", file=src,
+            fix="first row: id, SNP names; then one row per animal")])
+    snps = [h.strip() for h in header[1:]]
+    ids: list[str] = []
+    data: list[list[float]] = []
+    problems: list[Problem] = []
+    for lineno, row in enumerate(rows, 2):
+        if not row or not any(c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            problems.append(Problem(reason=f"{len(row)} cells, expected {len(header)}",
+                                    row=lineno, file=src, record=row[0],
+                                    fix="every row needs the id and one cell per SNP"))
+            continue
+        vals = []
+        for snp, cell in zip(snps, row[1:], strict=True):
+            c = cell.strip()
+            if c.lower() in MISSING:
+                vals.append(np.nan)
+                continue
+            try:
+                v = float(c)
+            except ValueError:
+                v = -1.0
+            vals.append(v)
+            if v not in (0.0, 1.0, 2.0):
+                problems.append(Problem(
+                    reason=f"genotype of animal {row[0]} at SNP {snp} is not 0, 1, 2 or "
+                           "missing", value=c, row=lineno, column=snp, record=row[0],
+                    file=src, fix="recode as 0/1/2 (copies of one allele), missing as NA"))
+        ids.append(row[0].strip())
+        data.append(vals)
+        if len(problems) >= MAX_LISTED:
+            break
+    if problems:
+        raise ValidationFailed(f"problems in genotype table {path.name}", problems)
+    dos = np.array(data, dtype=np.float32).reshape(len(ids), len(snps))
+    geno = Genotypes(ids, snps, dos, source=src)
+    check_genotypes(geno)
+    return geno
+
+
+def _find(header: list[str], names: tuple[str, ...], what: str, src: str,
+          required: bool = True) -> int | None:
+    low = [h.strip().lower() for h in header]
+    for n in names:
+        if n in low:
+            return low.index(n)
+    if required:
+        raise ValidationFailed(f"no {what} column", [Problem(
+            reason=f"no {what} column (looked for {', '.join(names)})", file=src,
+            fix=f"name a column {names[0]!r}; columns are: {', '.join(header)}")])
+    return None
+
+
+def _parse_birth(text: str) -> float | None:
+    text = text.strip()
+    if text.lower() in MISSING:
+        return float("nan")
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        day = dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+    return day.year + (day.timetuple().tm_yday - 1) / 366.0
+
+
+def read_pedigree(path: Path) -> Pedigree:
+    """CSV/TSV with id, sire, dam (unknown: empty, 0, NA, .), optional birth (year or ISO
+    date; kept as a decimal year), sex (M/F), family and accession (germplasm) columns."""
+    src = str(path)
+    rows = _rows(path)
+    header = next(rows, None) or []
+    i_id = _find(header, ID_COLS, "animal id", src)
+    i_s = _find(header, SIRE_COLS, "sire", src)
+    i_d = _find(header, DAM_COLS, "dam", src)
+    i_b = _find(header, ("birth", "born", "birth_date", "year", "hatch"), "", src, False)
+    i_x = _find(header, ("sex",), "", src, False)
+    i_f = _find(header, ("family",), "", src, False)
+    i_a = _find(header, ACCESSION_COLS, "", src, False)
+    ids: list[str] = []
+    sire: list[str | None] = []
+    dam: list[str | None] = []
+    birth: list[float] = []
+    sex: list[str] = []
+    family: list[str] = []
+    acc: dict[str, str] = {}
+    problems: list[Problem] = []
+    for lineno, row in enumerate(rows, 2):
+        if not row or not any(c.strip() for c in row):
+            continue
+        row = row + [""] * (len(header) - len(row))
+        a = row[i_id].strip()  # type: ignore[index]
+        if not a or a.lower() in UNKNOWN_PARENT:
+            problems.append(Problem(reason="no animal id", row=lineno, file=src,
+                                    fix="every row needs an animal identifier"))
+            continue
+        ids.append(a)
+        for col, out in ((i_s, sire), (i_d, dam)):
+            v = row[col].strip()  # type: ignore[index]
+            out.append(None if v.lower() in UNKNOWN_PARENT else v)
+        if i_b is not None:
+            b = _parse_birth(row[i_b])
+            if b is None:
+                problems.append(Problem(reason="birth is not a year, number or ISO date",
+                                        value=row[i_b], row=lineno, column=header[i_b],
+                                        record=a, file=src, fix="write e.g. 2021 or 2021-05-30"))
+                b = float("nan")
+            birth.append(b)
+        if i_x is not None:
+            s = row[i_x].strip().upper()[:1]
+            s = {"1": "M", "2": "F"}.get(s, s)
+            if s not in ("M", "F", "", "0", "U"):
+                problems.append(Problem(reason="sex is not M, F or unknown", value=row[i_x],
+                                        row=lineno, column="sex", record=a, file=src,
+                                        fix="use M/F (or 1/2 as PLINK), empty if unknown"))
+            sex.append(s if s in ("M", "F") else "")
+        if i_f is not None:
+            family.append(row[i_f].strip())
+        if i_a is not None and row[i_a].strip():
+            acc[a] = row[i_a].strip()
+    if problems:
+        raise ValidationFailed(f"problems in pedigree {path.name}", problems[:MAX_LISTED])
+    return Pedigree(ids, sire, dam, np.array(birth) if i_b is not None else None, sex,
+                    family, acc, source=src)
+
+
+def read_phenotypes(path: Path, factors: list[str] | None = None,
+                    covariates: list[str] | None = None) -> Phenotypes:
+    """CSV/TSV, one row per animal. Numeric columns are traits unless named as
+    ``covariates``; text columns and those named in ``factors`` are class effects."""
+    src = str(path)
+    rows = _rows(path)
+    header = [h.strip() for h in (next(rows, None) or [])]
+    i_id = _find(header, ID_COLS, "animal id", src)
+    i_a = _find(header, ACCESSION_COLS, "", src, False)
+    body = [r + [""] * (len(header) - len(r)) for r in rows if r and any(c.strip() for c in r)]
+    factors = list(factors or [])
+    covariates = list(covariates or [])
+    for name in factors + covariates:
+        if name not in header:
+            raise ValidationFailed("unknown fixed effect", [Problem(
+                reason=f"no column {name!r} in the phenotype file", column=name, file=src,
+                fix=f"columns are: {', '.join(header)}")])
+    traits: dict[str, FloatArray] = {}
+    facs: dict[str, list[str]] = {}
+    covs: dict[str, FloatArray] = {}
+    problems: list[Problem] = []
+    for j, name in enumerate(header):
+        if j in (i_id, i_a):
+            continue
+        cells = [r[j].strip() for r in body]
+        numeric = [_num(c) for c in cells]
+        if name in factors or (name not in covariates and any(
+                v is None for v in numeric) and not _mostly_numeric(numeric)):
+            facs[name] = ["" if c.lower() in MISSING else c for c in cells]
+            continue
+        for k, v in enumerate(numeric):
+            if v is None:
+                problems.append(Problem(
+                    reason=f"{'covariate' if name in covariates else 'trait'} value is not "
+                           "a number", value=cells[k], row=k + 2, column=name,
+                    record=body[k][i_id], file=src,  # type: ignore[index]
+                    fix="write a number, or leave empty / NA when missing"))
+        arr = np.array([np.nan if v is None else v for v in numeric], dtype=float)
+        (covs if name in covariates else traits)[name] = arr
+    ids = [r[i_id].strip() for r in body]  # type: ignore[index]
+    dup = sorted({a for a in ids if ids.count(a) > 1}) if len(set(ids)) < len(ids) else []
+    for a in dup[:MAX_LISTED]:
+        problems.append(Problem(reason=f"animal {a} has more than one row", record=a,
+                                file=src, fix="give one row per animal (average repeated "
+                                              "records, or keep one)"))
+    if problems:
+        raise ValidationFailed(f"problems in phenotypes {path.name}", problems[:MAX_LISTED])
+    acc = {r[i_id].strip(): r[i_a].strip() for r in body  # type: ignore[index]
+           if i_a is not None and r[i_a].strip()}
+    return Phenotypes(ids, traits, facs, covs, acc, source=src)
+
+
+def _num(cell: str) -> float | None:
+    if cell.lower() in MISSING:
+        return float("nan")
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def _mostly_numeric(values: list[float | None]) -> bool:
+    """A column with at most one non-number in 20 is a trait with typos, not a factor."""
+    bad = sum(v is None for v in values)
+    return bad * 20 <= len(values) and bad < len(values)
+
+
+def read_matrix(path: Path) -> tuple[list[str], FloatArray]:
+    """A square relationship matrix as a table: header row of ids, then id + values."""
+    src = str(path)
+    rows = list(_rows(path))
+    if not rows:
+        raise ValidationFailed("empty matrix", [Problem(reason="empty file", file=src)])
+    ids = [h.strip() for h in rows[0][1:]]
+    body = [r for r in rows[1:] if r]
+    if len(body) != len(ids) or any(len(r) != len(ids) + 1 for r in body):
+        raise ValidationFailed("relationship matrix is not square", [Problem(
+            reason=f"{len(body)} rows for {len(ids)} columns", file=src,
+            fix="write a header of ids, then one row per animal: id and its values")])
+    mat = np.array([[float(c) for c in r[1:]] for r in body])
+    if [r[0].strip() for r in body] != ids:
+        raise ValidationFailed("row ids differ from column ids", [Problem(
+            reason="the rows are not in the order of the header", file=src,
+            fix="write rows in the same order as the header columns")])
+    return ids, mat
+
+
+def write_table(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    """Write a TSV atomically (temporary file, then rename)."""
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    tmp.replace(path)
