@@ -25,6 +25,15 @@ SETTINGS_DOC: dict[str, str] = {
 }
 
 
+def safe_url(url: str) -> str:
+    """A database URL without its password, for messages and logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the bank lives and how it is served."""

@@ -16,6 +16,7 @@ from lanhai.errors import UsageError
 from lanhai.kinds import KINDS, LINK_RULES, PLURALS, kind_spec
 from lanhai.kinds.vocab import ValueContext
 from lanhai.services.catalog import check_accession
+from lanhai.settings import safe_url
 from lanhai.store.records import Record
 
 
@@ -34,17 +35,8 @@ def init(as_json: bool) -> None:
     conf = settings()
     opened = init_bank(conf)
     opened.close()
-    emit({"data_dir": str(conf.data_dir.resolve()), "database_url": _safe_url(conf.database_url)},
-         as_json, f"bank ready: {_safe_url(conf.database_url)} (data in {conf.data_dir})")
-
-
-def _safe_url(url: str) -> str:
-    """The database URL without its password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
-    return url
+    emit({"data_dir": str(conf.data_dir.resolve()), "database_url": safe_url(conf.database_url)},
+         as_json, f"bank ready: {safe_url(conf.database_url)} (data in {conf.data_dir})")
 
 
 @click.command()
@@ -334,7 +326,7 @@ def serve(host: str | None, port: int | None, as_json: bool) -> None:
     bind_host, bind_port = host or conf.host, port or conf.port
     url = f"http://{bind_host}:{bind_port}"
     emit({"url": url, "api": f"{url}/api", "openapi": f"{url}/openapi.json",
-          "database_url": _safe_url(conf.database_url)}, as_json,
-         f"serving {_safe_url(conf.database_url)} on {url} (API: {url}/api, "
+          "database_url": safe_url(conf.database_url)}, as_json,
+         f"serving {safe_url(conf.database_url)} on {url} (API: {url}/api, "
          f"OpenAPI: {url}/openapi.json)")
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")

@@ -27,6 +27,7 @@ from lanhai.imports import ImportOptions, ImportReport
 from lanhai.imports.engine import run_import
 from lanhai.imports.mapping import load_mapping
 from lanhai.services.catalog import Actor
+from lanhai.settings import safe_url
 from lanhai.store import users as user_store
 
 #: the curator account the demo creates (no password, no token: the CLI says how to make one)
@@ -89,15 +90,6 @@ class DemoSummary:
                 "links": [lk.to_dict() for lk in self.links],
                 "links_created": self.links_created, "curator": self.curator,
                 "curator_created": self.curator_created, "highlights": self.highlights}
-
-
-def safe_url(url: str) -> str:
-    """A database URL without its password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
-    return url
 
 
 def options_for(source: DemoSource) -> ImportOptions:
