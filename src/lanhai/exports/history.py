@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 from lanhai.errors import UsageError
-from lanhai.exports.common import json_text, number_text
+from lanhai.exports.common import json_text
+from lanhai.exports.tables import cell
 from lanhai.store.records import Version
 
 HISTORY_FORMATS = ("csv", "json")
@@ -23,13 +24,8 @@ _ACCESSION = re.compile(r"\bLH[A-Z]{2}\d{7}\b")
 
 
 def _value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return number_text(value)
-    return value if isinstance(value, str) else json_text(value)
+    """Scalars as the table exports write them; lists and objects as JSON (old/new exact)."""
+    return json_text(value) if isinstance(value, (list, dict)) else cell(value)
 
 
 def history_rows(versions: Sequence[Version]) -> Iterator[list[str]]:
