@@ -147,6 +147,14 @@ def unlink(w: World, caller: str) -> Request:
                    {"source": w.sample2, "rel": "isolated_from", "target": w.strain})
 
 
+def curators_job(w: World, caller: str) -> Request:
+    """A finished job owned by the curator 'ana'."""
+    runner = w.client.app.state.jobs  # type: ignore[attr-defined]
+    job = runner.submit("test", "ana", {}, lambda progress: {"ok": True})
+    runner.wait(job.id, 10)
+    return Request("GET", f"/api/jobs/{job.id}")
+
+
 DOCS = Case(fixed("GET", "/openapi.json"), 200, 200, 200, 200, bad_token=200)
 PUBLIC = dict(anonymous=200, reader=200, curator=200, admin=200)
 HIDDEN = dict(anonymous=404, reader=404, curator=200, admin=200)
@@ -177,6 +185,11 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("DELETE", "/api/tokens/{prefix}"): [
         Case(revoke_own, 401, 204, 204, 204),
         Case(revoke_readers, 401, 204, 404, 204)],
+    # -- background jobs: a signed-in user's job is theirs (and admins')
+    ("GET", "/api/jobs"): [Case(fixed("GET", "/api/jobs"), 401, 200, 200, 200)],
+    ("GET", "/api/jobs/{job_id}"): [
+        Case(curators_job, 404, 404, 200, 200),
+        Case(fixed("GET", "/api/jobs/0123456789abcdef0123456789abcdef"), 404, 404, 404, 404)],
     # -- catalogue-wide reads
     ("GET", "/api/kinds"): [Case(fixed("GET", "/api/kinds"), **PUBLIC)],
     ("GET", "/api/stats"): [Case(fixed("GET", "/api/stats"), **PUBLIC)],

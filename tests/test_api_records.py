@@ -3,6 +3,8 @@ history, links in both directions, lineage. Runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +26,9 @@ DEPOSIT = {
 
 
 def make_client(engine: Engine, settings: Settings | None = None) -> TestClient:
-    """A test client for a bank on ``engine``."""
-    bank = Bank(settings or Settings(), engine, CatalogService(engine))
+    """A test client for a bank on ``engine`` (files in a fresh temporary folder)."""
+    settings = settings or Settings(data_dir=Path(tempfile.mkdtemp(prefix="lanhai-test-")))
+    bank = Bank(settings, engine, CatalogService(engine))
     return TestClient(create_app(bank=bank))
 
 

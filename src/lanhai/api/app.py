@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from lanhai import __version__
-from lanhai.api import errors, exports, home, imports, records, users
+from lanhai.api import errors, exports, home, imports, jobs, records, users
 from lanhai.bank import Bank, open_bank
+from lanhai.jobs import JobRunner
 from lanhai.settings import Settings
 
 
@@ -22,10 +23,12 @@ def create_app(settings: Settings | None = None, bank: Bank | None = None) -> Fa
         docs_url=None, redoc_url=None,
     )
     app.state.bank = bank or open_bank(settings or Settings.from_env())
+    app.state.jobs = JobRunner(app.state.bank.settings.data_dir)
     errors.install(app)
     # Specific prefixes first: the generic /api/{kind} routes come last.
     app.include_router(home.router)
     app.include_router(users.router)
+    app.include_router(jobs.router)
     app.include_router(imports.router)
     app.include_router(exports.router)
     app.include_router(records.router)

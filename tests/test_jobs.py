@@ -1,0 +1,102 @@
+"""Background jobs: status, progress, failure, jobs left behind by a stopped server, API."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from lanhai.errors import Problem, ValidationFailed
+from lanhai.jobs import INTERRUPTED, Job, JobRunner, JobStore, Progress
+from lanhai.store.users import create_token, create_user
+from tests.test_api_records import make_client
+
+
+def test_a_job_reports_progress_and_its_result(tmp_path: Path) -> None:
+    runner = JobRunner(tmp_path)
+    gate = threading.Event()
+    seen = threading.Event()
+
+    def task(progress: Progress) -> dict[str, Any]:
+        progress(1, 3, "first")
+        seen.set()
+        gate.wait(10)
+        progress(3, 3, "last")
+        return {"answer": 42}
+
+    job = runner.submit("count", "ana", {"n": 3}, task)
+    assert job.status == "queued" and job.params == {"n": 3}
+    assert seen.wait(10)
+    running = runner.get(job.id)
+    assert running is not None and running.status == "running"
+    assert running.progress == {"done": 1, "total": 3, "what": "first"}
+    gate.set()
+    done = runner.wait(job.id, 10)
+    assert (done.status, done.result, done.error) == ("done", {"answer": 42}, None)
+    assert done.progress["done"] == 3 and done.finished_at is not None
+    on_disk = json.loads((tmp_path / "jobs" / f"{job.id}.json").read_text())
+    assert on_disk["status"] == "done" and on_disk["result"] == {"answer": 42}
+    # a new runner (a restarted server) reads the finished job from its file
+    assert JobRunner(tmp_path).get(job.id) == done
+
+
+def test_a_failing_job_keeps_the_reason_and_the_problems(tmp_path: Path) -> None:
+    runner = JobRunner(tmp_path)
+
+    def task(progress: Progress) -> dict[str, Any]:
+        raise ValidationFailed("genome.fa: 1 problem(s)", [Problem(
+            "character 'J' is not IUPAC", "remove it", row=3, file="genome.fa")])
+
+    job = runner.wait(runner.submit("annotate", "ana", {}, task).id, 10)
+    assert job.status == "failed" and job.result is None
+    assert job.error is not None
+    assert "genome.fa: 1 problem(s)" in job.error and "row 3" in job.error
+
+
+def test_a_job_left_running_by_a_dead_server_is_interrupted(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs")
+    # pid 2**22 + 1 is above Linux's pid_max default, so no process has it
+    left = Job(id="a" * 32, kind="annotate", owner="ana", params={}, status="running",
+               pid=2**22 + 1)
+    store.save(left)
+    job = JobRunner(tmp_path).get(left.id)
+    assert job is not None and job.status == INTERRUPTED
+    assert job.error is not None and "start the same work again" in job.error
+
+
+def test_job_ids_are_checked_before_touching_files(tmp_path: Path) -> None:
+    runner = JobRunner(tmp_path)
+    assert runner.get("../../etc/passwd") is None
+    assert runner.get("0" * 32) is None
+
+
+def test_jobs_api_shows_owners_their_own_jobs(sqlite_engine: Engine) -> None:
+    with sqlite_engine.begin() as conn:
+        create_user(conn, "ana", "curator")
+        create_user(conn, "bo", "curator")
+        ana, _ = create_token(conn, "ana", "t")
+        bo, _ = create_token(conn, "bo", "t")
+    client = make_client(sqlite_engine)
+    runner: JobRunner = client.app.state.jobs  # type: ignore[attr-defined]
+    mine = runner.wait(runner.submit("test", "ana", {"x": 1}, lambda p: {"ok": 1}).id, 10)
+    as_ana = {"Authorization": f"Bearer {ana}"}
+    as_bo = {"Authorization": f"Bearer {bo}"}
+    listed = client.get("/api/jobs", headers=as_ana).json()["jobs"]
+    assert [job["id"] for job in listed] == [mine.id]
+    assert client.get("/api/jobs", headers=as_bo).json()["jobs"] == []
+    assert client.get(f"/api/jobs/{mine.id}", headers=as_ana).json()["result"] == {"ok": 1}
+    answer = client.get(f"/api/jobs/{mine.id}", headers=as_bo)
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
+    assert client.get("/api/jobs").status_code == 401
+
+
+@pytest.mark.parametrize("owner", ["anonymous"])
+def test_an_anonymous_job_is_read_by_its_id(sqlite_engine: Engine, owner: str) -> None:
+    client = make_client(sqlite_engine)
+    runner: JobRunner = client.app.state.jobs  # type: ignore[attr-defined]
+    job = runner.wait(runner.submit("search", owner, {}, lambda p: {"hits": []}).id, 10)
+    assert client.get(f"/api/jobs/{job.id}").json()["status"] == "done"
