@@ -60,7 +60,7 @@ def test_building_twice_gives_the_same_bank_and_no_new_versions(engine: Engine,
 
 def test_demo_contents(engine: Engine, tmp_path: Path) -> None:
     summary = build_demo(_bank(engine, tmp_path), ADMIN)
-    assert summary.counts == {"sample": 413, "strain": 238, "assembly": 300,
+    assert summary.counts == {"sample": 413, "strain": 238, "assembly": 301,
                               "compound": 430, "part": 37, "germplasm": 38}
     vliz = next(s for s in summary.sources if s.name == "osd2014_vliz")
     assert vliz.created == 0 and vliz.updated == vliz.rows == 28  # merged, not duplicated
@@ -76,7 +76,16 @@ def test_zobellia_strain_tells_its_story(engine: Engine, tmp_path: Path) -> None
     assert strain.fields["type_strain"] is True and strain.fields["marine"] is True
     assert "collection_numbers" not in strain.fields  # no shipped source gives one
     assert strain.fields["recommended_medium"] == "not provided"
-    assert catalog.links(ADMIN, strain.accession) == []  # its proteome is a later issue
+    # its proteome (Wolter et al. 2021) is the one assembly linked to it, with its proteins
+    (link,) = catalog.links(ADMIN, strain.accession)
+    assert (link.source, link.rel) == (strain.accession, "sequenced_as")
+    proteome = catalog.get(ADMIN, link.target)
+    assert proteome.accession == summary.highlights["zobellia_proteome"]
+    assert proteome.fields["sequence_kind"] == "proteome"
+    assert proteome.fields["protein_count"] == 4738  # zcat …DsiJ.faa.gz | grep -c '>'
+    assert summary.sequences == [{"accession": proteome.accession, "file": "sequences/"
+                                  "Zobellia_galactanivorans_DsiJ.faa.gz", "status": "stored",
+                                  "proteins": 4738}]
 
 
 def _names(fields: dict[str, object]) -> set[str]:
@@ -108,6 +117,10 @@ def test_every_link_follows_a_documented_rule(engine: Engine, tmp_path: Path) ->
             organism = " ".join(target.fields["source_organism"].split()).lower()
             assert organism in _names(source.fields)
             assert any(i.startswith("BGC") for i in target.fields["source_ids"])
+        elif link.rule == "proteome_of_strain":
+            assert (source.kind, target.kind) == ("strain", "assembly")
+            assert source.name == "Zobellia galactanivorans DsijT"
+            assert target.fields["taxon_name"] == "Zobellia galactanivorans"
         else:
             assert (source.kind, target.kind) == ("germplasm", "germplasm")
             original = f"{source.fields['instcode']}:{source.fields['accenumb']}"
@@ -126,14 +139,19 @@ def test_no_mag_or_strain_is_linked_to_a_sample(engine: Engine, tmp_path: Path) 
     catalog = CatalogService(engine)
     kinds = {rec.accession: rec.kind for kind in ("sample", "assembly", "strain")
              for rec in all_records(catalog, ADMIN, kind)}
+    names = {rec.accession: rec.name for rec in all_records(catalog, ADMIN, "assembly")}
     for source, _rel, target in _bank_links(engine):
         assert not (kinds.get(source) == "sample" or kinds.get(target) == "sample")
-        assert kinds.get(source) != "assembly" and kinds.get(target) != "assembly"
+        # the only assembly with a link is the Zobellia proteome, linked to its strain
+        if kinds.get(target) == "assembly":
+            assert names[target].startswith("Zobellia galactanivorans DsijT proteome")
+        assert kinds.get(source) != "assembly"
 
 
 def test_shipped_demo_data_is_small_and_documented() -> None:
     files = [p for p in data_dir().rglob("*") if p.is_file()]
-    assert sum(p.stat().st_size for p in files) < 2_000_000
+    # about 1 MB of records plus the 1 MB Zobellia proteome
+    assert sum(p.stat().st_size for p in files) < 2_500_000
     provenance = (data_dir() / "PROVENANCE.md").read_text(encoding="utf-8")
     for source in DEMO_SOURCES:
         assert source_path(source).is_file()

@@ -19,14 +19,23 @@ from lanhai.demo.links import (
     DemoLink,
     apply_links,
     producer_links,
+    proteome_links,
     safety_duplicate_links,
 )
-from lanhai.demo.sources import DEMO_SOURCES, DemoSource, mapping_path, source_path
+from lanhai.demo.sources import (
+    DEMO_PROTEOMES,
+    DEMO_SOURCES,
+    DemoSource,
+    data_dir,
+    mapping_path,
+    source_path,
+)
 from lanhai.errors import NotFound, ValidationFailed
 from lanhai.imports import ImportOptions, ImportReport
 from lanhai.imports.engine import run_import
 from lanhai.imports.mapping import load_mapping
 from lanhai.services.catalog import Actor
+from lanhai.services.sequences import SequenceService
 from lanhai.settings import safe_url
 from lanhai.store import users as user_store
 
@@ -74,6 +83,8 @@ class DemoSummary:
     curator_created: bool = False
     #: accessions worth opening: the Zobellia strain, a producer strain, a merged sample
     highlights: dict[str, str] = field(default_factory=dict)
+    #: what ingesting each shipped proteome did (accession, file, status, protein count)
+    sequences: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def created(self) -> int:
@@ -89,7 +100,8 @@ class DemoSummary:
                 "sources": [s.to_dict() for s in self.sources],
                 "links": [lk.to_dict() for lk in self.links],
                 "links_created": self.links_created, "curator": self.curator,
-                "curator_created": self.curator_created, "highlights": self.highlights}
+                "curator_created": self.curator_created, "highlights": self.highlights,
+                "sequences": self.sequences}
 
 
 def options_for(source: DemoSource) -> ImportOptions:
@@ -134,12 +146,29 @@ def build_demo(bank: Bank, actor: Actor, progress: Progress | None = None) -> De
     say("linking records the sources say belong together")
     germplasm = next(s for s in DEMO_SOURCES if s.kind == "germplasm")
     summary.links = [*producer_links(bank.catalog, actor),
-                     *safety_duplicate_links(bank.catalog, actor, source_path(germplasm))]
+                     *safety_duplicate_links(bank.catalog, actor, source_path(germplasm)),
+                     *proteome_links(bank.catalog, actor)]
     summary.links_created = apply_links(bank.catalog, actor, summary.links)
+    say("ingesting the shipped proteomes")
+    summary.sequences = ingest_proteomes(bank, actor)
     summary.curator_created = ensure_curator(bank.engine)
     summary.counts = bank.catalog.counts(actor)
     summary.highlights = _highlights(bank, actor, summary.links)
     return summary
+
+
+def ingest_proteomes(bank: Bank, actor: Actor) -> list[dict[str, Any]]:
+    """Store each shipped proteome on its assembly record (unchanged on a second run)."""
+    service = SequenceService(bank.engine, bank.settings.data_dir)
+    done = []
+    for name, file in DEMO_PROTEOMES:
+        accession = _first(bank, actor, "assembly", [f"assembly_name={name}"])
+        if accession is None:
+            raise NotFound(f"the demo assembly {name!r} was not imported")
+        result = service.ingest(actor, accession, data_dir() / file, kind="proteome")
+        done.append({"accession": accession, "file": file, "status": result["status"],
+                     "proteins": result["summary"]["protein_count"]})
+    return done
 
 
 def _first(bank: Bank, actor: Actor, kind: str, where: list[str]) -> str | None:
@@ -153,6 +182,8 @@ def _highlights(bank: Bank, actor: Actor, links: list[DemoLink]) -> dict[str, st
                                   ["taxon_name=Zobellia galactanivorans",
                                    "strain_designation=DsijT"]),
         "producer_strain": links[0].source if links else None,
+        "zobellia_proteome": _first(bank, actor, "assembly", [
+            f"assembly_name={DEMO_PROTEOMES[0][0]}"]),
         "osd_merged_sample": _first(bank, actor, "sample",
                                     ["project_name=Ocean Sampling Day 2014",
                                      "identifiers~OSD"]),

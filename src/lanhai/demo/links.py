@@ -15,8 +15,12 @@ in the bank, so a link exists only between records that both came from a source:
     ('ESP027:BGHZ6945'): the accession is the safety duplicate of that one, so it was
     derived from it (a sub-sample held by a second genebank).
 
-Nothing else is linked: Tara MAGs name no sample, IJSEM strains name no sample, and the
-Zobellia strain's proteome is a later issue.
+``proteome_of_strain``
+    strain --sequenced_as--> assembly, for the Zobellia galactanivorans DsijT proteome: the
+    shipped protein file is the one Wolter et al. 2021 published for that strain (their
+    strain list gives it the locus-tag prefix ZOBELLIA, which every protein carries).
+
+Nothing else is linked: Tara MAGs name no sample and IJSEM strains name no sample.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ LINK_RULES: dict[str, tuple[str, str]] = {
     "mcpd_safety_duplicate": ("derived_from", "MCPD: the second accession is the safety "
                                               "duplicate (IS_SAVE_DUPLICATE, OTHERNUMB) of "
                                               "the first"),
+    "proteome_of_strain": ("sequenced_as", "the shipped proteome was published for this "
+                                           "strain (Wolter et al. 2021, locus tags ZOBELLIA)"),
 }
 
 
@@ -135,3 +141,15 @@ def apply_links(catalog: CatalogService, actor: Actor, links: list[DemoLink]) ->
         catalog.link(actor, link.source, link.rel, link.target)
         made += 1
     return made
+
+
+def proteome_links(catalog: CatalogService, actor: Actor) -> list[DemoLink]:
+    """Rule ``proteome_of_strain``: Zobellia galactanivorans DsijT and its proteome."""
+    strains, _ = catalog.list(actor, "strain", ["taxon_name=Zobellia galactanivorans",
+                                                "strain_designation=DsijT"], limit=1)
+    proteomes, _ = catalog.list(actor, "assembly", [
+        "assembly_name=Zobellia galactanivorans DsijT proteome (Wolter et al. 2021)"], limit=1)
+    if not strains or not proteomes:
+        return []
+    return [DemoLink(strains[0].accession, "sequenced_as", proteomes[0].accession,
+                     "proteome_of_strain", strains[0].name, proteomes[0].name)]

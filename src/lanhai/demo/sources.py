@@ -63,6 +63,9 @@ DEMO_SOURCES: tuple[DemoSource, ...] = (
     DemoSource("tara_mags", "assembly", "assemblies/tara_delmont2018_MAG_taxonomy.csv",
                "tara_delmont2018_mags.toml",
                title="Tara Oceans MAGs, Delmont et al. 2018 (taxonomy only)"),
+    DemoSource("zobellia_proteome", "assembly",
+               "assemblies/zobellia_galactanivorans_DsijT_proteome.csv", None,
+               title="Zobellia galactanivorans DsijT proteome (Wolter et al. 2021)"),
     DemoSource("mibig", "compound", "compounds/mibig_marine_compounds.tsv",
                "mibig_compounds.toml",
                title="MIBiG compounds of marine producers (Salinispora, Pseudoalteromonas …)"),
@@ -96,3 +99,10 @@ def source_path(source: DemoSource) -> Path:
 
 def mapping_path(source: DemoSource) -> Path | None:
     return mappings_dir() / source.mapping if source.mapping else None
+
+
+#: (assembly name in the demo, shipped protein FASTA): sequences the demo ingests
+DEMO_PROTEOMES: tuple[tuple[str, str], ...] = (
+    ("Zobellia galactanivorans DsijT proteome (Wolter et al. 2021)",
+     "sequences/Zobellia_galactanivorans_DsiJ.faa.gz"),
+)
