@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
 
 .PHONY: demo test lint pytest bench clean
 
@@ -23,8 +24,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(AXE)
 	$(BIN)/pytest
+
+# axe-core (accessibility checks in the browser tests), from the npm registry, served locally
+$(AXE):
+	npm install --prefix .cache/npm --no-audit --no-fund --loglevel=error axe-core@4
 
 ## bench: run the benchmarks (prints ratios against the reference tools)
 bench: $(STAMP)

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,6 +156,34 @@ def curators_job(w: World, caller: str) -> Request:
     return Request("GET", f"/api/jobs/{job.id}")
 
 
+BREEDING = Path(__file__).parent / "data" / "breeding"
+
+
+def breed(route: str, form: dict[str, str], **files: str) -> Callable[[World, str], Request]:
+    """POST /api/breeding/ROUTE with small breeding files (nothing is stored)."""
+    return lambda w, caller: Request("POST", f"/api/breeding/{route}", files={
+        field: (name, (BREEDING / name).read_bytes(), "text/csv")
+        for field, name in files.items()}, data=form)
+
+
+MRODE = dict(pedigree="mrode_pedigree.csv", phenotypes="mrode_phenotypes.csv")
+
+
+def assembly(method: str, suffix: str, hidden: bool = False, body: Any = None,
+             upload: bool = False) -> Callable[[World, str], Request]:
+    """A request on an annotated public (or restricted) assembly (tests/test_annotation_api)."""
+    from tests.test_annotation_api import GENBANK, annotated_assemblies
+
+    def build(w: World, caller: str) -> Request:
+        public, secret = annotated_assemblies(w.client, w.engine)
+        path = f"/api/assemblies/{secret if hidden else public}/{suffix}"
+        if upload:  # the file already stored: 200 unchanged
+            return Request(method, path, files={"file": (
+                "BGC0001866.gbk", GENBANK.read_bytes(), "text/plain")}, data={"kind": "genome"})
+        return Request(method, path, body)
+    return build
+
+
 DOCS = Case(fixed("GET", "/openapi.json"), 200, 200, 200, 200, bad_token=200)
 PUBLIC = dict(anonymous=200, reader=200, curator=200, admin=200)
 HIDDEN = dict(anonymous=404, reader=404, curator=200, admin=200)
@@ -165,7 +194,6 @@ ADMIN = dict(anonymous=401, reader=403, curator=403, admin=200)
 MATRIX: dict[tuple[str, str], list[Case]] = {
     ("GET", "/openapi.json"): [DOCS],
     ("GET", "/docs"): [Case(fixed("GET", "/docs"), 200, 200, 200, 200, bad_token=200)],
-    ("GET", "/"): [Case(fixed("GET", "/"), 200, 200, 200, 200, bad_token=200)],
     # -- the caller, users, tokens
     ("GET", "/api/me"): [Case(fixed("GET", "/api/me"), **PUBLIC)],
     ("GET", "/api/users"): [Case(fixed("GET", "/api/users"), **ADMIN)],
@@ -236,11 +264,87 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case(fixed("PATCH", "/api/deposits/{w.deposit}", {"depositor": "Lab B"}), **WRITE)],
     ("PUT", "/api/{kind}/{accession}"): [
         Case(fixed("PUT", "/api/samples/{w.sample}", SAMPLE), **WRITE)],
+    # -- catalogue, compound and family search (restricted records filtered per caller)
+    ("GET", "/api/search"): [
+        Case(fixed("GET", "/api/search?q=Zobellia&kind=strain&depth_max=10"), **PUBLIC),
+        Case(fixed("GET", "/api/search?bbox=1,2"), 400, 400, 400, 400)],
+    ("GET", "/api/search/compounds"): [
+        Case(fixed("GET", "/api/search/compounds?smarts=Cl"), **PUBLIC),
+        Case(fixed("GET", "/api/search/compounds"), 400, 400, 400, 400)],
+    ("GET", "/api/search/families"): [
+        Case(fixed("GET", "/api/search/families?family=GH16&depth_min=1000"), **PUBLIC)],
+    ("POST", "/api/search/families"): [Case(lambda w, c: Request(
+        "POST", "/api/search/families", files={"hmm": ("susd.hmm", (
+            Path(__file__).parent / "data" / "search_catalog" / "SusD_RagB_PF07980.hmm"
+        ).read_bytes(), "text/plain")}), **PUBLIC)],
+    # -- sequence search: anyone; hits in records the caller may not see are left out
+    ("POST", "/api/search/sequence"): [
+        Case(fixed("POST", "/api/search/sequence", {"fasta": ">q\nMKVLAAGIVGLLLAAC\n"}),
+             **PUBLIC),
+        Case(fixed("POST", "/api/search/sequence", {"fasta": ">q\nMK1V\n"}), 422, 422, 422,
+             422)],
+    # -- breeding: curators import and run; published dataset summaries are public
+    ("GET", "/api/breeding/datasets"): [Case(fixed("GET", "/api/breeding/datasets"), **PUBLIC)],
+    ("GET", "/api/breeding/datasets/{name}"): [
+        Case(fixed("GET", "/api/breeding/datasets/none"), 404, 404, 404, 404)],
+    ("POST", "/api/breeding/datasets"): [  # a dry run: checked, nothing stored
+        Case(breed("datasets", {"name": "m", "dry_run": "true"}, pedigree="mrode_pedigree.csv"),
+             **WRITE)],
+    ("POST", "/api/breeding/qc"): [
+        Case(breed("qc", {}, genotypes="simfish40.vcf.gz"), **WRITE)],
+    ("POST", "/api/breeding/grm"): [
+        Case(breed("grm", {"matrix": "A"}, pedigree="mrode_pedigree.csv"), **WRITE)],
+    ("POST", "/api/breeding/reml"): [Case(breed("reml", {"model": "pblup"}, **MRODE), **WRITE)],
+    ("POST", "/api/breeding/predict"): [
+        Case(breed("predict", {"model": "pblup"}, **MRODE), **WRITE)],
+    ("POST", "/api/breeding/cv"): [  # refused before a job starts
+        Case(breed("cv", {"model": "pblup", "folds": "1"}, **MRODE), 401, 403, 400, 400)],
+    ("POST", "/api/breeding/mate"): [
+        Case(breed("mate", {"model": "pblup", "matings": "2", "delta_f": "0.05"}, **MRODE),
+             **WRITE)],
+    ("GET", "/api/breeding/jobs/{job_id}/result.csv"): [
+        Case(fixed("GET", "/api/breeding/jobs/" + "0" * 32 + "/result.csv"), 404, 404, 404,
+             404)],
+    # -- an assembly's sequences and annotation (restricted assemblies: 404 below curator)
+    ("POST", "/api/assemblies/{accession}/sequences"): [
+        Case(assembly("POST", "sequences", upload=True), **WRITE)],
+    ("POST", "/api/assemblies/{accession}/annotate"): [
+        Case(assembly("POST", "annotate", body={"steps": ["genes"]}), 401, 403, 202, 202),
+        Case(assembly("POST", "annotate", hidden=True, body={"steps": ["genes"]}), 401, 403,
+             202, 202)],
+    ("GET", "/api/assemblies/{accession}/sequences"): [
+        Case(assembly("GET", "sequences"), **PUBLIC),
+        Case(assembly("GET", "sequences", hidden=True), **HIDDEN)],
+    ("GET", "/api/assemblies/{accession}/annotations/{what}"): [
+        Case(assembly("GET", "annotations/hits"), **PUBLIC),
+        Case(assembly("GET", "annotations/families", hidden=True), **HIDDEN),
+        Case(assembly("GET", "annotations/widgets"), 404, 404, 404, 404)],
+    ("GET", "/api/assemblies/{accession}/genes.gff3"): [
+        Case(assembly("GET", "genes.gff3"), **PUBLIC),
+        Case(assembly("GET", "genes.gff3", hidden=True), **HIDDEN)],
+    ("GET", "/api/assemblies/{accession}/genbank"): [
+        Case(assembly("GET", "genbank"), **PUBLIC),
+        Case(assembly("GET", "genbank", hidden=True), **HIDDEN)],
+    ("GET", "/api/assemblies/{accession}/proteins.fasta"): [
+        Case(assembly("GET", "proteins.fasta"), **PUBLIC),
+        Case(assembly("GET", "proteins.fasta", hidden=True), **HIDDEN)],
 }
 
 
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, path) of every route the application serves (HEAD aside)."""
+    """(method, path) of every route the application serves (HEAD aside), except the web
+    pages (lanhai.web), which tests/test_web_pages.py drives with every kind of caller."""
+    return _routes(app) - web_routes(app)
+
+
+def web_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of the web pages' routes (lanhai.web)."""
+    return _routes(app, lambda route: getattr(getattr(route, "endpoint", None), "__module__",
+                                              "").startswith("lanhai.web"))
+
+
+def _routes(app: FastAPI, keep: Callable[[Any], bool] = lambda route: True
+            ) -> set[tuple[str, str]]:
     try:
         from fastapi.routing import iter_route_contexts
     except ImportError:  # older FastAPI: routes are flat
@@ -249,6 +353,8 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
         contexts = iter_route_contexts(app.routes)
     found = set()
     for route in contexts:
+        if not keep(route):
+            continue
         for method in getattr(route, "methods", None) or ():
             if method != "HEAD":
                 found.add((method, route.path))
@@ -292,6 +398,7 @@ def visible(world: World, caller: str) -> set[str]:
     seen: set[str] = set()
     for path in ("/api/records?limit=100", "/api/deposits", "/api/samples",
                  "/api/records?q=CGMCC", "/api/records?q=hidden",
+                 "/api/search?q=CGMCC", "/api/search?q=hidden", "/api/search?limit=1000",
                  "/api/records?where=accession=LHDP0000001"):
         seen |= {r["accession"] for r in client.get(path, headers=headers).json()["items"]}
     for kind in ("deposits", "samples", "strains"):

@@ -18,7 +18,8 @@ def client(engine: Engine) -> TestClient:
 
 
 def test_index_points_to_docs_and_collections(sqlite_engine: Engine) -> None:
-    body = client(sqlite_engine).get("/").json()
+    # `/` is the web dashboard (lanhai.web); its JSON twin says where the API lives
+    body = client(sqlite_engine).get("/.json").json()["api"]
     assert body["docs"] == "/docs" and body["collections"]["strains"] == "/api/strains"
 
 

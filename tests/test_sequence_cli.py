@@ -136,7 +136,7 @@ def test_reingest_is_idempotent_and_a_new_file_needs_replace(
         bank_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     acc = new_assembly(capsys, "Kutzneria", "metagenome")
     run_json(capsys, ["ingest", acc, str(KK037166)])
-    run_json(capsys, ["annotate", acc])
+    run_json(capsys, ["annotate", acc, "--steps", "genes"])
     before = stored_files(bank_dir)
     version = run_json(capsys, ["show", acc])["version"]
     again = run_json(capsys, ["ingest", acc, str(KK037166)])
@@ -179,7 +179,7 @@ def test_proteome_with_internal_stops(bank_dir: Path, capsys: pytest.CaptureFixt
     stored = run_json(capsys, ["ingest", acc, str(PROTEOME), "--kind", "proteome",
                                "--allow-stops"])
     assert stored["summary"]["protein_count"] == 30
-    annotated = run_json(capsys, ["annotate", acc])
+    annotated = run_json(capsys, ["annotate", acc, "--steps", "genes"])
     assert annotated["assemblies"][0]["status"] == "skipped"
     proteins = run_json(capsys, ["annotations", acc, "--proteins"])
     assert proteins[0]["id"] == "P178_RS0101200_[Maribacter_Hel_I_7]"  # ids kept as given
@@ -193,7 +193,7 @@ def test_proteome_with_internal_stops(bank_dir: Path, capsys: pytest.CaptureFixt
 def test_annotations_outputs(bank_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     acc = new_assembly(capsys, "SRR492066 contig", "metagenome")
     run_json(capsys, ["ingest", acc, str(SRR492066)])
-    done = run_json(capsys, ["annotate", acc])
+    done = run_json(capsys, ["annotate", acc, "--steps", "genes"])
     assert done["assemblies"][0]["gene_count"] == 70
     stats = run_json(capsys, ["annotations", acc, "--stats"])
     assert stats["genes"]["mode"] == "meta" and stats["summary"]["contig_count"] == 1
@@ -250,7 +250,7 @@ def test_unknown_records_and_missing_files(bank_dir: Path,
     assert main(["ingest", "nonsense", str(KK037166)]) == 2
     acc = new_assembly(capsys, "x")
     assert main(["ingest", acc, str(HERE / "missing.fa")]) == 2
-    assert main(["annotate", acc]) == 1  # nothing ingested yet
+    assert main(["annotate", acc, "--steps", "genes"]) == 1  # nothing ingested yet
 
 
 def test_staging_leftovers_are_never_visible(bank_dir: Path,
@@ -273,7 +273,7 @@ def test_a_damaged_assembly_fails_alone(bank_dir: Path, capsys: pytest.CaptureFi
     contigs = bank_dir / "assemblies" / bad / "contigs.parquet"
     contigs.write_bytes(contigs.read_bytes()[:100])  # a disk error after ingest
     capsys.readouterr()
-    assert main(["annotate", bad, good, "--json"]) == 1
+    assert main(["annotate", bad, good, "--steps", "genes", "--json"]) == 1
     out = capsys.readouterr()
     report = json.loads(out.out)  # one JSON document: the report, failures included
     assert {a["accession"]: a["status"] for a in report["assemblies"]} == \
@@ -286,11 +286,11 @@ def test_rerunning_restores_the_record_summary(bank_dir: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     acc = new_assembly(capsys, "SRR492066", "metagenome")
     run_json(capsys, ["ingest", acc, str(SRR492066)])
-    run_json(capsys, ["annotate", acc])
+    run_json(capsys, ["annotate", acc, "--steps", "genes"])
     updated = run_json(capsys, ["update", acc, "--set", "taxon_name=Mycoplasma"])
     # a curator's edit keeps the summary that came from the stored sequences
     assert (updated["fields"]["n50"], updated["fields"]["gene_count"]) == (79939, 70)
-    report = run_json(capsys, ["annotate", acc])
+    report = run_json(capsys, ["annotate", acc, "--steps", "genes"])
     assert report["assemblies"][0]["status"] == "already done"
     fields = run_json(capsys, ["show", acc])["fields"]
     assert (fields["taxon_name"], fields["n50"], fields["gene_count"]) == \

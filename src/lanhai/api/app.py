@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from lanhai import __version__
-from lanhai.api import errors, exports, home, imports, jobs, records, users
+from lanhai import __version__, web
+from lanhai.api import (
+    breeding,
+    errors,
+    exports,
+    home,
+    imports,
+    jobs,
+    records,
+    search_catalog,
+    search_sequences,
+    sequences,
+    users,
+)
 from lanhai.bank import Bank, open_bank
 from lanhai.jobs import JobRunner
 from lanhai.settings import Settings
@@ -27,9 +39,14 @@ def create_app(settings: Settings | None = None, bank: Bank | None = None) -> Fa
     errors.install(app)
     # Specific prefixes first: the generic /api/{kind} routes come last.
     app.include_router(home.router)
+    web.install(app)  # the web pages (lanhai.web: /, /browse, /records …) and /static
     app.include_router(users.router)
     app.include_router(jobs.router)
+    app.include_router(breeding.router)
     app.include_router(imports.router)
     app.include_router(exports.router)
+    app.include_router(search_sequences.router)
+    app.include_router(search_catalog.router)
+    app.include_router(sequences.router)
     app.include_router(records.router)
     return app

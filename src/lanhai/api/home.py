@@ -1,4 +1,5 @@
-"""The API's front door: an index of links at ``/`` and an offline reference at ``/docs``.
+"""The API's offline reference at ``/docs`` (the home page ``/`` is the web dashboard,
+:mod:`lanhai.web`, whose JSON twin ``/.json`` also lists where the API lives).
 
 FastAPI's own ``/docs`` loads Swagger UI from a CDN; Lanhai works offline, so ``/docs`` is a
 self-contained page rendered on the server from the OpenAPI document.
@@ -12,21 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from lanhai import __version__
-
 router = APIRouter(tags=["home"])
-
-
-@router.get("/", summary="Index of the API: where to go next")
-async def index(request: Request) -> dict[str, Any]:
-    """Links to the reference, the OpenAPI document and the main collections."""
-    return {
-        "name": "Lanhai (蓝海)", "version": __version__,
-        "docs": "/docs", "openapi": "/openapi.json", "kinds": "/api/kinds",
-        "stats": "/api/stats",
-        "collections": {kind: f"/api/{kind}" for kind in (
-            "samples", "strains", "deposits", "assemblies", "compounds", "parts", "germplasm")},
-    }
 
 
 _STYLE = """

@@ -83,6 +83,9 @@ class Pedigree:
     family: list[str] = field(default_factory=list)
     accession: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    #: where each accession was read: animal → file row, and the column's name
+    accession_rows: dict[str, int] = field(default_factory=dict)
+    accession_column: str = "accession"
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -105,6 +108,9 @@ class Phenotypes:
     covariates: dict[str, FloatArray] = field(default_factory=dict)
     accession: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    #: where each accession was read: animal → file row, and the column's name
+    accession_rows: dict[str, int] = field(default_factory=dict)
+    accession_column: str = "accession"
 
     def index(self) -> dict[str, int]:
         return {a: i for i, a in enumerate(self.ids)}

@@ -266,6 +266,7 @@ def read_pedigree(path: Path) -> Pedigree:
     sex: list[str] = []
     family: list[str] = []
     acc: dict[str, str] = {}
+    acc_rows: dict[str, int] = {}
     problems: list[Problem] = []
     for lineno, row in enumerate(rows, 2):
         if not row or not any(c.strip() for c in row):
@@ -300,10 +301,12 @@ def read_pedigree(path: Path) -> Pedigree:
             family.append(row[i_f].strip())
         if i_a is not None and row[i_a].strip():
             acc[a] = row[i_a].strip()
+            acc_rows[a] = lineno
     if problems:
         raise ValidationFailed(f"problems in pedigree {path.name}", problems[:MAX_LISTED])
     return Pedigree(ids, sire, dam, np.array(birth) if i_b is not None else None, sex,
-                    family, acc, source=src)
+                    family, acc, source=src, accession_rows=acc_rows,
+                    accession_column=header[i_a].strip() if i_a is not None else "accession")
 
 
 def read_phenotypes(path: Path, factors: list[str] | None = None,
@@ -315,7 +318,12 @@ def read_phenotypes(path: Path, factors: list[str] | None = None,
     header = [h.strip() for h in (next(rows, None) or [])]
     i_id = _find(header, ID_COLS, "animal id", src)
     i_a = _find(header, ACCESSION_COLS, "", src, False)
-    body = [r + [""] * (len(header) - len(r)) for r in rows if r and any(c.strip() for c in r)]
+    lines: list[int] = []
+    body: list[list[str]] = []
+    for lineno, r in enumerate(rows, 2):
+        if r and any(c.strip() for c in r):
+            lines.append(lineno)
+            body.append(r + [""] * (len(header) - len(r)))
     factors = list(factors or [])
     covariates = list(covariates or [])
     for name in factors + covariates:
@@ -340,7 +348,7 @@ def read_phenotypes(path: Path, factors: list[str] | None = None,
             if v is None:
                 problems.append(Problem(
                     reason=f"{'covariate' if name in covariates else 'trait'} value is not "
-                           "a number", value=cells[k], row=k + 2, column=name,
+                           "a number", value=cells[k], row=lines[k], column=name,
                     record=body[k][i_id], file=src,  # type: ignore[index]
                     fix="write a number, or leave empty / NA when missing"))
         arr = np.array([np.nan if v is None else v for v in numeric], dtype=float)
@@ -353,9 +361,15 @@ def read_phenotypes(path: Path, factors: list[str] | None = None,
                                               "records, or keep one)"))
     if problems:
         raise ValidationFailed(f"problems in phenotypes {path.name}", problems[:MAX_LISTED])
-    acc = {r[i_id].strip(): r[i_a].strip() for r in body  # type: ignore[index]
-           if i_a is not None and r[i_a].strip()}
-    return Phenotypes(ids, traits, facs, covs, acc, source=src)
+    acc: dict[str, str] = {}
+    acc_rows: dict[str, int] = {}
+    if i_a is not None:
+        for lineno, r in zip(lines, body, strict=True):
+            if r[i_a].strip():
+                acc[r[i_id].strip()] = r[i_a].strip()  # type: ignore[index]
+                acc_rows[r[i_id].strip()] = lineno  # type: ignore[index]
+    return Phenotypes(ids, traits, facs, covs, acc, source=src, accession_rows=acc_rows,
+                      accession_column=header[i_a] if i_a is not None else "accession")
 
 
 def _num(cell: str) -> float | None:

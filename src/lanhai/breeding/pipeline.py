@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from lanhai.breeding.qc import QcOptions, QcResult, run_qc
 from lanhai.breeding.relationship import DenseKernel, Kernel, PedigreeKernel
 from lanhai.breeding.ssgblup import HKernel, single_step
 from lanhai.breeding.validate import check_dataset, check_pedigree
-from lanhai.errors import Problem, UsageError, ValidationFailed
+from lanhai.errors import Conflict, Problem, UsageError, ValidationFailed
 
 
 @dataclass
@@ -69,19 +70,61 @@ def load(inp: Inputs) -> Dataset:
     return data
 
 
-def save_dataset(data: Dataset, folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
-    """Write a validated dataset atomically (a temporary folder, then one rename)."""
-    tmp = folder.with_name(folder.name + ".part")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+def dataset_counts(data: Dataset) -> dict[str, Any]:
+    """What a dataset holds: animals, SNPs, traits, animals linked to germplasm."""
     counts: dict[str, Any] = {}
+    if data.genotypes is not None:
+        counts["genotyped_animals"] = data.genotypes.n_animals
+        counts["snps"] = data.genotypes.n_snps
+    if data.pedigree is not None:
+        counts["pedigree_animals"] = len(data.pedigree.ids)
+    if data.phenotypes is not None:
+        counts["phenotyped_animals"] = len(data.phenotypes.ids)
+        counts["traits"] = list(data.phenotypes.traits)
+    counts["germplasm_linked"] = len(data.germplasm())
+    return counts
+
+
+def save_dataset(data: Dataset, folder: Path, meta: dict[str, Any],
+                 replace: bool = True) -> dict[str, Any]:
+    """Write a validated dataset atomically (a temporary folder, then one rename).
+
+    With ``replace`` False an existing dataset of that name is a conflict (nothing written).
+    """
+    if folder.exists() and not replace:
+        raise _taken(folder.name)
+    tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.part")
+    tmp.mkdir(parents=True)
+    try:
+        counts = _write_parts(data, tmp, meta)
+        if folder.exists():
+            if not replace:
+                raise _taken(folder.name)
+            old = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.old")
+            folder.rename(old)
+            tmp.rename(folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return counts
+
+
+def _taken(name: str) -> Conflict:
+    return Conflict(f"a dataset named {name!r} exists", [Problem(
+        reason="the name is taken", value=name, field="name",
+        fix="choose another name, or replace it (--replace; replace=true in the API)")])
+
+
+def _write_parts(data: Dataset, tmp: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    counts = dataset_counts(data)
     if data.genotypes is not None:
         g = data.genotypes
         np.savez_compressed(tmp / "genotypes.npz", dosages=g.dosages, ids=np.array(g.ids),
                             snps=np.array(g.snps), chrom=np.array(g.chrom),
                             pos=np.array(g.pos, dtype=np.int64))
-        counts["genotyped_animals"], counts["snps"] = g.n_animals, g.n_snps
     if data.pedigree is not None:
         p = data.pedigree
         birth = p.birth if p.birth is not None else np.full(len(p.ids), np.nan)
@@ -92,7 +135,6 @@ def save_dataset(data: Dataset, folder: Path, meta: dict[str, Any]) -> dict[str,
                          p.accession.get(a, "")]
                         for i, (a, s, d, b) in enumerate(zip(p.ids, p.sire, p.dam, birth,
                                                              strict=True))])
-        counts["pedigree_animals"] = len(p.ids)
     if data.phenotypes is not None:
         ph = data.phenotypes
         cols = list(ph.traits) + list(ph.factors) + list(ph.covariates)
@@ -106,14 +148,8 @@ def save_dataset(data: Dataset, folder: Path, meta: dict[str, Any]) -> dict[str,
                     for c in ph.covariates]
             rows.append(row)
         io.write_table(tmp / "phenotypes.tsv", ["id", "accession", *cols], rows)
-        counts["phenotyped_animals"] = len(ph.ids)
-        counts["traits"] = list(ph.traits)
         meta = {**meta, "factors": list(ph.factors), "covariates": list(ph.covariates)}
-    counts["germplasm_linked"] = len(data.germplasm())
     (tmp / "meta.json").write_text(json.dumps({**meta, "counts": counts}, indent=2))
-    if folder.exists():
-        shutil.rmtree(folder)
-    tmp.rename(folder)
     return counts
 
 

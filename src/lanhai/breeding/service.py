@@ -19,10 +19,37 @@ from lanhai.breeding.mating import allocate, optimal_contributions
 from lanhai.breeding.pedigree import a_inverse, code
 from lanhai.breeding.pipeline import ModelOptions, Prepared, clean_genotypes, parse_folds, prepare
 from lanhai.breeding.predict import Prediction, fit_predict
+from lanhai.breeding.qc import QcOptions, QcResult, run_qc
 from lanhai.breeding.relationship import PedigreeKernel
 from lanhai.breeding.reml import reml_ai, reml_spectral
 from lanhai.breeding.ssgblup import single_step
 from lanhai.errors import Problem, UsageError, ValidationFailed
+
+
+def choose_trait(data: Dataset, trait: str | None) -> str:
+    """``trait``, or the only trait of the phenotypes; a usage error naming them otherwise."""
+    if trait:
+        return trait
+    traits = list(data.phenotypes.traits) if data.phenotypes else []
+    if len(traits) == 1:
+        return traits[0]
+    raise UsageError("which trait?", [Problem(reason="--trait is required", field="trait",
+                                              fix=f"choose one of: {', '.join(traits)}")])
+
+
+def read_candidates(path: Path) -> list[str]:
+    """A candidates file: one animal per row in the first column, after a header."""
+    rows = list(io._rows(path))
+    return [r[0].strip() for r in rows[1:] if r and r[0].strip()]
+
+
+def quality_control(data: Dataset, opts: QcOptions,
+                    progress: Progress = no_progress) -> tuple[dict[str, Any], QcResult]:
+    """Run QC on the dataset's genotypes (checked against its pedigree)."""
+    if data.genotypes is None:
+        raise UsageError("qc needs genotypes", [Problem(reason="no --genotypes given")])
+    res = run_qc(data.genotypes, data.pedigree, opts, progress)
+    return res.to_dict(), res
 
 
 def relationship_matrix(data: Dataset, matrix: str, opts: ModelOptions, out: Path | None,

@@ -6,7 +6,6 @@ import, qc, grm, reml, predict, cv, mate. Each analysis command takes files dire
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,12 +13,21 @@ from typing import Any, TypeVar
 import click
 import numpy as np
 
-from lanhai.breeding import service
+from lanhai.breeding import datasets, service
 from lanhai.breeding.data import Dataset
-from lanhai.breeding.pipeline import Inputs, ModelOptions, load, save_dataset
-from lanhai.breeding.qc import QcOptions, run_qc
-from lanhai.breeding.validate import MODELS, check_genotypes
-from lanhai.cli.common import emit, handles_errors, is_tty, json_option, settings
+from lanhai.breeding.germplasm import catalog_lookup, linked_lines
+from lanhai.breeding.pipeline import Inputs, ModelOptions, load
+from lanhai.breeding.qc import QcOptions
+from lanhai.breeding.validate import MODELS
+from lanhai.cli.common import (
+    bank,
+    emit,
+    handles_errors,
+    is_tty,
+    json_option,
+    local_actor,
+    settings,
+)
 from lanhai.errors import Problem, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,13 +87,7 @@ def model_options(func: F) -> F:
 
 
 def _inputs(kw: dict[str, Any]) -> Inputs:
-    folder = None
-    if kw.get("dataset"):
-        name = kw["dataset"]
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-            raise UsageError("bad dataset name", [Problem(reason="use letters, digits, _ . -",
-                                                          value=name)])
-        folder = settings().data_dir / "breeding" / name
+    folder = datasets.folder(settings().data_dir, kw["dataset"]) if kw.get("dataset") else None
     return Inputs(kw.get("genotypes"), kw.get("phenotypes"), kw.get("pedigree"),
                   kw.get("relationship"), folder, kw.get("vcf_field", "GT").upper(),
                   list(kw.get("factors", ())), list(kw.get("covariates", ())))
@@ -102,13 +104,7 @@ def _fixed(kw: dict[str, Any]) -> list[str] | None:
 
 
 def _trait(kw: dict[str, Any], data: Dataset) -> str:
-    if kw.get("trait"):
-        return str(kw["trait"])
-    traits = list(data.phenotypes.traits) if data.phenotypes else []
-    if len(traits) == 1:
-        return traits[0]
-    raise UsageError("which trait?", [Problem(reason="--trait is required", field="trait",
-                                              fix=f"choose one of: {', '.join(traits)}")])
+    return service.choose_trait(data, kw.get("trait"))
 
 
 def _progress() -> Callable[[str, int, int], None]:
@@ -133,26 +129,63 @@ def command(func: F) -> F:
 
 @breed.command("import")
 @click.option("--name", required=True, help="Dataset name (letters, digits, _ . -).")
-@click.option("--germplasm", help="Germplasm accession every animal belongs to (a line).")
+@click.option("--germplasm", help="Germplasm accession (LHGP…) every animal belongs to (a "
+              "line); an `accession` column links animals one by one.")
+@click.option("--publish", is_flag=True, help="Let readers and anonymous callers of the API "
+              "see the dataset's summary and its germplasm links.")
+@click.option("--replace", is_flag=True, help="Replace a dataset of the same name.")
+@click.option("--dry-run", is_flag=True, help="Check and count; store nothing.")
 @input_options
 @command
-def import_(name: str, germplasm: str | None, as_json: bool, **kw: Any) -> None:
-    """Check the files and store them as dataset NAME in the bank's data folder."""
+def import_(name: str, germplasm: str | None, publish: bool, replace: bool, dry_run: bool,
+            as_json: bool, **kw: Any) -> None:
+    """Check the files (germplasm accessions against the catalog) and store them as dataset
+    NAME in the bank's data folder."""
     inp = _inputs({**kw, "dataset": None})
     inp.germplasm = germplasm
     if not (inp.genotypes or inp.pedigree or inp.phenotypes):
         raise UsageError("nothing to import", [Problem(
             reason="give --genotypes, --pedigree and/or --phenotypes")])
     data = load(inp)
-    if data.genotypes is not None:
-        check_genotypes(data.genotypes, dosage=inp.vcf_field == "DS")
-    folder = _inputs({"dataset": name}).dataset
-    assert folder is not None
     sources = {k: str(v) for k, v in (("genotypes", inp.genotypes), ("pedigree", inp.pedigree),
                                       ("phenotypes", inp.phenotypes)) if v}
-    counts = save_dataset(data, folder, {"name": name, "sources": sources})
-    emit({"dataset": name, "path": str(folder), "counts": counts}, as_json,
-         f"imported {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    actor = local_actor()
+    options: dict[str, Any] = dict(germplasm=germplasm, dosage=inp.vcf_field == "DS",
+                                   sources=sources, published=publish, replace=replace,
+                                   dry_run=dry_run, created_by=actor.username)
+    if linked_lines(data, germplasm):
+        with bank() as opened:
+            res = datasets.import_dataset(
+                settings().data_dir, name, data,
+                lookup=catalog_lookup(opened.engine, actor.can_see_restricted), **options)
+    else:
+        res = datasets.import_dataset(settings().data_dir, name, data, lookup=None, **options)
+    counts = res["counts"]
+    verb = "checked (dry run)" if dry_run else "imported"
+    emit(res, as_json, f"{verb} {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+         + "".join(f"\n  germplasm {acc}: {n} animals" for acc, n in res["germplasm"].items()))
+
+
+@breed.command("datasets")
+@click.option("--germplasm", help="Only datasets with animals of this germplasm line.")
+@json_option
+@handles_errors
+def datasets_(germplasm: str | None, as_json: bool) -> None:
+    """Imported datasets, with the germplasm lines they cover."""
+    items = datasets.list_datasets(settings().data_dir, germplasm)
+
+    def text() -> None:
+        if not items:
+            click.echo("no datasets" + (f" of germplasm {germplasm}" if germplasm else ""))
+        for d in items:
+            c = d["counts"]
+            lines = ", ".join(f"{a} ({n})" for a, n in d["germplasm"].items()) or "-"
+            click.echo(f"{d['dataset']:<20} genotyped {c.get('genotyped_animals', 0):>6}  "
+                       f"SNPs {c.get('snps', 0):>7}  pedigree {c.get('pedigree_animals', 0):>6}"
+                       f"  phenotyped {c.get('phenotyped_animals', 0):>6}  "
+                       f"{'published' if d['published'] else 'private':9}  germplasm {lines}")
+
+    emit({"datasets": items}, as_json, text)
 
 
 @breed.command()
@@ -172,9 +205,7 @@ def qc(as_json: bool, min_snp_call: float, min_animal_call: float, min_maf: floa
        **kw: Any) -> None:
     """Filter SNPs and animals, check parentage, find duplicates, impute; count each step."""
     data = load(_inputs(kw))
-    if data.genotypes is None:
-        raise UsageError("qc needs genotypes", [Problem(reason="no --genotypes given")])
-    res = run_qc(data.genotypes, data.pedigree, QcOptions(
+    body, res = service.quality_control(data, QcOptions(
         min_snp_call, min_animal_call, min_maf, hwe_p, max_mendel, 0.99, drop_duplicates),
         _progress())
     if out is not None:
@@ -183,7 +214,6 @@ def qc(as_json: bool, min_snp_call: float, min_animal_call: float, min_maf: floa
         to_bed(out.with_suffix(".bed"), g.dosages, properties={
             "iid": g.ids, "sid": g.snps, "chromosome": g.chrom or None,
             "bp_position": g.pos or None})
-    body = res.to_dict()
 
     def text() -> None:
         click.echo(f"{'step':18} {'animals in':>10} {'-':>5} {'SNPs in':>8} {'-':>6}  rule")
@@ -348,11 +378,7 @@ def mate(as_json: bool, matings: int, max_kinship: float | None, delta_f: float 
     """Optimal contribution selection under a kinship limit, then least-inbred matings."""
     data = load(_inputs(kw))
     trait = _trait(kw, data)
-    cands = None
-    if candidates is not None:
-        from lanhai.breeding.io import _rows
-        rows = list(_rows(candidates))
-        cands = [r[0].strip() for r in rows[1:] if r and r[0].strip()]
+    cands = service.read_candidates(candidates) if candidates is not None else None
     plan = service.mating_plan(data, trait, _fixed(kw), _model(kw), cands, matings,
                                max_kinship, delta_f, max_contribution, _progress())
     cols = ["mating", "sire", "dam", "progeny_inbreeding", "expected_progeny_value"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from lanhai.bank import init_bank
+from lanhai.bank import Bank, init_bank
 from lanhai.cli.common import echo_err, emit, handles_errors, json_option, local_actor, settings
 from lanhai.demo import DemoSummary, build_demo
 from lanhai.demo.links import LINK_RULES
+from lanhai.services.sequences import SequenceService
 
 
 def register(cli: click.Group) -> None:
@@ -17,11 +20,15 @@ def register(cli: click.Group) -> None:
 
 @click.command()
 @click.option("--no-serve", is_flag=True, help="Build (or check) the demo bank and exit.")
+@click.option("--no-annotate", is_flag=True,
+              help="Skip annotating the shipped proteome (about a minute the first time; "
+                   "a finished annotation is never redone).")
 @click.option("--host", default=None, help="Address to bind (default LANHAI_HOST, 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default LANHAI_PORT, 8000).")
 @json_option
 @handles_errors
-def demo(no_serve: bool, host: str | None, port: int | None, as_json: bool) -> None:
+def demo(no_serve: bool, no_annotate: bool, host: str | None, port: int | None,
+         as_json: bool) -> None:
     """Build the demo bank in LANHAI_DATA_DIR from real public records, then serve it.
 
     Safe to run again: records are matched on their external identifiers, so a second
@@ -31,11 +38,13 @@ def demo(no_serve: bool, host: str | None, port: int | None, as_json: bool) -> N
     opened = init_bank(conf)
     try:
         summary = build_demo(opened, local_actor(), progress=echo_err)
+        annotated = None if no_annotate else annotate_proteomes(opened, summary)
     finally:
         opened.close()
     url = f"http://{host or conf.host}:{port or conf.port}"
     links = what_to_open(url, summary)
-    emit({**summary.to_dict(), "data_dir": str(conf.data_dir.resolve()), "open": links,
+    emit({**summary.to_dict(), "annotation": annotated,
+          "data_dir": str(conf.data_dir.resolve()), "open": links,
           "serving": not no_serve}, as_json,
          lambda: print_summary(summary, links, str(conf.data_dir)))
     if no_serve:
@@ -49,13 +58,24 @@ def demo(no_serve: bool, host: str | None, port: int | None, as_json: bool) -> N
                 log_level="warning")
 
 
+def annotate_proteomes(opened: Bank, summary: DemoSummary) -> dict[str, Any]:
+    """Annotate the demo's proteomes with every shipped pack (resumable: done once)."""
+    accessions = [item["accession"] for item in summary.sequences]
+    echo_err(f"annotating {', '.join(accessions)} with the shipped profile packs "
+             "(families, substrates, PULs; done once)")
+    service = SequenceService(opened.engine, opened.settings.data_dir)
+    return service.annotate(local_actor(), accessions, jobs=1, threads=None)
+
+
 def what_to_open(url: str, summary: DemoSummary) -> dict[str, str]:
     """The addresses worth opening first."""
-    links = {"stats": f"{url}/api/stats", "samples": f"{url}/api/samples",
+    links = {"dashboard": f"{url}/", "stats": f"{url}/api/stats",
+             "samples": f"{url}/api/samples",
              "docs": f"{url}/docs", "openapi": f"{url}/openapi.json"}
     for name, accession in summary.highlights.items():
         links[name] = f"{url}/api/records/{accession}"
         links[f"{name}_lineage"] = f"{url}/api/records/{accession}/lineage"
+        links[f"{name}_page"] = f"{url}/records/{accession}"
     return links
 
 
@@ -88,6 +108,8 @@ def print_summary(summary: DemoSummary, links: dict[str, str], data_dir: str) ->
         click.echo(f"  created the user {summary.curator!r} (curator)")
     click.echo(f"  a curator token: LANHAI_DATA_DIR={data_dir} lanhai tokens create "
                f"{summary.curator}")
+    click.echo(f"  web sign-in:     echo 'a-long-password' | LANHAI_DATA_DIR={data_dir} "
+               f"lanhai users set {summary.curator} --password-stdin")
     click.echo("")
     click.echo("  open:")
     for name, url in links.items():

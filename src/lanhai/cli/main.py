@@ -8,7 +8,18 @@ from collections.abc import Sequence
 import click
 
 from lanhai import __version__
-from lanhai.cli import breed, demo, exports, imports, records, sequences, users
+from lanhai.cli import (
+    breed,
+    demo,
+    exports,
+    imports,
+    parts_mining,
+    profiles,
+    records,
+    search,
+    sequences,
+    users,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -21,7 +32,8 @@ def cli() -> None:
     """
 
 
-for module in (records, imports, exports, users, sequences, demo, breed):
+for module in (records, imports, exports, users, sequences, parts_mining, search, demo, breed,
+               profiles):
     module.register(cli)
 
 

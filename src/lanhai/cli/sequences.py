@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,8 +23,9 @@ from lanhai.cli.common import (
     report_error,
 )
 from lanhai.errors import Problem, UsageError, ValidationFailed
+from lanhai.sequence.loci import MAX_GAP
 from lanhai.services.catalog import check_accession
-from lanhai.services.sequences import Progress, SequenceService
+from lanhai.services.sequences import STEPS, Progress, SequenceService
 
 #: columns of `lanhai annotations --genes` as TSV (the sequence is in --format fasta)
 GENE_COLUMNS = ("protein_id", "contig", "start", "end", "strand", "partial_begin",
@@ -94,33 +97,53 @@ def ingest(accession: str, file: Path, kind: str, replace: bool, allow_stops: bo
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(0),
               help="Assemblies annotated at once, in separate processes (0 = all cores).")
 @click.option("--threads", type=click.IntRange(1), default=None,
-              help="Gene-finder threads inside each assembly (default: cores / jobs).")
+              help="pyrodigal/pyhmmer threads inside each assembly (default: cores / jobs).")
+@click.option("--packs", default=None, metavar="A,B",
+              help="Profile packs to search (default: every available pack; see "
+                   "`lanhai profiles list`).")
+@click.option("--steps", default=",".join(STEPS), show_default=True, metavar="S,T",
+              help="Steps to run: genes (gene calling), families (hits, substrates, PULs), "
+                   "clusters (biosynthetic gene clusters with GECCO).")
+@click.option("--max-gap", default=MAX_GAP, show_default=True, type=click.IntRange(0),
+              help="PULs: most non-signature genes allowed between two signature genes.")
 @json_option
 @handles_errors
-def annotate(accessions: tuple[str, ...], jobs: int, threads: int | None,
-             as_json: bool) -> None:
-    """Call genes with pyrodigal: single mode trained on the genome for isolate genomes,
-    metagenomic mode for MAGs, SAGs and metagenomes; proteomes are skipped. Resumable:
-    finished assemblies are not redone."""
+def annotate(accessions: tuple[str, ...], jobs: int, threads: int | None, packs: str | None,
+             steps: str, max_gap: int, as_json: bool) -> None:
+    """Annotate assemblies: genes (pyrodigal; single mode for isolates, metagenomic mode
+    otherwise; proteomes keep their proteins), protein families against profile packs
+    (pyhmmer) with substrate calls and polysaccharide utilisation loci, and biosynthetic
+    gene clusters (GECCO). Resumable: finished assemblies and steps are not redone."""
     wanted = [check_accession(a) for a in accessions]
+    names = [p.strip() for p in packs.split(",") if p.strip()] if packs is not None else None
+    chosen = [s.strip() for s in steps.split(",") if s.strip()]
     with bank() as opened, _progress(is_tty() and not as_json, "annotating",
                                      "assemblies") as bar:
         report = _service(opened).annotate(local_actor(), wanted, jobs=jobs,
-                                           threads=threads, progress=bar)
+                                           threads=threads, progress=bar, pack_names=names,
+                                           steps=chosen, max_gap=max_gap)
 
     def text() -> None:
         for item in report["assemblies"]:
-            counts = (f"{item['gene_count']} genes ({item['mode']} mode)"
-                      if "gene_count" in item else item.get("reason", item.get("error", "")))
-            click.echo(f"{item['accession']}\t{item['status']}\t{counts}")
+            counts = [f"{item[k]} {label}" for k, label in (
+                ("gene_count", "genes"), ("hit_count", "hits"), ("loci_count", "PULs"),
+                ("cluster_count", "BGCs")) if k in item]
+            click.echo(f"{item['accession']}\t{item['status']}\t{', '.join(counts)}"
+                       + (f"\t{item['error']}" if "error" in item else ""))
+            for step, state in item["steps"].items():
+                click.echo(f"  {step}: {state}")
 
     emit(report, as_json, text)
     if report["failed"]:
         # the report (with its "failed" list) is the JSON output; problems go to stderr
         report_error(ValidationFailed(
-            f"gene calling failed for {len(report['failed'])} assembly(ies); the others "
+            f"annotation failed for {len(report['failed'])} assembly(ies); the others "
             "finished", [Problem(**p) for p in report["failed"]]), False)
         raise SystemExit(1)
+
+
+WHATS = ("genes", "proteins", "stats", "families", "substrates", "plastics", "loci",
+         "clusters", "hits")
 
 
 @click.command("annotations")
@@ -130,52 +153,143 @@ def annotate(accessions: tuple[str, ...], jobs: int, threads: int | None,
               help="The proteins (called, or as given for a proteome).")
 @click.option("--stats", "what", flag_value="stats",
               help="Assembly statistics and gene-calling summary.")
-@click.option("--format", "fmt", type=click.Choice(["tsv", "fasta", "gff3"]), default="tsv",
-              show_default=True, help="fasta: protein or gene sequences; gff3: genes.")
+@click.option("--families", "what", flag_value="families",
+              help="Protein families found: proteins and domains per family and pack.")
+@click.option("--substrates", "what", flag_value="substrates",
+              help="Marine polysaccharide substrates: CAZyme families and protein counts.")
+@click.option("--plastics", "what", flag_value="plastics",
+              help="Hits of plastic-degrading enzyme packs.")
+@click.option("--loci", "what", flag_value="loci",
+              help="Polysaccharide utilisation loci with their predicted substrate.")
+@click.option("--clusters", "what", flag_value="clusters",
+              help="Biosynthetic gene clusters (GECCO).")
+@click.option("--hits", "what", flag_value="hits", help="Every domain hit (TSV or Parquet).")
+@click.option("--format", "fmt",
+              type=click.Choice(["tsv", "fasta", "gff3", "genbank", "parquet"]),
+              default="tsv", show_default=True,
+              help="fasta: protein or gene sequences; gff3: genes with their hits; genbank: "
+                   "contigs with CDS, hits, PUL and BGC features; parquet: --hits only.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write to this file (atomically) instead of stdout.")
 @json_option
 @handles_errors
-def annotations_(accession: str, what: str | None, fmt: str, as_json: bool) -> None:
-    """Read an assembly's results: --genes, --proteins or --stats (TSV, FASTA, GFF3, JSON)."""
+def annotations_(accession: str, what: str | None, fmt: str, output: Path | None,
+                 as_json: bool) -> None:
+    """Read an assembly's results: --genes, --proteins, --stats, --families, --substrates,
+    --plastics, --loci, --clusters, --hits (text/TSV, FASTA, GFF3, GenBank, Parquet, JSON)."""
     if what is None:
-        raise UsageError("say what to show: --genes, --proteins or --stats")
-    if what == "stats" and fmt != "tsv":
-        raise UsageError("--stats is shown as text or --json, not --format")
-    if fmt == "gff3" and what != "genes":
-        raise UsageError("GFF3 describes gene coordinates: use --genes --format gff3")
+        raise UsageError("say what to show: " + ", ".join(f"--{w}" for w in WHATS))
+    allowed = {"genes": ("tsv", "fasta", "gff3", "genbank"), "proteins": ("tsv", "fasta"),
+               "hits": ("tsv", "parquet")}.get(what, ("tsv",))
+    if fmt not in allowed:
+        raise UsageError(f"--{what} is written as {' or '.join(allowed)}"
+                         + (", or --json" if not as_json else ""))
+    if fmt == "parquet" and output is None:
+        raise UsageError("Parquet is binary: give --output FILE")
     acc = check_accession(accession)
     with bank() as opened:
         service = _service(opened)
-        if what == "stats":
-            stats = service.stats(local_actor(), acc)
+        actor = local_actor()
+        if what == "hits" and output is not None and not as_json:
+            count = service.write_hits(actor, acc, fmt, output)
+            click.echo(f"wrote {count} hits to {output}", err=True)
+        elif what == "stats":
+            stats = service.stats(actor, acc)
             emit(stats, as_json, lambda: _show_stats(stats))
+        elif what in ("families", "substrates", "plastics", "loci", "clusters"):
+            _show_results(service, acc, what, as_json, output)
         elif as_json:
-            _json_rows(service, acc, what)
+            _write(output, _json_chunks(service.rows(actor, acc, what)))
         elif fmt == "fasta":
-            for chunk in service.fasta(local_actor(), acc, what):
-                click.echo(chunk, nl=False)
+            _write(output, service.fasta(actor, acc, what))
         elif fmt == "gff3":
-            for line in service.gff3(local_actor(), acc):
-                click.echo(line, nl=False)
+            _write(output, service.annotated_gff3(actor, acc))
+        elif fmt == "genbank":
+            _write(output, service.genbank(actor, acc))
+        elif what == "hits":
+            _write(output, service.hit_tsv(actor, acc))
         else:
-            _tsv(service, acc, what)
+            _write(output, _tsv_lines(service, acc, what))
 
 
-def _json_rows(service: SequenceService, accession: str, what: str) -> None:
+def _write(output: Path | None, chunks: Iterator[str]) -> None:
+    """Stream text to stdout, or to ``output`` atomically (a temporary file renamed)."""
+    if output is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        return
+    tmp = output.with_name(f".{output.name}.{uuid.uuid4().hex}")
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     """A JSON array written row by row, so a metagenome's genes are never all in memory."""
-    rows = service.rows(local_actor(), accession, what)
-    click.echo("[", nl=False)
+    yield "["
     for number, row in enumerate(rows):
-        click.echo(("," if number else "") + "\n  " + json.dumps(row, ensure_ascii=False),
-                   nl=False)
-    click.echo("\n]")
+        yield ("," if number else "") + "\n  " + json.dumps(row, ensure_ascii=False)
+    yield "\n]\n"
 
 
-def _tsv(service: SequenceService, accession: str, what: str) -> None:
+RESULT_COLUMNS = {
+    "families": ("pack", "category", "family", "family_accession", "proteins", "domains",
+                 "best_evalue", "substrates", "description"),
+    "plastics": ("protein_id", "pack", "family", "substrates", "evalue", "score", "ali_from",
+                 "ali_to", "coverage"),
+    "loci": ("locus_id", "contig", "start", "end", "first_protein", "last_protein",
+             "gene_count", "cazyme_count", "sulfatase_count", "susc_susd_pairs", "substrate",
+             "substrate_evidence"),
+    "clusters": ("cluster_id", "contig", "start", "end", "type", "average_probability",
+                 "max_probability", "proteins", "domains"),
+}
+
+
+def _show_results(service: SequenceService, acc: str, what: str, as_json: bool,
+                  output: Path | None) -> None:
+    actor = local_actor()
+    if what == "substrates":
+        found = service.substrates(actor, acc)
+        if as_json:
+            _write(output, iter([json.dumps(found, indent=1, ensure_ascii=False) + "\n"]))
+        else:
+            text = found["lines"] or ["no CAZyme with a known marine substrate was found"]
+            _write(output, iter(line + "\n" for line in text))
+        return
+    rows: list[dict[str, Any]] | Iterator[dict[str, Any]]
+    if what == "families":
+        rows = service.families(actor, acc)
+    elif what == "plastics":
+        rows = service.plastics(actor, acc)
+    else:
+        if what == "clusters":
+            service.clusters_status(actor, acc)
+        else:
+            service.annotation_summary(actor, acc)
+        rows = service.rows(actor, acc, what)
+    if as_json:
+        _write(output, _json_chunks(iter(rows)))
+        return
+    columns = RESULT_COLUMNS[what]
+
+    def lines() -> Iterator[str]:
+        yield "\t".join(columns) + "\n"
+        for row in rows:
+            yield "\t".join(_cell(row[c]) for c in columns) + "\n"
+
+    _write(output, lines())
+
+
+def _tsv_lines(service: SequenceService, accession: str, what: str) -> Iterator[str]:
     columns: tuple[str, ...] = GENE_COLUMNS if what == "genes" else ("id", "length",
                                                                      "description")
-    click.echo("\t".join(columns))
+    yield "\t".join(columns) + "\n"
     for row in service.rows(local_actor(), accession, what):
-        click.echo("\t".join(_cell(row[c]) for c in columns))
+        yield "\t".join(_cell(row[c]) for c in columns) + "\n"
 
 
 def _cell(value: Any) -> str:
@@ -183,6 +297,10 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
     return str(value)
 
 

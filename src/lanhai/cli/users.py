@@ -56,12 +56,7 @@ def add_user(username: str, role: str, display_name: str, password_stdin: bool,
              as_json: bool) -> None:
     """Create user USERNAME with a role. Give them a token with `lanhai tokens create`."""
     require_admin(local_actor())
-    password = None
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if len(password) < 8:
-            raise UsageError("the password read from standard input must have at least "
-                             "8 characters")
+    password = _read_password() if password_stdin else None
     with bank() as opened, opened.engine.begin() as conn:
         user = store.create_user(conn, username, role, display_name, password)
     emit(user.to_dict(), as_json, f"created {user.role} {user.username!r}; create a token "
@@ -93,17 +88,32 @@ def list_users(as_json: bool) -> None:
 @click.option("--disable", "active", flag_value=False, default=None,
               help="Disable the user; their tokens stop working.")
 @click.option("--enable", "active", flag_value=True, help="Enable the user again.")
+@click.option("--password-stdin", is_flag=True,
+              help="Set the web sign-in password, read from standard input (first line).")
 @json_option
 @handles_errors
-def set_user(username: str, role: str | None, active: bool | None, as_json: bool) -> None:
-    """Change USERNAME's role, or disable / enable them."""
+def set_user(username: str, role: str | None, active: bool | None, password_stdin: bool,
+             as_json: bool) -> None:
+    """Change USERNAME's role or web password, or disable / enable them."""
     require_admin(local_actor())
-    if role is None and active is None:
-        raise UsageError("nothing to change: give --role, --disable or --enable")
+    if role is None and active is None and not password_stdin:
+        raise UsageError("nothing to change: give --role, --disable, --enable or "
+                         "--password-stdin")
+    password = _read_password() if password_stdin else None
     with bank() as opened, opened.engine.begin() as conn:
-        user = store.set_user(conn, username, role=role, active=active)
+        user = store.set_user(conn, username, role=role, active=active, password=password)
     emit(user.to_dict(), as_json,
-         f"{user.username!r} is now a {user.role} ({'active' if user.active else 'disabled'})")
+         f"{user.username!r} is now a {user.role} ({'active' if user.active else 'disabled'})"
+         + ("; password set" if password else ""))
+
+
+def _read_password() -> str:
+    """The first line of standard input, at least 8 characters."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        raise UsageError("the password read from standard input must have at least "
+                         "8 characters")
+    return password
 
 
 @click.group()

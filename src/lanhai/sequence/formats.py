@@ -7,6 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 GFF_SOURCE = "Lanhai/pyrodigal"
+#: optional list-valued keys of a gene row written as GFF3 attributes (multi-valued, comma
+#: separated): domain hits ``family:pack:from-to:evalue``, their substrates, PUL and BGC ids
+ANNOTATION_ATTRIBUTES = ("domains", "substrates", "pul", "bgc")
 #: characters GFF3 requires escaped in column 9 values (and '%' itself)
 _GFF_RESERVED = ";=&,%\t\n\r"
 
@@ -57,6 +60,8 @@ def gff3(genes: Iterable[Mapping[str, Any]],
             f"rbs_motif={_escape(str(row['rbs_motif']))}",
             f"gc_cont={row['gc']:.3f}",
             f"transl_table={row['translation_table']}",
+            *(f"{key}={','.join(_escape(str(v)) for v in row[key])}"
+              for key in ANNOTATION_ATTRIBUTES if row.get(key)),
         ])
         yield "\t".join([_seqid(row["contig"]), GFF_SOURCE, "CDS", str(row["start"]),
                          str(row["end"]), f"{row['score']:.1f}", strand,

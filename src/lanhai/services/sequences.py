@@ -24,15 +24,28 @@ from sqlalchemy import Engine
 
 from lanhai.errors import Conflict, NotFound, Problem, UsageError, ValidationFailed
 from lanhai.kinds import kind_spec
+from lanhai.profiles.pack import Pack
+from lanhai.profiles.registry import load_packs
 from lanhai.sequence import formats
 from lanhai.sequence.genes import SINGLE, call_genes, make_finder, mode_for
+from lanhai.sequence.loci import MAX_GAP
 from lanhai.sequence.reader import GENOME, KINDS, PROTEOME, SequenceReader
 from lanhai.sequence.stats import AssemblyStats
+from lanhai.services.annotation import (
+    ANNOTATION,
+    CLUSTERS,
+    annotate_families,
+    annotation_current,
+)
 from lanhai.services.catalog import Actor, require_writer
+from lanhai.services.results import AnnotationReads
 from lanhai.store import records as catalog_store
 from lanhai.store.records import Record
 from lanhai.store.sequences import GENES, SEQUENCES, SequenceStore
 
+GENES_STEP, FAMILIES, CLUSTERS_STEP = "genes", "families", "clusters"
+#: the annotation steps, in the order they run
+STEPS = (GENES_STEP, FAMILIES, CLUSTERS_STEP)
 #: progress callback: (done, total, what) — bytes of the file when ingesting, assemblies
 #: when annotating
 Progress = Callable[[int, int, str], None]
@@ -50,7 +63,7 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-class SequenceService:
+class SequenceService(AnnotationReads):
     """Sequence use cases over one catalog engine and data folder."""
 
     def __init__(self, engine: Engine, data_dir: Path) -> None:
@@ -126,24 +139,39 @@ class SequenceService:
             staged.commit()
         return manifest
 
-    # -- gene calling ----------------------------------------------------------------------
+    # -- annotation ------------------------------------------------------------------------
     def annotate(self, actor: Actor, accessions: Sequence[str], *, jobs: int = 1,
                  threads: int | None = None, executor: Executor | None = None,
-                 progress: Progress = _no_progress) -> dict[str, Any]:
-        """Call genes of each assembly; finished assemblies are not redone.
+                 progress: Progress = _no_progress, packs: Sequence[Pack] | None = None,
+                 pack_names: Sequence[str] | None = None, steps: Sequence[str] = STEPS,
+                 max_gap: int = MAX_GAP) -> dict[str, Any]:
+        """Annotate each assembly: gene calling, family hits against profile packs with
+        substrate calls and PULs, and biosynthetic gene clusters (``steps``); finished steps
+        are not redone.
 
-        ``jobs`` assemblies run at once in ``executor`` (default: inline for one job, else
-        a process pool; ``jobs=0`` = all cores); ``threads`` pyrodigal threads work inside
-        each (default: the cores divided among the jobs). Returns per-assembly results; an
-        assembly that fails is listed under ``failed`` and the others still finish.
+        ``packs`` (default: ``pack_names`` or every available pack, from the registry) are
+        searched with pyhmmer. ``jobs`` assemblies run at once in ``executor`` (default:
+        inline for one job, else a process pool; ``jobs=0`` = all cores); ``threads``
+        pyrodigal/pyhmmer threads work inside each (default: the cores divided among the
+        jobs). Returns per-assembly results; an assembly that fails is listed under
+        ``failed`` and the others still finish.
         """
         require_writer(actor)
         if jobs < 0:
             raise UsageError("--jobs must be 0 (all cores) or more")
+        unknown = [s for s in steps if s not in STEPS]
+        if unknown or not steps:
+            raise UsageError(f"unknown step(s) {', '.join(unknown) or '(none given)'}; steps "
+                             f"are: {', '.join(STEPS)}")
+        if max_gap < 0:
+            raise UsageError("--max-gap must be 0 or more")
+        if FAMILIES in steps and packs is None:
+            packs = load_packs(self.data_dir, pack_names)
+        chosen = list(packs or []) if FAMILIES in steps else []
         workers = jobs or cpu_count()
         threads = threads or max(1, cpu_count() // max(1, min(workers, len(accessions))))
         results: dict[str, dict[str, Any]] = {}
-        todo: list[tuple[str, str | None]] = []
+        todo: list[tuple[str, str | None, list[str]]] = []
         order: list[str] = []
         for accession in dict.fromkeys(accessions):
             record = self._assembly(actor, accession)
@@ -153,24 +181,66 @@ class SequenceService:
                 raise ValidationFailed(f"{record.accession} has no sequences", [Problem(
                     "has no sequences to annotate", f"run `lanhai ingest {record.accession} "
                     "FILE` first", record=record.accession)])
-            done = self.store.genes_done(record.accession)
-            if manifest["kind"] == PROTEOME:
-                results[record.accession] = {"status": "skipped", "reason": "proteome: the "
-                                             "given proteins are used, no gene calling"}
-            elif done is not None and done.get("input_sha256") == manifest["sha256"]:
+            state = self._steps_state(record.accession, manifest, steps, chosen, max_gap)
+            results[record.accession] = state
+            needed = [s for s, v in state["steps"].items() if v == "to do"]
+            if needed:
+                todo.append((record.accession, record.fields.get("assembly_type"), needed))
+            else:
                 self._set_summary(actor, record.accession,
                                   self._stored_summary(record.accession, manifest),
                                   "summary refreshed from the stored results")
-                results[record.accession] = {**done, "status": "already done"}
-            else:
-                todo.append((record.accession, record.fields.get("assembly_type")))
-        failed = self._run(actor, todo, workers, threads, executor, progress, results)
+                skipped = [v for v in state["steps"].values() if v.startswith("skipped")]
+                if len(skipped) == len(state["steps"]):
+                    state.update(status="skipped", reason="; ".join(skipped))
+                else:
+                    state["status"] = "already done"
+        failed = self._run(actor, todo, workers, threads, executor, progress, results,
+                           chosen, max_gap)
         return {"assemblies": [{"accession": a, **results[a]} for a in dict.fromkeys(order)],
-                "failed": [p.to_dict() for p in failed], "jobs": workers, "threads": threads}
+                "failed": [p.to_dict() for p in failed], "jobs": workers, "threads": threads,
+                "packs": [{"name": p.name, "version": p.version} for p in chosen]}
 
-    def _run(self, actor: Actor, todo: list[tuple[str, str | None]], workers: int,
+    def _steps_state(self, accession: str, manifest: Mapping[str, Any], steps: Sequence[str],
+                     packs: Sequence[Pack], max_gap: int) -> dict[str, Any]:
+        """Which steps an assembly still needs ("to do"), has ("already done") or skips."""
+        proteome = manifest["kind"] == PROTEOME
+        state: dict[str, str] = {}
+        genes = self.store.genes_done(accession)
+        genes_current = genes is not None and genes.get("input_sha256") == manifest["sha256"]
+        later = FAMILIES in steps or CLUSTERS_STEP in steps  # these need the genes
+        if GENES_STEP in steps or (later and not genes_current):
+            state[GENES_STEP] = ("skipped: proteome, the given proteins are used" if proteome
+                                 else "already done" if genes_current else "to do")
+        info: dict[str, Any] = {}
+        if genes is not None and genes_current:
+            info.update(gene_count=genes["gene_count"], mode=genes["mode"])
+        if FAMILIES in steps:
+            marker = self.store.step_done(accession, ANNOTATION)
+            if not packs:
+                state[FAMILIES] = "skipped: no profile pack is available"
+            elif annotation_current(marker, packs, max_gap):
+                state[FAMILIES] = "already done"
+                assert marker is not None
+                info.update(hit_count=marker["hit_count"], loci_count=marker["loci_count"])
+            else:
+                state[FAMILIES] = "to do"
+        if CLUSTERS_STEP in steps:
+            marker = self.store.step_done(accession, CLUSTERS)
+            if proteome:
+                state[CLUSTERS_STEP] = ("skipped: proteome; GECCO needs contigs (gene order "
+                                        "and positions) to find gene clusters")
+            elif marker is not None and marker.get("tool") == clusters_tool():
+                state[CLUSTERS_STEP] = "already done"
+                info.update(cluster_count=marker["cluster_count"])
+            else:
+                state[CLUSTERS_STEP] = "to do"
+        return {"status": "to do", "steps": state, **info}
+
+    def _run(self, actor: Actor, todo: list[tuple[str, str | None, list[str]]], workers: int,
              threads: int, executor: Executor | None, progress: Progress,
-             results: dict[str, dict[str, Any]]) -> list[Problem]:
+             results: dict[str, dict[str, Any]], packs: Sequence[Pack],
+             max_gap: int) -> list[Problem]:
         failed: list[Problem] = []
         if not todo:
             return failed
@@ -178,27 +248,49 @@ class SequenceService:
         pool = executor or (_process_pool(min(workers, len(todo))) if own else _Inline())
         try:
             futures: dict[Future[dict[str, Any]], str] = {
-                pool.submit(call_assembly_genes, str(self.data_dir), acc, kind, threads): acc
-                for acc, kind in todo}
+                pool.submit(annotate_assembly, str(self.data_dir), acc, kind, threads,
+                            list(packs), needed, max_gap): acc
+                for acc, kind, needed in todo}
             for done, future in enumerate(as_completed(futures), 1):
                 accession = futures[future]
+                state = results[accession]
                 try:
-                    marker = future.result()
+                    markers = future.result()
                 except Exception as err:  # one assembly failing must not stop the others
                     failed.append(Problem(
-                        f"gene calling failed: {type(err).__name__}: {err}",
-                        f"run `lanhai annotate {accession}` again (finished assemblies are "
-                        "not redone)", record=accession))
-                    results[accession] = {"status": "failed", "error": str(err)}
+                        f"annotation failed: {type(err).__name__}: {err}",
+                        f"run `lanhai annotate {accession}` again (finished assemblies and "
+                        "steps are not redone)", record=accession))
+                    state.update(status="failed", error=str(err))
+                    for step, value in state["steps"].items():
+                        if value == "to do" and step not in markers_done(self.store,
+                                                                        accession):
+                            state["steps"][step] = "not finished"
                 else:
-                    self._set_summary(actor, accession, _gene_summary(marker),
-                                      f"genes called ({marker['mode']} mode)")
-                    results[accession] = {**marker, "status": "done"}
+                    self._record_markers(actor, accession, markers, state)
                 progress(done, len(todo), accession)
         finally:
             if own:
                 pool.shutdown(cancel_futures=True)
         return failed
+
+    def _record_markers(self, actor: Actor, accession: str, markers: Mapping[str, Any],
+                        state: dict[str, Any]) -> None:
+        genes = markers.get(GENES_STEP)
+        if genes is not None:
+            self._set_summary(actor, accession, _gene_summary(genes),
+                              f"genes called ({genes['mode']} mode)")
+            state.update(gene_count=genes["gene_count"], mode=genes["mode"])
+        annotation = markers.get(FAMILIES)
+        if annotation is not None:
+            state.update(hit_count=annotation["hit_count"],
+                         loci_count=annotation["loci_count"])
+        clusters = markers.get(CLUSTERS_STEP)
+        if clusters is not None:
+            state.update(cluster_count=clusters["cluster_count"])
+        for step in markers:
+            state["steps"][step] = "done"
+        state["status"] = "done"
 
     # -- reading ---------------------------------------------------------------------------
     def stats(self, actor: Actor, accession: str) -> dict[str, Any]:
@@ -271,6 +363,42 @@ class SequenceService:
                     fields[name] = value
             catalog_store.update_record(conn, record, spec, fields, spec.identifiers(fields),
                                         record.restricted, actor.username, note)
+
+
+def annotate_assembly(data_dir: str, accession: str, assembly_type: str | None, threads: int,
+                      packs: Sequence[Pack], steps: Sequence[str], max_gap: int = MAX_GAP
+                      ) -> dict[str, Any]:
+    """Run the unfinished ``steps`` of one assembly (in a worker process); returns the
+    markers of the steps it finished."""
+    markers: dict[str, Any] = {}
+    if GENES_STEP in steps:
+        markers[GENES_STEP] = call_assembly_genes(data_dir, accession, assembly_type, threads)
+    if FAMILIES in steps:
+        markers[FAMILIES] = annotate_families(data_dir, accession, packs, threads, max_gap)
+    if CLUSTERS_STEP in steps:
+        from lanhai.sequence.clusters import find_assembly_clusters
+
+        markers[CLUSTERS_STEP] = find_assembly_clusters(data_dir, accession, threads)
+    return markers
+
+
+def markers_done(store: SequenceStore, accession: str) -> set[str]:
+    """Steps whose current marker exists (after a failure: what did finish)."""
+    done = set()
+    manifest = store.manifest(accession) or {}
+    genes = store.genes_done(accession)
+    if genes is not None and genes.get("input_sha256") == manifest.get("sha256"):
+        done.add(GENES_STEP)
+    if store.step_done(accession, ANNOTATION) is not None:
+        done.add(FAMILIES)
+    if store.step_done(accession, CLUSTERS) is not None:
+        done.add(CLUSTERS_STEP)
+    return done
+
+
+def clusters_tool() -> str:
+    """The GECCO version that makes stored clusters current."""
+    return f"gecco {version('gecco')}"
 
 
 def call_assembly_genes(data_dir: str, accession: str, assembly_type: str | None,

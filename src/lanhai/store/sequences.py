@@ -8,6 +8,13 @@ Under ``LANHAI_DATA_DIR/assemblies/<ACCESSION>/``::
     genes/genes.parquet      called genes (contig, start, end, strand, partial flags, ...)
     genes/proteins.parquet   their translations, ids ``<contig>_<n>``
     genes.done.json      completion marker of gene calling, written last
+    annotation/hits.parquet      domain hits against the profile packs (sorted by protein in
+                                 gene order, then position)
+    annotation/loci.parquet      polysaccharide utilisation loci
+    annotation/gecco_domains.parquet  GECCO's Pfam domains from the same search
+    annotation.done.json         completion marker of hits + loci (with the substrate summary)
+    annotation/clusters.parquet  biosynthetic gene clusters (GECCO)
+    clusters.done.json           completion marker of the clusters
 
 Every table is zstd Parquet written in row groups, so neither writing nor reading holds a
 whole metagenome in memory. Writes go to a staging folder that is renamed into place: a
@@ -38,7 +45,40 @@ GENES = pa.schema([
     ("partial_end", pa.bool_()), ("start_type", pa.string()), ("rbs_motif", pa.string()),
     ("rbs_spacer", pa.string()), ("gc", pa.float64()), ("score", pa.float64()),
     ("translation_table", pa.int8()), ("sequence", pa.large_string())])
-TABLES = ("contigs", "proteins", "genes")
+#: one row per domain hit of a protein against a profile pack (annotation/hits.parquet),
+#: sorted by protein then position; ``protein_id`` is the id the protein had in its input
+#: file (proteome) or the gene id ``<contig>_<n>`` (called genes)
+HITS = pa.schema([
+    ("protein_id", pa.string()), ("pack", pa.string()), ("category", pa.string()),
+    ("family", pa.string()), ("family_accession", pa.string()), ("description", pa.string()),
+    ("evalue", pa.float64()), ("score", pa.float64()), ("bias", pa.float64()),
+    ("ali_from", pa.int32()), ("ali_to", pa.int32()), ("hmm_from", pa.int32()),
+    ("hmm_to", pa.int32()), ("hmm_length", pa.int32()), ("coverage", pa.float64()),
+    ("substrates", pa.list_(pa.string()))])
+#: polysaccharide utilisation loci (annotation/loci.parquet), in gene order
+LOCI = pa.schema([
+    ("locus_id", pa.string()), ("type", pa.string()), ("contig", pa.string()),
+    ("start", pa.int64()), ("end", pa.int64()), ("first_protein", pa.string()),
+    ("last_protein", pa.string()), ("gene_count", pa.int32()),
+    ("proteins", pa.list_(pa.string())), ("roles", pa.list_(pa.string())),
+    ("families", pa.list_(pa.string())), ("cazyme_count", pa.int32()),
+    ("sulfatase_count", pa.int32()), ("susc_susd_pairs", pa.int32()),
+    ("substrate", pa.string()), ("substrate_evidence", pa.string())])
+#: biosynthetic gene clusters (annotation/clusters.parquet), by contig then start
+CLUSTERS = pa.schema([
+    ("cluster_id", pa.string()), ("contig", pa.string()), ("start", pa.int64()),
+    ("end", pa.int64()), ("type", pa.string()), ("type_probabilities", pa.string()),
+    ("average_probability", pa.float64()), ("max_probability", pa.float64()),
+    ("proteins", pa.list_(pa.string())), ("domains", pa.list_(pa.string()))])
+#: GECCO's Pfam domains (annotation/gecco_domains.parquet), taken from the family step's
+#: search of GECCO's own Pfam file so that the gene-cluster step need not search again
+GECCO_DOMAINS = pa.schema([
+    ("protein_id", pa.string()), ("name", pa.string()), ("start", pa.int32()),
+    ("end", pa.int32()), ("i_evalue", pa.float64()), ("pvalue", pa.float64())])
+TABLES = ("contigs", "proteins", "genes", "hits", "loci", "clusters", "gecco_domains")
+#: result tables of the annotation steps -> the marker that makes them visible
+STEP_TABLES = {"hits": "annotation", "loci": "annotation", "gecco_domains": "annotation",
+               "clusters": "clusters"}
 #: a row group is flushed at this many residues or rows, whichever comes first
 ROW_GROUP_RESIDUES = 8_000_000
 ROW_GROUP_ROWS = 10_000
@@ -108,6 +148,17 @@ class Staged:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
+    def commit_into(self, folder: Path) -> None:
+        """Close the tables and move each file into ``folder`` (one atomic rename per file;
+        the caller removed the step's marker first and writes it after this)."""
+        for writer in self.writers.values():
+            writer.close()
+        self.writers.clear()
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in sorted(self.folder.iterdir()):
+            os.replace(path, folder / path.name)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     def abort(self) -> None:
         for writer in self.writers.values():
             with contextlib.suppress(Exception):  # the folder is removed anyway
@@ -176,11 +227,44 @@ class SequenceStore:
         """The completion marker of gene calling, or None when it has not finished."""
         return _read_json(self.folder(accession) / MARKER)
 
+    # -- annotation steps (hits + loci, clusters) --------------------------------------------
+    def stage_step(self, accession: str, step: str) -> Staged:
+        """Staging for an annotation step ("annotation" or "clusters"): removes the step's
+        marker; commit with ``staged.commit_into(store.annotation_folder(acc))``, then
+        :meth:`mark_step_done`."""
+        (self.folder(accession) / f"{step}.done.json").unlink(missing_ok=True)
+        return Staged(self, accession, self.annotation_folder(accession))
+
+    def annotation_folder(self, accession: str) -> Path:
+        return self.folder(accession) / "annotation"
+
+    def mark_step_done(self, accession: str, step: str, marker: Mapping[str, Any]) -> None:
+        """Write a step's completion marker last, by atomic rename."""
+        name = f"{step}.done.json"
+        path = self.folder(accession) / name
+        tmp = path.with_name(f".{name}.{uuid.uuid4().hex}")
+        tmp.write_text(json.dumps(marker, indent=1, sort_keys=True), "utf-8")
+        os.replace(tmp, path)
+
+    def step_done(self, accession: str, step: str) -> dict[str, Any] | None:
+        """A step's completion marker if it matches the stored sequences, else None."""
+        marker = _read_json(self.folder(accession) / f"{step}.done.json")
+        manifest = self.manifest(accession)
+        if marker is None or manifest is None or marker.get("input_sha256") != manifest.get(
+                "sha256"):
+            return None
+        return marker
+
     # -- reading results -------------------------------------------------------------------
     def table_path(self, accession: str, table: str) -> Path | None:
-        """Where ``table`` (contigs, proteins, genes) of ``accession`` is, if it exists."""
+        """Where ``table`` (contigs, proteins, genes, hits, loci, clusters) of ``accession``
+        is, if it exists and the step that writes it has finished."""
         folder = self.folder(accession)
-        if table == "proteins" and self.input_table(accession) == "proteins":
+        if table in STEP_TABLES:
+            if self.step_done(accession, STEP_TABLES[table]) is None:
+                return None
+            path = self.annotation_folder(accession) / f"{table}.parquet"
+        elif table == "proteins" and self.input_table(accession) == "proteins":
             path = folder / "proteins.parquet"
         elif table in ("genes", "proteins"):
             if self.genes_done(accession) is None:

@@ -1,0 +1,221 @@
+"""Benchmark: sensitivity of sequence search on a Pfam-labelled homology set.
+
+The labelled set
+    Proteins of real proteomes in ``../shared/data/cazy/proteomes`` (``--proteomes`` of
+    them) are scanned with pyhmmer's ``hmmsearch`` against the 2,766 Pfam 35.0 HMMs shipped
+    in the gecco wheel (``gecco/hmmer/Pfam.h3m``), with the HMMs' gathering cut-offs. A
+    protein with hits to exactly one Pfam family is labelled with it (multi-domain proteins
+    are left out, so that "same family" is unambiguous); families keep at most ``--cap``
+    members and need at least two. Pairs of labelled proteins in the same family are
+    positives, pairs in different families negatives.
+
+The searches (all labelled proteins against all, self-hits dropped, e-value <= 10)
+    * Lanhai default mode (MMseqs2 ``search``, -s 5.7) and ``--sensitive`` (3 iterations of
+      profile search, -s 7.5), through :class:`~lanhai.search.sequences.SequenceSearch`;
+    * Debian's DIAMOND: ``diamond blastp --sensitive -e 10 -k 2000``;
+    * Debian's BLAST+: ``blastp -evalue 10 -max_target_seqs 2000``.
+
+Figures: mean ROC1 over queries (positives ranked before the first negative, divided by
+the query's positives), recall of all positive pairs at 1 % false-positive rate (over all
+negative pairs, hits ranked by e-value; the same ranking cut at the rank where 1 % of
+negatives are passed), and wall time.
+
+    .venv/bin/python -m benchmarks.bench_search_sensitivity --proteomes 3
+
+It asserts nothing; it prints the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.bench_search_seq import PROTEOMES, read_fasta
+
+OUTPUT = Path(__file__).parent / "output"
+
+
+def labelled_set(proteomes: int, cap: int, threads: int) -> list[tuple[str, str, str]]:
+    """(id, sequence, Pfam family) of single-family proteins."""
+    import gecco.hmmer
+    import pyhmmer
+    from pyhmmer.easel import Alphabet, TextSequence
+    from pyhmmer.plan7 import HMMFile
+
+    alphabet = Alphabet.amino()
+    proteins: list[tuple[str, str]] = []
+    for path in sorted(PROTEOMES.glob("*.faa.gz"))[:proteomes]:
+        for ident, seq in read_fasta(path):
+            seq = "".join(c if c.isalpha() else "X" for c in seq.rstrip("*").upper())
+            if seq:
+                proteins.append((f"{path.name.split('.')[0]}|{ident}", seq))
+    digital = [TextSequence(name=i.encode(), sequence=s).digitize(alphabet)
+               for i, s in proteins]
+    block = pyhmmer.easel.DigitalSequenceBlock(alphabet, digital)
+    families: dict[str, set[str]] = collections.defaultdict(set)
+    h3m = Path(gecco.hmmer.__file__).parent / "Pfam.h3m"
+    with HMMFile(h3m) as hmms:
+        for top in pyhmmer.hmmsearch(hmms, block, cpus=threads, bit_cutoffs="gathering"):
+            family = (top.query.accession or top.query.name)
+            name = family.decode() if isinstance(family, bytes) else str(family)
+            for hit in top.reported:
+                if hit.included:
+                    hit_name = hit.name.decode() if isinstance(hit.name, bytes) else hit.name
+                    families[hit_name].add(name.split(".")[0])
+    by_family: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
+    for ident, seq in proteins:
+        labels = families.get(ident, set())
+        if len(labels) == 1:
+            (label,) = labels
+            if len(by_family[label]) < cap:
+                by_family[label].append((ident, seq))
+    kept = [(s, f) for f, members in sorted(by_family.items()) if len(members) >= 2
+            for _, s in members]
+    # plain ids (p0, p1 ...): BLAST's -parse_seqids would read '|' in ids as database tags
+    return [(f"p{n}", s, f) for n, (s, f) in enumerate(kept)]
+
+
+def metrics(hits: dict[tuple[str, str], float], family: dict[str, str]) -> tuple[float,
+                                                                                   float]:
+    names = list(family)
+    size = collections.Counter(family.values())
+    positives_of = {n: size[family[n]] - 1 for n in names}
+    total_pos = sum(positives_of.values())
+    total_neg = len(names) * (len(names) - 1) - total_pos
+    per_query: dict[str, list[tuple[float, bool]]] = collections.defaultdict(list)
+    ranked: list[tuple[float, bool]] = []
+    for (q, t), evalue in hits.items():
+        if q == t or q not in family or t not in family:
+            continue
+        same = family[q] == family[t]
+        per_query[q].append((evalue, same))
+        ranked.append((evalue, same))
+    roc1 = []
+    for name in names:
+        if not positives_of[name]:
+            continue
+        tp = 0
+        for _, same in sorted(per_query.get(name, [])):
+            if not same:
+                break
+            tp += 1
+        roc1.append(tp / positives_of[name])
+    ranked.sort()
+    tp = fp = 0
+    limit = 0.01 * total_neg
+    for _, same in ranked:
+        if same:
+            tp += 1
+        else:
+            fp += 1
+            if fp > limit:
+                break
+    return sum(roc1) / max(1, len(roc1)), tp / max(1, total_pos)
+
+
+def read_m8(path: Path) -> dict[tuple[str, str], float]:
+    out: dict[tuple[str, str], float] = {}
+    for line in path.read_text().splitlines():
+        q, t, e = line.split("\t")[:3]
+        key = (q, t)
+        out[key] = min(out.get(key, float("inf")), float(e))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--proteomes", type=int, default=3)
+    parser.add_argument("--cap", type=int, default=25, help="members kept per family")
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args(list(argv or []))
+
+    from lanhai.bank import init_bank
+    from lanhai.search.seq_index import SequenceIndex
+    from lanhai.search.seq_mmseqs import MMseqs
+    from lanhai.search.sequences import SequenceSearch, cpu_count
+    from lanhai.services.catalog import Actor
+    from lanhai.services.sequences import SequenceService
+    from lanhai.settings import Settings
+
+    threads = args.threads or cpu_count()
+    start = time.perf_counter()
+    cache = OUTPUT / f"pfam_labelled_{args.proteomes}_{args.cap}.tsv"
+    if cache.exists():
+        labelled = [(i, s, f) for i, s, f in (line.split("\t") for line in
+                                              cache.read_text().splitlines())]
+    else:
+        labelled = labelled_set(args.proteomes, args.cap, threads)
+        OUTPUT.mkdir(exist_ok=True)
+        cache.write_text("".join(f"{i}\t{s}\t{f}\n" for i, s, f in labelled))
+    family = {i: f for i, _, f in labelled}
+    size = collections.Counter(family.values())
+    print(f"labelled set: {len(labelled)} proteins in {len(size)} Pfam families from "
+          f"{args.proteomes} proteomes ({time.perf_counter() - start:.0f} s); "
+          f"{sum(n * (n - 1) for n in size.values()):,} positive pairs", flush=True)
+    rows: list[tuple[str, float, float, float, int]] = []
+    with tempfile.TemporaryDirectory(prefix="lanhai-sens-") as tmp:
+        work = Path(tmp)
+        fasta = work / "set.faa"
+        fasta.write_text("".join(f">{i}\n{s}\n" for i, s, _ in labelled))
+        bank = init_bank(Settings(data_dir=work / "bank"))
+        actor = Actor("bench", "admin")
+        acc = bank.catalog.create(actor, "assembly", {
+            "assembly_name": "Pfam-labelled set", "assembly_type": "isolate genome",
+            "seq_meth": "simulated", "assembly_software": "bench_search_sensitivity"}
+        ).accession
+        SequenceService(bank.engine, work / "bank").ingest(actor, acc, fasta, kind="proteome")
+        mmseqs = MMseqs(threads=threads)
+        # one indexed segment, as a large bank has
+        SequenceIndex(work / "bank", "proteins", mmseqs, index_min_residues=0).update()
+        search = SequenceSearch(bank.catalog, work / "bank", mmseqs=mmseqs)
+        query = fasta.read_bytes()
+        for label, sensitive in (("lanhai default", False), ("lanhai --sensitive", True)):
+            start = time.perf_counter()
+            result = search.search(actor, query, evalue=10, max_hits=2000,
+                                   sensitive=sensitive)
+            elapsed = time.perf_counter() - start
+            hits: dict[tuple[str, str], float] = {}
+            for h in result["hits"]:
+                key = (h["query"], h["target"])
+                hits[key] = min(hits.get(key, float("inf")), h["evalue"])
+            rows.append((label, *metrics(hits, family), elapsed, len(hits)))
+            print(f"{label}: {elapsed:.1f} s", flush=True)
+        bank.close()
+        if shutil.which("diamond"):
+            subprocess.run(["diamond", "makedb", "--in", str(fasta), "-d", str(work / "dmnd"),
+                            "--quiet"], check=True)
+            start = time.perf_counter()
+            subprocess.run(["diamond", "blastp", "-q", str(fasta), "-d", str(work / "dmnd"),
+                            "--sensitive", "-e", "10", "-k", "2000", "-p", str(threads),
+                            "-o", str(work / "diamond.m8"), "--quiet", "--outfmt", "6",
+                            "qseqid", "sseqid", "evalue"], check=True)
+            elapsed = time.perf_counter() - start
+            hits = read_m8(work / "diamond.m8")
+            rows.append(("diamond blastp --sensitive", *metrics(hits, family), elapsed,
+                         len(hits)))
+        if shutil.which("blastp"):
+            subprocess.run(["makeblastdb", "-in", str(fasta), "-dbtype", "prot", "-out",
+                            str(work / "blastdb"), "-parse_seqids"], check=True,
+                           capture_output=True)
+            start = time.perf_counter()
+            subprocess.run(["blastp", "-query", str(fasta), "-db", str(work / "blastdb"),
+                            "-evalue", "10", "-max_target_seqs", "2000", "-num_threads",
+                            str(threads), "-outfmt", "6 qseqid sseqid evalue",
+                            "-out", str(work / "blast.m8")], check=True)
+            elapsed = time.perf_counter() - start
+            hits = read_m8(work / "blast.m8")
+            rows.append(("blastp", *metrics(hits, family), elapsed, len(hits)))
+    print(f"{'method':28} {'ROC1':>6} {'recall@1%FPR':>13} {'time s':>8} {'pairs':>8}")
+    for label, roc1, recall, elapsed, pairs in rows:
+        print(f"{label:28} {roc1:6.3f} {recall:13.3f} {elapsed:8.1f} {pairs:8,}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(__import__("sys").argv[1:]))

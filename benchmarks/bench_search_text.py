@@ -1,0 +1,275 @@
+"""Benchmark: catalogue full-text search with facets over 1,000,000 records on SQLite.
+
+What it measures
+    * p50 / p95 latency of :func:`lanhai.search.catalog.search_catalog` (the code behind
+      ``lanhai search text`` and ``GET /api/search``) for typical queries: English and
+      Chinese words, alone and with facets/filters (kind, depth, date, box, taxon), as a
+      reader (restricted records filtered) with relevance sorting, a page of 20 and every
+      facet count;
+    * the floor, in the same run: a bare ``sqlite3`` FTS5 ``MATCH`` of the same words on the
+      same file, counting the matches (what any full-text answer with a total must do);
+      the ratio says what facets, filters, ranking and reading the page cost on top.
+
+The bank: every record of the demo bank (real MIxS samples from OSD, Tara, GOS, BATS and
+Malaspina; IJSEM type strains; Tara MAGs; MIBiG/CMNPD compounds and glycans; iGEM parts;
+Vavilov germplasm), repeated with new names and identifiers (``… #n``) until there are
+1,000,000. Germplasm copies take real species from FAO's ASFIS list with their Chinese
+names (大黄鱼, 仿刺参 …), so Chinese words are searched on real values. One record in a
+hundred is restricted. Records go in through the store layer (``insert_records``: the same
+rows, identifiers, versions and full-text index as an import, without per-row validation)
+and the bank is cached in ``benchmarks/output/search-text-bank/``.
+
+Run it from the repository root::
+
+    .venv/bin/python -m benchmarks.bench_search_text              # 1,000,000 records
+    .venv/bin/python benchmarks/bench_search_text.py --records 100000
+
+It is not a test and asserts nothing; it prints the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "benchmarks" / "output" / "search-text-bank"
+ASFIS = ROOT.parent / "shared" / "data" / "catalog" / "germplasm" / "ASFIS_sp_2024.csv.gz"
+BATCH = 10_000
+
+#: (label, text, filters) — typical searches: names, identifiers, terms, with filters;
+#: filters are CatalogFilters keyword arguments
+QUERIES: list[tuple[str, str, dict[str, Any]]] = [
+    ("genus", "Zobellia", {}),
+    ("species", "Salinispora tropica", {}),
+    ("compound", "abyssomicin", {}),
+    ("strain + available", "Maribacter", {"available": True}),
+    ("station + depth", "TARA_068", {"depth_min": 100.0}),
+    ("sample id + box", "TARA_B1000004", {"bbox": (-180.0, -60.0, 180.0, 0.0)}),
+    ("place + kind", "Roscoff", {"kinds": ("strain",)}),
+    ("taxon facet", "Maribacter", {"taxon": "Maribacter"}),
+    ("ENVO term + date", "mesopelagic", {"date_from": "2011", "date_to": "2011"}),
+    ("中文 species", "大黄鱼", {}),
+    ("中文 + kind", "仿刺参", {"kinds": ("germplasm",)}),
+    ("中文 genus word", "石斑鱼", {}),
+    ("中文 4 chars", "皱纹盘鲍", {}),
+]
+#: reported separately: words found in a tenth of the bank or more (every record of a
+#: project), two characters (below the trigram index), and browsing with no words at all
+BROAD_QUERIES: list[tuple[str, str, dict[str, Any]]] = [
+    ("broad: project", "Ocean Sampling Day", {"kinds": ("sample",)}),
+    ("broad: ENVO term", "mesopelagic", {}),
+    ("broad: 中文 2 chars (scan)", "海参", {}),
+    ("browse: kind=part", "", {"kinds": ("part",)}),
+]
+
+
+def asfis_species() -> list[tuple[str, str, str]]:
+    """(scientific name, English name, Chinese name) of ASFIS species with a Chinese name."""
+    found = []
+    with gzip.open(ASFIS, "rt", encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter=";"):
+            if row["Chinese_name"].strip() and len(row["Scientific_Name"].split()) == 2:
+                found.append((row["Scientific_Name"], row["English_name"],
+                              row["Chinese_name"].strip()))
+    return found
+
+
+def demo_records() -> list[tuple[str, dict[str, Any], list[str]]]:
+    """(kind, fields, identifiers) of every record of a freshly built demo bank."""
+    from sqlalchemy import select
+
+    from lanhai.bank import init_bank
+    from lanhai.db.schema import identifiers, records
+    from lanhai.demo.builder import import_source
+    from lanhai.demo.sources import DEMO_SOURCES
+    from lanhai.services.catalog import LOCAL_ADMIN
+    from lanhai.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bank = init_bank(Settings(data_dir=Path(tmp)))
+        for source in DEMO_SOURCES:
+            import_source(bank.engine, LOCAL_ADMIN, source)
+        with bank.engine.connect() as conn:
+            ids: dict[int, list[str]] = {}
+            for rid, value in conn.execute(select(identifiers.c.record_id,
+                                                  identifiers.c.value)):
+                ids.setdefault(rid, []).append(value)
+            rows = [(r.kind, dict(r.fields), ids.get(r.id, []))
+                    for r in conn.execute(select(records).order_by(records.c.id))]
+        bank.close()
+    return rows
+
+
+def vary(kind: str, fields: dict[str, Any], ids: list[str], copy: int,
+         species: tuple[str, str, str]) -> tuple[dict[str, Any], list[str]]:
+    """A copy of a real record with new names and identifiers (``#copy``)."""
+    if copy == 0:
+        return fields, ids
+    new = dict(fields)
+    tag = f"#{copy}"
+    name_field = {"sample": "samp_name", "strain": "strain_designation",
+                  "assembly": "assembly_name", "compound": "compound_name",
+                  "part": "display_id", "germplasm": "accenumb"}[kind]
+    new[name_field] = f"{new.get(name_field, '')} {tag}" if kind != "part" else \
+        f"{new[name_field]}_{copy}"
+    if kind == "germplasm":
+        scientific, english, chinese = species
+        genus, epithet = scientific.split()
+        new.update(genus=genus, species=epithet, cropname=english, accename=chinese,
+                   taxon_name=scientific)
+    for key in ("biosample", "insdc_sample", "insdc_accession"):
+        if isinstance(new.get(key), str):
+            new[key] = f"{new[key]}{tag}"
+    for key in ("collection_numbers", "source_ids", "identifiers"):
+        if isinstance(new.get(key), list):
+            new[key] = [f"{v}{tag}" for v in new[key]]
+    return new, [f"{v}{tag}" for v in ids]
+
+
+def build_bank(path: Path, total: int) -> None:
+    from lanhai.db.engine import make_engine, migrate
+    from lanhai.kinds import kind_spec
+    from lanhai.store.records import NewRecord, insert_records
+
+    source = demo_records()
+    species = asfis_species()
+    tmp = path.with_name(path.name + ".building")
+    tmp.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{tmp}")
+    migrate(engine)
+    started = time.perf_counter()
+    made = 0
+    copy = 0
+    batch: list[NewRecord] = []
+    while made < total:
+        for number, (kind, fields, ids) in enumerate(source):
+            if made >= total:
+                break
+            new_fields, new_ids = vary(kind, fields, ids, copy,
+                                       species[(copy * 41 + number) % len(species)])
+            spec = kind_spec(kind)
+            restricted = spec.restricted_by_default or made % 100 == 99
+            batch.append(NewRecord(spec, new_fields, new_ids, restricted))
+            made += 1
+            if len(batch) >= BATCH:
+                with engine.begin() as conn:
+                    insert_records(conn, batch, "bench")
+                batch.clear()
+                if made % 100_000 == 0:
+                    print(f"  {made:,} records ({time.perf_counter() - started:.0f} s)",
+                          file=sys.stderr, flush=True)
+        copy += 1
+    if batch:
+        with engine.begin() as conn:
+            insert_records(conn, batch, "bench")
+    engine.dispose()
+    raw = sqlite3.connect(tmp)
+    raw.execute("INSERT INTO records_fts(records_fts) VALUES ('optimize')")
+    raw.execute("ANALYZE")
+    raw.commit()
+    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw.close()
+    tmp.replace(path)
+    for leftover in (tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    print(f"  built {made:,} records in {time.perf_counter() - started:.0f} s",
+          file=sys.stderr)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def floor_query(raw: sqlite3.Connection, text: str) -> int:
+    words = " AND ".join('"' + w.replace('"', '""') + '"' for w in text.split())
+    row = raw.execute("SELECT count(*) FROM records_fts WHERE records_fts MATCH ?",
+                      (words,)).fetchone()
+    return int(row[0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=20, help="Runs of each query.")
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args(argv)
+
+    from lanhai.db.engine import make_engine
+    from lanhai.search.catalog import BBox, CatalogFilters, search_catalog
+    from lanhai.services.catalog import Actor
+
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    bank = OUTPUT / f"bank-{args.records}.sqlite"
+    if args.rebuild or not bank.exists():
+        print(f"building a bank of {args.records:,} records (cached in {bank})",
+              file=sys.stderr)
+        build_bank(bank, args.records)
+    engine = make_engine(f"sqlite:///{bank}")
+    reader = Actor("bench", "reader")
+    data_dir = OUTPUT / "data"
+    raw = sqlite3.connect(bank)
+    with engine.connect() as conn:
+        kinds = dict(conn.exec_driver_sql(
+            "SELECT kind, count(*) FROM records GROUP BY kind").all())
+    print(f"bank: {sum(kinds.values()):,} records {json.dumps(kinds)}; "
+          f"{bank.stat().st_size / 1e9:.1f} GB")
+    print(f"{'query':28} {'matches':>8} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'floor p50':>10} {'floor p95':>10} {'ratio p95':>9}")
+    all_lanhai: list[float] = []
+    all_floor: list[float] = []
+    for group, queries in (("main", QUERIES), ("broad", BROAD_QUERIES)):
+        for label, text, options in queries:
+            opts = dict(options)
+            if "bbox" in opts:
+                opts["bbox"] = BBox(*opts["bbox"])
+            filters = CatalogFilters(**opts)
+            times, floors = [], []
+            total = 0
+            with engine.connect() as conn:
+                search_catalog(conn, reader, text, filters, data_dir=data_dir)  # warm
+                for _ in range(args.repeat):
+                    start = time.perf_counter()
+                    result = search_catalog(conn, reader, text, filters, data_dir=data_dir)
+                    times.append((time.perf_counter() - start) * 1000)
+                    total = result.total
+            if min((len(w) for w in text.split()), default=0) >= 3:
+                floor_query(raw, text)
+                for _ in range(args.repeat):
+                    start = time.perf_counter()
+                    floor_query(raw, text)
+                    floors.append((time.perf_counter() - start) * 1000)
+            p50, p95 = percentile(times, 0.5), percentile(times, 0.95)
+            if floors:
+                f50, f95 = percentile(floors, 0.5), percentile(floors, 0.95)
+                ratio = f"{p95 / f95:8.1f}x"
+                floor_text = f"{f50:10.1f} {f95:10.1f}"
+            else:
+                ratio, floor_text = "       -", f"{'-':>10} {'-':>10}"
+            print(f"{label:28} {total:8,} {p50:8.1f} {p95:8.1f} {floor_text} {ratio}")
+            if group == "main":
+                all_lanhai.extend(times)
+                all_floor.extend(floors)
+    print(f"all typical queries ({len(QUERIES)} x {args.repeat} runs): "
+          f"p50 {percentile(all_lanhai, 0.5):.1f} ms, p95 {percentile(all_lanhai, 0.95):.1f} ms"
+          f"; floor (bare FTS5 MATCH count) p50 {percentile(all_floor, 0.5):.1f} ms, "
+          f"p95 {percentile(all_floor, 0.95):.1f} ms; ratio p95 "
+          f"{percentile(all_lanhai, 0.95) / percentile(all_floor, 0.95):.1f}x; target p95 "
+          "< 100 ms")
+    raw.close()
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""Server time of every web page on the demo bank, and of the home page with 100,000+ records.
+
+Two banks, built once and cached under benchmarks/output/:
+
+- ``web-demo-bank``: the demo bank (`lanhai demo` builds the same, from the real public
+  records shipped in src/lanhai/demo/data/);
+- ``web-big-bank``: 100,000 samples (the realistic OSD-derived rows of bench_api_get) plus
+  20,000 strains, half of them marine and a tenth plastic-degrading, so the dashboard's
+  aggregate queries have real work.
+
+Each page is requested in-process through the ASGI app (no network), a few warm-up calls
+first, then the median and worst of ``--repeat`` calls are printed, and the first call
+(cold: the dashboard's and facets' aggregates are cached until the audit trail moves, see
+lanhai.web.queries.AggregateCache). The reference in the
+same run is ``GET /api/stats`` (one GROUP BY over the records: the least a dashboard can
+do), with the ratio. Target: every page < 300 ms.
+
+    python -m benchmarks.bench_web_pages [--repeat 15] [--rebuild]
+
+Not a test: figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "benchmarks" / "output"
+TARGET_MS = 300.0
+
+
+def build_demo(folder: Path, rebuild: bool) -> None:
+    from lanhai.bank import init_bank
+    from lanhai.demo.builder import build_demo as build
+    from lanhai.services.catalog import Actor
+    from lanhai.settings import Settings
+    from lanhai.store.queries import count_by_kind
+
+    if rebuild and folder.exists():
+        shutil.rmtree(folder)
+    bank = init_bank(Settings(data_dir=folder))
+    try:
+        with bank.engine.connect() as conn:
+            have = sum(count_by_kind(conn, True).values())
+        if have:
+            print(f"reusing the demo bank in {folder} ({have:,} records)", file=sys.stderr)
+            return
+        started = time.perf_counter()
+        build(bank, Actor("demo", "admin"))
+        print(f"built the demo bank in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    finally:
+        bank.close()
+
+
+def build_big(folder: Path, samples: int, strains: int, rebuild: bool) -> None:
+    from benchmarks.bench_api_get import build_bank
+    from lanhai.bank import init_bank
+    from lanhai.kinds import kind_spec
+    from lanhai.kinds.fields import validate_fields
+    from lanhai.settings import Settings
+    from lanhai.store.queries import count_by_kind
+    from lanhai.store.records import NewRecord, insert_records
+
+    build_bank(folder, samples, rebuild)
+    bank = init_bank(Settings(data_dir=folder))
+    try:
+        with bank.engine.connect() as conn:
+            if count_by_kind(conn, True).get("strain", 0) == strains:
+                return
+        spec = kind_spec("strain")
+        base = {"taxon_name": "Zobellia galactanivorans", "organism_type": "Bacteria",
+                "restrictions_on_use": "1", "nagoya_compliance": "1", "risk_group": "1",
+                "risk_group_scheme": "WHO", "recommended_temperature": "25",
+                "recommended_medium": "Marine agar 2216", "form_of_supply": "Lyo",
+                "geographic_origin": "China: Qingdao"}
+        batch: list[NewRecord] = []
+        started = time.perf_counter()
+        with bank.engine.begin() as conn:
+            for i in range(strains):
+                raw: dict[str, Any] = {**base, "collection_numbers": f"BENCH {i + 1}",
+                                       "marine": "yes" if i % 2 else "no"}
+                if i % 10 == 0:
+                    raw["degrades"] = "PET; PU"
+                fields, problems = validate_fields(spec, raw)
+                assert not problems, problems
+                batch.append(NewRecord(spec, fields, spec.identifiers(fields), False))
+                if len(batch) == 5000:
+                    insert_records(conn, batch, "bench")
+                    batch = []
+            insert_records(conn, batch, "bench")
+        print(f"added {strains:,} strains in {time.perf_counter() - started:.1f} s",
+              file=sys.stderr)
+    finally:
+        bank.close()
+
+
+def time_pages(folder: Path, paths: list[str], repeat: int
+               ) -> list[tuple[str, int, float, float, float]]:
+    from fastapi.testclient import TestClient
+
+    from lanhai.api.app import create_app
+    from lanhai.bank import open_bank
+    from lanhai.settings import Settings
+
+    bank = open_bank(Settings(data_dir=folder))
+    rows = []
+    try:
+        with TestClient(create_app(bank=bank)) as client:
+            for path in paths:
+                started = time.perf_counter()
+                status = client.get(path).status_code  # first call: cold caches
+                first = (time.perf_counter() - started) * 1000
+                status = client.get(path).status_code
+                times = []
+                for _ in range(repeat):
+                    started = time.perf_counter()
+                    status = client.get(path).status_code
+                    times.append((time.perf_counter() - started) * 1000)
+                rows.append((path, status, first, statistics.median(times), max(times)))
+    finally:
+        bank.close()
+    return rows
+
+
+def after_a_change(folder: Path, paths: list[str]) -> list[tuple[str, float]]:
+    """Server time of each page right after a record changed (its cached aggregates are
+    recomputed; the process, templates and database pages are warm)."""
+    from fastapi.testclient import TestClient
+
+    from lanhai.api.app import create_app
+    from lanhai.bank import open_bank
+    from lanhai.services.catalog import LOCAL_ADMIN
+    from lanhai.settings import Settings
+
+    bank = open_bank(Settings(data_dir=folder))
+    out = []
+    try:
+        with TestClient(create_app(bank=bank)) as client:
+            for path in paths:
+                client.get(path)
+                bank.catalog.update(LOCAL_ADMIN, "LHSM0000001",
+                                    {"description": f"benchmark touch {time.time()}"})
+                started = time.perf_counter()
+                client.get(path)
+                out.append((path, (time.perf_counter() - started) * 1000))
+    finally:
+        bank.close()
+    return out
+
+
+def demo_paths(folder: Path) -> list[str]:
+    from lanhai.bank import open_bank
+    from lanhai.services.catalog import ANONYMOUS
+    from lanhai.settings import Settings
+
+    bank = open_bank(Settings(data_dir=folder))
+    try:
+        paths = ["/api/stats", "/", "/.json", "/map", "/jobs", "/import", "/signin"]
+        for plural, kind in (("samples", "sample"), ("strains", "strain"),
+                             ("assemblies", "assembly"), ("compounds", "compound"),
+                             ("parts", "part"), ("germplasm", "germplasm")):
+            paths.append(f"/browse/{plural}")
+            items, _ = bank.catalog.list(ANONYMOUS, kind, limit=1)
+            if items:
+                acc = items[0].accession
+                paths += [f"/records/{acc}", f"/records/{acc}/lineage",
+                          f"/records/{acc}/history"]
+        paths.append("/browse/samples?q=ocean&sort=-updated_at&offset=40")
+        return paths
+    finally:
+        bank.close()
+
+
+def report(title: str, rows: list[tuple[str, int, float, float, float]]) -> bool:
+    floor = next((r[3] for r in rows if r[0] == "/api/stats"), None)
+    print(f"\n{title}")
+    print(f"{'page':54} {'status':>6} {'first ms':>9} {'median ms':>10} {'worst ms':>9} "
+          f"{'x stats':>8}")
+    ok = True
+    for path, status, first, median, worst in rows:
+        ratio = f"{median / floor:.1f}" if floor else ""
+        print(f"{path:54} {status:>6} {first:>9.1f} {median:>10.1f} {worst:>9.1f} {ratio:>8}")
+        if path != "/api/stats":
+            ok = ok and median < TARGET_MS and status < 500
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--samples", type=int, default=100_000)
+    parser.add_argument("--strains", type=int, default=20_000)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--big-only", action="store_true", help="skip the demo bank")
+    args = parser.parse_args(argv)
+    demo = OUTPUT / "web-demo-bank"
+    big = OUTPUT / "web-big-bank"
+    ok = True
+    if not args.big_only:
+        build_demo(demo, args.rebuild)
+        ok = report(f"demo bank (median of {args.repeat} calls, in-process ASGI)",
+                    time_pages(demo, demo_paths(demo), args.repeat))
+    build_big(big, args.samples, args.strains, args.rebuild)
+    ok = report(f"big bank: {args.samples:,} samples + {args.strains:,} strains",
+                time_pages(big, ["/api/stats", "/", "/.json", "/browse/samples",
+                                 "/browse/strains", "/map"], args.repeat)) and ok
+    print("\nbig bank, right after a record changed (aggregates recomputed, process warm):")
+    for path, ms in after_a_change(big, ["/", "/browse/samples", "/browse/strains"]):
+        print(f"{path:54} {ms:>9.1f} ms")
+    print(f"\ntarget: every page < {TARGET_MS:.0f} ms median: {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

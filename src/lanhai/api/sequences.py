@@ -1,0 +1,155 @@
+"""API routes for an assembly's sequences and annotation.
+
+Uploading sequences and starting annotation need a curator token; reads are public for
+public assemblies (a restricted assembly is 404 for anyone below curator, as in the
+catalog). Annotation runs as a background job: 202 with the job and ``Location:
+/api/jobs/{id}``; it resumes like ``lanhai annotate`` (finished steps are not redone).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from lanhai.api.deps import ActorDep, BankDep, CuratorDep
+from lanhai.api.imports import _safe_name, _save
+from lanhai.bank import Bank
+from lanhai.errors import NotFound, UsageError
+from lanhai.jobs import JobRunner
+from lanhai.sequence import formats
+from lanhai.sequence.loci import MAX_GAP
+from lanhai.services.catalog import Actor
+from lanhai.services.sequences import STEPS, SequenceService
+
+router = APIRouter(prefix="/api/assemblies", tags=["sequences"])
+RESULTS = ("families", "substrates", "plastics", "loci", "clusters", "hits")
+
+
+def _service(bank: Bank) -> SequenceService:
+    return SequenceService(bank.engine, bank.settings.data_dir)
+
+
+class AnnotateRequest(BaseModel):
+    """What to run; everything is optional."""
+
+    #: profile packs (default: every available pack)
+    packs: list[str] | None = None
+    #: genes, families, clusters
+    steps: list[str] = Field(default_factory=lambda: list(STEPS))
+    #: PULs: most non-signature genes between two signature genes
+    max_gap: int = Field(default=MAX_GAP, ge=0)
+
+
+@router.post("/{accession}/sequences", summary="Upload an assembly's contigs or proteome")
+async def upload_sequences(
+    accession: str, bank: BankDep, actor: CuratorDep, file: UploadFile,
+    kind: Annotated[str, Form(description="genome (contigs) or proteome")] = "genome",
+    replace: Annotated[bool, Form(description="replace stored sequences")] = False,
+    allow_stops: Annotated[bool, Form(description="accept internal '*' in proteins")] = False,
+) -> JSONResponse:
+    """FASTA or GenBank, plain or gzip, validated as by ``lanhai ingest``: 201 when stored,
+    200 when the same file was already there, 422 with every problem otherwise."""
+    with tempfile.TemporaryDirectory(prefix="lanhai-ingest-") as folder:
+        path = Path(folder) / _safe_name(file.filename or "upload.fasta")
+        await run_in_threadpool(_save, file, path)
+        result = await run_in_threadpool(
+            lambda: _service(bank).ingest(actor, accession, path, kind=kind, replace=replace,
+                                          allow_stops=allow_stops))
+    return JSONResponse(result, status_code=200 if result["status"] == "unchanged" else 201)
+
+
+@router.post("/{accession}/annotate", summary="Annotate an assembly (background job)")
+async def annotate(accession: str, request: Request, bank: BankDep, actor: CuratorDep,
+                   body: AnnotateRequest | None = None) -> JSONResponse:
+    """Start gene calling, family annotation (with substrates and PULs) and gene clusters:
+    202 with the job (``GET /api/jobs/{id}`` follows it)."""
+    wanted = body or AnnotateRequest()
+    service = _service(bank)
+    stats = await run_in_threadpool(service.stats, actor, accession)  # 404 before a job
+    acc = stats["accession"]
+    unknown = [s for s in wanted.steps if s not in STEPS]
+    if unknown or not wanted.steps:
+        raise UsageError(f"unknown step(s): {', '.join(unknown) or '(none)'}; steps are "
+                         f"{', '.join(STEPS)}")
+    runner: JobRunner = request.app.state.jobs
+
+    def task(progress: Any) -> dict[str, Any]:
+        return service.annotate(actor, [acc], jobs=1, pack_names=wanted.packs,
+                                steps=wanted.steps, max_gap=wanted.max_gap, progress=progress)
+
+    job = runner.submit(kind="annotate", owner=actor.username,
+                        params={"accession": acc, **wanted.model_dump()}, task=task)
+    return JSONResponse(job.to_dict(), status_code=202,
+                        headers={"Location": f"/api/jobs/{job.id}"})
+
+
+@router.get("/{accession}/sequences", summary="What is stored for an assembly")
+async def sequences(accession: str, bank: BankDep, actor: ActorDep) -> JSONResponse:
+    """The ingested file, its statistics and the gene-calling summary."""
+    return JSONResponse(await run_in_threadpool(_service(bank).stats, actor, accession))
+
+
+def _result(service: SequenceService, actor: Actor, accession: str, what: str) -> Any:
+    if what == "families":
+        return service.families(actor, accession)
+    if what == "substrates":
+        return service.substrates(actor, accession)
+    if what == "plastics":
+        return service.plastics(actor, accession)
+    if what == "clusters":
+        service.clusters_status(actor, accession)
+        return list(service.rows(actor, accession, "clusters"))
+    service.annotation_summary(actor, accession)
+    return service.rows(actor, accession, what)  # loci, hits: streamed
+
+
+@router.get("/{accession}/annotations/{what}", summary="Annotation results (JSON)")
+async def annotation_results(accession: str, what: str, bank: BankDep,
+                      actor: ActorDep) -> Any:
+    """``families``, ``substrates``, ``plastics``, ``loci``, ``clusters`` or ``hits``."""
+    if what not in RESULTS:
+        raise NotFound(f"no annotation result {what!r}; results are {', '.join(RESULTS)}")
+    found = await run_in_threadpool(_result, _service(bank), actor, accession, what)
+    if isinstance(found, list | dict):
+        return JSONResponse(found)
+    return StreamingResponse(_json_array(found), media_type="application/json")
+
+
+def _json_array(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    yield "["
+    for number, row in enumerate(rows):
+        yield ("," if number else "") + json.dumps(row, ensure_ascii=False)
+    yield "]"
+
+
+@router.get("/{accession}/genes.gff3", summary="Genes with their hits as GFF3")
+async def genes_gff3(accession: str, bank: BankDep, actor: ActorDep) -> StreamingResponse:
+    """The assembly's genes (called or, for proteomes, in file order) as GFF3, each with
+    its family hits as attributes; streamed."""
+    lines = await run_in_threadpool(_service(bank).annotated_gff3, actor, accession)
+    return StreamingResponse(lines, media_type="text/x-gff3")
+
+
+@router.get("/{accession}/genbank", summary="Contigs with CDS, hits, PULs, BGCs (GenBank)")
+async def genbank(accession: str, bank: BankDep, actor: ActorDep) -> StreamingResponse:
+    """Every contig as a GenBank record: CDS features with translations and locus tags,
+    domain hits, polysaccharide utilisation loci and gene clusters; streamed."""
+    records = await run_in_threadpool(_service(bank).genbank, actor, accession)
+    return StreamingResponse(records, media_type="text/x-genbank")
+
+
+@router.get("/{accession}/proteins.fasta", summary="Proteins (called or as given) as FASTA")
+async def proteins_fasta(accession: str, bank: BankDep,
+                         actor: ActorDep) -> StreamingResponse:
+    """The proteins annotation works on, with the identifiers of the input file; streamed."""
+    rows = await run_in_threadpool(_service(bank).rows, actor, accession, "proteins")
+    return StreamingResponse((formats.fasta(r["id"], r["sequence"], r["description"])
+                              for r in rows), media_type="text/x-fasta")

@@ -1,0 +1,1 @@
+"""Profile packs: sets of HMMs that annotation searches proteins against."""

@@ -1,0 +1,358 @@
+"""Which profile packs exist: the ones shipped in the package and the ones under
+``LANHAI_DATA_DIR/profiles/<name>/`` (installed, built or added by the user).
+
+A pack folder holds an HMM file and a ``pack.json`` manifest (see :func:`write_manifest`).
+Built-in packs:
+
+* ``pfam-gecco`` — the 2,766 Pfam 35 HMMs shipped in the gecco wheel (``gecco/hmmer/Pfam.h3m``),
+  searched with their gathering (GA) cut-offs; the file is used where it is, not copied;
+* ``marine-cazy`` — marine CAZyme families built by ``lanhai profiles build marine-cazy``;
+* ``plastics`` — plastic-degrading enzymes built by ``lanhai profiles build plastics``;
+* ``sus`` — the 8 SusC/SusD Pfam HMMs (GA cut-offs) used to find PUL signatures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import re
+import shutil
+import tomllib
+from collections.abc import Mapping, Sequence
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, cast, get_args
+
+from lanhai.errors import Conflict, Problem, UsageError, ValidationFailed
+from lanhai.profiles.pack import Category, Cutoff, Family, Pack
+
+#: format version of pack.json
+MANIFEST_FORMAT = 1
+MANIFEST = "pack.json"
+BUILTIN = ("pfam-gecco", "marine-cazy", "plastics", "sus")
+CATEGORIES: tuple[str, ...] = get_args(Category)
+CUTOFFS: tuple[str, ...] = get_args(Cutoff)
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_CAZY_FAMILY = re.compile(r"^(GH|GT|PL|CE|AA|CBM|S)(\d+)")
+
+
+def builtin_dir() -> Path:
+    """The folder of the packs shipped in the package."""
+    return Path(str(files("lanhai.profiles") / "data"))
+
+
+def profiles_dir(data_dir: Path) -> Path:
+    return data_dir / "profiles"
+
+
+@functools.lru_cache(maxsize=1)
+def marine_substrates() -> dict[str, tuple[str, ...]]:
+    """The shipped CAZy family -> marine substrates table (``marine_substrates.toml``)."""
+    with (builtin_dir() / "marine_substrates.toml").open("rb") as handle:
+        table = tomllib.load(handle)["families"]
+    return {family: tuple(values) for family, values in table.items()}
+
+
+def cazy_family(name: str) -> str | None:
+    """The CAZy (or SulfAtlas S) family of an HMM name: ``GH16_3.hmm`` -> ``GH16``."""
+    match = _CAZY_FAMILY.match(name.removesuffix(".hmm"))
+    return f"{match.group(1)}{match.group(2)}" if match else None
+
+
+def substrates_for(name: str) -> tuple[str, ...]:
+    family = cazy_family(name)
+    return marine_substrates().get(family, ()) if family else ()
+
+
+# -- manifests ----------------------------------------------------------------------------------
+
+def pack_to_manifest(pack: Pack, hmm_file: str) -> dict[str, Any]:
+    """The ``pack.json`` content of a pack whose HMM file is ``hmm_file`` (relative name)."""
+    return {
+        "format": MANIFEST_FORMAT, "name": pack.name, "version": pack.version,
+        "category": pack.category, "description": pack.description, "hmm": hmm_file,
+        "hmm_count": pack.hmm_count, "cutoff": pack.cutoff, "evalue": pack.evalue,
+        "thresholds": dict(pack.thresholds), "threshold_on": dict(pack.threshold_on),
+        "families": {name: {"accession": fam.accession, "description": fam.description,
+                            "substrates": list(fam.substrates), "role": fam.role}
+                     for name, fam in pack.families.items()},
+        "provenance": dict(pack.provenance),
+    }
+
+
+def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=False) + "\n",
+                   encoding="utf-8")
+    tmp.replace(folder / MANIFEST)
+
+
+def read_manifest(folder: Path) -> Pack:
+    """The pack described by ``folder/pack.json``; clear errors for a broken manifest."""
+    path = folder / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ValidationFailed(f"profile pack manifest {path} is unreadable", [Problem(
+            str(err), file=str(path),
+            fix="reinstall the pack (lanhai profiles install/add/build) or delete its folder")
+        ]) from None
+    problems = []
+    for key in ("name", "version", "category", "hmm", "cutoff"):
+        if key not in data:
+            problems.append(Problem("required key missing", field=key, file=str(path)))
+    if not problems and data["category"] not in CATEGORIES:
+        problems.append(Problem(f"unknown category; valid: {', '.join(CATEGORIES)}",
+                                field="category", value=str(data["category"]), file=str(path)))
+    if not problems and data["cutoff"] not in CUTOFFS:
+        problems.append(Problem(f"unknown cutoff; valid: {', '.join(CUTOFFS)}",
+                                field="cutoff", value=str(data["cutoff"]), file=str(path)))
+    if problems:
+        raise ValidationFailed(f"profile pack manifest {path} is invalid", problems)
+    hmm_path = Path(data["hmm"])
+    if not hmm_path.is_absolute():
+        hmm_path = folder / hmm_path
+    families = {
+        name: Family(name=name, accession=fam.get("accession"),
+                     description=fam.get("description") or "",
+                     substrates=tuple(fam.get("substrates") or ()), role=fam.get("role"))
+        for name, fam in (data.get("families") or {}).items()
+    }
+    pack = Pack(
+        name=data["name"], version=str(data["version"]),
+        category=cast(Category, data["category"]), path=hmm_path,
+        cutoff=cast(Cutoff, data["cutoff"]), evalue=float(data.get("evalue", 1e-5)),
+        thresholds={k: float(v) for k, v in (data.get("thresholds") or {}).items()},
+        families=families, description=data.get("description", ""),
+        provenance=data.get("provenance") or {}, hmm_count=int(data.get("hmm_count", 0)),
+        threshold_on=dict(data.get("threshold_on") or {}))
+    return with_cazy_substrates(pack)
+
+
+def with_cazy_substrates(pack: Pack) -> Pack:
+    """For a "cazy" pack, fill each family's substrates from the marine table when empty."""
+    if pack.category != "cazy":
+        return pack
+    families = {
+        name: fam if fam.substrates else Family(
+            fam.name, fam.accession, fam.description, substrates_for(name), fam.role)
+        for name, fam in pack.families.items()
+    }
+    return dataclasses.replace(pack, families=families)
+
+
+# -- built-in packs ------------------------------------------------------------------------------
+
+def _gecco_pfam() -> tuple[Path, Path]:
+    try:
+        import gecco.hmmer
+    except ImportError:  # pragma: no cover - gecco is a dependency
+        raise UsageError("pack pfam-gecco needs the gecco package", [Problem(
+            "gecco is not installed", fix="pip install gecco-tool")]) from None
+    folder = Path(str(files(gecco.hmmer)))
+    return folder / "Pfam.h3m", folder / "Pfam.ini"
+
+
+@functools.lru_cache(maxsize=1)
+def _pfam_gecco() -> Pack:
+    import configparser
+
+    from lanhai.profiles.hmmtools import read_hmms
+
+    hmm_path, ini_path = _gecco_pfam()
+    ini = configparser.ConfigParser()
+    ini.read(ini_path)
+    meta = ini["hmm"]
+    hmms = read_hmms(hmm_path)
+    families = {str(h.name): Family(str(h.name), h.accession and str(h.accession),
+                                    str(h.description or "")) for h in hmms}
+    missing_ga = sorted(str(h.name) for h in hmms if not h.cutoffs.gathering_available())
+    return Pack(
+        name="pfam-gecco", version=meta.get("version", "35.0"), category="families",
+        path=hmm_path, cutoff="gathering", evalue=1e-5, families=families,
+        description=("Pfam 35.0 subset shipped in the gecco wheel (the domains GECCO uses "
+                     "for biosynthetic gene clusters), searched with their GA cut-offs"),
+        provenance={"source": meta.get("url", ""), "md5_of_full_release": meta.get("md5", ""),
+                    "file": str(hmm_path), "hmms_without_gathering": missing_ga,
+                    "licence": "Pfam: CC0"},
+        hmm_count=len(hmms))
+
+
+def builtin_pack(name: str) -> Pack:
+    if name == "pfam-gecco":
+        return _pfam_gecco()
+    return read_manifest(builtin_dir() / name)
+
+
+# -- listing and loading ---------------------------------------------------------------------------
+
+def installed_names(data_dir: Path) -> list[str]:
+    root = profiles_dir(data_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir()
+                  if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file())
+
+
+def available_names(data_dir: Path) -> list[str]:
+    return list(BUILTIN) + [n for n in installed_names(data_dir) if n not in BUILTIN]
+
+
+def load_pack(data_dir: Path, name: str) -> Pack:
+    """One pack by name. A pack built into ``LANHAI_DATA_DIR/profiles/<name>`` with a built-in
+    pack's name (``lanhai profiles build marine-cazy``) takes that built-in pack's place."""
+    folder = profiles_dir(data_dir) / name
+    if name in BUILTIN and not (folder / MANIFEST).is_file():
+        return builtin_pack(name)
+    if not (folder / MANIFEST).is_file():
+        raise UsageError(f"unknown profile pack {name!r}", [Problem(
+            f"available packs: {', '.join(available_names(data_dir))}", value=name,
+            field="pack", fix="use one of them, or install/add/build it first "
+                              "(lanhai profiles install|add|build)")])
+    return read_manifest(folder)
+
+
+def load_packs(data_dir: Path, names: Sequence[str] | None = None) -> list[Pack]:
+    """The packs named (all available ones when ``names`` is None), in the order given.
+
+    Unknown names raise :class:`UsageError` listing the available packs.
+    """
+    wanted = list(names) if names is not None else available_names(data_dir)
+    unknown = [n for n in wanted if n not in BUILTIN
+               and not (profiles_dir(data_dir) / n / MANIFEST).is_file()]
+    if unknown:
+        raise UsageError(
+            f"unknown profile pack{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+            [Problem(f"available packs: {', '.join(available_names(data_dir))}", value=n,
+                     field="pack", fix="use an available pack, or install/add/build it first "
+                                       "(lanhai profiles install|add|build)")
+             for n in unknown])
+    return [load_pack(data_dir, n) for n in wanted]
+
+
+def pack_summary(pack: Pack, *, builtin: bool | str) -> dict[str, Any]:
+    return {"name": pack.name, "version": pack.version, "category": pack.category,
+            "hmm_count": pack.hmm_count, "cutoff": pack.cutoff, "evalue": pack.evalue,
+            "source": builtin if isinstance(builtin, str) else
+            ("built-in" if builtin else "installed"), "path": str(pack.path),
+            "origin": str(pack.provenance.get("source", "")),
+            "description": pack.description}
+
+
+def list_packs(data_dir: Path) -> list[dict[str, Any]]:
+    """One summary row per available pack (built-in first), for display."""
+    installed = set(installed_names(data_dir))
+    return [pack_summary(load_pack(data_dir, n), builtin=(
+        "installed (replaces built-in)" if n in BUILTIN and n in installed else n in BUILTIN))
+        for n in available_names(data_dir)]
+
+
+# -- registering a pack folder atomically -------------------------------------------------------
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise UsageError(f"invalid pack name {name!r}", [Problem(
+            "a pack name is 1-63 lower-case letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit", value=name, field="name", fix="choose a name like 'my-gh16'")])
+    if name in BUILTIN:
+        raise Conflict(f"{name!r} is a built-in pack", [Problem(
+            "built-in pack names cannot be reused", value=name, field="name",
+            fix="choose another name")])
+    return name
+
+
+def staging_in(root: Path, name: str) -> Path:
+    """A fresh hidden folder in ``root``, renamed into place by :func:`commit_in`."""
+    root.mkdir(parents=True, exist_ok=True)
+    folder = root / f".staging-{name}-{os.getpid()}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    return folder
+
+
+def commit_in(root: Path, staging: Path, name: str, *, replace: bool = False) -> Path:
+    """Rename a complete staging folder to ``root/<name>`` (replacing only if asked)."""
+    target = root / name
+    if target.exists():
+        if not replace:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise Conflict(f"profile pack {name!r} is already installed", [Problem(
+                "a pack with this name exists", value=name, field="name",
+                fix="pass --replace to replace it, or choose another name")])
+        old = root / f".old-{name}-{os.getpid()}"
+        target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(target)
+    return target
+
+
+def staging_dir(data_dir: Path, name: str) -> Path:
+    return staging_in(profiles_dir(data_dir), name)
+
+
+def commit_pack(data_dir: Path, staging: Path, name: str, *, replace: bool = False) -> Path:
+    return commit_in(profiles_dir(data_dir), staging, name, replace=replace)
+
+
+def write_pack(root: Path, pack: Pack, hmms: Sequence[Any], *, compress: bool = True,
+               replace: bool = True) -> Path:
+    """Write a pack's HMMs (text, gzip'ed when ``compress``) and manifest to ``root/<name>``,
+    through a staging folder renamed into place; returns the pack folder."""
+    from lanhai.profiles.hmmtools import write_hmms
+
+    staging = staging_in(root, pack.name)
+    try:
+        write_hmms(hmms, staging / pack.path.name, compress=compress)
+        write_manifest(staging, pack_to_manifest(pack, pack.path.name))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return commit_in(root, staging, pack.name, replace=replace)
+
+
+def add_pack(data_dir: Path, name: str, hmm_file: Path, *, category: str = "custom",
+             description: str = "", replace: bool = False) -> Pack:
+    """Register a user's own HMM file as pack ``name`` (validated, copied, atomic)."""
+    from lanhai.profiles.hmmtools import read_hmms
+
+    check_name(name)
+    if category not in CATEGORIES:
+        raise UsageError(f"unknown category {category!r}", [Problem(
+            f"valid categories: {', '.join(CATEGORIES)}", value=category, field="category")])
+    if not hmm_file.is_file():
+        raise UsageError(f"no such file: {hmm_file}", [Problem(
+            "the HMM file does not exist", file=str(hmm_file), fix="check the path")])
+    hmms = read_hmms(hmm_file)
+    names = [str(h.name) for h in hmms]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValidationFailed(f"{hmm_file} has HMMs with the same name", [Problem(
+            "HMM names must be unique within a pack", value=d, file=str(hmm_file),
+            fix="rename the duplicates (NAME line)") for d in dupes])
+    all_ga = all(h.cutoffs.gathering_available() for h in hmms)
+    staging = staging_dir(data_dir, name)
+    try:
+        target_name = hmm_file.name
+        shutil.copyfile(hmm_file, staging / target_name)
+        pack = Pack(
+            name=name, version="1", category=cast(Category, category),
+            path=staging / target_name, cutoff="gathering" if all_ga else "evalue",
+            evalue=1e-5,
+            families={str(h.name): Family(str(h.name), h.accession and str(h.accession),
+                                          str(h.description or "")) for h in hmms},
+            description=description or f"user HMMs from {hmm_file.name}",
+            provenance={"source": str(hmm_file.resolve()), "added_by": "lanhai profiles add",
+                        "cutoff_reason": "every HMM has GA lines" if all_ga else
+                        "not every HMM has GA lines: E-value cut-off"},
+            hmm_count=len(hmms))
+        write_manifest(staging, pack_to_manifest(pack, target_name))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    commit_pack(data_dir, staging, name, replace=replace)
+    return load_pack(data_dir, name)

@@ -1,0 +1,1 @@
+"""Search the bank: by sequence, protein family, compound structure and catalogue text."""

@@ -1,0 +1,451 @@
+"""A segmented MMseqs2 index over the bank's proteins (or contigs), updated incrementally.
+
+Layout under ``LANHAI_DATA_DIR/search/<db>/`` (``db`` is ``proteins`` or ``contigs``)::
+
+    state.json              the live index: its segments, masked assemblies; replaced atomically
+    segments/seg-<id>/      one MMseqs2 database (``db*``) + precomputed k-mer index (``db.idx*``)
+                            + segment.json (assemblies, sequence and residue counts)
+    .staging/seg-<id>/      a segment being built (renamed into segments/ when complete)
+    .lock                   serialises writers (flock); readers never wait
+
+Adding assemblies builds one new small segment; removing or replacing one *masks* it in the
+segment that holds it (its hits are dropped, and its residues no longer count toward the
+bank's size) until compaction rebuilds the segments that have masked or small parts. A
+search runs over every segment and merges the hits by e-value, after rescaling each
+segment's e-values to the size of the whole bank (MMseqs2's e-value is proportional to the
+target database's residue count). See docs/decisions/0006-sequence-index.md.
+
+Every change is: build in ``.staging``, rename the finished segment into ``segments/``, then
+replace ``state.json`` (write + ``os.replace``). A build that is interrupted leaves the old
+``state.json`` and its segments untouched; the leftover staging folder is removed by the
+next writer. Segments a compaction replaced are deleted by a later writer, after a grace
+period, so searches already running on them finish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lanhai.search.seq_mmseqs import HIT_COLUMNS, MMseqs
+from lanhai.store.sequences import SequenceStore
+
+DBS = ("proteins", "contigs")
+STATE_VERSION = 1
+#: separates the assembly accession from the sequence's own id in MMseqs2 headers
+SEP = "|"
+#: a segment whose masked residues exceed this share is rewritten by compaction
+MASKED_SHARE = 0.2
+#: segments smaller than this share of the largest are merged by compaction
+SMALL_SHARE = 0.25
+#: more segments than this triggers compaction during an update
+MAX_SEGMENTS = 16
+#: retired segments are deleted by writers after this many seconds
+GRACE_SECONDS = 600.0
+#: segments with at least this many residues get MMseqs2's precomputed k-mer index
+#: (``createindex``: ~0.9 GB of fixed-size tables even for one genome, so small segments go
+#: without and are searched exhaustively, see :data:`UNGAPPED_MAX_PAIRS`)
+INDEX_MIN_RESIDUES = 10_000_000
+#: an unindexed segment is searched with the exhaustive ungapped prefilter when queries x
+#: its sequences is at most this (cheaper than building its k-mer table on the fly, and at
+#: least as sensitive); above it, with the k-mer prefilter built on the fly
+UNGAPPED_MAX_PAIRS = 200_000
+
+Progress = Callable[[int, int, str], None]
+
+
+def _no_progress(done: int, total: int, what: str) -> None:
+    """Default progress callback: does nothing."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class RawHit:
+    """One alignment, its e-value already corrected to the whole bank."""
+
+    query: str
+    assembly: str
+    target: str
+    evalue: float
+    bits: float
+    identity: float
+    alignment_length: int
+    mismatches: int
+    gap_opens: int
+    query_start: int
+    query_end: int
+    target_start: int
+    target_end: int
+    query_length: int
+    target_length: int
+    segment: str
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out.pop("segment")
+        return out
+
+
+def fingerprint(store: SequenceStore, accession: str, db: str) -> str | None:
+    """What the ``db`` sequences of an assembly are, as a short hash; None if it has none."""
+    manifest = store.manifest(accession)
+    if manifest is None:
+        return None
+    if db == "contigs":
+        if manifest.get("kind") == "proteome" or store.table_path(accession, "contigs") is None:
+            return None
+        parts = ["contigs", str(manifest.get("sha256"))]
+    else:
+        if store.table_path(accession, "proteins") is None:
+            return None
+        marker = None if manifest.get("kind") == "proteome" else store.genes_done(accession)
+        parts = ["proteins", str(manifest.get("sha256")),
+                 json.dumps(marker, sort_keys=True, default=str)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
+def stored_assemblies(store: SequenceStore) -> list[str]:
+    """Accessions of every assembly with stored sequences."""
+    if not store.root.is_dir():
+        return []
+    return sorted(p.name for p in store.root.iterdir()
+                  if p.is_dir() and not p.name.startswith(".")
+                  and (p / "manifest.json").is_file())
+
+
+class SequenceIndex:
+    """The segmented index of one sequence kind (``proteins`` or ``contigs``)."""
+
+    def __init__(self, data_dir: Path, db: str = "proteins", mmseqs: MMseqs | None = None,
+                 *, index_min_residues: int = INDEX_MIN_RESIDUES) -> None:
+        if db not in DBS:
+            raise ValueError(f"db must be one of {DBS}")
+        self.data_dir = Path(data_dir)
+        self.db = db
+        self.store = SequenceStore(self.data_dir)
+        self.root = self.data_dir / "search" / db
+        self._mmseqs = mmseqs
+        self.index_min_residues = index_min_residues
+
+    @property
+    def mmseqs(self) -> MMseqs:
+        if self._mmseqs is None:
+            self._mmseqs = MMseqs()
+        return self._mmseqs
+
+    @property
+    def nucleotide(self) -> bool:
+        return self.db == "contigs"
+
+    # -- state ------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """The live index (an empty one when never built)."""
+        try:
+            loaded = json.loads((self.root / "state.json").read_text("utf-8"))
+        except FileNotFoundError:
+            return {"version": STATE_VERSION, "db": self.db, "segments": [], "retired": []}
+        if not isinstance(loaded, dict):  # pragma: no cover - only we write it
+            raise RuntimeError(f"{self.root / 'state.json'} is not an index state")
+        return loaded
+
+    def _write_state(self, state: dict[str, Any]) -> None:
+        state["updated_at"] = _now()
+        path = self.root / "state.json"
+        tmp = path.with_name(f".state.{uuid.uuid4().hex}.json")
+        tmp.write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
+        os.replace(tmp, path)
+
+    def segment_path(self, name: str) -> Path:
+        return self.root / "segments" / name
+
+    @staticmethod
+    def live(state: dict[str, Any]) -> dict[str, tuple[str, str]]:
+        """accession -> (segment, fingerprint) of every assembly whose hits count."""
+        out: dict[str, tuple[str, str]] = {}
+        for seg in state["segments"]:
+            masked = set(seg.get("masked", []))
+            for acc, info in seg["assemblies"].items():
+                if acc not in masked:
+                    out[acc] = (seg["name"], info["fingerprint"])
+        return out
+
+    @staticmethod
+    def live_residues(seg: dict[str, Any]) -> int:
+        masked = set(seg.get("masked", []))
+        return sum(int(info["residues"]) for acc, info in seg["assemblies"].items()
+                   if acc not in masked)
+
+    def changes(self, accessions: Iterable[str] | None = None
+                ) -> tuple[dict[str, str], list[str]]:
+        """(to add: accession -> fingerprint, to mask) comparing the index with the store.
+
+        ``accessions`` limits the comparison to those assemblies (default: all)."""
+        live = self.live(self.state())
+        names = stored_assemblies(self.store) if accessions is None else sorted(set(accessions))
+        check = set(names) | (set(live) if accessions is None else set())
+        add: dict[str, str] = {}
+        mask: list[str] = []
+        for acc in sorted(check):
+            now = fingerprint(self.store, acc, self.db)
+            old = live.get(acc)
+            if old is not None and old[1] != now:
+                mask.append(acc)
+            if now is not None and (old is None or old[1] != now):
+                add[acc] = now
+        return add, mask
+
+    def status(self) -> dict[str, Any]:
+        """Segments, sizes, masked assemblies and what the next update would do."""
+        state = self.state()
+        add, mask = self.changes()
+        segments = [{"name": s["name"], "assemblies": len(s["assemblies"]),
+                     "sequences": s["sequences"], "residues": s["residues"],
+                     "masked": sorted(s.get("masked", [])), "created_at": s["created_at"]}
+                    for s in state["segments"]]
+        return {"db": self.db, "path": str(self.root), "segments": segments,
+                "assemblies": len(self.live(state)),
+                "sequences": sum(s["sequences"] - s.get("masked_sequences", 0)
+                                 for s in state["segments"]),
+                "residues": sum(self.live_residues(s) for s in state["segments"]),
+                "pending_add": sorted(add), "pending_remove": sorted(set(mask) - set(add)),
+                "up_to_date": not add and not mask, "updated_at": state.get("updated_at"),
+                "mmseqs": state.get("mmseqs")}
+
+    # -- writing ----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                self._clean(self.state())
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _clean(self, state: dict[str, Any]) -> None:
+        """Remove leftovers of interrupted builds and retired segments past their grace."""
+        shutil.rmtree(self.root / ".staging", ignore_errors=True)
+        for tmp in self.root.glob(".state.*.json"):
+            tmp.unlink(missing_ok=True)
+        keep = {s["name"] for s in state["segments"]}
+        retired = {r["name"]: r["at"] for r in state.get("retired", [])}
+        folder = self.root / "segments"
+        if folder.is_dir():
+            for path in folder.iterdir():
+                if path.name in keep:
+                    continue
+                at = retired.get(path.name)
+                if at is None or time.time() - at > GRACE_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
+
+    def update(self, accessions: Iterable[str] | None = None, *, compact: bool | None = None,
+               progress: Progress = _no_progress) -> dict[str, Any]:
+        """Index new or changed assemblies in one new segment and mask removed ones.
+
+        ``compact``: True merges small and masked segments afterwards; None (default) does
+        so only when there are more than :data:`MAX_SEGMENTS` segments."""
+        with self._locked():
+            state = self.state()
+            add, mask = self.changes(accessions)
+            added = None
+            if add:
+                added = self._build_segment(sorted(add), progress)
+            for seg in state["segments"]:
+                hit = [a for a in mask if a in seg["assemblies"]]
+                if hit:
+                    seg["masked"] = sorted(set(seg.get("masked", [])) | set(hit))
+                    seg["masked_sequences"] = sum(
+                        seg["assemblies"][a]["sequences"] for a in seg["masked"])
+            if added is not None:
+                state["segments"].append(added)
+            state["mmseqs"] = self.mmseqs.version
+            if add or mask or not (self.root / "state.json").exists():
+                self._write_state(state)
+            result: dict[str, Any] = {
+                "db": self.db, "added": sorted(add), "masked": sorted(mask),
+                "segment": added["name"] if added else None, "compacted": []}
+        if compact or (compact is None and len(state["segments"]) > MAX_SEGMENTS):
+            result["compacted"] = self.compact(progress=progress)["replaced"]
+        return result
+
+    def compact(self, *, full: bool = False, progress: Progress = _no_progress
+                ) -> dict[str, Any]:
+        """Rewrite segments that are small (< 1/4 of the largest) or more than 20 % masked
+        into one segment, from the store; ``full`` rewrites every segment (a rebuild)."""
+        with self._locked():
+            state = self.state()
+            segs = state["segments"]
+            largest = max((s["residues"] for s in segs), default=0)
+            chosen = [s for s in segs if full or s["residues"] < SMALL_SHARE * largest
+                      or (1 - self.live_residues(s) / max(1, s["residues"])) > MASKED_SHARE]
+            if len(chosen) == 1 and not chosen[0].get("masked") and not full:
+                chosen = []
+            if not chosen:
+                return {"db": self.db, "replaced": [], "segment": None}
+            names = {s["name"] for s in chosen}
+            accessions = sorted(a for s in chosen for a in s["assemblies"]
+                                if a not in set(s.get("masked", [])))
+            # an assembly changed since it was indexed stays masked: the next update adds it
+            current = {a for a in accessions
+                       if fingerprint(self.store, a, self.db)
+                       == next(s for s in chosen if a in s["assemblies"])["assemblies"][a][
+                           "fingerprint"]}
+            new = self._build_segment(sorted(current), progress) if current else None
+            stamp = time.time()
+            state["segments"] = [s for s in segs if s["name"] not in names]
+            if new is not None:
+                state["segments"].append(new)
+            state["retired"] = [r for r in state.get("retired", [])
+                                if stamp - r["at"] <= GRACE_SECONDS]
+            state["retired"] += [{"name": n, "at": stamp} for n in sorted(names)]
+            self._write_state(state)
+            return {"db": self.db, "replaced": sorted(names),
+                    "segment": new["name"] if new else None}
+
+    def rebuild(self, progress: Progress = _no_progress) -> dict[str, Any]:
+        """Index every stored assembly again, in one segment."""
+        self.update(progress=progress, compact=False)
+        return self.compact(full=True, progress=progress)
+
+    def _fasta_rows(self, accession: str) -> Iterator[tuple[str, str]]:
+        path = self.store.table_path(accession, self.db)
+        if path is None:
+            return
+        for row in self.store.iter_rows(accession, self.db, columns=["id", "sequence"]):
+            yield row["id"], row["sequence"]
+
+    def _build_segment(self, accessions: Sequence[str], progress: Progress) -> dict[str, Any]:
+        """Build one segment for ``accessions`` in staging and rename it into place."""
+        name = f"seg-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+        staging = self.root / ".staging" / name
+        staging.mkdir(parents=True)
+        assemblies: dict[str, dict[str, Any]] = {}
+        fasta = staging / "targets.fasta"
+        with open(fasta, "w", encoding="ascii", errors="replace") as out:
+            for number, acc in enumerate(accessions):
+                progress(number, len(accessions), f"reading {acc}")
+                print_ = fingerprint(self.store, acc, self.db)
+                count = length = 0
+                for ident, seq in self._fasta_rows(acc):
+                    out.write(f">{acc}{SEP}{ident}\n{seq}\n")
+                    count += 1
+                    length += len(seq)
+                assemblies[acc] = {"fingerprint": print_, "sequences": count,
+                                   "residues": length}
+        progress(len(accessions), len(accessions), "building the MMseqs2 database")
+        dbtype = "2" if self.nucleotide else "1"
+        self.mmseqs.run("createdb", fasta, staging / "db",
+                        options=["--dbtype", dbtype])
+        fasta.unlink()
+        residues = sum(a["residues"] for a in assemblies.values())
+        indexed = residues >= self.index_min_residues
+        if indexed:
+            progress(len(accessions), len(accessions), "building the k-mer index")
+            options = ["--search-type", "3"] if self.nucleotide else []
+            self.mmseqs.run("createindex", staging / "db", staging / "tmp", options=options)
+            shutil.rmtree(staging / "tmp", ignore_errors=True)
+        segment = {"name": name, "created_at": _now(), "assemblies": assemblies,
+                   "sequences": sum(a["sequences"] for a in assemblies.values()),
+                   "residues": residues, "masked": [], "masked_sequences": 0,
+                   "indexed": indexed}
+        (staging / "segment.json").write_text(json.dumps(segment, indent=1), "utf-8")
+        target = self.segment_path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(target)
+        return segment
+
+    # -- reading ----------------------------------------------------------------------------
+    def warm(self) -> dict[str, Any]:
+        """Load every segment's database and index into the page cache (``mmseqs touchdb``)."""
+        names = []
+        for seg in self.state()["segments"]:
+            self.mmseqs.run("touchdb", self.segment_path(seg["name"]) / "db", threads=True)
+            names.append(seg["name"])
+        return {"db": self.db, "warmed": names}
+
+    def search(self, query_fasta: Path, workdir: Path, *, evalue: float = 1e-3,
+               max_seqs: int = 300, sensitive: bool = False,
+               progress: Progress = _no_progress) -> tuple[list[RawHit], dict[str, Any]]:
+        """Search every segment; hits with e-values corrected to the bank's live size,
+        masked assemblies dropped, sorted by query (input order), e-value, bit score."""
+        state = self.state()
+        segments = state["segments"]
+        total = sum(self.live_residues(s) for s in segments)
+        info = {"db": self.db, "segments": len(segments), "residues": total,
+                "sequences": sum(s["sequences"] - s.get("masked_sequences", 0)
+                                 for s in segments)}
+        if not segments or total == 0:
+            return [], info
+        qdb = workdir / "query"
+        self.mmseqs.run("createdb", query_fasta, qdb,
+                        options=["--dbtype", "2" if self.nucleotide else "1"])
+        queries = len(_query_order(query_fasta))
+        hits: list[RawHit] = []
+        for number, seg in enumerate(segments):
+            progress(number, len(segments), f"searching {seg['name']}")
+            masked = set(seg.get("masked", []))
+            if len(masked) == len(seg["assemblies"]):
+                continue
+            scale = total / max(1, seg["residues"])
+            tdb = self.segment_path(seg["name"]) / "db"
+            result = workdir / f"res{number}"
+            options = ["-a", "-e", repr(evalue / scale), "--max-seqs", str(max_seqs),
+                       "--db-load-mode", "2"]
+            if self.nucleotide:
+                options += ["--search-type", "3"]
+            if not self.nucleotide and not seg.get("indexed", True) \
+                    and queries * seg["sequences"] <= UNGAPPED_MAX_PAIRS:
+                options += ["--prefilter-mode", "1"]
+            if sensitive:
+                options += ["--num-iterations", "3", "-s", "7.5"]
+            self.mmseqs.run("search", qdb, tdb, result, workdir / f"tmp{number}",
+                            options=options)
+            tsv = workdir / f"res{number}.tsv"
+            self.mmseqs.run("convertalis", qdb, tdb, result, tsv, options=[
+                "--format-output", ",".join(HIT_COLUMNS), "--db-load-mode", "2"])
+            hits.extend(self._parse(tsv, scale, masked, seg["name"]))
+        progress(len(segments), len(segments), "merging")
+        order = _query_order(query_fasta)
+        hits.sort(key=lambda h: (order.get(h.query, 0), h.evalue, -h.bits, h.assembly,
+                                 h.target))
+        return hits, info
+
+    @staticmethod
+    def _parse(tsv: Path, scale: float, masked: set[str], segment: str) -> Iterator[RawHit]:
+        with open(tsv, encoding="utf-8") as lines:
+            for line in lines:
+                f = line.rstrip("\n").split("\t")
+                acc, _, target = f[1].partition(SEP)
+                if acc in masked:
+                    continue
+                yield RawHit(
+                    query=f[0], assembly=acc, target=target,
+                    evalue=min(float(f[2]) * scale, 1e300), bits=float(f[3]),
+                    identity=float(f[4]), alignment_length=int(f[5]), mismatches=int(f[6]),
+                    gap_opens=int(f[7]), query_start=int(f[8]), query_end=int(f[9]),
+                    target_start=int(f[10]), target_end=int(f[11]), query_length=int(f[12]),
+                    target_length=int(f[13]), segment=segment)
+
+
+def _query_order(fasta: Path) -> dict[str, int]:
+    order: dict[str, int] = {}
+    with open(fasta, encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith(">"):
+                order.setdefault(line[1:].split()[0], len(order))
+    return order

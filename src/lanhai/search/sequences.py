@@ -1,0 +1,268 @@
+"""Similarity search over every stored protein or contig, with each hit's lineage resolved.
+
+:class:`SequenceSearch` is the use case the CLI and the API call: it validates the query
+FASTA, runs MMseqs2 over the segmented index (:mod:`lanhai.search.seq_index`), and resolves
+each hit through the catalog's lineage graph — protein (its contig and coordinates for
+called genes) → assembly → strain → sample (place, depth, date) → who may receive the
+strain — showing nothing the caller may not see: a hit in a restricted assembly is dropped
+for readers, and a restricted strain or sample is left out of the lineage.
+
+:func:`update_index` is the hook for code that changes an assembly's sequences.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lanhai.errors import NotFound, Problem, UsageError, ValidationFailed
+from lanhai.search.seq_index import DBS, SequenceIndex
+from lanhai.search.seq_mmseqs import MMseqs, find_binary
+from lanhai.sequence.reader import GENOME, PROTEOME, SequenceReader
+from lanhai.services.catalog import Actor, CatalogService
+
+Progress = Callable[[int, int, str], None]
+#: queries above this many are run as a background job by the API
+SYNC_QUERIES = 50
+#: largest total query size accepted (residues)
+MAX_QUERY_RESIDUES = 50_000_000
+_DNA = frozenset("ACGTUN")
+STRAIN_FIELDS = ("taxon_name", "strain_designation", "collection_numbers", "status",
+                 "restrictions_on_use", "nagoya_compliance", "risk_group", "risk_group_scheme",
+                 "form_of_supply")
+SAMPLE_FIELDS = ("samp_name", "lat_lon", "depth", "collection_date", "geo_loc_name",
+                 "env_medium")
+
+
+def _no_progress(done: int, total: int, what: str) -> None:
+    """Default progress callback: does nothing."""
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def read_query(data: bytes | str, db: str = "proteins", name: str = "query"
+               ) -> list[tuple[str, str]]:
+    """(id, sequence) of a query FASTA; ValidationFailed listing every problem."""
+    raw = data.encode() if isinstance(data, str) else data
+    kind = GENOME if db == "contigs" else PROTEOME
+    reader = SequenceReader(io.BytesIO(raw), kind=kind, name=name, allow_stops=True)
+    records = [(r.id, r.sequence) for r in reader]
+    problems = list(reader.problems)
+    if not problems and not records:
+        problems.append(Problem("holds no sequence", "give FASTA: a '>id' line, then the "
+                                "sequence", file=name))
+    if db == "proteins":
+        for ident, seq in records:
+            if len(seq) >= 30 and set(seq) <= _DNA:
+                problems.append(Problem(
+                    "looks like a nucleotide sequence, but the protein bank is searched",
+                    "search the contigs with --db contigs (API: \"db\": \"contigs\") or give "
+                    "the protein sequence", record=ident, file=name))
+    if sum(len(s) for _, s in records) > MAX_QUERY_RESIDUES:
+        problems.append(Problem(f"is larger than {MAX_QUERY_RESIDUES:,} residues",
+                                "split the query into several searches", file=name))
+    if problems:
+        raise ValidationFailed(f"the query {name} is not valid {db[:-1]} FASTA", problems)
+    return records
+
+
+def check_options(db: str, evalue: float, min_identity: float, max_hits: int) -> None:
+    if db not in DBS:
+        raise UsageError(f"db must be one of: {', '.join(DBS)}")
+    if not evalue > 0:
+        raise UsageError("--evalue must be above 0 (e.g. 1e-3)")
+    if not 0 <= min_identity <= 1:
+        raise UsageError("--min-identity is a fraction between 0 and 1 (e.g. 0.3)")
+    if max_hits < 1:
+        raise UsageError("--max-hits must be at least 1")
+
+
+class SequenceSearch:
+    """Sequence search over one bank: its catalog and data folder."""
+
+    def __init__(self, catalog: CatalogService, data_dir: Path, *,
+                 mmseqs: MMseqs | None = None, binary: str | None = None,
+                 jobs: int = 0) -> None:
+        self.catalog = catalog
+        self.data_dir = Path(data_dir)
+        self._mmseqs = mmseqs
+        self.binary = binary
+        self.jobs = jobs
+
+    @property
+    def mmseqs(self) -> MMseqs:
+        """The MMseqs2 runner (``binary``: a path, 'bundled' or 'system'; LANHAI_MMSEQS)."""
+        if self._mmseqs is None:
+            self._mmseqs = MMseqs(find_binary(self.binary), threads=self.jobs or cpu_count())
+        return self._mmseqs
+
+    def index(self, db: str = "proteins") -> SequenceIndex:
+        if db not in DBS:
+            raise UsageError(f"db must be one of: {', '.join(DBS)}")
+        return SequenceIndex(self.data_dir, db, self.mmseqs)
+
+    def search(self, actor: Actor, query: bytes | str | Sequence[tuple[str, str]], *,
+               db: str = "proteins", evalue: float = 1e-3, min_identity: float = 0.0,
+               max_hits: int = 10, sensitive: bool = False, name: str = "query",
+               progress: Progress = _no_progress) -> dict[str, Any]:
+        """Hits of every query sequence, best first, each with its lineage resolved."""
+        check_options(db, evalue, min_identity, max_hits)
+        records = (list(query) if not isinstance(query, (bytes, str))
+                   else read_query(query, db, name))
+        index = self.index(db)
+        with tempfile.TemporaryDirectory(prefix="lanhai-seq-") as tmp:
+            work = Path(tmp)
+            fasta = work / "query.fasta"
+            with open(fasta, "w", encoding="ascii", errors="replace") as out:
+                for ident, seq in records:
+                    out.write(f">{ident}\n{seq}\n")
+            raw, info = index.search(fasta, work, evalue=evalue,
+                                     max_seqs=max(300, max_hits), sensitive=sensitive,
+                                     progress=progress)
+        lineage = Lineage(self.catalog, actor, index)
+        hits: list[dict[str, Any]] = []
+        per_query: dict[str, int] = {}
+        for hit in raw:
+            if hit.identity < min_identity or hit.evalue > evalue:
+                continue
+            if per_query.get(hit.query, 0) >= max_hits:
+                continue
+            resolved = lineage.of(hit.assembly)
+            if resolved is None:
+                continue
+            per_query[hit.query] = per_query.get(hit.query, 0) + 1
+            row = hit.to_dict()
+            gene = lineage.gene(hit.assembly, hit.target)
+            if gene is not None:
+                row["gene"] = gene
+            row["lineage"] = resolved
+            hits.append(row)
+        return {"db": db, "mode": "sensitive" if sensitive else "default",
+                "queries": [{"id": i, "length": len(s), "hits": per_query.get(i, 0)}
+                            for i, s in records],
+                "evalue": evalue, "min_identity": min_identity, "max_hits": max_hits,
+                "index": {**info, "pending": self._pending(index)}, "hits": hits}
+
+    @staticmethod
+    def _pending(index: SequenceIndex) -> int:
+        add, mask = index.changes()
+        return len(set(add) | set(mask))
+
+
+class Lineage:
+    """Resolves assemblies (and called genes) to what the caller may see, with a cache."""
+
+    def __init__(self, catalog: CatalogService, actor: Actor, index: SequenceIndex) -> None:
+        self.catalog, self.actor, self.index = catalog, actor, index
+        self._cache: dict[str, dict[str, Any] | None] = {}
+        self._genes: dict[str, dict[str, dict[str, Any]] | None] = {}
+
+    def of(self, accession: str) -> dict[str, Any] | None:
+        """The assembly's strains, samples and access terms; None when hidden or unknown."""
+        if accession not in self._cache:
+            self._cache[accession] = self._resolve(accession)
+        return self._cache[accession]
+
+    def _resolve(self, accession: str) -> dict[str, Any] | None:
+        try:
+            assembly = self.catalog.get(self.actor, accession)
+            walk = self.catalog.lineage(self.actor, accession, max_depth=4)
+        except NotFound:
+            return None
+        kinds = {n["accession"]: n["kind"] for n in walk["nodes"]}
+        strains = [self._fields(a, STRAIN_FIELDS) for a in sorted(kinds)
+                   if kinds[a] == "strain"]
+        samples = [self._sample(a) for a in sorted(kinds) if kinds[a] == "sample"]
+        return {"assembly": {"accession": assembly.accession, "name": assembly.name,
+                             "taxon_name": assembly.fields.get("taxon_name"),
+                             "assembly_type": assembly.fields.get("assembly_type")},
+                "strains": [s for s in strains if s is not None],
+                "samples": [s for s in samples if s is not None]}
+
+    def _fields(self, accession: str, names: Iterable[str]) -> dict[str, Any] | None:
+        try:
+            record = self.catalog.get(self.actor, accession)
+        except NotFound:
+            return None
+        out: dict[str, Any] = {"accession": record.accession, "name": record.name}
+        out.update({n: record.fields[n] for n in names if n in record.fields})
+        return out
+
+    def _sample(self, accession: str) -> dict[str, Any] | None:
+        sample = self._fields(accession, SAMPLE_FIELDS)
+        if sample is None:
+            return None
+        place = sample.get("lat_lon")
+        if isinstance(place, list) and len(place) == 2:
+            sample["lat"], sample["lon"] = place
+        depth = sample.get("depth")
+        if isinstance(depth, list) and depth:
+            sample["depth_m"] = depth
+        return sample
+
+    def gene(self, accession: str, protein: str) -> dict[str, Any] | None:
+        """Contig and coordinates of a called gene's protein (None for given proteomes)."""
+        if self.index.db != "proteins":
+            return None
+        if accession not in self._genes:
+            store = self.index.store
+            table: dict[str, dict[str, Any]] | None = None
+            if store.table_path(accession, "genes") is not None and \
+                    store.input_table(accession) == "contigs":
+                table = {row["protein_id"]: {k: row[k] for k in ("contig", "start", "end",
+                                                                 "strand")}
+                         for row in store.iter_rows(accession, "genes", columns=[
+                             "protein_id", "contig", "start", "end", "strand"])}
+            self._genes[accession] = table
+        genes = self._genes[accession]
+        return None if genes is None else genes.get(protein)
+
+
+def update_index(data_dir: Path, accessions: Iterable[str] | None = None, *,
+                 dbs: Sequence[str] = DBS, mmseqs: MMseqs | None = None,
+                 progress: Progress = _no_progress) -> dict[str, Any]:
+    """Bring the sequence indexes up to date for ``accessions`` (all when None): call after
+    an assembly's sequences or proteins change. Cheap when nothing changed."""
+    names = None if accessions is None else list(accessions)
+    tool = mmseqs or MMseqs(threads=cpu_count())
+    out: dict[str, Any] = {}
+    for db in dbs:
+        out[db] = SequenceIndex(Path(data_dir), db, tool).update(names, progress=progress)
+    return out
+
+
+def as_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Flat rows (one per hit) for TSV output."""
+    rows = []
+    for hit in result["hits"]:
+        lineage = hit["lineage"]
+        strains = lineage["strains"]
+        samples = lineage["samples"]
+        gene = hit.get("gene") or {}
+        rows.append({
+            "query": hit["query"], "target": hit["target"], "assembly": hit["assembly"],
+            "evalue": hit["evalue"], "bits": hit["bits"], "identity": hit["identity"],
+            "alignment_length": hit["alignment_length"],
+            "query_start": hit["query_start"], "query_end": hit["query_end"],
+            "target_start": hit["target_start"], "target_end": hit["target_end"],
+            "contig": gene.get("contig", ""),
+            "strain": ";".join(s["accession"] for s in strains),
+            "taxon": ";".join(str(s.get("taxon_name", "")) for s in strains)
+            or str(lineage["assembly"].get("taxon_name") or ""),
+            "restrictions_on_use": ";".join(str(s.get("restrictions_on_use", ""))
+                                            for s in strains),
+            "sample": ";".join(s["accession"] for s in samples),
+            "lat_lon": ";".join(" ".join(map(str, s.get("lat_lon", []))) for s in samples),
+            "depth_m": ";".join("-".join(map(str, s.get("depth", []))) for s in samples),
+            "collection_date": ";".join(str(s.get("collection_date", "")) for s in samples),
+        })
+    return rows

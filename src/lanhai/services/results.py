@@ -1,0 +1,200 @@
+"""Reading annotation results: families, substrates, plastics, loci, clusters, hits, and the
+GFF3 / GenBank exports (a part of :class:`lanhai.services.sequences.SequenceService`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from lanhai.errors import NotFound, Problem, UsageError
+from lanhai.sequence import formats, genbank
+from lanhai.sequence.reader import PROTEOME
+from lanhai.services.annotation import ANNOTATION, CLUSTERS, substrate_line
+from lanhai.services.catalog import Actor
+from lanhai.store.records import Record
+from lanhai.store.sequences import SequenceStore
+
+#: columns of the hit table as TSV (substrates joined with ';')
+HIT_COLUMNS = ("protein_id", "pack", "category", "family", "family_accession", "description",
+               "evalue", "score", "bias", "ali_from", "ali_to", "hmm_from", "hmm_to",
+               "hmm_length", "coverage", "substrates")
+
+
+class AnnotationReads:
+    """Read methods over the stored annotation results (mixed into SequenceService)."""
+
+    store: SequenceStore
+
+    def _assembly(self, actor: Actor, accession: str) -> Record:  # pragma: no cover
+        raise NotImplementedError
+
+    def rows(self, actor: Actor, accession: str, table: str
+             ) -> Iterator[dict[str, Any]]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _marker(self, actor: Actor, accession: str, step: str) -> tuple[str, dict[str, Any]]:
+        record = self._assembly(actor, accession)
+        marker = self.store.step_done(record.accession, step)
+        if marker is None:
+            what = "gene clusters" if step == CLUSTERS else "family annotation"
+            raise NotFound(f"{record.accession} has no {what} yet", [Problem(
+                f"no {what} is stored", f"run `lanhai annotate {record.accession}`",
+                record=record.accession)])
+        return record.accession, marker
+
+    def annotation_summary(self, actor: Actor, accession: str) -> dict[str, Any]:
+        """The annotation marker: packs, counts, substrate and plastics summaries."""
+        acc, marker = self._marker(actor, accession, ANNOTATION)
+        return {"accession": acc, **marker}
+
+    def clusters_status(self, actor: Actor, accession: str) -> dict[str, Any]:
+        """The gene-cluster marker (counts per type); a proteome has none."""
+        record = self._assembly(actor, accession)
+        if (self.store.manifest(record.accession) or {}).get("kind") == PROTEOME:
+            raise NotFound(f"{record.accession} is a proteome: no gene clusters", [Problem(
+                "GECCO needs contigs (gene order and positions) to find gene clusters",
+                "ingest the genome's contigs to find its biosynthetic gene clusters",
+                record=record.accession)])
+        acc, marker = self._marker(actor, accession, CLUSTERS)
+        return {"accession": acc, **marker}
+
+    def families(self, actor: Actor, accession: str) -> list[dict[str, Any]]:
+        """One row per (pack, family) hit: proteins and domains, best E-value (DuckDB)."""
+        import duckdb
+
+        acc, _ = self._marker(actor, accession, ANNOTATION)
+        path = self.store.table_path(acc, "hits")
+        assert path is not None
+        with duckdb.connect() as conn:
+            result = conn.execute(
+                "select pack, category, family, any_value(family_accession), "
+                "any_value(description), count(distinct protein_id), count(*), min(evalue), "
+                "any_value(substrates) from read_parquet(?) group by pack, category, family "
+                "order by pack, count(distinct protein_id) desc, family", [str(path)])
+            names = ("pack", "category", "family", "family_accession", "description",
+                     "proteins", "domains", "best_evalue", "substrates")
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    def substrates(self, actor: Actor, accession: str) -> dict[str, Any]:
+        """Per marine substrate, the CAZyme families and how many proteins have them."""
+        acc, marker = self._marker(actor, accession, ANNOTATION)
+        found = marker.get("substrates", {})
+        return {"accession": acc, "substrates": found,
+                "lines": [substrate_line(s, f) for s, f in found.items()],
+                "packs": marker.get("packs", [])}
+
+    def plastics(self, actor: Actor, accession: str) -> list[dict[str, Any]]:
+        """Hits of plastic-degrading enzyme packs, one row per domain."""
+        self._marker(actor, accession, ANNOTATION)
+        return [{k: row[k] for k in ("protein_id", "pack", "family", "substrates", "evalue",
+                                     "score", "ali_from", "ali_to", "coverage")}
+                for row in self.rows(actor, accession, "hits")
+                if row["category"] == "plastics"]
+
+    def write_hits(self, actor: Actor, accession: str, fmt: str, path: Path) -> int:
+        """Write the hit table to ``path`` as ``tsv`` or ``parquet`` (atomically); returns
+        the number of hits."""
+        acc, marker = self._marker(actor, accession, ANNOTATION)
+        if fmt not in ("tsv", "parquet"):
+            raise UsageError("hit tables are written as tsv or parquet")
+        source = self.store.table_path(acc, "hits")
+        assert source is not None
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        try:
+            if fmt == "parquet":
+                shutil.copyfile(source, tmp)
+            else:
+                with tmp.open("w", encoding="utf-8") as out:
+                    for line in self.hit_tsv(actor, acc):
+                        out.write(line)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return int(marker["hit_count"])
+
+    def hit_tsv(self, actor: Actor, accession: str) -> Iterator[str]:
+        yield "\t".join(HIT_COLUMNS) + "\n"
+        for row in self.rows(actor, accession, "hits"):
+            yield "\t".join(_cell(row[c]) for c in HIT_COLUMNS) + "\n"
+
+    # -- exports over genes + annotation ------------------------------------------------------
+    def _regions(self, accession: str) -> tuple[dict[str, list[dict[str, Any]]],
+                                                dict[str, str], dict[str, str]]:
+        """PUL and BGC regions by contig, and protein -> PUL id / BGC id."""
+        by_contig: dict[str, list[dict[str, Any]]] = {}
+        pul: dict[str, str] = {}
+        bgc: dict[str, str] = {}
+        for locus in self.store.iter_rows(accession, "loci"):
+            for protein in locus["proteins"]:
+                pul[protein] = locus["locus_id"]
+            if locus["contig"] and locus["start"] is not None:
+                by_contig.setdefault(locus["contig"], []).append({
+                    "start": locus["start"], "end": locus["end"], "kind": "PUL",
+                    "note": f"{locus['locus_id']}: polysaccharide utilisation locus, "
+                            f"predicted substrate {locus['substrate'] or 'unknown'}; "
+                            f"{locus['substrate_evidence']}"})
+        for cluster in self.store.iter_rows(accession, "clusters"):
+            for protein in cluster["proteins"]:
+                bgc[protein] = cluster["cluster_id"]
+            by_contig.setdefault(cluster["contig"], []).append({
+                "start": cluster["start"], "end": cluster["end"], "kind": "BGC",
+                "note": f"{cluster['cluster_id']}: biosynthetic gene cluster (GECCO), type "
+                        f"{cluster['type']}, average probability "
+                        f"{cluster['average_probability']:.3f}"})
+        return by_contig, pul, bgc
+
+    def annotated_gff3(self, actor: Actor, accession: str) -> Iterator[str]:
+        """Genes as GFF3 with their domain hits, substrates, PUL and BGC as attributes."""
+        record = self._assembly(actor, accession)
+        acc = record.accession
+        genes = self.rows(actor, acc, "genes")
+        _, pul, bgc = self._regions(acc)
+        hits = self.store.iter_rows(acc, "hits")
+
+        def annotated() -> Iterator[dict[str, Any]]:
+            hit = next(hits, None)
+            for gene in genes:
+                domains: list[str] = []
+                substrates: list[str] = []
+                while hit is not None and hit["protein_id"] == gene["protein_id"]:
+                    domains.append(f"{hit['family']}:{hit['pack']}:{hit['ali_from']}-"
+                                   f"{hit['ali_to']}:{hit['evalue']:.2g}")
+                    substrates.extend(s for s in hit["substrates"] if s not in substrates)
+                    hit = next(hits, None)
+                pid = gene["protein_id"]
+                yield {**gene, "domains": domains, "substrates": substrates,
+                       "pul": [pul[pid]] if pid in pul else [],
+                       "bgc": [bgc[pid]] if pid in bgc else []}
+
+        return formats.gff3(annotated(), self.store.contig_lengths(acc))
+
+    def genbank(self, actor: Actor, accession: str) -> Iterator[str]:
+        """The contigs as GenBank with CDS, domain hits, PUL and BGC features."""
+        record = self._assembly(actor, accession)
+        acc = record.accession
+        manifest = self.store.manifest(acc) or {}
+        if manifest.get("kind") == PROTEOME:
+            raise UsageError(f"{acc} is a proteome: it has no nucleotide sequence to write as "
+                             "GenBank; export --proteins --format fasta or the hit table")
+        genes = self.rows(actor, acc, "genes")
+        proteins = self.store.iter_rows(acc, "proteins", columns=["sequence"])
+        with_protein = ({**g, "protein": p["sequence"]}
+                        for g, p in zip(genes, proteins, strict=True))
+        regions, _, _ = self._regions(acc)
+        return genbank.records(self.store.iter_sequences(acc), with_protein,
+                               self.store.iter_rows(acc, "hits"), regions)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

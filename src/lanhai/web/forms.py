@@ -1,0 +1,303 @@
+"""Pages with forms: sign in/out, edit a record, import a spreadsheet.
+
+Every form carries a CSRF token (:mod:`lanhai.web.auth`) and answers a bad submission with
+the form again, each problem shown beside its field or cell.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from lanhai.bank import Bank
+from lanhai.errors import Conflict, LanhaiError, NotFound, UsageError, ValidationFailed
+from lanhai.imports import ImportOptions
+from lanhai.imports.engine import run_import
+from lanhai.kinds import KINDS, PLURALS, kind_spec
+from lanhai.kinds.fields import KindSpec
+from lanhai.services.catalog import Actor, check_accession, require_writer
+from lanhai.store.records import Record
+from lanhai.web.auth import check_csrf, end_session, page_actor, sign_in, start_session
+from lanhai.web.render import bank_of, error, html, show
+
+router = APIRouter(include_in_schema=False, tags=["web"])
+
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+_UPLOAD_MAX_AGE = 86400
+_MAX_UPLOAD = 200 << 20
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: never redirect to another site after signing in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+# --- sign in / out -------------------------------------------------------------------------
+
+@router.get("/signin")
+async def signin_form(request: Request) -> Response:
+    actor = await page_actor(request)
+    return html(request, "signin.html", {"next": _safe_next(request.query_params.get("next")),
+                                         "failed": False, "username": ""}, actor)
+
+
+@router.post("/signin")
+async def signin(request: Request) -> Response:
+    form = await request.form()
+    target = _safe_next(_text(form, "next"))
+    try:
+        check_csrf(request, _text(form, "csrf"))
+    except LanhaiError as exc:
+        return error(request, exc, False)
+    username, password = _text(form, "username"), _text(form, "password")
+    actor = await run_in_threadpool(sign_in, bank_of(request), username, password) \
+        if username and password else None
+    if actor is None:
+        from lanhai.services.catalog import ANONYMOUS
+
+        return html(request, "signin.html", {"next": target, "failed": True,
+                                             "username": username}, ANONYMOUS, status=401)
+    response = RedirectResponse(target, status_code=303)
+    start_session(request, response, actor)
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request) -> Response:
+    form = await request.form()
+    try:
+        check_csrf(request, _text(form, "csrf"))
+    except LanhaiError as exc:
+        return error(request, exc, False)
+    response = RedirectResponse("/", status_code=303)
+    end_session(response)
+    return response
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+# --- edit a record -------------------------------------------------------------------------
+
+def editable(spec: KindSpec, record: Record) -> list[dict[str, Any]]:
+    """The form's fields: every field a curator may set, with its current value as text.
+
+    Lists of events (a deposit's receipts, viability tests, furnishings) are changed with
+    `lanhai deposit-event`, not here.
+    """
+    out = []
+    for f in spec.fields:
+        if f.name in spec.computed:
+            continue
+        value = record.fields.get(f.name)
+        if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+            continue
+        out.append({"name": f.name, "group": f.group, "required": f.required,
+                    "description": f.description, "example": f.example,
+                    "value": show(value)})
+    order = {g: i for i, g in enumerate(dict.fromkeys(f["group"] for f in out))}
+    return sorted(out, key=lambda f: order[f["group"]])  # each group once, as on the page
+
+
+def _edit_data(bank: Bank, actor: Actor, accession: str) -> tuple[Record, dict[str, Any]]:
+    require_writer(actor)
+    record = bank.catalog.get(actor, check_accession(accession))
+    spec = kind_spec(record.kind)
+    return record, {"accession": record.accession, "kind": record.kind, "name": record.name,
+                    "version": record.version, "fields": editable(spec, record),
+                    "problems": {}, "message": None, "note": ""}
+
+
+@router.get("/records/{accession}/edit")
+async def edit_form(request: Request, accession: str) -> Response:
+    return await _edit_form(request, accession, False)
+
+
+@router.get("/records/{accession}/edit.json")
+async def edit_form_json(request: Request, accession: str) -> Response:
+    return await _edit_form(request, accession, True)
+
+
+async def _edit_form(request: Request, acc: str, is_json: bool) -> Response:
+    actor = None
+    try:
+        actor = await page_actor(request)
+        _, data = await run_in_threadpool(_edit_data, bank_of(request), actor, acc)
+    except LanhaiError as exc:
+        return error(request, exc, is_json, actor)
+    if is_json:
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse(data)
+    return html(request, "edit.html", data, actor)
+
+
+@router.post("/records/{accession}/edit")
+async def edit(request: Request, accession: str) -> Response:
+    form = await request.form()
+    actor = None
+    try:
+        actor = await page_actor(request)
+        check_csrf(request, _text(form, "csrf"))
+        record, data = await run_in_threadpool(_edit_data, bank_of(request), actor, accession)
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    raw: dict[str, Any] = {}
+    for item in data["fields"]:
+        submitted = _text(form, f"f_{item['name']}").strip()
+        if submitted != item["value"]:
+            raw[item["name"]] = submitted
+        item["value"] = submitted
+    note = _text(form, "note").strip()[:500]
+    data["note"] = note
+    if not raw:
+        return RedirectResponse(f"/records/{record.accession}", status_code=303)
+    try:
+        await run_in_threadpool(bank_of(request).catalog.update, actor, record.accession, raw,
+                                None, note or None)
+    except ValidationFailed as exc:
+        data["problems"] = {p.field or "": p.to_dict() for p in exc.problems}
+        data["message"] = exc.message
+        return html(request, "edit.html", data, actor, status=422)
+    except (Conflict, UsageError) as exc:
+        data["message"] = exc.message
+        return html(request, "edit.html", data, actor, status=exc.http_status)
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    return RedirectResponse(f"/records/{record.accession}/history", status_code=303)
+
+
+# --- import --------------------------------------------------------------------------------
+
+def _uploads(bank: Bank) -> Path:
+    return Path(bank.settings.data_dir) / "web-imports"
+
+
+def _clean_old(folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    for child in folder.iterdir():
+        try:
+            if time.time() - child.stat().st_mtime > _UPLOAD_MAX_AGE:
+                shutil.rmtree(child, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _import_page(kind: str = "sample") -> dict[str, Any]:
+    return {"kinds": [{"kind": k, "plural": PLURALS[k], "title": KINDS[k].title}
+                      for k in KINDS], "kind": kind, "report": None, "upload": None,
+            "committed": False}
+
+
+@router.get("/import")
+async def import_form(request: Request) -> Response:
+    actor = await page_actor(request)
+    return html(request, "import.html", _import_page(), actor)
+
+
+async def _form_actor(request: Request, form: FormData) -> Actor:
+    actor = await page_actor(request)
+    check_csrf(request, _text(form, "csrf"))
+    require_writer(actor)
+    return actor
+
+
+@router.post("/import")
+async def import_check(request: Request) -> Response:
+    """Save the upload, dry-run it, and show the report (and a commit button if clean)."""
+    return await _import_check(request, False)
+
+
+@router.post("/import.json")
+async def import_check_json(request: Request) -> Response:
+    return await _import_check(request, True)
+
+
+async def _import_check(request: Request, is_json: bool) -> Response:
+    form = await request.form(max_part_size=_MAX_UPLOAD)
+    actor = None
+    try:
+        actor = await _form_actor(request, form)
+        kind = kind_spec(_text(form, "kind") or "sample").name
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise UsageError("choose a CSV, TSV or XLSX file to upload")
+        folder = _uploads(bank_of(request))
+        await run_in_threadpool(_clean_old, folder)
+        upload_id = secrets.token_hex(16)
+        path = folder / upload_id / _safe_name(upload.filename)
+        await run_in_threadpool(_save, upload, path, actor.username, kind)
+        report = await run_in_threadpool(
+            run_import, bank_of(request).engine, actor, path,
+            ImportOptions(kind=kind, dry_run=True))
+    except LanhaiError as exc:
+        return error(request, exc, is_json, actor)
+    body = report.to_dict()
+    data = {**_import_page(kind), "report": body,
+            "upload": upload_id if report.ok and not report.problems_omitted else None}
+    if data["upload"] is None:
+        shutil.rmtree(path.parent, ignore_errors=True)
+    status = 200 if data["upload"] else 422
+    if is_json:
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse(data, status_code=status)
+    return html(request, "import.html", data, actor, status=status)
+
+
+@router.post("/import/commit")
+async def import_commit(request: Request) -> Response:
+    form = await request.form()
+    actor = None
+    try:
+        actor = await _form_actor(request, form)
+        upload_id = _text(form, "upload")
+        folder = _uploads(bank_of(request)) / upload_id
+        meta_path = folder / "upload.json"
+        if not _UPLOAD_ID.match(upload_id) or not meta_path.is_file():
+            raise NotFound("this upload is no longer waiting to be committed (committed "
+                           "already, or older than a day); upload the file again")
+        meta = json.loads(meta_path.read_text("utf-8"))
+        if meta["owner"] != actor.username:
+            raise NotFound("this upload is not yours; upload the file again")
+        path = folder / meta["file"]
+        report = await run_in_threadpool(run_import, bank_of(request).engine, actor, path,
+                                         ImportOptions(kind=meta["kind"]))
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    shutil.rmtree(folder, ignore_errors=True)
+    data = {**_import_page(meta["kind"]), "report": report.to_dict(), "upload": None,
+            "committed": report.committed}
+    return html(request, "import.html", data, actor, status=200 if report.committed else 422)
+
+
+def _save(upload: UploadFile, path: Path, owner: str, kind: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    upload.file.seek(0)
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out, 1 << 20)
+    (path.parent / "upload.json").write_text(json.dumps(
+        {"owner": owner, "kind": kind, "file": path.name}), "utf-8")
+
+
+def _safe_name(filename: str) -> str:
+    name = Path(filename.replace("\\", "/")).name
+    name = re.sub(r"[^\w.\- ]+", "_", name).strip(". ") or "upload.csv"
+    if name == "upload.json":
+        name = "upload-table.json"
+    return name[-120:]

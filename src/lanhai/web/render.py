@@ -1,0 +1,128 @@
+"""Rendering: one service call, then the HTML page or its JSON twin; error pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from lanhai.bank import Bank
+from lanhai.errors import LanhaiError
+from lanhai.kinds import PLURALS
+from lanhai.services.catalog import Actor
+from lanhai.web import svg
+from lanhai.web.auth import csrf_token, page_actor, set_csrf_cookie
+from lanhai.web.i18n import LANG_COOKIE, LANGUAGES, language, term, translator
+from lanhai.web.queries import AggregateCache
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+KIND_ORDER = ("sample", "strain", "deposit", "assembly", "compound", "part", "germplasm")
+
+
+def show(value: Any) -> str:
+    """A stored value as text: lists joined with '; ', booleans yes/no, objects as JSON."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            return "; ".join(str(v) for v in value)
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "" if value is None else str(value)
+
+
+def when(value: str) -> str:
+    """ISO timestamp as 'YYYY-MM-DD HH:MM UTC'."""
+    try:
+        return dt.datetime.fromisoformat(value).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+TEMPLATES.env.filters["show"] = show
+TEMPLATES.env.filters["when"] = when
+TEMPLATES.env.globals["svg"] = svg
+TEMPLATES.env.globals["KIND_ORDER"] = KIND_ORDER
+TEMPLATES.env.globals["PLURALS"] = PLURALS
+
+
+def split_json(name: str) -> tuple[str, bool]:
+    """'LHSM0000001.json' -> ('LHSM0000001', True)."""
+    return (name[:-5], True) if name.endswith(".json") else (name, False)
+
+
+def bank_of(request: Request) -> Bank:
+    bank: Bank = request.app.state.bank
+    return bank
+
+
+def cache_of(request: Request) -> AggregateCache:
+    """The application's cache of aggregates (created by :func:`lanhai.web.install`)."""
+    cache: AggregateCache = request.app.state.web_cache
+    return cache
+
+
+def html(request: Request, template: str, data: dict[str, Any], actor: Actor, *,
+         status: int = 200, extra: dict[str, Any] | None = None) -> HTMLResponse:
+    lang = language(request)
+    _ = translator(lang)
+    path = request.url.path
+    context = {"request": request, "data": data, "actor": actor, "lang": lang, "_": _,
+               "term": lambda word: term(lang, word), "csrf": csrf_token(request),
+               "path": path, "json_url": _json_url(request), "languages": LANGUAGES,
+               **(extra or {})}
+    response = TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+    set_csrf_cookie(request, response)
+    asked = request.query_params.get("lang", "")
+    if asked in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
+def _json_url(request: Request) -> str | None:
+    path = request.url.path
+    if request.method != "GET":
+        return None
+    twin = "/.json" if path == "/" else path.rstrip("/") + ".json"
+    return twin + (f"?{request.url.query}" if request.url.query else "")
+
+
+def error(request: Request, exc: LanhaiError, is_json: bool, actor: Actor | None = None
+          ) -> Response:
+    """The error page, or for a JSON twin the API's error envelope, with the error's status."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 and \
+        request.headers.get("authorization") else None
+    if is_json:
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status,
+                            headers=headers)
+    from lanhai.services.catalog import ANONYMOUS
+
+    response = html(request, "error.html", {"error": exc.to_dict()}, actor or ANONYMOUS,
+                    status=exc.http_status)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+async def page(request: Request, template: str, is_json: bool,
+               call: Callable[[Actor], dict[str, Any]]) -> Response:
+    """Resolve the actor, call the page's service once, answer HTML or its JSON twin."""
+    actor: Actor | None = None
+    try:
+        actor = await page_actor(request)
+        data = await run_in_threadpool(call, actor)
+    except LanhaiError as exc:
+        return error(request, exc, is_json, actor)
+    if is_json:
+        return JSONResponse(data)
+    return html(request, template, data, actor)

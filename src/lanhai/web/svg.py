@@ -1,0 +1,215 @@
+"""Charts and drawings rendered on the server as SVG (no JavaScript, nothing downloaded).
+
+Every function returns markup that is safe to insert into a page: all text is escaped,
+every drawing has ``role="img"`` and a ``<title>`` so screen readers can name it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from functools import cache
+from html import escape
+from importlib import resources
+from typing import Any
+
+#: one colour per kind (colour-blind safe palette, Okabe-Ito)
+KIND_COLOURS = {"sample": "#0072B2", "strain": "#D55E00", "deposit": "#CC79A7",
+                "assembly": "#009E73", "compound": "#E69F00", "part": "#56B4E9",
+                "germplasm": "#000000"}
+
+
+def _svg(width: float, height: float, title: str, body: str, extra: str = "",
+         links: bool = False, css: str = "chart") -> str:
+    """A drawing: ``role="img"``, or ``role="group"`` when it holds links (an image may not
+    contain interactive elements)."""
+    role = "group" if links else "img"
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:g} {height:g}" '
+            f'role="{role}" aria-label="{escape(title)}" class="{css}"{extra}>'
+            f"<title>{escape(title)}</title>{body}</svg>")
+
+
+def growth_chart(rows: Sequence[Mapping[str, Any]], title: str, width: int = 640,
+                 height: int = 220) -> str:
+    """Cumulative records per kind by month (one line per kind) from growth rows."""
+    months = sorted({str(r["month"]) for r in rows})
+    if not months:
+        return _svg(width, 40, title, '<text x="8" y="24" font-size="14">—</text>')
+    months.insert(0, _month_before(months[0]))  # start every line from zero
+    kinds = sorted({str(r["kind"]) for r in rows})
+    per: dict[str, dict[str, int]] = {k: {} for k in kinds}
+    for r in rows:
+        per[str(r["kind"])][str(r["month"])] = int(r["created"])
+    series: dict[str, list[int]] = {}
+    for kind in kinds:
+        total, points = 0, []
+        for m in months:
+            total += per[kind].get(m, 0)
+            points.append(total)
+        series[kind] = points
+    top = max(max(s) for s in series.values()) or 1
+    left, right, top_pad, bottom = 56, 110, 10, 30
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    step = plot_w / max(1, len(months) - 1)
+
+    def y(v: float) -> float:
+        return top_pad + plot_h - v / top * plot_h
+
+    parts = [f'<line x1="{left}" y1="{y(0):.1f}" x2="{left + plot_w}" y2="{y(0):.1f}" '
+             'stroke="#52606d"/>',
+             f'<text x="{left - 4}" y="{y(top) + 4:.1f}" font-size="11" text-anchor="end">'
+             f"{top:,}</text>",
+             f'<text x="{left - 4}" y="{y(0) + 4:.1f}" font-size="11" text-anchor="end">0</text>',
+             f'<text x="{left}" y="{height - 8}" font-size="11">{escape(months[0])}</text>',
+             f'<text x="{left + plot_w}" y="{height - 8}" font-size="11" text-anchor="end">'
+             f"{escape(months[-1])}</text>"]
+    for i, kind in enumerate(kinds):
+        colour = KIND_COLOURS.get(kind, "#333")
+        pts = " ".join(f"{left + j * step:.1f},{y(v):.1f}" for j, v in enumerate(series[kind]))
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" '
+                     'stroke-width="2"/>')
+        ly = top_pad + 12 + i * 16
+        parts.append(f'<rect x="{width - right + 10}" y="{ly - 9}" width="10" height="10" '
+                     f'fill="{colour}"/><text x="{width - right + 24}" y="{ly}" '
+                     f'font-size="11">{escape(kind)} {series[kind][-1]:,}</text>')
+    return _svg(width, height, title, "".join(parts))
+
+
+def _month_before(month: str) -> str:
+    try:
+        year, number = int(month[:4]), int(month[5:7])
+    except ValueError:
+        return ""
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def progress_bar(count: int, target: int, label: str) -> str:
+    """A horizontal bar: ``count`` of ``target`` (capped at 100 %)."""
+    share = 0.0 if target <= 0 else min(1.0, count / target)
+    width = 300
+    body = (f'<rect x="0" y="0" width="{width}" height="14" rx="3" fill="#d9e2ec"/>'
+            f'<rect x="0" y="0" width="{share * width:.1f}" height="14" rx="3" '
+            'fill="#0b5394"/>')
+    return _svg(width, 14, f"{label}: {count:,} / {target:,}", body,
+                ' preserveAspectRatio="none"', css="bar")
+
+
+def lineage_graph(lineage: Mapping[str, Any], title: str) -> str:
+    """Ancestors left, the record in the middle, descendants right; edges labelled."""
+    focus = str(lineage["accession"])
+    level: dict[str, int] = {focus: 0}
+    for edge in lineage.get("ancestors", []):
+        level.setdefault(str(edge["source"]), -int(edge["depth"]))
+        level.setdefault(str(edge["target"]), -int(edge["depth"]) + 1)
+    for edge in lineage.get("descendants", []):
+        level.setdefault(str(edge["target"]), int(edge["depth"]))
+        level.setdefault(str(edge["source"]), int(edge["depth"]) - 1)
+    nodes = {str(n["accession"]): n for n in lineage.get("nodes", [])}
+    nodes.setdefault(focus, {"accession": focus, "kind": lineage.get("kind", ""),
+                             "name": lineage.get("name", "")})
+    columns: dict[int, list[str]] = {}
+    for acc in sorted(level, key=lambda a: (level[a], a)):
+        columns.setdefault(level[acc], []).append(acc)
+    lo = min(columns)
+    box_w, box_h, gap_x, gap_y = 170, 44, 100, 16
+    width = len(columns) * (box_w + gap_x) - gap_x + 20
+    height = max(len(c) for c in columns.values()) * (box_h + gap_y) + 20
+    pos: dict[str, tuple[float, float]] = {}
+    for lvl, accs in columns.items():
+        for i, acc in enumerate(accs):
+            pos[acc] = (10 + (lvl - lo) * (box_w + gap_x), 10 + i * (box_h + gap_y))
+    parts = ['<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+             'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+             '<path d="M0,0L10,5L0,10z" fill="#52606d"/></marker></defs>']
+    seen: set[tuple[str, str, str]] = set()
+    for edge in [*lineage.get("ancestors", []), *lineage.get("descendants", [])]:
+        key = (str(edge["source"]), str(edge["rel"]), str(edge["target"]))
+        if key in seen or key[0] not in pos or key[2] not in pos:
+            continue
+        seen.add(key)
+        (x1, y1), (x2, y2) = pos[key[0]], pos[key[2]]
+        ax, ay, bx, by = x1 + box_w, y1 + box_h / 2, x2, y2 + box_h / 2
+        parts.append(f'<line x1="{ax:g}" y1="{ay:g}" x2="{bx:g}" y2="{by:g}" '
+                     'stroke="#52606d" marker-end="url(#arrow)"/>'
+                     f'<text x="{(ax + bx) / 2:g}" y="{(ay + by) / 2 - 4:g}" font-size="10" '
+                     f'text-anchor="middle" fill="#334e68">{escape(key[1])}</text>')
+    for acc, (x, y) in pos.items():
+        node = nodes.get(acc, {"kind": "", "name": ""})
+        colour = KIND_COLOURS.get(str(node.get("kind")), "#333")
+        stroke = ' stroke-width="3"' if acc == focus else ""
+        name = str(node.get("name") or "")
+        short = name if len(name) <= 24 else name[:23] + "…"
+        parts.append(f'<a href="/records/{escape(acc)}"><rect x="{x:g}" y="{y:g}" '
+                     f'width="{box_w}" height="{box_h}" rx="5" fill="#fff" '
+                     f'stroke="{colour}"{stroke}/>'
+                     f'<text x="{x + 8:g}" y="{y + 17:g}" font-size="12" font-weight="600" '
+                     f'fill="#102a43">{escape(acc)}</text>'
+                     f'<text x="{x + 8:g}" y="{y + 34:g}" font-size="11" fill="#334e68">'
+                     f"{escape(short)}</text></a>")
+    return _svg(width, height, title, "".join(parts), links=True)
+
+
+@cache
+def _land() -> dict[str, str]:
+    data: dict[str, str] = json.loads(
+        resources.files("lanhai.web").joinpath("data/land-110m.json").read_text("utf-8"))
+    return data
+
+
+DEPTH_BANDS = ((0.0, 10.0, "#9ecae1"), (10.0, 200.0, "#4292c6"), (200.0, 1000.0, "#2171b5"),
+               (1000.0, 4000.0, "#08519c"), (4000.0, 1e9, "#08306b"))
+
+
+def depth_colour(depth: float | None) -> str:
+    if depth is None:
+        return "#f58518"
+    for low, high, colour in DEPTH_BANDS:
+        if low <= depth < high:
+            return colour
+    return DEPTH_BANDS[-1][2]
+
+
+def world_map(points: Sequence[Mapping[str, Any]], title: str) -> str:
+    """Equirectangular world (Natural Earth 110 m land) with points coloured by depth."""
+    parts = ['<rect x="0" y="0" width="360" height="180" fill="#eaf4fb"/>',
+             f'<path d="{_land()["path"]}" fill="#cfd8c4" stroke="#8a9a7b" '
+             'stroke-width="0.2"/>']
+    for p in points:
+        x, y = float(p["longitude"]) + 180, 90 - float(p["latitude"])
+        depth = p.get("depth_m")
+        label = f'{p["accession"]} {p.get("name", "")}' + (
+            "" if depth is None else f" — {depth:g} m")
+        parts.append(f'<a href="/records/{escape(str(p["accession"]))}" '
+                     f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
+                     f'<circle cx="{x:.2f}" cy="{y:.2f}" r="1.6" '
+                     f'fill="{depth_colour(depth)}" stroke="#fff" stroke-width="0.3"/></a>')
+    return _svg(360, 180, title, "".join(parts), css="map", links=bool(points))
+
+
+def gene_map(contig: str, length: int, genes: Sequence[Mapping[str, Any]], title: str,
+             width: int = 900) -> str:
+    """A contig as a line with its genes as arrows (strand), labelled when there is room."""
+    if length <= 0:
+        return _svg(width, 30, title, "")
+    scale = (width - 20) / length
+    body = [f'<line x1="10" y1="40" x2="{10 + length * scale:.1f}" y2="40" stroke="#52606d"/>'
+            f'<text x="10" y="14" font-size="12">{escape(contig)} · {length:,} bp</text>']
+    for g in genes:
+        start, end = int(g["start"]), int(g["end"])
+        strand = int(g.get("strand", 1))
+        x1, x2 = 10 + (start - 1) * scale, 10 + end * scale
+        head = min(6.0, (x2 - x1) / 2)
+        y, h = (26, 12) if strand >= 0 else (44, 12)
+        if strand >= 0:
+            d = (f"M{x1:.1f},{y}L{x2 - head:.1f},{y}L{x2:.1f},{y + h / 2}"
+                 f"L{x2 - head:.1f},{y + h}L{x1:.1f},{y + h}Z")
+        else:
+            d = (f"M{x2:.1f},{y}L{x1 + head:.1f},{y}L{x1:.1f},{y + h / 2}"
+                 f"L{x1 + head:.1f},{y + h}L{x2:.1f},{y + h}Z")
+        family = str(g.get("family") or "")
+        colour = "#D55E00" if family else "#009E73"
+        label = f'{g.get("id", "")} {start}..{end} ({"+" if strand >= 0 else "-"})' + (
+            f" {family}" if family else "")
+        body.append(f'<path d="{d}" fill="{colour}" fill-opacity="0.85">'
+                    f"<title>{escape(label)}</title></path>")
+    return _svg(width, 64, title, "".join(body), css="genemap")

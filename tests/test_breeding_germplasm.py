@@ -1,0 +1,179 @@
+"""Animals belong to germplasm lines: the import checks every accession against the catalog
+(per file row), and a dataset is found from the germplasm records it covers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from lanhai.bank import init_bank
+from lanhai.breeding import datasets
+from lanhai.breeding.germplasm import catalog_lookup, check_germplasm, linked_lines
+from lanhai.breeding.pipeline import Inputs, load
+from lanhai.cli.main import main
+from lanhai.errors import ValidationFailed
+from lanhai.services.catalog import Actor, CatalogService
+from lanhai.settings import Settings
+
+DATA = Path(__file__).parent / "data" / "breeding"
+GENO = DATA / "simfish.bed"
+PED = DATA / "simfish_pedigree.csv"
+PHEN = DATA / "simfish_phenotypes.csv"
+CURATOR = Actor("ana", "curator")
+
+#: a fish line as a germplasm record (FAO MCPD v2.1 fields)
+CROAKER = {"instcode": "CHN121", "accenumb": "LC-2024-01", "genus": "Larimichthys",
+           "species": "crocea", "accename": "Large yellow croaker line G3", "sampstat": "410",
+           "origcty": "CHN", "acqdate": "2024", "storage": "99"}
+ZOBELLIA = {"taxon_name": "Zobellia galactanivorans", "strain_designation": "DsijT",
+            "collection_numbers": "DSM 12802", "organism_type": "Bacteria",
+            "restrictions_on_use": "1", "nagoya_compliance": "1", "risk_group": "1",
+            "risk_group_scheme": "WHO", "recommended_temperature": "25",
+            "recommended_medium": "Marine agar 2216", "form_of_supply": "Lyo",
+            "geographic_origin": "France: Roscoff", "isolation_habitat": "red alga"}
+
+
+def catalog(engine: Engine) -> dict[str, str]:
+    """Two lines (one restricted) and a strain."""
+    service = CatalogService(engine)
+    return {
+        "line": service.create(CURATOR, "germplasm", CROAKER).accession,
+        "secret": service.create(CURATOR, "germplasm", {**CROAKER, "accenumb": "LC-2024-02",
+                                                        "restricted": "yes"}).accession,
+        "strain": service.create(CURATOR, "strain", ZOBELLIA).accession,
+    }
+
+
+def pedigree_with(tmp_path: Path, accessions: dict[int, str]) -> Path:
+    """The simfish pedigree with an accession column (file row → value)."""
+    lines = PED.read_text().splitlines()
+    out = [lines[0] + ",accession"]
+    for row, line in enumerate(lines[1:], 2):
+        out.append(f"{line},{accessions.get(row, '')}")
+    path = tmp_path / "pedigree.csv"
+    path.write_text("\n".join(out) + "\n")
+    return path
+
+
+def test_every_bad_accession_is_named_by_row_column_and_value(engine: Engine,
+                                                               tmp_path: Path) -> None:
+    acc = catalog(engine)
+    ped = pedigree_with(tmp_path, {2: acc["line"].lower(), 3: "LHGP0000099", 4: acc["strain"],
+                                   5: "line-7", 6: acc["secret"], 7: acc["line"]})
+    data = load(Inputs(pedigree=ped))
+    with pytest.raises(ValidationFailed) as err:
+        check_germplasm(data, catalog_lookup(engine, can_see_restricted=False))
+    found = {p.row or 0: p for p in err.value.problems}
+    assert sorted(found) == [3, 4, 5, 6]  # row 2 (lower case) and 7 are the visible line
+    for row, p in found.items():
+        assert p.column == "accession" and p.file == str(ped) and p.fix
+        assert p.record == PED.read_text().splitlines()[row - 1].split(",")[0]
+    assert found[3].value == "LHGP0000099"
+    assert found[3].reason == f"no germplasm record LHGP0000099 in the catalog (animal " \
+                              f"{found[3].record})"
+    assert found[4].reason.startswith(f"{acc['strain']} is a strain record, not a germplasm")
+    assert "is not a Lanhai accession" in found[5].reason and found[5].value == "line-7"
+    # a confidential line reads exactly as one that does not exist
+    assert found[6].reason == f"no germplasm record {acc['secret']} in the catalog (animal " \
+                              f"{found[6].record})"
+    # a curator may see the restricted line: only the three others remain
+    with pytest.raises(ValidationFailed) as err:
+        check_germplasm(load(Inputs(pedigree=ped)), catalog_lookup(engine, True))
+    assert sorted(p.row for p in err.value.problems if p.row) == [3, 4, 5]
+
+
+def test_a_valid_dataset_is_normalised_and_counted(engine: Engine) -> None:
+    acc = catalog(engine)
+    data = load(Inputs(genotypes=GENO, pedigree=PED, phenotypes=PHEN))
+    lines = check_germplasm(data, catalog_lookup(engine, False), acc["line"].lower())
+    # every animal of the dataset (100 genotyped, 100 in the pedigree: the same fish)
+    assert lines == {acc["line"]: 100}
+    assert linked_lines(data) == {}  # the option is a dataset-level link, not a column
+    with pytest.raises(ValidationFailed) as err:
+        check_germplasm(data, catalog_lookup(engine, False), "LHGP0000042")
+    (problem,) = err.value.problems
+    assert problem.field == "germplasm" and problem.value == "LHGP0000042"
+
+
+@pytest.fixture
+def bank_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "bank"
+    monkeypatch.setenv("LANHAI_DATA_DIR", str(folder))
+    monkeypatch.delenv("LANHAI_DATABASE_URL", raising=False)
+    return folder
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, object, str]:
+    code = main(["breed", *args])
+    cap = capsys.readouterr()
+    try:
+        out = json.loads(cap.out)
+    except json.JSONDecodeError:
+        out = cap.out
+    return code, out, cap.err
+
+
+def test_cli_import_links_lines_and_lists_datasets_by_germplasm(
+        bank_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bank = init_bank(Settings(data_dir=bank_dir))
+    acc = catalog(bank.engine)
+    bank.close()
+    ped = pedigree_with(tmp_path, {row: acc["line"] for row in range(2, 12)})
+    code, out, _ = run(capsys, "import", "--name", "croaker", "--pedigree", str(ped),
+                       "--phenotypes", str(PHEN), "--json")
+    assert code == 0
+    assert out["germplasm"] == {acc["line"]: 10}  # type: ignore[index]
+    assert out["counts"]["germplasm_linked"] == 10  # type: ignore[index]
+    code, out, _ = run(capsys, "import", "--name", "whole", "--genotypes", str(GENO),
+                       "--germplasm", acc["line"], "--publish", "--json")
+    assert code == 0 and out["germplasm"] == {acc["line"]: 100}  # type: ignore[index]
+    code, out, _ = run(capsys, "datasets", "--germplasm", acc["line"].lower(), "--json")
+    assert code == 0
+    listed = {d["dataset"]: d for d in out["datasets"]}  # type: ignore[index]
+    assert sorted(listed) == ["croaker", "whole"]
+    assert listed["whole"]["published"] and not listed["croaker"]["published"]
+    assert listed["whole"]["counts"]["snps"] == 300
+    code, out, _ = run(capsys, "datasets", "--germplasm", acc["secret"], "--json")
+    assert code == 0 and out == {"datasets": []}
+    code, text, _ = run(capsys, "datasets")
+    assert code == 0 and f"germplasm {acc['line']} (10)" in text  # type: ignore[operator]
+    # the name is taken: nothing changes unless --replace
+    code, out, err = run(capsys, "import", "--name", "whole", "--pedigree", str(PED), "--json")
+    assert code == 1 and out["error"]["code"] == "conflict"  # type: ignore[index]
+    assert "--replace" in err
+    assert datasets.summary(bank_dir, "whole")["counts"]["genotyped_animals"] == 100
+    code, _, _ = run(capsys, "import", "--name", "whole", "--pedigree", str(PED), "--replace")
+    assert code == 0
+    assert "genotyped_animals" not in datasets.summary(bank_dir, "whole")["counts"]
+
+
+def test_cli_import_rejects_a_bad_accession_and_writes_nothing(
+        bank_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bank = init_bank(Settings(data_dir=bank_dir))
+    acc = catalog(bank.engine)
+    bank.close()
+    ped = pedigree_with(tmp_path, {2: acc["line"], 9: acc["strain"]})
+    code, out, err = run(capsys, "import", "--name", "bad", "--pedigree", str(ped), "--json")
+    assert code == 1
+    (problem,) = out["error"]["problems"]  # type: ignore[index]
+    assert problem["row"] == 9 and problem["column"] == "accession"
+    assert problem["value"] == acc["strain"] and problem["record"] == "F008"
+    assert "row 9" in err and "not a germplasm record" in err
+    assert not (bank_dir / "breeding" / "bad").exists()
+    assert datasets.list_datasets(bank_dir) == []
+    code, out, _ = run(capsys, "import", "--name", "dry", "--pedigree", str(PED), "--germplasm",
+                       acc["line"], "--dry-run", "--json")
+    assert code == 0 and out["dry_run"] and out["germplasm"] == {acc["line"]: 100}  # type: ignore[index]
+    assert not (bank_dir / "breeding" / "dry").exists()
+
+
+def test_cli_import_with_accessions_needs_a_bank(bank_dir: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "import", "--name", "x", "--pedigree", str(PED), "--germplasm",
+                       "LHGP0000001")
+    assert code == 2 and "lanhai init" in err
+    code, _, _ = run(capsys, "import", "--name", "x", "--pedigree", str(PED))
+    assert code == 0  # no accession: no catalog needed

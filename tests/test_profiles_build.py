@@ -1,0 +1,50 @@
+"""Building a marine-cazy pack from labelled data, on a small real subset
+(tests/data/profiles/mini_cazy: PL6/PL17 dbCAN rows of three training strains and Maribacter
+62-1, their same-length candidate proteins, and the characterised Zobellia sulfatases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lanhai.errors import UsageError
+from lanhai.profiles.build_cazy import build_marine_cazy
+from lanhai.profiles.hmmtools import read_hmms
+from lanhai.profiles.registry import read_manifest
+
+MINI = Path(__file__).parent / "data" / "profiles" / "mini_cazy"
+HELD = ("Maribacter_62-1",)
+
+
+def test_mini_build_is_deterministic_and_records_its_method(tmp_path: Path) -> None:
+    one, builds = build_marine_cazy(MINI, tmp_path / "a", held_out=HELD, rounds=2)
+    two, _ = build_marine_cazy(MINI, tmp_path / "b", held_out=HELD, rounds=2)
+    assert one.path.read_bytes() == two.path.read_bytes()
+    assert (one.path.parent / "pack.json").read_text() == \
+        (two.path.parent / "pack.json").read_text()
+    pack = read_manifest(one.path.parent)
+    assert sorted(pack.families) == ["PL6", "S1"]
+    assert pack.families["PL6"].substrates == ("alginate",)
+    record = {b.family: b for b in builds}
+    # 5 PL6 rows pass the filter; 3 proteins are tied to sequences (length + consensus)
+    assert record["PL6"].labelled_rows == 5 and record["PL6"].seeds == 3
+    assert record["S1"].seeds == 7  # the 7 Zobellia genes with EC 3.1.6.*
+    assert not record["PL17"].built and "at least 2" in record["PL17"].reason
+    hmms = {str(h.name): h for h in read_hmms(pack.path)}
+    assert hmms["PL6"].cutoffs.gathering[0] == pytest.approx(pack.thresholds["PL6"], abs=0.01)
+    prov = pack.provenance
+    assert prov["held_out_strains"] == list(HELD)
+    assert not any("62-1" in name for name in prov["inputs"])  # never read
+    assert prov["families"]["PL6"]["threshold"] == pack.thresholds["PL6"]
+
+
+def test_unknown_held_out_strain_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown held-out strain") as err:
+        build_marine_cazy(MINI, tmp_path, held_out=("Maribacter_99",))
+    assert "Maribacter_62-1" in err.value.problems[0].reason
+
+
+def test_missing_data_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="missing input"):
+        build_marine_cazy(tmp_path, tmp_path / "out")

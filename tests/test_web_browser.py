@@ -1,0 +1,268 @@
+"""End-to-end journeys in a real browser: Debian's Chromium driven by Playwright against a
+real uvicorn server on a temporary bank. Every page visited is checked with axe-core
+(served from the local npm cache, never the internet) and screenshotted to
+test-output/screenshots/.
+
+Needs /usr/bin/chromium (CI installs it) and axe-core (`make test` runs
+`npm install --prefix .cache/npm axe-core@4`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lanhai.bank import init_bank
+from lanhai.services.catalog import LOCAL_ADMIN
+from lanhai.services.sequences import SequenceService
+from lanhai.settings import Settings
+from lanhai.store.users import create_user
+from tests.test_annotation import sus_pack
+from tests.test_annotation_api import ASSEMBLY
+from tests.test_api_records import DEPOSIT
+from tests.test_catalog import SAMPLE, ZOBELLIA
+from tests.test_sequence_cli import GENBANK
+from tests.test_web_pages import HEADER, ROW
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ROOT / "test-output" / "screenshots"
+PASSWORD = "curator-pass-1"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="/usr/bin/chromium is not installed (apt-get install chromium); "
+                              "CI installs it"),
+]
+
+
+def _axe_source() -> str:
+    if AXE.is_file():
+        return AXE.read_text("utf-8")
+    if os.environ.get("CI"):
+        pytest.fail(f"{AXE} is missing; run `npm install --prefix .cache/npm axe-core@4` "
+                    "(make test does)")
+    pytest.skip(f"{AXE} is missing; run `npm install --prefix .cache/npm axe-core@4`")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """A uvicorn server on a free port over a temporary bank: (base URL, application)."""
+    import uvicorn
+
+    from lanhai.api.app import create_app
+
+    folder = tmp_path_factory.mktemp("web-bank")
+    bank = init_bank(Settings(data_dir=folder, secret_key="browser-tests"))
+    catalog = bank.catalog
+    sample = catalog.create(LOCAL_ADMIN, "sample", SAMPLE).accession
+    strain = catalog.create(LOCAL_ADMIN, "strain", ZOBELLIA).accession
+    deposit = catalog.create(LOCAL_ADMIN, "deposit", DEPOSIT).accession
+    catalog.link(LOCAL_ADMIN, sample, "isolated_from", strain)
+    catalog.link(LOCAL_ADMIN, strain, "deposited_as", deposit)
+    assembly = catalog.create(LOCAL_ADMIN, "assembly", ASSEMBLY).accession
+    catalog.link(LOCAL_ADMIN, strain, "sequenced_as", assembly)
+    sequences = SequenceService(bank.engine, folder)
+    sequences.ingest(LOCAL_ADMIN, assembly, GENBANK)
+    sequences.annotate(LOCAL_ADMIN, [assembly], packs=[sus_pack()],
+                       steps=["genes", "families"])
+    with bank.engine.begin() as conn:
+        create_user(conn, "ana", "curator", password=PASSWORD)
+    port = _free_port()
+    app = create_app(bank=bank)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port,
+                            log_level="warning", access_log=False)
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}", app
+    srv.should_exit = True
+    thread.join(10)
+    bank.close()
+
+
+@pytest.fixture(scope="module")
+def server(served: tuple[str, Any]) -> str:
+    return served[0]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-sync",
+                  "--no-first-run", "--disable-component-update",
+                  "--disable-default-apps"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    context = browser.new_context(base_url=server, viewport={"width": 1200, "height": 900})
+    tab = context.new_page()
+    outside: list[str] = []
+    tab.on("request", lambda req: outside.append(req.url)
+           if not req.url.startswith(server) and not req.url.startswith("data:") else None)
+    yield tab
+    context.close()
+    assert outside == [], "the pages fetched something from outside the server"
+
+
+def check(page: Any, name: str) -> None:
+    """No axe-core violation on the page; keep a full-page screenshot."""
+    page.add_script_tag(content=_axe_source())
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert result == [], f"axe-core violations on {page.url}: {result}"
+
+
+def sign_in_by_keyboard(page: Any, next_path: str) -> None:
+    page.goto(f"/signin?next={next_path}")
+    check(page, "signin")
+    page.get_by_label("Username").focus()
+    page.keyboard.type("ana")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")  # tabbing reaches the submit button …
+    assert page.evaluate("document.activeElement.type") == "submit"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # … and Enter submits the form
+    assert page.url.endswith(next_path)
+
+
+def test_browse_record_lineage(page: Any) -> None:
+    page.goto("/")
+    assert page.get_by_role("heading", name=re.compile("Programme dashboard")).is_visible()
+    check(page, "dashboard")
+    page.get_by_role("link", name="Browse", exact=True).click()
+    page.wait_for_url("**/browse/samples")
+    check(page, "browse-samples")
+    page.get_by_label("Text").fill("OSD1")
+    page.get_by_label("Sort").focus()
+    page.keyboard.press("Tab")  # the filter form's submit button is next
+    assert page.evaluate("document.activeElement.textContent") == "Apply"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "q=OSD1" in page.url and "Showing 1–1 of 1" in page.inner_text("main")
+    page.get_by_role("link", name="LHSM0000001").first.click()
+    page.wait_for_url("**/records/LHSM0000001")
+    assert "OSD1_2014-06-21_0m" in page.inner_text("h1")
+    check(page, "record-sample")
+    page.get_by_role("link", name="Lineage", exact=True).click()
+    page.wait_for_url("**/records/LHSM0000001/lineage")
+    check(page, "lineage")
+    page.locator("svg a[href='/records/LHST0000001']").first.click()
+    page.wait_for_url("**/records/LHST0000001")
+    check(page, "record-strain")
+    assert "LHDP0000001" not in page.content()  # the confidential deposit stays hidden
+    page.get_by_role("link", name="LHAS0000001").first.click()  # sequenced_as
+    page.wait_for_url("**/records/LHAS0000001")
+    assert page.locator("svg[aria-label^='Gene map']").count() == 1
+    check(page, "record-assembly")
+    page.goto("/map")
+    check(page, "map")
+    page.goto("/?lang=zh")
+    assert "项目进展总览" in page.inner_text("h1")
+    check(page, "dashboard-zh")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto("/records/LHST0000001?lang=en")
+    check(page, "record-strain-phone")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_import_with_errors_fix_commit(page: Any, tmp_path: Path) -> None:
+    sign_in_by_keyboard(page, "/import")
+    check(page, "import")
+    broken = tmp_path / "stations.csv"
+    broken.write_text(HEADER + ROW.format(name="B1", date="2021-13-01", latlon="59.9 10.7"),
+                      "utf-8")
+    page.get_by_label("File (CSV, TSV, XLSX)").set_input_files(str(broken))
+    page.get_by_label("Kind").focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # kind -> file -> the submit button, by keyboard
+    assert page.evaluate("document.activeElement.textContent") == "Check the file"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Nothing was written")
+    assert "2021-13-01" in page.inner_text("table")
+    check(page, "import-report-errors")
+    broken.write_text(HEADER + ROW.format(name="B1", date="2021-12-01", latlon="59.9 10.7"),
+                      "utf-8")
+    page.get_by_label("File (CSV, TSV, XLSX)").set_input_files(str(broken))
+    page.get_by_role("button", name="Check the file").click()
+    page.wait_for_selector("text=No problems found")
+    check(page, "import-report-clean")
+    page.get_by_role("button", name=re.compile("^Commit")).click()
+    page.wait_for_selector("text=Committed.")
+    check(page, "import-committed")
+    page.get_by_role("link", name=re.compile("^LHSM")).first.click()
+    assert "B1" in page.inner_text("h1")
+
+
+def test_sign_in_edit_history(page: Any) -> None:
+    sign_in_by_keyboard(page, "/records/LHST0000001")
+    check(page, "record-strain-curator")
+    assert "LHDP0000001" in page.content()  # curators see the deposit
+    page.get_by_role("link", name="Edit", exact=True).click()
+    page.wait_for_url("**/edit")
+    check(page, "edit")
+    page.get_by_label("risk_group *").fill("9")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=is not a risk group 1-4")
+    check(page, "edit-errors")
+    page.get_by_label("risk_group *").fill("2")
+    page.get_by_label("Note for the history (optional)").fill("re-checked biosafety")
+    page.get_by_label("Note for the history (optional)").press("Enter")  # keyboard submit
+    page.wait_for_url("**/records/LHST0000001/history")
+    text = page.inner_text("main")
+    assert "re-checked biosafety" in text and "risk_group" in text
+    check(page, "history")
+
+
+def test_jobs_page_refreshes_while_a_job_runs(page: Any, served: tuple[str, Any]) -> None:
+    runner = served[1].state.jobs
+    release = threading.Event()
+
+    def task(progress: Any) -> dict[str, Any]:
+        progress(1, 3, "assemblies")
+        release.wait(30)
+        return {"ok": True}
+
+    job = runner.submit("annotate", "ana", {"accessions": ["LHAS0000001"]}, task)
+    sign_in_by_keyboard(page, "/jobs")
+    assert "1/3 assemblies" in page.inner_text("main")
+    check(page, "jobs-running")
+    release.set()
+    runner.wait(job.id, 30)
+    page.wait_for_selector("text=done", timeout=10_000)  # the page reloaded itself
+    assert page.locator("table[data-refresh=no]").count() == 1
+    check(page, "jobs-done")

@@ -1,0 +1,467 @@
+"""The web pages (lanhai.web) through FastAPI's TestClient: what each page must show, JSON
+twins equal to the page's service data, restricted records never shown to readers, and
+bad input answered by an error page whose JSON twin is the API's error envelope."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from markupsafe import escape
+from sqlalchemy import Engine
+
+from lanhai.api.app import create_app
+from lanhai.bank import Bank
+from lanhai.services.catalog import ANONYMOUS, LOCAL_ADMIN, CatalogService
+from lanhai.settings import Settings
+from lanhai.store.users import create_token, create_user
+from lanhai.web import i18n, services
+from tests.test_api_records import DEPOSIT
+from tests.test_catalog import SAMPLE, ZOBELLIA
+
+PASSWORDS = {"rui": "reader-pass-1", "ana": "curator-pass-1"}
+MAG = {"assembly_name": "TARA_ANW_MAG_00001", "assembly_type": "MAG",
+       "seq_meth": "Illumina HiSeq 2000", "assembly_software": "MEGAHIT",
+       "assembly_qual": "Medium-quality draft genome", "compl_score": "80.5",
+       "contam_score": "1.2", "binning_software": "anvi'o"}
+GLYCAN = {"compound_name": "neoagarobiose", "compound_class": "oligosaccharide",
+          "smiles": "OCC1OC(O)C(O)C(O)C1O", "source_organism": "Zobellia galactanivorans",
+          "source_ids": "LHTEST-GLYCAN-1"}
+
+
+@dataclass
+class Site:
+    client: TestClient
+    bank: Bank
+    tokens: dict[str, str]
+    sample: str
+    hidden_sample: str
+    strain: str
+    plastic_strain: str
+    deposit: str
+
+    def bearer(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+@pytest.fixture
+def site(engine: Engine) -> Iterator[Site]:
+    catalog = CatalogService(engine)
+    sample = catalog.create(LOCAL_ADMIN, "sample", SAMPLE).accession
+    hidden = catalog.create(LOCAL_ADMIN, "sample", {**SAMPLE, "samp_name": "secret site",
+                                                    "restricted": "yes"}).accession
+    strain = catalog.create(LOCAL_ADMIN, "strain", ZOBELLIA).accession
+    plastic = catalog.create(LOCAL_ADMIN, "strain", {
+        **ZOBELLIA, "taxon_name": "Ideonella sakaiensis", "strain_designation": "201-F6",
+        "collection_numbers": "NBRC 110686", "degrades": "PET", "marine": "yes"}).accession
+    deposit = catalog.create(LOCAL_ADMIN, "deposit", DEPOSIT).accession
+    catalog.create(LOCAL_ADMIN, "assembly", MAG)
+    catalog.create(LOCAL_ADMIN, "compound", GLYCAN)
+    catalog.link(LOCAL_ADMIN, sample, "isolated_from", strain)
+    catalog.link(LOCAL_ADMIN, strain, "deposited_as", deposit)
+    tokens = {}
+    with engine.begin() as conn:
+        for name, role in (("rui", "reader"), ("ana", "curator")):
+            create_user(conn, name, role, password=PASSWORDS[name])
+            tokens[name], _ = create_token(conn, name, "web tests")
+    folder = Path(tempfile.mkdtemp(prefix="lanhai-web-"))
+    bank = Bank(Settings(data_dir=folder, secret_key="test-secret"), engine, catalog)
+    with TestClient(create_app(bank=bank)) as client:
+        yield Site(client, bank, tokens, sample, hidden, strain, plastic, deposit)
+
+
+def sign_in(site: Site, username: str) -> None:
+    page = site.client.get("/signin")
+    token = csrf_of(page.text)
+    answer = site.client.post("/signin", data={"username": username, "csrf": token,
+                                               "password": PASSWORDS[username],
+                                               "next": "/import"}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/import"
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "the page has no CSRF field"
+    return match[1]
+
+
+# --- dashboard ---------------------------------------------------------------------------
+
+def test_dashboard_counts_against_targets(site: Site) -> None:
+    body = site.client.get("/.json").json()
+    counts = {t["key"]: t["count"] for t in body["targets"]}
+    # the deposit is confidential: anonymous callers never count it; the hidden sample too
+    assert counts == {"samples": 1, "strains": 2, "marine_strains": 2, "patent_deposits": 0,
+                      "metagenomic_entries": 1, "carbohydrate_compounds": 1,
+                      "plastic_degrading_strains": 1, "genetic_parts": 0}
+    assert {t["key"]: t["target"] for t in body["targets"]}["strains"] == 40000
+    curator = site.client.get("/.json", headers=site.bearer("ana")).json()
+    assert {t["key"]: t["count"] for t in curator["targets"]}["patent_deposits"] == 1
+    assert curator["records_by_kind"]["sample"] == 2
+    # growth comes from the audit trail: every visible creation counted this month; read
+    # from records.created_at, it equals the versions table's 'create' entries
+    assert sum(g["created"] for g in body["growth"]) == 5
+    from lanhai.store.records import growth
+    from lanhai.web.queries import growth as fast_growth
+
+    with site.bank.engine.connect() as conn:
+        for seen in (False, True):
+            assert sorted(fast_growth(conn, seen)) == sorted(growth(conn, seen))
+    page = site.client.get("/")
+    assert page.status_code == 200 and "Programme dashboard" in page.text
+    assert "Plastic- and textile-degrading strains" in page.text and "<svg" in page.text
+    assert re.findall(r"(?:src|href)=['\"]https?://", page.text) == []
+
+
+def test_cached_aggregates_follow_every_change(site: Site) -> None:
+    from lanhai.web.queries import AggregateCache
+
+    cache, calls = AggregateCache(), []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    with site.bank.engine.connect() as conn:
+        assert cache.get(conn, ("x",), compute) == 1
+        assert cache.get(conn, ("x",), compute) == 1  # nothing changed: reused
+    site.bank.catalog.update(LOCAL_ADMIN, site.sample, {"description": "checked"})
+    with site.bank.engine.connect() as conn:
+        assert cache.get(conn, ("x",), compute) == 2  # a new version row: recomputed
+    # through the pages: the app's cache never serves a stale count
+    before = site.client.get("/.json").json()["records_by_kind"]["strain"]
+    site.bank.catalog.create(LOCAL_ADMIN, "strain", {
+        **ZOBELLIA, "collection_numbers": "KCTC 12921", "strain_designation": "KMM 3526"})
+    assert site.client.get("/.json").json()["records_by_kind"]["strain"] == before + 1
+    facets = site.client.get("/browse/strains.json").json()["facets"]["organism_type"]
+    assert facets == [{"value": "Bacteria", "count": 3}]
+    site.bank.catalog.update(LOCAL_ADMIN, site.plastic_strain, {"restricted": "yes"})
+    assert site.client.get("/.json").json()["records_by_kind"]["strain"] == before
+
+
+def test_targets_come_from_a_file(site: Site, tmp_path: Path) -> None:
+    path = tmp_path / "targets.toml"
+    path.write_text('year = 2030\n[[target]]\nkey = "strains"\ntarget = 7\nen = "Strains"\n'
+                    'zh = "菌株"\n', "utf-8")
+    bank = Bank(Settings(data_dir=tmp_path, targets_file=str(path)), site.bank.engine,
+                site.bank.catalog)
+    data = services.dashboard(bank, ANONYMOUS)
+    assert data["year"] == 2030 and [(t["key"], t["count"], t["target"]) for t in
+                                     data["targets"]] == [("strains", 2, 7)]
+    path.write_text('[[target]]\nkey = "unicorns"\ntarget = 1\n', "utf-8")
+    client = TestClient(create_app(bank=bank))
+    answer = client.get("/.json")
+    assert answer.status_code == 400 and "unicorns" in answer.json()["error"]["message"]
+
+
+def test_language_switch(site: Site) -> None:
+    page = site.client.get("/?lang=zh")
+    assert "项目进展总览" in page.text and 'lang="zh-Hans"' in page.text
+    assert page.cookies.get("lanhai_lang") == "zh"
+    assert "项目进展总览" in site.client.get("/").text  # the cookie keeps it
+    fresh = TestClient(site.client.app)
+    assert "项目进展总览" in fresh.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).text
+    assert "Programme dashboard" in fresh.get("/", headers={"Accept-Language": "en"}).text
+
+
+def test_both_languages_have_every_label() -> None:
+    strings = i18n.catalogue()
+    assert set(strings["en"]) == set(strings["zh"])
+    assert all(strings["zh"][k] for k in strings["zh"])
+
+
+# --- browse, record, lineage, history ----------------------------------------------------
+
+def test_browse_json_twin_is_the_service_data(site: Site) -> None:
+    answer = site.client.get("/browse/strains.json?sort=name&limit=1")
+    expected = services.browse(site.bank, ANONYMOUS, "strains",
+                               {"sort": "name", "limit": "1"}, [])
+    assert answer.json() == expected
+    assert expected["total"] == 2 and expected["items"][0]["name"].startswith("Ideonella")
+    assert expected["next"] == "/browse/strains?sort=name&offset=1&limit=1"
+    facets = expected["facets"]["organism_type"]
+    assert facets == [{"value": "Bacteria", "count": 2}]
+    page = site.client.get("/browse/strains?where=taxon_name~Zobellia")
+    assert site.strain in page.text and site.plastic_strain not in page.text
+
+
+def test_record_page_groups_fields_and_draws_lineage(site: Site) -> None:
+    page = site.client.get(f"/records/{site.strain.lower()}")
+    assert page.status_code == 200
+    # MIRRI groups, in the standard's order, with the field values
+    assert page.text.index("<h3>Identity</h3>") < page.text.index("<h3>Biosafety</h3>")
+    assert "Marine agar 2216" in page.text and "DSM 12802; CIP 106680" in page.text
+    assert f'href="/records/{site.sample}"' in page.text  # link and lineage node
+    assert 'role="group"' in page.text and "isolated_from" in page.text  # graph with links
+    twin = site.client.get(f"/records/{site.strain}.json").json()
+    assert twin == services.record(site.bank, ANONYMOUS, site.strain)
+    assert [d["label"] for d in twin["downloads"]][:2] == ["JSON (API)", "history CSV"]
+    assert any("format=dwca" in d["href"] for d in twin["downloads"])
+
+
+def test_lineage_and_history_pages(site: Site) -> None:
+    lineage = site.client.get(f"/records/{site.strain}/lineage.json").json()
+    assert lineage == site.bank.catalog.lineage(ANONYMOUS, site.strain)
+    assert "<svg" in site.client.get(f"/records/{site.strain}/lineage").text
+    history = site.client.get(f"/records/{site.strain}/history.json").json()
+    assert [v["action"] for v in history["history"]] == ["create", "link"]
+    assert "create" in site.client.get(f"/records/{site.strain}/history").text
+
+
+def test_readers_never_see_restricted_records(site: Site) -> None:
+    for headers in ({}, site.bearer("rui")):
+        listing = site.client.get("/browse/samples", headers=headers).text
+        assert site.sample in listing and site.hidden_sample not in listing
+        assert site.client.get("/browse/deposits.json", headers=headers).json()["total"] == 0
+        for acc in (site.deposit, site.hidden_sample):
+            assert site.client.get(f"/records/{acc}", headers=headers).status_code == 404
+            assert site.client.get(f"/records/{acc}/lineage.json",
+                                   headers=headers).status_code == 404
+        strain = site.client.get(f"/records/{site.strain}", headers=headers).text
+        assert site.deposit not in strain  # not in links, lineage or history
+        assert site.deposit not in site.client.get(f"/records/{site.strain}/history",
+                                                   headers=headers).text
+        assert site.hidden_sample not in site.client.get("/map.json", headers=headers).text
+    curator = site.client.get(f"/records/{site.strain}", headers=site.bearer("ana")).text
+    assert site.deposit in curator
+    assert site.client.get(f"/records/{site.deposit}",
+                           headers=site.bearer("ana")).status_code == 200
+
+
+@pytest.mark.parametrize(("path", "status", "code"), [
+    ("/records/NOT-AN-ACCESSION", 400, "usage"),
+    ("/records/LHSM0000999", 404, "not_found"),
+    ("/browse/widgets", 404, "not_found"),
+    ("/browse/samples?sort=colour", 400, "usage"),
+    ("/browse/samples?where=depth_m>deep", 400, "usage"),
+    ("/browse/samples?limit=ten", 400, "usage"),
+])
+def test_bad_input_gives_an_error_page_and_envelope(site: Site, path: str, status: int,
+                                                    code: str) -> None:
+    page = site.client.get(path)
+    assert page.status_code == status and page.headers["content-type"].startswith("text/html")
+    base, _, query = path.partition("?")
+    twin = site.client.get(base + ".json" + ("?" + query if query else ""))
+    assert twin.status_code == status and set(twin.json()) == {"error"}
+    error = twin.json()["error"]
+    assert error["code"] == code
+    assert str(escape(error["message"])) in page.text
+
+
+def test_bad_bearer_token_is_refused_on_pages(site: Site) -> None:
+    answer = site.client.get("/.json", headers={"Authorization": "Bearer nope"})
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "unauthorized"
+
+
+# --- map, jobs ---------------------------------------------------------------------------
+
+def test_map_draws_sites_coloured_by_depth(site: Site) -> None:
+    data = site.client.get("/map.json").json()
+    assert data == services.site_map(site.bank, ANONYMOUS)
+    assert [p["accession"] for p in data["points"]] == [site.sample]
+    page = site.client.get("/map").text
+    # 50.25 N 4.22 W -> x = 175.78, y = 39.75 on the 360 x 180 equirectangular drawing
+    assert 'cx="175.78" cy="39.75"' in page and "#9ecae1" in page and "Natural Earth" in page
+
+
+def test_jobs_page_lists_the_callers_jobs(site: Site) -> None:
+    runner = site.client.app.state.jobs  # type: ignore[attr-defined]
+    job = runner.submit("annotate", "ana", {"accessions": ["LHAS0000001"]},
+                        lambda progress: (progress(1, 1, "assemblies"), {"ok": True})[1])
+    runner.wait(job.id, 10)
+    mine = site.client.get("/jobs.json", headers=site.bearer("ana")).json()
+    assert [j["id"] for j in mine["jobs"]] == [job.id] and mine["running"] is False
+    assert site.client.get("/jobs.json", headers=site.bearer("rui")).json()["jobs"] == []
+    assert site.client.get("/jobs.json").json() == {"jobs": [], "signed_in": False,
+                                                    "running": False}
+    page = site.client.get("/jobs", headers=site.bearer("ana")).text
+    assert job.id[:8] in page and 'data-refresh="no"' in page
+
+
+# --- sign in, edit -----------------------------------------------------------------------
+
+def test_sign_in_needs_csrf_and_the_right_password(site: Site) -> None:
+    csrf = csrf_of(site.client.get("/signin").text)
+    no_csrf = site.client.post("/signin", data={"username": "ana", "password": "x"})
+    assert no_csrf.status_code == 403
+    wrong = site.client.post("/signin", data={"username": "ana", "password": "wrong",
+                                              "csrf": csrf})
+    assert wrong.status_code == 401 and "Wrong username or password" in wrong.text
+    evil = site.client.post("/signin", data={"username": "ana", "csrf": csrf,
+                                             "password": PASSWORDS["ana"],
+                                             "next": "//evil.example/"},
+                            follow_redirects=False)
+    assert evil.status_code == 303 and evil.headers["location"] == "/"
+    assert "Signed in as ana (curator)" in site.client.get("/").text
+    signed_out = site.client.post("/signout", data={"csrf": csrf}, follow_redirects=False)
+    assert signed_out.status_code == 303
+    assert "Signed in as" not in site.client.get("/").text
+
+
+def test_a_tampered_session_cookie_is_anonymous(site: Site) -> None:
+    sign_in(site, "ana")
+    cookie = site.client.cookies.get("lanhai_session")
+    assert cookie
+    site.client.cookies.set("lanhai_session", cookie[:-2] + "00")
+    assert "Signed in as" not in site.client.get("/").text
+
+
+def test_edit_shows_errors_per_field_then_saves_and_shows_history(site: Site) -> None:
+    assert site.client.get(f"/records/{site.strain}/edit").status_code == 401
+    assert site.client.get(f"/records/{site.strain}/edit.json",
+                           headers=site.bearer("rui")).status_code == 403
+    sign_in(site, "ana")
+    form = site.client.get(f"/records/{site.strain}/edit")
+    assert form.status_code == 200 and 'name="f_risk_group"' in form.text
+    assert 'name="f_hazard_rank"' not in form.text  # computed fields are not editable
+    csrf = csrf_of(form.text)
+    fields = site.client.get(f"/records/{site.strain}/edit.json").json()["fields"]
+    values = {f"f_{f['name']}": f["value"] for f in fields}
+    bad = site.client.post(f"/records/{site.strain}/edit", data={
+        **values, "f_risk_group": "7", "csrf": csrf})
+    assert bad.status_code == 422
+    assert 'id="e_risk_group"' in bad.text and "is not a risk group 1-4" in bad.text
+    assert 'aria-invalid="true"' in bad.text
+    assert site.bank.catalog.get(ANONYMOUS, site.strain).fields["risk_group"] == "1"
+    good = site.client.post(f"/records/{site.strain}/edit", data={
+        **values, "f_recommended_temperature": "22", "note": "checked", "csrf": csrf},
+        follow_redirects=False)
+    assert good.status_code == 303
+    assert good.headers["location"] == f"/records/{site.strain}/history"
+    history = site.client.get(good.headers["location"]).text
+    assert "recommended_temperature" in history and "checked" in history
+    record = site.bank.catalog.get(ANONYMOUS, site.strain)
+    assert record.fields["recommended_temperature"] == [22.0, 22.0] and record.updated_by == "ana"
+    forged = site.client.post(f"/records/{site.strain}/edit", data={
+        **values, "f_recommended_temperature": "30", "csrf": "forged"})
+    assert forged.status_code == 403
+
+
+# --- import ------------------------------------------------------------------------------
+
+HEADER = ("samp_name,project_name,samp_taxon_id,collection_date,geo_loc_name,lat_lon,"
+          "env_broad_scale,env_local_scale,env_medium,depth\n")
+ROW = ('{name},Web test,408172,{date},"Norway: Oslofjord",{latlon},'
+       '"marine biome [ENVO:00000447]","coastal water body [ENVO:02000049]",'
+       '"sea water [ENVO:00002149]",5 m\n')
+
+
+def _upload(site: Site, text: str, csrf: str) -> Any:
+    return site.client.post("/import", data={"kind": "sample", "csrf": csrf},
+                            files={"file": ("stations.csv", text.encode(), "text/csv")})
+
+
+def test_import_reports_every_cell_then_commits_the_fixed_file(site: Site) -> None:
+    anonymous = site.client.post("/import", data={"kind": "sample"},
+                                 files={"file": ("a.csv", b"x\n1\n", "text/csv")})
+    assert anonymous.status_code in (401, 403)
+    sign_in(site, "ana")
+    csrf = csrf_of(site.client.get("/import").text)
+    broken = HEADER + ROW.format(name="W1", date="2021-13-01", latlon="59.9 10.7") + \
+        ROW.format(name="W2", date="2021-06-01", latlon="95 10.7")
+    report = _upload(site, broken, csrf)
+    assert report.status_code == 422 and "Nothing was written" in report.text
+    table = report.text[report.text.index("<tbody>"):]
+    assert "collection_date" in table and "2021-13-01" in table and "lat_lon" in table
+    assert 'name="upload"' not in report.text
+    assert site.bank.catalog.counts(LOCAL_ADMIN)["sample"] == 2  # nothing written
+    fixed = HEADER + ROW.format(name="W1", date="2021-12-01", latlon="59.9 10.7") + \
+        ROW.format(name="W2", date="2021-06-01", latlon="59.5 10.7")
+    checked = _upload(site, fixed, csrf)
+    assert checked.status_code == 200 and "No problems found" in checked.text
+    assert site.bank.catalog.counts(LOCAL_ADMIN)["sample"] == 2  # a dry run only
+    upload = re.search(r'name="upload" value="([0-9a-f]{32})"', checked.text)
+    assert upload
+    done = site.client.post("/import/commit", data={"upload": upload[1], "csrf": csrf})
+    assert done.status_code == 200 and "Committed" in done.text
+    assert site.bank.catalog.counts(LOCAL_ADMIN)["sample"] == 4
+    again = site.client.post("/import/commit", data={"upload": upload[1], "csrf": csrf})
+    assert again.status_code == 404
+
+
+def test_import_json_twin_gives_the_report(site: Site) -> None:
+    broken = HEADER + ROW.format(name="W1", date="2021-13-01", latlon="59.9 10.7")
+    answer = site.client.post("/import.json", data={"kind": "sample"},
+                              files={"file": ("s.csv", broken.encode(), "text/csv")},
+                              headers=site.bearer("ana"))
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["report"]["problems"]
+    assert (problem["row"], problem["column"], problem["value"]) == (
+        2, "collection_date", "2021-13-01")
+    reader = site.client.post("/import.json", data={"kind": "sample"},
+                              files={"file": ("s.csv", broken.encode(), "text/csv")},
+                              headers=site.bearer("rui"))
+    assert reader.status_code == 403 and reader.json()["error"]["code"] == "forbidden"
+
+
+# --- every page route is exercised here --------------------------------------------------
+
+WEB_ROUTES = {
+    ("GET", "/"), ("GET", "/.json"), ("GET", "/browse/{kind}"), ("GET", "/records/{accession}"),
+    ("GET", "/records/{accession}/lineage"), ("GET", "/records/{accession}/lineage.json"),
+    ("GET", "/records/{accession}/history"), ("GET", "/records/{accession}/history.json"),
+    ("GET", "/map"), ("GET", "/map.json"), ("GET", "/jobs"), ("GET", "/jobs.json"),
+    ("GET", "/signin"), ("POST", "/signin"), ("POST", "/signout"),
+    ("GET", "/records/{accession}/edit"), ("GET", "/records/{accession}/edit.json"),
+    ("POST", "/records/{accession}/edit"),
+    ("GET", "/import"), ("POST", "/import"), ("POST", "/import.json"),
+    ("POST", "/import/commit"),
+}
+
+
+def test_every_web_route_is_covered_by_these_tests(site: Site) -> None:
+    from tests.test_access_control import app_routes, web_routes
+
+    served = web_routes(site.client.app)  # type: ignore[arg-type]
+    assert served == WEB_ROUTES
+    assert served.isdisjoint(app_routes(site.client.app))  # type: ignore[arg-type]
+
+
+def test_static_files_are_served(site: Site) -> None:
+    assert site.client.get("/static/style.css").status_code == 200
+    assert site.client.get("/static/app.js").status_code == 200
+
+
+
+# --- assembly page -----------------------------------------------------------------------
+
+def test_assembly_page_shows_statistics_gene_map_and_annotation(site: Site) -> None:
+    from tests.test_annotation_api import annotated_assemblies
+
+    public, hidden = annotated_assemblies(site.client, site.bank.engine)
+    data = site.client.get(f"/records/{public}.json").json()["assembly"]
+    assert data == services.assembly_panel(site.bank, ANONYMOUS, public, None)
+    # BGC0001866.gbk is one 33,290 bp record; pyrodigal calls 42 genes on it
+    # (`prodigal -i BGC0001866.fna -p single -f gff | grep -vc '^#'` also gives 42)
+    assert data["contigs"] == [{"id": data["contig"], "length": 33290}]
+    assert len(data["genes"]) == 42 and data["annotated"] is True
+    assert data["stats"]["summary"]["genome_size"] == 33290
+    page = site.client.get(f"/records/{public}").text
+    assert page.count("<path d=") >= 42 and "Protein families" in page
+    assert site.client.get(f"/records/{hidden}").status_code == 404
+    assert site.client.get(f"/records/{hidden}.json",
+                           headers=site.bearer("ana")).json()["assembly"]["genes"]
+    for link in data["downloads"]:  # every download link answers
+        assert site.client.get(link["href"]).status_code == 200, link
+    assert {d["label"] for d in data["downloads"]} >= {"genes GFF3", "families JSON"}
+    missing = site.client.get(f"/records/{public}?contig=nope").text
+    assert data["contig"] in missing  # an unknown contig falls back to the first
+
+
+def test_values_are_escaped_in_pages_and_drawings(site: Site) -> None:
+    evil = "<script>alert(1)</script>"
+    site.bank.catalog.update(LOCAL_ADMIN, site.strain, {"strain_designation": evil,
+                                                        "description": evil})
+    for path in (f"/records/{site.strain}", f"/records/{site.sample}/lineage",
+                 "/browse/strains", f"/records/{site.strain}/history"):
+        page = site.client.get(path).text
+        at = page.find(evil)
+        assert at < 0, (path, page[at - 200:at + 40])
+        # the lineage box shortens the name before the tag; the others show it escaped
+        assert "&lt;script&gt;" in page or path.endswith("/lineage"), path
