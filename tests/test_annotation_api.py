@@ -93,6 +93,14 @@ def test_upload_annotate_and_read(engine: Engine) -> None:
     fasta = client.get(f"/api/assemblies/{acc}/proteins.fasta").text
     assert fasta.count(">") == 42
 
+    # the annotate job also indexed the proteins: a sequence search finds them at once
+    first = ">" + fasta.split(">")[1]
+    found = client.post("/api/search/sequence", json={"fasta": first, "max_hits": 3}).json()
+    assert found["index"]["pending"] == 0
+    best = found["hits"][0]
+    assert (best["assembly"], best["identity"]) == (acc, 1.0)
+    assert best["target"] == first[1:].split()[0]
+
 
 def test_restricted_assemblies_are_404_for_readers(engine: Engine) -> None:
     client = make_client(engine)

@@ -83,6 +83,10 @@ def test_family_routes(api: tuple[TestClient, SearchBank, dict[str, str]]) -> No
     assert headers == ["MAR621_02893", "MAR621_02265", "MAR621_02601"]
     first = fasta.split(">")[1].splitlines()
     assert "".join(first[1:]) == expected["MAR621_02893"]
+    gbk = client.get("/api/search/families", params={"family": "PF07980", "format": "genbank"})
+    assert gbk.headers["content-type"].startswith("text/x-genbank")
+    assert [line.split()[1] for line in gbk.text.splitlines()
+            if line.startswith("LOCUS")] == headers
     tsv = client.get("/api/search/families", params={"family": "GH16", "format": "tsv"})
     assert tsv.text.splitlines()[1].split("\t")[:3] == [bank.acc["deep"], "MAR621_03589",
                                                         "GH16_3"]

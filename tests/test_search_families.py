@@ -17,7 +17,13 @@ from sqlalchemy import Engine
 
 from lanhai.errors import UsageError, ValidationFailed
 from lanhai.search.catalog import BBox, CatalogFilters
-from lanhai.search.families import FamilyQuery, hit_sequences, search_families, search_hmm
+from lanhai.search.families import (
+    FamilyQuery,
+    hit_genbank,
+    hit_sequences,
+    search_families,
+    search_hmm,
+)
 from tests.test_search_catalog import CURATOR, DATA, READER, SearchBank, build_bank, proteins
 
 SUSD = (DATA / "SusD_RagB_PF07980.hmm").read_bytes()
@@ -136,3 +142,25 @@ def test_fasta_of_hit_sequences(bank: SearchBank) -> None:
     for header, sequence in written:
         assert sequence == expected[header.split()[0]]
     assert "families=SusD_RagB" in written[0][0]
+
+
+def test_genbank_of_hit_proteins(bank: SearchBank) -> None:
+    import io
+
+    from Bio import SeqIO
+
+    hits = families(bank, "GH16")
+    text = "".join(hit_genbank(bank.data_dir, hits))
+    [record] = SeqIO.parse(io.StringIO(text), "genbank")
+    expected = {h.split()[0]: s for h, s in proteins()}
+    assert record.name == "MAR621_03589"
+    assert str(record.seq) == expected["MAR621_03589"]
+    assert record.annotations["molecule_type"] == "protein"
+    source, region = record.features
+    # the deep Tara sample: 1000 m, -15.3379 43.2948, 2010-06-26
+    assert source.qualifiers["lat_lon"] == ["15.3379 S 43.2948 E"]
+    assert source.qualifiers["collection_date"] == ["2010-06-26T07:12"]
+    assert "depth (m) 1000.0" in source.qualifiers["note"][0]
+    # dbCAN: GH16_3, protein 458-693 (1-based) = Python 457..693
+    assert region.type == "Region" and region.qualifiers["region_name"] == ["GH16_3"]
+    assert (int(region.location.start), int(region.location.end)) == (457, 693)

@@ -170,8 +170,14 @@ def _family_response(result: Any, fmt: str, bank: Bank) -> Response:
                        for h, s in hit_sequences(bank.settings.data_dir, result.hits))
         return Response(text, media_type="text/x-fasta; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="hits.faa"'})
+    if fmt == "genbank":
+        from lanhai.search.families import hit_genbank
+
+        return Response("".join(hit_genbank(bank.settings.data_dir, result.hits)),
+                        media_type="text/x-genbank; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="hits.gbk"'})
     if fmt != "json":
-        raise UsageError(f"unknown format {fmt!r}; use json, tsv or fasta")
+        raise UsageError(f"unknown format {fmt!r}; use json, tsv, fasta or genbank")
     return JSONResponse(result.to_dict())
 
 
@@ -189,7 +195,7 @@ def search_families_route(
     date_from: DateFrom = None, date_to: DateTo = None, bbox: BBoxQ = None,
     available: Available = False,
     limit: Annotated[int, Query(ge=1, le=100000)] = 1000,
-    format: Annotated[str, Query(description="json (default), tsv or fasta")] = "json",
+    format: Annotated[str, Query(description="json (default), tsv, fasta or genbank")] = "json",
 ) -> Response:
     """Every stored annotation hit to the families, with its assembly, strain, sample,
     depth, place and date; filtered by score, e-value, pack, substrate and catalogue
@@ -218,7 +224,7 @@ async def search_families_hmm(
     bbox: Annotated[str | None, Form(max_length=100)] = None,
     available: Annotated[bool, Form()] = False,
     limit: Annotated[int, Form(ge=1, le=100000)] = 1000,
-    format: Annotated[str, Form(description="json (default), tsv or fasta")] = "json",
+    format: Annotated[str, Form(description="json (default), tsv, fasta or genbank")] = "json",
 ) -> Response:
     """pyhmmer searches the profile(s) over every visible assembly's proteins that pass the
     catalogue filters (E-values with Z = proteins searched, like ``hmmsearch -Z``)."""

@@ -24,6 +24,7 @@ from lanhai.api.imports import _safe_name, _save
 from lanhai.bank import Bank
 from lanhai.errors import NotFound, UsageError
 from lanhai.jobs import JobRunner
+from lanhai.search.sequences import update_index
 from lanhai.sequence import formats
 from lanhai.sequence.loci import MAX_GAP
 from lanhai.services.catalog import Actor
@@ -46,6 +47,8 @@ class AnnotateRequest(BaseModel):
     steps: list[str] = Field(default_factory=lambda: list(STEPS))
     #: PULs: most non-signature genes between two signature genes
     max_gap: int = Field(default=MAX_GAP, ge=0)
+    #: afterwards, add the assembly's proteins and contigs to the sequence-search index
+    index: bool = True
 
 
 @router.post("/{accession}/sequences", summary="Upload an assembly's contigs or proteome")
@@ -69,8 +72,9 @@ async def upload_sequences(
 @router.post("/{accession}/annotate", summary="Annotate an assembly (background job)")
 async def annotate(accession: str, request: Request, bank: BankDep, actor: CuratorDep,
                    body: AnnotateRequest | None = None) -> JSONResponse:
-    """Start gene calling, family annotation (with substrates and PULs) and gene clusters:
-    202 with the job (``GET /api/jobs/{id}`` follows it)."""
+    """Start gene calling, family annotation (with substrates and PULs) and gene clusters,
+    then (unless ``index`` is false) add the sequences to the search index: 202 with the job
+    (``GET /api/jobs/{id}`` follows it)."""
     wanted = body or AnnotateRequest()
     service = _service(bank)
     stats = await run_in_threadpool(service.stats, actor, accession)  # 404 before a job
@@ -82,8 +86,12 @@ async def annotate(accession: str, request: Request, bank: BankDep, actor: Curat
     runner: JobRunner = request.app.state.jobs
 
     def task(progress: Any) -> dict[str, Any]:
-        return service.annotate(actor, [acc], jobs=1, pack_names=wanted.packs,
-                                steps=wanted.steps, max_gap=wanted.max_gap, progress=progress)
+        result = service.annotate(actor, [acc], jobs=1, pack_names=wanted.packs,
+                                  steps=wanted.steps, max_gap=wanted.max_gap,
+                                  progress=progress)
+        if wanted.index:  # searchable at once, without waiting for `lanhai search index`
+            result["search_index"] = update_index(bank.settings.data_dir, [acc])
+        return result
 
     job = runner.submit(kind="annotate", owner=actor.username,
                         params={"accession": acc, **wanted.model_dump()}, task=task)

@@ -232,9 +232,10 @@ def _cell(value: Any) -> str:
               help="Most hits to return (0: all).")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(0),
               help="Threads for --hmm (0: all cores).")
-@click.option("--format", "fmt", type=click.Choice(["table", "tsv", "fasta"]),
+@click.option("--format", "fmt", type=click.Choice(["table", "tsv", "fasta", "genbank"]),
               default="table", show_default=True,
-              help="table, tsv (every column) or fasta (the hit proteins' sequences).")
+              help="table, tsv (every column), fasta (the hit proteins' sequences) or genbank "
+                   "(each protein with its domains and where it came from).")
 @json_option
 @handles_errors
 def family_command(families: tuple[str, ...], hmm_file: Path | None, packs: tuple[str, ...],
@@ -271,6 +272,11 @@ def family_command(families: tuple[str, ...], hmm_file: Path | None, packs: tupl
             click.echo(f">{header}")
             for start in range(0, len(sequence), 60):
                 click.echo(sequence[start:start + 60])
+    elif fmt == "genbank":
+        from lanhai.search.families import hit_genbank
+
+        for text in hit_genbank(data_dir, result.hits):
+            click.echo(text, nl=False)
     elif fmt == "tsv":
         _print_rows(result.hits, list(COLUMNS), header=True)
     else:

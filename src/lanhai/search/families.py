@@ -389,5 +389,41 @@ def hit_sequences(data_dir: Path, hits: Sequence[dict[str, Any]]
         yield header, found[key]
 
 
+def hit_genbank(data_dir: Path, hits: Sequence[dict[str, Any]]) -> Iterator[str]:
+    """GenBank (GenPept-style) text of each distinct hit protein: its domain hits as Region
+    features and, on the source feature, the assembly, strain, sample, place, depth, date."""
+    from lanhai.sequence.genbank import protein_record
+
+    by_protein: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for hit in hits:
+        by_protein.setdefault((hit["assembly"], hit["protein_id"]), []).append(hit)
+    for header, sequence in hit_sequences(data_dir, hits):
+        protein_id, assembly = header.split(" ")[0], header.split("assembly=")[1].split()[0]
+        found = by_protein[(assembly, protein_id)]
+        first = found[0]
+        lat, lon = first.get("latitude"), first.get("longitude")
+        where = [f"assembly {assembly}"] + [
+            f"{label} {first[key]}" for key, label in (
+                ("strain", "strain"), ("sample", "sample"), ("depth_m", "depth (m)"))
+            if first.get(key) is not None]
+        source = {
+            "description": f"{protein_id} from {first.get('assembly_name') or assembly}",
+            "organism": str(first.get("taxon") or "unknown"),
+            "strain": str(first.get("strain_name") or ""),
+            "lat_lon": _lat_lon(lat, lon),
+            "collection_date": str(first.get("event_date") or ""),
+            "note": "; ".join(where)}
+        yield protein_record(protein_id, sequence, found, source)
+
+
+def _lat_lon(lat: Any, lon: Any) -> str:
+    """INSDC /lat_lon ('12.5 N 45.25 W'), or '' when unknown."""
+    if lat is None or lon is None:
+        return ""
+    return (f"{abs(float(lat)):g} {'N' if float(lat) >= 0 else 'S'} "
+            f"{abs(float(lon)):g} {'E' if float(lon) >= 0 else 'W'}")
+
+
 __all__ = ["COLUMNS", "FamilyQuery", "FamilyResult", "context_matches", "family_condition",
-           "hit_sequences", "lineage_context", "read_hmms", "search_families", "search_hmm"]
+           "hit_genbank", "hit_sequences", "lineage_context", "read_hmms", "search_families",
+           "search_hmm"]

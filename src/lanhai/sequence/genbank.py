@@ -27,8 +27,11 @@ _NAME_MAX = 16  # a LOCUS name longer than this breaks older parsers
 
 def hit_note(hit: Mapping[str, Any]) -> str:
     """One line about a domain hit."""
-    note = (f"{hit['family']} ({hit['pack']}) {hit['ali_from']}-{hit['ali_to']} "
-            f"E={hit['evalue']:.2g} score={hit['score']:.1f}")
+    note = f"{hit['family']} ({hit['pack']}) {hit['ali_from']}-{hit['ali_to']}"
+    if hit.get("evalue") is not None:  # hits imported from other tools may lack one
+        note += f" E={hit['evalue']:.2g}"
+    if hit.get("score") is not None:
+        note += f" score={hit['score']:.1f}"
     if hit.get("substrates"):
         note += " substrates=" + ",".join(hit["substrates"])
     return note
@@ -108,3 +111,26 @@ def records(contigs: Iterable[tuple[str, str]], genes: Iterable[Mapping[str, Any
                 hit = next(hit_iter, None)
             pending = next(gene_iter, None)
         yield record(contig, sequence, found, by_protein, regions.get(contig, ()))
+
+
+def protein_record(protein_id: str, sequence: str, hits: Sequence[Mapping[str, Any]],
+                   source: Mapping[str, str]) -> str:
+    """GenPept-style GenBank text of one protein from a search result: a ``source`` feature
+    whose qualifiers say where it came from (``source`` maps qualifier → value, e.g. strain,
+    lat_lon, note), and a ``Region`` per domain hit (``/region_name``, ``/note``)."""
+    rec = SeqRecord(Seq(sequence), id=protein_id[:_NAME_MAX * 4], name=protein_id[:_NAME_MAX],
+                    description=source.get("description", protein_id),
+                    annotations={"molecule_type": "protein", "topology": "linear"})
+    qualifiers = {key: [value] for key, value in source.items()
+                  if key != "description" and value}
+    features = [SeqFeature(FeatureLocation(0, len(sequence)), type="source",
+                           qualifiers=qualifiers)]
+    for hit in hits:
+        start = max(0, int(hit["ali_from"]) - 1)
+        end = min(len(sequence), max(start + 1, int(hit["ali_to"])))
+        features.append(SeqFeature(FeatureLocation(start, end), type="Region", qualifiers={
+            "region_name": [str(hit["family"])], "note": [hit_note(hit)]}))
+    rec.features = features
+    out = io.StringIO()
+    SeqIO.write(rec, out, "genbank")
+    return out.getvalue()
