@@ -13,7 +13,6 @@ for readers, and a restricted strain or sample is left out of the lineage.
 from __future__ import annotations
 
 import io
-import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ from lanhai.search.seq_index import DBS, SequenceIndex
 from lanhai.search.seq_mmseqs import MMseqs, find_binary
 from lanhai.sequence.reader import GENOME, PROTEOME, SequenceReader
 from lanhai.services.catalog import Actor, CatalogService
+from lanhai.services.sequences import cpu_count
 
 Progress = Callable[[int, int, str], None]
 #: queries above this many are run as a background job by the API
@@ -41,12 +41,6 @@ SAMPLE_FIELDS = ("samp_name", "lat_lon", "depth", "collection_date", "geo_loc_na
 def _no_progress(done: int, total: int, what: str) -> None:
     """Default progress callback: does nothing."""
 
-
-def cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def read_query(data: bytes | str, db: str = "proteins", name: str = "query"
