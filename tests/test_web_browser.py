@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 
 from lanhai.bank import init_bank
+from lanhai.search.seq_mmseqs import MMseqs
+from lanhai.search.sequences import update_index
 from lanhai.services.catalog import LOCAL_ADMIN
 from lanhai.services.sequences import SequenceService
 from lanhai.settings import Settings
@@ -30,7 +32,7 @@ from tests.test_annotation_api import ASSEMBLY
 from tests.test_api_records import DEPOSIT
 from tests.test_catalog import SAMPLE, ZOBELLIA
 from tests.test_sequence_cli import GENBANK
-from tests.test_web_pages import HEADER, ROW
+from tests.test_web_pages import GLYCAN, HEADER, ROW
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -83,6 +85,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]
     sequences.ingest(LOCAL_ADMIN, assembly, GENBANK)
     sequences.annotate(LOCAL_ADMIN, [assembly], packs=[sus_pack()],
                        steps=["genes", "families"])
+    update_index(folder, dbs=["proteins"], mmseqs=MMseqs(threads=1))  # the sequence search
+    catalog.create(LOCAL_ADMIN, "compound", GLYCAN)
     with bank.engine.begin() as conn:
         create_user(conn, "ana", "curator", password=PASSWORD)
     port = _free_port()
@@ -266,3 +270,58 @@ def test_jobs_page_refreshes_while_a_job_runs(page: Any, served: tuple[str, Any]
     page.wait_for_selector("text=done", timeout=10_000)  # the page reloaded itself
     assert page.locator("table[data-refresh=no]").count() == 1
     check(page, "jobs-done")
+
+
+def test_paste_a_sequence_then_open_the_hits_sample(page: Any, served: tuple[str, Any]
+                                                    ) -> None:
+    from lanhai.store.sequences import SequenceStore
+
+    store = SequenceStore(served[1].state.bank.settings.data_dir)
+    [(ident, sequence)] = [(r["id"], r["sequence"]) for r in store.iter_rows(
+        "LHAS0000001", "proteins", ["id", "sequence"])][:1]
+    page.goto("/")
+    page.get_by_role("link", name="Search", exact=True).click()
+    page.wait_for_url("**/search")
+    page.get_by_role("link", name="Sequence", exact=True).click()
+    page.wait_for_url("**/search/sequence")
+    check(page, "search-sequence")
+    page.get_by_label("Query sequences (FASTA)").fill(f">{ident}\n{sequence.rstrip('*')}\n")
+    page.get_by_label("Sensitive (slower)").focus()
+    page.keyboard.press("Tab")  # the checkbox is followed by the submit button …
+    assert page.evaluate("document.activeElement.textContent") == "Search"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # … and Enter submits the form
+    table = page.inner_text("main table")
+    assert ident in table and "100.0 %" in table
+    check(page, "search-sequence-hits")
+    page.locator("main table a[href='/records/LHSM0000001']").first.click()
+    page.wait_for_url("**/records/LHSM0000001")
+    assert "OSD1_2014-06-21_0m" in page.inner_text("h1")
+    # a broken FASTA: the form again, the problem beside the field
+    page.goto("/search/sequence")
+    page.get_by_label("Query sequences (FASTA)").fill(">bad\nMK1V\n")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_selector("#e_fasta")
+    check(page, "search-sequence-errors")
+
+
+def test_search_pages_pass_axe(page: Any) -> None:
+    page.goto("/search?q=Zobellia")
+    assert "LHST0000001" in page.inner_text("main")
+    check(page, "search-text")
+    page.goto("/search?depth_min=deep&lang=zh")
+    check(page, "search-text-errors-zh")
+    page.goto("/search/compounds?lang=en")
+    page.get_by_label("Structure", exact=True).fill("OCC1OC(O)C(O)C(O)C1O")
+    page.get_by_label("similarity").check()
+    page.get_by_label("Tanimoto ≥").press("Enter")  # keyboard submit
+    page.wait_for_selector("figure svg")
+    assert "neoagarobiose" in page.inner_text("main")
+    check(page, "search-compounds")
+    page.goto("/search/families?family=TonB_dep_Rec")
+    check(page, "search-families")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto("/search?q=Zobellia")
+    check(page, "search-text-phone")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+

@@ -52,6 +52,11 @@ class Site:
 
 @pytest.fixture
 def site(engine: Engine) -> Iterator[Site]:
+    yield from make_site(engine)
+
+
+def make_site(engine: Engine) -> Iterator[Site]:
+    """The small bank of these tests behind a TestClient (also used by test_web_search)."""
     catalog = CatalogService(engine)
     sample = catalog.create(LOCAL_ADMIN, "sample", SAMPLE).accession
     hidden = catalog.create(LOCAL_ADMIN, "sample", {**SAMPLE, "samp_name": "secret site",
@@ -143,6 +148,54 @@ def test_cached_aggregates_follow_every_change(site: Site) -> None:
     assert facets == [{"value": "Bacteria", "count": 3}]
     site.bank.catalog.update(LOCAL_ADMIN, site.plastic_strain, {"restricted": "yes"})
     assert site.client.get("/.json").json()["records_by_kind"]["strain"] == before
+
+
+def test_cached_aggregates_are_carried_over_changes_they_do_not_read(site: Site) -> None:
+    """Incremental invalidation: an edit of a field no count reads keeps the counts, new
+    records are added by counting just them, and a link recomputes; every value equals a
+    fresh computation."""
+    from lanhai.web import queries
+
+    cache = queries.AggregateCache()
+    calls: list[str] = []
+
+    def fetch(conn: Any, key: tuple[Any, ...]) -> Any:
+        fresh = {"counts": lambda: queries.programme_counts(conn, False),
+                 "growth": lambda: queries.growth(conn, False),
+                 "facets": lambda: queries.facet_counts(conn, "strain", False)}[key[0]]
+
+        def compute() -> Any:
+            calls.append(key[0])
+            return fresh()
+
+        value = cache.get(conn, key, compute)
+        assert value == fresh(), key  # never stale
+        return value
+
+    keys = [("counts", False), ("growth", False), ("facets", "strain", False)]
+
+    def read_all() -> list[str]:
+        calls.clear()
+        with site.bank.engine.connect() as conn:
+            for key in keys:
+                fetch(conn, key)
+        return sorted(calls)
+
+    assert read_all() == ["counts", "facets", "growth"]
+    assert read_all() == []
+    site.bank.catalog.update(LOCAL_ADMIN, site.sample, {"description": "checked"})
+    assert read_all() == []  # no count, month or facet reads a description
+    site.bank.catalog.create(LOCAL_ADMIN, "strain", {
+        **ZOBELLIA, "collection_numbers": "KCTC 12921", "strain_designation": "KMM 3526",
+        "marine": "yes", "degrades": "PET"})
+    assert read_all() == ["facets"]  # counts and growth: the new record added
+    site.bank.catalog.update(LOCAL_ADMIN, site.plastic_strain, {"status": "in preparation"})
+    assert read_all() == ["facets"]  # a strain facet field
+    site.bank.catalog.link(LOCAL_ADMIN, site.hidden_sample, "isolated_from",
+                           site.plastic_strain)
+    assert read_all() == ["counts"]  # marine strains follow isolated_from links
+    site.bank.catalog.update(LOCAL_ADMIN, site.strain, {"restricted": "yes"})
+    assert read_all() == ["counts", "facets", "growth"]
 
 
 def test_targets_come_from_a_file(site: Site, tmp_path: Path) -> None:
@@ -412,6 +465,12 @@ WEB_ROUTES = {
     ("POST", "/records/{accession}/edit"),
     ("GET", "/import"), ("POST", "/import"), ("POST", "/import.json"),
     ("POST", "/import/commit"),
+    # the search pages: tests/test_web_search.py
+    ("GET", "/search"), ("GET", "/search.json"), ("GET", "/search/sequence"),
+    ("GET", "/search/sequence.json"), ("POST", "/search/sequence"),
+    ("POST", "/search/sequence.json"), ("GET", "/search/compounds"),
+    ("GET", "/search/compounds.json"), ("GET", "/search/families"),
+    ("GET", "/search/families.json"),
 }
 
 

@@ -14,11 +14,12 @@ from fastapi.staticfiles import StaticFiles
 
 def install(app: FastAPI) -> None:
     """Add the pages and their local static files (CSS, a tiny script) to ``app``."""
-    from lanhai.web import forms, pages
+    from lanhai.web import forms, pages, search_pages
     from lanhai.web.queries import AggregateCache
 
     app.state.web_cache = AggregateCache()
     app.include_router(pages.router)
     app.include_router(forms.router)
+    app.include_router(search_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="static")

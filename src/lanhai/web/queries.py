@@ -20,7 +20,8 @@ deposits count for curators and admins only).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -43,14 +44,64 @@ from lanhai.kinds import kind_spec
 T = TypeVar("T")
 
 
+#: fields whose value a dashboard count reads (a change to any other field keeps the counts)
+COUNT_FIELDS = frozenset({"marine", "degrades", "assembly_type", "wurcs", "glycan_iupac",
+                          "compound_class", "restricted"})
+#: actions on existing records that only change fields or links (``create`` adds a record)
+_EDITS = frozenset({"update", "link", "unlink"})
+#: at most this many new versions are examined one by one; more drop every cached value
+MAX_CHANGES = 500
+
+
+@dataclass
+class Changes:
+    """What the audit trail recorded since the cached values were computed."""
+
+    created: dict[int, str] = field(default_factory=dict)  # record id -> kind
+    #: (action, kind, names of the changed fields) of every other new version
+    edits: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
+
+    def edited(self, names: frozenset[str] | set[str], kind: str | None = None,
+               links: bool = False) -> bool:
+        """Whether an edit (of ``kind``, when given) touched one of ``names``, a link (when
+        ``links``) or did something other than an update, link or unlink."""
+        for action, of_kind, changed in self.edits:
+            if action not in _EDITS:
+                return True
+            if kind is not None and of_kind != kind:
+                continue
+            if action != "update":
+                if links:
+                    return True
+                continue
+            if changed & names:
+                return True
+        return False
+
+
 class AggregateCache:
-    """Aggregates (dashboard counts, growth, facets) reused while nothing changed.
+    """Aggregates (dashboard counts, growth, facets) reused while nothing they read changed.
 
     Every change to the catalog (create, update, link, unlink, restricting a record) writes a
     row to the audit trail, so the pair (highest version id, number of versions) changes with
-    it; a value is cached under that pair and recomputed as soon as it moves. The count
-    catches PostgreSQL transactions that commit their version ids out of order (SQLite has
-    one writer at a time, so there the highest id alone is enough: one index lookup).
+    it. When it moves, the new versions (at most :data:`MAX_CHANGES`) are read and each cached
+    value is kept, updated or dropped (incremental invalidation):
+
+    - the dashboard counts (``("counts", seen)``) are sums over records, so new records are
+      added by counting just them; they are recomputed after a link or unlink (marine
+      strains follow ``isolated_from`` links) or an edit of a field a count reads
+      (:data:`COUNT_FIELDS`, with ``restricted``);
+    - growth per month (``("growth", seen)``) adds new records the same way and is
+      recomputed only when a record is restricted or released;
+    - a kind's facets (``("facets", kind, seen)``) are recomputed when a record of that
+      kind is created or a facet field or ``restricted`` of one changed;
+    - any other value, or an unexpected change (an unknown action, more than
+      :data:`MAX_CHANGES` versions, or on PostgreSQL a version committed out of id order, seen
+      as a count that does not match the new ids), is recomputed.
+
+    The count in the mark catches PostgreSQL transactions that commit their version ids out
+    of order (SQLite has one writer at a time, so there the highest id alone is enough: one
+    index lookup).
     """
 
     def __init__(self) -> None:
@@ -67,8 +118,9 @@ class AggregateCache:
             mark = (row[0], row[1])
         with self._lock:
             if mark != self._mark:
-                self._values, self._mark = {}, mark
-            elif key in self._values:
+                self._values = self._carry(conn, self._mark, mark, self._values)
+                self._mark = mark
+            if key in self._values:
                 cached: T = self._values[key]
                 return cached
         value = compute()
@@ -76,6 +128,67 @@ class AggregateCache:
             if mark == self._mark:
                 self._values[key] = value
         return value
+
+    @staticmethod
+    def _changes(conn: Connection, old: tuple[Any, ...] | None, new: tuple[Any, ...]
+                 ) -> Changes | None:
+        """The versions between two marks, or None when they cannot be trusted to be all."""
+        if old is None or old[0] is None or new[0] is None or new[0] < old[0]:
+            return None
+        rows = conn.execute(
+            select(versions.c.action, versions.c.record_id, versions.c.changes, records.c.kind)
+            .join(records, records.c.id == versions.c.record_id)
+            .where(versions.c.id > old[0], versions.c.id <= new[0])
+            .order_by(versions.c.id).limit(MAX_CHANGES + 1)).all()
+        if len(rows) > MAX_CHANGES:
+            return None
+        if len(new) > 1 and (len(old) < 2 or new[1] - old[1] != len(rows)):
+            return None  # a version committed out of id order (PostgreSQL), or one deleted
+        found = Changes()
+        for action, record_id, changes, kind in rows:
+            if action == "create":
+                found.created[int(record_id)] = str(kind)
+            elif record_id not in found.created:  # a new record is counted as it is now
+                names = frozenset(changes) if isinstance(changes, dict) else frozenset()
+                found.edits.append((str(action), str(kind), names))
+        return found
+
+    def _carry(self, conn: Connection, old: tuple[Any, ...] | None, new: tuple[Any, ...],
+               values: dict[tuple[Any, ...], Any]) -> dict[tuple[Any, ...], Any]:
+        """The cached values still true at ``new``: kept, updated for new records, or left
+        out (to be recomputed)."""
+        if not values:
+            return {}
+        changes = self._changes(conn, old, new)
+        if changes is None:
+            return {}
+        kept: dict[tuple[Any, ...], Any] = {}
+        created = sorted(changes.created)
+        for key, value in values.items():
+            name = key[0]
+            if name == "counts" and not changes.edited(COUNT_FIELDS, links=True):
+                kept[key] = add_counts(value, programme_counts(conn, key[1], created)) \
+                    if created else value
+            elif name == "growth" and not changes.edited({"restricted"}):
+                kept[key] = add_growth(value, growth(conn, key[1], created)) \
+                    if created else value
+            elif name == "facets" and key[1] not in changes.created.values() and \
+                    not changes.edited(set(FACETS.get(key[1], ())) | {"restricted"}, key[1]):
+                kept[key] = value
+        return kept
+
+
+def add_counts(counts: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    return {k: counts.get(k, 0) + more.get(k, 0) for k in counts.keys() | more.keys()}
+
+
+def add_growth(rows: list[tuple[str, str, int]], more: list[tuple[str, str, int]]
+               ) -> list[tuple[str, str, int]]:
+    """Growth rows plus the rows of new records, in :func:`growth`'s order (by month)."""
+    total: dict[tuple[str, str], int] = {}
+    for kind, month, n in [*rows, *more]:
+        total[(kind, month)] = total.get((kind, month), 0) + n
+    return sorted(((k, m, n) for (k, m), n in total.items()), key=lambda r: (r[1], r[0]))
 
 
 def _visible(include_restricted: bool) -> ColumnElement[bool]:
@@ -88,14 +201,18 @@ def _text(name: str) -> Any:
     return records.c.fields[name].as_string()
 
 
-def programme_counts(conn: Connection, include_restricted: bool) -> dict[str, int]:
-    """Every dashboard count, in two aggregate queries."""
+def programme_counts(conn: Connection, include_restricted: bool,
+                     ids: Sequence[int] | None = None) -> dict[str, int]:
+    """Every dashboard count, in two aggregate queries (over the records ``ids`` only, when
+    given: each count is a sum over records, so counts of disjoint sets add up)."""
     counts = {k: 0 for k in ("samples", "strains", "patent_deposits", "assemblies",
                              "compounds", "genetic_parts", "germplasm")}
     plural = {"sample": "samples", "strain": "strains", "deposit": "patent_deposits",
               "assembly": "assemblies", "compound": "compounds", "part": "genetic_parts",
               "germplasm": "germplasm"}
     visible = _visible(include_restricted)
+    if ids is not None:
+        visible = and_(visible, records.c.id.in_(list(ids)))
     for kind, n in conn.execute(select(records.c.kind, func.count()).where(visible)
                                 .group_by(records.c.kind)):
         if kind in plural:
@@ -137,14 +254,18 @@ def _source_visible(source: Any, include_restricted: bool) -> ColumnElement[bool
     return restricted
 
 
-def growth(conn: Connection, include_restricted: bool) -> list[tuple[str, str, int]]:
+def growth(conn: Connection, include_restricted: bool, ids: Sequence[int] | None = None
+           ) -> list[tuple[str, str, int]]:
     """(kind, YYYY-MM, records created that month), from the audit trail's ``create``
     entries. Their time is also each record's ``created_at`` (the store writes both with
     one timestamp in one transaction), so this reads the records table alone, without
     joining 100,000 version rows to their records."""
     month = func.substr(cast(records.c.created_at, String), 1, 7)
-    stmt = (select(records.c.kind, month, func.count()).where(_visible(include_restricted))
-            .group_by(records.c.kind, month).order_by(month))
+    where = _visible(include_restricted)
+    if ids is not None:
+        where = and_(where, records.c.id.in_(list(ids)))
+    stmt = (select(records.c.kind, month, func.count()).where(where)
+            .group_by(records.c.kind, month).order_by(month, records.c.kind))
     return [(str(k), str(m), int(n)) for k, m, n in conn.execute(stmt)]
 
 
