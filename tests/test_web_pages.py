@@ -98,6 +98,25 @@ def csrf_of(html: str) -> str:
 
 # --- dashboard ---------------------------------------------------------------------------
 
+def test_warm_fills_the_cache_before_the_first_visit(site: Site,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from lanhai.web import queries, warm
+
+    warm(site.client.app)  # type: ignore[arg-type]
+    fresh = site.client.get("/.json").json()  # what the cached values give …
+
+    def recompute(*args: object, **kwargs: object) -> None:
+        raise AssertionError("computed again after warm()")
+
+    for name in ("programme_counts", "growth", "facet_counts"):
+        monkeypatch.setattr(queries, name, recompute)
+    # … and no visit computes anything: dashboard, curator dashboard, facets of every kind
+    assert site.client.get("/.json").json() == fresh
+    assert site.client.get("/.json", headers=site.bearer("ana")).status_code == 200
+    for plural in ("samples", "strains", "deposits", "assemblies", "compounds", "parts"):
+        assert site.client.get(f"/browse/{plural}.json").status_code == 200
+
+
 def test_dashboard_counts_against_targets(site: Site) -> None:
     body = site.client.get("/.json").json()
     counts = {t["key"]: t["count"] for t in body["targets"]}

@@ -52,9 +52,12 @@ def demo(no_serve: bool, no_annotate: bool, host: str | None, port: int | None,
     import uvicorn
 
     from lanhai.api.app import create_app
+    from lanhai.web import warm
 
+    app = create_app(conf)
+    warm(app)
     echo_err(f"serving the demo bank on {url} (Ctrl-C to stop)")
-    uvicorn.run(create_app(conf), host=host or conf.host, port=port or conf.port,
+    uvicorn.run(app, host=host or conf.host, port=port or conf.port,
                 log_level="warning")
 
 

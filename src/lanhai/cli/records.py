@@ -320,9 +320,11 @@ def serve(host: str | None, port: int | None, as_json: bool) -> None:
     import uvicorn
 
     from lanhai.api.app import create_app
+    from lanhai.web import warm
 
     conf = settings()
     app = create_app(conf)
+    warm(app)  # dashboard and facet totals computed once now, not on the first visit
     bind_host, bind_port = host or conf.host, port or conf.port
     url = f"http://{bind_host}:{bind_port}"
     emit({"url": url, "api": f"{url}/api", "openapi": f"{url}/openapi.json",

@@ -6,6 +6,7 @@ See docs/web.md.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -23,3 +24,21 @@ def install(app: FastAPI) -> None:
     app.include_router(search_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="static")
+
+
+
+def warm(app: FastAPI) -> None:
+    """Fill the aggregate cache (dashboard counts, growth, every kind's facets) for the
+    public and the curator view, so the first visitors after a server start get cached
+    pages. `lanhai serve` and `lanhai demo` call it before serving; tests do not."""
+    from lanhai.kinds import KINDS
+    from lanhai.web import queries
+
+    cache: queries.AggregateCache = app.state.web_cache
+    with app.state.bank.engine.connect() as conn:
+        for seen in (False, True):
+            cache.get(conn, ("counts", seen), partial(queries.programme_counts, conn, seen))
+            cache.get(conn, ("growth", seen), partial(queries.growth, conn, seen))
+            for kind in KINDS:
+                cache.get(conn, ("facets", kind, seen),
+                          partial(queries.facet_counts, conn, kind, seen))
