@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lanhai.api import breeding as api
+from lanhai.api import breeding_inputs as api
 from lanhai.api.app import create_app
 from lanhai.bank import Bank
 from lanhai.breeding import service

@@ -1,0 +1,315 @@
+"""Inputs of the breeding API: multipart uploads or a dataset name read into a checked
+dataset, the model form, when an analysis becomes a background job, and CSV tables.
+
+The routes are in :mod:`lanhai.api.breeding`.
+"""
+
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from lanhai.bank import Bank
+from lanhai.breeding import datasets
+from lanhai.breeding.data import Dataset
+from lanhai.breeding.pipeline import Inputs, ModelOptions, load
+from lanhai.breeding.qc import QcOptions
+from lanhai.breeding.validate import MODELS
+from lanhai.errors import Problem, UsageError
+from lanhai.jobs import JobRunner
+from lanhai.services.catalog import Actor
+
+#: analyses on more genotype calls (animals × SNPs) than this run as background jobs
+SYNC_GENOTYPE_CALLS = 1_000_000
+#: … and on more genotyped animals, or pedigree animals, than these
+SYNC_GENOTYPED = 2_000
+SYNC_PEDIGREE = 20_000
+#: a matrix is served as a table only up to this many animals (larger: use the CLI's --out)
+MAX_TABLE_ANIMALS = 5_000
+_COPY_CHUNK = 1 << 20
+_SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bed", ".bim", ".fam", ".csv.gz", ".tsv.gz",
+             ".txt.gz", ".csv", ".tsv", ".txt", ".gz")
+
+# -- form fields shared by the routes --------------------------------------------------------
+
+DatasetField = Annotated[str | None, Form(description="name of a dataset imported before "
+                                          "(files given as well override its parts)")]
+GenotypeFiles = Annotated[list[UploadFile] | None, File(description=(
+    "PLINK .bed + .bim + .fam (three files under this one field), a VCF (.vcf, .vcf.gz, "
+    "bgzip) or a genotype table (CSV/TSV: id, one column per SNP, 0/1/2)"))]
+OneFile = Annotated[UploadFile | None, File()]
+VcfField = Annotated[str, Form(description="VCF FORMAT field: GT (hard calls) or DS "
+                               "(dosages)")]
+Repeat = Annotated[list[str] | None, Form()]
+
+
+@dataclass
+class Uploaded:
+    """The request's data: loaded and checked, with a folder holding files a task reads later
+    (relationship matrix, folds, candidates); the folder goes when the work is done."""
+
+    data: Dataset
+    folder: Path
+    params: dict[str, Any]
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+async def receive(bank: Bank, dataset: str | None, genotypes: list[UploadFile] | None,
+                   pedigree: UploadFile | None, phenotypes: UploadFile | None,
+                   vcf_field: str, factor: list[str] | None, covariate: list[str] | None,
+                   extra: Mapping[str, UploadFile | None] | None = None,
+                   germplasm: str | None = None) -> Uploaded:
+    """Save the uploads to a private folder, read and check them (422 on bad data)."""
+    vcf = (vcf_field or "GT").upper()
+    if vcf not in ("GT", "DS"):
+        raise UsageError("unknown VCF field", [Problem(
+            reason=f"cannot read genotypes from FORMAT field {vcf_field!r}", field="vcf_field",
+            value=vcf_field, fix="use GT (hard calls) or DS (dosages)")])
+    folder = Path(tempfile.mkdtemp(prefix="lanhai-breed-"))
+    try:
+        inp = Inputs(vcf_field=vcf, factors=list(factor or []),
+                     covariates=list(covariate or []), germplasm=germplasm or None)
+        params: dict[str, Any] = {"vcf_field": vcf, "factors": inp.factors,
+                                  "covariates": inp.covariates}
+        if dataset:
+            datasets.summary(bank.settings.data_dir, dataset)  # 404 when there is none
+            inp.dataset = datasets.folder(bank.settings.data_dir, dataset)
+            params["dataset"] = dataset
+        uploads: dict[str, str] = {}
+        files = [g for g in genotypes or [] if g.filename]
+        if files:
+            inp.genotypes = await run_in_threadpool(_save_genotypes, files, folder)
+            uploads["genotypes"] = ", ".join(_base(g.filename) for g in files)
+        for name, upload in (("pedigree", pedigree), ("phenotypes", phenotypes),
+                             *(extra or {}).items()):
+            if upload is not None and upload.filename:
+                path = folder / f"{name}{_suffix(upload.filename, '.csv')}"
+                await run_in_threadpool(_save, upload, path)
+                uploads[name] = _base(upload.filename)
+                if name == "pedigree":
+                    inp.pedigree = path
+                elif name == "phenotypes":
+                    inp.phenotypes = path
+        params["uploads"] = uploads
+        if not (inp.dataset or inp.genotypes or inp.pedigree or inp.phenotypes):
+            raise UsageError("no data", [Problem(
+                reason="give a dataset name, or upload genotypes, pedigree and/or phenotypes",
+                fix="send multipart fields dataset=NAME, or files genotypes, pedigree, "
+                    "phenotypes")])
+        data = await run_in_threadpool(load, inp)
+        got = Uploaded(data, folder, params)
+        got.files = {n: folder / f"{n}{_suffix(u.filename or '', '.csv')}"
+                     for n, u in (extra or {}).items() if u is not None and u.filename}
+        return got
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _save_genotypes(files: list[UploadFile], folder: Path) -> Path:
+    """PLINK parts are saved as genotypes.bed/.bim/.fam; any other file as itself."""
+    by_suffix = {_suffix(f.filename or "", ""): f for f in files}
+    plink = {".bed", ".bim", ".fam"}
+    if set(by_suffix) & plink:
+        missing = sorted(plink - set(by_suffix))
+        if missing or len(files) != 3:
+            raise UsageError("incomplete PLINK fileset", [Problem(
+                reason=f"PLINK genotypes need .bed, .bim and .fam; missing {', '.join(missing)}"
+                if missing else "send exactly the three PLINK files under genotypes",
+                field="genotypes", value=", ".join(_base(f.filename) for f in files),
+                fix="upload the .bed, .bim and .fam of one fileset as three 'genotypes' "
+                    "files")])
+        for ext in plink:
+            _save(by_suffix[ext], folder / f"genotypes{ext}")
+        return folder / "genotypes.bed"
+    if len(files) != 1:
+        raise UsageError("one genotype file", [Problem(
+            reason=f"{len(files)} genotype files that are not a PLINK fileset",
+            field="genotypes", fix="send one VCF or table, or a .bed + .bim + .fam")])
+    path = folder / f"genotypes{_suffix(files[0].filename or '', '.csv')}"
+    _save(files[0], path)
+    return path
+
+
+def _save(upload: UploadFile, path: Path) -> None:
+    upload.file.seek(0)
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out, _COPY_CHUNK)
+
+
+def _base(filename: str | None) -> str:
+    return Path((filename or "").replace("\\", "/")).name[-120:]
+
+
+def _suffix(filename: str, default: str) -> str:
+    low = _base(filename).lower()
+    return next((s for s in _SUFFIXES if low.endswith(s)), default)
+
+
+# -- options ------------------------------------------------------------------------------------
+
+def fixed_effects(text: str | None) -> list[str] | None:
+    """None: every factor and covariate; '-' (or 'none'): no fixed effect but the mean."""
+    if text is None:
+        return None
+    if text.strip().lower() in ("-", "none"):
+        return []
+    return [f.strip() for f in text.split(",") if f.strip()]
+
+
+def model_options(model: str, grm_method: int, blend: float, tuning: str, no_qc: bool
+           ) -> ModelOptions:
+    if model not in MODELS:
+        raise UsageError(f"unknown model {model!r}", [Problem(
+            reason=f"no model {model!r}", field="model", value=model,
+            fix=f"use one of {', '.join(MODELS)}")])
+    if grm_method not in (1, 2):
+        raise UsageError("grm_method is 1 or 2", [Problem(
+            reason="VanRaden's method 1 or 2", field="grm_method", value=str(grm_method))])
+    if tuning not in ("christensen", "mean", "none"):
+        raise UsageError("unknown tuning", [Problem(
+            reason="tuning is christensen, mean or none", field="tuning", value=tuning)])
+    return ModelOptions(model, grm_method, 0.01, blend, tuning, None if no_qc else QcOptions())
+
+
+@dataclass
+class ModelForm:
+    trait: str | None
+    model: str
+    fixed: str | None
+    grm_method: int
+    blend: float
+    tuning: str
+    no_qc: bool
+
+    def options(self) -> ModelOptions:
+        return model_options(self.model, self.grm_method, self.blend, self.tuning, self.no_qc)
+
+    def params(self) -> dict[str, Any]:
+        return {"trait": self.trait, "model": self.model, "fixed": self.fixed,
+                "grm_method": self.grm_method, "blend": self.blend, "tuning": self.tuning,
+                "no_qc": self.no_qc}
+
+
+def model_form(
+    trait: Annotated[str | None, Form(description="trait column (default: the only one)")]
+    = None,
+    model: Annotated[str, Form(description="pblup, gblup, ssgblup or bayes")] = "gblup",
+    fixed: Annotated[str | None, Form(description=(
+        "comma-separated fixed effects; default every factor and covariate; '-' for none"))]
+    = None,
+    grm_method: Annotated[int, Form(description="VanRaden method for G: 1 or 2")] = 1,
+    blend: Annotated[float, Form(description="ssgblup: weight of A22 in G")] = 0.05,
+    tuning: Annotated[str, Form(description="ssgblup: christensen, mean or none")]
+    = "christensen",
+    no_qc: Annotated[bool, Form(description="use genotypes as given (no QC filters)")] = False,
+) -> ModelForm:
+    return ModelForm(trait, model, fixed, grm_method, blend, tuning, no_qc)
+
+
+ModelDep = Annotated[ModelForm, Depends(model_form)]
+Background = Annotated[bool, Form(description="run as a background job whatever the size")]
+Format = Annotated[str, Query(description="json, or csv for the table (ranking, plan, "
+                              "folds)")]
+
+
+# -- running: at once, or as a job ---------------------------------------------------------------
+
+def _large(data: Dataset) -> bool:
+    g = data.genotypes
+    calls = g.n_animals * g.n_snps if g is not None else 0
+    genotyped = g.n_animals if g is not None else 0
+    pedigree = len(data.pedigree.ids) if data.pedigree is not None else 0
+    return (calls > SYNC_GENOTYPE_CALLS or genotyped > SYNC_GENOTYPED
+            or pedigree > SYNC_PEDIGREE)
+
+
+def clean(value: Any) -> Any:
+    """JSON-ready: NaN and infinities become null (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
+
+
+Work = Callable[[Callable[[str, int, int], None]], dict[str, Any]]
+
+
+async def run_analysis(request: Request, actor: Actor, kind: str, got: Uploaded,
+                       params: dict[str, Any], work: Work, background: bool,
+                       fmt: str) -> Response:
+    """Run ``work`` now (200) or as a job (202 + Location); the uploads go afterwards."""
+    if fmt not in ("json", "csv"):
+        got.cleanup()
+        raise UsageError("unknown format", [Problem(reason="format is json or csv",
+                                                    field="format", value=fmt)])
+    if background or _large(got.data) or kind in ("cv", "bayes"):
+        runner: JobRunner = request.app.state.jobs
+
+        def task(progress: Callable[[int, int, str], None]) -> dict[str, Any]:
+            try:
+                result: dict[str, Any] = clean(work(lambda s, d, t: progress(d, t, s)))
+                return result
+            finally:
+                got.cleanup()
+
+        job = runner.submit(kind=f"breed-{kind}", owner=actor.username,
+                            params={**got.params, **params}, task=task)
+        return JSONResponse(job.to_dict(), status_code=202,
+                            headers={"Location": f"/api/jobs/{job.id}"})
+    try:
+        body: dict[str, Any] = clean(await run_in_threadpool(work, _ignore))
+    finally:
+        got.cleanup()
+    if fmt == "csv":
+        return csv_table(kind, body)
+    return JSONResponse(body)
+
+
+def _ignore(step: str, done: int, total: int) -> None:
+    """Progress of a request answered at once: nobody is watching."""
+
+
+#: the table each analysis gives as CSV: (key in the result, columns)
+TABLES: dict[str, tuple[str, list[str]]] = {
+    "predict": ("ranking", ["rank", "id", "gebv", "reliability", "pev", "phenotyped"]),
+    "bayes": ("ranking", ["rank", "id", "gebv", "phenotyped"]),
+    "mate": ("matings", ["mating", "sire", "dam", "progeny_inbreeding",
+                         "expected_progeny_value"]),
+    "cv": ("folds", ["repeat", "fold", "n_train", "n_test", "h2", "r", "accuracy", "bias"]),
+}
+
+
+def csv_table(kind: str, body: Mapping[str, Any]) -> Response:
+    if kind not in TABLES:
+        raise UsageError(f"{kind} has no table", [Problem(
+            reason="CSV is offered for predict (ranking), mate (plan) and cv (folds)",
+            field="format", value="csv", fix="ask for format=json")])
+    key, cols = TABLES[kind]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(cols)
+    for row in body.get(key) or []:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in cols])
+    name = {"predict": "ranking", "bayes": "ranking", "mate": "mating-plan",
+            "cv": "cv-folds"}[kind]
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
