@@ -227,6 +227,38 @@ def test_sensitive_mode_finds_at_least_the_default_hits(world: World) -> None:
     assert set(default) <= set(ours(sensitive))
 
 
+def test_sensitive_mode_is_an_exhaustive_search(world: World, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above UNGAPPED_MAX_PAIRS (here 0) and up to SENSITIVE_EXHAUSTIVE_PAIRS, --sensitive
+    aligns every pair with an ungapped score of at least 35: easy-search's own results."""
+    monkeypatch.setattr(seq_index, "UNGAPPED_MAX_PAIRS", 0)
+    world.index().update()
+    query = fasta(records(FORSETII)[:20])
+    mine = ours(world.search(query=query, max_hits=1000, evalue=1.0, sensitive=True))
+    target = fasta(records(DOKDONENSIS), f"{world.dok}|") + fasta(records(FORSETII),
+                                                                  f"{world.fors}|")
+    # mmseqs easy-search q.faa t.faa out.m8 tmp ... --prefilter-mode 1
+    #   --min-ungapped-score 35 -e 1.0
+    reference = easy_search(tmp_path, query, target, "--prefilter-mode", "1",
+                            "--min-ungapped-score", "35", "-e", "1.0")
+    assert len(reference) > 30
+    assert_same(mine, reference)
+
+
+def test_sensitive_mode_falls_back_to_profile_search(world: World, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above SENSITIVE_EXHAUSTIVE_PAIRS (here 0): 3 iterations of profile search, -s 7.5."""
+    monkeypatch.setattr(seq_index, "SENSITIVE_EXHAUSTIVE_PAIRS", 0)
+    world.index(index_min_residues=0).update()
+    query = fasta(records(FORSETII)[:10])
+    mine = ours(world.search(query=query, max_hits=1000, sensitive=True))
+    target = fasta(records(DOKDONENSIS), f"{world.dok}|") + fasta(records(FORSETII),
+                                                                  f"{world.fors}|")
+    # mmseqs easy-search q.faa t.faa out.m8 tmp ... --num-iterations 3 -s 7.5
+    reference = easy_search(tmp_path, query, target, "--num-iterations", "3", "-s", "7.5")
+    assert set(mine) == set(reference)
+
+
 # -- keeping the index up to date ------------------------------------------------------------
 def test_adding_an_assembly_leaves_old_segments_untouched(world: World) -> None:
     index = world.index()

@@ -61,6 +61,13 @@ INDEX_MIN_RESIDUES = 10_000_000
 #: its sequences is at most this (cheaper than building its k-mer table on the fly, and at
 #: least as sensitive); above it, with the k-mer prefilter built on the fly
 UNGAPPED_MAX_PAIRS = 200_000
+#: ``--sensitive`` on proteins searches a segment with the exhaustive ungapped prefilter when
+#: queries x its sequences is at most this (more sensitive and faster than iterative profile
+#: search there: see docs/search-sequences.md); above it, with 3 profile iterations at -s 7.5
+SENSITIVE_EXHAUSTIVE_PAIRS = 10_000_000
+#: ungapped score a candidate needs to be aligned in that exhaustive sensitive search
+#: (MMseqs2's default, 15, sends thousands of candidates per query to the gapped aligner)
+SENSITIVE_MIN_UNGAPPED_SCORE = 35
 
 Progress = Callable[[int, int, str], None]
 
@@ -408,11 +415,18 @@ class SequenceIndex:
                        "--db-load-mode", "2"]
             if self.nucleotide:
                 options += ["--search-type", "3"]
-            if not self.nucleotide and not seg.get("indexed", True) \
-                    and queries * seg["sequences"] <= UNGAPPED_MAX_PAIRS:
+            pairs = queries * seg["sequences"]
+            if sensitive and not self.nucleotide and pairs <= SENSITIVE_EXHAUSTIVE_PAIRS:
+                # every query against every target; few pairs keep MMseqs2's default
+                # threshold (as the default mode's exhaustive search of small segments)
                 options += ["--prefilter-mode", "1"]
-            if sensitive:
+                if pairs > UNGAPPED_MAX_PAIRS:
+                    options += ["--min-ungapped-score", str(SENSITIVE_MIN_UNGAPPED_SCORE)]
+            elif sensitive:
                 options += ["--num-iterations", "3", "-s", "7.5"]
+            elif not self.nucleotide and not seg.get("indexed", True) \
+                    and pairs <= UNGAPPED_MAX_PAIRS:
+                options += ["--prefilter-mode", "1"]
             self.mmseqs.run("search", qdb, tdb, result, workdir / f"tmp{number}",
                             options=options)
             tsv = workdir / f"res{number}.tsv"
