@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,10 @@ from lanhai.bank import init_bank
 from lanhai.breeding import datasets
 from lanhai.breeding.germplasm import catalog_lookup, check_germplasm, linked_lines
 from lanhai.breeding.pipeline import Inputs, load
-from lanhai.cli.main import main
 from lanhai.errors import ValidationFailed
 from lanhai.services.catalog import Actor, CatalogService
 from lanhai.settings import Settings
+from tests.test_breeding_cli import run
 
 DATA = Path(__file__).parent / "data" / "breeding"
 GENO = DATA / "simfish.bed"
@@ -104,16 +103,6 @@ def bank_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LANHAI_DATA_DIR", str(folder))
     monkeypatch.delenv("LANHAI_DATABASE_URL", raising=False)
     return folder
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, object, str]:
-    code = main(["breed", *args])
-    cap = capsys.readouterr()
-    try:
-        out = json.loads(cap.out)
-    except json.JSONDecodeError:
-        out = cap.out
-    return code, out, cap.err
 
 
 def test_cli_import_links_lines_and_lists_datasets_by_germplasm(

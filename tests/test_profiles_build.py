@@ -48,3 +48,12 @@ def test_unknown_held_out_strain_is_a_usage_error(tmp_path: Path) -> None:
 def test_missing_data_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="missing input"):
         build_marine_cazy(tmp_path, tmp_path / "out")
+
+
+def test_linked_groups_are_connected_components_largest_first() -> None:
+    from lanhai.profiles.hmmtools import linked_groups
+
+    links = [("b", "c"), ("d", "e"), ("c", "a"), ("e", "e")]
+    assert linked_groups("abcdefg", links) == [["a", "b", "c"], ["d", "e"], ["f"], ["g"]]
+    assert linked_groups([3, 1, 2], [(3, 2)]) == [[2, 3], [1]]
+    assert linked_groups([], []) == []

@@ -202,28 +202,16 @@ def _resolve_family(family: str, entries: list[tuple[str, dict[str, str], list[s
             tops[i] = top
     # purity: same-length orthologues of a wrong protein can support each other, so keep only
     # the largest group of choices linked by >= RESOLVE_BITS (same protein counts as linked)
-    parent = {i: i for i in tops}
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     rows = sorted(tops)
-    for x in rows:
-        for y in rows:
-            if x < y and (tops[x].split("|", 1)[1] == tops[y].split("|", 1)[1]
-                          or max(pair.get((tops[x], tops[y]), 0.0),
-                                 pair.get((tops[y], tops[x]), 0.0)) >= RESOLVE_BITS):
-                parent[max(find(x), find(y))] = min(find(x), find(y))
-    sizes: dict[int, int] = defaultdict(int)
-    for x in rows:
-        sizes[find(x)] += 1
-    keep = max(sorted(sizes), key=lambda r: sizes[r]) if sizes else None
+    links = ((x, y) for x in rows for y in rows
+             if x < y and (tops[x].split("|", 1)[1] == tops[y].split("|", 1)[1]
+                           or max(pair.get((tops[x], tops[y]), 0.0),
+                                  pair.get((tops[y], tops[x]), 0.0)) >= RESOLVE_BITS))
+    groups = hmmtools.linked_groups(rows, links)
+    kept = set(groups[0]) if groups else set()
     domains = []
     for i in rows:
-        if find(i) != keep:
+        if i not in kept:
             continue
         strain, row, candidates = entries[i]
         top = tops[i]

@@ -75,25 +75,10 @@ def split_holdout(labels: dict[str, tuple[str, ...]]) -> tuple[list[str], list[s
 
 def _clusters(proteins: dict[str, str], cpus: int) -> list[list[str]]:
     block = hmmtools.digitize(proteins)
-    parent = {name: name for name in proteins}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for hits in pyhmmer.hmmer.phmmer(block, block, cpus=cpus, E=CLUSTER_EVALUE):
-        query = str(hits.query.name)
-        for hit in hits:
-            if hit.evalue <= CLUSTER_EVALUE:
-                a, b = find(query), find(str(hit.name))
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    groups: dict[str, list[str]] = defaultdict(list)
-    for name in sorted(proteins):
-        groups[find(name)].append(name)
-    return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+    links = ((str(hits.query.name), str(hit.name))
+             for hits in pyhmmer.hmmer.phmmer(block, block, cpus=cpus, E=CLUSTER_EVALUE)
+             for hit in hits if hit.evalue <= CLUSTER_EVALUE)
+    return hmmtools.linked_groups(proteins, links)
 
 
 def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True,

@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyfamsa
 import pyhmmer
@@ -23,6 +23,31 @@ from lanhai.errors import Problem, ValidationFailed
 
 ALPHABET = Alphabet.amino()
 _VALID = set("ACDEFGHIKLMNPQRSTVWYBJZOUX")
+
+
+Node = TypeVar("Node", str, int)
+
+
+def linked_groups(nodes: Iterable[Node], links: Iterable[tuple[Node, Node]]
+                  ) -> list[list[Node]]:
+    """The groups of ``nodes`` that ``links`` connect (union-find), each sorted, the largest
+    first (ties: the group with the smallest first member)."""
+    parent = {node: node for node in nodes}
+
+    def find(x: Node) -> Node:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for x, y in links:
+        a, b = find(x), find(y)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    groups: dict[Node, list[Node]] = {}
+    for node in sorted(parent):
+        groups.setdefault(find(node), []).append(node)
+    return sorted(groups.values(), key=lambda group: (-len(group), group[0]))
 
 
 def open_text(path: Path) -> io.TextIOBase:
