@@ -17,7 +17,7 @@ def test_migrated_schema_matches_declared_schema(engine: Engine) -> None:
     diff = [d for d in diff if "fts" not in str(d) and "ix_records_search_trgm" not in str(d)
             and "records_search" not in str(d)]  # 0002: SQLite-only search facet copy
     assert diff == []
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
 
 
 def test_migrate_is_idempotent(engine: Engine) -> None:

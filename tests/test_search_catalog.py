@@ -203,12 +203,18 @@ def test_english_words_across_kinds_with_facets(bank: SearchBank) -> None:
 
 
 def test_chinese_substrings(bank: SearchBank) -> None:
-    # four characters: the trigram index; two characters: a substring scan
-    for query in ("种质资源", "番茄", "番茄种质"):
+    # three characters or more: the trigram index; one or two: the index too, through the
+    # spelled-out copy of the Han text (lanhai.kinds.spelled_out)
+    for query in ("种质资源", "番茄", "番茄种质", "茄", "种质", "质资"):
         result = run(bank, query)
         assert [h.accession for h in result.hits] == [bank.acc["tomato"]], query
     assert run(bank, "种质资源 tomato").total == 1
     assert run(bank, "种质资源 alginate").total == 0
+    # characters of different runs are not adjacent: "番茄种质资源 (tomato germplasm)" has
+    # no "源 (" and "资源" never meets the next run; a character absent is absent
+    for query in ("源t", "茄子", "源番", "鱼"):
+        assert run(bank, query).total == 0, query
+    assert run(bank, "茄 tomato").total == 1
 
 
 def test_filters_on_catalogue_fields(bank: SearchBank) -> None:
@@ -330,3 +336,51 @@ def test_sqlite_facet_copy_follows_every_change(tmp_path: Path) -> None:
         assert found.facets["availability"] == {"not available": 1}
     finally:
         engine.dispose()
+
+
+def test_migration_spells_out_han_text_of_stored_records(tmp_path: Path) -> None:
+    """Revision 0003 appends the spelled-out Han runs to records stored before it (so the
+    index finds two-character words in them) and its downgrade takes them off again."""
+    from sqlalchemy import text
+
+    from lanhai.db.engine import make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'bank.sqlite'}")
+    try:
+        migrate(engine, "0002")
+        tomato = CatalogService(engine).create(CURATOR, "germplasm", TOMATO)
+        strain = CatalogService(engine).create(CURATOR, "strain", ZOBELLIA)
+        with engine.begin() as conn:  # the text as revision 0002's code wrote it
+            conn.execute(text("UPDATE records SET search_text = "
+                              "substr(search_text, 1, instr(search_text, ' ||') - 1) "
+                              "WHERE instr(search_text, ' ||') > 0"))
+        with engine.connect() as conn:
+            old = dict(conn.execute(text("SELECT accession, search_text FROM records")).all())
+            assert "种质资源" in old[tomato.accession] and "种 质" not in old[tomato.accession]
+            assert search_catalog(conn, READER, "种质", data_dir=tmp_path).total == 0
+        migrate(engine)
+        with engine.connect() as conn:
+            new = dict(conn.execute(text("SELECT accession, search_text FROM records")).all())
+            assert new[tomato.accession] == old[tomato.accession] + " || 番 茄 种 质 资 源 |"
+            assert new[strain.accession] == old[strain.accession]  # no Han text: unchanged
+            found = search_catalog(conn, READER, "种质", data_dir=tmp_path)
+            assert [h.accession for h in found.hits] == [tomato.accession]
+        migrate_down(engine, "0002")
+        with engine.connect() as conn:
+            assert dict(conn.execute(text("SELECT accession, search_text FROM records"))
+                        .all()) == old
+    finally:
+        engine.dispose()
+
+
+def migrate_down(engine: Engine, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from lanhai.db.engine import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)

@@ -114,8 +114,39 @@ def search_text(spec: KindSpec, fields: Fields, identifiers: list[str]) -> str:
     for extra in ("inchikey", "taxon_name"):
         if isinstance(fields.get(extra), str):
             values.append(fields[extra])
-    return " | ".join(dict.fromkeys(v for v in values if v))
+    text = " | ".join(dict.fromkeys(v for v in values if v))
+    spelled = spelled_out(text)
+    return f"{text} ||{spelled}" if spelled else text
+
+
+#: runs of characters from scripts written without spaces between words (Han, kana, Hangul)
+_UNSPACED_RUN = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+                           "\uf900-\ufaff]+")
+
+
+def spelled_out(text: str) -> str:
+    """The text's runs of Han (kana, Hangul) characters again, one character at a time:
+    "大黄鱼 (Larimichthys crocea)" gives " 大 黄 鱼 |".
+
+    The trigram index cannot look up words shorter than three characters; spelled out, a
+    two-character word 海参 is the trigram "海 参" and a single character 鱼 is " 鱼 ", so
+    the commonest Chinese words are found through the index instead of a scan. "|" ends each
+    run, so characters of different runs never look adjacent.
+    """
+    return "".join(f" {' '.join(run)} |" for run in dict.fromkeys(_UNSPACED_RUN.findall(text)))
+
+
+def fts_phrase(word: str) -> str | None:
+    """What to look up in the trigram full-text index (SQLite FTS5) for one search word:
+    the word itself (three characters or more), a one- or two-character Han word spelled out
+    as :func:`search_text` stores it, or None (a short Latin word: match it with LIKE)."""
+    if len(word) >= 3:
+        return word
+    if _UNSPACED_RUN.fullmatch(word):
+        return f" {word} " if len(word) == 1 else f"{word[0]} {word[1]}"
+    return None
 
 
 __all__ = ["KINDS", "LINK_RULES", "PLURALS", "KindSpec", "LinkRule", "check_link",
-           "display_name", "format_accession", "kind_of_accession", "kind_spec", "search_text"]
+           "display_name", "format_accession", "fts_phrase", "kind_of_accession", "kind_spec",
+           "search_text", "spelled_out"]

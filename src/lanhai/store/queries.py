@@ -24,7 +24,7 @@ from sqlalchemy import (
 
 from lanhai.db.schema import identifiers, records
 from lanhai.errors import UsageError
-from lanhai.kinds import KindSpec, kind_spec
+from lanhai.kinds import KindSpec, fts_phrase, kind_spec
 from lanhai.store.records import Record, record_from_row
 
 
@@ -100,8 +100,9 @@ def _condition(spec: KindSpec | None, flt: Filter) -> ColumnElement[bool]:
 
 def _text_match(conn: Connection, query: str) -> ColumnElement[bool]:
     query = query.strip()
-    if conn.dialect.name == "sqlite" and len(query) >= 3:
-        phrase = '"' + query.replace('"', '""') + '"'
+    looked_up = fts_phrase(query)
+    if conn.dialect.name == "sqlite" and looked_up is not None:
+        phrase = '"' + looked_up.replace('"', '""') + '"'
         fts = text("SELECT rowid FROM records_fts WHERE records_fts MATCH :q").bindparams(
             q=phrase).columns(column("rowid", Integer))
         return records.c.id.in_(fts)
