@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 
 from lanhai.errors import UsageError
 from lanhai.search.catalog import BBox, CatalogFilters, search_catalog
+from lanhai.search.catalog_columns import keep_in_memory
 from lanhai.services.catalog import Actor, CatalogService
 from lanhai.services.sequences import SequenceService
 from lanhai.store.sequences import HITS, SequenceStore
@@ -168,8 +169,14 @@ def write_hits(data_dir: Path, accession: str, ids: list[str]) -> None:
     store.mark_step_done(accession, "annotation", {"input_sha256": manifest["sha256"]})
 
 
-@pytest.fixture
-def bank(engine: Engine, tmp_path: Path) -> SearchBank:
+@pytest.fixture(params=["sql", "columns"])
+def bank(request: pytest.FixtureRequest, engine: Engine, tmp_path: Path) -> SearchBank:
+    """The bank, searched by one SQL query per search ("sql": a one-off command, PostgreSQL)
+    or through in-memory columns ("columns": the web server on SQLite)."""
+    if request.param == "columns":
+        if engine.dialect.name != "sqlite":
+            pytest.skip("in-memory columns are for SQLite banks")
+        keep_in_memory(engine)
     data_dir = tmp_path / "bank"
     data_dir.mkdir()
     return build_bank(engine, data_dir)

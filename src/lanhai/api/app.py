@@ -20,6 +20,7 @@ from lanhai.api import (
 )
 from lanhai.bank import Bank, open_bank
 from lanhai.jobs import JobRunner
+from lanhai.search.catalog_columns import keep_in_memory
 from lanhai.settings import Settings
 
 
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None, bank: Bank | None = None) -> Fa
         docs_url=None, redoc_url=None,
     )
     app.state.bank = bank or open_bank(settings or Settings.from_env())
+    # catalogue search answers from in-memory columns in a long-running server
+    keep_in_memory(app.state.bank.engine)
     app.state.jobs = JobRunner(app.state.bank.settings.data_dir)
     errors.install(app)
     # Specific prefixes first: the generic /api/{kind} routes come last.

@@ -12,19 +12,16 @@ curator, so they never reach a page or a count.
 
 from __future__ import annotations
 
-import bisect
-import heapq
 import math
 import os
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import (
     Boolean,
     Column,
@@ -50,6 +47,7 @@ from sqlalchemy import (
 from lanhai.db.schema import links, records, versions
 from lanhai.errors import UsageError
 from lanhai.kinds import fts_phrase, kind_spec
+from lanhai.search.catalog_columns import Columns, Vocabularies, bank_columns, columns_kept
 from lanhai.services.catalog import Actor
 from lanhai.store.records import Record, record_from_row
 
@@ -394,51 +392,97 @@ def search_catalog(conn: Connection, actor: Actor, query: str | None,
         raise UsageError("limit must be at least 1 and offset at least 0")
     include_restricted = actor.can_see_restricted
     table = _source(conn)
+    text_conditions, fts, ranked = _text_conditions(conn, query or "", table)
+    found = None
+    if table is records_search and columns_kept(conn.engine):
+        # SQLite, where the process keeps the bank's columns in memory: the text gives record
+        # ids; every other condition, the counts and the order run over the columns
+        ids = _text_ids(conn, text_conditions, fts) if (text_conditions or fts is not None) \
+            else None
+        box = filters.bbox
+        with bank_columns(conn) as bank:
+            if bank is not None:
+                found = bank.select(
+                    ids, kinds=filters.kinds, taxon=filters.taxon,
+                    depth_min=filters.depth_min, depth_max=filters.depth_max,
+                    date_from=filters.date_from, date_to=filters.date_to,
+                    bbox=None if box is None else (box.west, box.south, box.east, box.north),
+                    available=filters.available, include_restricted=include_restricted)
+    if found is None:
+        found = _matching_rows(conn, table, filters, include_restricted, text_conditions, fts)
+
+    genomes = np.fromiter(_genome_ids(conn, data_dir, include_restricted), dtype=np.int64)
+    if filters.has_genome:
+        found = found.take(np.isin(found.ids, genomes))
+    if filters.has_family:
+        with_family = ancestor_ids(conn, assemblies_with_family(data_dir, filters.has_family),
+                                   include_restricted)
+        found = found.take(np.isin(found.ids, list(with_family)))
+
+    facets = found.facets(genomes, DEPTH_BUCKETS, TOP_TAXA)
+    if facet_families:
+        counts = {}
+        for family in dict.fromkeys(f.strip() for f in facet_families if f.strip()):
+            with_it = ancestor_ids(conn, assemblies_with_family(data_dir, [family]),
+                                   include_restricted)
+            counts[family] = int(np.count_nonzero(np.isin(found.ids, list(with_it))))
+        facets["family"] = counts
+    words = " ".join(_tokens(query or "")).lower() if ranked and sort == "relevance" else None
+    page = found.first(offset + limit, sort, descending, words,
+                       name_relevance)[offset:offset + limit]
+    page_ids = [int(found.ids[p]) for p in page]
+    full = {}
+    if page_ids:
+        for row in conn.execute(select(records).where(records.c.id.in_(page_ids))):
+            full[row.id] = record_from_row(row)
+    genome_set = set(genomes.tolist())
+    hits = []
+    for position, rid in zip(page, page_ids, strict=True):
+        acc, kind, name, taxon, depth, date, lat, lon, avail = found.hit_fields(position)
+        hits.append(Hit(acc, kind, name, taxon, depth, date, lat, lon, avail, rid in genome_set,
+                        None if words is None else float(-name_relevance(name, words)),
+                        full[rid]))
+    return SearchResult(query or "", len(found), limit, offset, sort, hits, facets)
+
+
+def _text_ids(conn: Connection, conditions: list[ColumnElement[bool]], fts: Any | None
+              ) -> NDArray[np.int64]:
+    """Ids of the records holding every word (SQLite: FTS5, LIKE for short Latin words)."""
+    if fts is not None and not conditions:
+        stmt = select(fts.c.rid)
+    elif fts is not None:
+        stmt = (select(records.c.id).select_from(fts.join(records, records.c.id == fts.c.rid))
+                .where(and_(*conditions)))
+    else:
+        stmt = select(records.c.id).where(and_(*conditions))
+    result = conn.execute(stmt)
+    found = np.fromiter((r[0] for r in result.cursor.fetchall()), dtype=np.int64)
+    result.close()
+    return found
+
+
+def _matching_rows(conn: Connection, table: Table, filters: CatalogFilters,
+                   include_restricted: bool, text_conditions: list[ColumnElement[bool]],
+                   fts: Any | None) -> Columns:
+    """The matches' columns read by one SQL query (PostgreSQL, or a SQLite bank without
+    ``records_search``)."""
     conditions = filters.sql_conditions(table)
     if not include_restricted:
         conditions.append(table.c.restricted == literal(False))
-    text_conditions, fts, ranked = _text_conditions(conn, query or "", table)
     conditions.extend(text_conditions)
     stmt = select(table.c.id, table.c.accession, table.c.kind, table.c.name,
                   table.c.taxon, table.c.depth_m, table.c.event_date,
-                  table.c.latitude, table.c.longitude, _availability(table).label("avail"))
+                  table.c.latitude, table.c.longitude, _availability(table).label("avail"),
+                  table.c.restricted)
     if fts is not None:
         stmt = stmt.select_from(fts.join(table, table.c.id == fts.c.rid))
     if conditions:
         stmt = stmt.where(and_(*conditions))
-    # plain tuples (id, accession, kind, name, taxon, depth, date, lat, lon, avail) straight
-    # from the driver: every column is a plain number or string on both backends, and
-    # SQLAlchemy's Row objects would cost a quarter of the time on 100,000 matches
+    # plain tuples straight from the driver: every column is a plain number or string
     result = conn.execute(stmt)
-    rows: list[tuple[Any, ...]] = list(result.cursor.fetchall())
+    rows = result.cursor.fetchall()
     result.close()
-
-    genomes = _genome_ids(conn, data_dir, include_restricted)
-    if filters.has_genome:
-        rows = [r for r in rows if r[0] in genomes]
-    if filters.has_family:
-        with_family = ancestor_ids(conn, assemblies_with_family(data_dir, filters.has_family),
-                                   include_restricted)
-        rows = [r for r in rows if r[0] in with_family]
-
-    facets = _facets(rows, genomes)
-    if facet_families:
-        counts = {}
-        for family in dict.fromkeys(f.strip() for f in facet_families if f.strip()):
-            ids = ancestor_ids(conn, assemblies_with_family(data_dir, [family]),
-                               include_restricted)
-            counts[family] = sum(1 for r in rows if r[0] in ids)
-        facets["family"] = counts
-    words = " ".join(_tokens(query or "")).lower() if ranked and sort == "relevance" else None
-    page = _order(rows, sort, descending, words, offset + limit)[offset:offset + limit]
-    full = {}
-    if page:
-        for row in conn.execute(select(records).where(records.c.id.in_([r[0] for r in page]))):
-            full[row.id] = record_from_row(row)
-    hits = [Hit(acc, kind, name, taxon, depth, date, lat, lon, avail, rid in genomes,
-                None if words is None else float(-name_relevance(name, words)), full[rid])
-            for rid, acc, kind, name, taxon, depth, date, lat, lon, avail in page]
-    return SearchResult(query or "", len(rows), limit, offset, sort, hits, facets)
+    return Columns.from_rows(rows, Vocabularies.new())
 
 
 _GENOME_MEMO: dict[tuple[str, bool], tuple[Any, set[int]]] = {}
@@ -459,89 +503,6 @@ def _genome_ids(conn: Connection, data_dir: Path, include_restricted: bool) -> s
         _GENOME_MEMO.clear()
     _GENOME_MEMO[key] = (stamp, found)
     return found
-
-
-_SORT_COLUMN = {"relevance": 1, "accession": 1, "date": 6, "depth": 5, "name": 3}
-
-
-def _order(rows: list[tuple[Any, ...]], sort: str, descending: bool, words: str | None,
-           wanted: int) -> list[tuple[Any, ...]]:
-    """The first ``wanted`` rows in the requested order (a partial sort when few are
-    wanted of many: a page of 20 out of 100,000 matches). ``words`` (lower-cased) rank the
-    rows by :func:`name_relevance`, then accession."""
-    by_accession = itemgetter(1)
-    if words is not None:
-        # only names containing the words rank above 0; the rest go by accession
-        in_name = [words in r[3].lower() for r in rows]
-        named = list(compress(rows, in_name))
-        rest = list(compress(rows, [not flag for flag in in_name]))
-
-        def by_relevance(r: tuple[Any, ...]) -> tuple[Any, ...]:
-            return (name_relevance(r[3], words), r[1])
-        if descending:
-            top = heapq.nlargest(wanted, rest, key=by_accession)
-            return top + sorted(named, key=by_relevance, reverse=True)[:wanted - len(top)]
-        top = sorted(named, key=by_relevance)[:wanted]
-        return top + heapq.nsmallest(wanted - len(top), rest, key=by_accession)
-    column = _SORT_COLUMN[sort]
-    present = [r for r in rows if r[column] is not None]
-    missing: list[tuple[Any, ...]] = []
-    if len(present) < wanted:
-        missing = sorted((r for r in rows if r[column] is None), key=by_accession)
-    key: Callable[[tuple[Any, ...]], Any]
-    if column == 3:
-        def key(r: tuple[Any, ...]) -> Any:
-            return (r[3].casefold(), r[1])
-    elif column == 1:
-        key = by_accession
-    else:
-        def key(r: tuple[Any, ...]) -> Any:
-            return (r[column], r[1])
-    pick = heapq.nlargest if descending else heapq.nsmallest
-    return pick(wanted, present, key=key) + missing
-
-
-def _facets(rows: Sequence[tuple[Any, ...]], genomes: set[int]) -> dict[str, Any]:
-    """Counts per kind, taxon, depth band, year and availability, records with a genome,
-    and the box around the records with a place. Column-wise, so that the counting runs in
-    C: a search with 100,000 matches spends milliseconds here."""
-    if not rows:
-        ids: tuple[Any, ...] = ()
-        kind_col = taxon_col = depth_col = date_col = lat_col = lon_col = avail_col = ids
-    else:
-        (ids, _, kind_col, _, taxon_col, depth_col, date_col, lat_col, lon_col,
-         avail_col) = zip(*rows, strict=True)
-    kinds = Counter(kind_col)
-    taxa = Counter(taxon_col)
-    taxa.pop(None, None)
-    taxa.pop("", None)
-    depths = sorted(d for d in depth_col if d is not None)
-    edges = [bisect.bisect_left(depths, low) for low, _ in DEPTH_BUCKETS] + [len(depths)]
-    years: Counter[str] = Counter()
-    for date, count in Counter(date_col).items():
-        if date and date[:4].isdigit():
-            years[date[:4]] += count
-    availability = Counter(avail_col)
-    availability.pop(None, None)
-    availability.pop("", None)
-    with_genome = len(genomes.intersection(ids)) if genomes else 0
-    placed = [(lat, lon) for lat, lon in zip(lat_col, lon_col, strict=True)
-              if lat is not None and lon is not None]
-    lats = [p[0] for p in placed]
-    lons = [p[1] for p in placed]
-    return {
-        "kind": dict(sorted(kinds.items())),
-        "taxon": [{"value": t, "count": n} for t, n in
-                  sorted(taxa.items(), key=lambda x: (-x[1], x[0]))[:TOP_TAXA]],
-        "depth": [{"from_m": low, "to_m": None if math.isinf(high) else high,
-                   "count": edges[number + 1] - edges[number]}
-                  for number, (low, high) in enumerate(DEPTH_BUCKETS)],
-        "year": dict(sorted(years.items())),
-        "availability": dict(sorted(availability.items())),
-        "has_genome": with_genome,
-        "place": {"count": len(placed),
-                  "bbox": [min(lons), min(lats), max(lons), max(lats)] if placed else None},
-    }
 
 
 __all__ = [

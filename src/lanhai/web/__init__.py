@@ -29,12 +29,15 @@ def install(app: FastAPI) -> None:
 
 def warm(app: FastAPI) -> None:
     """Fill the aggregate cache (dashboard counts, growth, every kind's facets) for the
-    public and the curator view, so the first visitors after a server start get cached
-    pages. `lanhai serve` and `lanhai demo` call it before serving; tests do not."""
+    public and the curator view, and load catalogue search's in-memory columns, so the first
+    visitors after a server start get cached pages. `lanhai serve` and `lanhai demo` call it
+    before serving; tests do not."""
     from lanhai.kinds import KINDS
+    from lanhai.search import catalog_columns
     from lanhai.web import queries
 
     cache: queries.AggregateCache = app.state.web_cache
+    catalog_columns.warm(app.state.bank.engine)  # catalogue search's in-memory columns
     with app.state.bank.engine.connect() as conn:
         for seen in (False, True):
             cache.get(conn, ("counts", seen), partial(queries.programme_counts, conn, seen))
