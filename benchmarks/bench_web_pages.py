@@ -105,10 +105,10 @@ def time_pages(folder: Path, paths: list[str], repeat: int
     from fastapi.testclient import TestClient
 
     from lanhai.api.app import create_app
-    from lanhai.bank import open_bank
+    from lanhai.bank import init_bank
     from lanhai.settings import Settings
 
-    bank = open_bank(Settings(data_dir=folder))
+    bank = init_bank(Settings(data_dir=folder))  # brings a bank cached by an older version up
     rows = []
     try:
         with TestClient(create_app(bank=bank)) as client:

@@ -91,6 +91,37 @@ def test_without_init_says_what_to_do(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "lanhai init" in capsys.readouterr().err
 
 
+def test_an_older_bank_is_refused_until_init_upgrades_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A bank made by an earlier version (schema 0002: Chinese text not yet spelled out) is
+    not searched with wrong answers: every command says to run `lanhai init`, which upgrades
+    it in place, keeping the records."""
+    from sqlalchemy import text
+
+    from lanhai.db.engine import make_engine, migrate
+    from lanhai.services.catalog import Actor, CatalogService
+    from tests.test_search_catalog import TOMATO
+
+    monkeypatch.setenv("LANHAI_DATA_DIR", str(tmp_path / "old"))
+    monkeypatch.delenv("LANHAI_DATABASE_URL", raising=False)
+    engine = make_engine(f"sqlite:///{tmp_path / 'old' / 'lanhai.sqlite'}")
+    migrate(engine, "0002")
+    made = CatalogService(engine).create(Actor("ana", "curator"), "germplasm", TOMATO)
+    with engine.begin() as conn:  # the search text as the earlier version wrote it
+        conn.execute(text("UPDATE records SET search_text = "
+                          "substr(search_text, 1, instr(search_text, ' ||') - 1)"))
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["list"]) == 2
+    err = capsys.readouterr().err
+    assert "revision 0002" in err and "lanhai init" in err
+    assert main(["init"]) == 0
+    found = run_json(capsys, ["list", "germplasm", "-q", "种质"])
+    assert isinstance(found, dict)
+    assert [r["accession"] for r in found["items"]] == [made.accession]
+
+
 def test_deposit_lifecycle_moves_the_retention_clock(bank_dir: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     deposit = run_json(capsys, ["create", "deposit", "--set", "deposit_accession=CGMCC 12345",
