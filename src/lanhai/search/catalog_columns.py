@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, func, select, text
 
 from lanhai.db.schema import versions
-from lanhai.kinds import KINDS
+from lanhai.kinds import KINDS, format_accession
 
 #: kind codes: the kinds in the order of their accession prefixes, so that (kind code,
 #: accession number) orders like the accession string (every accession is its kind's
@@ -151,7 +151,8 @@ class Columns:
                        self.availability[which], self.restricted[which], self.vocab)
 
     def accession(self, position: int) -> str:
-        return f"{KINDS[KIND_ORDER[self.kind[position]]].prefix}{self.number[position]:07d}"
+        return format_accession(KINDS[KIND_ORDER[self.kind[position]]],
+                                int(self.number[position]))
 
     def hit_fields(self, position: int) -> tuple[Any, ...]:
         """(accession, kind, name, taxon, depth, date, lat, lon, availability) as Python
