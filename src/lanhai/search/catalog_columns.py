@@ -4,16 +4,16 @@ search matches without a Python object per match.
 :class:`Columns` holds, for a set of records, the id, kind, accession, name, taxon, depth,
 date, place, a strain's availability and the restricted flag: numbers in numpy arrays,
 strings as codes into shared vocabularies. :func:`bank_columns` keeps those columns for a
-whole SQLite bank in memory (about 60 bytes and a name per record: ~100 MB for a million
-records), read once from ``records_search`` and brought up to date from the audit trail
+whole SQLite bank in memory (about 60 bytes and a name string per record: ~200 MB for a
+million records), read once from ``records_search`` and brought up to date from the audit trail
 before each search: every change to a record writes a ``versions`` row, and SQLite commits
 writers one at a time, so the rows past the last seen ``versions.id`` are exactly the
 records changed since. A search then costs the full-text lookup plus array operations:
 on a million records, a word matching 100,000 of them is counted, faceted and paged in tens
 of milliseconds instead of the third of a second reading 100,000 rows took.
 
-The web server keeps them (:func:`keep_in_memory`, loaded by :func:`warm` at start: 3.6 s and
-~170 MB for a million records); a one-off command, PostgreSQL (where a transaction may commit
+The web server keeps them (:func:`keep_in_memory`, loaded by :func:`warm` at start: about 4 s
+and 200 MB for a million records); a one-off command, PostgreSQL (where a transaction may commit
 a lower ``versions.id`` after a higher one) and a bank that keeps no columns build
 :class:`Columns` from the rows one SQL query returns instead.
 """
