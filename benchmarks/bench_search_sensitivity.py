@@ -9,10 +9,17 @@ The labelled set
     members and need at least two. Pairs of labelled proteins in the same family are
     positives, pairs in different families negatives.
 
+    With ``--background RESIDUES`` the searched bank also holds that many residues of
+    unlabelled proteins from the next proteomes (real relatives: a bank of realistic size);
+    the queries stay the labelled set and hits to background proteins are not scored.
+
 The searches (all labelled proteins against all, self-hits dropped, e-value <= 10)
-    * Lanhai default mode (MMseqs2 ``search``, -s 5.7) and ``--sensitive`` (here: every
-      pair through the ungapped prefilter, ``--prefilter-mode 1 --min-ungapped-score 35``;
-      see :data:`~lanhai.search.seq_index.SENSITIVE_EXHAUSTIVE_PAIRS`), through
+    * Lanhai default mode (MMseqs2 ``search`` -s 5.7; the set is one segment of fewer than
+      :data:`~lanhai.search.seq_index.KMER5_MAX_RESIDUES` residues, so 5-mers and
+      ``--min-ungapped-score 45``) and ``--sensitive`` (up to 50 million pairs: every pair
+      through the ungapped prefilter, ``--prefilter-mode 1 --min-ungapped-score 35``; above:
+      3 profile iterations at -s 7.5; see
+      :data:`~lanhai.search.seq_index.SENSITIVE_EXHAUSTIVE_PAIRS`), through
       :class:`~lanhai.search.sequences.SequenceSearch`;
     * Debian's DIAMOND: ``diamond blastp --sensitive -e 10 -k 2000``;
     * Debian's BLAST+: ``blastp -evalue 10 -max_target_seqs 2000``.
@@ -25,6 +32,9 @@ negatives are passed), and wall time of the searches. Databases are built before
 each tool's normal state); their build times are printed separately.
 
     .venv/bin/python -m benchmarks.bench_search_sensitivity --proteomes 3
+    .venv/bin/python -m benchmarks.bench_search_sensitivity --proteomes 8 --methods default,diamond
+    .venv/bin/python -m benchmarks.bench_search_sensitivity --proteomes 4 --background 8000000 \
+        --methods default,diamond
 
 It asserts nothing; it prints the figures.
 """
@@ -43,6 +53,7 @@ from pathlib import Path
 from benchmarks.bench_search_seq import PROTEOMES, read_fasta
 
 OUTPUT = Path(__file__).parent / "output"
+METHODS = ("default", "sensitive", "diamond", "blastp")
 
 
 def labelled_set(proteomes: int, cap: int, threads: int) -> list[tuple[str, str, str]]:
@@ -83,6 +94,22 @@ def labelled_set(proteomes: int, cap: int, threads: int) -> list[tuple[str, str,
             for _, s in members]
     # plain ids (p0, p1 ...): BLAST's -parse_seqids would read '|' in ids as database tags
     return [(f"p{n}", s, f) for n, (s, f) in enumerate(kept)]
+
+
+def background(proteomes: int, residues: int) -> list[tuple[str, str]]:
+    """(id, sequence) of unlabelled proteins of the proteomes after the first ``proteomes``
+    (real relatives of the labelled ones), in file order, until ``residues`` residues."""
+    out: list[tuple[str, str]] = []
+    total = 0
+    for path in sorted(PROTEOMES.glob("*.faa.gz"))[proteomes:]:
+        for _, seq in read_fasta(path):
+            seq = "".join(c if c.isalpha() else "X" for c in seq.rstrip("*").upper())
+            if total >= residues:
+                return out
+            if seq:
+                out.append((f"bg{len(out)}", seq))
+                total += len(seq)
+    return out
 
 
 def metrics(hits: dict[tuple[str, str], float], family: dict[str, str]) -> tuple[float,
@@ -137,7 +164,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--proteomes", type=int, default=3)
     parser.add_argument("--cap", type=int, default=25, help="members kept per family")
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--background", type=int, default=0, metavar="RESIDUES",
+                        help="add this many residues of unlabelled proteins of the other "
+                             "proteomes to the searched bank (queries stay the labelled set)")
+    parser.add_argument("--methods", default=",".join(METHODS),
+                        help=f"comma-separated subset of {','.join(METHODS)}")
     args = parser.parse_args(list(argv or []))
+    methods = set(args.methods.split(","))
+    if not methods <= set(METHODS):
+        parser.error(f"--methods: choose among {', '.join(METHODS)}")
 
     from lanhai.bank import init_bank
     from lanhai.search.seq_index import SequenceIndex
@@ -167,21 +202,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         work = Path(tmp)
         fasta = work / "set.faa"
         fasta.write_text("".join(f">{i}\n{s}\n" for i, s, _ in labelled))
+        # the searched bank: the labelled set, plus unlabelled proteins with --background
+        target = fasta
+        if args.background:
+            extra = background(args.proteomes, args.background)
+            target = work / "bank.faa"
+            target.write_text(fasta.read_text()
+                              + "".join(f">{i}\n{s}\n" for i, s in extra))
+            print(f"background: {len(extra):,} unlabelled proteins, "
+                  f"{sum(len(s) for _, s in extra):,} residues", flush=True)
         bank = init_bank(Settings(data_dir=work / "bank"))
         actor = Actor("bench", "admin")
         acc = bank.catalog.create(actor, "assembly", {
             "assembly_name": "Pfam-labelled set", "assembly_type": "isolate genome",
             "seq_meth": "simulated", "assembly_software": "bench_search_sensitivity"}
         ).accession
-        SequenceService(bank.engine, work / "bank").ingest(actor, acc, fasta, kind="proteome")
+        SequenceService(bank.engine, work / "bank").ingest(actor, acc, target, kind="proteome")
         mmseqs = MMseqs(threads=threads)
         # one indexed segment, as a large bank has
         start = time.perf_counter()
-        SequenceIndex(work / "bank", "proteins", mmseqs, index_min_residues=0).update()
-        print(f"lanhai index build: {time.perf_counter() - start:.1f} s", flush=True)
+        index = SequenceIndex(work / "bank", "proteins", mmseqs, index_min_residues=0)
+        index.update()
+        (segment,) = index.state()["segments"]
+        print(f"lanhai index build: {time.perf_counter() - start:.1f} s "
+              f"({segment['residues']:,} residues, k-mer size "
+              f"{index.segment_kmer(segment) or 'automatic'})", flush=True)
         search = SequenceSearch(bank.catalog, work / "bank", mmseqs=mmseqs)
         query = fasta.read_bytes()
         for label, sensitive in (("lanhai default", False), ("lanhai --sensitive", True)):
+            if ("sensitive" if sensitive else "default") not in methods:
+                continue
             start = time.perf_counter()
             result = search.search(actor, query, evalue=10, max_hits=2000,
                                    sensitive=sensitive)
@@ -193,9 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows.append((label, *metrics(hits, family), elapsed, len(hits)))
             print(f"{label}: {elapsed:.1f} s", flush=True)
         bank.close()
-        if shutil.which("diamond"):
+        if "diamond" in methods and shutil.which("diamond"):
             start = time.perf_counter()
-            subprocess.run(["diamond", "makedb", "--in", str(fasta), "-d", str(work / "dmnd"),
+            subprocess.run(["diamond", "makedb", "--in", str(target), "-d", str(work / "dmnd"),
                             "--quiet"], check=True)
             print(f"diamond makedb: {time.perf_counter() - start:.1f} s", flush=True)
             start = time.perf_counter()
@@ -207,9 +257,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             hits = read_m8(work / "diamond.m8")
             rows.append(("diamond blastp --sensitive", *metrics(hits, family), elapsed,
                          len(hits)))
-        if shutil.which("blastp"):
+        if "blastp" in methods and shutil.which("blastp"):
             start = time.perf_counter()
-            subprocess.run(["makeblastdb", "-in", str(fasta), "-dbtype", "prot", "-out",
+            subprocess.run(["makeblastdb", "-in", str(target), "-dbtype", "prot", "-out",
                             str(work / "blastdb"), "-parse_seqids"], check=True,
                            capture_output=True)
             print(f"makeblastdb: {time.perf_counter() - start:.1f} s", flush=True)

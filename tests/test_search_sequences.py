@@ -168,16 +168,46 @@ def test_a_protein_finds_itself_and_its_homologs_with_lineage(world: World) -> N
                                            "2014-06-21")
 
 
-def test_results_equal_mmseqs_easy_search(world: World, tmp_path: Path) -> None:
-    """One indexed segment (precomputed k-mer index) gives easy-search's own results."""
+def test_results_equal_mmseqs_easy_search(world: World, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """One large indexed segment (precomputed k-mer index, MMseqs2's own k-mer size) gives
+    easy-search's own results with MMseqs2's defaults."""
+    monkeypatch.setattr(seq_index, "KMER5_MAX_RESIDUES", 0)
     world.index(index_min_residues=0).update()
+    assert world.index().state()["segments"][0]["kmer"] == 0
     query = fasta(records(DOKDONENSIS)[:30])
     mine = ours(world.search(query=query, max_hits=1000))
     target = fasta(records(DOKDONENSIS), f"{world.dok}|") + fasta(records(FORSETII),
                                                                   f"{world.fors}|")
+    # mmseqs easy-search q.faa t.faa out.m8 tmp --format-output query,target,evalue,bits,fident
+    #   --threads 1
     reference = easy_search(tmp_path, query, target)
     assert len(reference) > 40
     assert_same(mine, reference)
+
+
+def test_small_indexed_segments_use_5_mers(world: World, tmp_path: Path) -> None:
+    """A segment below KMER5_MAX_RESIDUES gets a 5-mer index and the default mode searches it
+    with -k 5 --min-ungapped-score 45: easy-search's own results with those options."""
+    world.index(index_min_residues=0).update()
+    segment = world.index().state()["segments"][0]
+    assert (segment["indexed"], segment["kmer"]) == (True, 5)
+    query = fasta(records(DOKDONENSIS)[:30])
+    mine = ours(world.search(query=query, max_hits=1000))
+    target = fasta(records(DOKDONENSIS), f"{world.dok}|") + fasta(records(FORSETII),
+                                                                  f"{world.fors}|")
+    # mmseqs easy-search q.faa t.faa out.m8 tmp --format-output query,target,evalue,bits,fident
+    #   --threads 1 -k 5 --min-ungapped-score 45
+    reference = easy_search(tmp_path, query, target, "-k", "5", "--min-ungapped-score", "45")
+    assert len(reference) > 40
+    assert_same(mine, reference)
+    # against MMseqs2's defaults (6-mers, score 15) at e-value 1e-3: more pairs in all, and
+    # nearly all of theirs (spaced 5-mers miss a few pairs 6-mers find, and find many more
+    # that 6-mers miss: see docs/search-sequences.md, Benchmarks)
+    default = {k for k, e in easy_search(tmp_path, query, target).items() if e <= 1e-3}
+    found = {k for k, e in mine.items() if e <= 1e-3}
+    assert len(found) >= len(default)
+    assert len(default & found) >= 0.95 * len(default)
 
 
 def test_segments_merge_with_evalues_of_the_whole_bank(world: World, tmp_path: Path) -> None:
@@ -191,7 +221,10 @@ def test_segments_merge_with_evalues_of_the_whole_bank(world: World, tmp_path: P
     mine = ours(world.search(query=query, max_hits=1000))
     target = fasta(records(DOKDONENSIS), f"{world.dok}|") + fasta(records(FORSETII),
                                                                   f"{world.fors}|")
-    assert_same(mine, easy_search(tmp_path, query, target))
+    # mmseqs easy-search q.faa t.faa out.m8 tmp ... -k 5 --min-ungapped-score 45 (both
+    # segments are small: 5-mers)
+    assert_same(mine, easy_search(tmp_path, query, target, "-k", "5",
+                                  "--min-ungapped-score", "45"))
 
 
 def test_small_segments_are_searched_exhaustively(world: World, tmp_path: Path) -> None:
@@ -254,8 +287,10 @@ def test_sensitive_mode_falls_back_to_profile_search(world: World, tmp_path: Pat
     mine = ours(world.search(query=query, max_hits=1000, sensitive=True))
     target = fasta(records(DOKDONENSIS), f"{world.dok}|") + fasta(records(FORSETII),
                                                                   f"{world.fors}|")
-    # mmseqs easy-search q.faa t.faa out.m8 tmp ... --num-iterations 3 -s 7.5
-    reference = easy_search(tmp_path, query, target, "--num-iterations", "3", "-s", "7.5")
+    # mmseqs easy-search q.faa t.faa out.m8 tmp ... --num-iterations 3 -s 7.5 -k 5
+    # (a small segment: its index has 5-mers)
+    reference = easy_search(tmp_path, query, target, "--num-iterations", "3", "-s", "7.5",
+                            "-k", "5")
     assert set(mine) == set(reference)
 
 

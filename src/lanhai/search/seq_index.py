@@ -64,10 +64,21 @@ UNGAPPED_MAX_PAIRS = 200_000
 #: ``--sensitive`` on proteins searches a segment with the exhaustive ungapped prefilter when
 #: queries x its sequences is at most this (more sensitive and faster than iterative profile
 #: search there: see docs/search-sequences.md); above it, with 3 profile iterations at -s 7.5
-SENSITIVE_EXHAUSTIVE_PAIRS = 10_000_000
+SENSITIVE_EXHAUSTIVE_PAIRS = 50_000_000
 #: ungapped score a candidate needs to be aligned in that exhaustive sensitive search
 #: (MMseqs2's default, 15, sends thousands of candidates per query to the gapped aligner)
 SENSITIVE_MIN_UNGAPPED_SCORE = 35
+#: protein segments with fewer residues than this use 5-mers in MMseqs2's k-mer prefilter
+#: (its automatic choice is 6-mers). In a small segment a 5-mer occurs in few targets, so a
+#: query needs far fewer similar k-mers for the same sensitivity, and the k-mer table is 25 MB
+#: instead of 512 MB to fill (or map); in a large one each 5-mer has too many occurrences.
+#: Measured up to 19.5 M residues (faster and more sensitive than MMseqs2's defaults there):
+#: see docs/search-sequences.md (Benchmarks).
+KMER5_MAX_RESIDUES = 20_000_000
+#: ungapped score a k-mer candidate needs to be aligned in the default mode of a segment
+#: searched with 5-mers (MMseqs2's default, 15: with 5-mers ~90 % of the alignments it sends
+#: to the gapped aligner fail the e-value threshold, and alignment takes most of the time)
+KMER5_MIN_UNGAPPED_SCORE = 45
 
 Progress = Callable[[int, int, str], None]
 
@@ -361,20 +372,35 @@ class SequenceIndex:
         fasta.unlink()
         residues = sum(a["residues"] for a in assemblies.values())
         indexed = residues >= self.index_min_residues
+        kmer = self._kmer_for(residues)
         if indexed:
             progress(len(accessions), len(accessions), "building the k-mer index")
             options = ["--search-type", "3"] if self.nucleotide else []
+            if kmer:
+                options += ["-k", str(kmer)]
             self.mmseqs.run("createindex", staging / "db", staging / "tmp", options=options)
             shutil.rmtree(staging / "tmp", ignore_errors=True)
         segment = {"name": name, "created_at": _now(), "assemblies": assemblies,
                    "sequences": sum(a["sequences"] for a in assemblies.values()),
                    "residues": residues, "masked": [], "masked_sequences": 0,
-                   "indexed": indexed}
+                   "indexed": indexed, "kmer": kmer}
         (staging / "segment.json").write_text(json.dumps(segment, indent=1), "utf-8")
         target = self.segment_path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging.rename(target)
         return segment
+
+    def _kmer_for(self, residues: int) -> int:
+        """k-mer size of a segment of ``residues``: 5 for small protein segments, else 0
+        (MMseqs2's automatic choice)."""
+        return 5 if not self.nucleotide and residues < KMER5_MAX_RESIDUES else 0
+
+    def segment_kmer(self, seg: dict[str, Any]) -> int:
+        """The k-mer size a segment is searched with: the one its precomputed index was built
+        with (0, automatic, for indexes built before the choice was recorded), else by size."""
+        if "kmer" in seg:
+            return int(seg["kmer"])
+        return 0 if seg.get("indexed", True) else self._kmer_for(int(seg["residues"]))
 
     # -- reading ----------------------------------------------------------------------------
     def warm(self) -> dict[str, Any]:
@@ -416,6 +442,7 @@ class SequenceIndex:
             if self.nucleotide:
                 options += ["--search-type", "3"]
             pairs = queries * seg["sequences"]
+            kmer = ["-k", str(k)] if (k := self.segment_kmer(seg)) else []
             if sensitive and not self.nucleotide and pairs <= SENSITIVE_EXHAUSTIVE_PAIRS:
                 # every query against every target; few pairs keep MMseqs2's default
                 # threshold (as the default mode's exhaustive search of small segments)
@@ -423,10 +450,12 @@ class SequenceIndex:
                 if pairs > UNGAPPED_MAX_PAIRS:
                     options += ["--min-ungapped-score", str(SENSITIVE_MIN_UNGAPPED_SCORE)]
             elif sensitive:
-                options += ["--num-iterations", "3", "-s", "7.5"]
+                options += ["--num-iterations", "3", "-s", "7.5", *kmer]
             elif not self.nucleotide and not seg.get("indexed", True) \
                     and pairs <= UNGAPPED_MAX_PAIRS:
                 options += ["--prefilter-mode", "1"]
+            elif k == 5:
+                options += [*kmer, "--min-ungapped-score", str(KMER5_MIN_UNGAPPED_SCORE)]
             self.mmseqs.run("search", qdb, tdb, result, workdir / f"tmp{number}",
                             options=options)
             tsv = workdir / f"res{number}.tsv"
