@@ -225,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="0 = all cores")
     args = parser.parse_args(list(argv or []))
 
-    from lanhai.bank import open_bank
+    from lanhai.bank import init_bank
     from lanhai.search.seq_index import SequenceIndex
     from lanhai.search.seq_mmseqs import MMseqs
     from lanhai.search.sequences import SequenceSearch, cpu_count
@@ -239,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = make_lanhai_bank(fasta, folder)
     mmseqs = MMseqs(threads=threads)
     print(f"mmseqs {mmseqs.binary} ({mmseqs.version}), {threads} threads", flush=True)
-    bank = open_bank(Settings(data_dir=data))
+    bank = init_bank(Settings(data_dir=data))  # upgrades a bank cached by an older version
     index = SequenceIndex(data, "proteins", mmseqs)
     search = SequenceSearch(bank.catalog, data, mmseqs=mmseqs)
     actor = Actor("bench", "admin")
