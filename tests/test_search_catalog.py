@@ -198,6 +198,10 @@ def test_english_words_across_kinds_with_facets(bank: SearchBank) -> None:
     # every word must occur (any order, any case); relevance puts the best first
     result = run(bank, "tara MESOPELAGIC")
     assert [h.accession for h in result.hits] == [bank.acc["deep_sample"]]
+    # a two-letter word is a substring too (LIKE), alone or beside a longer one
+    assert [h.accession for h in run(bank, "tara 06").hits] == [bank.acc["deep_sample"]]
+    assert run(bank, "tara 07").total == 1 and run(bank, "tara 08").total == 0
+    assert bank.acc["deep_sample"] in {h.accession for h in run(bank, "B1", limit=50).hits}
     assert result.hits[0].score is not None
     # relevance: the record named so first (exact name, name prefix, name contains, rest)
     result = run(bank, "abyssomicin C")

@@ -392,9 +392,12 @@ def search_catalog(conn: Connection, actor: Actor, query: str | None,
         raise UsageError("limit must be at least 1 and offset at least 0")
     include_restricted = actor.can_see_restricted
     table = _source(conn)
-    text_conditions, fts, ranked = _text_conditions(conn, query or "", table)
+    in_memory = table is records_search and columns_kept(conn.engine)
+    # the in-memory way asks SQL for record ids only: its word conditions are on ``records``
+    text_conditions, fts, ranked = _text_conditions(conn, query or "",
+                                                    records if in_memory else table)
     found = None
-    if table is records_search and columns_kept(conn.engine):
+    if in_memory:
         # SQLite, where the process keeps the bank's columns in memory: the text gives record
         # ids; every other condition, the counts and the order run over the columns
         ids = _text_ids(conn, text_conditions, fts) if (text_conditions or fts is not None) \
