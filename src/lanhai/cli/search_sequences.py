@@ -41,7 +41,8 @@ def _read(path: str) -> tuple[bytes, str]:
 @click.option("--max-hits", type=int, default=10, show_default=True,
               help="Hits per query sequence.")
 @click.option("--sensitive", is_flag=True,
-              help="Iterative profile search (3 iterations, -s 7.5) for remote homologs.")
+              help="For remote homologs: every pair through the ungapped prefilter (up to "
+                   "50 M pairs per segment), else iterative profile search.")
 @click.option("--format", "fmt", type=click.Choice(["text", "tsv"]), default="text",
               show_default=True, help="tsv: one hit a line with its lineage columns.")
 @click.option("--no-update", is_flag=True,

@@ -414,7 +414,8 @@ def search_catalog(conn: Connection, actor: Actor, query: str | None,
     if found is None:
         found = _matching_rows(conn, table, filters, include_restricted, text_conditions, fts)
 
-    genomes = np.fromiter(_genome_ids(conn, data_dir, include_restricted), dtype=np.int64)
+    genome_ids = _genome_ids(conn, data_dir, include_restricted)
+    genomes = np.fromiter(genome_ids, dtype=np.int64, count=len(genome_ids))
     if filters.has_genome:
         found = found.take(np.isin(found.ids, genomes))
     if filters.has_family:
@@ -438,13 +439,14 @@ def search_catalog(conn: Connection, actor: Actor, query: str | None,
     if page_ids:
         for row in conn.execute(select(records).where(records.c.id.in_(page_ids))):
             full[row.id] = record_from_row(row)
-    genome_set = set(genomes.tolist())
     hits = []
     for position, rid in zip(page, page_ids, strict=True):
-        acc, kind, name, taxon, depth, date, lat, lon, avail = found.hit_fields(position)
-        hits.append(Hit(acc, kind, name, taxon, depth, date, lat, lon, avail, rid in genome_set,
+        record = full[rid]
+        kind, name, taxon, depth, date, lat, lon, avail = found.hit_fields(position)
+        hits.append(Hit(record.accession, kind, name, taxon, depth, date, lat, lon, avail,
+                        rid in genome_ids,
                         None if words is None else float(-name_relevance(name, words)),
-                        full[rid]))
+                        record))
     return SearchResult(query or "", len(found), limit, offset, sort, hits, facets)
 
 

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, func, select, text
 
 from lanhai.db.schema import versions
-from lanhai.kinds import KINDS, format_accession
+from lanhai.kinds import KINDS
 
 #: kind codes: the kinds in the order of their accession prefixes, so that (kind code,
 #: accession number) orders like the accession string (every accession is its kind's
@@ -150,14 +150,10 @@ class Columns:
                        self.date[which], self.lat[which], self.lon[which],
                        self.availability[which], self.restricted[which], self.vocab)
 
-    def accession(self, position: int) -> str:
-        return format_accession(KINDS[KIND_ORDER[self.kind[position]]],
-                                int(self.number[position]))
-
     def hit_fields(self, position: int) -> tuple[Any, ...]:
-        """(accession, kind, name, taxon, depth, date, lat, lon, availability) as Python
-        values, None where missing."""
-        return (self.accession(position), KIND_ORDER[self.kind[position]],
+        """(kind, name, taxon, depth, date, lat, lon, availability) as Python values, None
+        where missing."""
+        return (KIND_ORDER[self.kind[position]],
                 str(self.name[position]),
                 _value(self.vocab.taxon, self.taxon[position]),
                 _number(self.depth[position]),
