@@ -10,8 +10,9 @@ The genome
     all contigs (as for an isolate genome).
 
 What it measures, in the same run
-    * ``lanhai annotate`` through :class:`SequenceService` (genes + families with every
-      available pack, then clusters with GECCO), ``--threads`` threads;
+    * ``lanhai annotate`` through :class:`lanhai.services.sequences.SequenceService` (genes
+      + families with every available pack, then clusters with GECCO), ``--threads``
+      threads;
     * bare pyrodigal + pyhmmer: training, ``find_genes`` per contig, translation, and
       ``pyhmmer.hmmsearch`` of every pack's HMM groups, no storage;
     * Debian's ``prodigal`` + ``hmmsearch --cpu N`` (``--cut_ga`` for gathering packs, ``-E``
@@ -101,17 +102,17 @@ def timed(label: str, func: Any, results: dict[str, float]) -> Any:
 
 def lanhai_run(folder: Path, genome: Path, packs: list[Any], threads: int,
                times: dict[str, float]) -> tuple[str, Any]:
-    from lanhai.db.engine import make_engine, migrate
-    from lanhai.services.catalog import Actor, CatalogService
-    from lanhai.services.sequences import SequenceService
+    from lanhai.bank import init_bank
+    from lanhai.services.access import Actor
+    from lanhai.settings import Settings
 
-    engine = make_engine(f"sqlite:///{folder / 'bank.sqlite'}")
-    migrate(engine)
+    bank = init_bank(Settings(data_dir=folder / "bank",
+                              database_url=f"sqlite:///{folder / 'bank.sqlite'}"))
     actor = Actor("bench", "curator")
-    record = CatalogService(engine).create(actor, "assembly", {
+    record = bank.catalog.create(actor, "assembly", {
         "assembly_name": "bench genome", "assembly_type": "isolate genome",
         "seq_meth": "Illumina", "assembly_software": "SPAdes"})
-    service = SequenceService(engine, folder / "bank")
+    service = bank.sequences
     service.ingest(actor, record.accession, genome)
     report = timed("lanhai annotate: genes + families (all packs, hits, substrates, PULs)",
                    lambda: service.annotate(actor, [record.accession], packs=packs,

@@ -117,15 +117,16 @@ def build_bank(data_dir: Path, count: int, rebuild: bool) -> None:
     """Create a SQLite bank with ``count`` samples unless one is already there."""
     from lanhai.bank import init_bank
     from lanhai.kinds import kind_spec
+    from lanhai.model import NewRecord
     from lanhai.settings import Settings
     from lanhai.store.queries import count_by_kind
-    from lanhai.store.records import NewRecord, insert_records
+    from lanhai.store.records import insert_records
 
     if rebuild and data_dir.exists():
         shutil.rmtree(data_dir)
     bank = init_bank(Settings(data_dir=data_dir))
     try:
-        with bank.engine.connect() as conn:
+        with bank.db.engine.connect() as conn:
             have = count_by_kind(conn, True).get("sample", 0)
         if have == count:
             print(f"reusing the bank in {data_dir} ({have:,} samples)", file=sys.stderr)
@@ -135,7 +136,7 @@ def build_bank(data_dir: Path, count: int, rebuild: bool) -> None:
         spec = kind_spec("sample")
         started = time.perf_counter()
         batch: list[NewRecord] = []
-        with bank.engine.begin() as conn:
+        with bank.db.engine.begin() as conn:
             for fields in _variants(_templates(), count):
                 batch.append(NewRecord(spec, fields, spec.identifiers(fields), False))
                 if len(batch) == 5000:
@@ -257,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         script = Path(tmp) / "random_get.lua"
         script.write_text(LUA % {"n": args.records})
         servers = {
-            "lanhai API (FastAPI)": ("lanhai.api.app:create_app",
+            "lanhai API (FastAPI)": ("lanhai.app:create_app",
                                      {"LANHAI_DATA_DIR": str(args.data_dir),
                                       "LANHAI_DATABASE_URL": f"sqlite:///{db}"}),
             "floor (bare Starlette + sqlite3)": ("benchmarks.bench_api_get:floor_app",

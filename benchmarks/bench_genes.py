@@ -98,8 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     from lanhai.bank import init_bank
-    from lanhai.services.catalog import LOCAL_ADMIN
-    from lanhai.services.sequences import SequenceService
+    from lanhai.services.access import LOCAL_ADMIN
     from lanhai.settings import Settings
 
     folder = Path(tempfile.mkdtemp(prefix="lanhai-bench-genes-"))
@@ -112,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     record = bank.catalog.create(LOCAL_ADMIN, "assembly", {
         "assembly_name": "NCTC 11397 x1.6", "assembly_type": "isolate genome",
         "seq_meth": "not provided", "assembly_software": "not provided"})
-    service = SequenceService(bank.engine, folder / "bank")
+    service = bank.sequences
     acc = record.accession
     _timed("lanhai ingest (validate, stats, Parquet)",
            lambda: service.ingest(LOCAL_ADMIN, acc, packed))

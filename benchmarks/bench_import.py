@@ -1,7 +1,7 @@
 """Benchmark: bulk import of 100,000 sample rows into a fresh SQLite bank, fully validated.
 
 What it measures
-    * wall time and rows/s of ``lanhai.imports.engine.run_import`` for a 100,000-row CSV of
+    * wall time and rows/s of ``lanhai.services.imports.ImportService.run`` for a 100,000-row CSV of
       samples (MIxS fields: ENVO terms, ISO dates, lat_lon, depth with units, taxid,
       BioSample), into a new SQLite bank (the embedded default), one transaction;
     * peak memory (max RSS) of the import at 10,000 and at 100,000 rows, each in its own
@@ -147,17 +147,17 @@ def peak_rss_mb() -> float:
 def child(path: Path) -> dict[str, Any]:
     """Run one import in this process (a fresh one); time and peak memory."""
     sys.path.insert(0, str(ROOT / "src"))
+
     from lanhai.bank import init_bank
     from lanhai.imports import ImportOptions
-    from lanhai.imports.engine import run_import
-    from lanhai.services.catalog import Actor
+    from lanhai.services.access import Actor
     from lanhai.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="lanhai-bench-") as folder:
         bank = init_bank(Settings(data_dir=Path(folder)))
         before = peak_rss_mb()
         start = time.perf_counter()
-        report = run_import(bank.engine, Actor("bench", "admin"), path, ImportOptions("sample"))
+        report = bank.imports.run(Actor("bench", "admin"), path, ImportOptions("sample"))
         seconds = time.perf_counter() - start
         size = (Path(folder) / "lanhai.sqlite").stat().st_size
         bank.close()

@@ -15,12 +15,12 @@ The labelled set
 
 The searches (all labelled proteins against all, self-hits dropped, e-value <= 10)
     * Lanhai default mode (MMseqs2 ``search`` -s 5.7; the set is one segment of fewer than
-      :data:`~lanhai.search.seq_index.KMER5_MAX_RESIDUES` residues, so 5-mers and
+      :data:`~lanhai.store.seq_index.KMER5_MAX_RESIDUES` residues, so 5-mers and
       ``--min-ungapped-score 45``) and ``--sensitive`` (up to 50 million pairs: every pair
       through the ungapped prefilter, ``--prefilter-mode 1 --min-ungapped-score 35``; above:
       3 profile iterations at -s 7.5; see
-      :data:`~lanhai.search.seq_index.SENSITIVE_EXHAUSTIVE_PAIRS`), through
-      :class:`~lanhai.search.sequences.SequenceSearch`;
+      :data:`~lanhai.store.seq_index.SENSITIVE_EXHAUSTIVE_PAIRS`), through
+      :class:`~lanhai.services.sequence_search.SequenceSearch`;
     * Debian's DIAMOND: ``diamond blastp --sensitive -e 10 -k 2000``;
     * Debian's BLAST+: ``blastp -evalue 10 -max_target_seqs 2000``.
 
@@ -175,12 +175,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--methods: choose among {', '.join(METHODS)}")
 
     from lanhai.bank import init_bank
-    from lanhai.search.seq_index import SequenceIndex
-    from lanhai.search.seq_mmseqs import MMseqs
-    from lanhai.search.sequences import SequenceSearch, cpu_count
-    from lanhai.services.catalog import Actor
-    from lanhai.services.sequences import SequenceService
+    from lanhai.search.mmseqs import MMseqs
+    from lanhai.services.access import Actor
+    from lanhai.services.sequence_search import SequenceSearch
+    from lanhai.services.sequences import cpu_count
     from lanhai.settings import Settings
+    from lanhai.store.layout import Layout
+    from lanhai.store.seq_index import SequenceIndex
 
     threads = args.threads or cpu_count()
     start = time.perf_counter()
@@ -217,17 +218,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             "assembly_name": "Pfam-labelled set", "assembly_type": "isolate genome",
             "seq_meth": "simulated", "assembly_software": "bench_search_sensitivity"}
         ).accession
-        SequenceService(bank.engine, work / "bank").ingest(actor, acc, target, kind="proteome")
+        bank.sequences.ingest(actor, acc, target, kind="proteome")
         mmseqs = MMseqs(threads=threads)
         # one indexed segment, as a large bank has
         start = time.perf_counter()
-        index = SequenceIndex(work / "bank", "proteins", mmseqs, index_min_residues=0)
+        index = SequenceIndex(Layout(work / "bank"), "proteins", mmseqs,
+                              index_min_residues=0)
         index.update()
         (segment,) = index.state()["segments"]
         print(f"lanhai index build: {time.perf_counter() - start:.1f} s "
               f"({segment['residues']:,} residues, k-mer size "
               f"{index.segment_kmer(segment) or 'automatic'})", flush=True)
-        search = SequenceSearch(bank.catalog, work / "bank", mmseqs=mmseqs)
+        search = SequenceSearch(bank.catalog, Layout(work / "bank"), mmseqs=mmseqs)
         query = fasta.read_bytes()
         for label, sensitive in (("lanhai default", False), ("lanhai --sensitive", True)):
             if ("sensitive" if sensitive else "default") not in methods:

@@ -179,8 +179,7 @@ def make_bank(size: int, folder: Path) -> Path:
 def make_lanhai_bank(fasta: Path, folder: Path) -> Path:
     """A Lanhai bank with the FASTA split into pseudo-assemblies of PER_ASSEMBLY proteins."""
     from lanhai.bank import init_bank
-    from lanhai.services.catalog import Actor
-    from lanhai.services.sequences import SequenceService
+    from lanhai.services.access import Actor
     from lanhai.settings import Settings
 
     data = folder / "lanhai"
@@ -189,7 +188,7 @@ def make_lanhai_bank(fasta: Path, folder: Path) -> Path:
     shutil.rmtree(data, ignore_errors=True)
     bank = init_bank(Settings(data_dir=data))
     actor = Actor("bench", "admin")
-    service = SequenceService(bank.engine, data)
+    service = bank.sequences
     start = time.perf_counter()
     chunk: list[str] = []
     number = 0
@@ -226,12 +225,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(list(argv or []))
 
     from lanhai.bank import init_bank
-    from lanhai.search.seq_index import SequenceIndex
-    from lanhai.search.seq_mmseqs import MMseqs
-    from lanhai.search.sequences import SequenceSearch, cpu_count
-    from lanhai.services.catalog import Actor, CatalogService
-    from lanhai.services.sequences import SequenceService
+    from lanhai.search.mmseqs import MMseqs
+    from lanhai.services.access import Actor
+    from lanhai.services.sequence_search import SequenceSearch
+    from lanhai.services.sequences import cpu_count
     from lanhai.settings import Settings
+    from lanhai.store.layout import Layout
+    from lanhai.store.seq_index import SequenceIndex
 
     threads = args.threads or cpu_count()
     folder = OUTPUT / f"seqbank-{args.size}"
@@ -240,8 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     mmseqs = MMseqs(threads=threads)
     print(f"mmseqs {mmseqs.binary} ({mmseqs.version}), {threads} threads", flush=True)
     bank = init_bank(Settings(data_dir=data))  # upgrades a bank cached by an older version
-    index = SequenceIndex(data, "proteins", mmseqs)
-    search = SequenceSearch(bank.catalog, data, mmseqs=mmseqs)
+    index = SequenceIndex(Layout(data), "proteins", mmseqs)
+    search = SequenceSearch(bank.catalog, Layout(data), mmseqs=mmseqs)
     actor = Actor("bench", "admin")
 
     start = time.perf_counter()
@@ -296,12 +296,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # add one ~4 Mb genome (the held-out real proteome) to the index
     before = {p: (p.stat().st_mtime_ns, p.stat().st_size)
               for p in (index.root / "segments").rglob("*") if p.is_file()}
-    catalog = CatalogService(bank.engine)
-    acc = catalog.create(actor, "assembly", {
+    acc = bank.catalog.create(actor, "assembly", {
         "assembly_name": "Maribacter litoralis SDRB-Phe2", "assembly_type": "isolate genome",
         "seq_meth": "Illumina", "assembly_software": "held out"}).accession
-    SequenceService(bank.engine, data).ingest(actor, acc, PROTEOMES / HELD_OUT,
-                                              kind="proteome", allow_stops=True)
+    bank.sequences.ingest(actor, acc, PROTEOMES / HELD_OUT, kind="proteome",
+                          allow_stops=True)
     start = time.perf_counter()
     added = index.update([acc], compact=False)
     t_add = time.perf_counter() - start

@@ -1,14 +1,13 @@
 """Benchmark: catalogue full-text search with facets over 1,000,000 records on SQLite.
 
 What it measures
-    * p50 / p95 latency of :func:`lanhai.search.catalog.search_catalog` (the code behind
-      ``lanhai search text`` and ``GET /api/search``) the way the web server runs it (the
-      bank's facet columns in memory, loaded at start: load time and memory are printed),
-      and the p95 of a one-off command (one SQL query per search), for typical queries:
-      English and
-      Chinese words, alone and with facets/filters (kind, depth, date, box, taxon), as a
-      reader (restricted records filtered) with relevance sorting, a page of 20 and every
-      facet count;
+    * p50 / p95 latency of :meth:`lanhai.services.search.SearchService.search` (the code
+      behind ``lanhai search text`` and ``GET /api/search``) the way the web server runs it
+      (the bank's facet columns in memory, loaded at start: load time and memory are
+      printed), and the p95 of a one-off command (one SQL query per search), for typical
+      queries: English and Chinese words, alone and with facets/filters (kind, depth, date,
+      box, taxon), as a reader (restricted records filtered) with relevance sorting, a page
+      of 20 and every facet count;
     * the floor, in the same run: a bare ``sqlite3`` FTS5 ``MATCH`` of the same words on the
       same file, counting the matches (what any full-text answer with a total must do);
       the ratio says what facets, filters, ranking and reading the page cost on top.
@@ -98,14 +97,14 @@ def demo_records() -> list[tuple[str, dict[str, Any], list[str]]]:
     from lanhai.db.schema import identifiers, records
     from lanhai.demo.builder import import_source
     from lanhai.demo.sources import DEMO_SOURCES
-    from lanhai.services.catalog import LOCAL_ADMIN
+    from lanhai.services.access import LOCAL_ADMIN
     from lanhai.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
         bank = init_bank(Settings(data_dir=Path(tmp)))
         for source in DEMO_SOURCES:
-            import_source(bank.engine, LOCAL_ADMIN, source)
-        with bank.engine.connect() as conn:
+            import_source(bank, LOCAL_ADMIN, source)
+        with bank.db.engine.connect() as conn:
             ids: dict[int, list[str]] = {}
             for rid, value in conn.execute(select(identifiers.c.record_id,
                                                   identifiers.c.value)):
@@ -145,7 +144,8 @@ def vary(kind: str, fields: dict[str, Any], ids: list[str], copy: int,
 def build_bank(path: Path, total: int) -> None:
     from lanhai.db.engine import make_engine, migrate
     from lanhai.kinds import kind_spec
-    from lanhai.store.records import NewRecord, insert_records
+    from lanhai.model import NewRecord
+    from lanhai.store.records import insert_records
 
     source = demo_records()
     species = asfis_species()
@@ -220,11 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args(argv)
 
+    from lanhai.bank import Bank
     from lanhai.db.engine import make_engine, migrate
     from lanhai.kinds import fts_phrase
-    from lanhai.search.catalog import BBox, CatalogFilters, search_catalog
-    from lanhai.search.catalog_columns import keep_in_memory, warm
-    from lanhai.services.catalog import Actor
+    from lanhai.search.filters import BBox, CatalogFilters
+    from lanhai.services.access import Actor
+    from lanhai.settings import Settings
+    from lanhai.store.database import Database
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
     bank = OUTPUT / f"bank-{args.records}.sqlite"
@@ -245,10 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     # the server's way: the bank's columns in memory (loaded once at start), and the one-off
     # command's way: one SQL query per search, on a second engine
     one_off = make_engine(f"sqlite:///{bank}")
-    keep_in_memory(engine)
+    url = f"sqlite:///{bank}"
+    server = Bank.over(Settings(data_dir=data_dir, database_url=url), Database(url, engine))
+    command = Bank.over(Settings(data_dir=data_dir, database_url=url), Database(url, one_off))
+    server.search.keep_columns_in_memory()
     rss_before = resident_bytes()
     started = time.perf_counter()
-    warm(engine)
+    server.search.warm()
     load_s = time.perf_counter() - started
     print(f"server: columns loaded in {load_s:.1f} s, resident memory "
           f"+{(resident_bytes() - rss_before) / 1e6:.0f} MB")
@@ -265,15 +270,13 @@ def main(argv: list[str] | None = None) -> int:
             filters = CatalogFilters(**opts)
             runs: dict[str, list[float]] = {"server": [], "sql": []}
             totals = set()
-            for way, used in (("server", engine), ("sql", one_off)):
-                with used.connect() as conn:
-                    search_catalog(conn, reader, text, filters, data_dir=data_dir)  # warm
-                    for _ in range(args.repeat):
-                        start = time.perf_counter()
-                        result = search_catalog(conn, reader, text, filters,
-                                                data_dir=data_dir)
-                        runs[way].append((time.perf_counter() - start) * 1000)
-                        totals.add(result.total)
+            for way, used in (("server", server), ("sql", command)):
+                used.search.search(reader, text, filters)  # warm
+                for _ in range(args.repeat):
+                    start = time.perf_counter()
+                    result = used.search.search(reader, text, filters)
+                    runs[way].append((time.perf_counter() - start) * 1000)
+                    totals.add(result.total)
             assert len(totals) == 1, f"{label}: the two ways disagree: {totals}"
             total = totals.pop()
             floors: list[float] = []

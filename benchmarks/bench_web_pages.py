@@ -11,7 +11,7 @@ Two banks, built once and cached under benchmarks/output/:
 Each page is requested in-process through the ASGI app (no network), a few warm-up calls
 first, then the median and worst of ``--repeat`` calls are printed, and the first call
 (cold: the dashboard's and facets' aggregates are cached until the audit trail moves, see
-lanhai.web.queries.AggregateCache). The reference in the
+lanhai.store.dashboard.AggregateCache). The reference in the
 same run is ``GET /api/stats`` (one GROUP BY over the records: the least a dashboard can
 do), with the ratio. Target: every page < 300 ms.
 
@@ -38,7 +38,7 @@ TARGET_MS = 300.0
 def build_demo(folder: Path, rebuild: bool) -> None:
     from lanhai.bank import init_bank
     from lanhai.demo.builder import build_demo as build
-    from lanhai.services.catalog import Actor
+    from lanhai.services.access import Actor
     from lanhai.settings import Settings
     from lanhai.store.queries import count_by_kind
 
@@ -46,7 +46,7 @@ def build_demo(folder: Path, rebuild: bool) -> None:
         shutil.rmtree(folder)
     bank = init_bank(Settings(data_dir=folder))
     try:
-        with bank.engine.connect() as conn:
+        with bank.db.engine.connect() as conn:
             have = sum(count_by_kind(conn, True).values())
         if have:
             print(f"reusing the demo bank in {folder} ({have:,} records)", file=sys.stderr)
@@ -63,14 +63,15 @@ def build_big(folder: Path, samples: int, strains: int, rebuild: bool) -> None:
     from lanhai.bank import init_bank
     from lanhai.kinds import kind_spec
     from lanhai.kinds.fields import validate_fields
+    from lanhai.model import NewRecord
     from lanhai.settings import Settings
     from lanhai.store.queries import count_by_kind
-    from lanhai.store.records import NewRecord, insert_records
+    from lanhai.store.records import insert_records
 
     build_bank(folder, samples, rebuild)
     bank = init_bank(Settings(data_dir=folder))
     try:
-        with bank.engine.connect() as conn:
+        with bank.db.engine.connect() as conn:
             if count_by_kind(conn, True).get("strain", 0) == strains:
                 return
         spec = kind_spec("strain")
@@ -81,7 +82,7 @@ def build_big(folder: Path, samples: int, strains: int, rebuild: bool) -> None:
                 "geographic_origin": "China: Qingdao"}
         batch: list[NewRecord] = []
         started = time.perf_counter()
-        with bank.engine.begin() as conn:
+        with bank.db.engine.begin() as conn:
             for i in range(strains):
                 raw: dict[str, Any] = {**base, "collection_numbers": f"BENCH {i + 1}",
                                        "marine": "yes" if i % 2 else "no"}
@@ -104,7 +105,7 @@ def time_pages(folder: Path, paths: list[str], repeat: int
                ) -> list[tuple[str, int, float, float, float]]:
     from fastapi.testclient import TestClient
 
-    from lanhai.api.app import create_app
+    from lanhai.app import create_app
     from lanhai.bank import init_bank
     from lanhai.settings import Settings
 
@@ -138,12 +139,12 @@ CHANGES = ("edit", "new record", "link", "unlink", "restrict", "release")
 def after_a_change(folder: Path, paths: list[str]) -> list[tuple[str, str, float]]:
     """Server time of each page right after a record changed (the process, templates and
     database pages are warm; the cached aggregates are carried over the change, updated or
-    recomputed: lanhai.web.queries.AggregateCache)."""
+    recomputed: lanhai.store.dashboard.AggregateCache)."""
     from fastapi.testclient import TestClient
 
-    from lanhai.api.app import create_app
+    from lanhai.app import create_app
     from lanhai.bank import open_bank
-    from lanhai.services.catalog import LOCAL_ADMIN
+    from lanhai.services.access import LOCAL_ADMIN
     from lanhai.settings import Settings
 
     bank = open_bank(Settings(data_dir=folder))
@@ -183,7 +184,7 @@ def after_a_change(folder: Path, paths: list[str]) -> list[tuple[str, str, float
 
 def demo_paths(folder: Path) -> list[str]:
     from lanhai.bank import open_bank
-    from lanhai.services.catalog import ANONYMOUS
+    from lanhai.services.access import ANONYMOUS
     from lanhai.settings import Settings
 
     bank = open_bank(Settings(data_dir=folder))

@@ -14,7 +14,6 @@ from lanhai.db.engine import make_engine, migrate
 from lanhai.db.schema import metadata
 
 DATA = Path(__file__).parent / "data"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 PG_URL = os.environ.get("LANHAI_TEST_DATABASE_URL", "")
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)] if PG_URL \
@@ -56,3 +55,15 @@ def sqlite_engine() -> Iterator[Engine]:
     migrate(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def bank_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A bank made by `lanhai init` for commands run in the test (LANHAI_DATA_DIR)."""
+    from lanhai.cli.main import main
+
+    monkeypatch.setenv("LANHAI_DATA_DIR", str(tmp_path / "bank"))
+    monkeypatch.delenv("LANHAI_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LANHAI_USER", "miner-li")
+    assert main(["init"]) == 0
+    return tmp_path / "bank"

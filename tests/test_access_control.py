@@ -10,20 +10,28 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lanhai.services.catalog import Actor, CatalogService
-from lanhai.store.users import create_token, create_user, revoke_token
-from tests.test_api_records import DEPOSIT, make_client
-from tests.test_catalog import SAMPLE, ZOBELLIA
+from lanhai.services.access import Actor
+from lanhai.store import users as user_store
+from tests.support import (
+    DEPOSIT,
+    SAMPLE,
+    ZOBELLIA,
+    add_token,
+    app_routes,
+    catalog_on,
+    create_user,
+    database,
+    make_client,
+)
 
 CALLERS = ("anonymous", "reader", "curator", "admin", "unknown", "expired", "revoked")
 BAD_TOKENS = ("unknown", "expired", "revoked")
@@ -54,28 +62,26 @@ class World:
         return f"{stem}-{self.serial[0]}"
 
     def token_prefix(self, username: str) -> str:
-        with self.engine.begin() as conn:
-            _, info = create_token(conn, username, "to revoke")
-        return info.prefix
+        return add_token(self.engine, username, "to revoke")[:10]
 
     def relink(self) -> None:
         """Make sure the link that DELETE /api/links removes exists."""
-        CatalogService(self.engine).link(Actor("ana", "curator"), self.sample2,
+        catalog_on(self.engine).link(Actor("ana", "curator"), self.sample2,
                                          "isolated_from", self.strain)
 
 
 def build_world(engine: Engine) -> World:
     tokens: dict[str, str] = {}
-    with engine.begin() as conn:
-        for role, username in USERNAMES.items():
-            create_user(conn, username, role)
-            tokens[role], _ = create_token(conn, username, "test")
-        past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-        tokens["expired"], _ = create_token(conn, "ana", "old", expires_at=past)
-        tokens["revoked"], info = create_token(conn, "ana", "revoked")
-        revoke_token(conn, info.prefix)
+    for role, username in USERNAMES.items():
+        create_user(engine, username, role)
+        tokens[role] = add_token(engine, username)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    tokens["expired"] = add_token(engine, "ana", "old", expires_at=past)
+    tokens["revoked"] = add_token(engine, "ana", "revoked")
+    with database(engine).write() as conn:
+        user_store.revoke_token(conn, tokens["revoked"][:10])
     tokens["unknown"] = "lh_" + "x" * 43
-    service = CatalogService(engine)
+    service = catalog_on(engine)
     curator = Actor("ana", "curator")
     service.create(curator, "sample", SAMPLE)
     service.create(curator, "sample", {**SAMPLE, "samp_name": "second"})
@@ -150,7 +156,7 @@ def unlink(w: World, caller: str) -> Request:
 
 def curators_job(w: World, caller: str) -> Request:
     """A finished job owned by the curator 'ana'."""
-    runner = w.client.app.state.jobs  # type: ignore[attr-defined]
+    runner = w.client.app.state.bank.jobs  # type: ignore[attr-defined]
     job = runner.submit("test", "ana", {}, lambda progress: {"ok": True})
     runner.wait(job.id, 10)
     return Request("GET", f"/api/jobs/{job.id}")
@@ -172,10 +178,10 @@ MRODE = dict(pedigree="mrode_pedigree.csv", phenotypes="mrode_phenotypes.csv")
 def assembly(method: str, suffix: str, hidden: bool = False, body: Any = None,
              upload: bool = False) -> Callable[[World, str], Request]:
     """A request on an annotated public (or restricted) assembly (tests/test_annotation_api)."""
-    from tests.test_annotation_api import GENBANK, annotated_assemblies
+    from tests.support.sequences import GENBANK, annotated_assemblies
 
     def build(w: World, caller: str) -> Request:
-        public, secret = annotated_assemblies(w.client, w.engine)
+        public, secret = annotated_assemblies(w.client)
         path = f"/api/assemblies/{secret if hidden else public}/{suffix}"
         if upload:  # the file already stored: 200 unchanged
             return Request(method, path, files={"file": (
@@ -329,36 +335,6 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case(assembly("GET", "proteins.fasta"), **PUBLIC),
         Case(assembly("GET", "proteins.fasta", hidden=True), **HIDDEN)],
 }
-
-
-def app_routes(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, path) of every route the application serves (HEAD aside), except the web
-    pages (lanhai.web), which tests/test_web_pages.py drives with every kind of caller."""
-    return _routes(app) - web_routes(app)
-
-
-def web_routes(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, path) of the web pages' routes (lanhai.web)."""
-    return _routes(app, lambda route: getattr(getattr(route, "endpoint", None), "__module__",
-                                              "").startswith("lanhai.web"))
-
-
-def _routes(app: FastAPI, keep: Callable[[Any], bool] = lambda route: True
-            ) -> set[tuple[str, str]]:
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # older FastAPI: routes are flat
-        contexts: Iterator[Any] = iter(app.routes)
-    else:
-        contexts = iter_route_contexts(app.routes)
-    found = set()
-    for route in contexts:
-        if not keep(route):
-            continue
-        for method in getattr(route, "methods", None) or ():
-            if method != "HEAD":
-                found.add((method, route.path))
-    return found
 
 
 def test_every_route_has_a_matrix_entry(sqlite_engine: Engine) -> None:

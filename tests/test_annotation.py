@@ -12,40 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine
 
-from lanhai.profiles.pack import Family, Pack
-from lanhai.services.catalog import Actor, CatalogService
-from lanhai.services.sequences import SequenceService
 from lanhai.store.sequences import HITS, SequenceStore
-
-from .conftest import SHARED
-
-HERE = Path(__file__).parent / "data" / "sequence"
-CURATOR = Actor("curator-wang", "curator")
-ZOBELLIA = SHARED / "cazy" / "proteomes" / "Zobellia_galactanivorans_DsiJ.faa.gz"
-SUS_HMM = SHARED / "hmm" / "PULkit_combined_susCD_Pfam.hmm"
-#: PULkit's SusC/SusD Pfam models: which are SusC-like (TonB-dependent transporter) and
-#: which SusD-like
-SUS_ROLES = {"TonB_dep_Rec": "susC", "STN": "susC", "Plug": "susC",
-             "CarbopepD_reg_2": "susC", "SusD_RagB": "susD", "SusD-like": "susD",
-             "SusD-like_2": "susD", "SusD-like_3": "susD"}
-
-
-def sus_pack(version: str = "test-1", evalue: float = 1e3) -> Pack:
-    """The 8 SusC/SusD Pfam HMMs with their GA cut-offs (the E-value bound is loose so that
-    the hits equal `hmmsearch --cut_ga`)."""
-    return Pack(name="sus", version=version, category="pul", path=SUS_HMM,
-                cutoff="gathering", evalue=evalue,
-                families={name: Family(name, role=role) for name, role in SUS_ROLES.items()})
-
-
-def proteome_bank(engine: Engine, data_dir: Path, path: Path = ZOBELLIA,
-                  name: str = "Zobellia galactanivorans DsiJT") -> tuple[SequenceService, str]:
-    record = CatalogService(engine).create(CURATOR, "assembly", {
-        "assembly_name": name, "assembly_type": "isolate genome",
-        "seq_meth": "Sanger", "assembly_software": "Arachne"})
-    service = SequenceService(engine, data_dir)
-    service.ingest(CURATOR, record.accession, path, kind="proteome", allow_stops=True)
-    return service, record.accession
+from tests.support.sequences import ANNOTATOR as CURATOR
+from tests.support.sequences import HERE, ZOBELLIA_PROTEOME, proteome_bank, stored, sus_pack
 
 
 def domtbl(path: Path) -> set[tuple[str, str, int, int, float]]:
@@ -68,7 +37,7 @@ def test_hits_equal_hmmsearch_cut_ga(engine: Engine, tmp_path: Path) -> None:
                              "families": "done",
                              "clusters": "skipped: proteome; GECCO needs contigs (gene order "
                                          "and positions) to find gene clusters"}
-    path = SequenceStore(tmp_path).table_path(acc, "hits")
+    path = stored(tmp_path).table_path(acc, "hits")
     assert path is not None and path.name == "hits.parquet"
     table = pq.read_table(path)
     assert table.schema.equals(HITS)
@@ -94,7 +63,7 @@ def test_rerun_is_idempotent_and_a_new_pack_version_reruns(engine: Engine,
                                                          tmp_path: Path) -> None:
     service, acc = proteome_bank(engine, tmp_path)
     service.annotate(CURATOR, [acc], packs=[sus_pack()], steps=["families"])
-    store = SequenceStore(tmp_path)
+    store = stored(tmp_path)
     marker = store.folder(acc) / "annotation.done.json"
     before = os.stat(marker).st_mtime_ns
     again = service.annotate(CURATOR, [acc], packs=[sus_pack()], steps=["families"])
@@ -127,7 +96,7 @@ def test_killed_before_the_marker_leaves_nothing_readable(
     monkeypatch.setattr(SequenceStore, "mark_step_done", killed)
     with pytest.raises(KeyboardInterrupt):
         service.annotate(CURATOR, [acc], packs=[sus_pack()], steps=["families"])
-    store = SequenceStore(tmp_path)
+    store = stored(tmp_path)
     assert (store.annotation_folder(acc) / "hits.parquet").exists()  # written, not marked
     assert store.table_path(acc, "hits") is None  # ... so not visible
     assert not any((store.root / ".staging").iterdir())
@@ -143,10 +112,10 @@ def test_batches_give_the_same_hits(sqlite_engine: Engine, tmp_path: Path) -> No
     from lanhai.services.annotation import annotate_families
 
     _service, acc = proteome_bank(sqlite_engine, tmp_path)
-    whole = annotate_families(str(tmp_path), acc, [sus_pack()], 2)
-    rows = pq.read_table(SequenceStore(tmp_path).annotation_folder(acc) / "hits.parquet")
-    batched = annotate_families(str(tmp_path), acc, [sus_pack()], 2, batch_size=700)
-    again = pq.read_table(SequenceStore(tmp_path).annotation_folder(acc) / "hits.parquet")
+    whole = annotate_families(str(tmp_path / "assemblies"), acc, [sus_pack()], 2)
+    rows = pq.read_table(stored(tmp_path).annotation_folder(acc) / "hits.parquet")
+    batched = annotate_families(str(tmp_path / "assemblies"), acc, [sus_pack()], 2, batch_size=700)
+    again = pq.read_table(stored(tmp_path).annotation_folder(acc) / "hits.parquet")
     assert whole["hit_count"] == batched["hit_count"] == 480
     # (domain E-values use the batch's domZ, as hmmsearch would on that batch alone)
     key = ["protein_id", "family", "ali_from", "ali_to", "score"]
@@ -155,8 +124,7 @@ def test_batches_give_the_same_hits(sqlite_engine: Engine, tmp_path: Path) -> No
 
 def test_failed_assembly_is_the_only_one_redone_and_a_process_pool_works(
         engine: Engine, tmp_path: Path) -> None:
-    from tests.test_sequence_cli import PROTEOME
-    from tests.test_sequence_resume import FailingExecutor
+    from tests.support.sequences import PROTEOME, FailingExecutor
 
     service, zobellia = proteome_bank(engine, tmp_path)
     _, maribacter = proteome_bank(engine, tmp_path, PROTEOME, "Maribacter slice")
@@ -187,7 +155,7 @@ def test_proteins_over_pyhmmers_length_limit_are_skipped_and_reported() -> None:
     a protein is skipped and named, and the others are still searched."""
     from lanhai.sequence import hmm
 
-    with gzip.open(ZOBELLIA, "rt") as handle:
+    with gzip.open(ZOBELLIA_PROTEOME, "rt") as handle:
         text = handle.read()
     tonb = "".join(text.split(">ZOBELLIA_4330_")[1].split("\n", 1)[1].split(">")[0].split())
     too_long = (tonb * (hmm.MAX_LENGTH // len(tonb) + 1))[:hmm.MAX_LENGTH + 1]

@@ -9,37 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from Bio import SeqIO
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lanhai.services.catalog import Actor, CatalogService
-from lanhai.services.sequences import SequenceService
-from tests.test_annotation import sus_pack
-from tests.test_api_records import add_user, make_client
-from tests.test_sequence_cli import GENBANK
-
-CURATOR = Actor("ana", "curator")
-ASSEMBLY = {"assembly_name": "BGC0001866 region", "assembly_type": "isolate genome",
-            "seq_meth": "Illumina", "assembly_software": "SPAdes"}
-
-
-def annotated_assemblies(client: TestClient, engine: Engine) -> tuple[str, str]:
-    """A public and a restricted assembly with sequences, genes and (sus pack) families, made
-    once per application (the matrix builds its requests for each caller)."""
-    state = client.app.state  # type: ignore[attr-defined]
-    made: tuple[str, str] | None = getattr(state, "test_assemblies", None)
-    if made is not None:
-        return made
-    catalog = CatalogService(engine)
-    service = SequenceService(engine, state.bank.settings.data_dir)
-    public = catalog.create(CURATOR, "assembly", ASSEMBLY).accession
-    hidden = catalog.create(CURATOR, "assembly", {**ASSEMBLY, "assembly_name": "hidden",
-                                                  "restricted": True}).accession
-    for acc in (public, hidden):
-        service.ingest(CURATOR, acc, GENBANK)
-        service.annotate(CURATOR, [acc], packs=[sus_pack()], steps=["genes", "families"])
-    state.test_assemblies = (public, hidden)
-    return public, hidden
+from tests.support import CURATOR, add_user, catalog_on, make_client
+from tests.support.sequences import GENBANK, annotated_assemblies
+from tests.support.sequences import REGION as ASSEMBLY
 
 
 def upload(acc: str) -> dict[str, Any]:
@@ -52,7 +26,7 @@ def test_upload_annotate_and_read(engine: Engine) -> None:
     client = make_client(engine)
     curator = add_user(engine, "ana", "curator")
     reader = add_user(engine, "rui", "reader")
-    acc = CatalogService(engine).create(CURATOR, "assembly", ASSEMBLY).accession
+    acc = catalog_on(engine).create(CURATOR, "assembly", ASSEMBLY).accession
     sent = client.post(f"/api/assemblies/{acc}/sequences", headers=curator, **upload(acc))
     assert sent.status_code == 201, sent.text
     assert sent.json()["summary"]["genome_size"] == 33290
@@ -68,7 +42,7 @@ def test_upload_annotate_and_read(engine: Engine) -> None:
                           json={"packs": ["pfam-gecco"], "steps": ["genes", "families"]})
     assert started.status_code == 202, started.text
     assert started.headers["location"] == f"/api/jobs/{started.json()['id']}"
-    runner = client.app.state.jobs  # type: ignore[attr-defined]
+    runner = client.app.state.bank.jobs  # type: ignore[attr-defined]
     job = runner.wait(started.json()["id"], 300)
     assert job.status == "done", job.error
     [item] = job.result["assemblies"]
@@ -106,7 +80,7 @@ def test_restricted_assemblies_are_404_for_readers(engine: Engine) -> None:
     client = make_client(engine)
     reader = add_user(engine, "rui", "reader")
     curator = add_user(engine, "ana", "curator")
-    public, hidden = annotated_assemblies(client, engine)
+    public, hidden = annotated_assemblies(client)
     for path in ("sequences", "annotations/hits", "genes.gff3", "genbank", "proteins.fasta"):
         assert client.get(f"/api/assemblies/{public}/{path}").status_code == 200, path
         assert client.get(f"/api/assemblies/{hidden}/{path}", headers=reader

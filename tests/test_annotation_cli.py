@@ -14,9 +14,8 @@ from Bio import SeqIO
 
 from lanhai.cli.main import main
 from lanhai.store.sequences import HITS
-from tests.test_sequence_cli import GENBANK, bank_dir, new_assembly, run_json
-
-__all__ = ["bank_dir"]  # the fixture, shared with the sequence CLI tests
+from tests.support import new_assembly, run_json
+from tests.support.sequences import GENBANK
 
 
 def out(capsys: pytest.CaptureFixture[str], args: list[str], code: int = 0) -> str:
@@ -102,7 +101,7 @@ def test_genome_annotation_results(bank_dir: Path, capsys: pytest.CaptureFixture
 
 def test_proteome_results_and_refusals(bank_dir: Path, capsys: pytest.CaptureFixture[str]
                                        ) -> None:
-    from tests.test_sequence_cli import PROTEOME
+    from tests.support.sequences import PROTEOME
 
     acc = new_assembly(capsys, "Maribacter slice")
     run_json(capsys, ["ingest", acc, str(PROTEOME), "--kind", "proteome", "--allow-stops"])

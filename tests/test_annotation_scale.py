@@ -9,27 +9,24 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from sqlalchemy import Engine
 
-from lanhai.services.catalog import CatalogService
-from lanhai.services.sequences import SequenceService
-from lanhai.store.sequences import SequenceStore
-from tests.test_annotation import sus_pack
-from tests.test_sequence_resume import CURATOR
-from tests.test_sequence_scale import CONTIGS, write_metagenome
+from tests.support import bank_on, catalog_on
+from tests.support.sequences import ANNOTATOR as CURATOR
+from tests.support.sequences import CONTIGS, stored, sus_pack, write_metagenome
 
 
 def test_100k_contig_metagenome_annotates_in_bounded_memory(sqlite_engine: Engine,
                                                             tmp_path: Path) -> None:
     fasta = tmp_path / "final.contigs.fa.gz"
     write_metagenome(fasta)
-    record = CatalogService(sqlite_engine).create(CURATOR, "assembly", {
+    record = catalog_on(sqlite_engine).create(CURATOR, "assembly", {
         "assembly_name": "megahit co-assembly", "assembly_type": "metagenome",
         "seq_meth": "Illumina NovaSeq", "assembly_software": "MEGAHIT;1.2.9"})
-    service = SequenceService(sqlite_engine, tmp_path / "data")
+    service = bank_on(sqlite_engine, tmp_path / "data").sequences
     service.ingest(CURATOR, record.accession, fasta)
     # warm up the lazy imports and the HMM reader on a tiny assembly (not measured)
-    from tests.test_sequence_cli import KK037166
+    from tests.support.sequences import KK037166
 
-    warm = CatalogService(sqlite_engine).create(CURATOR, "assembly", {
+    warm = catalog_on(sqlite_engine).create(CURATOR, "assembly", {
         "assembly_name": "warm-up", "assembly_type": "metagenome",
         "seq_meth": "Illumina NovaSeq", "assembly_software": "MEGAHIT;1.2.9"})
     service.ingest(CURATOR, warm.accession, KK037166)
@@ -48,7 +45,7 @@ def test_100k_contig_metagenome_annotates_in_bounded_memory(sqlite_engine: Engin
     # ~300 characters (> 35 MB as Python strings) and the proteins > 15 MB more; the stream
     # holds one row group of genes and one batch of proteins
     assert peak < 20_000_000, f"peak {peak:,} bytes"
-    store = SequenceStore(tmp_path / "data")
+    store = stored(tmp_path / "data")
     path = store.table_path(record.accession, "hits")
     assert path is not None and pq.ParquetFile(path).metadata.num_rows == item["hit_count"]
     done = store.step_done(record.accession, "annotation")

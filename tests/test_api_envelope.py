@@ -11,8 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.test_api_records import add_user, make_client
-from tests.test_catalog import SAMPLE
+from tests.support import SAMPLE, add_user, make_client
 
 PROBLEM_KEYS = {"reason", "fix", "field", "value", "row", "column", "record", "file"}
 

@@ -7,14 +7,12 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lanhai.api.app import create_app
-from lanhai.bank import Bank
-from lanhai.services.catalog import CatalogService
-from lanhai.settings import Settings
+from lanhai.app import create_app
+from tests.support import bank_on
 
 
 def client(engine: Engine) -> TestClient:
-    return TestClient(create_app(bank=Bank(Settings(), engine, CatalogService(engine))))
+    return TestClient(create_app(bank=bank_on(engine)))
 
 
 def test_index_points_to_docs_and_collections(sqlite_engine: Engine) -> None:

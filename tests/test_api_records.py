@@ -3,41 +3,14 @@ history, links in both directions, lineage. Runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lanhai.api.app import create_app
-from lanhai.bank import Bank
-from lanhai.services.catalog import CatalogService
 from lanhai.settings import Settings
-from lanhai.store.users import create_token, create_user
-from tests.test_catalog import SAMPLE, ZOBELLIA
-
-DEPOSIT = {
-    "deposit_accession": "CGMCC No. 99999", "depositary": "CGMCC",
-    "deposit_date": "2020-02-29", "depositor": "Lanhai test lab",
-    "rule_6_1_statement": "pure culture",
-}
-
-
-def make_client(engine: Engine, settings: Settings | None = None) -> TestClient:
-    """A test client for a bank on ``engine`` (files in a fresh temporary folder)."""
-    settings = settings or Settings(data_dir=Path(tempfile.mkdtemp(prefix="lanhai-test-")))
-    bank = Bank(settings, engine, CatalogService(engine))
-    return TestClient(create_app(bank=bank))
-
-
-def add_user(engine: Engine, username: str, role: str) -> dict[str, str]:
-    """Create a user with a token; the Authorization header to send."""
-    with engine.begin() as conn:
-        create_user(conn, username, role)
-        secret, _ = create_token(conn, username, "test")
-    return {"Authorization": f"Bearer {secret}"}
+from tests.support import DEPOSIT, SAMPLE, ZOBELLIA, add_user, make_client
 
 
 @pytest.fixture

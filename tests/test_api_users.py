@@ -9,9 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from lanhai.db.schema import api_tokens
-from lanhai.store.users import hash_token
-from tests.test_api_records import add_user, make_client
-from tests.test_catalog import SAMPLE
+from lanhai.services.users import hash_token
+from tests.support import SAMPLE, add_user, make_client
 
 
 def bearer(token: str) -> dict[str, str]:

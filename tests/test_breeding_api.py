@@ -15,15 +15,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from lanhai.api import breeding_inputs as api
-from lanhai.api.app import create_app
+from lanhai.app import create_app
 from lanhai.bank import Bank
-from lanhai.breeding import service
+from lanhai.breeding import analyses as service
 from lanhai.breeding.pipeline import Inputs, ModelOptions, load
 from lanhai.breeding.qc import QcOptions
-from lanhai.services.catalog import CatalogService
 from lanhai.settings import Settings
-from tests.test_api_records import add_user
-from tests.test_breeding_germplasm import catalog, pedigree_with
+from tests.support import add_user, database
+from tests.support.data_files import germplasm_lines as catalog
+from tests.support.data_files import pedigree_with
 
 DATA = Path(__file__).parent / "data" / "breeding"
 Files = list[tuple[str, tuple[str, bytes]]]
@@ -47,8 +47,7 @@ class Api:
     def __init__(self, engine: Engine, data_dir: Path) -> None:
         self.engine = engine
         self.data_dir = data_dir
-        app = create_app(bank=Bank(Settings(data_dir=data_dir), engine,
-                                   CatalogService(engine)))
+        app = create_app(bank=Bank.over(Settings(data_dir=data_dir), database(engine)))
         self.app = app
         self.client = TestClient(app)
         self.curator = add_user(engine, "ana", "curator")
@@ -65,7 +64,7 @@ class Api:
         job = answer.json()
         assert answer.headers["location"] == f"/api/jobs/{job['id']}"
         assert job["status"] in ("queued", "running", "done") and job["owner"] == "ana"
-        done = self.app.state.jobs.wait(job["id"], 120)
+        done = self.app.state.bank.jobs.wait(job["id"], 120)
         assert done.status == "done", done.error
         polled = self.client.get(answer.headers["location"], headers=self.curator).json()
         assert polled["status"] == "done"

@@ -9,52 +9,33 @@ import pytest
 from sqlalchemy import Engine
 
 from lanhai.bank import init_bank
-from lanhai.breeding import datasets
-from lanhai.breeding.germplasm import catalog_lookup, check_germplasm, linked_lines
+from lanhai.breeding.germplasm import Lookup, check_germplasm, linked_lines
 from lanhai.breeding.pipeline import Inputs, load
 from lanhai.errors import ValidationFailed
-from lanhai.services.catalog import Actor, CatalogService
+from lanhai.services.access import LOCAL_ADMIN, Actor
+from lanhai.services.breeding import BreedingService
 from lanhai.settings import Settings
-from tests.test_breeding_cli import run
+from tests.support import CURATOR, READER, bank_on
+from tests.support import breed as run
+from tests.support.data_files import germplasm_lines as catalog
+from tests.support.data_files import pedigree_with
 
 DATA = Path(__file__).parent / "data" / "breeding"
 GENO = DATA / "simfish.bed"
 PED = DATA / "simfish_pedigree.csv"
 PHEN = DATA / "simfish_phenotypes.csv"
-CURATOR = Actor("ana", "curator")
-
-#: a fish line as a germplasm record (FAO MCPD v2.1 fields)
-CROAKER = {"instcode": "CHN121", "accenumb": "LC-2024-01", "genus": "Larimichthys",
-           "species": "crocea", "accename": "Large yellow croaker line G3", "sampstat": "410",
-           "origcty": "CHN", "acqdate": "2024", "storage": "99"}
-ZOBELLIA = {"taxon_name": "Zobellia galactanivorans", "strain_designation": "DsijT",
-            "collection_numbers": "DSM 12802", "organism_type": "Bacteria",
-            "restrictions_on_use": "1", "nagoya_compliance": "1", "risk_group": "1",
-            "risk_group_scheme": "WHO", "recommended_temperature": "25",
-            "recommended_medium": "Marine agar 2216", "form_of_supply": "Lyo",
-            "geographic_origin": "France: Roscoff", "isolation_habitat": "red alga"}
 
 
-def catalog(engine: Engine) -> dict[str, str]:
-    """Two lines (one restricted) and a strain."""
-    service = CatalogService(engine)
-    return {
-        "line": service.create(CURATOR, "germplasm", CROAKER).accession,
-        "secret": service.create(CURATOR, "germplasm", {**CROAKER, "accenumb": "LC-2024-02",
-                                                        "restricted": "yes"}).accession,
-        "strain": service.create(CURATOR, "strain", ZOBELLIA).accession,
-    }
+def lookup(engine: Engine, actor: Actor) -> Lookup:
+    """Accessions -> kinds of the records ``actor`` may see, over the catalog."""
+    found = bank_on(engine).breeding.lookup(actor)
+    assert found is not None
+    return found
 
 
-def pedigree_with(tmp_path: Path, accessions: dict[int, str]) -> Path:
-    """The simfish pedigree with an accession column (file row → value)."""
-    lines = PED.read_text().splitlines()
-    out = [lines[0] + ",accession"]
-    for row, line in enumerate(lines[1:], 2):
-        out.append(f"{line},{accessions.get(row, '')}")
-    path = tmp_path / "pedigree.csv"
-    path.write_text("\n".join(out) + "\n")
-    return path
+def stored(data_dir: Path) -> BreedingService:
+    """The breeding datasets of the bank in ``data_dir``."""
+    return BreedingService.for_settings(Settings(data_dir=data_dir))
 
 
 def test_every_bad_accession_is_named_by_row_column_and_value(engine: Engine,
@@ -64,7 +45,7 @@ def test_every_bad_accession_is_named_by_row_column_and_value(engine: Engine,
                                    5: "line-7", 6: acc["secret"], 7: acc["line"]})
     data = load(Inputs(pedigree=ped))
     with pytest.raises(ValidationFailed) as err:
-        check_germplasm(data, catalog_lookup(engine, can_see_restricted=False))
+        check_germplasm(data, lookup(engine, READER))
     found = {p.row or 0: p for p in err.value.problems}
     assert sorted(found) == [3, 4, 5, 6]  # row 2 (lower case) and 7 are the visible line
     for row, p in found.items():
@@ -80,19 +61,19 @@ def test_every_bad_accession_is_named_by_row_column_and_value(engine: Engine,
                               f"{found[6].record})"
     # a curator may see the restricted line: only the three others remain
     with pytest.raises(ValidationFailed) as err:
-        check_germplasm(load(Inputs(pedigree=ped)), catalog_lookup(engine, True))
+        check_germplasm(load(Inputs(pedigree=ped)), lookup(engine, CURATOR))
     assert sorted(p.row for p in err.value.problems if p.row) == [3, 4, 5]
 
 
 def test_a_valid_dataset_is_normalised_and_counted(engine: Engine) -> None:
     acc = catalog(engine)
     data = load(Inputs(genotypes=GENO, pedigree=PED, phenotypes=PHEN))
-    lines = check_germplasm(data, catalog_lookup(engine, False), acc["line"].lower())
+    lines = check_germplasm(data, lookup(engine, READER), acc["line"].lower())
     # every animal of the dataset (100 genotyped, 100 in the pedigree: the same fish)
     assert lines == {acc["line"]: 100}
     assert linked_lines(data) == {}  # the option is a dataset-level link, not a column
     with pytest.raises(ValidationFailed) as err:
-        check_germplasm(data, catalog_lookup(engine, False), "LHGP0000042")
+        check_germplasm(data, lookup(engine, READER), "LHGP0000042")
     (problem,) = err.value.problems
     assert problem.field == "germplasm" and problem.value == "LHGP0000042"
 
@@ -108,7 +89,7 @@ def bank_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_cli_import_links_lines_and_lists_datasets_by_germplasm(
         bank_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bank = init_bank(Settings(data_dir=bank_dir))
-    acc = catalog(bank.engine)
+    acc = catalog(bank.db.engine)
     bank.close()
     ped = pedigree_with(tmp_path, {row: acc["line"] for row in range(2, 12)})
     code, out, _ = run(capsys, "import", "--name", "croaker", "--pedigree", str(ped),
@@ -133,16 +114,16 @@ def test_cli_import_links_lines_and_lists_datasets_by_germplasm(
     code, out, err = run(capsys, "import", "--name", "whole", "--pedigree", str(PED), "--json")
     assert code == 1 and out["error"]["code"] == "conflict"  # type: ignore[index]
     assert "--replace" in err
-    assert datasets.summary(bank_dir, "whole")["counts"]["genotyped_animals"] == 100
+    assert stored(bank_dir).summary(LOCAL_ADMIN, "whole")["counts"]["genotyped_animals"] == 100
     code, _, _ = run(capsys, "import", "--name", "whole", "--pedigree", str(PED), "--replace")
     assert code == 0
-    assert "genotyped_animals" not in datasets.summary(bank_dir, "whole")["counts"]
+    assert "genotyped_animals" not in stored(bank_dir).summary(LOCAL_ADMIN, "whole")["counts"]
 
 
 def test_cli_import_rejects_a_bad_accession_and_writes_nothing(
         bank_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bank = init_bank(Settings(data_dir=bank_dir))
-    acc = catalog(bank.engine)
+    acc = catalog(bank.db.engine)
     bank.close()
     ped = pedigree_with(tmp_path, {2: acc["line"], 9: acc["strain"]})
     code, out, err = run(capsys, "import", "--name", "bad", "--pedigree", str(ped), "--json")
@@ -152,7 +133,7 @@ def test_cli_import_rejects_a_bad_accession_and_writes_nothing(
     assert problem["value"] == acc["strain"] and problem["record"] == "F008"
     assert "row 9" in err and "not a germplasm record" in err
     assert not (bank_dir / "breeding" / "bad").exists()
-    assert datasets.list_datasets(bank_dir) == []
+    assert stored(bank_dir).list_datasets(LOCAL_ADMIN) == []
     code, out, _ = run(capsys, "import", "--name", "dry", "--pedigree", str(PED), "--germplasm",
                        acc["line"], "--dry-run", "--json")
     assert code == 0 and out["dry_run"] and out["germplasm"] == {acc["line"]: 100}  # type: ignore[index]

@@ -7,32 +7,12 @@ import pytest
 from sqlalchemy import Engine
 
 from lanhai.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from lanhai.services.catalog import ANONYMOUS, Actor, CatalogService
-
-CURATOR = Actor("ana", "curator")
-READER = Actor("rui", "reader")
-
-ZOBELLIA = {
-    "taxon_name": "Zobellia galactanivorans", "strain_designation": "DsijT",
-    "collection_numbers": "DSM 12802|CIP 106680", "organism_type": "Bacteria",
-    "restrictions_on_use": "1", "nagoya_compliance": "1", "risk_group": "1",
-    "risk_group_scheme": "WHO", "recommended_temperature": "20-25",
-    "recommended_medium": "Marine agar 2216", "form_of_supply": "Lyo",
-    "geographic_origin": "France: Roscoff",
-    "isolation_habitat": "red alga Delesseria sanguinea",
-}
-SAMPLE = {
-    "samp_name": "OSD1_2014-06-21_0m", "project_name": "Ocean Sampling Day 2014",
-    "samp_taxon_id": "408172", "collection_date": "2014-06-21",
-    "geo_loc_name": "United Kingdom: Western English Channel", "lat_lon": "50.25 -4.22",
-    "env_broad_scale": "marine biome [ENVO:00000447]",
-    "env_local_scale": "coastal water body [ENVO:02000049]",
-    "env_medium": "sea water [ENVO:00002149]", "depth": "0-1 m",
-}
+from lanhai.services.access import ANONYMOUS
+from tests.support import CURATOR, READER, SAMPLE, ZOBELLIA, catalog_on
 
 
 def test_create_get_and_same_strain_under_two_numbers(engine: Engine) -> None:
-    service = CatalogService(engine)
+    service = catalog_on(engine)
     strain = service.create(CURATOR, "strain", ZOBELLIA)
     assert strain.accession == "LHST0000001"
     assert strain.name == "Zobellia galactanivorans DsijT"
@@ -46,14 +26,14 @@ def test_create_get_and_same_strain_under_two_numbers(engine: Engine) -> None:
 
 
 def test_china_risk_scheme_ranks_class_one_most_dangerous(engine: Engine) -> None:
-    service = CatalogService(engine)
+    service = catalog_on(engine)
     cn = service.create(CURATOR, "strain", {**ZOBELLIA, "collection_numbers": "CGMCC 1.1",
                                             "risk_group": "I", "risk_group_scheme": "China"})
     assert cn.fields["risk_group"] == "1" and cn.fields["hazard_rank"] == 4
 
 
 def test_invalid_record_lists_every_problem(engine: Engine) -> None:
-    service = CatalogService(engine)
+    service = catalog_on(engine)
     bad = {**SAMPLE, "lat_lon": "95 10", "collection_date": "05-10-2010", "depth": "-3 m"}
     del bad["env_medium"]
     with pytest.raises(ValidationFailed) as err:
@@ -64,7 +44,7 @@ def test_invalid_record_lists_every_problem(engine: Engine) -> None:
 
 
 def test_writes_need_a_curator(engine: Engine) -> None:
-    service = CatalogService(engine)
+    service = catalog_on(engine)
     with pytest.raises(Unauthorized):
         service.create(ANONYMOUS, "sample", SAMPLE)
     with pytest.raises(Forbidden):
@@ -72,7 +52,7 @@ def test_writes_need_a_curator(engine: Engine) -> None:
 
 
 def test_links_lineage_and_history(engine: Engine) -> None:
-    service = CatalogService(engine)
+    service = catalog_on(engine)
     sample = service.create(CURATOR, "sample", SAMPLE)
     strain = service.create(CURATOR, "strain", ZOBELLIA)
     # written the natural way round ("strain isolated_from sample"), stored as lineage
@@ -110,7 +90,7 @@ def test_links_lineage_and_history(engine: Engine) -> None:
 
 
 def test_filters_and_text_search(engine: Engine) -> None:
-    service = CatalogService(engine)
+    service = catalog_on(engine)
     service.create(CURATOR, "sample", SAMPLE)
     service.create(CURATOR, "sample", {**SAMPLE, "samp_name": "deep", "depth": "1500 m",
                                        "description": "深海沉积物 deep sediment"})

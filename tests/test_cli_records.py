@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lanhai.cli.main import main
-from tests.test_catalog import SAMPLE, ZOBELLIA
+from tests.support import SAMPLE, ZOBELLIA, catalog_on
 
 
 @pytest.fixture
@@ -100,14 +100,14 @@ def test_an_older_bank_is_refused_until_init_upgrades_it(
     from sqlalchemy import text
 
     from lanhai.db.engine import make_engine, migrate
-    from lanhai.services.catalog import Actor, CatalogService
-    from tests.test_search_catalog import TOMATO
+    from lanhai.services.access import Actor
+    from tests.support.search import TOMATO
 
     monkeypatch.setenv("LANHAI_DATA_DIR", str(tmp_path / "old"))
     monkeypatch.delenv("LANHAI_DATABASE_URL", raising=False)
     engine = make_engine(f"sqlite:///{tmp_path / 'old' / 'lanhai.sqlite'}")
     migrate(engine, "0002")
-    made = CatalogService(engine).create(Actor("ana", "curator"), "germplasm", TOMATO)
+    made = catalog_on(engine).create(Actor("ana", "curator"), "germplasm", TOMATO)
     with engine.begin() as conn:  # the search text as the earlier version wrote it
         conn.execute(text("UPDATE records SET search_text = "
                           "substr(search_text, 1, instr(search_text, ' ||') - 1)"))

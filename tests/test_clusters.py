@@ -9,10 +9,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from lanhai.sequence.clusters import batches
-from lanhai.services.catalog import CatalogService
-from lanhai.services.sequences import SequenceService
-from lanhai.store.sequences import SequenceStore
-from tests.test_sequence_resume import CURATOR
+from tests.support import bank_on, catalog_on
+from tests.support.sequences import ANNOTATOR as CURATOR
+from tests.support.sequences import stored
 
 #: MIBiG BGC0001090 (Bacillus amyloliquefaciens FZB42), shipped in pyhmmer's wheel
 BGC0001090 = Path(str(files("pyhmmer.tests") / "data" / "seqs" / "BGC0001090.gbk"))
@@ -28,10 +27,10 @@ def test_contigs_are_batched_with_their_genes() -> None:
 
 def test_mibig_nrps_pks_cluster_matches_gecco_run(sqlite_engine: Engine,
                                                   tmp_path: Path) -> None:
-    record = CatalogService(sqlite_engine).create(CURATOR, "assembly", {
+    record = catalog_on(sqlite_engine).create(CURATOR, "assembly", {
         "assembly_name": "BGC0001090", "assembly_type": "isolate genome",
         "seq_meth": "Illumina", "assembly_software": "SPAdes"})
-    service = SequenceService(sqlite_engine, tmp_path)
+    service = bank_on(sqlite_engine, tmp_path).sequences
     service.ingest(CURATOR, record.accession, BGC0001090)
     report = service.annotate(CURATOR, [record.accession], steps=["genes", "clusters"],
                               threads=2)
@@ -44,7 +43,7 @@ def test_mibig_nrps_pks_cluster_matches_gecco_run(sqlite_engine: Engine,
     assert cluster["type"] == "NRP/Polyketide"
     assert abs(cluster["start"] - 1339) < 3000 and abs(cluster["end"] - 41797) < 3000
     assert cluster["average_probability"] > 0.9
-    marker = SequenceStore(tmp_path).step_done(record.accession, "clusters")
+    marker = stored(tmp_path).step_done(record.accession, "clusters")
     assert marker is not None and marker["types"] == {"NRP/Polyketide": 1}
     again = service.annotate(CURATOR, [record.accession], steps=["clusters"])
     assert again["assemblies"][0]["status"] == "already done"
@@ -58,19 +57,19 @@ def test_reused_pfam_domains_give_gecco_the_same_clusters_and_the_same_ga_hits(
     import pyhmmer
 
     from lanhai.profiles.registry import load_pack
-    from tests.test_sequence_cli import GENBANK
+    from tests.support.sequences import GENBANK
 
-    record = CatalogService(sqlite_engine).create(CURATOR, "assembly", {
+    record = catalog_on(sqlite_engine).create(CURATOR, "assembly", {
         "assembly_name": "BGC0001866", "assembly_type": "isolate genome",
         "seq_meth": "Illumina", "assembly_software": "SPAdes"})
-    service = SequenceService(sqlite_engine, tmp_path)
+    service = bank_on(sqlite_engine, tmp_path).sequences
     service.ingest(CURATOR, record.accession, GENBANK)
     acc = record.accession
     service.annotate(CURATOR, [acc], steps=["genes", "clusters"], threads=2)
-    store = SequenceStore(tmp_path)
+    store = stored(tmp_path)
     own_search = list(service.rows(CURATOR, acc, "clusters"))
     assert store.step_done(acc, "clusters")["domains"] == "GECCO's own search of its Pfam HMMs"
-    pfam = load_pack(tmp_path, "pfam-gecco")
+    pfam = load_pack(tmp_path / "profiles", "pfam-gecco")
     service.annotate(CURATOR, [acc], packs=[pfam], steps=["families"], threads=2)
     (store.folder(acc) / "clusters.done.json").unlink()
     service.annotate(CURATOR, [acc], steps=["clusters"], threads=2)

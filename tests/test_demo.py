@@ -17,16 +17,16 @@ from lanhai.db.schema import links, records, versions
 from lanhai.demo import DEMO_SOURCES, build_demo
 from lanhai.demo.links import LINK_RULES, all_records
 from lanhai.demo.sources import data_dir, source_path
-from lanhai.services.catalog import Actor, CatalogService
+from lanhai.services.access import Actor
 from lanhai.settings import Settings
+from tests.support import catalog_on, database
 
 ADMIN = Actor("demo-test", "admin")
 
 
 def _bank(engine: Engine, tmp_path: Path) -> Bank:
     url = engine.url.render_as_string(hide_password=True)
-    return Bank(Settings(data_dir=tmp_path, database_url=url), engine,
-                CatalogService(engine))
+    return Bank.over(Settings(data_dir=tmp_path, database_url=url), database(engine))
 
 
 def _versions(engine: Engine) -> int:
@@ -68,7 +68,7 @@ def test_demo_contents(engine: Engine, tmp_path: Path) -> None:
 
 def test_zobellia_strain_tells_its_story(engine: Engine, tmp_path: Path) -> None:
     summary = build_demo(_bank(engine, tmp_path), ADMIN)
-    catalog = CatalogService(engine)
+    catalog = catalog_on(engine)
     strain = catalog.get(ADMIN, summary.highlights["zobellia_strain"])
     assert strain.name == "Zobellia galactanivorans DsijT"
     assert strain.fields["isolation_habitat"] == "red alga Delesseria sanguinea"
@@ -101,7 +101,7 @@ def test_every_link_follows_a_documented_rule(engine: Engine, tmp_path: Path) ->
     stored = _bank_links(engine)
     assert stored == {(lk.source, lk.rel, lk.target) for lk in summary.links}
     assert {lk.rule for lk in summary.links} == set(LINK_RULES)
-    catalog = CatalogService(engine)
+    catalog = catalog_on(engine)
     workbook = openpyxl.load_workbook(
         source_path(next(s for s in DEMO_SOURCES if s.kind == "germplasm")), read_only=True)
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
@@ -136,7 +136,7 @@ def test_every_link_follows_a_documented_rule(engine: Engine, tmp_path: Path) ->
 
 def test_no_mag_or_strain_is_linked_to_a_sample(engine: Engine, tmp_path: Path) -> None:
     build_demo(_bank(engine, tmp_path), ADMIN)
-    catalog = CatalogService(engine)
+    catalog = catalog_on(engine)
     kinds = {rec.accession: rec.kind for kind in ("sample", "assembly", "strain")
              for rec in all_records(catalog, ADMIN, kind)}
     names = {rec.accession: rec.name for rec in all_records(catalog, ADMIN, "assembly")}

@@ -3,7 +3,6 @@ filters, streaming in keyset batches and atomic files. Runs on SQLite and Postgr
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from pathlib import Path
@@ -13,56 +12,23 @@ import pytest
 from sqlalchemy import Engine
 
 from lanhai.errors import UsageError
-from lanhai.exports import ExportOptions, export_records, plan_export
+from lanhai.exports import ExportOptions
 from lanhai.exports.tables import columns
 from lanhai.kinds import kind_spec
 from lanhai.kinds.fields import validate_fields
-from lanhai.services.catalog import ANONYMOUS, Actor, CatalogService
+from lanhai.model import NewRecord
+from lanhai.services.access import ANONYMOUS
+from lanhai.services.catalog import CatalogService
 from lanhai.store import queries
 from lanhai.store import records as store
-from tests.test_catalog import SAMPLE, ZOBELLIA
-
-CURATOR = Actor("ana", "curator")
-ADMIN = Actor("root", "admin")
-READER = Actor("rui", "reader")
-
-DEPOSIT = {
-    "deposit_accession": "CGMCC No. 99999", "depositary": "CGMCC",
-    "deposit_date": "2020-02-29", "depositor": "Lanhai test lab",
-    "rule_6_1_statement": "pure culture", "taxon_name": "Zobellia galactanivorans",
-    "receipts": '[{"date": "2020-03-02", "form": "BP/4"}]',
-    "viability_tests": '[{"date": "2020-03-10", "result": "viable"}]',
-}
-#: a row of the Vavilov Institute's MCPD example (shared/data/catalog/germplasm/)
-GERMPLASM = {
-    "instcode": "ESP004", "accenumb": "BGE005836", "genus": "Zea", "species": "mays",
-    "spauthor": "L.", "subtaxa": "subsp. mays", "cropname": "Maiz", "accename": "Millo do pais",
-    "sampstat": "300", "origcty": "ESP", "acqdate": "1981", "storage": "13;20",
-    "latitude": "42.93583333333333", "longitude": "-9.265555555555556", "colldate": "19811031",
-    "ancest": "cruze_de cosas", "identifiers": "ESP058:CIAM81001", "mlsstat": "yes",
-}
-PART = {
-    "display_id": "BBa_J23119", "part_name": "J23119 constitutive promoter", "part_type": "DNA",
-    "role": "promoter", "sequence": "TTGACAGCTAGCTCAGTCCTAGGTATAATGCTAGC",
-    "source": "iGEM Registry (Anderson promoter collection)",
-}
-
-
-def export_text(engine: Engine, actor: Actor, kind: str, fmt: str, *where: str,
-                query: str | None = None, **options: Any) -> str:
-    out = io.BytesIO()
-    export_records(engine, actor, kind, fmt, out, where, query,
-                   options=ExportOptions(**options))
-    return out.getvalue().decode("utf-8")
-
-
-def csv_rows(text: str, delimiter: str = ",") -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
+from tests.support import ADMIN, CURATOR, READER, SAMPLE, ZOBELLIA, catalog_on, exports_on
+from tests.support.data_files import DEPOSIT_WITH_EVENTS as DEPOSIT
+from tests.support.data_files import GERMPLASM, PART, csv_rows, export_text
 
 
 @pytest.fixture
 def catalog(engine: Engine) -> CatalogService:
-    return CatalogService(engine)
+    return catalog_on(engine)
 
 
 def test_csv_columns_and_values(engine: Engine, catalog: CatalogService) -> None:
@@ -129,15 +95,17 @@ def test_json_is_records_with_links(engine: Engine, catalog: CatalogService) -> 
     assert json.loads(export_text(engine, READER, "compounds", "json")) == []
 
 
-def test_readers_and_anonymous_never_see_restricted_records_or_deposits(
+def test_readers_and_anonymous_export_exactly_what_they_may_list(
         engine: Engine, catalog: CatalogService) -> None:
+    """Confidential records (a patent deposit by default, anything restricted) stay out;
+    a deposit a curator released (its patent published) is exported as it is listed."""
     public = catalog.create(CURATOR, "sample", SAMPLE)
     hidden = catalog.create(CURATOR, "sample", {**SAMPLE, "samp_name": "secret site",
                                                 "restricted": "yes"})
     strain = catalog.create(CURATOR, "strain", ZOBELLIA)
     deposit = catalog.create(CURATOR, "deposit", DEPOSIT)
     catalog.link(CURATOR, strain.accession, "deposited_as", deposit.accession)
-    # even a deposit a curator un-restricts stays out of readers' exports (Rule 9.2)
+    # a deposit a curator released
     other = catalog.create(CURATOR, "deposit", {**DEPOSIT, "deposit_accession": "DSM 1",
                                                 "restricted": "no"})
     catalog.link(CURATOR, strain.accession, "deposited_as", other.accession)
@@ -147,9 +115,12 @@ def test_readers_and_anonymous_never_see_restricted_records_or_deposits(
             assert public.accession in text and hidden.accession not in text
             assert "secret site" not in text
             deposits = export_text(engine, actor, "deposit", fmt)
-            assert "LHDP" not in deposits and "CGMCC" not in deposits
+            assert deposit.accession not in deposits and "CGMCC No" not in deposits
+            assert other.accession in deposits and "DSM 1" in deposits
+        listed, _ = catalog.list(actor, "deposit")
+        assert [r.accession for r in listed] == [other.accession]
         [body] = json.loads(export_text(engine, actor, "strain", "json"))
-        assert body["links"] == []
+        assert [lk["target"] for lk in body["links"]] == [other.accession]
     for actor in (CURATOR, ADMIN):
         text = export_text(engine, actor, "sample", "csv")
         assert hidden.accession in text
@@ -163,13 +134,13 @@ def test_formats_a_kind_cannot_use_say_which_kinds_they_serve(engine: Engine) ->
     for kind, fmt in (("compound", "dwca"), ("strain", "mcpd"), ("sample", "sbol3"),
                       ("part", "mcpd"), ("deposit", "dwca")):
         with pytest.raises(UsageError) as err:
-            plan_export(engine, CURATOR, kind, fmt)
+            exports_on(engine).plan(CURATOR, kind, fmt)
         assert "dwca: sample, strain" in err.value.message
         assert "mcpd: germplasm" in err.value.message and "sbol3: part" in err.value.message
     with pytest.raises(UsageError, match="unknown export format 'xlsx'"):
-        plan_export(engine, CURATOR, "sample", "xlsx")
+        exports_on(engine).plan(CURATOR, "sample", "xlsx")
     with pytest.raises(UsageError, match="unknown record kind"):
-        plan_export(engine, CURATOR, "widgets", "csv")
+        exports_on(engine).plan(CURATOR, "widgets", "csv")
 
 
 def test_filters_and_text_search(engine: Engine, catalog: CatalogService) -> None:
@@ -181,9 +152,9 @@ def test_filters_and_text_search(engine: Engine, catalog: CatalogService) -> Non
     rows = csv_rows(export_text(engine, READER, "sample", "csv", query="深海沉积"))
     assert [r["accession"] for r in rows] == [deep.accession]
     with pytest.raises(UsageError, match="no field 'colour'"):
-        plan_export(engine, READER, "sample", "csv", ["colour=blue"])
+        exports_on(engine).plan(READER, "sample", "csv", ["colour=blue"])
     with pytest.raises(UsageError, match="cannot read the filter"):
-        plan_export(engine, READER, "sample", "csv", ["depth_m"])
+        exports_on(engine).plan(READER, "sample", "csv", ["depth_m"])
 
 
 def test_records_stream_in_keyset_batches(engine: Engine) -> None:
@@ -192,7 +163,7 @@ def test_records_stream_in_keyset_batches(engine: Engine) -> None:
     for n in range(23):
         fields, problems = validate_fields(spec, {**SAMPLE, "samp_name": f"s{n:02d}"})
         assert problems == []
-        items.append(store.NewRecord(spec, fields, spec.identifiers(fields), n % 5 == 0))
+        items.append(NewRecord(spec, fields, spec.identifiers(fields), n % 5 == 0))
     with engine.begin() as conn:
         store.insert_records(conn, items, "ana")
     with engine.connect() as conn:
@@ -213,7 +184,7 @@ def test_a_file_is_written_whole_or_not_at_all(engine: Engine, catalog: CatalogS
     for n in range(5):
         catalog.create(CURATOR, "sample", {**SAMPLE, "samp_name": f"s{n}"})
     target = tmp_path / "samples.csv"
-    summary = export_records(engine, CURATOR, "sample", "csv", target,
+    summary = exports_on(engine).write(CURATOR, "sample", "csv", target,
                              options=ExportOptions(batch_size=2))
     assert summary.to_dict() == {"kind": "sample", "format": "csv", "records": 5,
                                  "file": str(target)}
@@ -224,15 +195,15 @@ def test_a_file_is_written_whole_or_not_at_all(engine: Engine, catalog: CatalogS
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        export_records(engine, CURATOR, "sample", "json", target,
+        exports_on(engine).write(CURATOR, "sample", "json", target,
                        options=ExportOptions(batch_size=2), progress=interrupt)
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["samples.csv"]
     with pytest.raises(UsageError, match="no field"):
-        export_records(engine, CURATOR, "sample", "csv", tmp_path / "new.csv", ["colour=1"])
+        exports_on(engine).write(CURATOR, "sample", "csv", tmp_path / "new.csv", ["colour=1"])
     assert not (tmp_path / "new.csv").exists()
     with pytest.raises(UsageError, match="does not exist"):
-        export_records(engine, CURATOR, "sample", "csv", tmp_path / "nope" / "x.csv")
+        exports_on(engine).write(CURATOR, "sample", "csv", tmp_path / "nope" / "x.csv")
 
 
 def test_writers_stream_batch_by_batch(engine: Engine, catalog: CatalogService) -> None:
@@ -273,7 +244,7 @@ def test_memory_stays_flat_as_the_export_grows(sqlite_engine: Engine) -> None:
         items = []
         for n in range(start, start + count):
             row = {**fields, "samp_name": f"s{n:05d}"}
-            items.append(store.NewRecord(spec, row, spec.identifiers(row), False))
+            items.append(NewRecord(spec, row, spec.identifiers(row), False))
         with sqlite_engine.begin() as conn:
             store.insert_records(conn, items, "bench")
 
@@ -284,7 +255,7 @@ def test_memory_stays_flat_as_the_export_grows(sqlite_engine: Engine) -> None:
     def peak(fmt: str) -> tuple[int, int]:
         tracemalloc.start()
         try:
-            summary = export_records(sqlite_engine, ADMIN, "sample", fmt, Discard(),
+            summary = exports_on(sqlite_engine).write(ADMIN, "sample", fmt, Discard(),
                                      options=ExportOptions(batch_size=200))
             return tracemalloc.get_traced_memory()[1], summary.records
         finally:

@@ -15,32 +15,26 @@ import sbol3
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lanhai.api.app import create_app
 from lanhai.bank import Bank, init_bank
 from lanhai.cli.main import main
-from lanhai.services.catalog import CatalogService
 from lanhai.settings import Settings
-from lanhai.store.users import create_token, create_user
-from tests.test_catalog import SAMPLE, ZOBELLIA
-from tests.test_exports import CURATOR, DEPOSIT, GERMPLASM, PART
+from tests.support import CURATOR, SAMPLE, ZOBELLIA, add_user, catalog_on, make_client
+from tests.support.data_files import DEPOSIT_WITH_EVENTS as DEPOSIT
+from tests.support.data_files import GERMPLASM, PART
 
 
 def client(engine: Engine, settings: Settings | None = None) -> TestClient:
-    bank = Bank(settings or Settings(), engine, CatalogService(engine))
-    return TestClient(create_app(bank=bank))
+    return make_client(engine, settings)
 
 
 def token(engine: Engine, username: str, role: str) -> dict[str, str]:
-    with engine.begin() as conn:
-        create_user(conn, username, role)
-        secret, _ = create_token(conn, username, "test")
-    return {"Authorization": f"Bearer {secret}"}
+    return add_user(engine, username, role)
 
 
 @pytest.fixture
 def filled(engine: Engine) -> dict[str, str]:
     """A public sample and strain, a restricted sample, a deposit; name -> accession."""
-    catalog = CatalogService(engine)
+    catalog = catalog_on(engine)
     made = {
         "sample": catalog.create(CURATOR, "sample", SAMPLE).accession,
         "secret": catalog.create(CURATOR, "sample", {**SAMPLE, "samp_name": "secret",

@@ -4,28 +4,25 @@ Runs on SQLite and on PostgreSQL (``engine`` fixture)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 from sqlalchemy import Engine, func, select
 
 from lanhai.db.schema import metadata, versions
 from lanhai.errors import Forbidden, Unauthorized, UsageError
-from lanhai.imports import ImportOptions, ImportReport
-from lanhai.imports.engine import run_import
+from lanhai.imports import ImportOptions
 from lanhai.imports.mapping import apply_overrides, load_mapping
-from lanhai.services.catalog import ANONYMOUS, Actor, CatalogService
+from lanhai.services.access import ANONYMOUS, Actor
+from tests.support import ADMIN, CURATOR, catalog_on, run_import
+from tests.support.data_files import bats_workbook, cells, write
 
 DATA = Path(__file__).parent / "data" / "imports"
 BATS = DATA / "bats_samples.tsv"
 BATS_MAPPING = DATA / "bats_samples.toml"
-CURATOR = Actor("ana", "curator")
-ADMIN = Actor("root", "admin")
 
 
 def bats_options(**changes: Any) -> ImportOptions:
@@ -41,20 +38,6 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[str, ...]]]:
             rows = conn.execute(select(table).order_by(*order)).all()
             out[table.name] = [tuple(repr(v) for v in row) for row in rows]
     return out
-
-
-def cells(report: ImportReport) -> list[tuple[int | None, str | None]]:
-    """(row, column) of every problem, in report order."""
-    return [(p.row, p.column) for p in report.problems]
-
-
-def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8")
-    else:
-        path.write_bytes(content)
-    return path
 
 
 def version_count(engine: Engine) -> int:
@@ -73,7 +56,7 @@ def test_bats_slice_imports_through_its_mapping(engine: Engine) -> None:
     assert report.accessions[0] == "LHSM0000001" and len(report.accessions) == 20
     assert seen[-1] == 20
     # first data row of the source: S0567, 22-04-2003, 10 m, 31.66 -64.16, ENVO purls
-    record = CatalogService(engine).get(CURATOR, "LHSM0000001")
+    record = catalog_on(engine).get(CURATOR, "LHSM0000001")
     assert record.name == "S0567"
     assert record.identifiers == ["SAMN07137064", "SRS2299015",
                                   "BATS Chisholm (PRJNA385855):S0567"]
@@ -115,7 +98,7 @@ def test_dates_are_never_guessed(engine: Engine, tmp_path: Path) -> None:
     assert "ambiguous" in plain.problems[0].reason
     dated = run_import(engine, CURATOR, path, ImportOptions("sample", date_format="%d-%m-%Y"))
     assert dated.committed
-    record = CatalogService(engine).get(CURATOR, dated.accessions[0])
+    record = catalog_on(engine).get(CURATOR, dated.accessions[0])
     assert record.fields["collection_date"] == "2010-10-05"
 
 
@@ -150,7 +133,7 @@ def test_latin1_file_imports_with_its_encoding(engine: Engine, tmp_path: Path) -
     path = write(tmp_path, "latin1.csv", b"\n".join([raw[0], raw[6]]))
     report = run_import(engine, CURATOR, path, ImportOptions("sample", encoding="latin-1"))
     assert report.committed, report.problems
-    record = CatalogService(engine).get(CURATOR, report.accessions[0])
+    record = catalog_on(engine).get(CURATOR, report.accessions[0])
     assert record.fields["geo_loc_name"] == "Océan Atlantique: mer des Sargasses"
 
 
@@ -159,7 +142,7 @@ def test_bad_smiles_is_reported_and_nothing_is_written(engine: Engine, tmp_path:
         "source_ids": "{mibig_accession};{database_ids}"})
     good = run_import(engine, CURATOR, DATA / "mibig_salinispora.tsv", options)
     assert good.committed and good.created == 3, good.problems
-    salinosporamide = CatalogService(engine).get(CURATOR, good.accessions[2])
+    salinosporamide = catalog_on(engine).get(CURATOR, good.accessions[2])
     # python -c "from rdkit import Chem; print(Chem.MolToInchiKey(Chem.MolFromSmiles(
     #   '[H][C@](O)([C@@]1([H])CCCC=C1)[C@@]12NC(=O)[C@H](CCCl)[C@]1(C)OC2=O')))"
     assert salinosporamide.fields["inchikey"] == "NGWSFRIPKNWYAO-SHTIJGAHSA-N"
@@ -174,33 +157,12 @@ def test_bad_smiles_is_reported_and_nothing_is_written(engine: Engine, tmp_path:
     assert snapshot(engine) == before
 
 
-def bats_workbook(path: Path, sheet: str = "samples") -> None:
-    """The BATS slice as a workbook: numbers as numbers, dates as dates."""
-    book = openpyxl.Workbook()
-    first = book.active
-    assert first is not None
-    first.title = "notes"
-    first["A1"] = "BATS samples, planet-microbe BATS_Chisholm/NCBI_samples.tsv"
-    sheet_ = book.create_sheet(sheet)
-    lines = BATS.read_text(encoding="utf-8").splitlines()
-    header = lines[0].split("\t")
-    sheet_.append(header)
-    for line in lines[1:]:
-        values: list[Any] = [v.strip('"') for v in line.split("\t")]
-        values[header.index("collection_date")] = dt.datetime.strptime(
-            values[header.index("collection_date")], "%d-%m-%Y")
-        for name in ("depth", "lat", "Lon", "bottle_id"):
-            values[header.index(name)] = float(values[header.index(name)])
-        sheet_.append(values)
-    book.save(path)
-
-
 def test_xlsx_import_reads_the_named_sheet(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "bats.xlsx"
     bats_workbook(path)
     report = run_import(engine, CURATOR, path, bats_options(sheet="samples"))
     assert report.committed and report.created == 20, report.problems
-    record = CatalogService(engine).get(CURATOR, "LHSM0000001")
+    record = catalog_on(engine).get(CURATOR, "LHSM0000001")
     assert record.fields["collection_date"] == "2003-04-22"
     assert record.fields["depth"] == [10.0, 10.0] and record.fields["lat_lon"] == [31.66, -64.16]
     # the same rows from the TSV are the same records, unchanged
@@ -239,7 +201,7 @@ def test_truncated_xlsx_is_a_problem_not_a_crash(engine: Engine, tmp_path: Path)
 def test_upsert_updates_changed_rows_and_keeps_restriction(engine: Engine,
                                                            tmp_path: Path) -> None:
     run_import(engine, CURATOR, BATS, bats_options())
-    service = CatalogService(engine)
+    service = catalog_on(engine)
     service.update(CURATOR, "LHSM0000002", {"restricted": "yes"})
     text = BATS.read_text(encoding="utf-8").replace("\t80\t", "\t85\t", 1)
     report = run_import(engine, CURATOR, write(tmp_path, "b.tsv", text), bats_options())
@@ -273,7 +235,7 @@ def test_identifiers_of_two_records_on_one_row(engine: Engine, tmp_path: Path) -
 
 def test_batch_update_changes_only_given_columns(engine: Engine, tmp_path: Path) -> None:
     run_import(engine, CURATOR, BATS, bats_options())
-    before = CatalogService(engine).get(CURATOR, "LHSM0000003")
+    before = catalog_on(engine).get(CURATOR, "LHSM0000003")
     path = write(tmp_path, "fix.csv", "BioSample,depth,temp,geo_loc_name\n"
                                       "SAMN07137066,185 m,19.5,\n"
                                       "SAMN07137067,,21.0,\n"
@@ -286,11 +248,11 @@ def test_batch_update_changes_only_given_columns(engine: Engine, tmp_path: Path)
     report = run_import(engine, CURATOR, ok, ImportOptions("sample", mode="update",
                                                            note="CTD recalibration"))
     assert (report.updated, report.committed) == (2, True), report.problems
-    after = CatalogService(engine).get(CURATOR, "LHSM0000003")
+    after = catalog_on(engine).get(CURATOR, "LHSM0000003")
     assert after.fields["depth"] == [185.0, 185.0] and after.fields["temp"] == 19.5
     assert {k: v for k, v in after.fields.items() if k not in ("depth", "depth_m", "temp")} \
         == {k: v for k, v in before.fields.items() if k not in ("depth", "depth_m")}
-    history = CatalogService(engine).history(CURATOR, "LHSM0000003")
+    history = catalog_on(engine).history(CURATOR, "LHSM0000003")
     assert history[-1].note == "CTD recalibration"
     assert set(history[-1].changes) == {"depth", "depth_m", "temp"}
 
@@ -306,7 +268,7 @@ def test_batch_update_by_accession_column(engine: Engine, tmp_path: Path) -> Non
                                          "lhsm0000001,Niskin bottle 1\n")
     report = run_import(engine, CURATOR, fixed, ImportOptions("sample", mode="update"))
     assert report.updated == 1
-    record = CatalogService(engine).get(CURATOR, "LHSM0000001")
+    record = catalog_on(engine).get(CURATOR, "LHSM0000001")
     assert record.fields["isolation_source"] == "Niskin bottle 1"
 
 
@@ -376,7 +338,7 @@ def test_mapping_file_and_overrides(tmp_path: Path) -> None:
 
 def test_progress_is_reported_per_chunk(engine: Engine, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from lanhai.imports import engine as import_engine
+    from lanhai.services import imports as import_engine
 
     monkeypatch.setattr(import_engine, "CHUNK_ROWS", 7)
     seen: list[int] = []
@@ -395,7 +357,7 @@ def test_progress_is_reported_per_chunk(engine: Engine, tmp_path: Path,
 def test_duplicate_rows_across_chunks_of_new_records(engine: Engine, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch,
                                                      mode: str) -> None:
-    from lanhai.imports import engine as import_engine
+    from lanhai.services import imports as import_engine
 
     monkeypatch.setattr(import_engine, "CHUNK_ROWS", 5)
     lines = BATS.read_text(encoding="utf-8").splitlines()
@@ -411,7 +373,7 @@ def test_nothing_is_visible_before_the_commit(engine: Engine, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Another connection sees no row of an import until it commits (one transaction)."""
     from lanhai.db.engine import make_engine, migrate
-    from lanhai.imports import engine as import_engine
+    from lanhai.services import imports as import_engine
 
     if engine.dialect.name == "sqlite":  # the in-memory test bank has a single connection
         engine = make_engine(f"sqlite:///{tmp_path / 'bank.sqlite'}")

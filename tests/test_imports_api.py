@@ -11,11 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lanhai.api.app import create_app
-from lanhai.bank import Bank
-from lanhai.services.catalog import Actor, CatalogService
-from lanhai.settings import Settings
-from lanhai.store.users import create_token, create_user
+from lanhai.app import create_app
+from lanhai.services.access import Actor
+from tests.support import add_user, bank_on, catalog_on
 
 DATA = Path(__file__).parent / "data" / "imports"
 BATS = DATA / "bats_samples.tsv"
@@ -25,14 +23,11 @@ MALFORMED = DATA / "malformed_samples.csv"
 
 @pytest.fixture
 def api(engine: Engine) -> TestClient:
-    return TestClient(create_app(bank=Bank(Settings(), engine, CatalogService(engine))))
+    return TestClient(create_app(bank=bank_on(engine)))
 
 
 def token(engine: Engine, username: str, role: str) -> dict[str, str]:
-    with engine.begin() as conn:
-        create_user(conn, username, role)
-        secret, _ = create_token(conn, username, "test")
-    return {"Authorization": f"Bearer {secret}"}
+    return add_user(engine, username, role)
 
 
 def upload(path: Path, mapping: Path | None = None) -> list[tuple[str, Any]]:
@@ -49,7 +44,7 @@ def test_import_needs_a_curator(api: TestClient, engine: Engine) -> None:
     reader = api.post("/api/samples/import", files=upload(BATS, MAPPING),
                       headers=token(engine, "rui", "reader"))
     assert reader.status_code == 403 and reader.json()["error"]["code"] == "forbidden"
-    assert CatalogService(engine).counts(Actor("a", "admin")) == {}
+    assert catalog_on(engine).counts(Actor("a", "admin")) == {}
 
 
 def test_import_with_mapping_file_then_again(api: TestClient, engine: Engine) -> None:
@@ -78,7 +73,7 @@ def test_bad_file_is_422_with_every_problem_and_the_report(api: TestClient,
         (3, "samp_taxon_id"), (4, "env_medium"), (5, "lat_lon"), (6, "biosample"),
         (7, "geo_loc_name"), (8, "collection_date"), (8, "depth")]
     assert body["report"]["committed"] is False and body["report"]["problem_count"] == 7
-    assert CatalogService(engine).counts(Actor("a", "admin")) == {}
+    assert catalog_on(engine).counts(Actor("a", "admin")) == {}
 
 
 def test_form_fields_override_and_dry_run(api: TestClient, engine: Engine) -> None:
@@ -93,14 +88,14 @@ def test_form_fields_override_and_dry_run(api: TestClient, engine: Engine) -> No
     assert response.status_code == 200, response.json()
     report = response.json()
     assert (report["created"], report["dry_run"], report["committed"]) == (20, True, False)
-    assert CatalogService(engine).counts(Actor("a", "admin")) == {}
+    assert catalog_on(engine).counts(Actor("a", "admin")) == {}
     form["dry_run"] = "false"
     response = api.post("/api/samples/import", files=upload(BATS, mapping), data=form,
                         headers=curator)
     assert response.status_code == 200
-    record = CatalogService(engine).get(Actor("a", "admin"), "LHSM0000001")
+    record = catalog_on(engine).get(Actor("a", "admin"), "LHSM0000001")
     assert record.fields["project_name"] == "BATS"
-    history = CatalogService(engine).history(Actor("a", "admin"), "LHSM0000001")
+    history = catalog_on(engine).history(Actor("a", "admin"), "LHSM0000001")
     assert history[0].note == "from the API"
 
 
@@ -127,7 +122,7 @@ def test_missing_file_is_a_request_error(api: TestClient, engine: Engine) -> Non
 
 
 def test_xlsx_upload(api: TestClient, engine: Engine, tmp_path: Path) -> None:
-    from tests.test_imports import bats_workbook
+    from tests.support.data_files import bats_workbook
 
     path = tmp_path / "BATS samples.xlsx"
     bats_workbook(path)

@@ -10,7 +10,7 @@ import pytest
 
 from lanhai.bank import init_bank
 from lanhai.cli.main import main
-from lanhai.services.catalog import Actor
+from lanhai.services.access import Actor
 from lanhai.settings import Settings
 
 DATA = Path(__file__).parent / "data" / "imports"

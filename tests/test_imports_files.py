@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import Engine
 
 from lanhai.imports import ImportOptions
-from lanhai.imports.engine import run_import
-from lanhai.services.catalog import CatalogService
-from tests.test_imports import CURATOR, cells, write
+from tests.support import CURATOR, catalog_on, run_import
+from tests.support.data_files import cells, write
 
 HEADER = ("samp_name,project_name,samp_taxon_id,collection_date,geo_loc_name,lat_lon,"
           "env_broad_scale,env_local_scale,env_medium,depth")
@@ -63,7 +62,7 @@ def test_crlf_bom_gzip_and_blank_lines(engine: Engine, tmp_path: Path) -> None:
     report = run_import(engine, CURATOR, write(tmp_path, "t.csv.gz", gzip.compress(data)),
                         ImportOptions("sample"))
     assert report.committed and report.created == 2, report.problems
-    record = CatalogService(engine).get(CURATOR, report.accessions[1])
+    record = catalog_on(engine).get(CURATOR, report.accessions[1])
     assert record.fields["depth"] == [0.61, 0.61] and record.name == "b"
     truncated = write(tmp_path, "cut.csv.gz", gzip.compress(data * 200)[:-40])
     report = run_import(engine, CURATOR, truncated, ImportOptions("sample"))

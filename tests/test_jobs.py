@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -11,13 +13,13 @@ import pytest
 from sqlalchemy import Engine
 
 from lanhai.errors import Problem, ValidationFailed
-from lanhai.jobs import INTERRUPTED, Job, JobRunner, JobStore, Progress
-from lanhai.store.users import create_token, create_user
-from tests.test_api_records import make_client
+from lanhai.services.jobs import JobRunner, Progress
+from lanhai.store.jobs import INTERRUPTED, Job, JobStore
+from tests.support import add_user, make_client
 
 
 def test_a_job_reports_progress_and_its_result(tmp_path: Path) -> None:
-    runner = JobRunner(tmp_path)
+    runner = JobRunner(tmp_path / "jobs")
     gate = threading.Event()
     seen = threading.Event()
 
@@ -41,11 +43,11 @@ def test_a_job_reports_progress_and_its_result(tmp_path: Path) -> None:
     on_disk = json.loads((tmp_path / "jobs" / f"{job.id}.json").read_text())
     assert on_disk["status"] == "done" and on_disk["result"] == {"answer": 42}
     # a new runner (a restarted server) reads the finished job from its file
-    assert JobRunner(tmp_path).get(job.id) == done
+    assert JobRunner(tmp_path / "jobs").get(job.id) == done
 
 
 def test_a_failing_job_keeps_the_reason_and_the_problems(tmp_path: Path) -> None:
-    runner = JobRunner(tmp_path)
+    runner = JobRunner(tmp_path / "jobs")
 
     def task(progress: Progress) -> dict[str, Any]:
         raise ValidationFailed("genome.fa: 1 problem(s)", [Problem(
@@ -63,28 +65,23 @@ def test_a_job_left_running_by_a_dead_server_is_interrupted(tmp_path: Path) -> N
     left = Job(id="a" * 32, kind="annotate", owner="ana", params={}, status="running",
                pid=2**22 + 1)
     store.save(left)
-    job = JobRunner(tmp_path).get(left.id)
+    job = JobRunner(tmp_path / "jobs").get(left.id)
     assert job is not None and job.status == INTERRUPTED
     assert job.error is not None and "start the same work again" in job.error
 
 
 def test_job_ids_are_checked_before_touching_files(tmp_path: Path) -> None:
-    runner = JobRunner(tmp_path)
+    runner = JobRunner(tmp_path / "jobs")
     assert runner.get("../../etc/passwd") is None
     assert runner.get("0" * 32) is None
 
 
 def test_jobs_api_shows_owners_their_own_jobs(sqlite_engine: Engine) -> None:
-    with sqlite_engine.begin() as conn:
-        create_user(conn, "ana", "curator")
-        create_user(conn, "bo", "curator")
-        ana, _ = create_token(conn, "ana", "t")
-        bo, _ = create_token(conn, "bo", "t")
+    as_ana = add_user(sqlite_engine, "ana", "curator")
+    as_bo = add_user(sqlite_engine, "bo", "curator")
     client = make_client(sqlite_engine)
-    runner: JobRunner = client.app.state.jobs  # type: ignore[attr-defined]
+    runner: JobRunner = client.app.state.bank.jobs  # type: ignore[attr-defined]
     mine = runner.wait(runner.submit("test", "ana", {"x": 1}, lambda p: {"ok": 1}).id, 10)
-    as_ana = {"Authorization": f"Bearer {ana}"}
-    as_bo = {"Authorization": f"Bearer {bo}"}
     listed = client.get("/api/jobs", headers=as_ana).json()["jobs"]
     assert [job["id"] for job in listed] == [mine.id]
     assert client.get("/api/jobs", headers=as_bo).json()["jobs"] == []
@@ -97,6 +94,42 @@ def test_jobs_api_shows_owners_their_own_jobs(sqlite_engine: Engine) -> None:
 @pytest.mark.parametrize("owner", ["anonymous"])
 def test_an_anonymous_job_is_read_by_its_id(sqlite_engine: Engine, owner: str) -> None:
     client = make_client(sqlite_engine)
-    runner: JobRunner = client.app.state.jobs  # type: ignore[attr-defined]
+    runner: JobRunner = client.app.state.bank.jobs  # type: ignore[attr-defined]
     job = runner.wait(runner.submit("search", owner, {}, lambda p: {"hits": []}).id, 10)
     assert client.get(f"/api/jobs/{job.id}").json()["status"] == "done"
+
+
+def test_a_job_of_another_runner_is_running_until_its_process_dies(tmp_path: Path) -> None:
+    """Two servers on one bank see each other's jobs as running; a server killed mid-job
+    (its lock released by the kernel) leaves an interrupted job."""
+    runner = JobRunner(tmp_path / "jobs")
+    gate = threading.Event()
+    job = runner.submit("wait", "ana", {}, lambda progress: {"waited": gate.wait(10)})
+    other = JobRunner(tmp_path / "jobs")
+    seen = other.get(job.id)
+    assert seen is not None and seen.status in ("queued", "running")
+    gate.set()
+    assert runner.wait(job.id, 10).status == "done"
+    assert other.get(job.id) == runner.get(job.id)
+
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from lanhai.store.jobs import Job, JobStore\n"
+        "store = JobStore(Path(sys.argv[1]))\n"
+        "job = Job(id='b' * 32, kind='annotate', owner='ana', params={}, status='running')\n"
+        "store.hold(job.id)\n"
+        "store.save(job)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n")
+    worker = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "jobs")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+        left = other.get("b" * 32)
+        assert left is not None and left.status == "running"
+    finally:
+        worker.kill()
+        worker.wait(10)
+    gone = other.get("b" * 32)
+    assert gone is not None and gone.status == INTERRUPTED

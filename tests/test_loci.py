@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import Engine
 
 from lanhai.sequence.loci import Annotation, Gene, find_puls, predict_substrate, role_of
+from tests.support.sequences import ANNOTATOR as CURATOR
+from tests.support.sequences import HERE, SUS_ROLES, proteome_bank
+from tests.support.sequences import ZOBELLIA_PROTEOME as ZOBELLIA
 
-from .conftest import SHARED
-from .test_annotation import CURATOR, HERE, SUS_ROLES, ZOBELLIA, proteome_bank
-
-PULS = SHARED / "cazy" / "zobellia_characterized_pul_genes.tsv"
+PULS = HERE / "zobellia_characterized_pul_genes.tsv"
 
 
 def annotated(*roles: str, substrates: tuple[str, ...] = ("agar",)
@@ -131,7 +131,7 @@ def test_zobellia_puls_with_the_shipped_packs(sqlite_engine: Engine, tmp_path: P
     from lanhai.profiles.registry import load_packs
 
     service, acc = proteome_bank(sqlite_engine, tmp_path)
-    packs = load_packs(tmp_path, ["marine-cazy", "sus"])
+    packs = load_packs(tmp_path / "profiles", ["marine-cazy", "sus"])
     report = service.annotate(CURATOR, [acc], packs=packs, threads=2)
     assert report["assemblies"][0]["steps"]["families"] == "done"
     loci = list(service.rows(CURATOR, acc, "loci"))

@@ -15,13 +15,11 @@ from lanhai.demo.builder import options_for
 from lanhai.demo.sources import DEMO_SOURCES, DemoSource, mappings_dir, source_path
 from lanhai.errors import UsageError
 from lanhai.imports import ImportReport
-from lanhai.imports.engine import run_import
 from lanhai.imports.mapping import load_mapping, resolve_options
 from lanhai.kinds import kind_spec
 from lanhai.kinds.vocab import ValueContext, collection_numbers
-from lanhai.services.catalog import Actor, CatalogService
-
-from .conftest import SHARED
+from lanhai.services.access import Actor
+from tests.support import SHARED, catalog_on, run_import
 
 CURATOR = Actor("ana", "curator")
 MAPPINGS = sorted(mappings_dir().glob("*.toml"))
@@ -65,7 +63,7 @@ def test_osd_tables_merge_on_biosample(engine: Engine) -> None:
     _import(engine, SOURCES["osd2014_samples"])
     merged = _import(engine, SOURCES["osd2014_vliz"])
     assert (merged.created, merged.updated) == (0, merged.rows)
-    [record], total = CatalogService(engine).list(CURATOR, "sample", ["biosample=SAMEA3275525"])
+    [record], total = catalog_on(engine).list(CURATOR, "sample", ["biosample=SAMEA3275525"])
     assert total == 1
     assert record.fields["samp_collect_device"] == "Bottle, Niskin 1.6-L"  # osd_sample.tsv
     assert record.fields["identifiers"] == ["OSD126_2014-06_NPL022_1"]  # OSD14Data (VLIZ)
@@ -78,7 +76,7 @@ def test_bats_dates_need_the_mapping_date_format(engine: Engine) -> None:
     assert {p.column for p in guessed.problems} == {"collection_date"}
     assert "ambiguous" in guessed.problems[0].reason
     _import(engine, source)
-    [sample], _ = CatalogService(engine).list(CURATOR, "sample", ["samp_name=S0567"])
+    [sample], _ = catalog_on(engine).list(CURATOR, "sample", ["samp_name=S0567"])
     assert sample.fields["collection_date"] == "2003-04-22"  # '22-04-2003' in the file
 
 
@@ -101,7 +99,7 @@ def test_malaspina_unknown_time_99_99_is_reported_not_guessed(engine: Engine,
     [problem] = report.problems
     assert problem.column == "event_date.time_start" and problem.value == "2011-01-04T99:99Z"
     assert "impossible time" in problem.reason
-    assert CatalogService(engine).counts(CURATOR) == {}
+    assert catalog_on(engine).counts(CURATOR) == {}
 
 
 def test_ijsem_collection_numbers_and_missing_mirri_fields(engine: Engine) -> None:
@@ -111,7 +109,7 @@ def test_ijsem_collection_numbers_and_missing_mirri_fields(engine: Engine) -> No
         "ATCCBAA-916", "DSM 44818"]  # the type-strain 'T' is not part of the number
     assert load_mapping(mappings_dir() / "ijsem_type_strains.toml").encoding == "latin-1"
     _import(engine, SOURCES["ijsem_marine"])
-    [strain], _ = CatalogService(engine).list(CURATOR, "strain",
+    [strain], _ = catalog_on(engine).list(CURATOR, "strain",
                                               ["taxon_name=Zobellia amurskyensis"])
     assert strain.fields["collection_numbers"] == ["LMG 22069", "CCUG 47080"]
     assert strain.fields["recommended_temperature"] == [24.0, 24.0]
@@ -127,7 +125,7 @@ def test_tara_mags_keep_cr_line_endings_and_say_what_mimag_lacks(engine: Engine)
     raw = source_path(source).read_bytes()
     assert b"\r" in raw and b"\n" not in raw
     _import(engine, source)
-    [mag], _ = CatalogService(engine).list(CURATOR, "assembly",
+    [mag], _ = catalog_on(engine).list(CURATOR, "assembly",
                                            ["assembly_name=TARA_PON_MAG_00061"])
     assert mag.fields["assembly_type"] == "MAG"
     assert mag.fields["taxon_name"] == ("d__Bacteria;p__Proteobacteria;c__Gammaproteobacteria;"
@@ -138,7 +136,7 @@ def test_tara_mags_keep_cr_line_endings_and_say_what_mimag_lacks(engine: Engine)
 
 
 def test_compounds_smiles_by_rdkit_and_glycans_as_iupac(engine: Engine) -> None:
-    catalog = CatalogService(engine)
+    catalog = catalog_on(engine)
     _import(engine, SOURCES["mibig"])
     [abyssomicin], _ = catalog.list(CURATOR, "compound", ["compound_name=abyssomicin C"])
     assert abyssomicin.fields["source_organism"] == "Verrucosispora maris AB-18-032"
@@ -157,7 +155,7 @@ def test_cmnpd_inchikeys_from_rdkit_match_the_database(engine: Engine) -> None:
     text = source_path(source).read_text(encoding="utf-8")
     expected = {r["COMPOUND_ID"]: r["STANDARD_INCHI_KEY"]
                 for r in csv.DictReader(io.StringIO(text), delimiter="\t")}
-    catalog = CatalogService(engine)
+    catalog = catalog_on(engine)
     page, total = catalog.list(CURATOR, "compound", limit=500)
     assert total == len(expected) == 200
     assert {r.fields["source_ids"][0]: r.fields["inchikey"] for r in page} == expected
@@ -166,7 +164,7 @@ def test_cmnpd_inchikeys_from_rdkit_match_the_database(engine: Engine) -> None:
 
 def test_igem_parts_have_so_roles(engine: Engine) -> None:
     _import(engine, SOURCES["igem_parts"])
-    catalog = CatalogService(engine)
+    catalog = catalog_on(engine)
     [promoter], _ = catalog.list(CURATOR, "part", ["display_id=BBa_J23119"])
     assert promoter.fields["role"] == "https://identifiers.org/SO:0000167"
     assert promoter.fields["sequence"] == "ttgacagctagctcagtcctaggtataatgctagc"

@@ -11,12 +11,12 @@ from sqlalchemy import Engine
 
 from lanhai.cli.main import main
 from lanhai.errors import NotFound, UsageError
-from lanhai.services.catalog import Actor, CatalogService
-from lanhai.services.parts_mining import PartMiner, display_id
-from tests.test_annotation import CURATOR, proteome_bank, sus_pack
-from tests.test_sequence_cli import GENBANK, bank_dir, new_assembly, run_json
+from lanhai.services.access import Actor
+from lanhai.services.parts_mining import display_id
+from tests.support import bank_on, catalog_on, new_assembly, run_json
+from tests.support.sequences import ANNOTATOR as CURATOR
+from tests.support.sequences import GENBANK, proteome_bank, sus_pack
 
-__all__ = ["bank_dir"]
 READER = Actor("reader-zhao", "reader")
 
 
@@ -29,13 +29,13 @@ def test_display_ids_are_sbol_safe() -> None:
 def test_proteome_parts_are_proteins_and_idempotent(engine: Engine, tmp_path: Path) -> None:
     service, acc = proteome_bank(engine, tmp_path)
     service.annotate(CURATOR, [acc], packs=[sus_pack()], steps=["families"])
-    miner = PartMiner(engine, tmp_path)
+    miner = bank_on(engine, tmp_path).parts
     susd = "ZOBELLIA_3571_[Zobellia_galactanivorans_DsiJ]"
     first = miner.mine(CURATOR, acc, proteins=[susd])
     [part] = first["parts"]
     assert part["status"] == "created" and part["part_type"] == "protein"
     assert part["family"] == "SusD-like_3" or part["family"].startswith("SusD")
-    catalog = CatalogService(engine)
+    catalog = catalog_on(engine)
     record = catalog.get(CURATOR, part["accession"])
     proteins = {r["id"]: r["sequence"] for r in service.rows(CURATOR, acc, "proteins")}
     assert record.fields["sequence"] == proteins[susd]
@@ -57,11 +57,11 @@ def test_proteome_parts_are_proteins_and_idempotent(engine: Engine, tmp_path: Pa
 
 def test_parts_of_a_restricted_assembly_are_restricted(engine: Engine, tmp_path: Path) -> None:
     service, acc = proteome_bank(engine, tmp_path)
-    CatalogService(engine).update(CURATOR, acc, {"restricted": True})
+    catalog_on(engine).update(CURATOR, acc, {"restricted": True})
     service.annotate(CURATOR, [acc], packs=[sus_pack()], steps=["families"])
-    result = PartMiner(engine, tmp_path).mine(CURATOR, acc, families=["SusD_RagB"])
+    result = bank_on(engine, tmp_path).parts.mine(CURATOR, acc, families=["SusD_RagB"])
     assert result["created"] > 1
-    catalog = CatalogService(engine)
+    catalog = catalog_on(engine)
     assert all(catalog.get(CURATOR, p["accession"]).restricted for p in result["parts"])
     with pytest.raises(NotFound):
         catalog.get(READER, result["parts"][0]["accession"])

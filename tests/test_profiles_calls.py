@@ -23,7 +23,7 @@ DBCAN = {  # ../shared/data/cazy dbCAN rows (coverage >= 0.65, E < 1e-15)
 
 
 def test_marine_cazy_calls_equal_hmmsearch_cut_ga(tmp_path: Path) -> None:
-    pack, = load_packs(tmp_path, ["marine-cazy"])
+    pack, = load_packs(tmp_path / "profiles", ["marine-cazy"])
     calls = call_pack(pack, digitize(read_fasta(MAR)))
     # zcat marine-cazy.hmm.gz > mc.hmm; hmmsearch --cut_ga --noali --tblout t mc.hmm
     #   maribacter62-1_cazy.faa  (HMMER 3.3.2; GA lines = the calibrated thresholds)
@@ -43,7 +43,7 @@ def test_marine_cazy_calls_equal_hmmsearch_cut_ga(tmp_path: Path) -> None:
 
 
 def test_sus_pack_uses_gathering_like_hmmsearch(tmp_path: Path) -> None:
-    pack, = load_packs(tmp_path, ["sus"])
+    pack, = load_packs(tmp_path / "profiles", ["sus"])
     calls = call_pack(pack, digitize(read_fasta(DATA / "search_catalog" /
                                                 "maribacter62-1_subset.faa")))
     # zcat sus.hmm.gz > sus.hmm; hmmsearch --cut_ga --noali --tblout t sus.hmm
@@ -59,6 +59,6 @@ def test_sus_pack_uses_gathering_like_hmmsearch(tmp_path: Path) -> None:
 
 
 def test_plastics_pack_calls_nothing_on_flavobacterial_cazymes(tmp_path: Path) -> None:
-    pack, = load_packs(tmp_path, ["plastics"])
+    pack, = load_packs(tmp_path / "profiles", ["plastics"])
     # hmmsearch --cut_ga plastics.hmm maribacter62-1_cazy.faa: no hit
     assert call_pack(pack, digitize(read_fasta(MAR))) == []

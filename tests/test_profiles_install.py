@@ -109,7 +109,7 @@ def test_pfam_install_verifies_published_md5_and_presses(server: Server, tmp_pat
     monkeypatch.setitem(installer.SOURCES, "pfam", installer.Source(
         "pfam", "families", server.url("/Pfam-A.hmm.gz"), "Pfam-A (test copy)", "gathering",
         md5_list_url=server.url("/md5_checksums")))
-    pack = installer.install(tmp_path, "pfam")
+    pack = installer.install(tmp_path / "profiles", "pfam")
     assert pack.name == "pfam" and pack.cutoff == "gathering" and pack.hmm_count == 3
     assert pack.path.name == "pfam.hmm.h3m" and pack.path.is_file()
     for ext in ("h3i", "h3f", "h3p"):  # hmmpress writes the 4 files
@@ -120,7 +120,7 @@ def test_pfam_install_verifies_published_md5_and_presses(server: Server, tmp_pat
     # (grep '^GA' tests/data/profiles/three_pfam.hmm: STN 28.40, Plug 23.90, SusD_RagB 23.10)
     ga = {str(h.name): h.cutoffs.gathering for h in read_hmms(pack.path)}
     assert ga["Plug"] == pytest.approx((23.9, 23.9), abs=1e-3)
-    assert [p.name for p in load_packs(tmp_path, ["pfam"])] == ["pfam"]
+    assert [p.name for p in load_packs(tmp_path / "profiles", ["pfam"])] == ["pfam"]
     assert not (tmp_path / "profiles" / ".downloads" / "pfam").exists()
     assert _leftovers(tmp_path) == []
 
@@ -133,7 +133,7 @@ def test_wrong_published_md5_registers_nothing(server: Server, tmp_path: Path,
         "pfam", "families", server.url("/Pfam-A.hmm.gz"), "test", "gathering",
         md5_list_url=server.url("/md5_checksums")))
     with pytest.raises(ValidationFailed, match="checksum mismatch") as err:
-        installer.install(tmp_path, "pfam")
+        installer.install(tmp_path / "profiles", "pfam")
     assert "expected md5 0123456789abcdef" in err.value.problems[0].reason
     assert not (tmp_path / "profiles" / "pfam").exists()
     assert _leftovers(tmp_path) == []
@@ -169,7 +169,7 @@ def test_dbcan_install_with_sha256_gets_marine_substrates(server: Server, tmp_pa
     assert code == 0, capsys.readouterr().err
     out = json.loads(capsys.readouterr().out)
     assert out["version"] == "V13" and out["category"] == "cazy" and out["hmm_count"] == 3
-    pack, = load_packs(tmp_path, ["dbcan"])
+    pack, = load_packs(tmp_path / "profiles", ["dbcan"])
     assert pack.path.name == "dbcan.hmm" and pack.cutoff == "evalue" and pack.evalue == 1e-15
     # marine_substrates.toml: GH16 -> agar, porphyran, carrageenan, laminarin; PL7 -> alginate
     assert pack.families["GH16_3.hmm"].substrates == ("agar", "porphyran", "carrageenan",
@@ -178,7 +178,7 @@ def test_dbcan_install_with_sha256_gets_marine_substrates(server: Server, tmp_pa
     assert pack.families["GT2.hmm"].substrates == ()
     # installing again needs --replace
     with pytest.raises(UsageError, match="already installed"):
-        installer.install(tmp_path, "dbcan", url=server.url("/dbCAN-HMMdb-V13.txt"))
+        installer.install(tmp_path / "profiles", "dbcan", url=server.url("/dbCAN-HMMdb-V13.txt"))
     listed = {r["name"]: r for r in json.loads(
         (main(["profiles", "list", "--json"]), capsys.readouterr().out)[1])}
     assert listed["dbcan"]["source"] == "installed" and listed["dbcan"]["hmm_count"] == 3
@@ -191,11 +191,11 @@ def test_interrupted_download_resumes_with_range(server: Server, tmp_path: Path)
     server.interrupt["/dbCAN-HMMdb-V13.txt"] = 50_000
     url = server.url("/dbCAN-HMMdb-V13.txt")
     with pytest.raises(installer.DownloadFailed, match="interrupted"):
-        installer.install(tmp_path, "dbcan", url=url)
+        installer.install(tmp_path / "profiles", "dbcan", url=url)
     part = tmp_path / "profiles" / ".downloads" / "dbcan" / "dbCAN-HMMdb-V13.txt.part"
     assert part.stat().st_size == 50_000
     assert not (tmp_path / "profiles" / "dbcan").exists()
-    pack = installer.install(tmp_path, "dbcan", url=url,
+    pack = installer.install(tmp_path / "profiles", "dbcan", url=url,
                              sha256=hashlib.sha256(body).hexdigest())
     assert server.requests == [("/dbCAN-HMMdb-V13.txt", None),
                                ("/dbCAN-HMMdb-V13.txt", "bytes=50000-")]
@@ -222,7 +222,7 @@ def test_kofam_install_reads_ko_list_thresholds(server: Server, tmp_path: Path) 
             "K00002\t54.20\tdomain\ttrim\t0.9\t1\t1\t1\t1\t1\t1\talcohol dehydrogenase (NADP+)\n"
             "K00003\t-\t-\t-\t-\t1\t1\t1\t1\t1\t1\thomoserine dehydrogenase\n")
     server.files["/ko_list.gz"] = gzip.compress((header + rows).encode(), mtime=0)
-    pack = installer.install(tmp_path, "kofam", url=server.url("/profiles.tar.gz"),
+    pack = installer.install(tmp_path / "profiles", "kofam", url=server.url("/profiles.tar.gz"),
                              extra_url=server.url("/ko_list.gz"))
     assert pack.category == "orthology" and pack.cutoff == "calibrated"
     assert dict(pack.thresholds) == {"K00001": 348.9, "K00002": 54.2}
@@ -234,7 +234,7 @@ def test_kofam_bad_archive_is_rejected(server: Server, tmp_path: Path) -> None:
     server.files["/profiles.tar.gz"] = gzip.compress(b"not a tar file" * 100, mtime=0)
     server.files["/ko_list.gz"] = gzip.compress(b"knum\tthreshold\tscore_type\n", mtime=0)
     with pytest.raises(ValidationFailed, match="not a tar archive"):
-        installer.install(tmp_path, "kofam", url=server.url("/profiles.tar.gz"),
+        installer.install(tmp_path / "profiles", "kofam", url=server.url("/profiles.tar.gz"),
                           extra_url=server.url("/ko_list.gz"))
     assert not (tmp_path / "profiles" / "kofam").exists()
     assert _leftovers(tmp_path) == []
@@ -243,35 +243,36 @@ def test_kofam_bad_archive_is_rejected(server: Server, tmp_path: Path) -> None:
 def test_not_an_hmm_download_is_rejected(server: Server, tmp_path: Path) -> None:
     server.files["/db.txt"] = (DATA / "not_an_hmm.faa").read_bytes()
     with pytest.raises(ValidationFailed, match="not a valid HMMER3 file"):
-        installer.install(tmp_path, "dbcan", url=server.url("/db.txt"))
+        installer.install(tmp_path / "profiles", "dbcan", url=server.url("/db.txt"))
     assert not (tmp_path / "profiles" / "dbcan").exists()
 
 
 def test_unreachable_server_is_a_download_error(tmp_path: Path) -> None:
     with pytest.raises(installer.DownloadFailed, match="failed"):
-        installer.install(tmp_path, "dbcan", url="http://127.0.0.1:9/none.txt", timeout=5)
+        installer.install(tmp_path / "profiles", "dbcan", url="http://127.0.0.1:9/none.txt",
+                          timeout=5)
 
 
 def test_add_validates_and_registers(tmp_path: Path) -> None:
     from lanhai.profiles.registry import add_pack
 
     with pytest.raises(ValidationFailed, match="not a readable HMMER3") as err:
-        add_pack(tmp_path, "mine", DATA / "not_an_hmm.faa")
+        add_pack(tmp_path / "profiles", "mine", DATA / "not_an_hmm.faa")
     assert "hmmbuild" in err.value.problems[0].fix
     assert not (tmp_path / "profiles" / "mine").exists()
-    pack = add_pack(tmp_path, "mine", THREE)
+    pack = add_pack(tmp_path / "profiles", "mine", THREE)
     assert pack.cutoff == "gathering" and pack.hmm_count == 3
     with pytest.raises(Conflict):
-        add_pack(tmp_path, "mine", THREE)
+        add_pack(tmp_path / "profiles", "mine", THREE)
     with pytest.raises(Conflict, match="built-in"):
-        add_pack(tmp_path, "sus", THREE)
+        add_pack(tmp_path / "profiles", "sus", THREE)
     with pytest.raises(UsageError, match="invalid pack name"):
-        add_pack(tmp_path, "My Pack", THREE)
+        add_pack(tmp_path / "profiles", "My Pack", THREE)
     # HMMs without GA lines fall back to the E-value cut-off
     hmms = read_hmms(THREE)
     for hmm in hmms:
         hmm.cutoffs.gathering = None
     plain = tmp_path / "noga.hmm"
     write_hmms(hmms, plain)
-    assert add_pack(tmp_path, "noga", plain).cutoff == "evalue"
-    assert [p.name for p in load_packs(tmp_path, ["mine", "noga"])] == ["mine", "noga"]
+    assert add_pack(tmp_path / "profiles", "noga", plain).cutoff == "evalue"
+    assert [p.name for p in load_packs(tmp_path / "profiles", ["mine", "noga"])] == ["mine", "noga"]

@@ -27,7 +27,7 @@ DATA = Path(__file__).parent / "data" / "profiles"
 
 
 def test_all_builtin_packs_load(tmp_path: Path) -> None:
-    packs = load_packs(tmp_path)
+    packs = load_packs(tmp_path / "profiles")
     assert [p.name for p in packs] == list(BUILTIN)
     for pack in packs:
         assert pack.path.is_file(), pack.name
@@ -35,7 +35,7 @@ def test_all_builtin_packs_load(tmp_path: Path) -> None:
 
 
 def test_pfam_gecco_points_at_the_wheel_and_every_hmm_has_ga(tmp_path: Path) -> None:
-    pack, = load_packs(tmp_path, ["pfam-gecco"])
+    pack, = load_packs(tmp_path / "profiles", ["pfam-gecco"])
     # gecco/hmmer/Pfam.ini: "size = 2766", "version = 35.0"
     assert pack.hmm_count == 2766 and pack.version == "35.0"
     assert pack.path.name == "Pfam.h3m" and "gecco" in pack.path.parts
@@ -46,13 +46,13 @@ def test_pfam_gecco_points_at_the_wheel_and_every_hmm_has_ga(tmp_path: Path) -> 
 
 def test_unknown_pack_lists_the_available_ones(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as err:
-        load_packs(tmp_path, ["sus", "pfam-full", "kegg"])
+        load_packs(tmp_path / "profiles", ["sus", "pfam-full", "kegg"])
     assert "pfam-full, kegg" in err.value.message
     assert "pfam-gecco, marine-cazy, plastics, sus" in err.value.problems[0].reason
 
 
 def test_sus_pack_roles_and_ga_from_pfam(tmp_path: Path) -> None:
-    pack, = load_packs(tmp_path, ["sus"])
+    pack, = load_packs(tmp_path / "profiles", ["sus"])
     assert pack.category == "pul" and pack.cutoff == "gathering"
     roles = {name: fam.role for name, fam in pack.families.items()}
     assert sorted(n for n, r in roles.items() if r == "susC") == [
@@ -66,7 +66,7 @@ def test_sus_pack_roles_and_ga_from_pfam(tmp_path: Path) -> None:
 
 
 def test_marine_cazy_manifest_matches_its_hmms(tmp_path: Path) -> None:
-    pack, = load_packs(tmp_path, ["marine-cazy"])
+    pack, = load_packs(tmp_path / "profiles", ["marine-cazy"])
     assert pack.category == "cazy" and pack.cutoff == "calibrated"
     hmms = read_hmms(pack.path)
     names = [str(h.name) for h in hmms]
@@ -94,7 +94,7 @@ def test_marine_cazy_manifest_matches_its_hmms(tmp_path: Path) -> None:
 
 
 def test_plastics_manifest(tmp_path: Path) -> None:
-    pack, = load_packs(tmp_path, ["plastics"])
+    pack, = load_packs(tmp_path / "profiles", ["plastics"])
     assert pack.category == "plastics" and pack.cutoff == "calibrated"
     assert sorted(pack.thresholds) == sorted(pack.families)
     assert all(f.substrates for f in pack.families.values())
@@ -134,10 +134,10 @@ def test_installed_pack_takes_a_builtin_name_place(tmp_path: Path,
     manifest = json.loads((folder / "pack.json").read_text())
     manifest["version"] = "rebuilt"
     (folder / "pack.json").write_text(json.dumps(manifest))
-    assert load_packs(tmp_path, ["sus"])[0].version == "rebuilt"
-    rows = {r["name"]: r for r in list_packs(tmp_path)}
+    assert load_packs(tmp_path / "profiles", ["sus"])[0].version == "rebuilt"
+    rows = {r["name"]: r for r in list_packs(tmp_path / "profiles")}
     assert rows["sus"]["source"] == "installed (replaces built-in)"
-    add_pack(tmp_path, "three", DATA / "three_pfam.hmm", category="pul")
+    add_pack(tmp_path / "profiles", "three", DATA / "three_pfam.hmm", category="pul")
     monkeypatch.setenv("LANHAI_DATA_DIR", str(tmp_path))
     assert main(["profiles", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)

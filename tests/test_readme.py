@@ -12,6 +12,7 @@ import pytest
 
 from lanhai.cli.main import cli, main
 from lanhai.settings import SETTINGS_DOC
+from tests.support import bank_on
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text("utf-8")
@@ -55,12 +56,9 @@ def test_every_command_is_documented() -> None:
 
 
 def test_every_route_is_documented(sqlite_engine: object) -> None:
-    from lanhai.api.app import create_app
-    from lanhai.bank import Bank
-    from lanhai.services.catalog import CatalogService
-    from lanhai.settings import Settings
+    from lanhai.app import create_app
 
-    app = create_app(bank=Bank(Settings(), sqlite_engine, CatalogService(sqlite_engine)))  # type: ignore[arg-type]
+    app = create_app(bank=bank_on(sqlite_engine))  # type: ignore[arg-type]
     # the OpenAPI document lists every route (FastAPI nests included routers in app.routes)
     paths = app.openapi()["paths"]
     assert len(paths) > 10

@@ -1,25 +1,10 @@
 """Catalogue search: full text across kinds (English and 中文), facets, filters, sorting,
-paging, lineage filters (has genome, has family) and confidentiality, on every backend.
-
-The bank built here (also used by the family-search tests):
-
-- OSD1 (Ocean Sampling Day 2014, 0-1 m, 2014-06-21) --isolated_from--> Zobellia
-  galactanivorans DsijT (available) --sequenced_as--> assembly "shallow"
-- TARA_B100000378 (Tara Oceans, 1000 m, 2010-06-26, Mozambique Channel) --isolated_from-->
-  assembly "deep"
-- a restricted sample at 3000 m that readers must never see (nor count)
-- a germplasm record (Vavilov tomato accession BGE050162) with a Chinese crop name
-- the MIBiG compounds of tests/test_search_compounds.py
-
-Both assemblies hold halves of a real proteome (30 Maribacter sp. 62-1 proteins,
-tests/data/search_catalog/); their annotation hits are the dbCAN rows published for those
-proteins plus a pyhmmer search of Pfam's SusD_RagB HMM (see :func:`write_hits`).
-"""
+paging, lineage filters (has genome, has family) and confidentiality, on every backend, over
+the bank of tests/support/search.py (a restricted sample at 3000 m among public samples, a
+strain, two annotated assemblies, a germplasm record with a Chinese crop name, compounds)."""
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,165 +12,34 @@ import pytest
 from sqlalchemy import Engine
 
 from lanhai.errors import UsageError
-from lanhai.search.catalog import BBox, CatalogFilters, search_catalog
-from lanhai.search.catalog_columns import keep_in_memory
-from lanhai.services.catalog import Actor, CatalogService
-from lanhai.services.sequences import SequenceService
-from lanhai.store.sequences import HITS, SequenceStore
-from tests.test_catalog import SAMPLE, ZOBELLIA
-from tests.test_search_compounds import add_compounds
-
-DATA = Path(__file__).parent / "data" / "search_catalog"
-CURATOR = Actor("ana", "curator")
-READER = Actor("rui", "reader")
-TARA = {
-    "samp_name": "TARA_B100000378", "biosample": "SAMEA2620666", "insdc_sample": "ERS489727",
-    "project_name": "Tara Oceans expedition (2009-2013)", "collection_date": "2010-06-26T07:12",
-    "samp_collect_device": "ROSETTE sampler with CTD (sbe9C) and 10 Niskin bottles",
-    "lat_lon": "-15.3379 43.2948", "depth": "1000 m", "size_frac": "0.22-3 µm",
-    "env_broad_scale": "marine biome [ENVO:00000447]",
-    "env_local_scale": "mesopelagic zone [ENVO:00000213]",
-    "env_medium": "saline water, including plankton [ENVO:00002010]",
-    "samp_taxon_id": "408172", "geo_loc_name": "not provided",
-}
-TOMATO = {
-    "instcode": "ESP004", "accenumb": "BGE050162", "genus": "Solanum",
-    "species": "lycopersicum", "cropname": "Tomate", "accename": "Tomate gordo",
-    "acqdate": "2018-12-03", "origcty": "ESP", "sampstat": "300", "storage": "13",
-    "description": "番茄种质资源 (tomato germplasm)",
-}
-ASSEMBLY = {"assembly_type": "isolate genome", "seq_meth": "Illumina HiSeq",
-            "assembly_software": "SPAdes v3.10"}
-
-
-@dataclass
-class SearchBank:
-    engine: Engine
-    data_dir: Path
-    acc: dict[str, str]
-
-
-def proteins() -> list[tuple[str, str]]:
-    """(header, sequence) of the 30 test proteins, in file order."""
-    found: list[tuple[str, list[str]]] = []
-    for line in (DATA / "maribacter62-1_subset.faa").read_text("utf-8").splitlines():
-        if line.startswith(">"):
-            found.append((line[1:], []))
-        elif line:
-            found[-1][1].append(line)
-    return [(h, "".join(s)) for h, s in found]
-
-
-def build_bank(engine: Engine, data_dir: Path) -> SearchBank:
-    service = CatalogService(engine)
-    acc: dict[str, str] = {}
-    acc["shallow_sample"] = service.create(CURATOR, "sample", SAMPLE).accession
-    acc["deep_sample"] = service.create(CURATOR, "sample", TARA).accession
-    acc["hidden_sample"] = service.create(CURATOR, "sample", {
-        **SAMPLE, "samp_name": "hidden abyssal", "depth": "3000 m",
-        "restricted": "yes"}).accession
-    acc["strain"] = service.create(CURATOR, "strain", {**ZOBELLIA,
-                                                      "status": "available"}).accession
-    acc["shallow"] = service.create(CURATOR, "assembly", {
-        **ASSEMBLY, "assembly_name": "Maribacter sp. 62-1 proteins, first half"}).accession
-    acc["deep"] = service.create(CURATOR, "assembly", {
-        **ASSEMBLY, "assembly_name": "Maribacter sp. 62-1 proteins, second half"}).accession
-    acc["tomato"] = service.create(CURATOR, "germplasm", TOMATO).accession
-    acc.update(add_compounds(engine))
-    service.link(CURATOR, acc["shallow_sample"], "isolated_from", acc["strain"])
-    service.link(CURATOR, acc["strain"], "sequenced_as", acc["shallow"])
-    service.link(CURATOR, acc["deep_sample"], "isolated_from", acc["deep"])
-    service.link(CURATOR, acc["hidden_sample"], "isolated_from", acc["deep"])
-    seqs = SequenceService(engine, data_dir)
-    all_proteins = proteins()
-    for name, part in (("shallow", all_proteins[:15]), ("deep", all_proteins[15:])):
-        path = data_dir.parent / f"{name}.faa"
-        path.write_text("".join(f">{h}\n{s}\n" for h, s in part), "utf-8")
-        seqs.ingest(CURATOR, acc[name], path, kind="proteome", allow_stops=True)
-        write_hits(data_dir, acc[name], [h.split()[0] for h, _ in part])
-    return SearchBank(engine, data_dir, acc)
-
-
-def dbcan_rows(ids: list[str]) -> list[dict[str, Any]]:
-    """The published dbCAN hits of these proteins as HITS rows (dbCAN gives no bit score)."""
-    rows = []
-    alginate = {"PL6", "PL7", "PL7_5"}  # CAZy: PL6 and PL7 are alginate lyase families
-    with (DATA / "maribacter62-1_dbcan_hits.tsv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle, delimiter="\t"):
-            if row["protein_id"] not in ids:
-                continue
-            family = row["HMMProfile"].removesuffix(".hmm")
-            rows.append({
-                "protein_id": row["protein_id"], "pack": "dbcan", "category": "CAZyme",
-                "family": family, "family_accession": "", "description": "",
-                "evalue": float(row["evalue"]), "score": None, "bias": None,
-                "ali_from": int(row["GeneStart"]), "ali_to": int(row["GeneEnd"]),
-                "hmm_from": int(row["ProfileStart"]), "hmm_to": int(row["ProfileEnd"]),
-                "hmm_length": int(row["ProfileLength"]), "coverage": float(row["Coverage"]),
-                "substrates": ["alginate"] if family in alginate else []})
-    return rows
-
-
-def pfam_rows(data_dir: Path, accession: str) -> list[dict[str, Any]]:
-    """SusD_RagB (PF07980) hits of pyhmmer over the assembly's proteins, as HITS rows."""
-    import pyhmmer
-    from pyhmmer import easel, plan7
-
-    store = SequenceStore(data_dir)
-    with plan7.HMMFile(DATA / "SusD_RagB_PF07980.hmm") as handle:
-        hmm = handle.read()
-    assert hmm is not None
-    seqs = easel.TextSequenceBlock(
-        easel.TextSequence(name=r["id"], sequence=r["sequence"].replace("*", ""))
-        for r in store.iter_rows(accession, "proteins", ["id", "sequence"])
-    ).digitize(hmm.alphabet)
-    rows = []
-    for top in next(iter(pyhmmer.hmmsearch([hmm], seqs, Z=30))):
-        for dom in top.domains.reported:
-            ali = dom.alignment
-            rows.append({
-                "protein_id": top.name, "pack": "pfam", "category": "PUL",
-                "family": hmm.name, "family_accession": hmm.accession,
-                "description": hmm.description, "evalue": float(dom.i_evalue),
-                "score": float(dom.score), "bias": float(dom.bias), "ali_from": ali.target_from,
-                "ali_to": ali.target_to, "hmm_from": ali.hmm_from, "hmm_to": ali.hmm_to,
-                "hmm_length": hmm.M, "coverage": (ali.hmm_to - ali.hmm_from + 1) / hmm.M,
-                "substrates": []})
-    return rows
-
-
-def write_hits(data_dir: Path, accession: str, ids: list[str]) -> None:
-    """hits.parquet + the completion marker, as the annotation pipeline leaves them."""
-    store = SequenceStore(data_dir)
-    rows = sorted(dbcan_rows(ids) + pfam_rows(data_dir, accession),
-                  key=lambda r: (ids.index(r["protein_id"]), r["ali_from"]))
-    manifest = store.manifest(accession)
-    assert manifest is not None
-    with store.stage_step(accession, "annotation") as staged:
-        table = staged.table("hits", HITS)
-        for row in rows:
-            table.add(row)
-        staged.commit_into(store.annotation_folder(accession))
-    store.mark_step_done(accession, "annotation", {"input_sha256": manifest["sha256"]})
+from lanhai.search.filters import BBox, CatalogFilters
+from lanhai.services.access import Actor
+from tests.support import CURATOR, READER, ZOBELLIA, bank_on, catalog_on
+from tests.support.search import (
+    TARA,
+    TOMATO,
+    SearchBank,
+    build_bank,
+)
 
 
 @pytest.fixture(params=["sql", "columns"])
 def bank(request: pytest.FixtureRequest, engine: Engine, tmp_path: Path) -> SearchBank:
     """The bank, searched by one SQL query per search ("sql": a one-off command, PostgreSQL)
     or through in-memory columns ("columns": the web server on SQLite)."""
-    if request.param == "columns":
-        if engine.dialect.name != "sqlite":
-            pytest.skip("in-memory columns are for SQLite banks")
-        keep_in_memory(engine)
+    if request.param == "columns" and engine.dialect.name != "sqlite":
+        pytest.skip("in-memory columns are for SQLite banks")
     data_dir = tmp_path / "bank"
     data_dir.mkdir()
-    return build_bank(engine, data_dir)
+    bank = bank_on(engine, data_dir)
+    if request.param == "columns":
+        bank.search.keep_columns_in_memory()
+    return build_bank(engine, data_dir, bank)
 
 
 def run(bank: SearchBank, query: str | None, actor: Actor = READER, **options: Any) -> Any:
     filters = options.pop("filters", CatalogFilters())
-    with bank.engine.connect() as conn:
-        return search_catalog(conn, actor, query, filters, data_dir=bank.data_dir, **options)
+    return bank.bank.search.search(actor, query, filters, **options)
 
 
 # --- text ----------------------------------------------------------------------------------
@@ -326,7 +180,7 @@ def test_sqlite_facet_copy_follows_every_change(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'bank.sqlite'}")
     try:
         migrate(engine, "0001")
-        service = CatalogService(engine)
+        service = catalog_on(engine)
         strain = service.create(CURATOR, "strain", {**ZOBELLIA, "status": "available"})
         migrate(engine)  # 0002 copies what is there
         sample = service.create(CURATOR, "sample", TARA)
@@ -342,7 +196,7 @@ def test_sqlite_facet_copy_follows_every_change(tmp_path: Path) -> None:
         assert copied[sample.accession].depth_m == 1000.0
         assert copied[sample.accession].restricted == 1
         with engine.connect() as conn:
-            found = search_catalog(conn, READER, "", CatalogFilters(), data_dir=tmp_path)
+            found = bank_on(engine, tmp_path).search.search(READER, "")
         assert [h.accession for h in found.hits] == [strain.accession]
         assert found.facets["availability"] == {"not available": 1}
     finally:
@@ -359,8 +213,8 @@ def test_migration_spells_out_han_text_of_stored_records(tmp_path: Path) -> None
     engine = make_engine(f"sqlite:///{tmp_path / 'bank.sqlite'}")
     try:
         migrate(engine, "0002")
-        tomato = CatalogService(engine).create(CURATOR, "germplasm", TOMATO)
-        strain = CatalogService(engine).create(CURATOR, "strain", ZOBELLIA)
+        tomato = catalog_on(engine).create(CURATOR, "germplasm", TOMATO)
+        strain = catalog_on(engine).create(CURATOR, "strain", ZOBELLIA)
         with engine.begin() as conn:  # the text as revision 0002's code wrote it
             conn.execute(text("UPDATE records SET search_text = "
                               "substr(search_text, 1, instr(search_text, ' ||') - 1) "
@@ -368,13 +222,13 @@ def test_migration_spells_out_han_text_of_stored_records(tmp_path: Path) -> None
         with engine.connect() as conn:
             old = dict(conn.execute(text("SELECT accession, search_text FROM records")).all())
             assert "种质资源" in old[tomato.accession] and "种 质" not in old[tomato.accession]
-            assert search_catalog(conn, READER, "种质", data_dir=tmp_path).total == 0
+            assert bank_on(engine, tmp_path).search.search(READER, "种质").total == 0
         migrate(engine)
         with engine.connect() as conn:
             new = dict(conn.execute(text("SELECT accession, search_text FROM records")).all())
             assert new[tomato.accession] == old[tomato.accession] + " || 番 茄 种 质 资 源 |"
             assert new[strain.accession] == old[strain.accession]  # no Han text: unchanged
-            found = search_catalog(conn, READER, "种质", data_dir=tmp_path)
+            found = bank_on(engine, tmp_path).search.search(READER, "种质")
             assert [h.accession for h in found.hits] == [tomato.accession]
         migrate_down(engine, "0002")
         with engine.connect() as conn:

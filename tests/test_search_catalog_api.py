@@ -14,9 +14,8 @@ from sqlalchemy import Engine
 from lanhai.cli.main import main
 from lanhai.db.engine import make_engine, migrate
 from lanhai.settings import Settings
-from tests.test_api_records import add_user, make_client
-from tests.test_search_catalog import DATA, SearchBank, build_bank, proteins
-from tests.test_search_compounds import SALINOSPORAMIDE_B
+from tests.support import add_user, make_client
+from tests.support.search import DATA, SALINOSPORAMIDE_B, SearchBank, build_bank, proteins
 
 
 @pytest.fixture

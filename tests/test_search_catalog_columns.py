@@ -1,4 +1,4 @@
-"""The in-memory facet columns behind catalogue search (lanhai.search.catalog_columns):
+"""The in-memory facet columns behind catalogue search (lanhai.store.search_columns):
 ordering, filters and facets agree with a plain Python reading of the same rows, and a
 bank's columns follow every change made after they were loaded, by this engine or another.
 """
@@ -14,20 +14,11 @@ import numpy as np
 import pytest
 
 from lanhai.db.engine import make_engine, migrate
-from lanhai.search.catalog import (
-    DEPTH_BUCKETS,
-    SORTS,
-    CatalogFilters,
-    name_relevance,
-    search_catalog,
-)
-from lanhai.search.catalog_columns import Columns, Vocabularies, columns_kept, keep_in_memory
-from lanhai.services.catalog import Actor, CatalogService
-from tests.test_catalog import SAMPLE, ZOBELLIA
-from tests.test_search_catalog import TARA
+from lanhai.search.filters import DEPTH_BUCKETS, SORTS, CatalogFilters, name_relevance
+from lanhai.store.search_columns import Columns, Vocabularies
+from tests.support import CURATOR, READER, SAMPLE, ZOBELLIA, bank_on
+from tests.support.search import TARA
 
-CURATOR = Actor("ana", "curator")
-READER = Actor("rui", "reader")
 PREFIX = {"sample": "LHSM", "strain": "LHST", "compound": "LHCP", "germplasm": "LHGP"}
 
 
@@ -145,15 +136,14 @@ def test_bank_columns_follow_changes_after_loading(tmp_path: Path) -> None:
     engine, other = make_engine(url), make_engine(url)
     try:
         migrate(engine)
-        keep_in_memory(engine)
-        assert columns_kept(engine) and not columns_kept(other)
-        service, elsewhere = CatalogService(engine), CatalogService(other)
+        bank, another = bank_on(engine, tmp_path), bank_on(other, tmp_path)
+        bank.search.keep_columns_in_memory()
+        assert bank.search.columns_kept and not another.search.columns_kept
+        service, elsewhere = bank.catalog, another.catalog
         strain = service.create(CURATOR, "strain", {**ZOBELLIA, "status": "available"})
 
         def search(query: str = "", **filters: Any) -> Any:
-            with engine.connect() as conn:
-                return search_catalog(conn, READER, query, CatalogFilters(**filters),
-                                      data_dir=tmp_path)
+            return bank.search.search(READER, query, CatalogFilters(**filters))
 
         assert search().total == 1
         sample = elsewhere.create(CURATOR, "sample", TARA)

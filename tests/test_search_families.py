@@ -1,7 +1,7 @@
 """Family search: stored hits (DuckDB over hits.parquet) joined with the lineage, and a
 user's HMM searched with pyhmmer over the stored proteins, compared with hmmsearch.
 
-The bank is the one of tests/test_search_catalog.py (two assemblies holding halves of 30
+The bank is the one of tests/support/search.py (two assemblies holding halves of 30
 real Maribacter sp. 62-1 proteins; the shallow one from a Zobellia strain of OSD1 at 0-1 m,
 the deep one from Tara sample TARA_B100000378 at 1000 m).
 """
@@ -16,15 +16,9 @@ import pytest
 from sqlalchemy import Engine
 
 from lanhai.errors import UsageError, ValidationFailed
-from lanhai.search.catalog import BBox, CatalogFilters
-from lanhai.search.families import (
-    FamilyQuery,
-    hit_genbank,
-    hit_sequences,
-    search_families,
-    search_hmm,
-)
-from tests.test_search_catalog import CURATOR, DATA, READER, SearchBank, build_bank, proteins
+from lanhai.search.filters import BBox, CatalogFilters, FamilyQuery
+from tests.support import CURATOR, READER
+from tests.support.search import DATA, SearchBank, build_bank, proteins
 
 SUSD = (DATA / "SusD_RagB_PF07980.hmm").read_bytes()
 
@@ -39,8 +33,7 @@ def bank(engine: Engine, tmp_path: Path) -> SearchBank:
 def families(bank: SearchBank, *names: str, actor: object = READER, **options: object
              ) -> list[dict[str, object]]:
     query = FamilyQuery(families=names, **options)  # type: ignore[arg-type]
-    with bank.engine.connect() as conn:
-        return search_families(conn, actor, bank.data_dir, query).hits  # type: ignore[arg-type]
+    return bank.bank.families.search(actor, query).hits  # type: ignore[arg-type]
 
 
 def test_family_hits_carry_their_lineage(bank: SearchBank) -> None:
@@ -86,9 +79,7 @@ def test_filters_on_hits_and_catalogue_fields(bank: SearchBank) -> None:
 
 def test_only_finished_visible_annotations_are_read(bank: SearchBank) -> None:
     # a restricted assembly's hits are invisible to readers, visible to curators
-    from lanhai.services.catalog import CatalogService
-
-    CatalogService(bank.engine).update(CURATOR, bank.acc["deep"], {"restricted": "yes"})
+    bank.bank.catalog.update(CURATOR, bank.acc["deep"], {"restricted": "yes"})
     assert families(bank, "GH16") == []
     assert len(families(bank, "GH16", actor=CURATOR)) == 1
     # without its completion marker (an annotation being rewritten) nothing is read
@@ -109,8 +100,7 @@ def test_user_hmm_matches_hmmsearch(bank: SearchBank) -> None:
     #     tests/data/search_catalog/maribacter62-1_subset.faa     (HMMER 3.3.2)
     # MAR621_02893 1.9e-26 84.3 / MAR621_02265 7.6e-25 79.1 / MAR621_02601 1.2e-09 29.2
     # best domains (--domtblout): 339-480, 434-585, 319-423
-    with bank.engine.connect() as conn:
-        result = search_hmm(conn, READER, bank.data_dir, SUSD)
+    result = bank.bank.families.search_hmm(READER, SUSD)
     assert result.proteins_searched == 30 and result.assemblies_searched == 2
     got = [(h["protein_id"], h["score"], float(f"{h['evalue']:.1e}"), h["ali_from"],
             h["ali_to"]) for h in result.hits]
@@ -118,25 +108,23 @@ def test_user_hmm_matches_hmmsearch(bank: SearchBank) -> None:
                    ("MAR621_02265", 79.1, 7.6e-25, 434, 585),
                    ("MAR621_02601", 29.2, 1.2e-09, 319, 423)]
     assert {h["family_accession"] for h in result.hits} == {"PF07980.14"}
-    with bank.engine.connect() as conn:
-        strict = search_hmm(conn, READER, bank.data_dir, SUSD, FamilyQuery(min_score=50))
-        deep = search_hmm(conn, READER, bank.data_dir, SUSD,
-                          FamilyQuery(filters=CatalogFilters(depth_min=800)))
+    search = bank.bank.families
+    strict = search.search_hmm(READER, SUSD, FamilyQuery(min_score=50))
+    deep = search.search_hmm(READER, SUSD, FamilyQuery(filters=CatalogFilters(depth_min=800)))
     assert [h["protein_id"] for h in strict.hits] == ["MAR621_02893", "MAR621_02265"]
     assert deep.hits == [] and deep.proteins_searched == 15
 
 
 def test_bad_hmm_is_rejected_with_a_fix(bank: SearchBank) -> None:
-    with bank.engine.connect() as conn:
-        for data in (b"", b"not an hmm\n", SUSD[:2000]):
-            with pytest.raises(ValidationFailed) as caught:
-                search_hmm(conn, READER, bank.data_dir, data, source="query.hmm")
-            assert caught.value.problems[0].fix
+    for data in (b"", b"not an hmm\n", SUSD[:2000]):
+        with pytest.raises(ValidationFailed) as caught:
+            bank.bank.families.search_hmm(READER, data, source="query.hmm")
+        assert caught.value.problems[0].fix
 
 
 def test_fasta_of_hit_sequences(bank: SearchBank) -> None:
     hits = families(bank, "PF07980", "GH16")
-    written = list(hit_sequences(bank.data_dir, hits))
+    written = list(bank.bank.families.hit_sequences(hits))
     expected = {h.split()[0]: s for h, s in proteins()}
     assert [h.split()[0] for h, _ in written] == [h["protein_id"] for h in hits]
     for header, sequence in written:
@@ -150,7 +138,7 @@ def test_genbank_of_hit_proteins(bank: SearchBank) -> None:
     from Bio import SeqIO
 
     hits = families(bank, "GH16")
-    text = "".join(hit_genbank(bank.data_dir, hits))
+    text = "".join(bank.bank.families.hit_genbank(hits))
     [record] = SeqIO.parse(io.StringIO(text), "genbank")
     expected = {h.split()[0]: s for h, s in proteins()}
     assert record.name == "MAR621_03589"

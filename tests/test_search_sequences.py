@@ -12,7 +12,7 @@ import gzip
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,38 +23,26 @@ from sqlalchemy import Engine
 
 from lanhai.bank import Bank
 from lanhai.errors import ValidationFailed
-from lanhai.search import seq_index
-from lanhai.search.seq_index import SequenceIndex
-from lanhai.search.seq_mmseqs import MMseqs
-from lanhai.search.sequences import SequenceSearch, read_query, update_index
-from lanhai.services.catalog import Actor, CatalogService
-from lanhai.services.sequences import SequenceService
+from lanhai.search.mmseqs import MMseqs
+from lanhai.services.access import Actor
+from lanhai.services.catalog import CatalogService
+from lanhai.services.sequence_search import SequenceSearch, read_query
 from lanhai.settings import Settings
-from tests.test_api_records import add_user, make_client
-from tests.test_catalog import SAMPLE, ZOBELLIA
+from lanhai.store import seq_index
+from lanhai.store.layout import Layout
+from lanhai.store.seq_index import DBS, SequenceIndex
+from tests.support import (
+    CURATOR,
+    READER,
+    SAMPLE,
+    ZOBELLIA,
+    add_user,
+    bank_on,
+    make_client,
+)
+from tests.support.sequences import DOKDONENSIS, FORSETII, LITORALIS, fasta, records
 
-HERE = Path(__file__).parent / "data" / "search"
-DOKDONENSIS = HERE / "maribacter_dokdonensis_dsw8_1-250.faa.gz"
-FORSETII = HERE / "maribacter_forsetii_dsm18668_1-250.faa.gz"
-LITORALIS = HERE / "maribacter_litoralis_sdrb_phe2_1-150.faa.gz"
-CURATOR = Actor("ana", "curator")
-READER = Actor("rui", "reader")
 COLUMNS = "query,target,evalue,bits,fident"
-
-
-def records(path: Path) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    with gzip.open(path, "rt") as lines:
-        for line in lines:
-            if line.startswith(">"):
-                out.append((line[1:].split()[0], ""))
-            else:
-                out[-1] = (out[-1][0], out[-1][1] + line.strip())
-    return out
-
-
-def fasta(recs: list[tuple[str, str]], prefix: str = "") -> str:
-    return "".join(f">{prefix}{i}\n{s.rstrip('*')}\n" for i, s in recs)
 
 
 @dataclass
@@ -70,11 +58,15 @@ class World:
     def search(self, actor: Actor = CURATOR, query: str | None = None, **options: Any
                ) -> dict[str, Any]:
         query = query if query is not None else fasta(records(DOKDONENSIS)[:5])
-        service = SequenceSearch(self.bank.catalog, self.data, jobs=1)
-        return service.search(actor, query, **options)
+        return self.bank.sequence_search.with_jobs(1).search(actor, query, **options)
 
     def index(self, **options: Any) -> SequenceIndex:
-        return SequenceIndex(self.data, "proteins", MMseqs(threads=1), **options)
+        return SequenceIndex(Layout(self.data), "proteins", MMseqs(threads=1), **options)
+
+    def update_index(self, dbs: Sequence[str] = DBS) -> dict[str, Any]:
+        """Bring the indexes up to date (what annotation and `lanhai search index` do)."""
+        return SequenceSearch(self.bank.catalog, Layout(self.data),
+                              mmseqs=MMseqs(threads=1)).update_index(dbs=dbs)
 
 
 def new_assembly(catalog: CatalogService, name: str, restricted: bool = False) -> str:
@@ -88,9 +80,9 @@ def new_assembly(catalog: CatalogService, name: str, restricted: bool = False) -
 @pytest.fixture
 def world(engine: Engine, tmp_path: Path) -> Iterator[World]:
     data = tmp_path / "bank"
-    bank = Bank(Settings(data_dir=data), engine, CatalogService(engine))
+    bank = bank_on(engine, data)
     catalog = bank.catalog
-    sequences = SequenceService(engine, data)
+    sequences = bank.sequences
     dok = new_assembly(catalog, "Maribacter dokdonensis DSW-8")
     fors = new_assembly(catalog, "Maribacter forsetii DSM 18668")
     hidden = new_assembly(catalog, "Maribacter litoralis SDRB-Phe2", restricted=True)
@@ -140,7 +132,7 @@ def assert_same(mine: dict[tuple[str, str], float], reference: dict[tuple[str, s
 
 # -- finding things ------------------------------------------------------------------------
 def test_a_protein_finds_itself_and_its_homologs_with_lineage(world: World) -> None:
-    update_index(world.data, mmseqs=MMseqs(threads=1))
+    world.update_index()
     query = records(DOKDONENSIS)[:5]
     result = world.search(query=fasta(query), max_hits=50)
     by_query: dict[str, list[dict[str, Any]]] = {}
@@ -241,7 +233,7 @@ def test_small_segments_are_searched_exhaustively(world: World, tmp_path: Path) 
 
 
 def test_filters_and_max_hits(world: World) -> None:
-    update_index(world.data, mmseqs=MMseqs(threads=1))
+    world.update_index()
     everything = world.search(max_hits=1000, evalue=10)
     strict = world.search(max_hits=1000, evalue=1e-30, min_identity=0.9)
     assert strict["hits"] and len(strict["hits"]) < len(everything["hits"])
@@ -252,7 +244,7 @@ def test_filters_and_max_hits(world: World) -> None:
 
 
 def test_sensitive_mode_finds_at_least_the_default_hits(world: World) -> None:
-    update_index(world.data, mmseqs=MMseqs(threads=1))
+    world.update_index()
     query = fasta(records(FORSETII)[:20])
     default = ours(world.search(query=query, max_hits=1000))
     sensitive = world.search(query=query, max_hits=1000, sensitive=True)
@@ -300,7 +292,7 @@ def test_adding_an_assembly_leaves_old_segments_untouched(world: World) -> None:
     index.update()
     before = segment_files(index)
     added = new_assembly(world.bank.catalog, "Maribacter litoralis (public copy)")
-    SequenceService(world.bank.engine, world.data).ingest(CURATOR, added, LITORALIS,
+    world.bank.sequences.ingest(CURATOR, added, LITORALIS,
                                                           kind="proteome")
     assert index.status()["pending_add"] == [added]
     result = index.update()
@@ -320,7 +312,7 @@ def test_replacing_and_removing_assemblies(world: World) -> None:
     index.update()
     first = index.state()["segments"][0]["name"]
     # replace M. forsetii's proteins by M. litoralis's: old ones masked, new ones indexed
-    SequenceService(world.bank.engine, world.data).ingest(CURATOR, world.fors, LITORALIS,
+    world.bank.sequences.ingest(CURATOR, world.fors, LITORALIS,
                                                           kind="proteome", replace=True)
     result = index.update()
     assert result["masked"] == [world.fors] and result["added"] == [world.fors]
@@ -395,10 +387,10 @@ def test_retired_segments_wait_for_running_searches(world: World,
 
 # -- who sees what ---------------------------------------------------------------------------
 def test_restricted_assemblies_and_strains_are_hidden_from_readers(world: World) -> None:
-    SequenceService(world.bank.engine, world.data).ingest(CURATOR, world.hidden, LITORALIS,
+    world.bank.sequences.ingest(CURATOR, world.hidden, LITORALIS,
                                                           kind="proteome")
     world.bank.catalog.update(CURATOR, world.strain, {"restricted": "yes"})
-    update_index(world.data, mmseqs=MMseqs(threads=1))
+    world.update_index()
     query = fasta(records(LITORALIS)[:3] + records(DOKDONENSIS)[:1])
     curator = world.search(CURATOR, query)
     reader = world.search(READER, query)
@@ -435,8 +427,8 @@ def test_nucleotide_search_over_contigs(world: World, tmp_path: Path) -> None:
 
     genome = Path(str(files("pyrodigal.tests") / "data" / "KK037166.fna.gz"))
     acc = new_assembly(world.bank.catalog, "Kutzneria sp. 744 scaffold")
-    SequenceService(world.bank.engine, world.data).ingest(CURATOR, acc, genome)
-    update_index(world.data, dbs=["contigs"], mmseqs=MMseqs(threads=1))
+    world.bank.sequences.ingest(CURATOR, acc, genome)
+    world.update_index(dbs=["contigs"])
     with gzip.open(genome, "rt") as handle:
         contig = "".join(line.strip() for line in handle if not line.startswith(">"))
     query = f">piece\n{contig[5000:6500]}\n"
@@ -450,8 +442,8 @@ def test_nucleotide_search_over_contigs(world: World, tmp_path: Path) -> None:
 # -- API -------------------------------------------------------------------------------------
 @pytest.fixture
 def api(world: World) -> TestClient:
-    update_index(world.data, mmseqs=MMseqs(threads=1))
-    return make_client(world.bank.engine, Settings(data_dir=world.data))
+    world.update_index()
+    return make_client(world.bank.db.engine, Settings(data_dir=world.data))
 
 
 def test_api_search_with_fasta_or_json(world: World, api: TestClient) -> None:
@@ -479,7 +471,7 @@ def test_api_bad_query_is_422_with_problems(api: TestClient) -> None:
 
 
 def test_api_many_queries_run_as_a_job(world: World, api: TestClient) -> None:
-    headers = add_user(world.bank.engine, "rui", "reader")
+    headers = add_user(world.bank.db.engine, "rui", "reader")
     query = fasta(records(FORSETII)[:60])
     started = api.post("/api/search/sequence", json={"fasta": query, "max_hits": 1},
                        headers=headers)
@@ -487,7 +479,7 @@ def test_api_many_queries_run_as_a_job(world: World, api: TestClient) -> None:
     job = started.json()
     assert started.headers["location"] == f"/api/jobs/{job['id']}"
     assert job["params"]["queries"] == 60
-    done = api.app.state.jobs.wait(job["id"], timeout=120)  # type: ignore[attr-defined]
+    done = api.app.state.bank.jobs.wait(job["id"], timeout=120)  # type: ignore[attr-defined]
     assert done.status == "done", done.error
     assert done.result is not None
     assert len(done.result["queries"]) == 60

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from lanhai.cli.main import main
-from tests.test_search_sequences import DOKDONENSIS, FORSETII, LITORALIS
+from tests.support.sequences import DOKDONENSIS, FORSETII, LITORALIS
 
 
 @pytest.fixture

@@ -11,45 +11,14 @@ import gzip
 import json
 import re
 import shutil
-from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
 from lanhai.cli.main import main
-
-HERE = Path(__file__).parent / "data" / "sequence"
-PYRODIGAL_DATA = Path(str(files("pyrodigal.tests") / "data"))
-KK037166 = PYRODIGAL_DATA / "KK037166.fna.gz"
-SRR492066 = PYRODIGAL_DATA / "SRR492066.fna.gz"
-PROTEOME = HERE / "maribacter_hel_i_7_231-260.faa.gz"
-GENBANK = HERE / "BGC0001866.gbk"
-
-
-@pytest.fixture
-def bank_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("LANHAI_DATA_DIR", str(tmp_path / "bank"))
-    monkeypatch.delenv("LANHAI_DATABASE_URL", raising=False)
-    monkeypatch.setenv("LANHAI_USER", "miner-li")
-    assert main(["init"]) == 0
-    return tmp_path / "bank"
-
-
-def run_json(capsys: pytest.CaptureFixture[str], args: list[str], code: int = 0) -> Any:
-    capsys.readouterr()
-    assert main([*args, "--json"]) == code, capsys.readouterr().err
-    return json.loads(capsys.readouterr().out)
-
-
-def new_assembly(capsys: pytest.CaptureFixture[str], name: str,
-                 assembly_type: str = "isolate genome") -> str:
-    made = run_json(capsys, ["create", "assembly", "--set", f"assembly_name={name}",
-                             "--set", f"assembly_type={assembly_type}",
-                             "--set", "seq_meth=Illumina HiSeq 2000",
-                             "--set", "assembly_software=SPAdes;3.15.5"])
-    return str(made["accession"])
+from tests.support import new_assembly, run_json
+from tests.support.sequences import GENBANK, HERE, KK037166, PROTEOME, PYRODIGAL_DATA, SRR492066
 
 
 def stored_files(bank: Path) -> list[str]:

@@ -20,9 +20,8 @@ from pathlib import Path
 import pytest
 
 from lanhai.sequence.genes import META, SINGLE, mode_for
-from tests.test_sequence_cli import PYRODIGAL_DATA, bank_dir, new_assembly, run_json
-
-__all__ = ["bank_dir"]
+from tests.support import new_assembly, run_json
+from tests.support.sequences import PYRODIGAL_DATA
 
 #: assembly type that selects each mode
 TYPES = {SINGLE: "isolate genome", META: "metagenome"}

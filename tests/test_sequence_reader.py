@@ -8,7 +8,7 @@ import io
 from lanhai.sequence import formats
 from lanhai.sequence.reader import MAX_PROBLEMS, PROTEOME, SequenceReader
 from lanhai.sequence.stats import AssemblyStats
-from tests.test_sequence_cli import GENBANK
+from tests.support.sequences import GENBANK
 
 
 def read(data: bytes, **options: object) -> tuple[list[tuple[str, str]], list[str]]:

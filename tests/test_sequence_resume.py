@@ -4,8 +4,6 @@ interrupted run (only unfinished assemblies are redone). Runs on each catalog ba
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +11,19 @@ import pytest
 from sqlalchemy import Engine
 
 from lanhai.errors import NotFound
-from lanhai.services.catalog import Actor, CatalogService
 from lanhai.services.sequences import SequenceService
 from lanhai.store.sequences import SequenceStore
-from tests.test_sequence_cli import KK037166, PYRODIGAL_DATA, SRR492066
+from tests.support import bank_on, catalog_on
+from tests.support.sequences import ANNOTATOR as CURATOR
+from tests.support.sequences import KK037166, PYRODIGAL_DATA, SRR492066, FailingExecutor, stored
 
-CURATOR = Actor("curator-wang", "curator")
 GENOMES = {"KK037166": KK037166, "SRR492066": SRR492066,
            "MIIJ01000039": PYRODIGAL_DATA / "MIIJ01000039.fna.gz"}
 
 
 def make_bank(engine: Engine, data_dir: Path) -> tuple[SequenceService, list[str]]:
-    catalog = CatalogService(engine)
-    service = SequenceService(engine, data_dir)
+    catalog = catalog_on(engine)
+    service = bank_on(engine, data_dir).sequences
     accessions = []
     for name, path in GENOMES.items():
         record = catalog.create(CURATOR, "assembly", {
@@ -36,24 +34,6 @@ def make_bank(engine: Engine, data_dir: Path) -> tuple[SequenceService, list[str
     return service, accessions
 
 
-class FailingExecutor(Executor):
-    """Runs tasks inline, but the task for ``failing`` raises as a killed worker would."""
-
-    def __init__(self, failing: str) -> None:
-        self.failing = failing
-        self.ran: list[str] = []
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        accession = args[1]
-        self.ran.append(accession)
-        if accession == self.failing:
-            future.set_exception(RuntimeError("worker killed"))
-        else:
-            future.set_result(fn(*args, **kwargs))
-        return future
-
-
 def test_interrupted_run_resumes_only_unfinished(engine: Engine, tmp_path: Path) -> None:
     service, accs = make_bank(engine, tmp_path)
     first = FailingExecutor(failing=accs[1])
@@ -62,7 +42,7 @@ def test_interrupted_run_resumes_only_unfinished(engine: Engine, tmp_path: Path)
     assert statuses == {accs[0]: "done", accs[1]: "failed", accs[2]: "done"}
     assert [p["record"] for p in report["failed"]] == [accs[1]]
     assert "lanhai annotate" in report["failed"][0]["fix"]
-    store = SequenceStore(tmp_path)
+    store = stored(tmp_path)
     assert store.genes_done(accs[1]) is None
     finished = {a: os.stat(store.folder(a) / "genes.done.json").st_mtime_ns
                 for a in (accs[0], accs[2])}
@@ -74,7 +54,7 @@ def test_interrupted_run_resumes_only_unfinished(engine: Engine, tmp_path: Path)
     assert statuses == {accs[0]: "already done", accs[1]: "done", accs[2]: "already done"}
     assert {a: os.stat(store.folder(a) / "genes.done.json").st_mtime_ns
             for a in (accs[0], accs[2])} == finished
-    catalog = CatalogService(engine)
+    catalog = catalog_on(engine)
     counts = [catalog.get(CURATOR, a).fields.get("gene_count") for a in accs]
     # `zcat GENOME.meta.faa.gz | grep -c '>'` on Prodigal's outputs (pyrodigal test data)
     assert counts == [19, 70, 381]
@@ -100,7 +80,7 @@ def test_killed_before_the_marker_is_redone(engine: Engine, tmp_path: Path,
     monkeypatch.setattr(SequenceStore, "mark_genes_done", killed)
     with pytest.raises(KeyboardInterrupt):
         service.annotate(CURATOR, accs, jobs=1, steps=["genes"])
-    store = SequenceStore(tmp_path)
+    store = stored(tmp_path)
     assert store.genes_done(accs[2]) is None
     monkeypatch.setattr(SequenceStore, "mark_genes_done", real)
     with pytest.raises(NotFound):  # the unmarked genes are not readable

@@ -3,43 +3,25 @@ written as contigs arrive and Python never holds all contig strings at once."""
 
 from __future__ import annotations
 
-import gzip
 import tracemalloc
 from pathlib import Path
 
 import pyarrow.parquet as pq
 from sqlalchemy import Engine
 
-from lanhai.services.catalog import CatalogService
-from lanhai.services.sequences import SequenceService
-from tests.test_sequence_cli import KK037166
-from tests.test_sequence_resume import CURATOR
-
-CONTIGS = 100_000
-LENGTH = 300
-
-
-def write_metagenome(path: Path) -> int:
-    """100,000 contigs cut from the real KK037166 scaffold (windows at shifting offsets)."""
-    with gzip.open(KK037166, "rt") as handle:
-        source = "".join(line.strip() for line in handle if not line.startswith(">"))
-    total = 0
-    with gzip.open(path, "wt", compresslevel=1) as out:
-        for n in range(CONTIGS):
-            start = (n * 37) % (len(source) - LENGTH)
-            out.write(f">k141_{n} flag=1 multi=2.0 len={LENGTH}\n{source[start:start + LENGTH]}\n")
-            total += LENGTH
-    return total
+from tests.support import bank_on, catalog_on
+from tests.support.sequences import ANNOTATOR as CURATOR
+from tests.support.sequences import CONTIGS, KK037166, LENGTH, write_metagenome
 
 
 def test_100k_contig_metagenome_streams(engine: Engine, tmp_path: Path) -> None:
     fasta = tmp_path / "final.contigs.fa.gz"
     total = write_metagenome(fasta)
-    record = CatalogService(engine).create(CURATOR, "assembly", {
+    record = catalog_on(engine).create(CURATOR, "assembly", {
         "assembly_name": "megahit co-assembly", "assembly_type": "metagenome",
         "seq_meth": "Illumina NovaSeq", "assembly_software": "MEGAHIT;1.2.9"})
-    service = SequenceService(engine, tmp_path / "data")
-    warm_up = CatalogService(engine).create(CURATOR, "assembly", {
+    service = bank_on(engine, tmp_path / "data").sequences
+    warm_up = catalog_on(engine).create(CURATOR, "assembly", {
         "assembly_name": "warm-up", "assembly_type": "metagenome",
         "seq_meth": "Illumina NovaSeq", "assembly_software": "MEGAHIT;1.2.9"})
     service.ingest(CURATOR, warm_up.accession, KK037166)  # lazy imports are not measured

@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from lanhai.api.app import create_app
+from lanhai.app import create_app
 from lanhai.bank import init_bank
 from lanhai.cli.main import main
 from lanhai.settings import Settings
-from lanhai.store.users import check_password
 
 
 @pytest.fixture
@@ -77,9 +76,8 @@ def test_password_from_stdin(bank_dir: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
     run(capsys, "users", "add", "ana", "--role", "admin", "--password-stdin")
     bank = init_bank(Settings(data_dir=bank_dir))
-    with bank.engine.connect() as conn:
-        assert check_password(conn, "ana", "correct horse battery") is not None
-        assert check_password(conn, "ana", "wrong") is None
+    assert bank.users.sign_in("ana", "correct horse battery") is not None
+    assert bank.users.sign_in("ana", "wrong") is None
     bank.close()
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert run(capsys, "users", "add", "bo", "--role", "reader", "--password-stdin",
@@ -92,8 +90,7 @@ def test_users_set_changes_the_password(bank_dir: Path, capsys: pytest.CaptureFi
     monkeypatch.setattr("sys.stdin", io.StringIO("tide pool sampler\n"))
     assert run(capsys, "users", "set", "demo", "--password-stdin")["role"] == "curator"
     bank = init_bank(Settings(data_dir=bank_dir))
-    with bank.engine.connect() as conn:
-        assert check_password(conn, "demo", "tide pool sampler") is not None
+    assert bank.users.sign_in("demo", "tide pool sampler") is not None
     bank.close()
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert run(capsys, "users", "set", "demo", "--password-stdin",

@@ -21,18 +21,15 @@ from typing import Any
 import pytest
 
 from lanhai.bank import init_bank
-from lanhai.search.seq_mmseqs import MMseqs
-from lanhai.search.sequences import update_index
-from lanhai.services.catalog import LOCAL_ADMIN
-from lanhai.services.sequences import SequenceService
+from lanhai.search.mmseqs import MMseqs
+from lanhai.services.access import LOCAL_ADMIN
+from lanhai.services.sequence_search import SequenceSearch
 from lanhai.settings import Settings
-from lanhai.store.users import create_user
-from tests.test_annotation import sus_pack
-from tests.test_annotation_api import ASSEMBLY
-from tests.test_api_records import DEPOSIT
-from tests.test_catalog import SAMPLE, ZOBELLIA
-from tests.test_sequence_cli import GENBANK
-from tests.test_web_pages import GLYCAN, HEADER, ROW
+from lanhai.store.layout import Layout
+from tests.support import DEPOSIT, SAMPLE, ZOBELLIA, create_user
+from tests.support.sequences import GENBANK, stored, sus_pack
+from tests.support.sequences import REGION as ASSEMBLY
+from tests.support.web import GLYCAN, HEADER, ROW
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -69,7 +66,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]
     """A uvicorn server on a free port over a temporary bank: (base URL, application)."""
     import uvicorn
 
-    from lanhai.api.app import create_app
+    from lanhai.app import create_app
 
     folder = tmp_path_factory.mktemp("web-bank")
     bank = init_bank(Settings(data_dir=folder, secret_key="browser-tests"))
@@ -81,14 +78,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]
     catalog.link(LOCAL_ADMIN, strain, "deposited_as", deposit)
     assembly = catalog.create(LOCAL_ADMIN, "assembly", ASSEMBLY).accession
     catalog.link(LOCAL_ADMIN, strain, "sequenced_as", assembly)
-    sequences = SequenceService(bank.engine, folder)
+    sequences = bank.sequences
     sequences.ingest(LOCAL_ADMIN, assembly, GENBANK)
     sequences.annotate(LOCAL_ADMIN, [assembly], packs=[sus_pack()],
                        steps=["genes", "families"])
-    update_index(folder, dbs=["proteins"], mmseqs=MMseqs(threads=1))  # the sequence search
+    SequenceSearch(catalog, Layout(folder), mmseqs=MMseqs(threads=1)).update_index(
+        dbs=["proteins"])  # the sequence search
     catalog.create(LOCAL_ADMIN, "compound", GLYCAN)
-    with bank.engine.begin() as conn:
-        create_user(conn, "ana", "curator", password=PASSWORD)
+    create_user(bank.db.engine, "ana", "curator", password=PASSWORD)
     port = _free_port()
     app = create_app(bank=bank)
     config = uvicorn.Config(app, host="127.0.0.1", port=port,
@@ -253,7 +250,7 @@ def test_sign_in_edit_history(page: Any) -> None:
 
 
 def test_jobs_page_refreshes_while_a_job_runs(page: Any, served: tuple[str, Any]) -> None:
-    runner = served[1].state.jobs
+    runner = served[1].state.bank.jobs
     release = threading.Event()
 
     def task(progress: Any) -> dict[str, Any]:
@@ -274,9 +271,8 @@ def test_jobs_page_refreshes_while_a_job_runs(page: Any, served: tuple[str, Any]
 
 def test_paste_a_sequence_then_open_the_hits_sample(page: Any, served: tuple[str, Any]
                                                     ) -> None:
-    from lanhai.store.sequences import SequenceStore
 
-    store = SequenceStore(served[1].state.bank.settings.data_dir)
+    store = stored(served[1].state.bank.settings.data_dir)
     [(ident, sequence)] = [(r["id"], r["sequence"]) for r in store.iter_rows(
         "LHAS0000001", "proteins", ["id", "sequence"])][:1]
     page.goto("/")

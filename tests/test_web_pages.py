@@ -5,9 +5,7 @@ bad input answered by an error page whose JSON twin is the API's error envelope.
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,38 +14,13 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy import Engine
 
-from lanhai.api.app import create_app
+from lanhai.app import create_app
 from lanhai.bank import Bank
-from lanhai.services.catalog import ANONYMOUS, LOCAL_ADMIN, CatalogService
+from lanhai.services.access import ANONYMOUS, LOCAL_ADMIN
 from lanhai.settings import Settings
-from lanhai.store.users import create_token, create_user
 from lanhai.web import i18n, services
-from tests.test_api_records import DEPOSIT
-from tests.test_catalog import SAMPLE, ZOBELLIA
-
-PASSWORDS = {"rui": "reader-pass-1", "ana": "curator-pass-1"}
-MAG = {"assembly_name": "TARA_ANW_MAG_00001", "assembly_type": "MAG",
-       "seq_meth": "Illumina HiSeq 2000", "assembly_software": "MEGAHIT",
-       "assembly_qual": "Medium-quality draft genome", "compl_score": "80.5",
-       "contam_score": "1.2", "binning_software": "anvi'o"}
-GLYCAN = {"compound_name": "neoagarobiose", "compound_class": "oligosaccharide",
-          "smiles": "OCC1OC(O)C(O)C(O)C1O", "source_organism": "Zobellia galactanivorans",
-          "source_ids": "LHTEST-GLYCAN-1"}
-
-
-@dataclass
-class Site:
-    client: TestClient
-    bank: Bank
-    tokens: dict[str, str]
-    sample: str
-    hidden_sample: str
-    strain: str
-    plastic_strain: str
-    deposit: str
-
-    def bearer(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
+from tests.support import ZOBELLIA
+from tests.support.web import HEADER, PASSWORDS, ROW, Site, csrf_of, make_site, sign_in
 
 
 @pytest.fixture
@@ -55,52 +28,12 @@ def site(engine: Engine) -> Iterator[Site]:
     yield from make_site(engine)
 
 
-def make_site(engine: Engine) -> Iterator[Site]:
-    """The small bank of these tests behind a TestClient (also used by test_web_search)."""
-    catalog = CatalogService(engine)
-    sample = catalog.create(LOCAL_ADMIN, "sample", SAMPLE).accession
-    hidden = catalog.create(LOCAL_ADMIN, "sample", {**SAMPLE, "samp_name": "secret site",
-                                                    "restricted": "yes"}).accession
-    strain = catalog.create(LOCAL_ADMIN, "strain", ZOBELLIA).accession
-    plastic = catalog.create(LOCAL_ADMIN, "strain", {
-        **ZOBELLIA, "taxon_name": "Ideonella sakaiensis", "strain_designation": "201-F6",
-        "collection_numbers": "NBRC 110686", "degrades": "PET", "marine": "yes"}).accession
-    deposit = catalog.create(LOCAL_ADMIN, "deposit", DEPOSIT).accession
-    catalog.create(LOCAL_ADMIN, "assembly", MAG)
-    catalog.create(LOCAL_ADMIN, "compound", GLYCAN)
-    catalog.link(LOCAL_ADMIN, sample, "isolated_from", strain)
-    catalog.link(LOCAL_ADMIN, strain, "deposited_as", deposit)
-    tokens = {}
-    with engine.begin() as conn:
-        for name, role in (("rui", "reader"), ("ana", "curator")):
-            create_user(conn, name, role, password=PASSWORDS[name])
-            tokens[name], _ = create_token(conn, name, "web tests")
-    folder = Path(tempfile.mkdtemp(prefix="lanhai-web-"))
-    bank = Bank(Settings(data_dir=folder, secret_key="test-secret"), engine, catalog)
-    with TestClient(create_app(bank=bank)) as client:
-        yield Site(client, bank, tokens, sample, hidden, strain, plastic, deposit)
-
-
-def sign_in(site: Site, username: str) -> None:
-    page = site.client.get("/signin")
-    token = csrf_of(page.text)
-    answer = site.client.post("/signin", data={"username": username, "csrf": token,
-                                               "password": PASSWORDS[username],
-                                               "next": "/import"}, follow_redirects=False)
-    assert answer.status_code == 303 and answer.headers["location"] == "/import"
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, "the page has no CSRF field"
-    return match[1]
-
-
 # --- dashboard ---------------------------------------------------------------------------
 
 def test_warm_fills_the_cache_before_the_first_visit(site: Site,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from lanhai.web import queries, warm
+    from lanhai.app import warm
+    from lanhai.store import dashboard as queries
 
     warm(site.client.app)  # type: ignore[arg-type]
     fresh = site.client.get("/.json").json()  # what the cached values give …
@@ -131,10 +64,10 @@ def test_dashboard_counts_against_targets(site: Site) -> None:
     # growth comes from the audit trail: every visible creation counted this month; read
     # from records.created_at, it equals the versions table's 'create' entries
     assert sum(g["created"] for g in body["growth"]) == 5
+    from lanhai.store.dashboard import growth as fast_growth
     from lanhai.store.records import growth
-    from lanhai.web.queries import growth as fast_growth
 
-    with site.bank.engine.connect() as conn:
+    with site.bank.db.read() as conn:
         for seen in (False, True):
             assert sorted(fast_growth(conn, seen)) == sorted(growth(conn, seen))
     page = site.client.get("/")
@@ -144,7 +77,7 @@ def test_dashboard_counts_against_targets(site: Site) -> None:
 
 
 def test_cached_aggregates_follow_every_change(site: Site) -> None:
-    from lanhai.web.queries import AggregateCache
+    from lanhai.store.dashboard import AggregateCache
 
     cache, calls = AggregateCache(), []
 
@@ -152,11 +85,11 @@ def test_cached_aggregates_follow_every_change(site: Site) -> None:
         calls.append(1)
         return len(calls)
 
-    with site.bank.engine.connect() as conn:
+    with site.bank.db.read() as conn:
         assert cache.get(conn, ("x",), compute) == 1
         assert cache.get(conn, ("x",), compute) == 1  # nothing changed: reused
     site.bank.catalog.update(LOCAL_ADMIN, site.sample, {"description": "checked"})
-    with site.bank.engine.connect() as conn:
+    with site.bank.db.read() as conn:
         assert cache.get(conn, ("x",), compute) == 2  # a new version row: recomputed
     # through the pages: the app's cache never serves a stale count
     before = site.client.get("/.json").json()["records_by_kind"]["strain"]
@@ -173,7 +106,7 @@ def test_cached_aggregates_are_carried_over_changes_they_do_not_read(site: Site)
     """Incremental invalidation: an edit of a field no count reads keeps the counts, new
     records are added by counting just them, and a link recomputes; every value equals a
     fresh computation."""
-    from lanhai.web import queries
+    from lanhai.store import dashboard as queries
 
     cache = queries.AggregateCache()
     calls: list[str] = []
@@ -195,7 +128,7 @@ def test_cached_aggregates_are_carried_over_changes_they_do_not_read(site: Site)
 
     def read_all() -> list[str]:
         calls.clear()
-        with site.bank.engine.connect() as conn:
+        with site.bank.db.read() as conn:
             for key in keys:
                 fetch(conn, key)
         return sorted(calls)
@@ -221,9 +154,8 @@ def test_targets_come_from_a_file(site: Site, tmp_path: Path) -> None:
     path = tmp_path / "targets.toml"
     path.write_text('year = 2030\n[[target]]\nkey = "strains"\ntarget = 7\nen = "Strains"\n'
                     'zh = "菌株"\n', "utf-8")
-    bank = Bank(Settings(data_dir=tmp_path, targets_file=str(path)), site.bank.engine,
-                site.bank.catalog)
-    data = services.dashboard(bank, ANONYMOUS)
+    bank = Bank.over(Settings(data_dir=tmp_path, targets_file=str(path)), site.bank.db)
+    data = bank.dashboard.dashboard(ANONYMOUS)
     assert data["year"] == 2030 and [(t["key"], t["count"], t["target"]) for t in
                                      data["targets"]] == [("strains", 2, 7)]
     path.write_text('[[target]]\nkey = "unicorns"\ntarget = 1\n', "utf-8")
@@ -343,7 +275,7 @@ def test_map_draws_sites_coloured_by_depth(site: Site) -> None:
 
 
 def test_jobs_page_lists_the_callers_jobs(site: Site) -> None:
-    runner = site.client.app.state.jobs  # type: ignore[attr-defined]
+    runner = site.client.app.state.bank.jobs  # type: ignore[attr-defined]
     job = runner.submit("annotate", "ana", {"accessions": ["LHAS0000001"]},
                         lambda progress: (progress(1, 1, "assemblies"), {"ok": True})[1])
     runner.wait(job.id, 10)
@@ -417,12 +349,6 @@ def test_edit_shows_errors_per_field_then_saves_and_shows_history(site: Site) ->
 
 # --- import ------------------------------------------------------------------------------
 
-HEADER = ("samp_name,project_name,samp_taxon_id,collection_date,geo_loc_name,lat_lon,"
-          "env_broad_scale,env_local_scale,env_medium,depth\n")
-ROW = ('{name},Web test,408172,{date},"Norway: Oslofjord",{latlon},'
-       '"marine biome [ENVO:00000447]","coastal water body [ENVO:02000049]",'
-       '"sea water [ENVO:00002149]",5 m\n')
-
 
 def _upload(site: Site, text: str, csrf: str) -> Any:
     return site.client.post("/import", data={"kind": "sample", "csrf": csrf},
@@ -475,7 +401,8 @@ def test_import_json_twin_gives_the_report(site: Site) -> None:
 # --- every page route is exercised here --------------------------------------------------
 
 WEB_ROUTES = {
-    ("GET", "/"), ("GET", "/.json"), ("GET", "/browse/{kind}"), ("GET", "/records/{accession}"),
+    ("GET", "/"), ("GET", "/.json"), ("GET", "/browse/{kind}"), ("GET", "/browse/{kind}.json"),
+    ("GET", "/records/{accession}"), ("GET", "/records/{accession}.json"),
     ("GET", "/records/{accession}/lineage"), ("GET", "/records/{accession}/lineage.json"),
     ("GET", "/records/{accession}/history"), ("GET", "/records/{accession}/history.json"),
     ("GET", "/map"), ("GET", "/map.json"), ("GET", "/jobs"), ("GET", "/jobs.json"),
@@ -494,7 +421,7 @@ WEB_ROUTES = {
 
 
 def test_every_web_route_is_covered_by_these_tests(site: Site) -> None:
-    from tests.test_access_control import app_routes, web_routes
+    from tests.support import app_routes, web_routes
 
     served = web_routes(site.client.app)  # type: ignore[arg-type]
     assert served == WEB_ROUTES
@@ -506,13 +433,12 @@ def test_static_files_are_served(site: Site) -> None:
     assert site.client.get("/static/app.js").status_code == 200
 
 
-
 # --- assembly page -----------------------------------------------------------------------
 
 def test_assembly_page_shows_statistics_gene_map_and_annotation(site: Site) -> None:
-    from tests.test_annotation_api import annotated_assemblies
+    from tests.support.sequences import annotated_assemblies
 
-    public, hidden = annotated_assemblies(site.client, site.bank.engine)
+    public, hidden = annotated_assemblies(site.client)
     data = site.client.get(f"/records/{public}.json").json()["assembly"]
     assert data == services.assembly_panel(site.bank, ANONYMOUS, public, None)
     # BGC0001866.gbk is one 33,290 bp record; pyrodigal calls 42 genes on it

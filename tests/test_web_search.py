@@ -22,18 +22,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lanhai.api.app import create_app
+from lanhai.app import create_app
 from lanhai.bank import Bank
-from lanhai.search.seq_mmseqs import MMseqs
-from lanhai.search.sequences import SequenceSearch, update_index
-from lanhai.services.catalog import ANONYMOUS, LOCAL_ADMIN, CatalogService
-from lanhai.services.sequences import SequenceService
+from lanhai.search.mmseqs import MMseqs
+from lanhai.services.access import ANONYMOUS, LOCAL_ADMIN
+from lanhai.services.sequence_search import SequenceSearch
 from lanhai.settings import Settings
-from lanhai.store.users import create_token, create_user
+from lanhai.store.layout import Layout
 from lanhai.web import search
-from tests.test_catalog import SAMPLE, ZOBELLIA
-from tests.test_search_sequences import DOKDONENSIS, FORSETII, fasta, records
-from tests.test_web_pages import GLYCAN, Site, csrf_of, make_site
+from tests.support import SAMPLE, ZOBELLIA, add_token, add_user, create_user, database
+from tests.support.sequences import DOKDONENSIS, FORSETII, fasta, records
+from tests.support.web import GLYCAN, Site, csrf_of, make_site
 
 
 @pytest.fixture
@@ -206,16 +205,13 @@ def test_structure_drawings_are_sanitized() -> None:
 # --- family search -----------------------------------------------------------------------
 
 def test_family_search_lists_proteins_with_lineage(engine: Engine, tmp_path: Path) -> None:
-    from tests.test_search_catalog import build_bank
+    from tests.support.search import build_bank
 
     data_dir = tmp_path / "bank"
     data_dir.mkdir()
     made = build_bank(engine, data_dir)
-    bank = Bank(Settings(data_dir=data_dir, secret_key="test-secret"), engine,
-                CatalogService(engine))
-    with engine.begin() as conn:
-        create_user(conn, "ana", "curator")
-        token, _ = create_token(conn, "ana", "web tests")
+    bank = Bank.over(Settings(data_dir=data_dir, secret_key="test-secret"), database(engine))
+    token = add_user(engine, "ana", "curator")["Authorization"].removeprefix("Bearer ")
     client = TestClient(create_app(bank=bank))
     empty = client.get("/search/families.json").json()
     assert empty["searched"] is False and empty["items"] == []
@@ -267,8 +263,7 @@ class SeqSite:
 @pytest.fixture
 def seq_site(engine: Engine) -> Iterator[SeqSite]:
     folder = Path(tempfile.mkdtemp(prefix="lanhai-web-seq-"))
-    bank = Bank(Settings(data_dir=folder, secret_key="test-secret"), engine,
-                CatalogService(engine))
+    bank = Bank.over(Settings(data_dir=folder, secret_key="test-secret"), database(engine))
     catalog = bank.catalog
     fields = {"assembly_type": "isolate genome", "seq_meth": "Illumina HiSeq 2000",
               "assembly_software": "SPAdes;3.15.5"}
@@ -281,15 +276,14 @@ def seq_site(engine: Engine) -> Iterator[SeqSite]:
     sample = catalog.create(LOCAL_ADMIN, "sample", {**SAMPLE, "depth": "1200 m"}).accession
     catalog.link(LOCAL_ADMIN, sample, "isolated_from", strain)
     catalog.link(LOCAL_ADMIN, strain, "sequenced_as", dok)
-    sequences = SequenceService(engine, folder)
     for acc, path in ((dok, DOKDONENSIS), (hidden, FORSETII)):
-        sequences.ingest(LOCAL_ADMIN, acc, path, kind="proteome", allow_stops=True)
-    update_index(folder, dbs=["proteins"], mmseqs=MMseqs(threads=1))
+        bank.sequences.ingest(LOCAL_ADMIN, acc, path, kind="proteome", allow_stops=True)
+    SequenceSearch(catalog, Layout(folder), mmseqs=MMseqs(threads=1)).update_index(
+        dbs=["proteins"])
     tokens = {}
-    with engine.begin() as conn:
-        for name, role in (("rui", "reader"), ("ana", "curator")):
-            create_user(conn, name, role)
-            tokens[name], _ = create_token(conn, name, "web tests")
+    for name, role in (("rui", "reader"), ("ana", "curator")):
+        create_user(engine, name, role)
+        tokens[name] = add_token(engine, name, "web tests")
     with TestClient(create_app(bank=bank)) as client:
         yield SeqSite(client, bank, dok, hidden, strain, sample, tokens)
 
@@ -312,8 +306,8 @@ def test_sequence_search_shows_hits_with_lineage(seq_site: SeqSite) -> None:
         assert f'href="/records/{acc}"' in answer.text
     assert query[0][0] in answer.text and "1200" in answer.text
     twin = _post(seq_site, "/search/sequence.json", fasta(query), max_hits="3").json()
-    direct = SequenceSearch(seq_site.bank.catalog, seq_site.bank.settings.data_dir,
-                            jobs=1).search(ANONYMOUS, fasta(query), max_hits=3)
+    direct = seq_site.bank.sequence_search.with_jobs(1).search(ANONYMOUS, fasta(query),
+                                                               max_hits=3)
     assert [(h["query"], h["target"], h["assembly"], h["evalue"]) for h in twin["result"]["hits"]
             ] == [(h["query"], h["target"], h["assembly"], h["evalue"]) for h in direct["hits"]]
     best = twin["result"]["hits"][0]
@@ -372,7 +366,7 @@ def test_many_queries_start_a_background_job(seq_site: SeqSite) -> None:
                  max_hits="1")
     assert twin.status_code == 202
     assert twin.headers["location"] == f"/api/jobs/{twin.json()['id']}"
-    runner = seq_site.client.app.state.jobs  # type: ignore[attr-defined]
+    runner = seq_site.client.app.state.bank.jobs  # type: ignore[attr-defined]
     for job in (jobs[0]["id"], twin.json()["id"]):
         done = runner.wait(job, timeout=120)
         assert done.status == "done", done.error

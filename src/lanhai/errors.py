@@ -100,3 +100,19 @@ class UsageError(LanhaiError):
     code = "usage"
     http_status = 400
     exit_code = 2
+
+
+class ConcurrentChange(Conflict):
+    """Another write changed the same thing while this one ran; nothing was written."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class Busy(LanhaiError):
+    """The bank is busy with another write; the caller may try again in a moment."""
+
+    code = "busy"
+    http_status = 503
+    #: seconds a client should wait before trying again (the Retry-After header)
+    retry_after = 1

@@ -33,7 +33,7 @@ SETTINGS_DOC: dict[str, str] = {
     ),
     "LANHAI_TARGETS_FILE": (
         "TOML file of the programme targets the dashboard shows; default: the shipped "
-        "lanhai/web/targets.toml (2027 targets)."
+        "lanhai/services/targets.toml (2027 targets)."
     ),
 }
 

@@ -14,11 +14,10 @@ are. Genotypes, phenotypes and breeding values themselves are never served to re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -42,14 +41,12 @@ from lanhai.api.breeding_inputs import (
 )
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep
 from lanhai.bank import Bank
-from lanhai.breeding import datasets, service
-from lanhai.breeding.germplasm import catalog_lookup, visible_lines
+from lanhai.breeding.analyses import choose_trait, read_candidates
 from lanhai.breeding.pipeline import ModelOptions
 from lanhai.breeding.qc import QcOptions
 from lanhai.breeding.validate import check_dataset
 from lanhai.errors import NotFound, Problem, UsageError
-from lanhai.jobs import Job, JobRunner
-from lanhai.services.catalog import Actor
+from lanhai.services.access import Actor
 
 router = APIRouter(prefix="/api/breeding", tags=["breeding"])
 
@@ -64,31 +61,13 @@ def list_datasets(
 ) -> dict[str, Any]:
     """Datasets with their counts and the germplasm lines they cover. Curators see every
     dataset; others only published ones, and only germplasm records they may see."""
-    items = datasets.list_datasets(bank.settings.data_dir, germplasm,
-                                   published_only=not actor.can_see_restricted)
-    shown = [_shown(bank, actor, d) for d in items]
-    return {"datasets": [d for d in shown
-                         if not germplasm or germplasm.strip().upper() in d["germplasm"]]}
-
-
-def _shown(bank: Bank, actor: Actor, item: dict[str, Any]) -> dict[str, Any]:
-    """The summary as ``actor`` may see it: no confidential germplasm accession, no paths."""
-    lines = item["germplasm"]
-    if not actor.can_see_restricted and lines:
-        seen = visible_lines(bank.engine, False, lines)
-        item = {**item, "germplasm": {a: n for a, n in lines.items() if a in seen}}
-    if not actor.can_see_restricted:
-        item = {k: v for k, v in item.items() if k != "sources"}
-    return item
+    return {"datasets": bank.breeding.list_datasets(actor, germplasm)}
 
 
 @router.get("/datasets/{name}", summary="One dataset's summary")
 def get_dataset(name: str, bank: BankDep, actor: ActorDep) -> dict[str, Any]:
     """Counts, germplasm lines, effects, who imported it. Unpublished datasets: curators."""
-    item = datasets.summary(bank.settings.data_dir, name)
-    if not item["published"] and not actor.can_see_restricted:
-        raise NotFound(f"no breeding dataset {name!r}")
-    return _shown(bank, actor, item)
+    return bank.breeding.summary(actor, name)
 
 
 @router.post("/datasets", summary="Import genotypes, pedigree and phenotypes as a dataset",
@@ -108,30 +87,28 @@ async def import_dataset(
     """Checks every file and every germplasm accession (against the catalog, as the caller
     sees it), then stores the dataset atomically: 201 + Location, or 422 with every
     problem and nothing stored. A dry run answers 200."""
-    folder = datasets.folder(bank.settings.data_dir, name)
-    got = await receive(bank, None, genotypes, pedigree, phenotypes, vcf_field, factor,
-                         covariate, germplasm=germplasm)
+    bank.breeding.check_name(name)  # a usage error for a bad name, before the uploads
+    got = await receive(bank, actor, None, genotypes, pedigree, phenotypes, vcf_field, factor,
+                        covariate, germplasm=germplasm)
     try:
         res = await run_in_threadpool(
-            datasets.import_dataset, bank.settings.data_dir, name, got.data,
-            lookup=catalog_lookup(bank.engine, actor.can_see_restricted),
-            germplasm=germplasm or None, dosage=got.params["vcf_field"] == "DS",
-            sources=got.params["uploads"], published=publish, replace=replace,
-            dry_run=dry_run, created_by=actor.username)
+            lambda: bank.breeding.import_dataset(
+                actor, name, got.data, germplasm=germplasm or None,
+                dosage=got.params["vcf_field"] == "DS", sources=got.params["uploads"],
+                published=publish, replace=replace, dry_run=dry_run))
     finally:
         got.cleanup()
-    res.pop("path", None)
     if dry_run:
         return JSONResponse(res)
     return JSONResponse(res, status_code=201,
-                        headers={"Location": f"/api/breeding/datasets/{folder.name}"})
+                        headers={"Location": f"/api/breeding/datasets/{name}"})
 
 
 # -- analyses ------------------------------------------------------------------------------------
 
 @router.post("/qc", summary="QC: call rates, MAF, HWE, Mendelian conflicts, duplicates")
 async def qc(
-    request: Request, bank: BankDep, actor: CuratorDep,
+    bank: BankDep, actor: CuratorDep,
     dataset: DatasetField = None, genotypes: GenotypeFiles = None, pedigree: OneFile = None,
     vcf_field: VcfField = "GT",
     min_snp_call: Annotated[float, Form()] = 0.90,
@@ -143,7 +120,7 @@ async def qc(
     background: Background = False,
 ) -> Response:
     """The same counts as ``lanhai breed qc --json``."""
-    got = await receive(bank, dataset, genotypes, pedigree, None, vcf_field, None, None)
+    got = await receive(bank, actor, dataset, genotypes, pedigree, None, vcf_field, None, None)
     opts = QcOptions(min_snp_call, min_animal_call, min_maf, hwe_p, max_mendel, 0.99,
                      drop_duplicates)
     if got.data.genotypes is None:
@@ -152,15 +129,15 @@ async def qc(
                                                         field="genotypes")])
 
     def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
-        return service.quality_control(got.data, opts, progress)[0]
+        return bank.breeding.quality_control(actor, got.data, opts, progress)[0]
 
-    return await run_analysis(request, actor, "qc", got, {"qc": opts.__dict__}, work,
+    return await run_analysis(bank, actor, "qc", got, {"qc": opts.__dict__}, work,
                               background, "json")
 
 
 @router.post("/grm", summary="Relationship matrix G, A, A-inverse or H-inverse")
 async def grm(
-    request: Request, bank: BankDep, actor: CuratorDep,
+    bank: BankDep, actor: CuratorDep,
     dataset: DatasetField = None, genotypes: GenotypeFiles = None, pedigree: OneFile = None,
     vcf_field: VcfField = "GT",
     matrix: Annotated[str, Form(description="G, A, A-inverse or H-inverse")] = "G",
@@ -178,21 +155,22 @@ async def grm(
     if format not in ("json", "tsv"):
         raise UsageError("unknown format", [Problem(reason="format is json or tsv",
                                                     field="format", value=format)])
-    got = await receive(bank, dataset, genotypes, pedigree, None, vcf_field, None, None)
+    got = await receive(bank, actor, dataset, genotypes, pedigree, None, vcf_field, None, None)
     opts = model_options("gblup", grm_method, blend, tuning, no_qc)
     opts.grm_weight = 0.0
     if format == "tsv":
-        return await _matrix_table(got, matrix, opts)
+        return await _matrix_table(bank, actor, got, matrix, opts)
 
     def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
-        return service.relationship_matrix(got.data, matrix, opts, None, progress)
+        return bank.breeding.relationship_matrix(actor, got.data, matrix, opts, None, progress)
 
     params = {"matrix": matrix, "grm_method": grm_method, "blend": blend, "tuning": tuning,
               "no_qc": no_qc}
-    return await run_analysis(request, actor, "grm", got, params, work, background, "json")
+    return await run_analysis(bank, actor, "grm", got, params, work, background, "json")
 
 
-async def _matrix_table(got: Uploaded, matrix: str, opts: ModelOptions) -> Response:
+async def _matrix_table(bank: Bank, actor: Actor, got: Uploaded, matrix: str,
+                        opts: ModelOptions) -> Response:
     try:
         n = max(got.data.genotypes.n_animals if got.data.genotypes else 0,
                 len(got.data.pedigree.ids) if got.data.pedigree else 0)
@@ -202,7 +180,8 @@ async def _matrix_table(got: Uploaded, matrix: str, opts: ModelOptions) -> Respo
                 fix="ask for the summary (format=json), or write it with `lanhai breed grm "
                     "--out G.npy`")])
         out = got.folder / "matrix.tsv"
-        await run_in_threadpool(service.relationship_matrix, got.data, matrix, opts, out)
+        await run_in_threadpool(bank.breeding.relationship_matrix, actor, got.data, matrix,
+                                 opts, out)
         text = out.read_text("utf-8")
     finally:
         got.cleanup()
@@ -212,7 +191,7 @@ async def _matrix_table(got: Uploaded, matrix: str, opts: ModelOptions) -> Respo
 
 @router.post("/reml", summary="Variance components and h² (± SE) by REML")
 async def reml(
-    request: Request, bank: BankDep, actor: CuratorDep, m: ModelDep,
+    bank: BankDep, actor: CuratorDep, m: ModelDep,
     dataset: DatasetField = None, genotypes: GenotypeFiles = None, pedigree: OneFile = None,
     phenotypes: OneFile = None, relationship: OneFile = None, vcf_field: VcfField = "GT",
     factor: Repeat = None, covariate: Repeat = None,
@@ -225,24 +204,25 @@ async def reml(
         raise UsageError("unknown REML method", [Problem(
             reason="method is spectral or ai", field="method", value=method)])
     opts = m.options()
-    got = await receive(bank, dataset, genotypes, pedigree, phenotypes, vcf_field, factor,
+    got = await receive(bank, actor, dataset, genotypes, pedigree, phenotypes, vcf_field, factor,
                          covariate, {"relationship": relationship})
     traits = _checked(got, m)
     if second_trait:
         traits.append(second_trait)
 
     def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
-        return service.variance_components(got.data, traits, fixed_effects(m.fixed), opts, method,
-                                           got.files.get("relationship"), progress)
+        return bank.breeding.variance_components(
+            actor, got.data, traits, fixed_effects(m.fixed), opts, method,
+            got.files.get("relationship"), progress)
 
     params = {**m.params(), "traits": traits, "method": method}
-    return await run_analysis(request, actor, "reml", got, params, work, background, "json")
+    return await run_analysis(bank, actor, "reml", got, params, work, background, "json")
 
 
 def _checked(got: Uploaded, m: ModelForm) -> list[str]:
     """The trait, with the data checked for the model now (a 422 before any job starts)."""
     try:
-        trait = service.choose_trait(got.data, m.trait)
+        trait = choose_trait(got.data, m.trait)
         data = got.data
         if m.model == "pblup" and "relationship" in got.files and data.pedigree is None:
             return [trait]  # the matrix stands in for the pedigree; checked when read
@@ -255,7 +235,7 @@ def _checked(got: Uploaded, m: ModelForm) -> list[str]:
 
 @router.post("/predict", summary="Breeding values (pblup, gblup, ssgblup, bayes), ranked")
 async def predict(
-    request: Request, bank: BankDep, actor: CuratorDep, m: ModelDep,
+    bank: BankDep, actor: CuratorDep, m: ModelDep,
     dataset: DatasetField = None, genotypes: GenotypeFiles = None, pedigree: OneFile = None,
     phenotypes: OneFile = None, relationship: OneFile = None, vcf_field: VcfField = "GT",
     factor: Repeat = None, covariate: Repeat = None,
@@ -266,23 +246,23 @@ async def predict(
     """The ranking of ``lanhai breed predict --json`` (``format=csv``: the ranking as CSV).
     BayesR always runs as a job."""
     opts = m.options()
-    got = await receive(bank, dataset, genotypes, pedigree, phenotypes, vcf_field, factor,
+    got = await receive(bank, actor, dataset, genotypes, pedigree, phenotypes, vcf_field, factor,
                          covariate, {"relationship": relationship})
     trait = _checked(got, m)[0]
 
     def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
-        return service.predictions(got.data, trait, fixed_effects(m.fixed), opts,
+        return bank.breeding.predictions(actor, got.data, trait, fixed_effects(m.fixed), opts,
                                    got.files.get("relationship"), iterations, seed,
                                    progress)[0]
 
     kind = "bayes" if m.model == "bayes" else "predict"
     params = {**m.params(), "trait": trait, "iterations": iterations, "seed": seed}
-    return await run_analysis(request, actor, kind, got, params, work, background, format)
+    return await run_analysis(bank, actor, kind, got, params, work, background, format)
 
 
 @router.post("/cv", summary="Cross-validation (always a background job)")
 async def cv(
-    request: Request, bank: BankDep, actor: CuratorDep, m: ModelDep,
+    bank: BankDep, actor: CuratorDep, m: ModelDep,
     dataset: DatasetField = None, genotypes: GenotypeFiles = None, pedigree: OneFile = None,
     phenotypes: OneFile = None, relationship: OneFile = None, vcf_field: VcfField = "GT",
     factor: Repeat = None, covariate: Repeat = None,
@@ -300,15 +280,15 @@ async def cv(
             reason="not a number of folds", field="folds", value=folds,
             fix="send folds=5, or upload your folds as folds_file")])
     opts = m.options()
-    got = await receive(bank, dataset, genotypes, pedigree, phenotypes, vcf_field, factor,
+    got = await receive(bank, actor, dataset, genotypes, pedigree, phenotypes, vcf_field, factor,
                          covariate, {"relationship": relationship, "folds": folds_file})
     trait = _checked(got, m)[0]
     how = str(got.files["folds"]) if "folds" in got.files else folds.strip()
 
     def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
-        res = service.cross_validation(got.data, trait, fixed_effects(m.fixed), opts, how, seed,
-                                       repeats, by_family, got.files.get("relationship"),
-                                       iterations, progress)
+        res = bank.breeding.cross_validation(
+            actor, got.data, trait, fixed_effects(m.fixed), opts, how, seed, repeats,
+            by_family, got.files.get("relationship"), iterations, progress)
         if "folds" in got.files:
             res["folds_from"] = "folds from the uploaded file"
         return res
@@ -316,12 +296,12 @@ async def cv(
     params = {**m.params(), "trait": trait,
               "folds": folds if "folds" not in got.files else "uploaded",
               "repeats": repeats, "by_family": by_family, "seed": seed}
-    return await run_analysis(request, actor, "cv", got, params, work, True, "json")
+    return await run_analysis(bank, actor, "cv", got, params, work, True, "json")
 
 
 @router.post("/mate", summary="Optimal contributions under a kinship limit, then matings")
 async def mate(
-    request: Request, bank: BankDep, actor: CuratorDep, m: ModelDep,
+    bank: BankDep, actor: CuratorDep, m: ModelDep,
     matings: Annotated[int, Form(description="number of matings to plan")],
     dataset: DatasetField = None, genotypes: GenotypeFiles = None, pedigree: OneFile = None,
     phenotypes: OneFile = None, vcf_field: VcfField = "GT",
@@ -336,17 +316,18 @@ async def mate(
 ) -> Response:
     """The plan of ``lanhai breed mate --json`` (``format=csv``: the matings as CSV)."""
     opts = m.options()
-    got = await receive(bank, dataset, genotypes, pedigree, phenotypes, vcf_field, factor,
+    got = await receive(bank, actor, dataset, genotypes, pedigree, phenotypes, vcf_field, factor,
                          covariate, {"candidates": candidates})
     trait = _checked(got, m)[0]
-    cands = service.read_candidates(got.files["candidates"]) \
+    cands = read_candidates(got.files["candidates"]) \
         if "candidates" in got.files else None
 
     def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
-        return service.mating_plan(got.data, trait, fixed_effects(m.fixed), opts, cands, matings,
-                                   max_kinship, delta_f, max_contribution, progress)
+        return bank.breeding.mating_plan(
+            actor, got.data, trait, fixed_effects(m.fixed), opts, cands, matings, max_kinship,
+            delta_f, max_contribution, progress)
 
-    return await run_analysis(request, actor, "mate", got, {
+    return await run_analysis(bank, actor, "mate", got, {
         **m.params(), "trait": trait, "matings": matings, "max_kinship": max_kinship,
         "delta_f": delta_f, "max_contribution": max_contribution,
         "candidates": len(cands) if cands is not None else None}, work, background, format)
@@ -356,12 +337,14 @@ async def mate(
 
 @router.get("/jobs/{job_id}/result.csv", summary="A breeding job's table as CSV",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def job_csv(job_id: str, request: Request, actor: ActorDep) -> Response:
+def job_csv(job_id: str, bank: BankDep, actor: ActorDep) -> Response:
     """The ranking (predict), mating plan (mate) or folds (cv) of a finished job; readable
     by whoever may read the job (its owner or an admin)."""
-    runner: JobRunner = request.app.state.jobs
-    job = runner.get(job_id) if re.fullmatch(r"[0-9a-f]{32}", job_id) else None
-    if job is None or not _may_read(job, actor) or not job.kind.startswith("breed-"):
+    try:
+        job = bank.jobs.read(actor, job_id)
+    except NotFound:
+        job = None
+    if job is None or not job.kind.startswith("breed-"):
         raise NotFound(f"no breeding job {job_id!r}")
     if job.status != "done" or job.result is None:
         raise UsageError(f"job {job_id} is {job.status}", [Problem(
@@ -369,7 +352,3 @@ def job_csv(job_id: str, request: Request, actor: ActorDep) -> Response:
             else f"the job {job.status}: {job.error or ''}".strip(),
             fix=f"follow GET /api/jobs/{job_id} until its status is done")])
     return csv_table(job.kind.removeprefix("breed-"), job.result)
-
-
-def _may_read(job: Job, actor: Actor) -> bool:
-    return actor.is_admin or job.owner == actor.username or job.owner == "anonymous"

@@ -10,26 +10,24 @@ from __future__ import annotations
 import csv
 import io
 import math
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, File, Form, Query, Request, UploadFile
+from fastapi import Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from lanhai.api.uploads import base_name, save_upload
 from lanhai.bank import Bank
-from lanhai.breeding import datasets
 from lanhai.breeding.data import Dataset
-from lanhai.breeding.pipeline import Inputs, ModelOptions, load
+from lanhai.breeding.pipeline import Inputs, ModelOptions
 from lanhai.breeding.qc import QcOptions
 from lanhai.breeding.validate import MODELS
 from lanhai.errors import Problem, UsageError
-from lanhai.jobs import JobRunner
-from lanhai.services.catalog import Actor
+from lanhai.model import Upload
+from lanhai.services.access import Actor
 
 #: analyses on more genotype calls (animals × SNPs) than this run as background jobs
 SYNC_GENOTYPE_CALLS = 1_000_000
@@ -38,7 +36,6 @@ SYNC_GENOTYPED = 2_000
 SYNC_PEDIGREE = 20_000
 #: a matrix is served as a table only up to this many animals (larger: use the CLI's --out)
 MAX_TABLE_ANIMALS = 5_000
-_COPY_CHUNK = 1 << 20
 _SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bed", ".bim", ".fam", ".csv.gz", ".tsv.gz",
              ".txt.gz", ".csv", ".tsv", ".txt", ".gz")
 
@@ -61,67 +58,73 @@ class Uploaded:
     (relationship matrix, folds, candidates); the folder goes when the work is done."""
 
     data: Dataset
-    folder: Path
+    upload: Upload
+    bank: Bank
     params: dict[str, Any]
     files: dict[str, Path] = field(default_factory=dict)
 
+    @property
+    def folder(self) -> Path:
+        return self.upload.folder
+
     def cleanup(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self.bank.uploads.discard(self.upload)
 
 
-async def receive(bank: Bank, dataset: str | None, genotypes: list[UploadFile] | None,
-                   pedigree: UploadFile | None, phenotypes: UploadFile | None,
-                   vcf_field: str, factor: list[str] | None, covariate: list[str] | None,
-                   extra: Mapping[str, UploadFile | None] | None = None,
-                   germplasm: str | None = None) -> Uploaded:
+async def receive(bank: Bank, actor: Actor, dataset: str | None,
+                  genotypes: list[UploadFile] | None, pedigree: UploadFile | None,
+                  phenotypes: UploadFile | None, vcf_field: str, factor: list[str] | None,
+                  covariate: list[str] | None,
+                  extra: Mapping[str, UploadFile | None] | None = None,
+                  germplasm: str | None = None) -> Uploaded:
     """Save the uploads to a private folder, read and check them (422 on bad data)."""
     vcf = (vcf_field or "GT").upper()
     if vcf not in ("GT", "DS"):
         raise UsageError("unknown VCF field", [Problem(
             reason=f"cannot read genotypes from FORMAT field {vcf_field!r}", field="vcf_field",
             value=vcf_field, fix="use GT (hard calls) or DS (dosages)")])
-    folder = Path(tempfile.mkdtemp(prefix="lanhai-breed-"))
+    upload = bank.uploads.keep(actor, None, "breeding")
+    folder = upload.folder
     try:
         inp = Inputs(vcf_field=vcf, factors=list(factor or []),
                      covariates=list(covariate or []), germplasm=germplasm or None)
         params: dict[str, Any] = {"vcf_field": vcf, "factors": inp.factors,
                                   "covariates": inp.covariates}
         if dataset:
-            datasets.summary(bank.settings.data_dir, dataset)  # 404 when there is none
-            inp.dataset = datasets.folder(bank.settings.data_dir, dataset)
+            bank.breeding.summary(actor, dataset)  # 404 when there is none
             params["dataset"] = dataset
         uploads: dict[str, str] = {}
         files = [g for g in genotypes or [] if g.filename]
         if files:
-            inp.genotypes = await run_in_threadpool(_save_genotypes, files, folder)
-            uploads["genotypes"] = ", ".join(_base(g.filename) for g in files)
-        for name, upload in (("pedigree", pedigree), ("phenotypes", phenotypes),
-                             *(extra or {}).items()):
-            if upload is not None and upload.filename:
-                path = folder / f"{name}{_suffix(upload.filename, '.csv')}"
-                await run_in_threadpool(_save, upload, path)
-                uploads[name] = _base(upload.filename)
+            inp.genotypes = await _save_genotypes(files, folder)
+            uploads["genotypes"] = ", ".join(base_name(g.filename) for g in files)
+        for name, sent in (("pedigree", pedigree), ("phenotypes", phenotypes),
+                           *(extra or {}).items()):
+            if sent is not None and sent.filename:
+                path = folder / f"{name}{_suffix(sent.filename, '.csv')}"
+                await save_upload(sent, path)
+                uploads[name] = base_name(sent.filename)
                 if name == "pedigree":
                     inp.pedigree = path
                 elif name == "phenotypes":
                     inp.phenotypes = path
         params["uploads"] = uploads
-        if not (inp.dataset or inp.genotypes or inp.pedigree or inp.phenotypes):
+        if not (dataset or inp.genotypes or inp.pedigree or inp.phenotypes):
             raise UsageError("no data", [Problem(
                 reason="give a dataset name, or upload genotypes, pedigree and/or phenotypes",
                 fix="send multipart fields dataset=NAME, or files genotypes, pedigree, "
                     "phenotypes")])
-        data = await run_in_threadpool(load, inp)
-        got = Uploaded(data, folder, params)
+        data = await run_in_threadpool(bank.breeding.load, actor, inp, dataset)
+        got = Uploaded(data, upload, bank, params)
         got.files = {n: folder / f"{n}{_suffix(u.filename or '', '.csv')}"
                      for n, u in (extra or {}).items() if u is not None and u.filename}
         return got
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        bank.uploads.discard(upload)
         raise
 
 
-def _save_genotypes(files: list[UploadFile], folder: Path) -> Path:
+async def _save_genotypes(files: list[UploadFile], folder: Path) -> Path:
     """PLINK parts are saved as genotypes.bed/.bim/.fam; any other file as itself."""
     by_suffix = {_suffix(f.filename or "", ""): f for f in files}
     plink = {".bed", ".bim", ".fam"}
@@ -131,33 +134,23 @@ def _save_genotypes(files: list[UploadFile], folder: Path) -> Path:
             raise UsageError("incomplete PLINK fileset", [Problem(
                 reason=f"PLINK genotypes need .bed, .bim and .fam; missing {', '.join(missing)}"
                 if missing else "send exactly the three PLINK files under genotypes",
-                field="genotypes", value=", ".join(_base(f.filename) for f in files),
+                field="genotypes", value=", ".join(base_name(f.filename) for f in files),
                 fix="upload the .bed, .bim and .fam of one fileset as three 'genotypes' "
                     "files")])
-        for ext in plink:
-            _save(by_suffix[ext], folder / f"genotypes{ext}")
+        for ext in sorted(plink):
+            await save_upload(by_suffix[ext], folder / f"genotypes{ext}")
         return folder / "genotypes.bed"
     if len(files) != 1:
         raise UsageError("one genotype file", [Problem(
             reason=f"{len(files)} genotype files that are not a PLINK fileset",
             field="genotypes", fix="send one VCF or table, or a .bed + .bim + .fam")])
     path = folder / f"genotypes{_suffix(files[0].filename or '', '.csv')}"
-    _save(files[0], path)
+    await save_upload(files[0], path)
     return path
 
 
-def _save(upload: UploadFile, path: Path) -> None:
-    upload.file.seek(0)
-    with path.open("wb") as out:
-        shutil.copyfileobj(upload.file, out, _COPY_CHUNK)
-
-
-def _base(filename: str | None) -> str:
-    return Path((filename or "").replace("\\", "/")).name[-120:]
-
-
 def _suffix(filename: str, default: str) -> str:
-    low = _base(filename).lower()
+    low = base_name(filename).lower()
     return next((s for s in _SUFFIXES if low.endswith(s)), default)
 
 
@@ -253,7 +246,7 @@ def clean(value: Any) -> Any:
 Work = Callable[[Callable[[str, int, int], None]], dict[str, Any]]
 
 
-async def run_analysis(request: Request, actor: Actor, kind: str, got: Uploaded,
+async def run_analysis(bank: Bank, actor: Actor, kind: str, got: Uploaded,
                        params: dict[str, Any], work: Work, background: bool,
                        fmt: str) -> Response:
     """Run ``work`` now (200) or as a job (202 + Location); the uploads go afterwards."""
@@ -262,8 +255,6 @@ async def run_analysis(request: Request, actor: Actor, kind: str, got: Uploaded,
         raise UsageError("unknown format", [Problem(reason="format is json or csv",
                                                     field="format", value=fmt)])
     if background or _large(got.data) or kind in ("cv", "bayes"):
-        runner: JobRunner = request.app.state.jobs
-
         def task(progress: Callable[[int, int, str], None]) -> dict[str, Any]:
             try:
                 result: dict[str, Any] = clean(work(lambda s, d, t: progress(d, t, s)))
@@ -271,7 +262,7 @@ async def run_analysis(request: Request, actor: Actor, kind: str, got: Uploaded,
             finally:
                 got.cleanup()
 
-        job = runner.submit(kind=f"breed-{kind}", owner=actor.username,
+        job = bank.jobs.submit(kind=f"breed-{kind}", owner=actor.username,
                             params={**got.params, **params}, task=task)
         return JSONResponse(job.to_dict(), status_code=202,
                             headers={"Location": f"/api/jobs/{job.id}"})

@@ -8,15 +8,18 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from lanhai.bank import Bank
-from lanhai.errors import Unauthorized
-from lanhai.services.catalog import ANONYMOUS, Actor, require_admin, require_writer
-from lanhai.store.users import User, user_for_token
+from lanhai.services.access import ANONYMOUS, Actor, require_admin, require_user, require_writer
+
+
+def bank_of(request: Request) -> Bank:
+    """The bank the application serves."""
+    bank: Bank = request.app.state.bank
+    return bank
 
 
 async def get_bank(request: Request) -> Bank:
     """The bank the application serves (async: no thread hop on the hot path)."""
-    bank: Bank = request.app.state.bank
-    return bank
+    return bank_of(request)
 
 
 async def get_actor(request: Request) -> Actor:
@@ -28,19 +31,7 @@ async def get_actor(request: Request) -> Actor:
     header = request.headers.get("authorization", "")
     if not header:
         return ANONYMOUS
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send the token as 'Authorization: Bearer <token>'")
-    user = await run_in_threadpool(_user_for_token, request.app.state.bank, token.strip())
-    if user is None:
-        raise Unauthorized("the token is unknown, expired or revoked; create a new one with "
-                           "`lanhai tokens create USER`")
-    return Actor(user.username, user.role)
-
-
-def _user_for_token(bank: Bank, token: str) -> User | None:
-    with bank.engine.begin() as conn:
-        return user_for_token(conn, token)
+    return await run_in_threadpool(bank_of(request).users.actor_for_authorization, header)
 
 
 BankDep = Annotated[Bank, Depends(get_bank)]
@@ -61,8 +52,7 @@ async def get_admin(actor: ActorDep) -> Actor:
 
 async def get_user(actor: ActorDep) -> Actor:
     """The actor, if they sent a valid token (401 anonymous)."""
-    if actor.role == "anonymous":
-        raise Unauthorized("this needs a token: send 'Authorization: Bearer <token>'")
+    require_user(actor)
     return actor
 
 

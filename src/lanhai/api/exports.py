@@ -1,13 +1,14 @@
 """API routes: streamed exports of a kind, and a record's history as CSV.
 
-Anonymous callers and readers get public records only; restricted records and patent
-deposits need a curator (or admin) token. Darwin Core Archives never include restricted
-records.
+An export holds the records the caller may list: restricted records (confidential patent
+deposits among them) need a curator (or admin) token. Darwin Core Archives never include
+restricted records.
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -15,8 +16,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from lanhai.api.deps import ActorDep, BankDep
 from lanhai.errors import NotFound, UsageError
-from lanhai.exports import FORMATS, formats_by_kind, options_from_settings, plan_export
-from lanhai.exports.history import hide_links, linked_accessions, write_history
+from lanhai.exports import FORMATS, formats_by_kind
+from lanhai.exports.history import write_history
 from lanhai.exports.sbol import RDF_FORMATS
 from lanhai.kinds import KINDS, PLURALS, kind_spec
 
@@ -36,14 +37,6 @@ def history_csv(accession: str, actor: ActorDep, bank: BankDep) -> Response:
     """
     record = bank.catalog.get(actor, accession)
     versions = bank.catalog.history(actor, record.accession)
-    if not actor.can_see_restricted:
-        hidden = set()
-        for other in linked_accessions(versions):
-            try:
-                bank.catalog.get(actor, other)
-            except NotFound:
-                hidden.add(other)
-        versions = hide_links(versions, hidden)
     buffer = io.StringIO(newline="")
     write_history(versions, "csv", buffer)
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
@@ -80,9 +73,9 @@ def export(
     rdf_format: Annotated[str, Query(description="SBOL3 serialisation: "
                                      + ", ".join(RDF_FORMATS))] = "turtle",
 ) -> StreamingResponse:
-    """The file streams as it is written. Restricted records and deposits only with a
-    curator token; dwca (for GBIF) never includes restricted records."""
-    options = options_from_settings(bank.settings, rdf_format=rdf_format)
-    planned = plan_export(bank.engine, actor, _kind(kind), format, where or [], q, options)
+    """The file streams as it is written. Restricted records only with a curator token;
+    dwca (for GBIF) never includes restricted records."""
+    options = replace(bank.exports.options, rdf_format=rdf_format)
+    planned = bank.exports.plan(actor, _kind(kind), format, where or [], q, options)
     return StreamingResponse(planned.chunks(), media_type=planned.media_type, headers={
         "Content-Disposition": f'attachment; filename="{planned.filename}"'})

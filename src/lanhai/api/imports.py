@@ -7,10 +7,6 @@ the file has problems, in which case nothing was written.
 
 from __future__ import annotations
 
-import re
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, UploadFile
@@ -19,17 +15,15 @@ from fastapi.responses import JSONResponse
 
 from lanhai.api.deps import BankDep, CuratorDep
 from lanhai.api.errors import envelope
+from lanhai.api.uploads import save_upload
 from lanhai.errors import UsageError
 from lanhai.imports import ImportOptions
-from lanhai.imports.engine import run_import
 from lanhai.imports.mapping import apply_overrides, mapping_from_dict, parse_pairs
 from lanhai.kinds import kind_spec
 
 router = APIRouter(prefix="/api", tags=["imports"])
 
-_COPY_CHUNK = 1 << 20
 _MAX_MAPPING = 1 << 20
-
 
 
 @router.post("/{kind}/import", summary="Bulk import a CSV, TSV or XLSX table")
@@ -69,10 +63,9 @@ async def import_table(
         date_format=date_format or None, encoding=encoding or None,
         delimiter=delimiter or None, sheet=sheet or None, mode=mode or None,
         dry_run=dry_run or None, note=note or None)
-    with tempfile.TemporaryDirectory(prefix="lanhai-import-") as folder:
-        path = Path(folder) / _safe_name(file.filename)
-        await run_in_threadpool(_save, file, path)
-        report = await run_in_threadpool(run_import, bank.engine, actor, path, options)
+    with bank.uploads.receive(actor, file.filename, f"import {spec.name}") as upload:
+        await save_upload(file, upload.path)
+        report = await run_in_threadpool(bank.imports.run, actor, upload.path, options)
     body: dict[str, Any] = {"report": report.to_dict()}
     if report.ok and not report.problems_omitted:
         return JSONResponse(body["report"], status_code=200)
@@ -93,17 +86,3 @@ def _mapping(data: bytes, kind: str) -> ImportOptions:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise UsageError(f"the mapping file is not valid UTF-8 TOML: {err}") from None
     return mapping_from_dict(parsed, kind, source="the mapping file")
-
-
-def _save(upload: UploadFile, path: Path) -> None:
-    """Copy the upload to ``path`` in chunks (never all in memory)."""
-    upload.file.seek(0)
-    with path.open("wb") as out:
-        shutil.copyfileobj(upload.file, out, _COPY_CHUNK)
-
-
-def _safe_name(filename: str | None) -> str:
-    """The upload's base name, safe as a file name (its suffix says the format)."""
-    name = Path((filename or "").replace("\\", "/")).name
-    name = re.sub(r"[^\w.\- ]+", "_", name).strip(". ") or "upload.csv"
-    return name[-120:]

@@ -21,7 +21,7 @@ from lanhai.bank import Bank
 from lanhai.errors import NotFound, Problem, UsageError, ValidationFailed
 from lanhai.kinds import KINDS, LINK_RULES, PLURALS, KindSpec, kind_of_accession, kind_spec
 from lanhai.kinds.vocab import ValueContext
-from lanhai.store.records import Record
+from lanhai.model import Record
 
 router = APIRouter(prefix="/api", tags=["records"])
 T = TypeVar("T")
@@ -86,7 +86,7 @@ async def _read(bank: Bank, func: Callable[..., T], *args: Any) -> T:
     more than that and, contending for the GIL with the event loop, multiplies the tail
     latency under load. A server database waits on the network, so it gets a thread.
     """
-    if bank.engine.dialect.name == "sqlite":
+    if bank.catalog.embedded:
         return func(*args)
     return await run_in_threadpool(func, *args)
 

@@ -2,8 +2,8 @@
 
 ``GET /api/search`` (full text and facets), ``GET /api/search/compounds`` (exact,
 substructure, similarity) and ``GET|POST /api/search/families`` (stored annotation hits, or
-an uploaded HMM searched on the fly). Restricted records are filtered for the caller by
-the search functions themselves.
+an uploaded HMM searched on the fly). The search services answer as the caller may see the
+bank.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from lanhai.api.deps import ActorDep, BankDep
 from lanhai.bank import Bank
 from lanhai.errors import UsageError
-from lanhai.search.catalog import SORTS, BBox, CatalogFilters
-from lanhai.services.catalog import Actor
+from lanhai.search.filters import SORTS, BBox, CatalogFilters, FamilyQuery
+from lanhai.services.access import Actor
+from lanhai.services.families import COLUMNS, FamilyResult
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
@@ -91,14 +92,10 @@ def search_text(
     """Records of every kind matching the words and filters: a page, the total and facet
     counts (kind, taxon, depth, year, availability, has genome, place). Restricted records
     count only for curators and admins."""
-    from lanhai.search.catalog import search_catalog
-
     filters = _filters(kind, taxon, depth_min, depth_max, date_from, date_to, bbox,
                        available, has_genome, has_family)
-    with bank.engine.connect() as conn:
-        result = search_catalog(conn, actor, q, filters, data_dir=bank.settings.data_dir,
-                                sort=sort, limit=limit, offset=offset, descending=desc,
-                                facet_families=facet_family)
+    result = bank.search.search(actor, q, filters, sort=sort, limit=limit, offset=offset,
+                                descending=desc, facet_families=facet_family)
     if format == "tsv":
         return _tsv([h.to_dict() for h in result.hits],
                     ["accession", "kind", "name", "taxon", "depth_m", "event_date",
@@ -128,8 +125,6 @@ def search_compounds(
     format: Annotated[str, Query(description="json (default) or tsv")] = "json",
 ) -> Response:
     """Give exactly one of inchikey, smiles, smarts, substructure or similar."""
-    from lanhai.search import compounds
-
     given = {k: v for k, v in (("inchikey", inchikey), ("smiles", smiles), ("smarts", smarts),
                                ("substructure", substructure), ("similar", similar))
              if v is not None}
@@ -137,17 +132,14 @@ def search_compounds(
         raise UsageError("give exactly one of inchikey, smiles, smarts, substructure or "
                          f"similar (got {', '.join(given) or 'none'})")
     [(mode, value)] = given.items()
-    data_dir = bank.settings.data_dir
-    with bank.engine.connect() as conn:
-        if mode in ("inchikey", "smiles"):
-            hits = compounds.search_exact(conn, actor, data_dir, **{mode: value})[:limit]
-            total = len(hits)
-        elif mode == "similar":
-            hits, total = compounds.search_similar(conn, actor, data_dir, value,
-                                                   threshold=threshold, limit=limit)
-        else:
-            hits, total = compounds.search_substructure(
-                conn, actor, data_dir, value, smiles=mode == "substructure", limit=limit)
+    if mode in ("inchikey", "smiles"):
+        hits = bank.compounds.exact(actor, **{mode: value})[:limit]
+        total = len(hits)
+    elif mode == "similar":
+        hits, total = bank.compounds.similar(actor, value, threshold=threshold, limit=limit)
+    else:
+        hits, total = bank.compounds.substructure(actor, value, smiles=mode == "substructure",
+                                                  limit=limit)
     items = [h.to_dict() for h in hits]
     if format == "tsv":
         columns = ["accession", "name", "inchikey", "canonical_smiles"]
@@ -160,20 +152,16 @@ def search_compounds(
 
 # --- families ----------------------------------------------------------------------------
 
-def _family_response(result: Any, fmt: str, bank: Bank) -> Response:
-    from lanhai.search.families import COLUMNS, hit_sequences
-
+def _family_response(result: FamilyResult, fmt: str, bank: Bank) -> Response:
     if fmt == "tsv":
         return _tsv(result.hits, list(COLUMNS), "families")
     if fmt == "fasta":
         text = "".join(f">{h}\n" + "".join(s[i:i + 60] + "\n" for i in range(0, len(s), 60))
-                       for h, s in hit_sequences(bank.settings.data_dir, result.hits))
+                       for h, s in bank.families.hit_sequences(result.hits))
         return Response(text, media_type="text/x-fasta; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="hits.faa"'})
     if fmt == "genbank":
-        from lanhai.search.families import hit_genbank
-
-        return Response("".join(hit_genbank(bank.settings.data_dir, result.hits)),
+        return Response("".join(bank.families.hit_genbank(result.hits)),
                         media_type="text/x-genbank; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="hits.gbk"'})
     if fmt != "json":
@@ -200,14 +188,10 @@ def search_families_route(
     """Every stored annotation hit to the families, with its assembly, strain, sample,
     depth, place and date; filtered by score, e-value, pack, substrate and catalogue
     fields."""
-    from lanhai.search.families import FamilyQuery, search_families
-
     query = FamilyQuery(tuple(family), tuple(pack), tuple(substrate), min_score, max_evalue,
                         _filters(None, taxon, depth_min, depth_max, date_from, date_to, bbox,
                                  available), limit)
-    with bank.engine.connect() as conn:
-        result = search_families(conn, actor, bank.settings.data_dir, query)
-    return _family_response(result, format, bank)
+    return _family_response(bank.families.search(actor, query), format, bank)
 
 
 @router.post("/families", summary="Search an uploaded HMM over the stored proteins")
@@ -228,8 +212,6 @@ async def search_families_hmm(
 ) -> Response:
     """pyhmmer searches the profile(s) over every visible assembly's proteins that pass the
     catalogue filters (E-values with Z = proteins searched, like ``hmmsearch -Z``)."""
-    from lanhai.search.families import FamilyQuery
-
     data = await hmm.read(MAX_HMM_BYTES + 1)
     if len(data) > MAX_HMM_BYTES:
         raise UsageError(f"the HMM file is larger than {MAX_HMM_BYTES // 1_000_000} MB")
@@ -241,8 +223,6 @@ async def search_families_hmm(
     return _family_response(result, format, bank)
 
 
-def _run_hmm(bank: Bank, actor: Actor, data: bytes, query: Any, source: str) -> Any:
-    from lanhai.search.families import search_hmm
-
-    with bank.engine.connect() as conn:
-        return search_hmm(conn, actor, bank.settings.data_dir, data, query, source=source)
+def _run_hmm(bank: Bank, actor: Actor, data: bytes, query: FamilyQuery, source: str
+             ) -> FamilyResult:
+    return bank.families.search_hmm(actor, data, query, source=source)

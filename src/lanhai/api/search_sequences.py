@@ -2,7 +2,7 @@
 
 The body is FASTA text (``Content-Type: text/plain`` or ``text/x-fasta``; options in the
 query string) or JSON ``{"fasta": "...", "db", "evalue", "min_identity", "max_hits",
-"sensitive"}``. Up to :data:`~lanhai.search.sequences.SYNC_QUERIES` query sequences are
+"sensitive"}``. Up to :data:`~lanhai.services.sequence_search.SYNC_QUERIES` query sequences are
 answered at once (200); more start a background job (202 + the job, ``Location:
 /api/jobs/{id}``) whose result has the same shape. Anyone may search; hits in records the
 caller may not see are left out.
@@ -19,8 +19,7 @@ from fastapi.responses import JSONResponse
 
 from lanhai.api.deps import ActorDep, BankDep
 from lanhai.errors import UsageError
-from lanhai.jobs import JobRunner
-from lanhai.search.sequences import SYNC_QUERIES, SequenceSearch, check_options, read_query
+from lanhai.services.sequence_search import SYNC_QUERIES, check_options, read_query
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
@@ -82,14 +81,12 @@ async def search_sequence(request: Request, bank: BankDep, actor: ActorDep
         raise UsageError(f"the query is larger than {MAX_BODY >> 20} MB; split it")
     fasta, options = _options(request, body)
     records = read_query(fasta, options["db"], "query")
-    service = SequenceSearch(bank.catalog, bank.settings.data_dir,
-                             binary=bank.settings.mmseqs)
+    service = bank.sequence_search
     if len(records) <= SYNC_QUERIES:
         result: dict[str, Any] = await run_in_threadpool(
             lambda: service.search(actor, records, **options))
         return result
-    runner: JobRunner = request.app.state.jobs
-    job = runner.submit(
+    job = bank.jobs.submit(
         kind="search-sequence", owner=actor.username,
         params={**options, "queries": len(records)},
         task=lambda progress: service.search(actor, records, progress=progress, **options))

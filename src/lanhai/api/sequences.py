@@ -9,33 +9,24 @@ catalog). Annotation runs as a background job: 202 with the job and ``Location:
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep
-from lanhai.api.imports import _safe_name, _save
-from lanhai.bank import Bank
+from lanhai.api.uploads import save_upload
 from lanhai.errors import NotFound, UsageError
-from lanhai.jobs import JobRunner
-from lanhai.search.sequences import update_index
 from lanhai.sequence import formats
 from lanhai.sequence.loci import MAX_GAP
-from lanhai.services.catalog import Actor
+from lanhai.services.access import Actor
 from lanhai.services.sequences import STEPS, SequenceService
 
 router = APIRouter(prefix="/api/assemblies", tags=["sequences"])
 RESULTS = ("families", "substrates", "plastics", "loci", "clusters", "hits")
-
-
-def _service(bank: Bank) -> SequenceService:
-    return SequenceService(bank.engine, bank.settings.data_dir)
 
 
 class AnnotateRequest(BaseModel):
@@ -60,40 +51,38 @@ async def upload_sequences(
 ) -> JSONResponse:
     """FASTA or GenBank, plain or gzip, validated as by ``lanhai ingest``: 201 when stored,
     200 when the same file was already there, 422 with every problem otherwise."""
-    with tempfile.TemporaryDirectory(prefix="lanhai-ingest-") as folder:
-        path = Path(folder) / _safe_name(file.filename or "upload.fasta")
-        await run_in_threadpool(_save, file, path)
+    with bank.uploads.receive(actor, file.filename or "upload.fasta",
+                              f"sequences of {accession}") as upload:
+        await save_upload(file, upload.path)
         result = await run_in_threadpool(
-            lambda: _service(bank).ingest(actor, accession, path, kind=kind, replace=replace,
-                                          allow_stops=allow_stops))
+            lambda: bank.sequences.ingest(actor, accession, upload.path, kind=kind,
+                                          replace=replace, allow_stops=allow_stops))
     return JSONResponse(result, status_code=200 if result["status"] == "unchanged" else 201)
 
 
 @router.post("/{accession}/annotate", summary="Annotate an assembly (background job)")
-async def annotate(accession: str, request: Request, bank: BankDep, actor: CuratorDep,
+async def annotate(accession: str, bank: BankDep, actor: CuratorDep,
                    body: AnnotateRequest | None = None) -> JSONResponse:
     """Start gene calling, family annotation (with substrates and PULs) and gene clusters,
     then (unless ``index`` is false) add the sequences to the search index: 202 with the job
     (``GET /api/jobs/{id}`` follows it)."""
     wanted = body or AnnotateRequest()
-    service = _service(bank)
+    service = bank.sequences
     stats = await run_in_threadpool(service.stats, actor, accession)  # 404 before a job
     acc = stats["accession"]
     unknown = [s for s in wanted.steps if s not in STEPS]
     if unknown or not wanted.steps:
         raise UsageError(f"unknown step(s): {', '.join(unknown) or '(none)'}; steps are "
                          f"{', '.join(STEPS)}")
-    runner: JobRunner = request.app.state.jobs
-
     def task(progress: Any) -> dict[str, Any]:
         result = service.annotate(actor, [acc], jobs=1, pack_names=wanted.packs,
                                   steps=wanted.steps, max_gap=wanted.max_gap,
                                   progress=progress)
         if wanted.index:  # searchable at once, without waiting for `lanhai search index`
-            result["search_index"] = update_index(bank.settings.data_dir, [acc])
+            result["search_index"] = bank.sequence_search.update_index([acc])
         return result
 
-    job = runner.submit(kind="annotate", owner=actor.username,
+    job = bank.jobs.submit(kind="annotate", owner=actor.username,
                         params={"accession": acc, **wanted.model_dump()}, task=task)
     return JSONResponse(job.to_dict(), status_code=202,
                         headers={"Location": f"/api/jobs/{job.id}"})
@@ -102,7 +91,7 @@ async def annotate(accession: str, request: Request, bank: BankDep, actor: Curat
 @router.get("/{accession}/sequences", summary="What is stored for an assembly")
 async def sequences(accession: str, bank: BankDep, actor: ActorDep) -> JSONResponse:
     """The ingested file, its statistics and the gene-calling summary."""
-    return JSONResponse(await run_in_threadpool(_service(bank).stats, actor, accession))
+    return JSONResponse(await run_in_threadpool(bank.sequences.stats, actor, accession))
 
 
 def _result(service: SequenceService, actor: Actor, accession: str, what: str) -> Any:
@@ -125,7 +114,7 @@ async def annotation_results(accession: str, what: str, bank: BankDep,
     """``families``, ``substrates``, ``plastics``, ``loci``, ``clusters`` or ``hits``."""
     if what not in RESULTS:
         raise NotFound(f"no annotation result {what!r}; results are {', '.join(RESULTS)}")
-    found = await run_in_threadpool(_result, _service(bank), actor, accession, what)
+    found = await run_in_threadpool(_result, bank.sequences, actor, accession, what)
     if isinstance(found, list | dict):
         return JSONResponse(found)
     return StreamingResponse(_json_array(found), media_type="application/json")
@@ -142,7 +131,7 @@ def _json_array(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
 async def genes_gff3(accession: str, bank: BankDep, actor: ActorDep) -> StreamingResponse:
     """The assembly's genes (called or, for proteomes, in file order) as GFF3, each with
     its family hits as attributes; streamed."""
-    lines = await run_in_threadpool(_service(bank).annotated_gff3, actor, accession)
+    lines = await run_in_threadpool(bank.sequences.annotated_gff3, actor, accession)
     return StreamingResponse(lines, media_type="text/x-gff3")
 
 
@@ -150,7 +139,7 @@ async def genes_gff3(accession: str, bank: BankDep, actor: ActorDep) -> Streamin
 async def genbank(accession: str, bank: BankDep, actor: ActorDep) -> StreamingResponse:
     """Every contig as a GenBank record: CDS features with translations and locus tags,
     domain hits, polysaccharide utilisation loci and gene clusters; streamed."""
-    records = await run_in_threadpool(_service(bank).genbank, actor, accession)
+    records = await run_in_threadpool(bank.sequences.genbank, actor, accession)
     return StreamingResponse(records, media_type="text/x-genbank")
 
 
@@ -158,6 +147,6 @@ async def genbank(accession: str, bank: BankDep, actor: ActorDep) -> StreamingRe
 async def proteins_fasta(accession: str, bank: BankDep,
                          actor: ActorDep) -> StreamingResponse:
     """The proteins annotation works on, with the identifiers of the input file; streamed."""
-    rows = await run_in_threadpool(_service(bank).rows, actor, accession, "proteins")
+    rows = await run_in_threadpool(bank.sequences.rows, actor, accession, "proteins")
     return StreamingResponse((formats.fasta(r["id"], r["sequence"], r["description"])
                               for r in rows), media_type="text/x-fasta")

@@ -6,7 +6,6 @@ A token's secret is returned once, when it is created, and never stored.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -14,8 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from lanhai.api.deps import ActorDep, AdminDep, BankDep, UserDep
-from lanhai.errors import Conflict, Forbidden, NotFound
-from lanhai.store import users as store
+from lanhai.model import TokenInfo
 
 router = APIRouter(prefix="/api", tags=["users"])
 
@@ -58,26 +56,24 @@ def get_me(actor: ActorDep, bank: BankDep) -> JSONResponse:
     data: dict[str, Any] = {"username": actor.username, "role": actor.role,
                             "can_write": actor.can_write,
                             "can_see_restricted": actor.can_see_restricted}
-    if actor.role != "anonymous":
-        with bank.engine.connect() as conn:
-            data["display_name"] = store.get_user(conn, actor.username).display_name
+    name = bank.users.display_name(actor)
+    if name is not None:
+        data["display_name"] = name
     return JSONResponse(data)
 
 
 @router.get("/users", summary="List users (admin)")
 def list_users(actor: AdminDep, bank: BankDep) -> JSONResponse:
     """Every user with role and whether they are active."""
-    with bank.engine.connect() as conn:
-        return JSONResponse({"users": [u.to_dict() for u in store.list_users(conn)]})
+    return JSONResponse({"users": [u.to_dict() for u in bank.users.list_users(actor)]})
 
 
 @router.post("/users", status_code=201, summary="Create a user (admin)")
 def create_user(body: NewUser, actor: AdminDep, bank: BankDep) -> JSONResponse:
     """A new active user; 409 if the username is taken. Give them a token with
     POST /api/tokens."""
-    with bank.engine.begin() as conn:
-        user = store.create_user(conn, body.username, body.role, body.display_name,
-                                 body.password)
+    user = bank.users.create_user(actor, body.username, body.role, body.display_name,
+                                  body.password)
     return JSONResponse(user.to_dict(), status_code=201,
                         headers={"Location": f"/api/users/{user.username}"})
 
@@ -85,10 +81,7 @@ def create_user(body: NewUser, actor: AdminDep, bank: BankDep) -> JSONResponse:
 @router.get("/users/{username}", summary="Get a user (admin, or the user themselves)")
 def get_user(username: str, actor: UserDep, bank: BankDep) -> JSONResponse:
     """One user; others than admins see only themselves (404 for anyone else)."""
-    if not actor.is_admin and username != actor.username:
-        raise NotFound(f"no user {username!r}")
-    with bank.engine.connect() as conn:
-        return JSONResponse(store.get_user(conn, username).to_dict())
+    return JSONResponse(bank.users.get_user(actor, username).to_dict())
 
 
 @router.patch("/users/{username}", summary="Change a user's role or disable them (admin)")
@@ -96,30 +89,19 @@ def change_user(username: str, body: UserChange, actor: AdminDep, bank: BankDep
                 ) -> JSONResponse:
     """Set role and/or active. An admin cannot demote or disable themselves (409), so a
     bank always keeps the admin who is acting."""
-    if username == actor.username and (body.active is False or
-                                       body.role not in (None, "admin")):
-        raise Conflict("you cannot demote or disable yourself; ask another admin, or use "
-                       "`lanhai users set` on the bank's machine")
-    with bank.engine.begin() as conn:
-        user = store.set_user(conn, username, role=body.role, active=body.active)
+    user = bank.users.set_user(actor, username, role=body.role, active=body.active)
     return JSONResponse(user.to_dict())
 
 
-def _token_dict(info: store.TokenInfo) -> dict[str, Any]:
-    return {**info.to_dict(), "status": store.token_status(info)}
+def _token_dict(info: TokenInfo) -> dict[str, Any]:
+    return {**info.to_dict(), "status": info.status()}
 
 
 @router.post("/tokens", status_code=201, summary="Create an API token")
 def create_token(body: NewToken, actor: UserDep, bank: BankDep) -> JSONResponse:
     """A new token for the caller (or, for admins, for any user). The secret is in the
     response once; only its hash is stored."""
-    username = body.username or actor.username
-    if username != actor.username and not actor.is_admin:
-        raise Forbidden("only an admin can create a token for another user")
-    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=body.expires_days)
-               if body.expires_days else None)
-    with bank.engine.begin() as conn:
-        secret, info = store.create_token(conn, username, body.name, expires)
+    secret, info = bank.users.create_token(actor, body.username, body.name, body.expires_days)
     return JSONResponse({"token": secret, **_token_dict(info)}, status_code=201)
 
 
@@ -129,10 +111,7 @@ def list_tokens(
     username: Annotated[str | None, Query(description="Only this user's (admins)")] = None,
 ) -> JSONResponse:
     """Name, prefix, owner, dates and status of each token; never the secret."""
-    if not actor.is_admin:
-        username = actor.username
-    with bank.engine.connect() as conn:
-        tokens = store.list_tokens(conn, username)
+    tokens = bank.users.list_tokens(actor, username)
     return JSONResponse({"tokens": [_token_dict(t) for t in tokens]})
 
 
@@ -140,12 +119,5 @@ def list_tokens(
 def revoke_token(prefix: str, actor: UserDep, bank: BankDep) -> Response:
     """Revoke the active token whose secret starts with ``prefix`` (see GET /api/tokens).
     Others than admins can revoke only their own tokens."""
-    with bank.engine.begin() as conn:
-        if not actor.is_admin:
-            own = {t.prefix for t in store.list_tokens(conn, actor.username)
-                   if t.revoked_at is None}
-            if prefix not in own:
-                raise NotFound(f"no active token of yours starting {prefix!r}; "
-                               "see GET /api/tokens")
-        store.revoke_token(conn, prefix)
+    bank.users.revoke_token(actor, prefix)
     return Response(status_code=204)

@@ -2,7 +2,8 @@
 catalog, and say which lines a dataset covers.
 
 The check is pure: it takes a *lookup*, a function from accessions to the kind of each record
-the caller may see (:func:`catalog_lookup` builds one over the catalog). An accession that
+the caller may see (:class:`lanhai.services.breeding.BreedingService` builds one over the
+catalog). An accession that
 is malformed, unknown, of another kind, or confidential to the caller is reported once per
 file row that names it (row, column, value, what is wrong, how to fix it); a confidential
 record gets the same message as one that does not exist, as everywhere in Lanhai.
@@ -13,8 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-
-from sqlalchemy import Engine
 
 from lanhai.breeding.data import Dataset
 from lanhai.breeding.validate import MAX_LISTED
@@ -119,24 +118,3 @@ def _at(m: Mention, reason: str, fix: str) -> Problem:
         return Problem(reason=reason, fix=fix, field="germplasm", value=m.accession)
     return Problem(reason=reason, fix=fix, value=m.accession, row=m.row, column=m.column,
                    record=m.animal, file=m.file)
-
-
-def catalog_lookup(engine: Engine, can_see_restricted: bool) -> Lookup:
-    """A lookup over the catalog: the kind of every record the caller may see."""
-    from lanhai.store.records import get_records
-
-    def lookup(accessions: list[str]) -> dict[str, str]:
-        with engine.connect() as conn:
-            found = get_records(conn, accessions)
-        return {acc: rec.kind for acc, rec in found.items()
-                if can_see_restricted or not rec.restricted}
-
-    return lookup
-
-
-def visible_lines(engine: Engine, can_see_restricted: bool,
-                  accessions: Iterable[str]) -> set[str]:
-    """Those of ``accessions`` that are germplasm records the caller may see."""
-    wanted = sorted(set(accessions))
-    kinds = catalog_lookup(engine, can_see_restricted)(wanted) if wanted else {}
-    return {a for a, k in kinds.items() if k == "germplasm"}

@@ -1,14 +1,9 @@
-"""Use cases joining the pieces: load a breeder's files (or an imported dataset), QC, build
-the relationship matrix a model needs, and run REML, prediction or cross-validation.
-
-The CLI and the API call these; they only parse options and render results.
-"""
+"""Joining the pieces: load a breeder's files (over an imported dataset), QC, build the
+relationship matrix a model needs, and prepare a model run (:mod:`lanhai.breeding.analyses`
+runs them; :mod:`lanhai.services.breeding` is the use case the CLI and the API call)."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +18,7 @@ from lanhai.breeding.qc import QcOptions, QcResult, run_qc
 from lanhai.breeding.relationship import DenseKernel, Kernel, PedigreeKernel
 from lanhai.breeding.ssgblup import HKernel, single_step
 from lanhai.breeding.validate import check_dataset, check_pedigree
-from lanhai.errors import Conflict, Problem, UsageError, ValidationFailed
+from lanhai.errors import Problem, ValidationFailed
 
 
 @dataclass
@@ -34,7 +29,7 @@ class Inputs:
     phenotypes: Path | None = None
     pedigree: Path | None = None
     relationship: Path | None = None  # a precomputed pedigree relationship matrix
-    dataset: Path | None = None
+    dataset: Dataset | None = None  # a dataset imported before (files given override it)
     vcf_field: str = "GT"
     factors: list[str] = field(default_factory=list)
     covariates: list[str] = field(default_factory=list)
@@ -53,7 +48,7 @@ class ModelOptions:
 
 def load(inp: Inputs) -> Dataset:
     """Read and validate every file given (imported dataset first, files override)."""
-    data = load_dataset(inp.dataset) if inp.dataset else Dataset()
+    data = inp.dataset or Dataset()
     if inp.genotypes:
         data.genotypes = io.read_genotypes(inp.genotypes, inp.vcf_field)
     if inp.pedigree:
@@ -83,95 +78,6 @@ def dataset_counts(data: Dataset) -> dict[str, Any]:
         counts["traits"] = list(data.phenotypes.traits)
     counts["germplasm_linked"] = len(data.germplasm())
     return counts
-
-
-def save_dataset(data: Dataset, folder: Path, meta: dict[str, Any],
-                 replace: bool = True) -> dict[str, Any]:
-    """Write a validated dataset atomically (a temporary folder, then one rename).
-
-    With ``replace`` False an existing dataset of that name is a conflict (nothing written).
-    """
-    if folder.exists() and not replace:
-        raise _taken(folder.name)
-    tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.part")
-    tmp.mkdir(parents=True)
-    try:
-        counts = _write_parts(data, tmp, meta)
-        if folder.exists():
-            if not replace:
-                raise _taken(folder.name)
-            old = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.old")
-            folder.rename(old)
-            tmp.rename(folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return counts
-
-
-def _taken(name: str) -> Conflict:
-    return Conflict(f"a dataset named {name!r} exists", [Problem(
-        reason="the name is taken", value=name, field="name",
-        fix="choose another name, or replace it (--replace; replace=true in the API)")])
-
-
-def _write_parts(data: Dataset, tmp: Path, meta: dict[str, Any]) -> dict[str, Any]:
-    counts = dataset_counts(data)
-    if data.genotypes is not None:
-        g = data.genotypes
-        np.savez_compressed(tmp / "genotypes.npz", dosages=g.dosages, ids=np.array(g.ids),
-                            snps=np.array(g.snps), chrom=np.array(g.chrom),
-                            pos=np.array(g.pos, dtype=np.int64))
-    if data.pedigree is not None:
-        p = data.pedigree
-        birth = p.birth if p.birth is not None else np.full(len(p.ids), np.nan)
-        io.write_table(tmp / "pedigree.tsv", ["id", "sire", "dam", "birth", "sex", "family",
-                                              "accession"],
-                       [[a, s or "0", d or "0", "" if np.isnan(b) else repr(float(b)),
-                         p.sex[i] if p.sex else "", p.family[i] if p.family else "",
-                         p.accession.get(a, "")]
-                        for i, (a, s, d, b) in enumerate(zip(p.ids, p.sire, p.dam, birth,
-                                                             strict=True))])
-    if data.phenotypes is not None:
-        ph = data.phenotypes
-        cols = list(ph.traits) + list(ph.factors) + list(ph.covariates)
-        rows: list[list[object]] = []
-        for i, a in enumerate(ph.ids):
-            row: list[object] = [a, ph.accession.get(a, "")]
-            row += ["" if np.isnan(ph.traits[t][i]) else repr(float(ph.traits[t][i]))
-                    for t in ph.traits]
-            row += [ph.factors[f][i] for f in ph.factors]
-            row += ["" if np.isnan(ph.covariates[c][i]) else repr(float(ph.covariates[c][i]))
-                    for c in ph.covariates]
-            rows.append(row)
-        io.write_table(tmp / "phenotypes.tsv", ["id", "accession", *cols], rows)
-        meta = {**meta, "factors": list(ph.factors), "covariates": list(ph.covariates)}
-    (tmp / "meta.json").write_text(json.dumps({**meta, "counts": counts}, indent=2))
-    return counts
-
-
-def load_dataset(folder: Path) -> Dataset:
-    """A dataset written by :func:`save_dataset`."""
-    if not (folder / "meta.json").exists():
-        raise UsageError(f"no imported dataset at {folder}", [Problem(
-            reason="no dataset of that name", file=str(folder),
-            fix="import it first with `lanhai breed import --name NAME ...`")])
-    meta = json.loads((folder / "meta.json").read_text())
-    data = Dataset()
-    if (folder / "genotypes.npz").exists():
-        z = np.load(folder / "genotypes.npz")
-        data.genotypes = Genotypes([str(x) for x in z["ids"]], [str(x) for x in z["snps"]],
-                                   z["dosages"], [str(x) for x in z["chrom"]],
-                                   [int(x) for x in z["pos"]], source=str(folder))
-    if (folder / "pedigree.tsv").exists():
-        data.pedigree = io.read_pedigree(folder / "pedigree.tsv")
-    if (folder / "phenotypes.tsv").exists():
-        data.phenotypes = io.read_phenotypes(folder / "phenotypes.tsv", meta.get("factors"),
-                                             meta.get("covariates"))
-    return data
 
 
 @dataclass

@@ -6,17 +6,18 @@ import, qc, grm, reml, predict, cv, mate. Each analysis command takes files dire
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import numpy as np
 
-from lanhai.breeding import datasets, service
+from lanhai.breeding.analyses import choose_trait, read_candidates
 from lanhai.breeding.data import Dataset
-from lanhai.breeding.germplasm import catalog_lookup, linked_lines
-from lanhai.breeding.pipeline import Inputs, ModelOptions, load
+from lanhai.breeding.germplasm import linked_lines
+from lanhai.breeding.pipeline import Inputs, ModelOptions
 from lanhai.breeding.qc import QcOptions
 from lanhai.breeding.validate import MODELS
 from lanhai.cli.common import (
@@ -29,6 +30,7 @@ from lanhai.cli.common import (
     settings,
 )
 from lanhai.errors import Problem, UsageError
+from lanhai.services.breeding import BreedingService
 
 F = TypeVar("F", bound=Callable[..., Any])
 PathType = click.Path(path_type=Path, dir_okay=False)
@@ -86,11 +88,26 @@ def model_options(func: F) -> F:
     return func
 
 
+@contextmanager
+def _breeding(catalog: bool = False) -> Iterator[BreedingService]:
+    """Breeding over the bank's catalog when germplasm accessions must be checked; files
+    and imported datasets alone need no catalog (nor `lanhai init`)."""
+    if catalog:
+        with bank() as opened:
+            yield opened.breeding
+    else:
+        yield BreedingService.for_settings(settings())
+
+
 def _inputs(kw: dict[str, Any]) -> Inputs:
-    folder = datasets.folder(settings().data_dir, kw["dataset"]) if kw.get("dataset") else None
     return Inputs(kw.get("genotypes"), kw.get("phenotypes"), kw.get("pedigree"),
-                  kw.get("relationship"), folder, kw.get("vcf_field", "GT").upper(),
+                  kw.get("relationship"), None, kw.get("vcf_field", "GT").upper(),
                   list(kw.get("factors", ())), list(kw.get("covariates", ())))
+
+
+def _load(kw: dict[str, Any], service: BreedingService) -> Dataset:
+    """The files given, over the imported dataset named by --dataset."""
+    return service.load(local_actor(), _inputs(kw), kw.get("dataset"))
 
 
 def _model(kw: dict[str, Any]) -> ModelOptions:
@@ -104,7 +121,7 @@ def _fixed(kw: dict[str, Any]) -> list[str] | None:
 
 
 def _trait(kw: dict[str, Any], data: Dataset) -> str:
-    return service.choose_trait(data, kw.get("trait"))
+    return choose_trait(data, kw.get("trait"))
 
 
 def _progress() -> Callable[[str, int, int], None]:
@@ -146,20 +163,13 @@ def import_(name: str, germplasm: str | None, publish: bool, replace: bool, dry_
     if not (inp.genotypes or inp.pedigree or inp.phenotypes):
         raise UsageError("nothing to import", [Problem(
             reason="give --genotypes, --pedigree and/or --phenotypes")])
-    data = load(inp)
+    data = BreedingService.for_settings(settings()).load(local_actor(), inp)
     sources = {k: str(v) for k, v in (("genotypes", inp.genotypes), ("pedigree", inp.pedigree),
                                       ("phenotypes", inp.phenotypes)) if v}
-    actor = local_actor()
-    options: dict[str, Any] = dict(germplasm=germplasm, dosage=inp.vcf_field == "DS",
-                                   sources=sources, published=publish, replace=replace,
-                                   dry_run=dry_run, created_by=actor.username)
-    if linked_lines(data, germplasm):
-        with bank() as opened:
-            res = datasets.import_dataset(
-                settings().data_dir, name, data,
-                lookup=catalog_lookup(opened.engine, actor.can_see_restricted), **options)
-    else:
-        res = datasets.import_dataset(settings().data_dir, name, data, lookup=None, **options)
+    with _breeding(catalog=bool(linked_lines(data, germplasm))) as service:
+        res = service.import_dataset(local_actor(), name, data, germplasm=germplasm,
+                                     dosage=inp.vcf_field == "DS", sources=sources,
+                                     published=publish, replace=replace, dry_run=dry_run)
     counts = res["counts"]
     verb = "checked (dry run)" if dry_run else "imported"
     emit(res, as_json, f"{verb} {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
@@ -172,7 +182,8 @@ def import_(name: str, germplasm: str | None, publish: bool, replace: bool, dry_
 @handles_errors
 def datasets_(germplasm: str | None, as_json: bool) -> None:
     """Imported datasets, with the germplasm lines they cover."""
-    items = datasets.list_datasets(settings().data_dir, germplasm)
+    with _breeding() as service:
+        items = service.list_datasets(local_actor(), germplasm)
 
     def text() -> None:
         if not items:
@@ -204,8 +215,9 @@ def qc(as_json: bool, min_snp_call: float, min_animal_call: float, min_maf: floa
        hwe_p: float, max_mendel: float, drop_duplicates: bool, out: Path | None,
        **kw: Any) -> None:
     """Filter SNPs and animals, check parentage, find duplicates, impute; count each step."""
-    data = load(_inputs(kw))
-    body, res = service.quality_control(data, QcOptions(
+    service = BreedingService.for_settings(settings())
+    data = _load(kw, service)
+    body, res = service.quality_control(local_actor(), data, QcOptions(
         min_snp_call, min_animal_call, min_maf, hwe_p, max_mendel, 0.99, drop_duplicates),
         _progress())
     if out is not None:
@@ -247,10 +259,11 @@ def qc(as_json: bool, min_snp_call: float, min_animal_call: float, min_maf: floa
 def grm(as_json: bool, matrix: str, grm_method: str, blend: float, tuning: str, no_qc: bool,
         out: Path | None, **kw: Any) -> None:
     """Relationship matrices: G (VanRaden 1 or 2), A, A⁻¹ or single-step H⁻¹."""
-    data = load(_inputs(kw))
+    service = BreedingService.for_settings(settings())
+    data = _load(kw, service)
     opts = ModelOptions("gblup", int(grm_method), 0.0, blend, tuning,
                         None if no_qc else QcOptions())
-    info = service.relationship_matrix(data, matrix, opts, out, _progress())
+    info = service.relationship_matrix(local_actor(), data, matrix, opts, out, _progress())
     emit(info, as_json, "\n".join(f"{k}: {v}" for k, v in info.items()))
 
 
@@ -264,9 +277,10 @@ def grm(as_json: bool, matrix: str, grm_method: str, blend: float, tuning: str, 
 @command
 def reml(as_json: bool, second_trait: str | None, method: str, **kw: Any) -> None:
     """Variance components and heritability (± SE) by REML; bivariate with --second-trait."""
-    data = load(_inputs(kw))
+    service = BreedingService.for_settings(settings())
+    data = _load(kw, service)
     traits = [_trait(kw, data)] + ([second_trait] if second_trait else [])
-    res = service.variance_components(data, traits, _fixed(kw), _model(kw), method,
+    res = service.variance_components(local_actor(), data, traits, _fixed(kw), _model(kw), method,
                                       kw.get("relationship"), _progress())
 
     def text() -> None:
@@ -299,9 +313,10 @@ def reml(as_json: bool, second_trait: str | None, method: str, **kw: Any) -> Non
 def predict(as_json: bool, top: int, out: Path | None, iterations: int, seed: int,
             **kw: Any) -> None:
     """Rank animals by GEBV (pblup, gblup, ssgblup or bayes) with reliabilities."""
-    data = load(_inputs(kw))
+    service = BreedingService.for_settings(settings())
+    data = _load(kw, service)
     trait = _trait(kw, data)
-    body, _, _ = service.predictions(data, trait, _fixed(kw), _model(kw),
+    body, _, _ = service.predictions(local_actor(), data, trait, _fixed(kw), _model(kw),
                                      kw.get("relationship"), iterations, seed, _progress())
     if out is not None:
         cols = ["rank", "id", "gebv", "reliability", "pev", "phenotyped"]
@@ -337,10 +352,12 @@ def predict(as_json: bool, top: int, out: Path | None, iterations: int, seed: in
 def cv(as_json: bool, folds: str, repeats: int, by_family: bool, seed: int, iterations: int,
        **kw: Any) -> None:
     """Cross-validate: per-fold and overall accuracy r/√h², bias (slope) and h²."""
-    data = load(_inputs(kw))
+    service = BreedingService.for_settings(settings())
+    data = _load(kw, service)
     trait = _trait(kw, data)
-    res = service.cross_validation(data, trait, _fixed(kw), _model(kw), folds, seed, repeats,
-                                   by_family, kw.get("relationship"), iterations, _progress())
+    res = service.cross_validation(local_actor(), data, trait, _fixed(kw), _model(kw), folds,
+                                   seed, repeats, by_family, kw.get("relationship"), iterations,
+                                   _progress())
 
     def text() -> None:
         click.echo(f"{trait} by {res['model']}, {res['folds_from']}, seed {seed}, "
@@ -376,10 +393,11 @@ def mate(as_json: bool, matings: int, max_kinship: float | None, delta_f: float 
          max_contribution: float, candidates: Path | None, out: Path | None,
          **kw: Any) -> None:
     """Optimal contribution selection under a kinship limit, then least-inbred matings."""
-    data = load(_inputs(kw))
+    service = BreedingService.for_settings(settings())
+    data = _load(kw, service)
     trait = _trait(kw, data)
-    cands = service.read_candidates(candidates) if candidates is not None else None
-    plan = service.mating_plan(data, trait, _fixed(kw), _model(kw), cands, matings,
+    cands = read_candidates(candidates) if candidates is not None else None
+    plan = service.mating_plan(local_actor(), data, trait, _fixed(kw), _model(kw), cands, matings,
                                max_kinship, delta_f, max_contribution, _progress())
     cols = ["mating", "sire", "dam", "progeny_inbreeding", "expected_progeny_value"]
     if out is not None:

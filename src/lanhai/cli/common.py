@@ -19,7 +19,7 @@ import click
 
 from lanhai.bank import Bank, open_bank
 from lanhai.errors import LanhaiError
-from lanhai.services.catalog import Actor
+from lanhai.services.access import Actor
 from lanhai.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,7 +51,7 @@ def local_actor() -> Actor:
     The name is LANHAI_USER, else the operating-system user.
     """
     name = os.environ.get("LANHAI_USER") or _os_user()
-    return Actor(name, "admin")
+    return Actor(name, "admin", local=True)
 
 
 def _os_user() -> str:

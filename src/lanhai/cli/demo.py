@@ -10,7 +10,6 @@ from lanhai.bank import Bank, init_bank
 from lanhai.cli.common import echo_err, emit, handles_errors, json_option, local_actor, settings
 from lanhai.demo import DemoSummary, build_demo
 from lanhai.demo.links import LINK_RULES
-from lanhai.services.sequences import SequenceService
 
 
 def register(cli: click.Group) -> None:
@@ -51,8 +50,7 @@ def demo(no_serve: bool, no_annotate: bool, host: str | None, port: int | None,
         return
     import uvicorn
 
-    from lanhai.api.app import create_app
-    from lanhai.web import warm
+    from lanhai.app import create_app, warm
 
     app = create_app(conf)
     warm(app)
@@ -66,8 +64,7 @@ def annotate_proteomes(opened: Bank, summary: DemoSummary) -> dict[str, Any]:
     accessions = [item["accession"] for item in summary.sequences]
     echo_err(f"annotating {', '.join(accessions)} with the shipped profile packs "
              "(families, substrates, PULs; done once)")
-    service = SequenceService(opened.engine, opened.settings.data_dir)
-    return service.annotate(local_actor(), accessions, jobs=1, threads=None)
+    return opened.sequences.annotate(local_actor(), accessions, jobs=1, threads=None)
 
 
 def what_to_open(url: str, summary: DemoSummary) -> dict[str, str]:

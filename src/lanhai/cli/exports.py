@@ -7,6 +7,7 @@ import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -19,15 +20,13 @@ from lanhai.exports import (
     DatasetInfo,
     ExportSummary,
     Progress,
-    export_records,
     formats_by_kind,
     get_format,
-    options_from_settings,
 )
 from lanhai.exports.dwca import LICENSES
 from lanhai.exports.sbol import RDF_FORMATS
 from lanhai.kinds import PLURALS, kind_spec
-from lanhai.services.catalog import Actor
+from lanhai.services.access import Actor
 
 
 def register(cli: click.Group) -> None:
@@ -77,19 +76,19 @@ def export(kind: str, fmt: str, where: tuple[str, ...], query: str | None,
     local = local_actor()
     actor = Actor(local.username, "reader") if public else local
     with bank() as opened:
-        options = options_from_settings(
-            opened.settings, rdf_format=rdf_format,
+        options = replace(
+            opened.exports.options, rdf_format=rdf_format,
             dataset=DatasetInfo(title=title, creator=creator or DatasetInfo().creator,
                                 contact_email=contact_email, license=license_))
         with _progress(output is not None and not as_json) as progress:
             if output is None:
                 sys.stdout.flush()
                 out = _binary_stdout()
-                summary = export_records(opened.engine, actor, spec.name, chosen.name, out,
-                                         where, query, options=options, progress=progress)
+                summary = opened.exports.write(actor, spec.name, chosen.name, out, where,
+                                               query, options=options, progress=progress)
             else:
-                summary = export_records(opened.engine, actor, spec.name, chosen.name, output,
-                                         where, query, options=options, progress=progress)
+                summary = opened.exports.write(actor, spec.name, chosen.name, output, where,
+                                               query, options=options, progress=progress)
     _report(summary, as_json, to_stdout=output is not None)
 
 

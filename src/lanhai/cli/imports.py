@@ -12,7 +12,6 @@ import click
 from lanhai.cli.common import bank, emit, handles_errors, is_tty, json_option, local_actor
 from lanhai.errors import UsageError
 from lanhai.imports import MODES, ImportOptions, ImportReport
-from lanhai.imports.engine import run_import
 from lanhai.imports.mapping import apply_overrides, load_mapping, parse_pairs
 from lanhai.kinds import kind_spec
 
@@ -65,7 +64,7 @@ def import_(kind: str, file: Path, mapping: Path | None, maps: tuple[str, ...],
     if not file.exists():
         raise UsageError(f"no file {str(file)!r}")
     with bank() as opened, _progress(enabled=is_tty() and not as_json) as progress:
-        report = run_import(opened.engine, local_actor(), file, options, progress)
+        report = opened.imports.run(local_actor(), file, options, progress)
     emit(report.to_dict(), as_json, lambda: _show(report))
     if report.problems or report.problems_omitted:
         sys.exit(1)

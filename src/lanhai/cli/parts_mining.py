@@ -6,7 +6,7 @@ import click
 
 from lanhai.cli.common import bank, emit, handles_errors, json_option, local_actor
 from lanhai.services.catalog import check_accession
-from lanhai.services.parts_mining import CDS_ROLE, PartMiner
+from lanhai.services.parts_mining import CDS_ROLE
 
 
 def register(cli: click.Group) -> None:
@@ -31,7 +31,7 @@ def mine_parts(accession: str, families: tuple[str, ...], proteins: tuple[str, .
     the protein for a proteome), linked `assembly --mined_from--> part`, with their
     evidence. Mining the same protein again creates nothing."""
     with bank() as opened:
-        result = PartMiner(opened.engine, opened.settings.data_dir).mine(
+        result = opened.parts.mine(
             local_actor(), check_accession(accession), families=families, proteins=proteins,
             role=role)
 

@@ -12,6 +12,7 @@ import click
 
 from lanhai.cli.common import emit, handles_errors, is_tty, json_option, settings
 from lanhai.profiles.pack import Pack
+from lanhai.services.profiles import ProfileService
 
 Progress = Any
 
@@ -41,6 +42,11 @@ def _progress(enabled: bool, label: str) -> Iterator[Progress]:
                                                    description=what)
 
 
+def _packs() -> ProfileService:
+    """The packs of the bank LANHAI_DATA_DIR names (its database need not exist yet)."""
+    return ProfileService.for_settings(settings())
+
+
 def _cpus(jobs: int) -> int:
     return jobs if jobs > 0 else (os.cpu_count() or 1)
 
@@ -68,9 +74,7 @@ def _pack_json(pack: Pack, *, families: bool = False) -> dict[str, Any]:
 @handles_errors
 def list_(as_json: bool) -> None:
     """Built-in and installed packs: name, version, category, HMM count, cut-off, source."""
-    from lanhai.profiles.registry import list_packs
-
-    rows = list_packs(settings().data_dir)
+    rows = _packs().list()
 
     def text() -> None:
         click.echo(f"{'name':<14} {'version':<9} {'category':<10} {'HMMs':>6}  "
@@ -88,9 +92,7 @@ def list_(as_json: bool) -> None:
 @handles_errors
 def show(name: str, as_json: bool) -> None:
     """One pack's families (substrates, roles, thresholds) and how it was made."""
-    from lanhai.profiles.registry import load_pack
-
-    pack = load_pack(settings().data_dir, name)
+    pack = _packs().get(name)
     body = _pack_json(pack, families=True)
 
     def text() -> None:
@@ -121,9 +123,7 @@ def show(name: str, as_json: bool) -> None:
 @handles_errors
 def build(name: str, data: Path, out: Path | None, jobs: int, as_json: bool) -> None:
     """Rebuild a shipped pack reproducibly from labelled public data."""
-    from lanhai.profiles.registry import profiles_dir
-
-    target = out if out is not None else profiles_dir(settings().data_dir)
+    target = _packs().build_target(out)
     body: dict[str, Any]
     with _progress(is_tty() and not as_json, f"building {name}") as bar:
         if name == "marine-cazy":
@@ -170,15 +170,13 @@ def install(database: str, url: str | None, sha256: str | None, ko_list_url: str
     """Download, verify, press and register a full public database (Pfam-A, dbCAN, KOfam).
 
     Interrupted downloads resume when the command is run again."""
-    from lanhai.profiles.install import install as run
-
     if sha256 is not None and (len(sha256) != 64
                                or any(c not in "0123456789abcdefABCDEF" for c in sha256)):
         raise click.UsageError("--sha256 must be 64 hexadecimal digits")
     with _progress(is_tty() and not as_json, f"installing {database}") as bar:
-        pack = run(settings().data_dir, database, url=url, sha256=sha256,
-                   extra_url=ko_list_url, press=not no_press, replace=replace,
-                   pack_name=pack_name, progress=bar)
+        pack = _packs().install(database, url=url, sha256=sha256, extra_url=ko_list_url,
+                                press=not no_press, replace=replace, pack_name=pack_name,
+                                progress=bar)
     emit(_pack_json(pack) | {"checksum": pack.provenance.get("checksum")}, as_json,
          f"installed {pack.name}: {pack.hmm_count} HMMs ({pack.path})")
 
@@ -196,9 +194,7 @@ def install(database: str, url: str | None, sha256: str | None, ko_list_url: str
 def add(name: str, file: Path, category: str, description: str, replace: bool,
         as_json: bool) -> None:
     """Register your own HMM file (HMMER3 text, gzip or pressed) as a pack."""
-    from lanhai.profiles.registry import add_pack
-
-    pack = add_pack(settings().data_dir, name, file, category=category,
-                    description=description, replace=replace)
+    pack = _packs().add(name, file, category=category, description=description,
+                        replace=replace)
     emit(_pack_json(pack), as_json,
          f"added {pack.name}: {pack.hmm_count} HMMs, cutoff {pack.cutoff}")

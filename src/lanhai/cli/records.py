@@ -15,9 +15,9 @@ from lanhai.cli.common import bank, emit, handles_errors, json_option, local_act
 from lanhai.errors import UsageError
 from lanhai.kinds import KINDS, LINK_RULES, PLURALS, kind_spec
 from lanhai.kinds.vocab import ValueContext
+from lanhai.model import Record
 from lanhai.services.catalog import check_accession
 from lanhai.settings import safe_url
-from lanhai.store.records import Record
 
 
 def register(cli: click.Group) -> None:
@@ -319,8 +319,7 @@ def serve(host: str | None, port: int | None, as_json: bool) -> None:
     """Serve the HTTP API (and pages) for this bank."""
     import uvicorn
 
-    from lanhai.api.app import create_app
-    from lanhai.web import warm
+    from lanhai.app import create_app, warm
 
     conf = settings()
     app = create_app(conf)

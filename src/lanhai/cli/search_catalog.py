@@ -14,7 +14,9 @@ import click
 
 from lanhai.cli.common import bank, emit, handles_errors, json_option, local_actor
 from lanhai.errors import UsageError
-from lanhai.search.catalog import SORTS, BBox, CatalogFilters, SearchResult
+from lanhai.search.filters import SORTS, BBox, CatalogFilters, FamilyQuery
+from lanhai.services.families import COLUMNS
+from lanhai.services.search import SearchResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,14 +81,11 @@ def text_command(query: str, kinds: tuple[str, ...], has_genome: bool,
                  desc: bool, limit: int, offset: int, fmt: str, as_json: bool,
                  **given: Any) -> None:
     """Full-text search across every kind (中文 too), with facets, filters and sorting."""
-    from lanhai.search.catalog import search_catalog
-
     filters = make_filters(kinds, has_genome, has_family, **given)
-    with bank() as opened, opened.engine.connect() as conn:
-        result = search_catalog(conn, local_actor(), query, filters,
-                                data_dir=opened.settings.data_dir, sort=sort, limit=limit,
-                                offset=offset, descending=desc,
-                                facet_families=facet_families)
+    with bank() as opened:
+        result = opened.search.search(local_actor(), query, filters, sort=sort, limit=limit,
+                                      offset=offset, descending=desc,
+                                      facet_families=facet_families)
         if fmt == "sbol3":
             _write_sbol3(result, opened.settings.sbol_namespace)
             return
@@ -166,8 +165,6 @@ def compound_command(inchikey: str | None, smiles: str | None, smarts: str | Non
                      substructure: str | None, similar: str | None, threshold: float,
                      limit: int, fmt: str, as_json: bool) -> None:
     """Search the compound library by structure (RDKit)."""
-    from lanhai.search import compounds
-
     chosen = [name for name, value in (("--inchikey", inchikey), ("--smiles", smiles),
                                        ("--smarts", smarts), ("--substructure", substructure),
                                        ("--similar", similar)) if value is not None]
@@ -175,19 +172,17 @@ def compound_command(inchikey: str | None, smiles: str | None, smarts: str | Non
         raise UsageError("give exactly one of --inchikey, --smiles, --smarts, --substructure "
                          f"or --similar (got {', '.join(chosen) or 'none'})")
     mode = chosen[0].lstrip("-")
-    with bank() as opened, opened.engine.connect() as conn:
-        actor, data_dir = local_actor(), opened.settings.data_dir
+    with bank() as opened:
+        actor, search = local_actor(), opened.compounds
         if inchikey is not None or smiles is not None:
-            hits = compounds.search_exact(conn, actor, data_dir, inchikey=inchikey,
-                                          smiles=smiles)[:limit]
+            hits = search.exact(actor, inchikey=inchikey, smiles=smiles)[:limit]
             total = len(hits)
         elif similar is not None:
-            hits, total = compounds.search_similar(conn, actor, data_dir, similar,
-                                                   threshold=threshold, limit=limit)
+            hits, total = search.similar(actor, similar, threshold=threshold, limit=limit)
         else:
             pattern = smarts if smarts is not None else str(substructure)
-            hits, total = compounds.search_substructure(
-                conn, actor, data_dir, pattern, smiles=substructure is not None, limit=limit)
+            hits, total = search.substructure(actor, pattern,
+                                              smiles=substructure is not None, limit=limit)
     items = [h.to_dict() for h in hits]
     data = {"mode": mode, "total": total, "items": items}
     if as_json:
@@ -244,9 +239,6 @@ def family_command(families: tuple[str, ...], hmm_file: Path | None, packs: tupl
                    **given: Any) -> None:
     """Every protein hitting FAMILY… (GH16, PF07980 …) or a user HMM, across the bank,
     with the strain, sample, depth and place it came from."""
-    from lanhai.search.families import COLUMNS, FamilyQuery, hit_sequences, search_families
-    from lanhai.search.families import search_hmm as run_hmm
-
     if not families and hmm_file is None:
         raise UsageError("name a family (e.g. GH16) or give --hmm FILE")
     if families and hmm_file is not None:
@@ -254,34 +246,33 @@ def family_command(families: tuple[str, ...], hmm_file: Path | None, packs: tupl
     query = FamilyQuery(families=families, packs=packs, substrates=substrates,
                         min_score=min_score, max_evalue=max_evalue,
                         filters=make_filters(**given), limit=limit or None)
-    with bank() as opened, opened.engine.connect() as conn:
-        data_dir = opened.settings.data_dir
+    with bank() as opened:
+        search = opened.families
         if hmm_file is not None:
             try:
                 data = hmm_file.read_bytes()
             except OSError as err:
                 raise UsageError(f"cannot read {hmm_file}: {err.strerror}") from None
-            result = run_hmm(conn, local_actor(), data_dir, data, query, threads=jobs,
-                             source=str(hmm_file))
+            result = search.search_hmm(local_actor(), data, query, threads=jobs,
+                                       source=str(hmm_file))
         else:
-            result = search_families(conn, local_actor(), data_dir, query)
-    if as_json:
-        emit(result.to_dict(), True)
-    elif fmt == "fasta":
-        for header, sequence in hit_sequences(data_dir, result.hits):
-            click.echo(f">{header}")
-            for start in range(0, len(sequence), 60):
-                click.echo(sequence[start:start + 60])
-    elif fmt == "genbank":
-        from lanhai.search.families import hit_genbank
-
-        for text in hit_genbank(data_dir, result.hits):
-            click.echo(text, nl=False)
-    elif fmt == "tsv":
-        _print_rows(result.hits, list(COLUMNS), header=True)
-    else:
-        _print_rows(result.hits, ["assembly", "protein_id", "family", "score", "evalue",
-                                  "strain", "sample", "depth_m"], header=False)
+            result = search.search(local_actor(), query)
+        if as_json:
+            emit(result.to_dict(), True)
+            return
+        if fmt == "fasta":
+            for header, sequence in search.hit_sequences(result.hits):
+                click.echo(f">{header}")
+                for start in range(0, len(sequence), 60):
+                    click.echo(sequence[start:start + 60])
+        elif fmt == "genbank":
+            for text in search.hit_genbank(result.hits):
+                click.echo(text, nl=False)
+        elif fmt == "tsv":
+            _print_rows(result.hits, list(COLUMNS), header=True)
+        else:
+            _print_rows(result.hits, ["assembly", "protein_id", "family", "score", "evalue",
+                                      "strain", "sample", "depth_m"], header=False)
     if not as_json:
         click.echo(f"{len(result.hits)} of {result.total} hits shown "
                    f"({result.assemblies_searched} assemblies searched)", err=True)

@@ -10,8 +10,7 @@ import click
 
 from lanhai.cli.common import bank, emit, handles_errors, json_option, local_actor
 from lanhai.errors import UsageError
-from lanhai.search.seq_index import DBS
-from lanhai.search.sequences import SequenceSearch, as_rows
+from lanhai.services.sequence_search import DBS, as_rows
 
 
 def add_commands(group: click.Group) -> None:
@@ -57,8 +56,7 @@ def seq(query: str, db: str, evalue: float, min_identity: float, max_hits: int,
     with each hit's assembly, strain, sample and access terms."""
     data, name = _read(query)
     with bank() as opened:
-        service = SequenceSearch(opened.catalog, opened.settings.data_dir,
-                                 binary=opened.settings.mmseqs, jobs=jobs)
+        service = opened.sequence_search.with_jobs(jobs)
         if not no_update:
             service.index(db).update()
         result = service.search(local_actor(), data, db=db, evalue=evalue,
@@ -123,8 +121,7 @@ def index(db: str, rebuild: bool, compact: bool, status_only: bool, warm: bool, 
         raise UsageError("give at most one of --rebuild, --compact, --status")
     out: dict[str, Any] = {}
     with bank() as opened:
-        service = SequenceSearch(opened.catalog, opened.settings.data_dir,
-                                 binary=opened.settings.mmseqs, jobs=jobs)
+        service = opened.sequence_search.with_jobs(jobs)
         for name in (DBS if db == "all" else (db,)):
             idx = service.index(name)
             done: dict[str, Any] = {}

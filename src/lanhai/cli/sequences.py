@@ -40,7 +40,7 @@ def register(cli: click.Group) -> None:
 
 
 def _service(opened: Bank) -> SequenceService:
-    return SequenceService(opened.engine, opened.settings.data_dir)
+    return opened.sequences
 
 
 @contextmanager

@@ -15,8 +15,7 @@ import click
 
 from lanhai.cli.common import bank, echo_err, emit, handles_errors, json_option, local_actor
 from lanhai.errors import UsageError
-from lanhai.services.catalog import require_admin
-from lanhai.store import users as store
+from lanhai.model import ROLES, TokenInfo
 
 
 def register(cli: click.Group) -> None:
@@ -44,7 +43,7 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(store.ROLES),
+@click.option("--role", required=True, type=click.Choice(ROLES),
               help="reader: sees public records; curator: also changes records and sees "
                    "restricted ones; admin: also manages users and tokens.")
 @click.option("--display-name", default="", help="Full name shown in the interface.")
@@ -55,10 +54,9 @@ def users() -> None:
 def add_user(username: str, role: str, display_name: str, password_stdin: bool,
              as_json: bool) -> None:
     """Create user USERNAME with a role. Give them a token with `lanhai tokens create`."""
-    require_admin(local_actor())
     password = _read_password() if password_stdin else None
-    with bank() as opened, opened.engine.begin() as conn:
-        user = store.create_user(conn, username, role, display_name, password)
+    with bank() as opened:
+        user = opened.users.create_user(local_actor(), username, role, display_name, password)
     emit(user.to_dict(), as_json, f"created {user.role} {user.username!r}; create a token "
                                   f"with `lanhai tokens create {user.username}`")
 
@@ -68,8 +66,8 @@ def add_user(username: str, role: str, display_name: str, password_stdin: bool,
 @handles_errors
 def list_users(as_json: bool) -> None:
     """List users with their role and whether they are active."""
-    with bank() as opened, opened.engine.connect() as conn:
-        found = store.list_users(conn)
+    with bank() as opened:
+        found = opened.users.list_users(local_actor())
 
     def text() -> None:
         if not found:
@@ -84,7 +82,7 @@ def list_users(as_json: bool) -> None:
 
 @users.command("set")
 @click.argument("username")
-@click.option("--role", type=click.Choice(store.ROLES), help="New role.")
+@click.option("--role", type=click.Choice(ROLES), help="New role.")
 @click.option("--disable", "active", flag_value=False, default=None,
               help="Disable the user; their tokens stop working.")
 @click.option("--enable", "active", flag_value=True, help="Enable the user again.")
@@ -95,13 +93,13 @@ def list_users(as_json: bool) -> None:
 def set_user(username: str, role: str | None, active: bool | None, password_stdin: bool,
              as_json: bool) -> None:
     """Change USERNAME's role or web password, or disable / enable them."""
-    require_admin(local_actor())
     if role is None and active is None and not password_stdin:
         raise UsageError("nothing to change: give --role, --disable, --enable or "
                          "--password-stdin")
     password = _read_password() if password_stdin else None
-    with bank() as opened, opened.engine.begin() as conn:
-        user = store.set_user(conn, username, role=role, active=active, password=password)
+    with bank() as opened:
+        user = opened.users.set_user(local_actor(), username, role=role, active=active,
+                                     password=password)
     emit(user.to_dict(), as_json,
          f"{user.username!r} is now a {user.role} ({'active' if user.active else 'disabled'})"
          + ("; password set" if password else ""))
@@ -121,8 +119,8 @@ def tokens() -> None:
     """Manage API tokens (sent as 'Authorization: Bearer <token>')."""
 
 
-def _token_dict(info: store.TokenInfo) -> dict[str, Any]:
-    return {**info.to_dict(), "status": store.token_status(info)}
+def _token_dict(info: TokenInfo) -> dict[str, Any]:
+    return {**info.to_dict(), "status": info.status()}
 
 
 @tokens.command("create")
@@ -134,11 +132,8 @@ def _token_dict(info: store.TokenInfo) -> dict[str, Any]:
 @handles_errors
 def create_token(username: str, name: str, expires_days: int | None, as_json: bool) -> None:
     """Create a token for USERNAME and print its secret (shown this once only)."""
-    require_admin(local_actor())
-    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_days)
-               if expires_days else None)
-    with bank() as opened, opened.engine.begin() as conn:
-        secret, info = store.create_token(conn, username, name, expires)
+    with bank() as opened:
+        secret, info = opened.users.create_token(local_actor(), username, name, expires_days)
 
     def text() -> None:
         click.echo(secret)
@@ -157,16 +152,14 @@ def create_token(username: str, name: str, expires_days: int | None, as_json: bo
 def list_tokens(username: str | None, as_json: bool) -> None:
     """List tokens (of USERNAME, or everyone's): prefix, owner, dates, status; never the
     secret."""
-    with bank() as opened, opened.engine.connect() as conn:
-        if username:
-            store.get_user(conn, username)  # a clear error for an unknown user
-        found = store.list_tokens(conn, username)
+    with bank() as opened:
+        found = opened.users.list_tokens(local_actor(), username)
 
     def text() -> None:
         if not found:
             echo_err("no tokens; create one with `lanhai tokens create USERNAME`")
             return
-        _table([(t.prefix, t.username, t.name, store.token_status(t), _date(t.created_at),
+        _table([(t.prefix, t.username, t.name, t.status(), _date(t.created_at),
                  _date(t.expires_at), _date(t.last_used_at)) for t in found],
                ("PREFIX", "USER", "NAME", "STATUS", "CREATED", "EXPIRES", "LAST USED"))
 
@@ -179,7 +172,6 @@ def list_tokens(username: str | None, as_json: bool) -> None:
 @handles_errors
 def revoke_token(prefix: str, as_json: bool) -> None:
     """Revoke the active token whose secret starts with PREFIX (see `lanhai tokens list`)."""
-    require_admin(local_actor())
-    with bank() as opened, opened.engine.begin() as conn:
-        store.revoke_token(conn, prefix)
+    with bank() as opened:
+        opened.users.revoke_token(local_actor(), prefix)
     emit({"revoked": prefix}, as_json, f"revoked token {prefix}")

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Engine
-
 from lanhai.bank import Bank
 from lanhai.demo.links import (
     DemoLink,
@@ -32,12 +30,9 @@ from lanhai.demo.sources import (
 )
 from lanhai.errors import NotFound, ValidationFailed
 from lanhai.imports import ImportOptions, ImportReport
-from lanhai.imports.engine import run_import
 from lanhai.imports.mapping import load_mapping
-from lanhai.services.catalog import Actor
-from lanhai.services.sequences import SequenceService
+from lanhai.services.access import Actor
 from lanhai.settings import safe_url
-from lanhai.store import users as user_store
 
 #: the curator account the demo creates (no password, no token: the CLI says how to make one)
 DEMO_CURATOR = "demo-curator"
@@ -112,9 +107,9 @@ def options_for(source: DemoSource) -> ImportOptions:
                    mode="upsert", note=f"Lanhai demo: {source.file}")
 
 
-def import_source(engine: Engine, actor: Actor, source: DemoSource) -> ImportReport:
+def import_source(bank: Bank, actor: Actor, source: DemoSource) -> ImportReport:
     """Import one shipped file with its mapping; a problem is a bug in the demo data."""
-    report = run_import(engine, actor, source_path(source), options_for(source))
+    report = bank.imports.run(actor, source_path(source), options_for(source))
     if not report.ok:
         problems = [replace(p, file=p.file or source.file) for p in report.problems]
         raise ValidationFailed(f"the demo file {source.file} did not import cleanly "
@@ -122,14 +117,13 @@ def import_source(engine: Engine, actor: Actor, source: DemoSource) -> ImportRep
     return report
 
 
-def ensure_curator(engine: Engine) -> bool:
+def ensure_curator(bank: Bank, actor: Actor) -> bool:
     """Create the demo curator unless it exists; True if it was created."""
-    with engine.begin() as conn:
-        try:
-            user_store.get_user(conn, DEMO_CURATOR)
-        except NotFound:
-            user_store.create_user(conn, DEMO_CURATOR, "curator", "Lanhai demo curator")
-            return True
+    try:
+        bank.users.get_user(actor, DEMO_CURATOR)
+    except NotFound:
+        bank.users.create_user(actor, DEMO_CURATOR, "curator", "Lanhai demo curator")
+        return True
     return False
 
 
@@ -139,7 +133,7 @@ def build_demo(bank: Bank, actor: Actor, progress: Progress | None = None) -> De
     summary = DemoSummary(database_url=safe_url(bank.settings.database_url))
     for number, source in enumerate(DEMO_SOURCES, start=1):
         say(f"[{number}/{len(DEMO_SOURCES)}] {source.kind}: {source.file}")
-        report = import_source(bank.engine, actor, source)
+        report = import_source(bank, actor, source)
         summary.sources.append(SourceResult(
             source.name, source.kind, source.file, source.mapping, source.title, report.rows,
             report.created, report.updated, report.unchanged))
@@ -151,7 +145,7 @@ def build_demo(bank: Bank, actor: Actor, progress: Progress | None = None) -> De
     summary.links_created = apply_links(bank.catalog, actor, summary.links)
     say("ingesting the shipped proteomes")
     summary.sequences = ingest_proteomes(bank, actor)
-    summary.curator_created = ensure_curator(bank.engine)
+    summary.curator_created = ensure_curator(bank, actor)
     summary.counts = bank.catalog.counts(actor)
     summary.highlights = _highlights(bank, actor, summary.links)
     return summary
@@ -159,7 +153,7 @@ def build_demo(bank: Bank, actor: Actor, progress: Progress | None = None) -> De
 
 def ingest_proteomes(bank: Bank, actor: Actor) -> list[dict[str, Any]]:
     """Store each shipped proteome on its assembly record (unchanged on a second run)."""
-    service = SequenceService(bank.engine, bank.settings.data_dir)
+    service = bank.sequences
     done = []
     for name, file in DEMO_PROTEOMES:
         accession = _first(bank, actor, "assembly", [f"assembly_name={name}"])

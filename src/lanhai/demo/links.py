@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lanhai.services.catalog import Actor, CatalogService
-from lanhai.store.records import Record
+from lanhai.model import Record
+from lanhai.services.access import Actor
+from lanhai.services.catalog import CatalogService
 
 #: rule name -> (relation, one-line reason shown in the summary)
 LINK_RULES: dict[str, tuple[str, str]] = {

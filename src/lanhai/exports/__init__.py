@@ -1,12 +1,7 @@
-"""Exports: one kind's records as CSV, TSV, JSON, Darwin Core Archive, MCPD or SBOL3.
+"""Export formats: one kind's records as CSV, TSV, JSON, Darwin Core Archive, MCPD or SBOL3.
 
-:func:`export_records` is the entry point for the CLI; the API streams
-:meth:`Export.chunks` of a :func:`plan_export`. Records are read in keyset-paginated
-batches and written batch by batch, so memory stays flat for 100,000 records.
-
-Visibility: restricted records, and every patent deposit (Budapest Rule 9.2: readers never
-learn one exists), are exported only to curators and admins. Darwin Core Archives are
-bound for GBIF and never include a restricted record, whoever asks.
+Each format is a writer over batches of records (:mod:`lanhai.exports.common`); which
+records a caller gets, and the streaming, are :mod:`lanhai.services.exports`.
 """
 
 from __future__ import annotations
@@ -14,24 +9,16 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine
-
 from lanhai.errors import UsageError
 from lanhai.exports import dwca, mcpd, sbol, tables
-from lanhai.exports.common import Batch, DatasetInfo, ExportOptions, Item, Writer
-from lanhai.kinds import PLURALS, KindSpec, kind_of_accession, kind_spec
-from lanhai.services.catalog import Actor
+from lanhai.exports.common import DatasetInfo, ExportOptions, Writer
+from lanhai.kinds import PLURALS, kind_spec
 from lanhai.settings import Settings
-from lanhai.store import links as link_store
-from lanhai.store import queries
-from lanhai.store import records as store
-from lanhai.store.links import Link
-from lanhai.store.queries import Filter
 
 Progress = Callable[[int], None]
 
@@ -117,90 +104,6 @@ class ExportSummary:
                 "file": self.file}
 
 
-class Export:
-    """A checked export, ready to stream with :meth:`chunks`; counts what it wrote."""
-
-    def __init__(self, engine: Engine, actor: Actor, spec: KindSpec, fmt: Format,
-                 filters: Sequence[Filter], query: str | None, options: ExportOptions
-                 ) -> None:
-        self.engine, self.actor, self.spec, self.format = engine, actor, spec, fmt
-        self.filters, self.query, self.options = list(filters), query, options
-        self.records = 0
-        self.include_restricted = actor.can_see_restricted and not fmt.public_only
-        #: patent deposits are confidential whatever their flag: none for readers
-        self.hidden = spec.name == "deposit" and not actor.can_see_restricted
-
-    @property
-    def media_type(self) -> str:
-        if self.format.name == "sbol3":
-            return sbol.rdf_format(self.options.rdf_format)[1]
-        return self.format.media_type
-
-    @property
-    def filename(self) -> str:
-        """Suggested file name: lanhai-samples.csv, lanhai-strains.dwca.zip, lanhai-parts.ttl."""
-        extension = self.format.extension
-        if self.format.name == "sbol3":
-            extension = sbol.rdf_format(self.options.rdf_format)[2]
-        return f"lanhai-{PLURALS[self.spec.name]}.{extension}"
-
-    def check(self) -> None:
-        """Raise now for a bad filter or query, before anything is written."""
-        with self.engine.connect() as conn:
-            self._record_batches(conn).close()
-        if self.format.name == "sbol3":
-            sbol.check_namespace(self.options.sbol_namespace)
-            sbol.rdf_format(self.options.rdf_format)
-
-    def _record_batches(self, conn: Connection
-                        ) -> Generator[list[store.Record], None, None]:
-        return queries.iter_records(conn, self.spec.name, self.filters, query=self.query,
-                                  include_restricted=self.include_restricted,
-                                  batch_size=self.options.batch_size)
-
-    def _visible_link(self, link: Link) -> bool:
-        if self.actor.can_see_restricted:
-            return True
-        ends = (kind_of_accession(link.source), kind_of_accession(link.target))
-        return all(end is None or end.name != "deposit" for end in ends)
-
-    def _batches(self, conn: Connection, progress: Progress | None) -> Iterator[Batch]:
-        if self.hidden:
-            return
-        for records in self._record_batches(conn):
-            links: dict[str, list[Link]] = {}
-            if self.format.needs_links:
-                links = link_store.links_of_many(conn, records, self.include_restricted)
-            yield [Item(rec, [lk for lk in links.get(rec.accession, [])
-                              if self._visible_link(lk)]) for rec in records]
-            self.records += len(records)
-            if progress is not None:
-                progress(self.records)
-
-    def chunks(self, progress: Progress | None = None) -> Generator[bytes, None, None]:
-        """The encoded export, chunk by chunk (one database connection while it runs)."""
-        self.records = 0
-        with self.engine.connect() as conn:
-            yield from self.format.writer(self.spec, self._batches(conn, progress),
-                                          self.options)
-
-
-def plan_export(engine: Engine, actor: Actor, kind: str, fmt: str,
-                where: Sequence[str] = (), query: str | None = None,
-                options: ExportOptions | None = None) -> Export:
-    """Check kind, format, filters and options; return the export to stream.
-
-    Raises :class:`~lanhai.errors.UsageError` for an unknown kind or format, a format the
-    kind cannot use (it says which kinds each format supports) or a bad filter.
-    """
-    spec = kind_spec(kind)
-    export = Export(engine, actor, spec, get_format(fmt, spec.name),
-                    [queries.parse_filter(w) for w in where], query,
-                    options or ExportOptions())
-    export.check()
-    return export
-
-
 def write_atomic(path: Path, chunks: Generator[bytes, None, None]) -> None:
     """Write ``chunks`` to a temporary file beside ``path``, then rename it into place.
 
@@ -228,43 +131,16 @@ def write_atomic(path: Path, chunks: Generator[bytes, None, None]) -> None:
         raise
 
 
-def export_records(engine: Engine, actor: Actor, kind: str, fmt: str,
-                   out: BinaryOutput | str | Path, where: Sequence[str] = (),
-                   query: str | None = None, *, options: ExportOptions | None = None,
-                   progress: Progress | None = None) -> ExportSummary:
-    """Export the records of ``kind`` that ``actor`` may see, matching ``where`` and ``query``.
-
-    ``out`` is a binary stream or a path (written atomically). Restricted records and patent
-    deposits go only to curators and admins; a Darwin Core Archive (``dwca``, bound for
-    GBIF) never includes restricted records at all.
-    """
-    export = plan_export(engine, actor, kind, fmt, where, query, options)
-    if isinstance(out, (str, Path)):
-        write_atomic(Path(out), export.chunks(progress))
-        file: str | None = str(out)
-    else:
-        with contextlib.closing(export.chunks(progress)) as chunks:
-            for chunk in chunks:
-                out.write(chunk)
-        out.flush()
-        name = getattr(out, "name", None)
-        file = name if isinstance(name, str) and not name.startswith("<") else None
-    return ExportSummary(export.spec.name, export.format.name, export.records, file)
-
-
 __all__ = [
     "FORMATS",
     "BinaryOutput",
     "DatasetInfo",
-    "Export",
     "ExportOptions",
     "ExportSummary",
     "Format",
     "Progress",
-    "export_records",
     "formats_by_kind",
     "get_format",
     "options_from_settings",
-    "plan_export",
     "write_atomic",
 ]

@@ -16,8 +16,7 @@ from typing import Any
 
 from lanhai.kinds import KindSpec
 from lanhai.kinds.vocab import missing_term
-from lanhai.store.links import Link
-from lanhai.store.records import Record
+from lanhai.model import Link, Record
 
 DEFAULT_SBOL_NAMESPACE = "https://w3id.org/lanhai"
 

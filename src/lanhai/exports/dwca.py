@@ -24,7 +24,7 @@ from lanhai.exports.common import (
     number_text,
 )
 from lanhai.kinds import KindSpec
-from lanhai.store.records import Record
+from lanhai.model import Record
 
 DWC = "http://rs.tdwg.org/dwc/terms/"
 DWC_TEXT = "http://rs.tdwg.org/dwc/text/"

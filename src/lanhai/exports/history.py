@@ -9,18 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 from lanhai.errors import UsageError
 from lanhai.exports.common import json_text
 from lanhai.exports.tables import cell
-from lanhai.store.records import Version
+from lanhai.model import Version
 
 HISTORY_FORMATS = ("csv", "json")
 COLUMNS = ("version", "action", "changed_at", "changed_by", "field", "old", "new", "note")
-_ACCESSION = re.compile(r"\bLH[A-Z]{2}\d{7}\b")
 
 
 def _value(value: Any) -> str:
@@ -74,24 +72,3 @@ def write_history(versions: Sequence[Version], fmt: str, out: IO[Any]) -> int:
         count += 1
     write(buffer.getvalue())
     return count
-
-
-def linked_accessions(versions: Sequence[Version]) -> set[str]:
-    """Accessions of other records named in link/unlink entries."""
-    found: set[str] = set()
-    for version in versions:
-        if version.action in ("link", "unlink"):
-            found.update(_ACCESSION.findall(json.dumps(version.changes)))
-    return found
-
-
-def hide_links(versions: Sequence[Version], hidden: set[str]) -> list[Version]:
-    """``versions`` without the link/unlink entries that name a record in ``hidden``.
-
-    A reader must not learn from a strain's history that a confidential deposit exists.
-    """
-    if not hidden:
-        return list(versions)
-    return [v for v in versions
-            if v.action not in ("link", "unlink")
-            or not set(_ACCESSION.findall(json.dumps(v.changes))) & hidden]

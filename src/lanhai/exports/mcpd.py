@@ -15,7 +15,7 @@ from typing import Any
 
 from lanhai.exports.common import Batch, ExportOptions, TextSink, known_value, number_text
 from lanhai.kinds import KindSpec
-from lanhai.store.records import Record
+from lanhai.model import Record
 
 COLUMNS = (
     "PUID", "INSTCODE", "ACCENUMB", "COLLNUMB", "COLLCODE", "COLLNAME", "COLLINSTADDRESS",

@@ -20,7 +20,7 @@ from typing import Any
 from lanhai.exports.common import Batch, ExportOptions, TextSink, json_text, number_text
 from lanhai.kinds import KindSpec, vocab
 from lanhai.kinds.fields import Field
-from lanhai.store.records import Record
+from lanhai.model import Record
 
 
 def columns(spec: KindSpec) -> list[str]:

@@ -34,7 +34,6 @@ from lanhai.profiles.registry import (
     commit_pack,
     load_pack,
     pack_to_manifest,
-    profiles_dir,
     staging_dir,
     with_cazy_substrates,
     write_manifest,
@@ -274,7 +273,7 @@ def read_ko_list(path: Path) -> tuple[dict[str, float], dict[str, str], dict[str
 
 # -- installing ------------------------------------------------------------------------------------
 
-def install(data_dir: Path, name: str, *, url: str | None = None, sha256: str | None = None,
+def install(root: Path, name: str, *, url: str | None = None, sha256: str | None = None,
             extra_url: str | None = None, press: bool = True, replace: bool = False,
             pack_name: str | None = None, progress: Progress | None = None,
             timeout: float = 60.0) -> Pack:
@@ -284,13 +283,13 @@ def install(data_dir: Path, name: str, *, url: str | None = None, sha256: str | 
             f"installable databases: {', '.join(SOURCES)}", value=name, field="name")])
     source = SOURCES[name]
     target = check_name(pack_name or name)
-    if (profiles_dir(data_dir) / target).exists() and not replace:
+    if (root / target).exists() and not replace:
         raise UsageError(f"profile pack {target!r} is already installed", [Problem(
             "a pack with this name exists", value=target, field="name",
             fix="pass --replace to install it again")])
     report = progress or (lambda done, total, what: None)
     main_url = url or source.url
-    downloads = profiles_dir(data_dir) / ".downloads" / target
+    downloads = root / ".downloads" / target
     file_name = main_url.rstrip("/").rsplit("/", 1)[-1] or f"{name}.download"
     main_file = download(main_url, downloads / file_name, progress=report, timeout=timeout)
     md5 = None
@@ -311,7 +310,7 @@ def install(data_dir: Path, name: str, *, url: str | None = None, sha256: str | 
     if extra_file is not None:
         thresholds, score_types, definitions = read_ko_list(extra_file)
 
-    staging = staging_dir(data_dir, target)
+    staging = staging_dir(root, target)
     try:
         families: dict[str, Family] = {}
         seen: list[str] = []
@@ -368,9 +367,9 @@ def install(data_dir: Path, name: str, *, url: str | None = None, sha256: str | 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    commit_pack(data_dir, staging, target, replace=replace)
+    commit_pack(root, staging, target, replace=replace)
     shutil.rmtree(downloads, ignore_errors=True)
-    return load_pack(data_dir, target)
+    return load_pack(root, target)
 
 
 def _without_gathering(path: Path) -> list[str]:

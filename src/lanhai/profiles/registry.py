@@ -43,10 +43,6 @@ def builtin_dir() -> Path:
     return Path(str(files("lanhai.profiles") / "data"))
 
 
-def profiles_dir(data_dir: Path) -> Path:
-    return data_dir / "profiles"
-
-
 @functools.lru_cache(maxsize=1)
 def marine_substrates() -> dict[str, tuple[str, ...]]:
     """The shipped CAZy family -> marine substrates table (``marine_substrates.toml``)."""
@@ -188,48 +184,47 @@ def builtin_pack(name: str) -> Pack:
 
 # -- listing and loading ---------------------------------------------------------------------------
 
-def installed_names(data_dir: Path) -> list[str]:
-    root = profiles_dir(data_dir)
+def installed_names(root: Path) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir()
                   if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file())
 
 
-def available_names(data_dir: Path) -> list[str]:
-    return list(BUILTIN) + [n for n in installed_names(data_dir) if n not in BUILTIN]
+def available_names(root: Path) -> list[str]:
+    return list(BUILTIN) + [n for n in installed_names(root) if n not in BUILTIN]
 
 
-def load_pack(data_dir: Path, name: str) -> Pack:
+def load_pack(root: Path, name: str) -> Pack:
     """One pack by name. A pack built into ``LANHAI_DATA_DIR/profiles/<name>`` with a built-in
     pack's name (``lanhai profiles build marine-cazy``) takes that built-in pack's place."""
-    folder = profiles_dir(data_dir) / name
+    folder = root / name
     if name in BUILTIN and not (folder / MANIFEST).is_file():
         return builtin_pack(name)
     if not (folder / MANIFEST).is_file():
         raise UsageError(f"unknown profile pack {name!r}", [Problem(
-            f"available packs: {', '.join(available_names(data_dir))}", value=name,
+            f"available packs: {', '.join(available_names(root))}", value=name,
             field="pack", fix="use one of them, or install/add/build it first "
                               "(lanhai profiles install|add|build)")])
     return read_manifest(folder)
 
 
-def load_packs(data_dir: Path, names: Sequence[str] | None = None) -> list[Pack]:
+def load_packs(root: Path, names: Sequence[str] | None = None) -> list[Pack]:
     """The packs named (all available ones when ``names`` is None), in the order given.
 
     Unknown names raise :class:`UsageError` listing the available packs.
     """
-    wanted = list(names) if names is not None else available_names(data_dir)
+    wanted = list(names) if names is not None else available_names(root)
     unknown = [n for n in wanted if n not in BUILTIN
-               and not (profiles_dir(data_dir) / n / MANIFEST).is_file()]
+               and not (root / n / MANIFEST).is_file()]
     if unknown:
         raise UsageError(
             f"unknown profile pack{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
-            [Problem(f"available packs: {', '.join(available_names(data_dir))}", value=n,
+            [Problem(f"available packs: {', '.join(available_names(root))}", value=n,
                      field="pack", fix="use an available pack, or install/add/build it first "
                                        "(lanhai profiles install|add|build)")
              for n in unknown])
-    return [load_pack(data_dir, n) for n in wanted]
+    return [load_pack(root, n) for n in wanted]
 
 
 def pack_summary(pack: Pack, *, builtin: bool | str) -> dict[str, Any]:
@@ -241,12 +236,12 @@ def pack_summary(pack: Pack, *, builtin: bool | str) -> dict[str, Any]:
             "description": pack.description}
 
 
-def list_packs(data_dir: Path) -> list[dict[str, Any]]:
+def list_packs(root: Path) -> list[dict[str, Any]]:
     """One summary row per available pack (built-in first), for display."""
-    installed = set(installed_names(data_dir))
-    return [pack_summary(load_pack(data_dir, n), builtin=(
+    installed = set(installed_names(root))
+    return [pack_summary(load_pack(root, n), builtin=(
         "installed (replaces built-in)" if n in BUILTIN and n in installed else n in BUILTIN))
-        for n in available_names(data_dir)]
+        for n in available_names(root)]
 
 
 # -- registering a pack folder atomically -------------------------------------------------------
@@ -291,12 +286,12 @@ def commit_in(root: Path, staging: Path, name: str, *, replace: bool = False) ->
     return target
 
 
-def staging_dir(data_dir: Path, name: str) -> Path:
-    return staging_in(profiles_dir(data_dir), name)
+def staging_dir(root: Path, name: str) -> Path:
+    return staging_in(root, name)
 
 
-def commit_pack(data_dir: Path, staging: Path, name: str, *, replace: bool = False) -> Path:
-    return commit_in(profiles_dir(data_dir), staging, name, replace=replace)
+def commit_pack(root: Path, staging: Path, name: str, *, replace: bool = False) -> Path:
+    return commit_in(root, staging, name, replace=replace)
 
 
 def write_pack(root: Path, pack: Pack, hmms: Sequence[Any], *, compress: bool = True,
@@ -315,7 +310,7 @@ def write_pack(root: Path, pack: Pack, hmms: Sequence[Any], *, compress: bool = 
     return commit_in(root, staging, pack.name, replace=replace)
 
 
-def add_pack(data_dir: Path, name: str, hmm_file: Path, *, category: str = "custom",
+def add_pack(root: Path, name: str, hmm_file: Path, *, category: str = "custom",
              description: str = "", replace: bool = False) -> Pack:
     """Register a user's own HMM file as pack ``name`` (validated, copied, atomic)."""
     from lanhai.profiles.hmmtools import read_hmms
@@ -335,7 +330,7 @@ def add_pack(data_dir: Path, name: str, hmm_file: Path, *, category: str = "cust
             "HMM names must be unique within a pack", value=d, file=str(hmm_file),
             fix="rename the duplicates (NAME line)") for d in dupes])
     all_ga = all(h.cutoffs.gathering_available() for h in hmms)
-    staging = staging_dir(data_dir, name)
+    staging = staging_dir(root, name)
     try:
         target_name = hmm_file.name
         shutil.copyfile(hmm_file, staging / target_name)
@@ -354,5 +349,5 @@ def add_pack(data_dir: Path, name: str, hmm_file: Path, *, category: str = "cust
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    commit_pack(data_dir, staging, name, replace=replace)
-    return load_pack(data_dir, name)
+    commit_pack(root, staging, name, replace=replace)
+    return load_pack(root, name)

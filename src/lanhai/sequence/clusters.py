@@ -14,11 +14,8 @@ not a metagenome.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 BATCH_GENES = 5000
@@ -150,49 +147,3 @@ def batches(contigs: Iterable[tuple[str, str]], genes: Iterable[dict[str, Any]],
             batch, count = [], 0
     if batch:
         yield batch
-
-
-def find_assembly_clusters(data_dir: str, accession: str, threads: int) -> dict[str, Any]:
-    """Find the gene clusters of one gene-called genome, store them, return the marker."""
-    from lanhai.store.sequences import CLUSTERS, SequenceStore
-
-    store = SequenceStore(Path(data_dir))
-    manifest = store.manifest(accession)
-    if manifest is None or store.table_path(accession, "genes") is None:
-        raise FileNotFoundError(f"{accession} has no called genes")
-    models = GeccoModels()
-    proteins = store.iter_rows(accession, "proteins", columns=["sequence"])
-    genes = ({**gene, "protein": protein["sequence"]} for gene, protein in zip(
-        store.iter_rows(accession, "genes", columns=["contig", "protein_id", "start", "end",
-                                                      "strand"]), proteins, strict=True))
-    count = 0
-    types: dict[str, int] = {}
-    annotation = store.step_done(accession, "annotation")
-    reuse = bool(annotation and annotation.get("gecco_domains")
-                 and store.table_path(accession, "gecco_domains") is not None)
-    found = store.iter_rows(accession, "gecco_domains") if reuse else iter(())
-    pending = next(found, None)
-    with store.stage_step(accession, "clusters") as staged:
-        table = staged.table("clusters", CLUSTERS)
-        for batch in batches(store.iter_sequences(accession), genes):
-            gecco = [g for contig, seq, rows in batch for g in gecco_genes(contig, seq, rows)]
-            domains: dict[str, list[dict[str, Any]]] | None = None
-            if reuse:  # the domains come in gene order, as the genes do: merge the streams
-                domains = {}
-                ids = {g.protein.id for g in gecco}
-                while pending is not None and pending["protein_id"] in ids:
-                    domains.setdefault(pending["protein_id"], []).append(pending)
-                    pending = next(found, None)
-            for row in predict(models, gecco, threads, domains):
-                table.add(row)
-                count += 1
-                types[row["type"]] = types.get(row["type"], 0) + 1
-        staged.commit_into(store.annotation_folder(accession))
-    marker = {"input_sha256": manifest["sha256"], "cluster_count": count,
-              "types": dict(sorted(types.items())), "tool": f"gecco {version('gecco')}",
-              "genes": "Lanhai's pyrodigal genes (not GECCO's own ORF finder)",
-              "domains": ("GECCO's Pfam domains from the family step's search of the same HMMs"
-                          if reuse else "GECCO's own search of its Pfam HMMs"),
-              "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-    store.mark_step_done(accession, "clusters", marker)
-    return marker

@@ -6,7 +6,8 @@
    ``annotation.done.json`` keyed by the input's SHA-256, the packs' names and versions and
    the loci gene distance.
 2. ``clusters``: biosynthetic gene clusters with GECCO (:mod:`lanhai.sequence.clusters`) on
-   the contigs of a genome → ``clusters.parquet``; marker ``clusters.done.json``.
+   the contigs of a genome → ``clusters.parquet``; marker ``clusters.done.json``
+   (:func:`find_assembly_clusters`).
 
 Each step writes to a staging folder, moves its files into ``annotation/`` and writes its
 marker last: an interrupted step leaves no marker, its tables are not readable, and the next
@@ -23,12 +24,11 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from lanhai.profiles.pack import Pack
 from lanhai.sequence import hmm
 from lanhai.sequence.loci import CAZYME, MAX_GAP, SULFATASE, Annotation, Gene, find_puls, role_of
 from lanhai.sequence.reader import PROTEOME
+from lanhai.store.sequences import CLUSTERS as CLUSTER_TABLE
 from lanhai.store.sequences import GECCO_DOMAINS, HITS, LOCI, SequenceStore
 
 #: bump when the annotation logic changes so that stored results are redone
@@ -68,12 +68,12 @@ def annotation_current(marker: Mapping[str, Any] | None, packs: Sequence[Pack],
     return all(marker.get(name) == value for name, value in key.items())
 
 
-def protein_source(store: SequenceStore, accession: str) -> tuple[str, int]:
-    """The table holding the assembly's proteins and how many there are."""
-    path = store.table_path(accession, "proteins")
-    if path is None:
+def protein_count(store: SequenceStore, accession: str) -> int:
+    """How many proteins the assembly has (given, or from its called genes)."""
+    count = store.count_rows(accession, "proteins")
+    if count is None:
         raise FileNotFoundError(f"{accession} has no proteins (genes not called yet)")
-    return "proteins", pq.ParquetFile(path).metadata.num_rows
+    return count
 
 
 def _proteins(store: SequenceStore, accession: str) -> Iterator[tuple[str, str]]:
@@ -91,17 +91,17 @@ def _genes(store: SequenceStore, accession: str, proteome: bool) -> Iterator[Gen
         yield Gene(row["protein_id"], row["contig"], row["start"], row["end"], row["strand"])
 
 
-def annotate_families(data_dir: str, accession: str, packs: Sequence[Pack], threads: int,
+def annotate_families(root: str, accession: str, packs: Sequence[Pack], threads: int,
                       max_gap: int = MAX_GAP, batch_size: int = hmm.BATCH_SIZE
                       ) -> dict[str, Any]:
     """Search the assembly's proteins against ``packs``; store hits and loci; return the
     marker (written last)."""
-    store = SequenceStore(Path(data_dir))
+    store = SequenceStore(Path(root))
     manifest = store.manifest(accession)
     if manifest is None:
         raise FileNotFoundError(f"{accession} has no sequences")
     proteome = manifest["kind"] == PROTEOME
-    _, total = protein_source(store, accession)
+    total = protein_count(store, accession)
     loaded = [hmm.load_pack(pack) for pack in packs]
     roles = {p.name: {name: f.role for name, f in p.families.items()} for p in packs}
     annotations: dict[str, Annotation] = {}
@@ -176,3 +176,50 @@ def _sorted_summary(summary: Mapping[str, Mapping[str, int]]) -> dict[str, dict[
 def substrate_line(substrate: str, families: Mapping[str, int]) -> str:
     """'agar: 14 GH16, 3 GH86'."""
     return f"{substrate}: " + ", ".join(f"{n} {family}" for family, n in families.items())
+
+
+def find_assembly_clusters(root: str, accession: str, threads: int) -> dict[str, Any]:
+    """Find the gene clusters of one gene-called genome with GECCO
+    (:mod:`lanhai.sequence.clusters`), store them, return the marker (written last)."""
+    from lanhai.sequence.clusters import GeccoModels, batches, gecco_genes, predict
+
+    store = SequenceStore(Path(root))
+    manifest = store.manifest(accession)
+    if manifest is None or store.table_path(accession, "genes") is None:
+        raise FileNotFoundError(f"{accession} has no called genes")
+    models = GeccoModels()
+    proteins = store.iter_rows(accession, "proteins", columns=["sequence"])
+    genes = ({**gene, "protein": protein["sequence"]} for gene, protein in zip(
+        store.iter_rows(accession, "genes", columns=["contig", "protein_id", "start", "end",
+                                                      "strand"]), proteins, strict=True))
+    count = 0
+    types: dict[str, int] = {}
+    annotation = store.step_done(accession, "annotation")
+    reuse = bool(annotation and annotation.get("gecco_domains")
+                 and store.table_path(accession, "gecco_domains") is not None)
+    found = store.iter_rows(accession, "gecco_domains") if reuse else iter(())
+    pending = next(found, None)
+    with store.stage_step(accession, "clusters") as staged:
+        table = staged.table("clusters", CLUSTER_TABLE)
+        for batch in batches(store.iter_sequences(accession), genes):
+            gecco = [g for contig, seq, rows in batch for g in gecco_genes(contig, seq, rows)]
+            domains: dict[str, list[dict[str, Any]]] | None = None
+            if reuse:  # the domains come in gene order, as the genes do: merge the streams
+                domains = {}
+                ids = {g.protein.id for g in gecco}
+                while pending is not None and pending["protein_id"] in ids:
+                    domains.setdefault(pending["protein_id"], []).append(pending)
+                    pending = next(found, None)
+            for row in predict(models, gecco, threads, domains):
+                table.add(row)
+                count += 1
+                types[row["type"]] = types.get(row["type"], 0) + 1
+        staged.commit_into(store.annotation_folder(accession))
+    marker = {"input_sha256": manifest["sha256"], "cluster_count": count,
+              "types": dict(sorted(types.items())), "tool": f"gecco {version('gecco')}",
+              "genes": "Lanhai's pyrodigal genes (not GECCO's own ORF finder)",
+              "domains": ("GECCO's Pfam domains from the family step's search of the same HMMs"
+                          if reuse else "GECCO's own search of its Pfam HMMs"),
+              "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    store.mark_step_done(accession, "clusters", marker)
+    return marker

@@ -1,6 +1,9 @@
 """Catalog use cases: create, update, get, list, link, lineage, history, with access control.
 
-The CLI, the HTTP API and the web pages all call these; none of them talks SQL.
+The CLI, the HTTP API and the web pages all call these; none of them talks SQL. This is the
+one way records are written: single records here, bulk imports through :meth:`batch` (one
+transaction, the same store functions), summaries of stored sequences through
+:meth:`set_summary`.
 """
 
 from __future__ import annotations
@@ -8,79 +11,22 @@ from __future__ import annotations
 import builtins
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine
-
-from lanhai.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    Problem,
-    Unauthorized,
-    UsageError,
-    ValidationFailed,
-)
+from lanhai.errors import Conflict, NotFound, Problem, UsageError, ValidationFailed
 from lanhai.kinds import LINK_RULES, check_link, kind_of_accession, kind_spec
 from lanhai.kinds.fields import Fields, KindSpec, validate_fields
 from lanhai.kinds.vocab import ValueContext
+from lanhai.model import LineageEdge, Link, NewRecord, Record, Version, identifier_key, parse_filter
+from lanhai.services.access import Actor, may_see, require_writer, visible
 from lanhai.store import links as link_store
 from lanhai.store import queries
 from lanhai.store import records as store
-from lanhai.store.links import LineageEdge, Link
-from lanhai.store.queries import Filter
-from lanhai.store.records import NewRecord, Record, Version
+from lanhai.store.database import Conn, Database
 
 _ACCESSION_IN_TEXT = re.compile(r"\bLH[A-Z]{2}\d{7}\b")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is asking: a username and a role (anonymous, reader, curator, admin)."""
-
-    username: str
-    role: str
-
-    @property
-    def can_see_restricted(self) -> bool:
-        return self.role in ("curator", "admin")
-
-    @property
-    def can_write(self) -> bool:
-        return self.role in ("curator", "admin")
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-
-ANONYMOUS = Actor("anonymous", "anonymous")
-#: the actor for commands run on the bank's own machine (`lanhai` CLI without --token)
-LOCAL_ADMIN = Actor("local", "admin")
-
-
-def require_writer(actor: Actor) -> None:
-    if actor.role == "anonymous":
-        raise Unauthorized("this action needs a curator token: send 'Authorization: Bearer "
-                           "<token>' (create one with `lanhai tokens create USER`)")
-    if not actor.can_write:
-        raise Forbidden(f"user {actor.username!r} is a {actor.role}; changing records needs "
-                        "the curator or admin role")
-
-
-def require_admin(actor: Actor) -> None:
-    require_writer(actor)
-    if not actor.is_admin:
-        raise Forbidden(f"user {actor.username!r} is a {actor.role}; this needs the admin role")
-
-
-def _visible(actor: Actor, record: Record | None, accession: str) -> Record:
-    if record is None or (record.restricted and not actor.can_see_restricted):
-        # A reader must not learn that a confidential record exists: 404, never 403.
-        raise NotFound(f"no record {accession!r}")
-    return record
 
 
 def _restricted(spec: KindSpec, fields: Fields, given: bool | None) -> bool:
@@ -89,55 +35,134 @@ def _restricted(spec: KindSpec, fields: Fields, given: bool | None) -> bool:
     return spec.restricted_by_default if given is None else given
 
 
-class CatalogService:
-    """Use cases over one catalog engine."""
+def check_accession(accession: str) -> str:
+    """Upper-cased accession, or a usage error naming the valid form."""
+    acc = accession.strip().upper()
+    if kind_of_accession(acc) is None:
+        raise UsageError(f"{accession!r} is not a Lanhai accession (e.g. LHST0000001)")
+    return acc
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+
+class CatalogBatch:
+    """Bulk writes of one kind inside one transaction (an import: all rows or none).
+
+    Made by :meth:`CatalogService.batch`; the caller decides at the end whether to
+    :meth:`commit` (otherwise everything is rolled back).
+    """
+
+    def __init__(self, conn: Conn, actor: Actor, spec: KindSpec, note: str | None) -> None:
+        self._conn, self.actor, self.spec, self.note = conn, actor, spec, note
+        self.committed = False
+
+    def owners(self, values: Iterable[str]) -> dict[str, str]:
+        """identifier key -> accession of the record of this kind holding it."""
+        return store.identifier_owners(self._conn, self.spec.name, values)
+
+    def records(self, accessions: Iterable[str]) -> dict[str, Record]:
+        """accession -> record (any kind; the caller checks), for those that exist."""
+        return store.get_records(self._conn, accessions)
+
+    def insert(self, items: Sequence[NewRecord]) -> list[str]:
+        """Insert validated new records; their accessions, in order."""
+        return store.insert_records(self._conn, items, self.actor.username, self.note)
+
+    def update(self, record: Record, fields: Fields, ids: list[str], restricted: bool) -> bool:
+        """Store new validated fields of ``record``; whether anything changed."""
+        return store.update_record(self._conn, record, self.spec, fields, ids, restricted,
+                                   self.actor.username, self.note)
+
+    def commit(self) -> None:
+        self.committed = True
+
+
+class CatalogService:
+    """Use cases over one catalog database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the catalog is an embedded database (SQLite): a one-record read then
+        costs tens of microseconds, less than handing it to another thread."""
+        return self.db.dialect == "sqlite"
 
     # -- reading --------------------------------------------------------------------------
     def get(self, actor: Actor, accession: str) -> Record:
-        with self.engine.connect() as conn:
-            return _visible(actor, store.get_record(conn, accession), accession)
+        with self.db.read() as conn:
+            return visible(actor, store.get_record(conn, accession), accession)
+
+    def find(self, actor: Actor, accessions: Iterable[str]) -> dict[str, Record]:
+        """accession -> record, for those of ``accessions`` that exist and ``actor`` may see."""
+        with self.db.read() as conn:
+            found = store.get_records(conn, accessions)
+        return {acc: rec for acc, rec in found.items() if may_see(actor, rec.restricted)}
+
+    def by_identifier(self, actor: Actor, kind: str, identifier: str) -> Record | None:
+        """The record of ``kind`` holding this external identifier, if ``actor`` may see it."""
+        with self.db.read() as conn:
+            owners = store.identifier_owners(conn, kind, [identifier])
+            accession = owners.get(identifier_key(identifier))
+            record = store.get_record(conn, accession) if accession else None
+        return record if record is not None and may_see(actor, record.restricted) else None
 
     def list(self, actor: Actor, kind: str | None, where: Sequence[str] = (), *,
              query: str | None = None, limit: int = 50, offset: int = 0,
              sort: str = "accession") -> tuple[builtins.list[Record], int | None]:
         if limit < 1 or offset < 0:
             raise UsageError("limit must be at least 1 and offset at least 0")
-        filters = [queries.parse_filter(w) for w in where]
-        with self.engine.connect() as conn:
+        filters = [parse_filter(w) for w in where]
+        with self.db.read() as conn:
             return queries.list_records(conn, kind, filters, query=query,
-                                      include_restricted=actor.can_see_restricted,
-                                      limit=limit, offset=offset, sort=sort)
+                                        include_restricted=actor.can_see_restricted,
+                                        limit=limit, offset=offset, sort=sort)
+
+    @contextmanager
+    def each(self, actor: Actor, kind: str, where: Sequence[str] = (), *,
+             query: str | None = None, batch_size: int = 1000, public_only: bool = False
+             ) -> Iterator[Generator[builtins.list[Record], None, None]]:
+        """Every record of ``kind`` ``actor`` may see (public ones only with
+        ``public_only``), in accession order and batches, on one connection held for the
+        ``with`` block. A bad filter raises before the block starts."""
+        filters = [parse_filter(w) for w in where]
+        include = actor.can_see_restricted and not public_only
+        with self.db.read() as conn:
+            yield queries.iter_records(conn, kind, filters, query=query,
+                                       include_restricted=include, batch_size=batch_size)
 
     def links(self, actor: Actor, accession: str) -> builtins.list[Link]:
-        with self.engine.connect() as conn:
-            record = _visible(actor, store.get_record(conn, accession), accession)
+        with self.db.read() as conn:
+            record = visible(actor, store.get_record(conn, accession), accession)
             return link_store.links_of(conn, record, actor.can_see_restricted)
+
+    def links_of_many(self, actor: Actor, batch: Sequence[Record], public_only: bool = False
+                      ) -> dict[str, builtins.list[Link]]:
+        """accession -> links into and out of each of ``batch`` whose ends ``actor`` may see."""
+        with self.db.read() as conn:
+            return link_store.links_of_many(conn, batch,
+                                            actor.can_see_restricted and not public_only)
 
     def lineage(self, actor: Actor, accession: str, max_depth: int = 10
                 ) -> dict[str, Any]:
         """Ancestors and descendants of any record, as edges and the records they touch."""
-        with self.engine.connect() as conn:
-            record = _visible(actor, store.get_record(conn, accession), accession)
-            up = link_store.lineage(conn, record, "up", max_depth, actor.can_see_restricted)
-            down = link_store.lineage(conn, record, "down", max_depth, actor.can_see_restricted)
+        seen = actor.can_see_restricted
+        with self.db.read() as conn:
+            record = visible(actor, store.get_record(conn, accession), accession)
+            up = link_store.lineage(conn, record, link_store.UP, max_depth, seen)
+            down = link_store.lineage(conn, record, link_store.DOWN, max_depth, seen)
             accessions = {e.source for e in up + down} | {e.target for e in up + down}
-            nodes = {}
-            for acc in sorted(accessions):
-                rec = store.get_record(conn, acc)
-                if rec is not None:
-                    nodes[acc] = {"accession": acc, "kind": rec.kind, "name": rec.name}
+            found = store.get_records(conn, accessions)
+        nodes = [{"accession": acc, "kind": found[acc].kind, "name": found[acc].name}
+                 for acc in sorted(accessions) if acc in found]
         return {"accession": record.accession, "kind": record.kind, "name": record.name,
                 "ancestors": [_edge(e) for e in up], "descendants": [_edge(e) for e in down],
-                "nodes": list(nodes.values())}
+                "nodes": nodes}
 
     def history(self, actor: Actor, accession: str) -> builtins.list[Version]:
         """Every change of a record; for readers, without link entries that would reveal a
         restricted record (a reader must not learn a confidential deposit exists)."""
-        with self.engine.connect() as conn:
-            record = _visible(actor, store.get_record(conn, accession), accession)
+        with self.db.read() as conn:
+            record = visible(actor, store.get_record(conn, accession), accession)
             versions = store.history(conn, record)
             if actor.can_see_restricted:
                 return versions
@@ -148,7 +173,7 @@ class CatalogService:
                 or not set(_ACCESSION_IN_TEXT.findall(json.dumps(v.changes))) & hidden]
 
     def counts(self, actor: Actor) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return queries.count_by_kind(conn, actor.can_see_restricted)
 
     # -- writing --------------------------------------------------------------------------
@@ -161,11 +186,11 @@ class CatalogService:
         if problems:
             raise ValidationFailed(f"the {spec.name} is not valid", problems)
         ids = spec.identifiers(fields)
-        with self.engine.begin() as conn:
+        with self.db.write() as conn:
             owners = store.identifier_owners(conn, spec.name, ids)
             if owners:
-                clashes = ", ".join(f"{v} ({owners[store.identifier_key(v)]})" for v in ids
-                                    if store.identifier_key(v) in owners)
+                clashes = ", ".join(f"{v} ({owners[identifier_key(v)]})" for v in ids
+                                    if identifier_key(v) in owners)
                 raise Conflict(f"a {spec.name} with these identifiers exists: {clashes}; "
                                "update that record instead")
             [accession] = store.insert_records(
@@ -175,16 +200,32 @@ class CatalogService:
         assert created is not None
         return created
 
+    @contextmanager
+    def batch(self, actor: Actor, kind: str, note: str | None = None
+              ) -> Iterator[CatalogBatch]:
+        """A bulk write of ``kind`` in one transaction that holds the kind's write lock;
+        committed only if the caller calls ``commit()`` on it, else rolled back."""
+        require_writer(actor)
+        spec = kind_spec(kind)
+        with self.db.transaction() as tx:
+            store.lock_kind(tx.conn, spec)
+            writes = CatalogBatch(tx.conn, actor, spec, note)
+            yield writes
+            if writes.committed:
+                tx.commit()
+            else:
+                tx.rollback()
+
     def update(self, actor: Actor, accession: str, raw: Mapping[str, Any],
                ctx: ValueContext | None = None, note: str | None = None,
                replace: bool = False) -> Record:
         """Change the given fields of a record (all fields if ``replace``)."""
         require_writer(actor)
-        with self.engine.begin() as conn:
-            record = _visible(actor, store.get_record(conn, accession), accession)
+        with self.db.write() as conn:
+            record = visible(actor, store.get_record(conn, accession), accession)
             return self._update_in(conn, actor, record, raw, ctx, note, replace)
 
-    def _update_in(self, conn: Connection, actor: Actor, record: Record,
+    def _update_in(self, conn: Conn, actor: Actor, record: Record,
                    raw: Mapping[str, Any], ctx: ValueContext | None, note: str | None,
                    replace: bool) -> Record:
         spec = kind_spec(record.kind)
@@ -198,7 +239,7 @@ class CatalogService:
                                    [_with_record(p, record.accession) for p in problems])
         ids = spec.identifiers(fields)
         owners = store.identifier_owners(conn, spec.name, ids)
-        clash = [v for v in ids if owners.get(store.identifier_key(v), record.accession)
+        clash = [v for v in ids if owners.get(identifier_key(v), record.accession)
                  != record.accession]
         if clash:
             raise Conflict(f"identifiers {', '.join(clash)} already belong to another "
@@ -206,6 +247,23 @@ class CatalogService:
         store.update_record(conn, record, spec, fields, ids,
                             _restricted(spec, fields, record.restricted), actor.username, note)
         return record
+
+    def set_summary(self, actor: Actor, accession: str, values: Mapping[str, Any],
+                    note: str | None) -> None:
+        """Write computed summary fields (an assembly's statistics, gene counts) onto a
+        record, versioned like any change; ``None`` removes a field."""
+        require_writer(actor)
+        with self.db.write() as conn:
+            record = visible(actor, store.get_record(conn, accession), accession)
+            spec = kind_spec(record.kind)
+            fields = dict(record.fields)
+            for name, value in values.items():
+                if value is None:
+                    fields.pop(name, None)
+                else:
+                    fields[name] = value
+            store.update_record(conn, record, spec, fields, spec.identifiers(fields),
+                                record.restricted, actor.username, note)
 
     def add_deposit_event(self, actor: Actor, accession: str, event_kind: str,
                           event: Mapping[str, Any], note: str | None = None) -> Record:
@@ -220,8 +278,8 @@ class CatalogService:
         if event_kind not in EVENT_KEYS:
             raise UsageError(f"unknown deposit event {event_kind!r}; use one of: "
                              + ", ".join(EVENT_KEYS))
-        with self.engine.begin() as conn:
-            record = _visible(actor, store.get_record(conn, accession), accession)
+        with self.db.write() as conn:
+            record = visible(actor, store.get_record(conn, accession), accession)
             if record.kind != "deposit":
                 raise UsageError(f"{record.accession} is a {record.kind}, not a deposit")
             events = [*record.fields.get(event_kind, []), dict(event)]
@@ -234,9 +292,9 @@ class CatalogService:
         if rel not in LINK_RULES:
             raise UsageError(f"unknown relation {rel!r}; relations are: "
                              + ", ".join(LINK_RULES))
-        with self.engine.begin() as conn:
-            src = _visible(actor, store.get_record(conn, source), source)
-            dst = _visible(actor, store.get_record(conn, target), target)
+        with self.db.write() as conn:
+            src = visible(actor, store.get_record(conn, source), source)
+            dst = visible(actor, store.get_record(conn, target), target)
             if src._id == dst._id:
                 raise ValidationFailed("a record cannot be linked to itself",
                                        [Problem("source and target are the same record",
@@ -266,16 +324,16 @@ class CatalogService:
 
     def unlink(self, actor: Actor, source: str, rel: str, target: str) -> None:
         require_writer(actor)
-        with self.engine.begin() as conn:
-            src = _visible(actor, store.get_record(conn, source), source)
-            dst = _visible(actor, store.get_record(conn, target), target)
+        with self.db.write() as conn:
+            src = visible(actor, store.get_record(conn, source), source)
+            dst = visible(actor, store.get_record(conn, target), target)
             if not (link_store.remove_link(conn, src, rel, dst, actor.username)
                     or link_store.remove_link(conn, dst, rel, src, actor.username)):
                 raise NotFound(f"no link {source} --{rel}--> {target}")
 
 
-def _reaches(conn: Connection, start: Record, goal: Record) -> bool:
-    edges = link_store.lineage(conn, start, "down", 50, True)
+def _reaches(conn: Conn, start: Record, goal: Record) -> bool:
+    edges = link_store.lineage(conn, start, link_store.DOWN, 50, True)
     return any(e.target == goal.accession for e in edges)
 
 
@@ -288,13 +346,4 @@ def _with_record(problem: Problem, accession: str) -> Problem:
                    value=problem.value, record=accession)
 
 
-def check_accession(accession: str) -> str:
-    """Upper-cased accession, or a usage error naming the valid form."""
-    acc = accession.strip().upper()
-    if kind_of_accession(acc) is None:
-        raise UsageError(f"{accession!r} is not a Lanhai accession (e.g. LHST0000001)")
-    return acc
-
-
-__all__ = ["ANONYMOUS", "LOCAL_ADMIN", "Actor", "CatalogService", "Filter", "check_accession",
-           "require_admin", "require_writer"]
+__all__ = ["CatalogBatch", "CatalogService", "check_accession"]

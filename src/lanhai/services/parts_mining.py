@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
-
-from sqlalchemy import Engine
 
 from lanhai.errors import NotFound, Problem, UsageError
 from lanhai.kinds.parts import TYPES
-from lanhai.services.catalog import Actor, CatalogService, require_writer
+from lanhai.model import Record
+from lanhai.services.access import Actor, require_writer
+from lanhai.services.catalog import CatalogService
 from lanhai.services.sequences import SequenceService
-from lanhai.store import records as catalog_store
 
 CDS_ROLE = "SO:0000316"
 
@@ -43,10 +41,9 @@ def _evidence(hit: dict[str, Any]) -> str:
 class PartMiner:
     """Mines parts from the stored annotation of assemblies."""
 
-    def __init__(self, engine: Engine, data_dir: Path) -> None:
-        self.engine = engine
-        self.sequences = SequenceService(engine, data_dir)
-        self.catalog = CatalogService(engine)
+    def __init__(self, catalog: CatalogService, sequences: SequenceService) -> None:
+        self.catalog = catalog
+        self.sequences = sequences
 
     def mine(self, actor: Actor, accession: str, *, families: Sequence[str] = (),
              proteins: Sequence[str] = (), role: str = CDS_ROLE) -> dict[str, Any]:
@@ -90,16 +87,13 @@ class PartMiner:
         return {"accession": acc, "parts": parts, "packs": summary.get("packs", []),
                 "created": sum(p["status"] == "created" for p in parts)}
 
-    def _part(self, actor: Actor, assembly: catalog_store.Record, protein: str,
+    def _part(self, actor: Actor, assembly: Record, protein: str,
               sequence: str, hit: dict[str, Any] | None, proteome: bool,
               role: str) -> dict[str, Any]:
         ident = display_id(assembly.accession, protein)
-        with self.engine.connect() as conn:
-            owners = catalog_store.record_ids_by_identifier(conn, "part", [f"part:{ident}"])
-            existing = (catalog_store.get_records_by_ids(conn, list(owners.values()))
-                        if owners else {})
-        if existing:
-            [part] = existing.values()
+        existing = self.catalog.by_identifier(actor, "part", f"part:{ident}")
+        if existing is not None:
+            part = existing
             status = "unchanged"
         else:
             name = assembly.name or assembly.accession

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from lanhai.errors import NotFound, Problem, UsageError
+from lanhai.model import Record
 from lanhai.sequence import formats, genbank
 from lanhai.sequence.reader import PROTEOME
+from lanhai.services.access import Actor
 from lanhai.services.annotation import ANNOTATION, CLUSTERS, substrate_line
-from lanhai.services.catalog import Actor
-from lanhai.store.records import Record
+from lanhai.store.hits import family_summary
 from lanhai.store.sequences import SequenceStore
 
 #: columns of the hit table as TSV (substrates joined with ';')
@@ -63,21 +64,11 @@ class AnnotationReads:
         return {"accession": acc, **marker}
 
     def families(self, actor: Actor, accession: str) -> list[dict[str, Any]]:
-        """One row per (pack, family) hit: proteins and domains, best E-value (DuckDB)."""
-        import duckdb
-
+        """One row per (pack, family) hit: proteins and domains, best E-value."""
         acc, _ = self._marker(actor, accession, ANNOTATION)
         path = self.store.table_path(acc, "hits")
         assert path is not None
-        with duckdb.connect() as conn:
-            result = conn.execute(
-                "select pack, category, family, any_value(family_accession), "
-                "any_value(description), count(distinct protein_id), count(*), min(evalue), "
-                "any_value(substrates) from read_parquet(?) group by pack, category, family "
-                "order by pack, count(distinct protein_id) desc, family", [str(path)])
-            names = ("pack", "category", "family", "family_accession", "description",
-                     "proteins", "domains", "best_evalue", "substrates")
-            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        return family_summary(path)
 
     def substrates(self, actor: Actor, accession: str) -> dict[str, Any]:
         """Per marine substrate, the CAZyme families and how many proteins have them."""

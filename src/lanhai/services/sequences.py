@@ -20,27 +20,25 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from lanhai.errors import Conflict, NotFound, Problem, UsageError, ValidationFailed
-from lanhai.kinds import kind_spec
+from lanhai.model import Record
 from lanhai.profiles.pack import Pack
-from lanhai.profiles.registry import load_packs
 from lanhai.sequence import formats
 from lanhai.sequence.genes import SINGLE, call_genes, make_finder, mode_for
 from lanhai.sequence.loci import MAX_GAP
 from lanhai.sequence.reader import GENOME, KINDS, PROTEOME, SequenceReader
 from lanhai.sequence.stats import AssemblyStats
+from lanhai.services.access import Actor, require_writer
 from lanhai.services.annotation import (
     ANNOTATION,
     CLUSTERS,
     annotate_families,
     annotation_current,
+    find_assembly_clusters,
 )
-from lanhai.services.catalog import Actor, require_writer
+from lanhai.services.catalog import CatalogService
+from lanhai.services.profiles import ProfileService
 from lanhai.services.results import AnnotationReads
-from lanhai.store import records as catalog_store
-from lanhai.store.records import Record
 from lanhai.store.sequences import GENES, SEQUENCES, SequenceStore
 
 GENES_STEP, FAMILIES, CLUSTERS_STEP = "genes", "families", "clusters"
@@ -64,12 +62,13 @@ def cpu_count() -> int:
 
 
 class SequenceService(AnnotationReads):
-    """Sequence use cases over one catalog engine and data folder."""
+    """Sequence use cases over one bank: its catalog, stored sequences and profile packs."""
 
-    def __init__(self, engine: Engine, data_dir: Path) -> None:
-        self.engine = engine
-        self.data_dir = Path(data_dir)
-        self.store = SequenceStore(self.data_dir)
+    def __init__(self, catalog: CatalogService, store: SequenceStore,
+                 profiles: ProfileService) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.profiles = profiles
 
     # -- ingest ----------------------------------------------------------------------------
     def ingest(self, actor: Actor, accession: str, path: Path, *, kind: str = GENOME,
@@ -166,7 +165,7 @@ class SequenceService(AnnotationReads):
         if max_gap < 0:
             raise UsageError("--max-gap must be 0 or more")
         if FAMILIES in steps and packs is None:
-            packs = load_packs(self.data_dir, pack_names)
+            packs = self.profiles.load(pack_names)
         chosen = list(packs or []) if FAMILIES in steps else []
         workers = jobs or cpu_count()
         threads = threads or max(1, cpu_count() // max(1, min(workers, len(accessions))))
@@ -248,7 +247,7 @@ class SequenceService(AnnotationReads):
         pool = executor or (_process_pool(min(workers, len(todo))) if own else _Inline())
         try:
             futures: dict[Future[dict[str, Any]], str] = {
-                pool.submit(annotate_assembly, str(self.data_dir), acc, kind, threads,
+                pool.submit(annotate_assembly, str(self.store.root), acc, kind, threads,
                             list(packs), needed, max_gap): acc
                 for acc, kind, needed in todo}
             for done, future in enumerate(as_completed(futures), 1):
@@ -304,6 +303,13 @@ class SequenceService(AnnotationReads):
                 "assembly_type": record.fields.get("assembly_type"), **_public(manifest),
                 "genes": self.store.genes_done(record.accession)}
 
+    def contig_lengths(self, actor: Actor, accession: str) -> list[tuple[str, int]]:
+        """(contig id, length) of a genome's stored contigs, in input order."""
+        record = self._assembly(actor, accession)
+        if self.store.table_path(record.accession, "contigs") is None:
+            return []
+        return self.store.contig_lengths(record.accession)
+
     def rows(self, actor: Actor, accession: str, table: str) -> Iterator[dict[str, Any]]:
         """Rows of ``genes`` or ``proteins``, streamed."""
         record = self._assembly(actor, accession)
@@ -330,10 +336,7 @@ class SequenceService(AnnotationReads):
     # -- catalog ---------------------------------------------------------------------------
     def _assembly(self, actor: Actor, accession: str) -> Record:
         acc = accession.strip().upper()
-        with self.engine.connect() as conn:
-            record = catalog_store.get_record(conn, acc)
-        if record is None or (record.restricted and not actor.can_see_restricted):
-            raise NotFound(f"no record {accession!r}")
+        record = self.catalog.get(actor, acc)
         if record.kind != "assembly":
             raise UsageError(f"{acc} is a {record.kind}; sequences belong to an assembly "
                              "record (create one with `lanhai create assembly`)")
@@ -350,35 +353,21 @@ class SequenceService(AnnotationReads):
     def _set_summary(self, actor: Actor, accession: str, values: Mapping[str, Any],
                      note: str | None) -> None:
         """Write summary fields onto the assembly record (versioned, in its history)."""
-        spec = kind_spec("assembly")
-        with self.engine.begin() as conn:
-            record = catalog_store.get_record(conn, accession)
-            if record is None:
-                raise NotFound(f"no record {accession!r}")
-            fields = dict(record.fields)
-            for name, value in values.items():
-                if value is None:
-                    fields.pop(name, None)
-                else:
-                    fields[name] = value
-            catalog_store.update_record(conn, record, spec, fields, spec.identifiers(fields),
-                                        record.restricted, actor.username, note)
+        self.catalog.set_summary(actor, accession, values, note)
 
 
-def annotate_assembly(data_dir: str, accession: str, assembly_type: str | None, threads: int,
+def annotate_assembly(root: str, accession: str, assembly_type: str | None, threads: int,
                       packs: Sequence[Pack], steps: Sequence[str], max_gap: int = MAX_GAP
                       ) -> dict[str, Any]:
     """Run the unfinished ``steps`` of one assembly (in a worker process); returns the
     markers of the steps it finished."""
     markers: dict[str, Any] = {}
     if GENES_STEP in steps:
-        markers[GENES_STEP] = call_assembly_genes(data_dir, accession, assembly_type, threads)
+        markers[GENES_STEP] = call_assembly_genes(root, accession, assembly_type, threads)
     if FAMILIES in steps:
-        markers[FAMILIES] = annotate_families(data_dir, accession, packs, threads, max_gap)
+        markers[FAMILIES] = annotate_families(root, accession, packs, threads, max_gap)
     if CLUSTERS_STEP in steps:
-        from lanhai.sequence.clusters import find_assembly_clusters
-
-        markers[CLUSTERS_STEP] = find_assembly_clusters(data_dir, accession, threads)
+        markers[CLUSTERS_STEP] = find_assembly_clusters(root, accession, threads)
     return markers
 
 
@@ -401,12 +390,12 @@ def clusters_tool() -> str:
     return f"gecco {version('gecco')}"
 
 
-def call_assembly_genes(data_dir: str, accession: str, assembly_type: str | None,
+def call_assembly_genes(root: str, accession: str, assembly_type: str | None,
                         threads: int) -> dict[str, Any]:
     """Call the genes of one ingested assembly and store them (runs in a worker process).
 
     Returns the completion marker, written last."""
-    store = SequenceStore(Path(data_dir))
+    store = SequenceStore(Path(root))
     manifest = store.manifest(accession)
     if manifest is None:
         raise FileNotFoundError(f"{accession} has no sequences")

@@ -1,29 +1,20 @@
-"""Typed links between catalog records, and the lineage walk over them."""
+"""Typed links between catalog records, and the one walk over the lineage graph."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, insert, literal, or_, select, update
 
 from lanhai.db.schema import links, records, versions
-from lanhai.store.records import Record, as_utc, now
+from lanhai.model import LineageEdge, Link, Record
+from lanhai.store.records import as_utc, now
 
-
-@dataclass(frozen=True)
-class Link:
-    source: str
-    rel: str
-    target: str
-    created_at: dt.datetime
-    created_by: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "rel": self.rel, "target": self.target,
-                "created_at": self.created_at.isoformat(), "created_by": self.created_by}
+#: the lineage direction from a record to its ancestors, and to its descendants
+UP, DOWN = "up", "down"
 
 
 def add_link(conn: Connection, source: Record, rel: str, target: Record, actor: str) -> bool:
@@ -67,26 +58,12 @@ def _bump(conn: Connection, rec: Record, action: str, changes: dict[str, Any], a
 
 def links_of(conn: Connection, record: Record, include_restricted: bool) -> list[Link]:
     """Links into and out of ``record`` whose other end the caller may see."""
-    src = records.alias("src")
-    dst = records.alias("dst")
-    stmt = (
-        select(src.c.accession, links.c.rel, dst.c.accession, links.c.created_at,
-               links.c.created_by, src.c.restricted, dst.c.restricted)
-        .join(src, src.c.id == links.c.source_id).join(dst, dst.c.id == links.c.target_id)
-        .where(or_(links.c.source_id == record._id, links.c.target_id == record._id))
-        .order_by(links.c.id)
-    )
-    out = []
-    for s, rel, t, at, by, s_restricted, t_restricted in conn.execute(stmt):
-        if not include_restricted and (s_restricted or t_restricted):
-            continue
-        out.append(Link(s, rel, t, as_utc(at), by))
-    return out
+    return links_of_many(conn, [record], include_restricted)[record.accession]
 
 
 def links_of_many(conn: Connection, batch: Sequence[Record], include_restricted: bool
                   ) -> dict[str, list[Link]]:
-    """accession -> links into and out of it (as :func:`links_of`), for a batch of records."""
+    """accession -> links into and out of it whose ends the caller may see, for a batch."""
     by_id = {rec._id: rec.accession for rec in batch}
     out: dict[str, list[Link]] = {rec.accession: [] for rec in batch}
     src = records.alias("src")
@@ -110,43 +87,126 @@ def links_of_many(conn: Connection, batch: Sequence[Record], include_restricted:
 
 
 @dataclass(frozen=True)
-class LineageEdge:
-    source: str
-    rel: str
-    target: str
+class Step:
+    """A link met by :func:`walk`: ``near`` was reached before, ``far`` is reached through it."""
+
     depth: int
+    near: int
+    far: int
+    edge: LineageEdge
+
+
+def walk(conn: Connection, start: Collection[int], direction: str, max_depth: int,
+         include_restricted: bool) -> list[Step]:
+    """The links met walking the lineage graph from the records ``start`` (database ids),
+    breadth first, upstream (``UP``, towards ancestors) or downstream (``DOWN``).
+
+    Every link out of every record reached within ``max_depth - 1`` links is returned once,
+    in walk order, so a caller can also follow each start record on its own. A restricted
+    record the caller may not see stops the walk: neither it nor what lies beyond it through
+    it is returned.
+    """
+    frontier = set(start)
+    seen = set(start)
+    steps: list[Step] = []
+    near, far = ((links.c.target_id, links.c.source_id) if direction == UP
+                 else (links.c.source_id, links.c.target_id))
+    src = records.alias("src")
+    dst = records.alias("dst")
+    for depth in range(1, max_depth + 1):
+        if not frontier:
+            break
+        listed = sorted(frontier)
+        found: list[tuple[int, Step]] = []
+        for begin in range(0, len(listed), 500):
+            rows = conn.execute(
+                select(links.c.id, links.c.rel, src.c.accession, dst.c.accession,
+                       src.c.restricted, dst.c.restricted, near, far)
+                .join(src, src.c.id == links.c.source_id)
+                .join(dst, dst.c.id == links.c.target_id)
+                .where(near.in_(listed[begin:begin + 500]))
+            ).all()
+            for link_id, rel, s_acc, t_acc, s_res, t_res, near_id, far_id in rows:
+                if not include_restricted and (s_res or t_res):
+                    continue
+                found.append((int(link_id), Step(depth, int(near_id), int(far_id),
+                                                 LineageEdge(s_acc, rel, t_acc, depth))))
+        found.sort(key=lambda pair: pair[0])
+        next_frontier: set[int] = set()
+        for _, step in found:
+            steps.append(step)
+            if step.far not in seen:
+                seen.add(step.far)
+                next_frontier.add(step.far)
+        frontier = next_frontier
+    return steps
 
 
 def lineage(conn: Connection, record: Record, direction: str, max_depth: int,
             include_restricted: bool) -> list[LineageEdge]:
-    """Edges reachable upstream (ancestors) or downstream (descendants), breadth first.
+    """Edges reachable upstream (ancestors) or downstream (descendants) of one record."""
+    return [step.edge for step in walk(conn, [record._id], direction, max_depth,
+                                       include_restricted)]
 
-    A restricted record the caller may not see stops the walk: neither it nor what lies
-    beyond it through it is returned.
-    """
-    frontier = {record._id}
-    seen = {record._id}
-    edges: list[LineageEdge] = []
-    for depth in range(1, max_depth + 1):
-        if not frontier:
-            break
-        near, far = ((links.c.target_id, links.c.source_id) if direction == "up"
-                     else (links.c.source_id, links.c.target_id))
-        src = records.alias("src")
-        dst = records.alias("dst")
-        rows = conn.execute(
-            select(links.c.rel, src.c.accession, dst.c.accession, src.c.restricted,
-                   dst.c.restricted, far)
-            .join(src, src.c.id == links.c.source_id).join(dst, dst.c.id == links.c.target_id)
-            .where(near.in_(list(frontier))).order_by(links.c.id)
-        ).all()
-        next_frontier: set[int] = set()
-        for rel, s_acc, t_acc, s_res, t_res, far_id in rows:
-            if not include_restricted and (s_res or t_res):
-                continue
-            edges.append(LineageEdge(s_acc, rel, t_acc, depth))
-            if far_id not in seen:
-                seen.add(far_id)
-                next_frontier.add(far_id)
-        frontier = next_frontier
-    return edges
+
+def upstream_ids(conn: Connection, start: Collection[int], include_restricted: bool,
+                 max_depth: int) -> set[int]:
+    """The records ``start`` and every record upstream of them (database ids)."""
+    return set(start) | {step.far for step in walk(conn, start, UP, max_depth,
+                                                   include_restricted)}
+
+
+@dataclass(frozen=True)
+class Node:
+    """A record met on a lineage walk, with the indexed columns a hit's context needs."""
+
+    accession: str
+    kind: str
+    name: str
+    taxon: str | None
+    depth_m: float | None
+    latitude: float | None
+    longitude: float | None
+    event_date: str | None
+    status: str | None
+
+
+def upstream_chains(conn: Connection, accessions: Sequence[str], kind: str,
+                    include_restricted: bool, max_depth: int) -> dict[str, list[Node]]:
+    """For each visible record of ``kind`` among ``accessions``: itself, then the records
+    upstream of it, nearest first (by depth, then by id)."""
+    wanted = sorted(set(accessions))
+    start: dict[str, int] = {}
+    for begin in range(0, len(wanted), 500):
+        stmt = select(records.c.accession, records.c.id).where(
+            records.c.accession.in_(wanted[begin:begin + 500]), records.c.kind == kind)
+        if not include_restricted:
+            stmt = stmt.where(records.c.restricted == literal(False))
+        start.update((acc, int(rid)) for acc, rid in conn.execute(stmt))
+    steps = walk(conn, list(start.values()), UP, max_depth, include_restricted)
+    parents: dict[int, list[int]] = {}
+    for step in steps:
+        parents.setdefault(step.near, []).append(step.far)
+    chains: dict[str, list[int]] = {}
+    for accession, origin in start.items():
+        # breadth first from this record alone, over the links the walk found
+        reached = {origin: 0}
+        frontier = [origin]
+        for depth in range(1, max_depth + 1):
+            following = []
+            for node in frontier:
+                for parent in parents.get(node, ()):
+                    if parent not in reached:
+                        reached[parent] = depth
+                        following.append(parent)
+            frontier = following
+        chains[accession] = [i for i, _ in sorted(reached.items(),
+                                                  key=lambda item: (item[1], item[0]))]
+    ids = sorted({i for chain in chains.values() for i in chain})
+    nodes: dict[int, Node] = {}
+    for begin in range(0, len(ids), 500):
+        for row in conn.execute(select(records).where(records.c.id.in_(ids[begin:begin + 500]))):
+            nodes[row.id] = Node(row.accession, row.kind, row.name, row.taxon, row.depth_m,
+                                 row.latitude, row.longitude, row.event_date,
+                                 row.fields.get("status") if row.kind == "strain" else None)
+    return {acc: [nodes[i] for i in chain] for acc, chain in chains.items()}

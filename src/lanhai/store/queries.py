@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -25,33 +23,12 @@ from sqlalchemy import (
 from lanhai.db.schema import identifiers, records
 from lanhai.errors import UsageError
 from lanhai.kinds import KindSpec, fts_phrase, kind_spec
-from lanhai.store.records import Record, record_from_row
+from lanhai.model import Filter, Record
+from lanhai.store.records import record_from_row
 
-
-@dataclass(frozen=True)
-class Filter:
-    """One condition of a list query: ``field op value``."""
-
-    field: str
-    op: str
-    value: str
-
-
-_FILTER = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(!=|>=|<=|=|>|<|~)\s*(.*?)\s*$")
 _COLUMN_FILTERS = {"accession", "name", "taxon", "latitude", "longitude", "depth_m",
                    "event_date", "restricted", "created_at", "updated_at", "created_by",
                    "updated_by", "version"}
-
-
-def parse_filter(expression: str) -> Filter:
-    """Parse 'depth_m>1000', 'taxon~Zobellia', 'collection_date>=2010'."""
-    match = _FILTER.match(expression)
-    if not match:
-        raise UsageError(
-            f"cannot read the filter {expression!r}: write FIELD OP VALUE with OP one of "
-            "= != > >= < <= ~ (contains), e.g. depth_m>1000 or taxon~Zobellia"
-        )
-    return Filter(match[1], match[2], match[3])
 
 
 def _condition(spec: KindSpec | None, flt: Filter) -> ColumnElement[bool]:

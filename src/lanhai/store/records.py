@@ -7,9 +7,7 @@ so a bulk import is one transaction: all rows or none.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -27,42 +25,11 @@ from sqlalchemy import (
 from lanhai.db.schema import accession_counters, identifiers, records, versions
 from lanhai.kinds import KindSpec, display_name, format_accession, kind_spec, search_text
 from lanhai.kinds.fields import Fields
+from lanhai.model import NewRecord, Record, Version, identifier_key
 
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def identifier_key(value: str) -> str:
-    """Case- and spacing-insensitive key of an external identifier ('dsm  12345' = 'DSM 12345')."""
-    return re.sub(r"[\s_.:=\-/#]+", "", value).casefold()
-
-
-@dataclass
-class Record:
-    """A catalog record as services see it (the database id never leaves the store)."""
-
-    accession: str
-    kind: str
-    name: str
-    fields: Fields
-    restricted: bool
-    version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    created_by: str
-    updated_by: str
-    identifiers: list[str] = field(default_factory=list)
-    _id: int = field(default=0, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "accession": self.accession, "kind": self.kind, "name": self.name,
-            "restricted": self.restricted, "version": self.version,
-            "created_at": self.created_at.isoformat(), "updated_at": self.updated_at.isoformat(),
-            "created_by": self.created_by, "updated_by": self.updated_by,
-            "identifiers": self.identifiers, "fields": self.fields,
-        }
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
@@ -178,16 +145,6 @@ def _diff(old: Fields, new: Fields) -> dict[str, list[Any]]:
         if old.get(key) != new.get(key):
             changes[key] = [old.get(key), new.get(key)]
     return changes
-
-
-@dataclass
-class NewRecord:
-    """A validated record ready to insert."""
-
-    spec: KindSpec
-    fields: Fields
-    identifiers: list[str]
-    restricted: bool
 
 
 def insert_records(conn: Connection, items: Sequence[NewRecord], actor: str,
@@ -314,21 +271,6 @@ def lock_kind(conn: Connection, spec: KindSpec) -> None:
 
 
 # --- history -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Version:
-    version: int
-    action: str
-    changed_at: dt.datetime
-    changed_by: str
-    changes: dict[str, Any]
-    note: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "action": self.action,
-                "changed_at": self.changed_at.isoformat(), "changed_by": self.changed_by,
-                "changes": self.changes, "note": self.note}
-
 
 def history(conn: Connection, record: Record) -> list[Version]:
     """Every change of ``record``, oldest first."""

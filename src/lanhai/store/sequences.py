@@ -1,6 +1,6 @@
 """On-disk layout of sequence data; the only module that knows it.
 
-Under ``LANHAI_DATA_DIR/assemblies/<ACCESSION>/``::
+Under ``LANHAI_DATA_DIR/assemblies/<ACCESSION>/`` (:attr:`lanhai.store.layout.Layout.assemblies`)::
 
     manifest.json        what was ingested: kind, file name, SHA-256, statistics
     contigs.parquet      genome: id, description, length, sequence (input order)
@@ -177,11 +177,42 @@ class Staged:
 class SequenceStore:
     """Sequence tables of the assemblies under one data folder."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.root = Path(data_dir) / "assemblies"
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
 
     def folder(self, accession: str) -> Path:
         return self.root / accession
+
+    def accessions(self) -> list[str]:
+        """Every assembly with a folder (finished or not), in name order."""
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return []
+        # names starting with '.' hold unfinished writes (staging)
+        return sorted(e.name for e in entries if not e.name.startswith(".") and e.is_dir())
+
+    def with_sequences(self) -> set[str]:
+        """Assemblies whose contigs or proteins were ingested (a manifest is in their folder)."""
+        return {acc for acc in self.accessions()
+                if os.path.exists(os.path.join(self.root, acc, "manifest.json"))}
+
+    def annotated(self) -> dict[str, Path]:
+        """Assembly accession -> its hits table, for finished annotations only (the marker is
+        there and belongs to the stored sequences)."""
+        found: dict[str, Path] = {}
+        for accession in self.accessions():
+            if not os.path.exists(os.path.join(self.root, accession, "annotation.done.json")):
+                continue
+            path = self.table_path(accession, "hits")
+            if path is not None:
+                found[accession] = path
+        return found
+
+    def count_rows(self, accession: str, table: str) -> int | None:
+        """Rows of a table (from the Parquet footer), or None when it does not exist."""
+        path = self.table_path(accession, table)
+        return None if path is None else int(pq.ParquetFile(path).metadata.num_rows)
 
     # -- ingested sequences -----------------------------------------------------------------
     def manifest(self, accession: str) -> dict[str, Any] | None:

@@ -1,12 +1,12 @@
 """Sign-in for the web pages: a signed session cookie, CSRF tokens, and the acting user.
 
 Users sign in with their username and password (``lanhai users add USER --password-stdin``;
-passwords are argon2 hashes, see
-:mod:`lanhai.store.users`). The session cookie holds only the username and an expiry,
-signed with HMAC-SHA256 under the bank's secret (``LANHAI_SECRET_KEY``); the user's role and
-whether they are still active are read from the database on every request, so a disabled
-user is signed out at once. A bearer token (``Authorization: Bearer``) works on every page
-too, which makes the JSON twins a read API for scripts.
+passwords are argon2 hashes, see :mod:`lanhai.services.users`). The session cookie holds
+only the username and an expiry, signed with HMAC-SHA256 under the bank's secret
+(``LANHAI_SECRET_KEY``); the user's role and whether they are still active are read from the
+database on every request, so a disabled user is signed out at once. A bearer token
+(``Authorization: Bearer``) works on every page too, which makes the JSON twins a read API
+for scripts.
 
 CSRF: every form carries a token that must equal the ``lanhai_csrf`` cookie (double-submit,
 the cookie itself signed), and cookies are ``SameSite=Lax`` and ``HttpOnly``.
@@ -18,53 +18,29 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import time
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from lanhai.api.deps import get_actor
 from lanhai.bank import Bank
-from lanhai.errors import Forbidden, NotFound
-from lanhai.services.catalog import ANONYMOUS, Actor
-from lanhai.store.users import check_password, get_user
+from lanhai.errors import Forbidden
+from lanhai.services.access import ANONYMOUS, Actor
 
 SESSION_COOKIE = "lanhai_session"
 CSRF_COOKIE = "lanhai_csrf"
 SESSION_SECONDS = 12 * 3600
 
 
-def secret_key(bank: Bank) -> bytes:
-    """The signing key: ``LANHAI_SECRET_KEY``, else a random key kept in the data folder."""
-    if bank.settings.secret_key:
-        return bank.settings.secret_key.encode("utf-8")
-    path = Path(bank.settings.data_dir) / "web-secret.key"
-    try:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
-        pass
-    key = secrets.token_hex(32).encode("ascii")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(key)
-        tmp.chmod(0o600)
-        os.replace(tmp, path)
-        return path.read_bytes().strip()
-    except OSError:  # read-only data folder: sessions last as long as the process
-        return key
+def _bank(request: Request) -> Bank:
+    bank: Bank = request.app.state.bank
+    return bank
 
 
 def _key(request: Request) -> bytes:
-    cached: bytes | None = getattr(request.app.state, "web_secret", None)
-    if cached is None:
-        cached = secret_key(request.app.state.bank)
-        request.app.state.web_secret = cached
-    return cached
+    return _bank(request).users.session_key()
 
 
 def sign(key: bytes, payload: dict[str, Any]) -> str:
@@ -89,34 +65,21 @@ def unsign(key: bytes, value: str) -> dict[str, Any] | None:
 
 async def page_actor(request: Request) -> Actor:
     """Who is asking: a bearer token, else the session cookie, else anonymous."""
-    if request.headers.get("authorization"):
-        return await get_actor(request)
+    header = request.headers.get("authorization")
+    if header:
+        return await run_in_threadpool(_bank(request).users.actor_for_authorization, header)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return ANONYMOUS
     data = unsign(_key(request), cookie)
     if data is None:
         return ANONYMOUS
-    bank: Bank = request.app.state.bank
-    return await run_in_threadpool(_active_actor, bank, str(data.get("u", "")))
-
-
-def _active_actor(bank: Bank, username: str) -> Actor:
-    try:
-        with bank.engine.connect() as conn:
-            user = get_user(conn, username)
-    except NotFound:  # an unknown user in an old cookie is anonymous
-        return ANONYMOUS
-    if not user.active:
-        return ANONYMOUS
-    return Actor(user.username, user.role)
+    return await run_in_threadpool(_bank(request).users.actor_for_user, str(data.get("u", "")))
 
 
 def sign_in(bank: Bank, username: str, password: str) -> Actor | None:
     """The actor for a correct username and password of an active user, else None."""
-    with bank.engine.connect() as conn:
-        user = check_password(conn, username.strip(), password)
-    return None if user is None else Actor(user.username, user.role)
+    return bank.users.sign_in(username, password)
 
 
 def start_session(request: Request, response: Response, actor: Actor) -> None:

@@ -6,34 +6,26 @@ the form again, each problem shown beside its field or cell.
 
 from __future__ import annotations
 
-import json
-import re
-import secrets
-import shutil
-import time
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from lanhai.api.uploads import save_upload
 from lanhai.bank import Bank
-from lanhai.errors import Conflict, LanhaiError, NotFound, UsageError, ValidationFailed
-from lanhai.imports import ImportOptions
-from lanhai.imports.engine import run_import
+from lanhai.errors import Conflict, LanhaiError, UsageError, ValidationFailed
 from lanhai.kinds import KINDS, PLURALS, kind_spec
 from lanhai.kinds.fields import KindSpec
-from lanhai.services.catalog import Actor, check_accession, require_writer
-from lanhai.store.records import Record
+from lanhai.model import Record
+from lanhai.services.access import ANONYMOUS, Actor, require_writer
+from lanhai.services.catalog import check_accession
 from lanhai.web.auth import check_csrf, end_session, page_actor, sign_in, start_session
-from lanhai.web.render import bank_of, error, html, show
+from lanhai.web.render import bank_of, error, html, show, twin
 
 router = APIRouter(include_in_schema=False, tags=["web"])
 
-_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
-_UPLOAD_MAX_AGE = 86400
 _MAX_UPLOAD = 200 << 20
 
 
@@ -65,8 +57,6 @@ async def signin(request: Request) -> Response:
     actor = await run_in_threadpool(sign_in, bank_of(request), username, password) \
         if username and password else None
     if actor is None:
-        from lanhai.services.catalog import ANONYMOUS
-
         return html(request, "signin.html", {"next": target, "failed": True,
                                              "username": username}, ANONYMOUS, status=401)
     response = RedirectResponse(target, status_code=303)
@@ -122,28 +112,20 @@ def _edit_data(bank: Bank, actor: Actor, accession: str) -> tuple[Record, dict[s
                     "problems": {}, "message": None, "note": ""}
 
 
-@router.get("/records/{accession}/edit")
-async def edit_form(request: Request, accession: str) -> Response:
-    return await _edit_form(request, accession, False)
-
-
-@router.get("/records/{accession}/edit.json")
-async def edit_form_json(request: Request, accession: str) -> Response:
-    return await _edit_form(request, accession, True)
-
-
-async def _edit_form(request: Request, acc: str, is_json: bool) -> Response:
+async def edit_form(request: Request, is_json: bool) -> Response:
     actor = None
     try:
         actor = await page_actor(request)
-        _, data = await run_in_threadpool(_edit_data, bank_of(request), actor, acc)
+        _, data = await run_in_threadpool(_edit_data, bank_of(request), actor,
+                                          request.path_params["accession"])
     except LanhaiError as exc:
         return error(request, exc, is_json, actor)
     if is_json:
-        from fastapi.responses import JSONResponse
-
         return JSONResponse(data)
     return html(request, "edit.html", data, actor)
+
+
+twin(router, "/records/{accession}/edit", edit_form)
 
 
 @router.post("/records/{accession}/edit")
@@ -183,21 +165,6 @@ async def edit(request: Request, accession: str) -> Response:
 
 # --- import --------------------------------------------------------------------------------
 
-def _uploads(bank: Bank) -> Path:
-    return Path(bank.settings.data_dir) / "web-imports"
-
-
-def _clean_old(folder: Path) -> None:
-    if not folder.is_dir():
-        return
-    for child in folder.iterdir():
-        try:
-            if time.time() - child.stat().st_mtime > _UPLOAD_MAX_AGE:
-                shutil.rmtree(child, ignore_errors=True)
-        except OSError:
-            continue
-
-
 def _import_page(kind: str = "sample") -> dict[str, Any]:
     return {"kinds": [{"kind": k, "plural": PLURALS[k], "title": KINDS[k].title}
                       for k in KINDS], "kind": kind, "report": None, "upload": None,
@@ -217,45 +184,27 @@ async def _form_actor(request: Request, form: FormData) -> Actor:
     return actor
 
 
-@router.post("/import")
-async def import_check(request: Request) -> Response:
+async def import_check(request: Request, is_json: bool) -> Response:
     """Save the upload, dry-run it, and show the report (and a commit button if clean)."""
-    return await _import_check(request, False)
-
-
-@router.post("/import.json")
-async def import_check_json(request: Request) -> Response:
-    return await _import_check(request, True)
-
-
-async def _import_check(request: Request, is_json: bool) -> Response:
     form = await request.form(max_part_size=_MAX_UPLOAD)
     actor = None
     try:
         actor = await _form_actor(request, form)
         kind = kind_spec(_text(form, "kind") or "sample").name
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
+        sent = form.get("file")
+        if not isinstance(sent, UploadFile) or not sent.filename:
             raise UsageError("choose a CSV, TSV or XLSX file to upload")
-        folder = _uploads(bank_of(request))
-        await run_in_threadpool(_clean_old, folder)
-        upload_id = secrets.token_hex(16)
-        path = folder / upload_id / _safe_name(upload.filename)
-        await run_in_threadpool(_save, upload, path, actor.username, kind)
-        report = await run_in_threadpool(
-            run_import, bank_of(request).engine, actor, path,
-            ImportOptions(kind=kind, dry_run=True))
+        imports = bank_of(request).imports
+        upload = await run_in_threadpool(imports.stage, actor, kind, sent.filename)
+        await save_upload(sent, upload.path)
+        report = await run_in_threadpool(imports.check_staged, actor, upload)
     except LanhaiError as exc:
         return error(request, exc, is_json, actor)
     body = report.to_dict()
     data = {**_import_page(kind), "report": body,
-            "upload": upload_id if report.ok and not report.problems_omitted else None}
-    if data["upload"] is None:
-        shutil.rmtree(path.parent, ignore_errors=True)
+            "upload": upload.id if report.ok and not report.problems_omitted else None}
     status = 200 if data["upload"] else 422
     if is_json:
-        from fastapi.responses import JSONResponse
-
         return JSONResponse(data, status_code=status)
     return html(request, "import.html", data, actor, status=status)
 
@@ -266,38 +215,13 @@ async def import_commit(request: Request) -> Response:
     actor = None
     try:
         actor = await _form_actor(request, form)
-        upload_id = _text(form, "upload")
-        folder = _uploads(bank_of(request)) / upload_id
-        meta_path = folder / "upload.json"
-        if not _UPLOAD_ID.match(upload_id) or not meta_path.is_file():
-            raise NotFound("this upload is no longer waiting to be committed (committed "
-                           "already, or older than a day); upload the file again")
-        meta = json.loads(meta_path.read_text("utf-8"))
-        if meta["owner"] != actor.username:
-            raise NotFound("this upload is not yours; upload the file again")
-        path = folder / meta["file"]
-        report = await run_in_threadpool(run_import, bank_of(request).engine, actor, path,
-                                         ImportOptions(kind=meta["kind"]))
+        report = await run_in_threadpool(bank_of(request).imports.commit_staged, actor,
+                                         _text(form, "upload"))
     except LanhaiError as exc:
         return error(request, exc, False, actor)
-    shutil.rmtree(folder, ignore_errors=True)
-    data = {**_import_page(meta["kind"]), "report": report.to_dict(), "upload": None,
+    data = {**_import_page(report.kind), "report": report.to_dict(), "upload": None,
             "committed": report.committed}
     return html(request, "import.html", data, actor, status=200 if report.committed else 422)
 
 
-def _save(upload: UploadFile, path: Path, owner: str, kind: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    upload.file.seek(0)
-    with path.open("wb") as out:
-        shutil.copyfileobj(upload.file, out, 1 << 20)
-    (path.parent / "upload.json").write_text(json.dumps(
-        {"owner": owner, "kind": kind, "file": path.name}), "utf-8")
-
-
-def _safe_name(filename: str) -> str:
-    name = Path(filename.replace("\\", "/")).name
-    name = re.sub(r"[^\w.\- ]+", "_", name).strip(". ") or "upload.csv"
-    if name == "upload.json":
-        name = "upload-table.json"
-    return name[-120:]
+twin(router, "/import", import_check, methods=("POST",))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
@@ -16,11 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from lanhai.bank import Bank
 from lanhai.errors import LanhaiError
 from lanhai.kinds import PLURALS
-from lanhai.services.catalog import Actor
+from lanhai.services.access import ANONYMOUS, Actor
 from lanhai.web import svg
 from lanhai.web.auth import csrf_token, page_actor, set_csrf_cookie
 from lanhai.web.i18n import LANG_COOKIE, LANGUAGES, language, term, translator
-from lanhai.web.queries import AggregateCache
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 KIND_ORDER = ("sample", "strain", "deposit", "assembly", "compound", "part", "germplasm")
@@ -56,20 +55,31 @@ TEMPLATES.env.globals["KIND_ORDER"] = KIND_ORDER
 TEMPLATES.env.globals["PLURALS"] = PLURALS
 
 
-def split_json(name: str) -> tuple[str, bool]:
-    """'LHSM0000001.json' -> ('LHSM0000001', True)."""
-    return (name[:-5], True) if name.endswith(".json") else (name, False)
+#: a page's handler: the request and whether the JSON twin was asked for
+Handler = Callable[[Request, bool], Awaitable[Response]]
+
+
+def twin(router: APIRouter, path: str, handler: Handler,
+         methods: Sequence[str] = ("GET",)) -> None:
+    """Route ``path`` to the page and ``path`` + ``.json`` (``/.json`` for ``/``) to its
+    JSON twin, both answered by ``handler`` (path parameters are in
+    ``request.path_params``)."""
+
+    async def as_json(request: Request) -> Response:
+        return await handler(request, True)
+
+    async def as_html(request: Request) -> Response:
+        return await handler(request, False)
+
+    # the twin first: '/browse/{kind}' would also match '/browse/samples.json'
+    router.add_api_route("/.json" if path == "/" else f"{path}.json", as_json,
+                         methods=list(methods))
+    router.add_api_route(path, as_html, methods=list(methods))
 
 
 def bank_of(request: Request) -> Bank:
     bank: Bank = request.app.state.bank
     return bank
-
-
-def cache_of(request: Request) -> AggregateCache:
-    """The application's cache of aggregates (created by :func:`lanhai.web.install`)."""
-    cache: AggregateCache = request.app.state.web_cache
-    return cache
 
 
 def html(request: Request, template: str, data: dict[str, Any], actor: Actor, *,
@@ -105,8 +115,6 @@ def error(request: Request, exc: LanhaiError, is_json: bool, actor: Actor | None
     if is_json:
         return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status,
                             headers=headers)
-    from lanhai.services.catalog import ANONYMOUS
-
     response = html(request, "error.html", {"error": exc.to_dict()}, actor or ANONYMOUS,
                     status=exc.http_status)
     if headers:

@@ -17,7 +17,10 @@ from urllib.parse import urlencode
 from lanhai.bank import Bank
 from lanhai.errors import LanhaiError, Problem, UsageError, ValidationFailed
 from lanhai.kinds import KINDS, PLURALS
-from lanhai.services.catalog import Actor
+from lanhai.search.filters import SORTS, BBox, CatalogFilters, FamilyQuery
+from lanhai.services.access import Actor
+from lanhai.services.compounds import DEFAULT_THRESHOLD
+from lanhai.services.sequence_search import SYNC_QUERIES, read_query
 
 #: fields of the text search form (query string names)
 TEXT_FIELDS = ("q", "taxon", "depth_min", "depth_max", "date_from", "date_to", "bbox",
@@ -56,8 +59,6 @@ def text_search(bank: Bank, actor: Actor, params: Mapping[str, str], kinds: Sequ
     """Catalogue search: a page of records of every kind matching the words and filters,
     the facet counts over every match (each value a link that adds or removes that
     filter), sorting and paging links."""
-    from lanhai.search.catalog import SORTS, BBox, CatalogFilters, search_catalog
-
     problems: list[Problem] = []
     q = (params.get("q") or "").strip()[:500]
     depth_min = _number(params, "depth_min", problems)
@@ -113,9 +114,8 @@ def text_search(bank: Bank, actor: Actor, params: Mapping[str, str], kinds: Sequ
         raise ValidationFailed("the search form has problems; fix the fields marked",
                                problems)
     descending = _flag(params, "desc")
-    with bank.engine.connect() as conn:
-        result = search_catalog(conn, actor, q, filters, data_dir=bank.settings.data_dir,
-                                sort=sort, limit=limit, offset=offset, descending=descending)
+    result = bank.search.search(actor, q, filters, sort=sort, limit=limit, offset=offset,
+                                descending=descending)
     body = result.to_dict()
     # the form's state as query pairs: links add or remove one filter from it
     state: list[tuple[str, str]] = [(k, str(params.get(k) or "").strip()) for k in TEXT_FIELDS
@@ -177,8 +177,6 @@ def text_search(bank: Bank, actor: Actor, params: Mapping[str, str], kinds: Sequ
 def sequence_form(options: Mapping[str, Any] | None = None, fasta: str = "",
                   problems: Sequence[Problem] = ()) -> dict[str, Any]:
     """The sequence form's state: options, the pasted text, problems by field."""
-    from lanhai.search.sequences import SYNC_QUERIES
-
     by_field: dict[str, list[dict[str, Any]]] = {}
     for p in problems:
         by_field.setdefault(p.field or "fasta", []).append(p.to_dict())
@@ -213,14 +211,11 @@ def sequence_options(form: Mapping[str, str]) -> tuple[dict[str, Any], list[Prob
 
 
 def sequence_search(bank: Bank, actor: Actor, fasta: str, options: Mapping[str, Any],
-                    problems: Sequence[Problem], submit_job: Callable[..., Any]
-                    ) -> dict[str, Any]:
+                    problems: Sequence[Problem]) -> dict[str, Any]:
     """Run the search (≤ SYNC_QUERIES queries) or start a background job (more).
 
     Returns the page data: the form state and ``result`` (hits with their lineage, and a
     link for each record) or ``job`` (the started job's dict)."""
-    from lanhai.search.sequences import SYNC_QUERIES, SequenceSearch, read_query
-
     found = list(problems)
     records: list[tuple[str, str]] = []
     if not fasta.strip():
@@ -240,10 +235,9 @@ def sequence_search(bank: Bank, actor: Actor, fasta: str, options: Mapping[str, 
     if found:
         raise ValidationFailed("the search form has problems; fix the fields marked", found)
     data = sequence_form(options, fasta if len(fasta) <= 200_000 else "")
-    service = SequenceSearch(bank.catalog, bank.settings.data_dir,
-                             binary=bank.settings.mmseqs)
+    service = bank.sequence_search
     if len(records) > SYNC_QUERIES:
-        job = submit_job(kind="search-sequence", owner=actor.username,
+        job = bank.jobs.submit(kind="search-sequence", owner=actor.username,
                          params={**options, "queries": len(records)},
                          task=lambda progress: service.search(actor, records,
                                                               progress=progress, **options))
@@ -304,9 +298,9 @@ def draw_structure(smiles: str, width: int = 180, height: int = 130) -> str | No
     from rdkit import Chem
     from rdkit.Chem.Draw import rdMolDraw2D
 
-    from lanhai.search.compounds import _quiet
+    from lanhai.search.compounds import quiet
 
-    _quiet()
+    quiet()
     mol = Chem.MolFromSmiles(smiles) if smiles and len(smiles) <= 2000 else None
     if mol is None or mol.GetNumHeavyAtoms() > 150:
         return None
@@ -325,12 +319,10 @@ def compound_search(bank: Bank, actor: Actor, params: Mapping[str, str]) -> dict
     """Exact (InChIKey, or SMILES compared by InChIKey), substructure (SMARTS) or similarity
     (SMILES, Morgan fingerprints, Tanimoto ≥ threshold) search over compound records; each
     hit with a small drawing of its structure and a link to its record."""
-    from lanhai.search import compounds
-
     structure = (params.get("structure") or "").strip()
     mode = (params.get("mode") or "exact").strip()
     problems: list[Problem] = []
-    threshold = _number(params, "threshold", problems, float, compounds.DEFAULT_THRESHOLD)
+    threshold = _number(params, "threshold", problems, float, DEFAULT_THRESHOLD)
     limit = _number(params, "limit", problems, int, 100)
     if mode not in COMPOUND_MODES:
         problems.append(Problem(f"no search mode {mode!r}", "choose exact, substructure or "
@@ -350,22 +342,18 @@ def compound_search(bank: Bank, actor: Actor, params: Mapping[str, str]) -> dict
         raise ValidationFailed("the search form has problems; fix the fields marked", problems)
     if not structure:
         return {**form, "searched": False, "total": 0, "items": []}
-    data_dir = bank.settings.data_dir
     try:
-        with bank.engine.connect() as conn:
-            if mode == "exact":
-                is_key = bool(_INCHIKEY.match(structure))
-                hits = compounds.search_exact(
-                    conn, actor, data_dir,
-                    **({"inchikey": structure} if is_key else {"smiles": structure}))
-                total = len(hits)
-                hits = hits[:limit]
-            elif mode == "similarity":
-                hits, total = compounds.search_similar(conn, actor, data_dir, structure,
-                                                       threshold=threshold, limit=limit)
-            else:
-                hits, total = compounds.search_substructure(conn, actor, data_dir, structure,
-                                                            limit=limit)
+        if mode == "exact":
+            is_key = bool(_INCHIKEY.match(structure))
+            hits = bank.compounds.exact(
+                actor, **({"inchikey": structure} if is_key else {"smiles": structure}))
+            total = len(hits)
+            hits = hits[:limit]
+        elif mode == "similarity":
+            hits, total = bank.compounds.similar(actor, structure, threshold=threshold,
+                                                 limit=limit)
+        else:
+            hits, total = bank.compounds.substructure(actor, structure, limit=limit)
     except ValidationFailed as err:
         raise ValidationFailed(err.message, [Problem(p.reason, p.fix, field="structure",
                                                      value=p.value)
@@ -381,9 +369,6 @@ def family_search(bank: Bank, actor: Actor, params: Mapping[str, str],
                   families: Sequence[str]) -> dict[str, Any]:
     """Proteins whose stored annotation hits the families, with their assembly, strain,
     sample, depth, place and date, filtered by the catalogue fields."""
-    from lanhai.search.catalog import BBox, CatalogFilters
-    from lanhai.search.families import FamilyQuery, search_families
-
     problems: list[Problem] = []
     names = [f.strip() for part in families for f in part.replace(",", " ").split()
              if f.strip()][:50]
@@ -423,9 +408,8 @@ def family_search(bank: Bank, actor: Actor, params: Mapping[str, str],
     if not names:
         return {**form, "searched": False, "total": 0, "returned": 0, "items": []}
     try:
-        with bank.engine.connect() as conn:
-            result = search_families(conn, actor, bank.settings.data_dir, FamilyQuery(
-                tuple(names), min_score=min_score, filters=filters, limit=limit))
+        result = bank.families.search(actor, FamilyQuery(
+            tuple(names), min_score=min_score, filters=filters, limit=limit))
     except (UsageError, ValidationFailed) as err:
         raise ValidationFailed(err.message, [Problem(err.message, "check the family names",
                                                      field="family")]) from None

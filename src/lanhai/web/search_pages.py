@@ -15,11 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from lanhai.errors import LanhaiError, Problem, ValidationFailed
-from lanhai.jobs import JobRunner
-from lanhai.services.catalog import Actor
+from lanhai.services.access import Actor
 from lanhai.web import search
 from lanhai.web.auth import check_csrf, page_actor
-from lanhai.web.render import bank_of, error, html
+from lanhai.web.render import bank_of, error, html, twin
 
 router = APIRouter(include_in_schema=False, tags=["web"])
 
@@ -47,7 +46,7 @@ async def _answer(request: Request, template: str, is_json: bool, form: Mapping[
 
 # --- text --------------------------------------------------------------------------------
 
-async def _text(request: Request, is_json: bool) -> Response:
+async def text_search(request: Request, is_json: bool) -> Response:
     params = dict(request.query_params)
     kinds = request.query_params.getlist("kind")
     families = request.query_params.getlist("has_family")
@@ -56,14 +55,7 @@ async def _text(request: Request, is_json: bool) -> Response:
         bank_of(request), actor, params, kinds, families))
 
 
-@router.get("/search")
-async def text_page(request: Request) -> Response:
-    return await _text(request, False)
-
-
-@router.get("/search.json")
-async def text_json(request: Request) -> Response:
-    return await _text(request, True)
+twin(router, "/search", text_search)
 
 
 # --- sequence ----------------------------------------------------------------------------
@@ -73,16 +65,12 @@ def _field(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-@router.get("/search/sequence")
-async def sequence_page(request: Request) -> Response:
-    return await _answer(request, "search_sequence.html", False, search.SEQUENCE_DEFAULTS,
+async def sequence_form(request: Request, is_json: bool) -> Response:
+    return await _answer(request, "search_sequence.html", is_json, search.SEQUENCE_DEFAULTS,
                          lambda actor: search.sequence_form())
 
 
-@router.get("/search/sequence.json")
-async def sequence_page_json(request: Request) -> Response:
-    return await _answer(request, "search_sequence.html", True, search.SEQUENCE_DEFAULTS,
-                         lambda actor: search.sequence_form())
+twin(router, "/search/sequence", sequence_form)
 
 
 async def _sequence(request: Request, is_json: bool) -> Response:
@@ -109,13 +97,12 @@ async def _sequence(request: Request, is_json: bool) -> Response:
         problems.append(Problem(f"the query is larger than {search.MAX_FASTA_BYTES >> 20} MB",
                                 "split it into several searches", field="fasta"))
         fasta = ""
-    runner: JobRunner = request.app.state.jobs
     shown = {**search.SEQUENCE_DEFAULTS, **raw, "sensitive": options["sensitive"],
              "fasta": fasta if len(fasta) <= 200_000 else ""}
     response = await _answer(
         request, "search_sequence.html", is_json, shown,
         lambda actor: search.sequence_search(bank_of(request), actor, fasta, options,
-                                             problems, runner.submit))
+                                             problems))
     if response.status_code == 200 and isinstance(response, JSONResponse):
         import json
 
@@ -127,8 +114,9 @@ async def _sequence(request: Request, is_json: bool) -> Response:
     return response
 
 
-@router.post("/search/sequence")
-async def sequence_search(request: Request) -> Response:
+async def sequence_search(request: Request, is_json: bool) -> Response:
+    if is_json:
+        return await _sequence(request, True)
     response = await _sequence(request, False)
     job = getattr(response, "context", {}).get("data", {}).get("job") \
         if response.status_code == 200 else None
@@ -137,32 +125,23 @@ async def sequence_search(request: Request) -> Response:
     return response
 
 
-@router.post("/search/sequence.json")
-async def sequence_search_json(request: Request) -> Response:
-    return await _sequence(request, True)
+twin(router, "/search/sequence", sequence_search, methods=("POST",))
 
 
 # --- compounds ---------------------------------------------------------------------------
 
-async def _compounds(request: Request, is_json: bool) -> Response:
+async def compound_search(request: Request, is_json: bool) -> Response:
     params = dict(request.query_params)
     return await _answer(request, "search_compounds.html", is_json, params,
                          lambda actor: search.compound_search(bank_of(request), actor, params))
 
 
-@router.get("/search/compounds")
-async def compounds_page(request: Request) -> Response:
-    return await _compounds(request, False)
-
-
-@router.get("/search/compounds.json")
-async def compounds_json(request: Request) -> Response:
-    return await _compounds(request, True)
+twin(router, "/search/compounds", compound_search)
 
 
 # --- families ----------------------------------------------------------------------------
 
-async def _families(request: Request, is_json: bool) -> Response:
+async def family_search(request: Request, is_json: bool) -> Response:
     params = dict(request.query_params)
     families = request.query_params.getlist("family")
     return await _answer(request, "search_families.html", is_json, params,
@@ -170,11 +149,4 @@ async def _families(request: Request, is_json: bool) -> Response:
                                                             families))
 
 
-@router.get("/search/families")
-async def families_page(request: Request) -> Response:
-    return await _families(request, False)
-
-
-@router.get("/search/families.json")
-async def families_json(request: Request) -> Response:
-    return await _families(request, True)
+twin(router, "/search/families", family_search)

@@ -6,11 +6,8 @@ it, so what a script reads is what a person sees.
 
 from __future__ import annotations
 
-import tomllib
 from collections import Counter
 from collections.abc import Mapping
-from importlib import resources
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,91 +16,14 @@ from lanhai.errors import NotFound, UsageError
 from lanhai.exports import FORMATS
 from lanhai.kinds import KINDS, PLURALS, kind_spec
 from lanhai.kinds.fields import KindSpec
-from lanhai.services.catalog import Actor, check_accession
-from lanhai.web import queries
-
-#: how each dashboard count is computed (shown on the page, documented in docs/web.md)
-HOW_COUNTED: dict[str, str] = {
-    "samples": "sample records",
-    "strains": "strain records",
-    "marine_strains": "strains with marine = true, or isolated_from a sample",
-    "patent_deposits": "deposit records (curators and admins only: confidential)",
-    "metagenomic_entries": "assemblies of type metagenome or MAG",
-    "carbohydrate_compounds": "compounds with a WURCS or IUPAC glycan, or a compound_class "
-                              "naming a saccharide, carbohydrate or glycan",
-    "plastic_degrading_strains": "strains whose degrades field lists a polymer",
-    "genetic_parts": "part records",
-}
-HOW_COUNTED_ZH: dict[str, str] = {
-    "samples": "样品记录数",
-    "strains": "菌株记录数",
-    "marine_strains": "标记为海洋（marine = true）或由样品分离（isolated_from）的菌株",
-    "patent_deposits": "专利保藏记录（保密：仅馆员和管理员可见）",
-    "metagenomic_entries": "类型为宏基因组或MAG的组装",
-    "carbohydrate_compounds": "具有WURCS或IUPAC糖链结构，"
-                              "或compound_class为寡糖、多糖、糖类的化合物",
-    "plastic_degrading_strains": "degrades字段列出至少一种聚合物的菌株",
-    "genetic_parts": "遗传元件记录数",
-}
-
-
-def load_targets(path: str | Path | None) -> dict[str, Any]:
-    """The targets TOML: the shipped 2027 file unless ``path`` (LANHAI_TARGETS_FILE)."""
-    if path:
-        try:
-            text = Path(path).read_text("utf-8")
-        except OSError as err:
-            raise UsageError(f"cannot read the targets file {path}: {err.strerror}; fix "
-                             "LANHAI_TARGETS_FILE") from None
-    else:
-        text = resources.files("lanhai.web").joinpath("targets.toml").read_text("utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise UsageError(f"the targets file {path or 'targets.toml'} is not valid TOML: "
-                         f"{err}") from None
-    targets = data.get("target")
-    if not isinstance(targets, list) or not targets:
-        raise UsageError("the targets file needs [[target]] tables with key, target, en, zh")
-    for item in targets:
-        if item.get("key") not in HOW_COUNTED or not isinstance(item.get("target"), int):
-            raise UsageError(f"target {item.get('key')!r} in the targets file: key must be "
-                             f"one of {', '.join(HOW_COUNTED)} and target a whole number")
-    return data
-
-
-def dashboard(bank: Bank, actor: Actor, cache: queries.AggregateCache | None = None
-              ) -> dict[str, Any]:
-    targets = load_targets(bank.settings.targets_file)
-    cache = cache or queries.AggregateCache()
-    seen = actor.can_see_restricted
-    with bank.engine.connect() as conn:
-        counts = cache.get(conn, ("counts", seen),
-                           lambda: queries.programme_counts(conn, seen))
-        growth = cache.get(conn, ("growth", seen), lambda: queries.growth(conn, seen))
-    rows = []
-    for item in targets["target"]:
-        count = counts.get(item["key"], 0)
-        rows.append({"key": item["key"], "en": item.get("en", item["key"]),
-                     "zh": item.get("zh", item.get("en", item["key"])),
-                     "target": item["target"], "count": count,
-                     "percent": round(100 * count / item["target"], 1) if item["target"]
-                     else 0.0, "how": HOW_COUNTED[item["key"]],
-                     "how_zh": HOW_COUNTED_ZH[item["key"]]})
-    by_kind = {"sample": counts["samples"], "strain": counts["strains"],
-               "deposit": counts["patent_deposits"], "assembly": counts["assemblies"],
-               "compound": counts["compounds"], "part": counts["genetic_parts"],
-               "germplasm": counts["germplasm"]}
-    return {"year": targets.get("year"), "targets": rows, "records_by_kind": by_kind,
-            "growth": [{"kind": k, "month": m, "created": n} for k, m, n in growth],
-            "api": {"docs": "/docs", "openapi": "/openapi.json", "kinds": "/api/kinds",
-                    "stats": "/api/stats",
-                    "collections": {PLURALS[k]: f"/api/{PLURALS[k]}" for k in KINDS}}}
+from lanhai.sequence.reader import PROTEOME
+from lanhai.services.access import Actor
+from lanhai.services.catalog import check_accession
+from lanhai.services.sequences import SequenceService
 
 
 def browse(bank: Bank, actor: Actor, kind: str, params: Mapping[str, str],
-           where: list[str], page_size_max: int = 100,
-           cache: queries.AggregateCache | None = None) -> dict[str, Any]:
+           where: list[str], page_size_max: int = 100) -> dict[str, Any]:
     try:
         spec = kind_spec(kind)
     except UsageError:
@@ -121,11 +41,7 @@ def browse(bank: Bank, actor: Actor, kind: str, params: Mapping[str, str],
     where = [w for w in where if w.strip()]
     items, total = bank.catalog.list(actor, spec.name, where, query=q or None, limit=limit,
                                      offset=max(0, offset), sort=sort)
-    seen = actor.can_see_restricted
-    with bank.engine.connect() as conn:
-        facets = (cache or queries.AggregateCache()).get(
-            conn, ("facets", spec.name, seen),
-            lambda: queries.facet_counts(conn, spec.name, seen))
+    facets = bank.dashboard.facets(actor, spec.name)
     base: list[tuple[str, str]] = [("q", q)] if q else []
     base += [("where", w) for w in where]
     if sort != "accession":
@@ -208,10 +124,7 @@ def assembly_panel(bank: Bank, actor: Actor, accession: str, contig: str | None
     """Stored statistics, the genes of one contig (the first by default) with their best
     family hit, and the annotation results when they exist: family and substrate counts,
     polysaccharide utilisation loci and biosynthetic gene clusters."""
-    from lanhai.sequence.reader import PROTEOME
-    from lanhai.services.sequences import SequenceService
-
-    service = SequenceService(bank.engine, bank.settings.data_dir)
+    service = bank.sequences
     empty: dict[str, Any] = {"stats": None, "contigs": [], "contig": None, "genes": [],
                              "contig_length": 0, "families": [], "substrates": [],
                              "loci": None, "clusters": None, "annotated": False,
@@ -222,7 +135,7 @@ def assembly_panel(bank: Bank, actor: Actor, accession: str, contig: str | None
         return empty
     acc = str(stats["accession"])
     # a proteome has proteins but no contigs to draw
-    lengths = dict(service.store.contig_lengths(acc)) if stats.get("kind") != PROTEOME \
+    lengths = dict(service.contig_lengths(actor, acc)) if stats.get("kind") != PROTEOME \
         else {}
     names = list(lengths)
     chosen: str | None = contig if contig in lengths else (names[0] if names else None)
@@ -268,7 +181,7 @@ def assembly_panel(bank: Bank, actor: Actor, accession: str, contig: str | None
             "clusters": None if clusters is None else [_jsonable(r) for r in clusters[:200]]}
 
 
-def _table(service: Any, actor: Actor, accession: str, table: str
+def _table(service: SequenceService, actor: Actor, accession: str, table: str
            ) -> list[dict[str, Any]] | None:
     """The rows of an annotation table, or None when that step has not run."""
     try:
@@ -293,6 +206,5 @@ def history(bank: Bank, actor: Actor, accession: str) -> dict[str, Any]:
 
 
 def site_map(bank: Bank, actor: Actor) -> dict[str, Any]:
-    with bank.engine.connect() as conn:
-        points = queries.map_points(conn, actor.can_see_restricted)
+    points = bank.dashboard.map_points(actor)
     return {"points": points, "count": len(points)}

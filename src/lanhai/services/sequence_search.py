@@ -1,13 +1,14 @@
 """Similarity search over every stored protein or contig, with each hit's lineage resolved.
 
 :class:`SequenceSearch` is the use case the CLI and the API call: it validates the query
-FASTA, runs MMseqs2 over the segmented index (:mod:`lanhai.search.seq_index`), and resolves
+FASTA, runs MMseqs2 over the segmented index (:mod:`lanhai.store.seq_index`), and resolves
 each hit through the catalog's lineage graph — protein (its contig and coordinates for
 called genes) → assembly → strain → sample (place, depth, date) → who may receive the
 strain — showing nothing the caller may not see: a hit in a restricted assembly is dropped
 for readers, and a restricted strain or sample is left out of the lineage.
 
-:func:`update_index` is the hook for code that changes an assembly's sequences.
+:meth:`SequenceSearch.update_index` is the hook for code that changes an assembly's
+sequences.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from lanhai.errors import NotFound, Problem, UsageError, ValidationFailed
-from lanhai.search.seq_index import DBS, SequenceIndex
-from lanhai.search.seq_mmseqs import MMseqs, find_binary
+from lanhai.search.mmseqs import MMseqs, find_binary
 from lanhai.sequence.reader import GENOME, PROTEOME, SequenceReader
-from lanhai.services.catalog import Actor, CatalogService
+from lanhai.services.access import Actor
+from lanhai.services.catalog import CatalogService
 from lanhai.services.sequences import cpu_count
+from lanhai.store.layout import Layout
+from lanhai.store.seq_index import DBS, SequenceIndex
 
 Progress = Callable[[int, int, str], None]
 #: queries above this many are run as a background job by the API
@@ -81,16 +84,20 @@ def check_options(db: str, evalue: float, min_identity: float, max_hits: int) ->
 
 
 class SequenceSearch:
-    """Sequence search over one bank: its catalog and data folder."""
+    """Sequence search over one bank: its catalog and its stored sequences."""
 
-    def __init__(self, catalog: CatalogService, data_dir: Path, *,
+    def __init__(self, catalog: CatalogService, layout: Layout, *,
                  mmseqs: MMseqs | None = None, binary: str | None = None,
                  jobs: int = 0) -> None:
         self.catalog = catalog
-        self.data_dir = Path(data_dir)
+        self.layout = layout
         self._mmseqs = mmseqs
         self.binary = binary
         self.jobs = jobs
+
+    def with_jobs(self, jobs: int) -> SequenceSearch:
+        """The same search with MMseqs2 on ``jobs`` threads (0: all cores)."""
+        return SequenceSearch(self.catalog, self.layout, binary=self.binary, jobs=jobs)
 
     @property
     def mmseqs(self) -> MMseqs:
@@ -102,7 +109,7 @@ class SequenceSearch:
     def index(self, db: str = "proteins") -> SequenceIndex:
         if db not in DBS:
             raise UsageError(f"db must be one of: {', '.join(DBS)}")
-        return SequenceIndex(self.data_dir, db, self.mmseqs)
+        return SequenceIndex(self.layout, db, self.mmseqs)
 
     def search(self, actor: Actor, query: bytes | str | Sequence[tuple[str, str]], *,
                db: str = "proteins", evalue: float = 1e-3, min_identity: float = 0.0,
@@ -145,6 +152,14 @@ class SequenceSearch:
                             for i, s in records],
                 "evalue": evalue, "min_identity": min_identity, "max_hits": max_hits,
                 "index": {**info, "pending": self._pending(index)}, "hits": hits}
+
+    def update_index(self, accessions: Iterable[str] | None = None, *,
+                     dbs: Sequence[str] = DBS, progress: Progress = _no_progress
+                     ) -> dict[str, Any]:
+        """Bring the sequence indexes up to date for ``accessions`` (all when None): call
+        after an assembly's sequences or proteins change. Cheap when nothing changed."""
+        names = None if accessions is None else list(accessions)
+        return {db: self.index(db).update(names, progress=progress) for db in dbs}
 
     @staticmethod
     def _pending(index: SequenceIndex) -> int:
@@ -221,19 +236,6 @@ class Lineage:
         return None if genes is None else genes.get(protein)
 
 
-def update_index(data_dir: Path, accessions: Iterable[str] | None = None, *,
-                 dbs: Sequence[str] = DBS, mmseqs: MMseqs | None = None,
-                 progress: Progress = _no_progress) -> dict[str, Any]:
-    """Bring the sequence indexes up to date for ``accessions`` (all when None): call after
-    an assembly's sequences or proteins change. Cheap when nothing changed."""
-    names = None if accessions is None else list(accessions)
-    tool = mmseqs or MMseqs(threads=cpu_count())
-    out: dict[str, Any] = {}
-    for db in dbs:
-        out[db] = SequenceIndex(Path(data_dir), db, tool).update(names, progress=progress)
-    return out
-
-
 def as_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Flat rows (one per hit) for TSV output."""
     rows = []
@@ -260,3 +262,7 @@ def as_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
             "collection_date": ";".join(str(s.get("collection_date", "")) for s in samples),
         })
     return rows
+
+
+__all__ = ["DBS", "MAX_QUERY_RESIDUES", "SYNC_QUERIES", "Lineage", "SequenceSearch", "as_rows",
+           "check_options", "read_query"]

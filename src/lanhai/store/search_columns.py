@@ -3,7 +3,7 @@ search matches without a Python object per match.
 
 :class:`Columns` holds, for a set of records, the id, kind, accession, name, taxon, depth,
 date, place, a strain's availability and the restricted flag: numbers in numpy arrays,
-strings as codes into shared vocabularies. :func:`bank_columns` keeps those columns for a
+strings as codes into shared vocabularies. :class:`BankColumns` keeps those columns for a
 whole SQLite bank in memory (about 60 bytes and a name string per record: ~200 MB for a
 million records), read once from ``records_search`` and brought up to date from the audit trail
 before each search: every change to a record writes a ``versions`` row, and SQLite commits
@@ -12,25 +12,24 @@ records changed since. A search then costs the full-text lookup plus array opera
 on a million records, a word matching 100,000 of them is counted, faceted and paged in tens
 of milliseconds instead of the third of a second reading 100,000 rows took.
 
-The web server keeps them (:func:`keep_in_memory`, loaded by :func:`warm` at start: about 4 s
-and 200 MB for a million records); a one-off command, PostgreSQL (where a transaction may commit
-a lower ``versions.id`` after a higher one) and a bank that keeps no columns build
-:class:`Columns` from the rows one SQL query returns instead.
+The web server keeps them (:class:`BankColumns`, owned by its bank's search service and
+loaded when the server starts: about 4 s and 200 MB for a million records); a one-off command,
+PostgreSQL (where a transaction may commit a lower ``versions.id`` after a higher one) and a
+bank that keeps no columns build :class:`Columns` from the rows one SQL query returns
+instead.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, func, select, text
 
 from lanhai.db.schema import versions
 from lanhai.kinds import KINDS
@@ -371,53 +370,6 @@ class BankColumns:
 
 _COLUMNS = ("id, accession, kind, name, taxon, depth_m, event_date, latitude, longitude, "
             "availability, restricted")
-_BANKS: weakref.WeakKeyDictionary[Engine, BankColumns] = weakref.WeakKeyDictionary()
-_BANKS_LOCK = threading.Lock()
-
-
-def keep_in_memory(engine: Engine) -> None:
-    """Keep this SQLite bank's columns in memory for catalogue searches (loaded at the first
-    search, or now by :func:`warm`). For long-running processes — the web server; a one-off
-    ``lanhai search text`` reads its matches with SQL instead of loading the whole bank."""
-    if engine.dialect.name != "sqlite":
-        return
-    with _BANKS_LOCK:
-        _BANKS.setdefault(engine, BankColumns())
-
-
-def columns_kept(engine: Engine) -> bool:
-    """Whether this bank's columns are kept in memory."""
-    with _BANKS_LOCK:
-        return engine in _BANKS
-
-
-def warm(engine: Engine) -> None:
-    """Load the columns now if they are kept in memory (``lanhai serve`` calls this)."""
-    if not columns_kept(engine):
-        return
-    with engine.connect() as conn:
-        if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                "AND name = 'records_search'").first() is None:
-            return  # a bank before migration 0002: searches read it with SQL
-        with bank_columns(conn):
-            pass
-
-
-@contextmanager
-def bank_columns(conn: Connection) -> Iterator[BankColumns | None]:
-    """The in-memory columns of this engine's bank, brought up to date, or None when they
-    are not kept (:func:`keep_in_memory`). Read them inside the ``with`` block: another
-    search may refresh them otherwise."""
-    with _BANKS_LOCK:
-        bank = _BANKS.get(conn.engine)
-    if bank is None:
-        yield None
-        return
-    with bank.lock:
-        bank.refresh(conn)
-        yield bank
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 def _objects(values: Sequence[Any]) -> NDArray[np.object_]:

@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lanhai.search.seq_mmseqs import HIT_COLUMNS, MMseqs
+from lanhai.search.mmseqs import HIT_COLUMNS, MMseqs
+from lanhai.store.layout import Layout
 from lanhai.store.sequences import SequenceStore
 
 DBS = ("proteins", "contigs")
@@ -138,24 +139,19 @@ def fingerprint(store: SequenceStore, accession: str, db: str) -> str | None:
 
 def stored_assemblies(store: SequenceStore) -> list[str]:
     """Accessions of every assembly with stored sequences."""
-    if not store.root.is_dir():
-        return []
-    return sorted(p.name for p in store.root.iterdir()
-                  if p.is_dir() and not p.name.startswith(".")
-                  and (p / "manifest.json").is_file())
+    return sorted(store.with_sequences())
 
 
 class SequenceIndex:
     """The segmented index of one sequence kind (``proteins`` or ``contigs``)."""
 
-    def __init__(self, data_dir: Path, db: str = "proteins", mmseqs: MMseqs | None = None,
+    def __init__(self, layout: Layout, db: str = "proteins", mmseqs: MMseqs | None = None,
                  *, index_min_residues: int = INDEX_MIN_RESIDUES) -> None:
         if db not in DBS:
             raise ValueError(f"db must be one of {DBS}")
-        self.data_dir = Path(data_dir)
         self.db = db
-        self.store = SequenceStore(self.data_dir)
-        self.root = self.data_dir / "search" / db
+        self.store = SequenceStore(layout.assemblies)
+        self.root = layout.search / db
         self._mmseqs = mmseqs
         self.index_min_residues = index_min_residues
 

@@ -1,6 +1,6 @@
-"""Aggregate SQL behind the web pages: the programme dashboard's counts, growth per month,
-facet counts and map points. One query per panel, never one per record, so the home page
-stays fast with 100,000 records (benchmarks/bench_web_pages.py).
+"""Aggregate SQL behind the dashboard and the browse pages: the programme counts, growth per
+month, facet counts and map points. One query per panel, never one per record, so the home
+page stays fast with 100,000 records (benchmarks/bench_web_pages.py).
 
 How each dashboard count is computed (docs/web.md says the same):
 

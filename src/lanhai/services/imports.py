@@ -28,10 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
-
-from lanhai.errors import Conflict, Problem
+from lanhai.errors import ConcurrentChange, NotFound, Problem
 from lanhai.imports import ImportOptions, ImportReport
 from lanhai.imports.columns import ColumnPlan, build_plan
 from lanhai.imports.mapping import resolve_options
@@ -39,9 +36,10 @@ from lanhai.imports.reader import Row, open_table
 from lanhai.kinds import KindSpec, kind_spec
 from lanhai.kinds.fields import Fields, validate_fields
 from lanhai.kinds.vocab import ValueContext
-from lanhai.services.catalog import Actor, require_writer
-from lanhai.store import records as store
-from lanhai.store.records import NewRecord, Record, identifier_key
+from lanhai.model import NewRecord, Record, Upload, identifier_key
+from lanhai.services.access import Actor, require_writer
+from lanhai.services.catalog import CatalogBatch, CatalogService
+from lanhai.store.uploads import UploadStore
 
 #: rows validated and written together (all inside the one transaction)
 CHUNK_ROWS = 2000
@@ -53,74 +51,96 @@ MAX_ACCESSIONS = 10_000
 _MAX_REJECTED_KEYS = 200_000
 
 
-def run_import(engine: Engine, actor: Actor, path: Path, options: ImportOptions,
-               progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Import the table at ``path`` as records of ``options.kind``.
+class ImportService:
+    """Bulk imports of spreadsheet tables into the catalog."""
 
-    Never raises for bad data: every problem goes into the report and nothing is written
-    (``committed`` is False). Raises UsageError for bad options, Unauthorized/Forbidden
-    when ``actor`` may not change records. ``progress`` is called with the number of rows
-    done so far.
-    """
-    require_writer(actor)
-    options = resolve_options(options)
-    spec = kind_spec(options.kind)
-    report = ImportReport(kind=spec.name, file=path.name, dry_run=options.dry_run)
-    sink = _Problems(report)
-    with open_table(path, encoding=options.encoding, delimiter=options.delimiter,
-                    sheet=options.sheet) as table:
-        if table.problems and not table.header:
-            for problem in table.problems:
+    def __init__(self, catalog: CatalogService, uploads: UploadStore) -> None:
+        self.catalog = catalog
+        self.uploads = uploads
+
+    # -- an upload checked first, committed later (the import page) -----------------------
+    def stage(self, actor: Actor, kind: str, filename: str | None) -> Upload:
+        """Room for an uploaded table of ``kind``, kept for ``actor`` until committed (or a
+        day); the caller writes the file to ``upload.path``, then :meth:`check_staged`."""
+        require_writer(actor)
+        return self.uploads.new(filename, {"owner": actor.username,
+                                           "kind": kind_spec(kind).name})
+
+    def check_staged(self, actor: Actor, upload: Upload) -> ImportReport:
+        """Dry-run a staged upload; one with problems is not kept."""
+        report = self.run(actor, upload.path, ImportOptions(kind=upload.meta["kind"],
+                                                            dry_run=True))
+        if not report.ok or report.problems_omitted:
+            self.uploads.remove(upload.id)
+        return report
+
+    def commit_staged(self, actor: Actor, upload_id: str) -> ImportReport:
+        """Import a staged upload of ``actor``'s for real; it is gone afterwards."""
+        require_writer(actor)
+        upload = self.uploads.get(upload_id)
+        if upload is None:
+            raise NotFound("this upload is no longer waiting to be committed (committed "
+                           "already, or older than a day); upload the file again")
+        if upload.meta.get("owner") != actor.username:
+            raise NotFound("this upload is not yours; upload the file again")
+        report = self.run(actor, upload.path, ImportOptions(kind=upload.meta["kind"]))
+        self.uploads.remove(upload.id)  # kept when the bank was busy: commit it again
+        return report
+
+    def run(self, actor: Actor, path: Path, options: ImportOptions,
+            progress: Callable[[int], None] | None = None) -> ImportReport:
+        """Import the table at ``path`` as records of ``options.kind``.
+
+        Never raises for bad data: every problem goes into the report and nothing is
+        written (``committed`` is False). Raises UsageError for bad options,
+        Unauthorized/Forbidden when ``actor`` may not change records, Busy when another
+        write holds the bank. ``progress`` is called with the number of rows done so far.
+        """
+        require_writer(actor)
+        options = resolve_options(options)
+        spec = kind_spec(options.kind)
+        report = ImportReport(kind=spec.name, file=path.name, dry_run=options.dry_run)
+        sink = _Problems(report)
+        with open_table(path, encoding=options.encoding, delimiter=options.delimiter,
+                        sheet=options.sheet) as table:
+            if table.problems and not table.header:
+                for problem in table.problems:
+                    sink.add(problem)
+                return report
+            plan = build_plan(spec, table.header, table.header_row, options)
+            report.ignored_columns = plan.ignored
+            for problem in [*table.problems, *plan.problems]:
                 sink.add(problem)
-            return report
-        plan = build_plan(spec, table.header, table.header_row, options)
-        report.ignored_columns = plan.ignored
-        for problem in [*table.problems, *plan.problems]:
-            sink.add(problem)
-        table.problems.clear()
-        run = _Run(spec, actor, options, plan, report, sink)
-        with engine.connect() as conn:
-            trans = conn.begin()
+            table.problems.clear()
+            run = _Run(spec, actor, options, plan, report, sink)
             try:
-                store.lock_kind(conn, spec)
-                for row in table.rows():
-                    run.read(row)
-                    if len(run.pending) >= CHUNK_ROWS:
-                        run.flush(conn)
-                        if progress:
-                            progress(report.rows)
-                run.flush(conn)
-                for problem in reversed(table.problems):  # a file cut short comes first
-                    sink.add(problem, first=True)
-                if report.rows == 0 and not table.problems:
-                    sink.add(Problem(reason="has a header but no data rows",
-                                     fix="add rows under the header row",
-                                     row=table.header_row + 1, file=table.name))
-                run.finish()
-                if sink.count == 0 and not options.dry_run:
-                    trans.commit()
-                    report.committed = True
-                else:
-                    trans.rollback()
-            except IntegrityError as err:
-                trans.rollback()
-                sink.add(Problem(
-                    reason="another change to the bank added the same identifier while this "
-                           f"import ran ({str(err.orig)[:150]})",
-                    fix="run the import again; nothing was written"))
-            except OperationalError as err:
-                trans.rollback()
-                if "locked" in str(err.orig).lower():
-                    raise Conflict("the bank is busy with another write; nothing was "
-                                   "imported: try again in a moment") from None
-                raise
-            except BaseException:
-                trans.rollback()
-                raise
-    run.close()
-    if progress:
-        progress(report.rows)
-    return report
+                with self.catalog.batch(actor, spec.name, run.note) as batch:
+                    for row in table.rows():
+                        run.read(row)
+                        if len(run.pending) >= CHUNK_ROWS:
+                            run.flush(batch)
+                            if progress:
+                                progress(report.rows)
+                    run.flush(batch)
+                    for problem in reversed(table.problems):  # a file cut short comes first
+                        sink.add(problem, first=True)
+                    if report.rows == 0 and not table.problems:
+                        sink.add(Problem(reason="has a header but no data rows",
+                                         fix="add rows under the header row",
+                                         row=table.header_row + 1, file=table.name))
+                    run.finish()
+                    if sink.count == 0 and not options.dry_run:
+                        batch.commit()
+                report.committed = batch.committed
+            except ConcurrentChange as err:
+                report.committed = False
+                sink.add(Problem(reason=err.message.replace("; nothing was written: try again",
+                                                            ""),
+                                 fix="run the import again; nothing was written"))
+        run.close()
+        if progress:
+            progress(report.rows)
+        return report
 
 
 class _Problems:
@@ -223,22 +243,21 @@ class _Run:
         return list(out.values())
 
     # -- matching and writing -----------------------------------------------------------------
-    def flush(self, conn: Connection) -> None:
+    def flush(self, batch: CatalogBatch) -> None:
         """Match the queued rows to records, then create, update or reject each."""
         if not self.pending:
             return
         values = [v for p in self.pending for v in p.ids]
-        owners = store.identifier_owners(conn, self.spec.name, values)
+        owners = batch.owners(values)
         wanted = {*owners.values(), *(p.accession for p in self.pending if p.accession)}
-        found = store.get_records(conn, wanted)
+        found = batch.records(wanted)
         chunk_keys: dict[str, int] = {}
         new: list[tuple[int, NewRecord]] = []
         done: list[tuple[int, str, bool]] = []
         for pending in self.pending:
-            self._decide(conn, pending, owners, found, chunk_keys, new, done)
+            self._decide(batch, pending, owners, found, chunk_keys, new, done)
         if new:
-            made = store.insert_records(conn, [item for _, item in new], self.actor.username,
-                                        self.note)
+            made = batch.insert([item for _, item in new])
             for (row, _), accession in zip(new, made, strict=True):
                 self._remember(accession, row)
                 done.append((row, accession, True))
@@ -248,7 +267,7 @@ class _Run:
             self.accessions.extend((a, c) for _, a, c in sorted(done)[:room])
         self.pending = []
 
-    def _decide(self, conn: Connection, p: _Pending, owners: dict[str, str],
+    def _decide(self, batch: CatalogBatch, p: _Pending, owners: dict[str, str],
                 found: dict[str, Record], chunk_keys: dict[str, int],
                 new: list[tuple[int, NewRecord]], done: list[tuple[int, str, bool]]) -> None:
         spec, mode = self.spec, self.options.mode
@@ -290,7 +309,7 @@ class _Run:
                                  "existing records", row=p.row,
                              column=self._column_of(value, p.fields), value=value)
             return self._reject(p, [exists, *self._own(p)])
-        return self._update(conn, p, found[target], owners, chunk_keys, done)
+        return self._update(batch, p, found[target], owners, chunk_keys, done)
 
     def _target(self, p: _Pending, owned: dict[str, str], found: dict[str, Record]
                 ) -> tuple[str | None, list[Problem]]:
@@ -326,7 +345,7 @@ class _Run:
             return None, problems
         return next(iter(owned), None), []
 
-    def _update(self, conn: Connection, p: _Pending, record: Record, owners: dict[str, str],
+    def _update(self, batch: CatalogBatch, p: _Pending, record: Record, owners: dict[str, str],
                 chunk_keys: dict[str, int], done: list[tuple[int, str, bool]]) -> None:
         """Apply a row to the record it matched (the merged record must be valid)."""
         spec = self.spec
@@ -336,7 +355,7 @@ class _Run:
         keys = [identifier_key(v) for v in ids]
         mine = {identifier_key(v) for v in record.identifiers}
         unknown = [v for v, k in zip(ids, keys, strict=True) if k not in mine and k not in owners]
-        others = {**owners, **(store.identifier_owners(conn, spec.name, unknown) if unknown
+        others = {**owners, **(batch.owners(unknown) if unknown
                                else {})}
         for value, key in zip(ids, keys, strict=True):
             other = others.get(key)
@@ -350,8 +369,7 @@ class _Run:
         if problems:
             return self._reject(p, problems)
         restricted = bool(fields["restricted"]) if "restricted" in fields else record.restricted
-        changed = store.update_record(conn, record, spec, fields, ids, restricted,
-                                      self.actor.username, self.note)
+        changed = batch.update(record, fields, ids, restricted)
         self.touched[record.accession] = p.row
         chunk_keys.update(dict.fromkeys(keys, p.row))
         if changed:

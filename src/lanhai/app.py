@@ -1,0 +1,39 @@
+"""The web application factory: the HTTP API and the web pages, mounted side by side over
+one bank."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from lanhai import __version__, api, web
+from lanhai.bank import Bank, open_bank
+from lanhai.settings import Settings
+
+
+def create_app(settings: Settings | None = None, bank: Bank | None = None) -> FastAPI:
+    """Build the application for one bank (opened from ``settings`` unless given)."""
+    app = FastAPI(
+        title="Lanhai (蓝海) API", version=__version__,
+        description="Marine bioresource catalog: records, lineage, import and export. "
+                    "Every error has the shape {\"error\": {\"code\", \"message\", "
+                    "\"problems\"?}}.",
+        # FastAPI's Swagger/ReDoc pages load scripts from a CDN; Lanhai works offline and
+        # serves its own reference page at /docs (lanhai.api.home).
+        docs_url=None, redoc_url=None,
+    )
+    opened = bank or open_bank(settings or Settings.from_env())
+    app.state.bank = opened
+    # a long-running server answers catalogue searches from columns kept in memory
+    opened.search.keep_columns_in_memory()
+    api.install_errors(app)
+    web.install(app)  # the pages (/, /browse, /records …) and /static, before /api/{kind}
+    api.install(app)
+    return app
+
+
+def warm(app: FastAPI) -> None:
+    """Load what the server keeps in memory now (search columns, dashboard and facet
+    counts), so the first visitors get fast pages. `lanhai serve` and `lanhai demo` call it
+    before serving; tests do not."""
+    bank: Bank = app.state.bank
+    bank.warm()

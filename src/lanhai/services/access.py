@@ -1,0 +1,114 @@
+"""Who is asking, and the one access rule: who may see and change what.
+
+Every service answers through these functions, so the rule is written once:
+
+- **Restricted records** (confidential patent deposits, embargoed samples, private
+  assemblies …) are seen only by curators and admins. Anyone else gets what a bank without
+  them would answer: 404 for the record (never 403: a reader must not learn it exists), and
+  no trace in lists, counts, facets, lineage, history, exports, hits or jobs.
+- **Unpublished breeding datasets** follow the same rule as restricted records.
+- **Changing** records, imports and analyses need a curator or an admin; managing users and
+  other people's tokens needs an admin.
+- **Jobs** are read by their owner or an admin; a job started anonymously by whoever holds
+  its id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from lanhai.errors import Forbidden, NotFound, Unauthorized
+
+ANONYMOUS_NAME = "anonymous"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: a username and a role (anonymous, reader, curator, admin)."""
+
+    username: str
+    role: str
+    #: a command run on the bank's own machine (not a user signed in over the network)
+    local: bool = False
+
+    @property
+    def signed_in(self) -> bool:
+        return self.role != "anonymous"
+
+    @property
+    def can_see_restricted(self) -> bool:
+        """Whether restricted records (and unpublished datasets) exist for this caller."""
+        return self.role in ("curator", "admin")
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in ("curator", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+ANONYMOUS = Actor(ANONYMOUS_NAME, "anonymous")
+#: the actor for commands run on the bank's own machine (`lanhai` CLI without --token)
+LOCAL_ADMIN = Actor("local", "admin", local=True)
+
+
+class Hideable(Protocol):
+    """Anything that may be restricted: a record, a row of a record, an index entry."""
+
+    @property
+    def restricted(self) -> bool: ...
+
+
+T = TypeVar("T", bound=Hideable)
+
+
+def may_see(actor: Actor, restricted: bool) -> bool:
+    """The visibility rule for one record (or anything that inherits its restriction)."""
+    return not restricted or actor.can_see_restricted
+
+
+def visible(actor: Actor, item: T | None, name: str) -> T:
+    """``item`` if it exists and ``actor`` may see it; else the same 404 either way."""
+    if item is None or not may_see(actor, item.restricted):
+        raise NotFound(f"no record {name!r}")
+    return item
+
+
+def may_see_dataset(actor: Actor, published: bool) -> bool:
+    """Breeding datasets: published ones for everyone, the rest for curators and admins."""
+    return may_see(actor, not published)
+
+
+def may_read_job(actor: Actor, owner: str) -> bool:
+    """A job is read by its owner, an admin, or (started anonymously) anyone with its id."""
+    return actor.is_admin or owner in (actor.username, ANONYMOUS_NAME)
+
+
+def require_user(actor: Actor) -> None:
+    """A signed-in caller (any role)."""
+    if not actor.signed_in:
+        raise Unauthorized("this needs a token: send 'Authorization: Bearer <token>'")
+
+
+def require_writer(actor: Actor) -> None:
+    """A curator or an admin (401 anonymous, 403 reader)."""
+    if not actor.signed_in:
+        raise Unauthorized("this action needs a curator token: send 'Authorization: Bearer "
+                           "<token>' (create one with `lanhai tokens create USER`)")
+    if not actor.can_write:
+        raise Forbidden(f"user {actor.username!r} is a {actor.role}; changing records needs "
+                        "the curator or admin role")
+
+
+def require_admin(actor: Actor) -> None:
+    """An admin (401 anonymous, 403 otherwise)."""
+    require_writer(actor)
+    if not actor.is_admin:
+        raise Forbidden(f"user {actor.username!r} is a {actor.role}; this needs the admin role")
+
+
+__all__ = ["ANONYMOUS", "LOCAL_ADMIN", "Actor", "may_read_job", "may_see", "may_see_dataset",
+           "require_admin", "require_user", "require_writer", "visible"]

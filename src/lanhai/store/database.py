@@ -1,0 +1,113 @@
+"""The catalog database: the one object that opens connections and transactions.
+
+Services hold a :class:`Database` and pass the connection it gives them (:data:`Conn`) to the
+store's functions; they never build SQL themselves. ``read()`` is a connection without a
+transaction of its own to commit; ``write()`` is one transaction, committed when the block
+ends and rolled back if it raises, so a use case is all or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from lanhai.db.engine import current_revision, head_revision, make_engine, migrate
+from lanhai.errors import Busy, ConcurrentChange
+from lanhai.settings import safe_url
+
+#: a connection the store's functions take (services pass it, never look inside)
+Conn = Connection
+
+
+class Transaction:
+    """An open transaction: ``conn`` for the store's functions, then commit or roll back."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        self._trans = conn.begin()
+
+    def commit(self) -> None:
+        if self._trans.is_active:
+            self._trans.commit()
+
+    def rollback(self) -> None:
+        if self._trans.is_active:
+            self._trans.rollback()
+
+
+class Database:
+    """The catalog at one SQLAlchemy URL (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or make_engine(url)
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return str(self.engine.dialect.name)
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password, for messages."""
+        return safe_url(self.url)
+
+    @contextmanager
+    def read(self) -> Iterator[Conn]:
+        """A connection for reading."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Conn]:
+        """One transaction: committed at the end of the block, rolled back on an error."""
+        with self.transaction() as tx:
+            yield tx.conn
+            tx.commit()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A transaction the caller commits (rolled back otherwise). Clashes with another
+        writer become :class:`~lanhai.errors.ConcurrentChange` (a unique value taken
+        meanwhile) or :class:`~lanhai.errors.Busy` (the database stayed locked)."""
+        conn = self.engine.connect()
+        tx = Transaction(conn)
+        try:
+            yield tx
+        except IntegrityError as err:
+            tx.rollback()
+            raise ConcurrentChange(
+                "another change to the bank wrote the same identifier while this one ran "
+                f"({str(err.orig)[:150]}); nothing was written: try again") from None
+        except OperationalError as err:
+            tx.rollback()
+            if "locked" in str(err.orig).lower() or "deadlock" in str(err.orig).lower():
+                raise Busy("the bank is busy with another write; nothing was written: try "
+                           "again in a moment") from None
+            raise
+        finally:
+            tx.rollback()
+            conn.close()
+
+    def connect(self) -> Conn:
+        """A connection the caller closes (a long import manages its own transaction)."""
+        return self.engine.connect()
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema (Alembic, SQLite and PostgreSQL)."""
+        migrate(self.engine)
+
+    def revision(self) -> str | None:
+        """The schema revision the catalog is at (None before `lanhai init`)."""
+        return current_revision(self.engine)
+
+    @staticmethod
+    def head_revision() -> str:
+        """The schema revision this version of Lanhai needs."""
+        return head_revision()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

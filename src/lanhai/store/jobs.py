@@ -1,0 +1,149 @@
+"""Background jobs on disk: ``LANHAI_DATA_DIR/jobs/<id>.json``, rewritten atomically (temp
+file + rename) whenever a job's status or progress changes, so a reader never sees half of
+one, and ``<id>.lock``, locked (``flock``) by the runner for as long as the job is queued or
+running. A job whose file says queued or running but whose lock nobody holds was left by a
+server that is gone: it is reported as ``interrupted``. The runner is
+:mod:`lanhai.services.jobs`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+QUEUED, RUNNING, DONE, FAILED, INTERRUPTED = "queued", "running", "done", "failed", "interrupted"
+FINISHED = (DONE, FAILED, INTERRUPTED)
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class Job:
+    """One background job and what is known of it."""
+
+    id: str
+    kind: str
+    owner: str
+    params: dict[str, Any]
+    status: str = QUEUED
+    progress: dict[str, Any] = field(default_factory=lambda: {"done": 0, "total": 0,
+                                                                "what": ""})
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    created_at: str = field(default_factory=now)
+    started_at: str | None = None
+    finished_at: str | None = None
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The job as the API shows it."""
+        return {"id": self.id, "kind": self.kind, "owner": self.owner, "params": self.params,
+                "status": self.status, "progress": dict(self.progress),
+                "result": self.result, "error": self.error, "created_at": self.created_at,
+                "started_at": self.started_at, "finished_at": self.finished_at}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Job:
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class JobStore:
+    """Job files in one folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def path(self, job_id: str) -> Path:
+        return self.folder / f"{job_id}.json"
+
+    def save(self, job: Job) -> None:
+        """Write the job atomically (a reader sees the old file or the new one)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data = {**job.to_dict(), "host": job.host, "pid": job.pid}
+        tmp = self.folder / f".{job.id}.{uuid.uuid4().hex}.tmp"
+        tmp.write_text(json.dumps(data, indent=1, default=str), "utf-8")
+        os.replace(tmp, self.path(job.id))
+
+    def load(self, job_id: str) -> Job | None:
+        if not _is_job_id(job_id):
+            return None
+        try:
+            data = json.loads(self.path(job_id).read_text("utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        return Job.from_dict(data) if isinstance(data, dict) else None
+
+    def all(self) -> list[Job]:
+        """Every job on disk, newest first (a vanished server's are ``interrupted``)."""
+        if not self.folder.is_dir():
+            return []
+        jobs = [job for path in self.folder.glob("*.json")
+                if (job := self.read(path.stem)) is not None]
+        return sorted(jobs, key=lambda job: (job.created_at, job.id), reverse=True)
+
+    def read(self, job_id: str) -> Job | None:
+        """The job as it stands: one left queued or running by a server that is gone (its
+        lock is free) is reported ``interrupted``."""
+        job = self.load(job_id)
+        if job is None or job.status in FINISHED or _alive(self, job):
+            return job
+        # the runner writes the final status before it lets the lock go: read once more
+        job = self.load(job_id)
+        if job is None or job.status in FINISHED:
+            return job
+        job.status = INTERRUPTED
+        job.error = ("the server stopped before this job finished; start the same work "
+                     "again (finished parts are not redone)")
+        return job
+
+    # -- the lock a runner holds while a job is queued or running --------------------------
+    def hold(self, job_id: str) -> int:
+        """Lock the job for this runner; returns the handle :meth:`release` takes."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.folder / f"{job_id}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
+    def release(self, job_id: str, fd: int) -> None:
+        """Let the lock go (after the job's final status is written) and remove it."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.folder / f"{job_id}.lock")
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+    def held(self, job_id: str) -> bool:
+        """Whether a live runner (in any process on this machine) holds the job's lock."""
+        try:
+            fd = os.open(self.folder / f"{job_id}.lock", os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+
+def _alive(store: JobStore, job: Job) -> bool:
+    if job.host != socket.gethostname():
+        return True  # another machine's job: its lock may not reach us, trust its file
+    return store.held(job.id)
+
+
+def _is_job_id(text: str) -> bool:
+    return len(text) == 32 and all(c in "0123456789abcdef" for c in text)

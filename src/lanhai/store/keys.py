@@ -1,0 +1,26 @@
+"""A secret key kept in a file of the data folder (created once, readable by its owner)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def load_or_create(path: Path) -> bytes:
+    """The key in ``path``; a new random one written there when there is none yet (or, in a
+    read-only data folder, a key that lasts as long as the process)."""
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32).encode("ascii")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(key)
+        tmp.chmod(0o600)
+        os.replace(tmp, path)
+        return path.read_bytes().strip()
+    except OSError:
+        return key

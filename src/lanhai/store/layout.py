@@ -1,0 +1,60 @@
+"""Where a bank keeps its files under ``LANHAI_DATA_DIR``; the only module that names them.
+
+::
+
+    lanhai.sqlite         the catalog (SQLite; LANHAI_DATABASE_URL may point elsewhere)
+    assemblies/<ACC>/     an assembly's sequences, genes and annotation (store/sequences.py)
+    search/               compound fingerprints, MMseqs2 sequence indexes
+    profiles/<NAME>/      installed HMM profile packs
+    breeding/<NAME>/      imported breeding datasets
+    jobs/<ID>.json        background jobs (and <ID>.lock while one runs)
+    uploads/<ID>/         web uploads waiting to be committed
+    web-secret.key        the key signing the pages' cookies (unless LANHAI_SECRET_KEY)
+
+Folders whose name starts with '.' hold unfinished writes (staging, partial downloads); the
+store renames finished work into place, so a reader never sees half of anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The paths of one bank's data folder."""
+
+    root: Path
+
+    @property
+    def assemblies(self) -> Path:
+        return self.root / "assemblies"
+
+    @property
+    def search(self) -> Path:
+        return self.root / "search"
+
+    @property
+    def compound_cache(self) -> Path:
+        return self.search / "compounds.parquet"
+
+    @property
+    def profiles(self) -> Path:
+        return self.root / "profiles"
+
+    @property
+    def breeding(self) -> Path:
+        return self.root / "breeding"
+
+    @property
+    def jobs(self) -> Path:
+        return self.root / "jobs"
+
+    @property
+    def uploads(self) -> Path:
+        return self.root / "uploads"
+
+    @property
+    def secret_key(self) -> Path:
+        return self.root / "web-secret.key"
