@@ -11,15 +11,6 @@ from lanhai.cli.main import main
 from tests.support import SAMPLE, ZOBELLIA, catalog_on
 
 
-@pytest.fixture
-def bank_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("LANHAI_DATA_DIR", str(tmp_path / "bank"))
-    monkeypatch.delenv("LANHAI_DATABASE_URL", raising=False)
-    monkeypatch.setenv("LANHAI_USER", "curator-ana")
-    assert main(["init"]) == 0
-    return tmp_path / "bank"
-
-
 def run_json(capsys: pytest.CaptureFixture[str], args: list[str], code: int = 0) -> object:
     capsys.readouterr()
     assert main([*args, "--json"]) == code
@@ -56,7 +47,7 @@ def test_create_show_link_lineage_history(bank_dir: Path,
                       "--note", "medium corrected"])
     versions = run_json(capsys, ["history", "LHST0000001"])
     assert isinstance(versions, list)
-    assert versions[-1]["changed_by"] == "curator-ana"
+    assert versions[-1]["changed_by"] == "miner-li"  # LANHAI_USER
     assert versions[-1]["note"] == "medium corrected"
     assert versions[-1]["changes"]["recommended_medium"] == ["Marine agar 2216", "Zobell 2216E"]
 

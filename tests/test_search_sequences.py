@@ -404,6 +404,67 @@ def test_restricted_assemblies_and_strains_are_hidden_from_readers(world: World)
     assert [s["accession"] for s in dok_hit["lineage"]["strains"]] == [world.strain]
 
 
+def _reader_view(bank: Bank, query: str) -> dict[str, Any]:
+    """A reader's answer as it can be compared between banks."""
+    answer = bank.sequence_search.with_jobs(1).search(READER, query, max_hits=50)
+    return {"index": answer["index"], "queries": answer["queries"],
+            "hits": [(h["query"], h["assembly"], h["target"], h["evalue"], h["bits"])
+                     for h in answer["hits"]]}
+
+
+def test_a_reader_searches_as_if_restricted_assemblies_did_not_exist(tmp_path: Path) -> None:
+    """Hits, e-values and index sizes a reader gets are those of a bank without the
+    restricted assemblies: when an assembly is restricted from the start, when one is
+    restricted after it was indexed, and after the index moved it."""
+    from lanhai.db.engine import make_engine, migrate
+
+    def bank_of(name: str) -> Bank:
+        engine = make_engine(f"sqlite:///{tmp_path / name}.sqlite")
+        migrate(engine)
+        return bank_on(engine, tmp_path / name)
+
+    with_hidden, without = bank_of("with"), bank_of("without")
+    for bank in (with_hidden, without):
+        for name, path in (("dokdonensis", DOKDONENSIS), ("forsetii", FORSETII)):
+            acc = new_assembly(bank.catalog, name)
+            bank.sequences.ingest(CURATOR, acc, path, kind="proteome", allow_stops=True)
+    secret = new_assembly(with_hidden.catalog, "litoralis", restricted=True)
+    with_hidden.sequences.ingest(CURATOR, secret, LITORALIS, kind="proteome",
+                                 allow_stops=True)
+    for bank in (with_hidden, without):
+        bank.sequence_search.update_index()
+    query = fasta(records(LITORALIS)[:3] + records(FORSETII)[:3] + records(DOKDONENSIS)[:3])
+    seen = _reader_view(with_hidden, query)
+    assert seen == _reader_view(without, query)
+    assert seen["index"]["pending"] == 0 and seen["hits"]
+    curator = with_hidden.sequence_search.search(CURATOR, query, max_hits=50)
+    assert secret in {h["assembly"] for h in curator["hits"]}
+    assert curator["index"]["residues"] > seen["index"]["residues"]
+    # forsetii becomes restricted after it was indexed (in the public segment): left out
+    # at once, then moved to a restricted segment by the next update
+    forsetii = "LHAS0000002"
+    with_hidden.catalog.update(CURATOR, forsetii, {"restricted": "yes"})
+    shrunk = bank_of("shrunk")
+    acc = new_assembly(shrunk.catalog, "dokdonensis")
+    shrunk.sequences.ingest(CURATOR, acc, DOKDONENSIS, kind="proteome", allow_stops=True)
+    shrunk.sequence_search.update_index()
+    masked, alone = _reader_view(with_hidden, query), _reader_view(shrunk, query)
+    assert masked["index"] == alone["index"]
+    # the same hits; e-values equal within what MMseqs2 prints (3 significant digits),
+    # computed on the segment that still holds forsetii, then rescaled
+    assert [h[:3] + h[4:] for h in masked["hits"]] == [h[:3] + h[4:] for h in alone["hits"]]
+    assert all(abs(a[3] - b[3]) <= 0.005 * b[3]
+               for a, b in zip(masked["hits"], alone["hits"], strict=True))
+    moved = with_hidden.sequence_search.update_index()["proteins"]
+    assert moved["masked"] == [forsetii] and moved["added"] == [forsetii]
+    assert len(moved["compacted"]) == 1  # the public segment, rewritten without forsetii
+    assert _reader_view(with_hidden, query) == _reader_view(shrunk, query)
+    status = with_hidden.sequence_search.index_status("proteins")
+    assert sorted(s["restricted"] for s in status["segments"]) == [False, True, True]
+    assert forsetii in {h["assembly"] for h in with_hidden.sequence_search.search(
+        CURATOR, query, max_hits=50)["hits"]}
+
+
 # -- bad input -------------------------------------------------------------------------------
 @pytest.mark.parametrize(("text", "reason"), [
     ("", "empty"),

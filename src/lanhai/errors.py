@@ -105,9 +105,6 @@ class UsageError(LanhaiError):
 class ConcurrentChange(Conflict):
     """Another write changed the same thing while this one ran; nothing was written."""
 
-    code = "conflict"
-    http_status = 409
-
 
 class Busy(LanhaiError):
     """The bank is busy with another write; the caller may try again in a moment."""

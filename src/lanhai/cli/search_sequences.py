@@ -58,7 +58,7 @@ def seq(query: str, db: str, evalue: float, min_identity: float, max_hits: int,
     with bank() as opened:
         service = opened.sequence_search.with_jobs(jobs)
         if not no_update:
-            service.index(db).update()
+            service.update_index(dbs=[db])
         result = service.search(local_actor(), data, db=db, evalue=evalue,
                                 min_identity=min_identity, max_hits=max_hits,
                                 sensitive=sensitive, name=name)
@@ -123,17 +123,16 @@ def index(db: str, rebuild: bool, compact: bool, status_only: bool, warm: bool, 
     with bank() as opened:
         service = opened.sequence_search.with_jobs(jobs)
         for name in (DBS if db == "all" else (db,)):
-            idx = service.index(name)
             done: dict[str, Any] = {}
             if rebuild:
-                done = idx.rebuild()
+                done = service.rebuild_index(name)
             elif compact:
-                done = idx.compact()
+                done = service.compact_index(name)
             elif not status_only:
-                done = idx.update()
+                done = service.update_index(dbs=[name])[name]
             if warm:
-                done["warmed"] = idx.warm()["warmed"]
-            out[name] = {"action": done, "status": idx.status()}
+                done["warmed"] = service.warm_index(name)["warmed"]
+            out[name] = {"action": done, "status": service.index_status(name)}
 
     def text() -> None:
         for name, item in out.items():

@@ -172,6 +172,12 @@ class CatalogService:
         return [v for v in versions if v.action not in ("link", "unlink")
                 or not set(_ACCESSION_IN_TEXT.findall(json.dumps(v.changes))) & hidden]
 
+    def restricted_accessions(self, kind: str) -> set[str]:
+        """Every restricted record of ``kind``: for services that keep what only curators
+        may see apart (the sequence index); never shown to a caller as such."""
+        with self.db.read() as conn:
+            return queries.restricted_of_kind(conn, kind_spec(kind).name)
+
     def counts(self, actor: Actor) -> dict[str, int]:
         with self.db.read() as conn:
             return queries.count_by_kind(conn, actor.can_see_restricted)

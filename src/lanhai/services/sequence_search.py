@@ -111,6 +111,10 @@ class SequenceSearch:
             raise UsageError(f"db must be one of: {', '.join(DBS)}")
         return SequenceIndex(self.layout, db, self.mmseqs)
 
+    def _restricted(self) -> set[str]:
+        """The assemblies only curators may see (kept in segments of their own)."""
+        return self.catalog.restricted_accessions("assembly")
+
     def search(self, actor: Actor, query: bytes | str | Sequence[tuple[str, str]], *,
                db: str = "proteins", evalue: float = 1e-3, min_identity: float = 0.0,
                max_hits: int = 10, sensitive: bool = False, name: str = "query",
@@ -120,15 +124,21 @@ class SequenceSearch:
         records = (list(query) if not isinstance(query, (bytes, str))
                    else read_query(query, db, name))
         index = self.index(db)
+        seen = actor.can_see_restricted
+        restricted = self._restricted()
         with tempfile.TemporaryDirectory(prefix="lanhai-seq-") as tmp:
             work = Path(tmp)
             fasta = work / "query.fasta"
             with open(fasta, "w", encoding="ascii", errors="replace") as out:
                 for ident, seq in records:
                     out.write(f">{ident}\n{seq}\n")
+            # a caller below curator searches the public segments only, with an assembly
+            # restricted since it was indexed left out: what a bank without the restricted
+            # assemblies would answer (hits, e-values, sizes)
             raw, info = index.search(fasta, work, evalue=evalue,
                                      max_seqs=max(300, max_hits), sensitive=sensitive,
-                                     progress=progress)
+                                     include_restricted=seen,
+                                     hidden=() if seen else restricted, progress=progress)
         lineage = Lineage(self.catalog, actor, index)
         hits: list[dict[str, Any]] = []
         per_query: dict[str, int] = {}
@@ -151,20 +161,43 @@ class SequenceSearch:
                 "queries": [{"id": i, "length": len(s), "hits": per_query.get(i, 0)}
                             for i, s in records],
                 "evalue": evalue, "min_identity": min_identity, "max_hits": max_hits,
-                "index": {**info, "pending": self._pending(index)}, "hits": hits}
+                "index": {**info, "pending": self._pending(index, restricted, seen)},
+                "hits": hits}
 
+    # -- the index -------------------------------------------------------------------------
     def update_index(self, accessions: Iterable[str] | None = None, *,
                      dbs: Sequence[str] = DBS, progress: Progress = _no_progress
                      ) -> dict[str, Any]:
         """Bring the sequence indexes up to date for ``accessions`` (all when None): call
-        after an assembly's sequences or proteins change. Cheap when nothing changed."""
+        after an assembly's sequences, proteins or restriction change. Cheap when nothing
+        changed."""
         names = None if accessions is None else list(accessions)
-        return {db: self.index(db).update(names, progress=progress) for db in dbs}
+        restricted = self._restricted()
+        return {db: self.index(db).update(names, restricted=restricted, progress=progress)
+                for db in dbs}
+
+    def rebuild_index(self, db: str, progress: Progress = _no_progress) -> dict[str, Any]:
+        """Index every stored assembly again (one segment per kind)."""
+        return self.index(db).rebuild(self._restricted(), progress)
+
+    def compact_index(self, db: str, progress: Progress = _no_progress) -> dict[str, Any]:
+        """Merge small segments and drop masked (removed, replaced or moved) assemblies."""
+        return self.index(db).compact(progress=progress)
+
+    def warm_index(self, db: str) -> dict[str, Any]:
+        """Load the index into the page cache for fast interactive searches."""
+        return self.index(db).warm()
+
+    def index_status(self, db: str) -> dict[str, Any]:
+        """Segments, sizes and what the next update would do (the bank's own view)."""
+        return self.index(db).status(self._restricted())
 
     @staticmethod
-    def _pending(index: SequenceIndex) -> int:
-        add, mask = index.changes()
-        return len(set(add) | set(mask))
+    def _pending(index: SequenceIndex, restricted: set[str], seen: bool) -> int:
+        """Assemblies the caller may see that the next update would add, move or drop."""
+        add, mask = index.changes(restricted=restricted)
+        waiting = set(add) | set(mask)
+        return len(waiting if seen else waiting - restricted)
 
 
 class Lineage:

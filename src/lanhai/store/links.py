@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, literal, or_, select, update
+from sqlalchemy import Connection, insert, literal, or_, select
 
 from lanhai.db.schema import links, records, versions
 from lanhai.model import LineageEdge, Link, Record
@@ -28,8 +28,8 @@ def add_link(conn: Connection, source: Record, rel: str, target: Record, actor: 
     conn.execute(insert(links).values(source_id=source._id, rel=rel, target_id=target._id,
                                       created_at=stamp, created_by=actor))
     for rec, other, direction in ((source, target, "to"), (target, source, "from")):
-        _bump(conn, rec, "link", {"link": [None, f"{direction} {other.accession} ({rel})"]},
-              actor, stamp)
+        _log(conn, rec, "link", {"link": [None, f"{direction} {other.accession} ({rel})"]},
+             actor, stamp)
     return True
 
 
@@ -40,20 +40,23 @@ def remove_link(conn: Connection, source: Record, rel: str, target: Record, acto
         return False
     stamp = now()
     for rec, other, direction in ((source, target, "to"), (target, source, "from")):
-        _bump(conn, rec, "unlink", {"link": [f"{direction} {other.accession} ({rel})", None]},
-              actor, stamp)
+        _log(conn, rec, "unlink", {"link": [f"{direction} {other.accession} ({rel})", None]},
+             actor, stamp)
     return True
 
 
-def _bump(conn: Connection, rec: Record, action: str, changes: dict[str, Any], actor: str,
-          stamp: dt.datetime) -> None:
+def _log(conn: Connection, rec: Record, action: str, changes: dict[str, Any], actor: str,
+         stamp: dt.datetime) -> None:
+    """Write a link or unlink into the record's history, at its current version.
+
+    A link changes neither the record's fields nor its version, updated_at or updated_by:
+    those describe the record itself, and a link to a record a reader may not see must not
+    move them (the reader would learn that something happened that their history hides).
+    """
     version = conn.execute(select(records.c.version).where(records.c.id == rec._id)
-                           ).scalar_one() + 1
-    conn.execute(update(records).where(records.c.id == rec._id).values(
-        version=version, updated_at=stamp, updated_by=actor))
+                           ).scalar_one()
     conn.execute(insert(versions).values(record_id=rec._id, version=version, action=action,
                                          changed_at=stamp, changed_by=actor, changes=changes))
-    rec.version = version
 
 
 def links_of(conn: Connection, record: Record, include_restricted: bool) -> list[Link]:

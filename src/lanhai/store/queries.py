@@ -182,3 +182,9 @@ def count_by_kind(conn: Connection, include_restricted: bool) -> dict[str, int]:
     if not include_restricted:
         stmt = stmt.where(records.c.restricted == literal(False))
     return {kind: int(n) for kind, n in conn.execute(stmt)}
+
+
+def restricted_of_kind(conn: Connection, kind: str) -> set[str]:
+    """Accessions of the restricted records of ``kind``."""
+    return set(conn.execute(select(records.c.accession).where(
+        records.c.kind == kind, records.c.restricted == literal(True))).scalars())

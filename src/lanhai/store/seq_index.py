@@ -8,12 +8,19 @@ Layout under ``LANHAI_DATA_DIR/search/<db>/`` (``db`` is ``proteins`` or ``conti
     .staging/seg-<id>/      a segment being built (renamed into segments/ when complete)
     .lock                   serialises writers (flock); readers never wait
 
-Adding assemblies builds one new small segment; removing or replacing one *masks* it in the
-segment that holds it (its hits are dropped, and its residues no longer count toward the
-bank's size) until compaction rebuilds the segments that have masked or small parts. A
-search runs over every segment and merges the hits by e-value, after rescaling each
-segment's e-values to the size of the whole bank (MMseqs2's e-value is proportional to the
-target database's residue count). See docs/decisions/0006-sequence-index.md.
+Public and restricted assemblies never share a segment (a segment's ``restricted`` flag says
+which it holds), so a caller who may not see restricted assemblies searches only public
+segments: hits, e-values and sizes are exactly those of a bank without the restricted ones.
+An assembly whose restriction changed is moved at the next update (masked where it was,
+added to a segment of the other kind); until then a search leaves it out as if masked.
+
+Adding assemblies builds one new small segment (two when both kinds arrive); removing or
+replacing one *masks* it in the segment that holds it (its hits are dropped, and its
+residues no longer count toward the bank's size) until compaction rebuilds the segments that
+have masked or small parts. A search runs over every segment it may read and merges the hits
+by e-value, after rescaling each segment's e-values to the size of all it searched
+(MMseqs2's e-value is proportional to the target database's residue count). See
+docs/decisions/0006-sequence-index.md.
 
 Every change is: build in ``.staging``, rename the finished segment into ``segments/``, then
 replace ``state.json`` (write + ``os.replace``). A build that is interrupted leaves the old
@@ -33,7 +40,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -187,14 +194,15 @@ class SequenceIndex:
         return self.root / "segments" / name
 
     @staticmethod
-    def live(state: dict[str, Any]) -> dict[str, tuple[str, str]]:
-        """accession -> (segment, fingerprint) of every assembly whose hits count."""
-        out: dict[str, tuple[str, str]] = {}
+    def live(state: dict[str, Any]) -> dict[str, tuple[str, str, bool]]:
+        """accession -> (segment, fingerprint, restricted segment) of every assembly whose
+        hits count."""
+        out: dict[str, tuple[str, str, bool]] = {}
         for seg in state["segments"]:
             masked = set(seg.get("masked", []))
             for acc, info in seg["assemblies"].items():
                 if acc not in masked:
-                    out[acc] = (seg["name"], info["fingerprint"])
+                    out[acc] = (seg["name"], info["fingerprint"], bool(seg.get("restricted")))
         return out
 
     @staticmethod
@@ -203,9 +211,11 @@ class SequenceIndex:
         return sum(int(info["residues"]) for acc, info in seg["assemblies"].items()
                    if acc not in masked)
 
-    def changes(self, accessions: Iterable[str] | None = None
-                ) -> tuple[dict[str, str], list[str]]:
-        """(to add: accession -> fingerprint, to mask) comparing the index with the store.
+    def changes(self, accessions: Iterable[str] | None = None,
+                restricted: Collection[str] = ()) -> tuple[dict[str, str], list[str]]:
+        """(to add: accession -> fingerprint, to mask) comparing the index with the store:
+        new and changed assemblies, and those whose restriction (``restricted``: the ones
+        that are now) no longer matches the segment that holds them.
 
         ``accessions`` limits the comparison to those assemblies (default: all)."""
         live = self.live(self.state())
@@ -216,18 +226,20 @@ class SequenceIndex:
         for acc in sorted(check):
             now = fingerprint(self.store, acc, self.db)
             old = live.get(acc)
-            if old is not None and old[1] != now:
+            moved = old is not None and old[2] != (acc in restricted)
+            if old is not None and (old[1] != now or moved):
                 mask.append(acc)
-            if now is not None and (old is None or old[1] != now):
+            if now is not None and (old is None or old[1] != now or moved):
                 add[acc] = now
         return add, mask
 
-    def status(self) -> dict[str, Any]:
+    def status(self, restricted: Collection[str] = ()) -> dict[str, Any]:
         """Segments, sizes, masked assemblies and what the next update would do."""
         state = self.state()
-        add, mask = self.changes()
+        add, mask = self.changes(restricted=restricted)
         segments = [{"name": s["name"], "assemblies": len(s["assemblies"]),
                      "sequences": s["sequences"], "residues": s["residues"],
+                     "restricted": bool(s.get("restricted")),
                      "masked": sorted(s.get("masked", [])), "created_at": s["created_at"]}
                     for s in state["segments"]]
         return {"db": self.db, "path": str(self.root), "segments": segments,
@@ -268,72 +280,88 @@ class SequenceIndex:
                     shutil.rmtree(path, ignore_errors=True)
 
     def update(self, accessions: Iterable[str] | None = None, *, compact: bool | None = None,
-               progress: Progress = _no_progress) -> dict[str, Any]:
-        """Index new or changed assemblies in one new segment and mask removed ones.
+               restricted: Collection[str] = (), progress: Progress = _no_progress
+               ) -> dict[str, Any]:
+        """Index new or changed assemblies in a new segment (one for public assemblies, one
+        for ``restricted`` ones) and mask removed or moved ones.
 
         ``compact``: True merges small and masked segments afterwards; None (default) does
         so only when there are more than :data:`MAX_SEGMENTS` segments."""
         with self._locked():
             state = self.state()
-            add, mask = self.changes(accessions)
-            added = None
-            if add:
-                added = self._build_segment(sorted(add), progress)
+            add, mask = self.changes(accessions, restricted)
+            built = [self._build_segment(part, progress, hidden)
+                     for hidden in (False, True)
+                     if (part := sorted(a for a in add if (a in restricted) == hidden))]
             for seg in state["segments"]:
                 hit = [a for a in mask if a in seg["assemblies"]]
                 if hit:
                     seg["masked"] = sorted(set(seg.get("masked", [])) | set(hit))
                     seg["masked_sequences"] = sum(
                         seg["assemblies"][a]["sequences"] for a in seg["masked"])
-            if added is not None:
-                state["segments"].append(added)
+            state["segments"].extend(built)
             state["mmseqs"] = self.mmseqs.version
             if add or mask or not (self.root / "state.json").exists():
                 self._write_state(state)
             result: dict[str, Any] = {
                 "db": self.db, "added": sorted(add), "masked": sorted(mask),
-                "segment": added["name"] if added else None, "compacted": []}
+                "segment": built[0]["name"] if built else None,
+                "segments": [seg["name"] for seg in built], "compacted": []}
+            # a public segment must not keep a restricted assembly, even masked: its size
+            # shapes the e-values and hit lists of public searches; rewrite it now
+            exposed = [seg["name"] for seg in state["segments"]
+                       if not seg.get("restricted")
+                       and any(a in restricted for a in seg.get("masked", []))]
+        if exposed:
+            result["compacted"] = self.compact(only=exposed, progress=progress)["replaced"]
         if compact or (compact is None and len(state["segments"]) > MAX_SEGMENTS):
-            result["compacted"] = self.compact(progress=progress)["replaced"]
+            result["compacted"] += self.compact(progress=progress)["replaced"]
         return result
 
-    def compact(self, *, full: bool = False, progress: Progress = _no_progress
-                ) -> dict[str, Any]:
+    def compact(self, *, full: bool = False, only: Collection[str] = (),
+                progress: Progress = _no_progress) -> dict[str, Any]:
         """Rewrite segments that are small (< 1/4 of the largest) or more than 20 % masked
-        into one segment, from the store; ``full`` rewrites every segment (a rebuild)."""
+        into one segment, from the store; ``full`` rewrites every segment (a rebuild),
+        ``only`` exactly the segments named."""
         with self._locked():
             state = self.state()
             segs = state["segments"]
             largest = max((s["residues"] for s in segs), default=0)
-            chosen = [s for s in segs if full or s["residues"] < SMALL_SHARE * largest
-                      or (1 - self.live_residues(s) / max(1, s["residues"])) > MASKED_SHARE]
+            chosen = [s for s in segs if s["name"] in only] if only else [
+                s for s in segs if full or s["residues"] < SMALL_SHARE * largest
+                or (1 - self.live_residues(s) / max(1, s["residues"])) > MASKED_SHARE]
             if len(chosen) == 1 and not chosen[0].get("masked") and not full:
                 chosen = []
             if not chosen:
                 return {"db": self.db, "replaced": [], "segment": None}
             names = {s["name"] for s in chosen}
-            accessions = sorted(a for s in chosen for a in s["assemblies"]
-                                if a not in set(s.get("masked", [])))
-            # an assembly changed since it was indexed stays masked: the next update adds it
-            current = {a for a in accessions
-                       if fingerprint(self.store, a, self.db)
-                       == next(s for s in chosen if a in s["assemblies"])["assemblies"][a][
-                           "fingerprint"]}
-            new = self._build_segment(sorted(current), progress) if current else None
+            built = []
+            for hidden in (False, True):  # public and restricted assemblies stay apart
+                group = [s for s in chosen if bool(s.get("restricted")) == hidden]
+                accessions = sorted(a for s in group for a in s["assemblies"]
+                                    if a not in set(s.get("masked", [])))
+                # an assembly changed since it was indexed stays masked: the next update
+                # adds it
+                current = {a for a in accessions
+                           if fingerprint(self.store, a, self.db)
+                           == next(s for s in group if a in s["assemblies"])["assemblies"][a][
+                               "fingerprint"]}
+                if current:
+                    built.append(self._build_segment(sorted(current), progress, hidden))
             stamp = time.time()
-            state["segments"] = [s for s in segs if s["name"] not in names]
-            if new is not None:
-                state["segments"].append(new)
+            state["segments"] = [s for s in segs if s["name"] not in names] + built
             state["retired"] = [r for r in state.get("retired", [])
                                 if stamp - r["at"] <= GRACE_SECONDS]
             state["retired"] += [{"name": n, "at": stamp} for n in sorted(names)]
             self._write_state(state)
             return {"db": self.db, "replaced": sorted(names),
-                    "segment": new["name"] if new else None}
+                    "segment": built[0]["name"] if built else None,
+                    "segments": [seg["name"] for seg in built]}
 
-    def rebuild(self, progress: Progress = _no_progress) -> dict[str, Any]:
-        """Index every stored assembly again, in one segment."""
-        self.update(progress=progress, compact=False)
+    def rebuild(self, restricted: Collection[str] = (), progress: Progress = _no_progress
+                ) -> dict[str, Any]:
+        """Index every stored assembly again, in one segment (one per kind)."""
+        self.update(progress=progress, compact=False, restricted=restricted)
         return self.compact(full=True, progress=progress)
 
     def _fasta_rows(self, accession: str) -> Iterator[tuple[str, str]]:
@@ -343,8 +371,10 @@ class SequenceIndex:
         for row in self.store.iter_rows(accession, self.db, columns=["id", "sequence"]):
             yield row["id"], row["sequence"]
 
-    def _build_segment(self, accessions: Sequence[str], progress: Progress) -> dict[str, Any]:
-        """Build one segment for ``accessions`` in staging and rename it into place."""
+    def _build_segment(self, accessions: Sequence[str], progress: Progress,
+                       restricted: bool = False) -> dict[str, Any]:
+        """Build one segment for ``accessions`` (all public, or all ``restricted``) in
+        staging and rename it into place."""
         name = f"seg-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
         staging = self.root / ".staging" / name
         staging.mkdir(parents=True)
@@ -379,7 +409,7 @@ class SequenceIndex:
         segment = {"name": name, "created_at": _now(), "assemblies": assemblies,
                    "sequences": sum(a["sequences"] for a in assemblies.values()),
                    "residues": residues, "masked": [], "masked_sequences": 0,
-                   "indexed": indexed, "kmer": kmer}
+                   "indexed": indexed, "kmer": kmer, "restricted": restricted}
         (staging / "segment.json").write_text(json.dumps(segment, indent=1), "utf-8")
         target = self.segment_path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -407,13 +437,31 @@ class SequenceIndex:
             names.append(seg["name"])
         return {"db": self.db, "warmed": names}
 
+    def searched(self, include_restricted: bool, hidden: Collection[str] = ()
+                 ) -> list[dict[str, Any]]:
+        """The segments a search reads, each with ``hidden`` assemblies masked in it: every
+        segment, or (``include_restricted`` False) the public ones only."""
+        out = []
+        for seg in self.state()["segments"]:
+            if seg.get("restricted") and not include_restricted:
+                continue
+            gone = {a for a in hidden if a in seg["assemblies"]} - set(seg.get("masked", []))
+            if gone:
+                seg = {**seg, "masked": sorted(set(seg.get("masked", [])) | gone),
+                       "masked_sequences": seg.get("masked_sequences", 0) + sum(
+                           seg["assemblies"][a]["sequences"] for a in gone)}
+            out.append(seg)
+        return out
+
     def search(self, query_fasta: Path, workdir: Path, *, evalue: float = 1e-3,
-               max_seqs: int = 300, sensitive: bool = False,
-               progress: Progress = _no_progress) -> tuple[list[RawHit], dict[str, Any]]:
-        """Search every segment; hits with e-values corrected to the bank's live size,
-        masked assemblies dropped, sorted by query (input order), e-value, bit score."""
-        state = self.state()
-        segments = state["segments"]
+               max_seqs: int = 300, sensitive: bool = False, include_restricted: bool = True,
+               hidden: Collection[str] = (), progress: Progress = _no_progress
+               ) -> tuple[list[RawHit], dict[str, Any]]:
+        """Search the segments a caller may (``include_restricted``: the restricted ones too;
+        ``hidden`` assemblies are left out as if masked); hits with e-values corrected to the
+        live size of what was searched, masked assemblies dropped, sorted by query (input
+        order), e-value, bit score."""
+        segments = self.searched(include_restricted, hidden)
         total = sum(self.live_residues(s) for s in segments)
         info = {"db": self.db, "segments": len(segments), "residues": total,
                 "sequences": sum(s["sequences"] - s.get("masked_sequences", 0)

@@ -1,0 +1,561 @@
+"""Nothing a caller may not see shows in any answer, nor in any count.
+
+Two banks are built the same way, except that one also holds what only curators may see: a
+confidential patent deposit, a restricted sample, a restricted assembly with annotated
+proteins, a restricted compound, a restricted germplasm line, a private breeding dataset and
+a curator's job. Every route of the API and of the pages is then asked the same questions,
+by an anonymous caller and by a reader, on both banks: the answers must be the same (bar
+times and ids), so the hidden records show neither themselves nor through any count,
+facet, lineage, history entry, export row, hit, e-value, index size or job. A curator on the
+same bank does see them (so the comparison is not vacuous), and a route without questions
+here fails :func:`test_every_route_is_asked`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lanhai.app import create_app
+from lanhai.bank import Bank
+from lanhai.breeding.pipeline import Inputs, load
+from lanhai.db.engine import make_engine, migrate
+from lanhai.services.access import ANONYMOUS
+from tests.support import (
+    CURATOR,
+    DEPOSIT,
+    SAMPLE,
+    ZOBELLIA,
+    add_token,
+    app_routes,
+    bank_on,
+    create_user,
+    web_routes,
+)
+from tests.support.data_files import CROAKER, PART
+from tests.support.search import (
+    ASSEMBLY,
+    DATA,
+    SALINOSPORAMIDE_B,
+    TARA,
+    TOMATO,
+    add_compounds,
+    proteins,
+    write_hits,
+)
+from tests.support.sequences import fasta
+from tests.support.web import csrf_of
+
+BREEDING = Path(__file__).parent / "data" / "breeding"
+SUSD = (DATA / "SusD_RagB_PF07980.hmm").read_bytes()
+
+
+@dataclass
+class World:
+    """One bank behind a client: its public accessions and, on one of the two banks, the
+    hidden ones (by name)."""
+
+    client: TestClient
+    bank: Bank
+    tokens: dict[str, str]
+    public: dict[str, str]
+    hidden: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, caller: str) -> dict[str, str]:
+        token = self.tokens.get(caller)
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def build(folder: Path, with_hidden: bool) -> Iterator[World]:
+    """The bank: the public records first (so both banks give them the same accessions),
+    then, on one of them, the hidden ones."""
+    engine = make_engine(f"sqlite:///{folder}.sqlite")
+    migrate(engine)
+    bank = bank_on(engine, folder, secret_key="visibility")
+    catalog = bank.catalog
+    pub: dict[str, str] = {}
+    pub["sample"] = catalog.create(CURATOR, "sample", SAMPLE).accession
+    pub["tara"] = catalog.create(CURATOR, "sample", TARA).accession
+    pub["strain"] = catalog.create(CURATOR, "strain", {**ZOBELLIA, "status": "available"}
+                                   ).accession
+    pub["assembly"] = catalog.create(CURATOR, "assembly", {
+        **ASSEMBLY, "assembly_name": "Maribacter sp. 62-1 proteins, first half"}).accession
+    pub["germplasm"] = catalog.create(CURATOR, "germplasm", TOMATO).accession
+    pub["part"] = catalog.create(CURATOR, "part", PART).accession
+    made = add_compounds(engine)
+    pub["compound"] = made["salinosporamide A"]
+    catalog.link(CURATOR, pub["sample"], "isolated_from", pub["strain"])
+    catalog.link(CURATOR, pub["strain"], "sequenced_as", pub["assembly"])
+    halves = proteins()
+    _proteome(bank, folder, pub["assembly"], halves[:15])
+    pub["dataset"] = "open-fish"
+    _dataset(bank, "open-fish", pub["germplasm"], published=True)
+    tokens = {}
+    for role, name in (("reader", "rui"), ("curator", "ana"), ("admin", "root")):
+        create_user(engine, name, role)
+        tokens[role] = add_token(engine, name)
+    hidden: dict[str, str] = {}
+    if with_hidden:
+        hidden["sample"] = catalog.create(CURATOR, "sample", {
+            **SAMPLE, "samp_name": "hidden abyssal", "depth": "3000 m",
+            "restricted": "yes"}).accession
+        hidden["deposit"] = catalog.create(CURATOR, "deposit", DEPOSIT).accession
+        hidden["assembly"] = catalog.create(CURATOR, "assembly", {
+            **ASSEMBLY, "assembly_name": "secret second half", "restricted": "yes"}
+        ).accession
+        hidden["compound"] = catalog.create(CURATOR, "compound", {
+            "compound_name": "secret salinosporamide B", "smiles": SALINOSPORAMIDE_B,
+            "source_organism": "Salinispora tropica", "source_ids": "CMNPD99999",
+            "restricted": "yes"}).accession
+        hidden["germplasm"] = catalog.create(CURATOR, "germplasm", {
+            **CROAKER, "restricted": "yes"}).accession
+        catalog.link(CURATOR, hidden["sample"], "isolated_from", pub["assembly"])
+        catalog.link(CURATOR, pub["strain"], "deposited_as", hidden["deposit"])
+        catalog.link(CURATOR, pub["strain"], "sequenced_as", hidden["assembly"])
+        _proteome(bank, folder, hidden["assembly"], halves[15:])
+        hidden["dataset"] = "secret-fish"
+        _dataset(bank, "secret-fish", hidden["germplasm"], published=False)
+        job = bank.jobs.submit("annotate", "ana", {"accession": hidden["assembly"]},
+                               lambda progress: {"accession": hidden["assembly"]})
+        bank.jobs.wait(job.id, 30)
+        hidden["job"] = job.id
+    bank.sequence_search.update_index()
+    with TestClient(create_app(bank=bank)) as client:
+        yield World(client, bank, tokens, pub, hidden)
+    bank.close()
+
+
+def _proteome(bank: Bank, folder: Path, accession: str, part: list[tuple[str, str]]
+              ) -> None:
+    path = folder.parent / f"{folder.name}-{accession}.faa"
+    path.write_text("".join(f">{h}\n{s}\n" for h, s in part), "utf-8")
+    bank.sequences.ingest(CURATOR, accession, path, kind="proteome", allow_stops=True)
+    write_hits(folder, accession, [h.split()[0] for h, _ in part])
+
+
+def _dataset(bank: Bank, name: str, germplasm: str, published: bool) -> None:
+    data = load(Inputs(pedigree=BREEDING / "mrode_pedigree.csv",
+                       phenotypes=BREEDING / "mrode_phenotypes.csv"))
+    bank.breeding.import_dataset(CURATOR, name, data, germplasm=germplasm, published=published)
+
+
+@pytest.fixture(scope="module")
+def worlds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, World]]:
+    root = tmp_path_factory.mktemp("visibility")
+    with_hidden, without = build(root / "with", True), build(root / "without", False)
+    yield next(with_hidden), next(without)
+    for made in (with_hidden, without):
+        next(made, None)
+
+
+# --- the questions ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ask:
+    """A request, built for a world (the same on both banks)."""
+
+    method: str
+    path: str
+    json: Any = None
+    data: dict[str, str] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    #: a form post: read the page first for its CSRF token
+    form_from: str | None = None
+
+
+Builder = Callable[[World], list[Ask]]
+
+
+def _hidden_or(w: World, name: str, fallback: str) -> str:
+    """The hidden record ``name`` on the bank that has it; on the other, what its accession
+    would be (the next one of its kind): both banks are asked about the same accession."""
+    return w.hidden.get(name, fallback)
+
+
+def gets(*paths: str) -> Builder:
+    """GET each path, ``{public:NAME}`` and ``{hidden:NAME}`` filled per world."""
+
+    def build(w: World) -> list[Ask]:
+        out = []
+        for path in paths:
+            filled = re.sub(r"\{public:(\w+)\}", lambda m: w.public[m[1]], path)
+            filled = re.sub(r"\{hidden:(\w+)\}", lambda m: _hidden_or(
+                w, m[1], HIDDEN_ACCESSIONS.get(m[1], "none")), filled)
+            out.append(Ask("GET", filled))
+        return out
+    return build
+
+
+#: the accessions the hidden records get on the bank that has them (created after the
+#: public ones, in this order), so the bank without them is asked about the same ones
+HIDDEN_ACCESSIONS = {"sample": "LHSM0000003", "deposit": "LHDP0000001",
+                     "assembly": "LHAS0000002", "compound": "LHCP0000006",
+                     "germplasm": "LHGP0000002", "dataset": "secret-fish",
+                     "job": "0" * 32}
+RECORDS = ("sample", "strain", "assembly", "germplasm", "part", "compound")
+KINDS = ("samples", "strains", "deposits", "assemblies", "compounds", "parts", "germplasm",
+         "records")
+
+
+def record_paths(template: str) -> Builder:
+    """The route for each public record and each hidden one."""
+    paths = [template.format(f"{{public:{n}}}") for n in RECORDS]
+    paths += [template.format(f"{{hidden:{n}}}") for n in
+              ("sample", "deposit", "assembly", "compound", "germplasm")]
+    return gets(*paths)
+
+
+def per_kind(template: str, *queries: str) -> Builder:
+    return gets(*(template.format(kind) + query for kind in KINDS
+                  for query in queries or ("",)))
+
+
+def assembly_paths(suffix: str) -> Builder:
+    return gets(f"/api/assemblies/{{public:assembly}}/{suffix}",
+                f"/api/assemblies/{{hidden:assembly}}/{suffix}")
+
+
+def writes(method: str, path: str, body: Any = None) -> Builder:
+    """A change an anonymous caller or a reader may not make, on public and hidden records."""
+
+    def build(w: World) -> list[Ask]:
+        out = []
+        for name in ("sample", "deposit"):
+            target = w.public.get(name) or _hidden_or(w, name, HIDDEN_ACCESSIONS[name])
+            hidden = _hidden_or(w, name, HIDDEN_ACCESSIONS[name])
+            for accession in dict.fromkeys((target, hidden)):
+                out.append(Ask(method, path.format(accession), json=body))
+        return out
+    return build
+
+
+def links_body(w: World) -> list[Ask]:
+    hidden = _hidden_or(w, "deposit", HIDDEN_ACCESSIONS["deposit"])
+    return [Ask("POST", "/api/links", json={"source": w.public["strain"],
+                                            "rel": "deposited_as", "target": hidden})]
+
+
+def unlink_body(w: World) -> list[Ask]:
+    hidden = _hidden_or(w, "deposit", HIDDEN_ACCESSIONS["deposit"])
+    return [Ask("DELETE", "/api/links", json={"source": w.public["strain"],
+                                              "rel": "deposited_as", "target": hidden})]
+
+
+def sequence_search(w: World) -> list[Ask]:
+    query = fasta([(h.split()[0], s) for h, s in proteins()])  # both halves
+    return [Ask("POST", "/api/search/sequence", json={"fasta": query, "max_hits": 50})]
+
+
+def sequence_page(w: World) -> list[Ask]:
+    query = fasta([(h.split()[0], s) for h, s in proteins()[10:20]])
+    return [Ask("POST", path, data={"fasta": query, "max_hits": "20"}, form_from="/search/sequence")
+            for path in ("/search/sequence", "/search/sequence.json")]
+
+
+def hmm_search(w: World) -> list[Ask]:
+    return [Ask("POST", "/api/search/families", files={"hmm": ("susd.hmm", SUSD, "text/plain")},
+                data={"format": fmt}) for fmt in ("json", "fasta", "genbank", "tsv")]
+
+
+def breed(route: str) -> Builder:
+    def build(w: World) -> list[Ask]:
+        return [Ask("POST", f"/api/breeding/{route}", data={"dataset": name})
+                for name in (w.public["dataset"], _hidden_or(w, "dataset", "secret-fish"))]
+    return build
+
+
+def signin(w: World) -> list[Ask]:
+    return [Ask("POST", "/signin", data={"username": "rui", "password": "wrong-password"},
+                form_from="/signin")]
+
+
+def import_page(w: World) -> list[Ask]:
+    table = (BREEDING.parent / "imports" / "bats_samples.tsv").read_bytes()
+    return [Ask("POST", path, data={"kind": "sample"}, files={"file": (
+        "bats.tsv", table, "text/tab-separated-values")}, form_from="/import")
+        for path in ("/import", "/import.json")]
+
+
+def edit_page(w: World) -> list[Ask]:
+    return [Ask("POST", f"/records/{accession}/edit", data={"f_description": "x"},
+                form_from=f"/records/{w.public['sample']}")
+            for accession in (w.public["sample"],
+                              _hidden_or(w, "sample", HIDDEN_ACCESSIONS["sample"]))]
+
+
+QUESTIONS: dict[tuple[str, str], Builder] = {
+    # -- the API: reading
+    ("GET", "/openapi.json"): gets("/openapi.json"),
+    ("GET", "/docs"): gets("/docs"),
+    ("GET", "/api/kinds"): gets("/api/kinds"),
+    ("GET", "/api/stats"): gets("/api/stats"),
+    ("GET", "/api/me"): gets("/api/me"),
+    ("GET", "/api/{kind}"): per_kind("/api/{}", "", "?q=hidden", "?q=Zobellia",
+                                     "?where=depth_m>100", "?sort=-depth_m&limit=3"),
+    ("GET", "/api/{kind}/{accession}"): gets(
+        *(f"/api/{kind}/{{public:{name}}}" for kind, name in (
+            ("samples", "sample"), ("strains", "strain"), ("assemblies", "assembly"),
+            ("germplasm", "germplasm"), ("parts", "part"), ("compounds", "compound"))),
+        *(f"/api/{kind}/{{hidden:{name}}}" for kind, name in (
+            ("samples", "sample"), ("deposits", "deposit"), ("assemblies", "assembly"),
+            ("compounds", "compound"), ("germplasm", "germplasm")))),
+    ("GET", "/api/records/{accession}"): record_paths("/api/records/{}"),
+    ("GET", "/api/records/{accession}/links"): record_paths("/api/records/{}/links"),
+    ("GET", "/api/records/{accession}/lineage"): record_paths("/api/records/{}/lineage"),
+    ("GET", "/api/records/{accession}/history"): record_paths("/api/records/{}/history"),
+    ("GET", "/api/records/{accession}/history.csv"): record_paths(
+        "/api/records/{}/history.csv"),
+    ("GET", "/api/{kind}/export"): gets(*(
+        f"/api/{kind}/export?format={fmt}" for kind, fmt in (
+            ("samples", "csv"), ("samples", "json"), ("samples", "dwca"),
+            ("strains", "json"), ("strains", "tsv"), ("deposits", "csv"),
+            ("assemblies", "csv"), ("compounds", "json"), ("germplasm", "mcpd"),
+            ("parts", "sbol3"), ("parts", "json")))),
+    ("GET", "/api/search"): gets(
+        "/api/search", "/api/search?q=hidden", "/api/search?q=secret",
+        "/api/search?kind=sample&depth_min=500", "/api/search?has_genome=true",
+        "/api/search?has_family=GH16&facet_family=PF07980",
+        "/api/search?q=Maribacter&format=tsv", "/api/search?sort=depth&desc=true"),
+    ("GET", "/api/search/compounds"): gets(
+        f"/api/search/compounds?similar={SALINOSPORAMIDE_B}&threshold=0.05",
+        "/api/search/compounds?smarts=[#6]OC(=O)[#6]",
+        "/api/search/compounds?substructure=C1CSC=N1&format=tsv"),
+    ("GET", "/api/search/families"): gets(
+        "/api/search/families?family=GH16&family=PF07980&family=PL6",
+        "/api/search/families?family=PF07980&format=fasta",
+        "/api/search/families?family=PF07980&format=genbank",
+        "/api/search/families?family=PF07980&format=tsv&depth_min=0"),
+    ("POST", "/api/search/families"): hmm_search,
+    ("POST", "/api/search/sequence"): sequence_search,
+    ("GET", "/api/assemblies/{accession}/sequences"): assembly_paths("sequences"),
+    ("GET", "/api/assemblies/{accession}/annotations/{what}"): gets(*(
+        f"/api/assemblies/{{{who}:assembly}}/annotations/{what}"
+        for who in ("public", "hidden")
+        for what in ("families", "substrates", "plastics", "loci", "clusters", "hits"))),
+    ("GET", "/api/assemblies/{accession}/genes.gff3"): assembly_paths("genes.gff3"),
+    ("GET", "/api/assemblies/{accession}/genbank"): assembly_paths("genbank"),
+    ("GET", "/api/assemblies/{accession}/proteins.fasta"): assembly_paths("proteins.fasta"),
+    ("GET", "/api/breeding/datasets"): gets(
+        "/api/breeding/datasets", "/api/breeding/datasets?germplasm={public:germplasm}",
+        "/api/breeding/datasets?germplasm={hidden:germplasm}"),
+    ("GET", "/api/breeding/datasets/{name}"): gets(
+        "/api/breeding/datasets/{public:dataset}", "/api/breeding/datasets/{hidden:dataset}"),
+    ("GET", "/api/breeding/jobs/{job_id}/result.csv"): gets(
+        "/api/breeding/jobs/{hidden:job}/result.csv"),
+    ("GET", "/api/jobs"): gets("/api/jobs"),
+    ("GET", "/api/jobs/{job_id}"): gets("/api/jobs/{hidden:job}"),
+    ("GET", "/api/users"): gets("/api/users"),
+    ("GET", "/api/users/{username}"): gets("/api/users/ana", "/api/users/rui"),
+    ("GET", "/api/tokens"): gets("/api/tokens"),
+    # -- the API: changes an anonymous caller or a reader may not make
+    ("POST", "/api/{kind}"): lambda w: [Ask("POST", "/api/samples", json=SAMPLE)],
+    ("PATCH", "/api/{kind}/{accession}"): writes("PATCH", "/api/records/{}",
+                                                 {"description": "x"}),
+    ("PUT", "/api/{kind}/{accession}"): writes("PUT", "/api/records/{}", SAMPLE),
+    ("POST", "/api/links"): links_body,
+    ("DELETE", "/api/links"): unlink_body,
+    ("POST", "/api/{kind}/import"): lambda w: [Ask("POST", "/api/samples/import", files={
+        "file": ("s.csv", b"samp_name\nx\n", "text/csv")})],
+    ("POST", "/api/assemblies/{accession}/sequences"): lambda w: [
+        Ask("POST", f"/api/assemblies/{a}/sequences", files={
+            "file": ("x.faa", b">p\nMKV\n", "text/plain")}, data={"kind": "proteome"})
+        for a in (w.public["assembly"],
+                  _hidden_or(w, "assembly", HIDDEN_ACCESSIONS["assembly"]))],
+    ("POST", "/api/assemblies/{accession}/annotate"): lambda w: [
+        Ask("POST", f"/api/assemblies/{a}/annotate", json={})
+        for a in (w.public["assembly"],
+                  _hidden_or(w, "assembly", HIDDEN_ACCESSIONS["assembly"]))],
+    ("POST", "/api/breeding/datasets"): lambda w: [Ask("POST", "/api/breeding/datasets",
+                                                       data={"name": "secret-fish"})],
+    ("POST", "/api/breeding/qc"): breed("qc"),
+    ("POST", "/api/breeding/grm"): breed("grm"),
+    ("POST", "/api/breeding/reml"): breed("reml"),
+    ("POST", "/api/breeding/predict"): breed("predict"),
+    ("POST", "/api/breeding/cv"): breed("cv"),
+    ("POST", "/api/breeding/mate"): breed("mate"),
+    ("POST", "/api/users"): lambda w: [Ask("POST", "/api/users", json={
+        "username": "eve", "role": "admin"})],
+    ("PATCH", "/api/users/{username}"): lambda w: [Ask("PATCH", "/api/users/ana",
+                                                       json={"role": "reader"})],
+    ("POST", "/api/tokens"): lambda w: [Ask("POST", "/api/tokens", json={"username": "ana"})],
+    ("DELETE", "/api/tokens/{prefix}"): lambda w: [Ask("DELETE", "/api/tokens/lh_0000000")],
+    # -- the pages
+    ("GET", "/"): gets("/"),
+    ("GET", "/.json"): gets("/.json"),
+    ("GET", "/browse/{kind}"): per_kind("/browse/{}", "", "?q=hidden"),
+    ("GET", "/browse/{kind}.json"): per_kind("/browse/{}.json", "", "?where=depth_m>100"),
+    ("GET", "/records/{accession}"): record_paths("/records/{}"),
+    ("GET", "/records/{accession}.json"): record_paths("/records/{}.json"),
+    ("GET", "/records/{accession}/lineage"): record_paths("/records/{}/lineage"),
+    ("GET", "/records/{accession}/lineage.json"): record_paths("/records/{}/lineage.json"),
+    ("GET", "/records/{accession}/history"): record_paths("/records/{}/history"),
+    ("GET", "/records/{accession}/history.json"): record_paths("/records/{}/history.json"),
+    ("GET", "/records/{accession}/edit"): record_paths("/records/{}/edit"),
+    ("GET", "/records/{accession}/edit.json"): record_paths("/records/{}/edit.json"),
+    ("POST", "/records/{accession}/edit"): edit_page,
+    ("GET", "/map"): gets("/map"),
+    ("GET", "/map.json"): gets("/map.json"),
+    ("GET", "/jobs"): gets("/jobs"),
+    ("GET", "/jobs.json"): gets("/jobs.json"),
+    ("GET", "/search"): gets("/search", "/search?q=hidden", "/search?depth_min=500"),
+    ("GET", "/search.json"): gets("/search.json", "/search.json?q=secret",
+                                  "/search.json?has_genome=yes"),
+    ("GET", "/search/sequence"): gets("/search/sequence"),
+    ("GET", "/search/sequence.json"): gets("/search/sequence.json"),
+    ("POST", "/search/sequence"): sequence_page,
+    ("POST", "/search/sequence.json"): lambda w: [],  # asked with the page
+    ("GET", "/search/compounds"): gets(
+        f"/search/compounds?structure={SALINOSPORAMIDE_B}&mode=similarity&threshold=0.05"),
+    ("GET", "/search/compounds.json"): gets(
+        "/search/compounds.json?structure=[%236]OC(%3DO)[%236]&mode=substructure"),
+    ("GET", "/search/families"): gets("/search/families?family=PF07980+GH16"),
+    ("GET", "/search/families.json"): gets("/search/families.json?family=PF07980"),
+    ("GET", "/signin"): gets("/signin"),
+    ("POST", "/signin"): signin,
+    ("POST", "/signout"): lambda w: [Ask("POST", "/signout", data={}, form_from="/")],
+    ("GET", "/import"): gets("/import"),
+    ("POST", "/import"): import_page,
+    ("POST", "/import.json"): lambda w: [],  # asked with the page
+    ("POST", "/import/commit"): lambda w: [Ask("POST", "/import/commit",
+                                               data={"upload": "0" * 32}, form_from="/import")],
+}
+
+
+# --- comparing answers ----------------------------------------------------------------------
+
+_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(\+00:00|Z| UTC)?")
+_VOLATILE = [
+    (re.compile(r"lh_[A-Za-z0-9_-]{7,}"), "lh_<token>"),
+    (re.compile(r'name="csrf" value="[^"]+"'), 'name="csrf" value="<csrf>"'),
+    (re.compile(r"\b[0-9a-f]{32}\b"), "<id>"),
+    (re.compile(r"lanhai-test-[\w]+|visibility\d*/(with|without)"), "<folder>"),
+    (re.compile(r"\b(with|without)(\.sqlite|-LHAS\d+\.faa)"), r"<bank>\2"),
+]
+
+
+def normalise(text: str) -> str:
+    text = _TIME.sub("<time>", text)
+    for pattern, replacement in _VOLATILE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def ask(world: World, caller: str, question: Ask) -> tuple[int, str]:
+    headers = world.headers(caller)
+    data = dict(question.data) if question.data is not None else None
+    client = world.client
+    client.cookies.clear()
+    if question.form_from is not None:
+        page = client.get(question.form_from, headers=headers)
+        data = {**(data or {}), "csrf": csrf_of(page.text)} if 'name="csrf"' in page.text \
+            else data
+    answer = client.request(question.method, question.path, json=question.json, data=data,
+                            files=question.files, headers=headers, follow_redirects=False)
+    body = answer.content.decode("utf-8", errors="replace")
+    if answer.headers.get("content-type", "").startswith("application/zip"):
+        body = _zip_text(answer.content)
+    return answer.status_code, normalise(body)
+
+
+def _zip_text(data: bytes) -> str:
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "\n".join(f"{name}:\n{archive.read(name).decode('utf-8')}"
+                         for name in sorted(archive.namelist()))
+
+
+def test_every_route_is_asked(worlds: tuple[World, World]) -> None:
+    app = worlds[0].client.app
+    served = app_routes(app) | web_routes(app)  # type: ignore[arg-type]
+    assert sorted(served - set(QUESTIONS)) == [], "add questions for these routes"
+    assert sorted(set(QUESTIONS) - served) == [], "these routes no longer exist"
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "reader"])
+@pytest.mark.parametrize("route", sorted(QUESTIONS), ids=lambda r: f"{r[0]} {r[1]}")
+def test_hidden_records_change_no_answer(worlds: tuple[World, World], route: tuple[str, str],
+                                         caller: str) -> None:
+    with_hidden, without = worlds
+    for question, same in zip(QUESTIONS[route](with_hidden), QUESTIONS[route](without),
+                              strict=True):
+        assert normalise(repr(question)) == normalise(repr(same)), "asked the same"
+        seen = ask(with_hidden, caller, question)
+        expected = ask(without, caller, same)
+        assert seen[0] == expected[0], (question, seen[1][:300])
+        if seen[1] != expected[1]:
+            raise AssertionError(_difference(question, seen[1], expected[1]))
+        for name, marker in _markers(with_hidden).items():  # what normalising might mask
+            assert marker not in seen[1] or marker in expected[1], \
+                f"{question.path} shows the hidden {name}"
+
+
+def _markers(world: World) -> dict[str, str]:
+    """Strings only the hidden records hold."""
+    found = {name: value for name, value in world.hidden.items() if name != "job"}
+    found.update({"sample name": "hidden abyssal", "deposit number": "CGMCC No. 99999",
+                  "assembly name": "secret second half",
+                  "compound name": "secret salinosporamide B",
+                  "germplasm number": CROAKER["accenumb"], "compound id": "CMNPD99999",
+                  "hidden protein": proteins()[20][0].split()[0]})
+    return found
+
+
+def _difference(question: Ask, seen: str, expected: str) -> str:
+    try:
+        a, b = json.loads(seen), json.loads(expected)
+    except ValueError:
+        a, b = seen.splitlines(), expected.splitlines()
+    return (f"{question.method} {question.path}: the answer differs with hidden records "
+            f"present\n  with:    {_first_difference(a, b)}\n  without: "
+            f"{_first_difference(b, a)}")
+
+
+def _first_difference(a: Any, b: Any, path: str = "") -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{path}.{key}")
+    if isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            if x != y:
+                return _first_difference(x, y, f"{path}[{i}]")
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items"
+    return f"{path}: {str(a)[:400]}"
+
+
+def test_a_curator_sees_the_hidden_records(worlds: tuple[World, World]) -> None:
+    """The comparison above is not vacuous: on the same bank a curator sees each of them."""
+    world = worlds[0]
+    h = world.hidden
+    checks = [
+        ("/api/records?limit=100", [h["sample"], h["deposit"], h["assembly"], h["compound"],
+                                    h["germplasm"]]),
+        (f"/api/records/{world.public['strain']}/lineage", [h["deposit"], h["assembly"]]),
+        (f"/api/records/{world.public['assembly']}/lineage", [h["sample"]]),
+        ("/api/breeding/datasets", ["secret-fish"]),
+        ("/api/jobs", [h["job"]]),
+        ("/api/search/families?family=PL6", [h["assembly"]]),
+        (f"/api/search/compounds?similar={SALINOSPORAMIDE_B}&threshold=0.05",
+         [h["compound"]]),
+        ("/map.json", [h["sample"]]),
+    ]
+    for path, wanted in checks:
+        body = world.client.get(path, headers=world.headers("curator")).text
+        for accession in wanted:
+            assert accession in body, (path, accession)
+    stats = world.client.get("/api/stats", headers=world.headers("curator")).json()
+    assert stats["total"] > world.client.get("/api/stats").json()["total"]
+    hits = world.client.post("/api/search/sequence", headers=world.headers("curator"), json={
+        "fasta": fasta([(h.split()[0], s) for h, s in proteins()[15:17]])}).json()
+    assert h["assembly"] in {hit["assembly"] for hit in hits["hits"]}
+    assert world.bank.catalog.get(ANONYMOUS, world.public["sample"])  # public stays public
