@@ -41,11 +41,27 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
         yield eng
         eng.dispose()
         return
-    pg: Engine = request.getfixturevalue("_pg_engine")
+    yield _emptied(request.getfixturevalue("_pg_engine"))
+
+
+def _emptied(pg: Engine) -> Engine:
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with pg.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    yield pg
+    return pg
+
+
+@pytest.fixture(params=BACKENDS)
+def shared_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A catalog several connections use at once (concurrent writers): a SQLite file, or
+    PostgreSQL. (The in-memory SQLite of :func:`engine` is one shared connection.)"""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'bank.sqlite'}")
+        migrate(eng)
+        yield eng
+        eng.dispose()
+        return
+    yield _emptied(request.getfixturevalue("_pg_engine"))
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from lanhai.kinds import ACCESSION_PATTERN
 from lanhai.services.access import Actor
 from lanhai.store import users as user_store
 from tests.support import (
@@ -35,7 +36,7 @@ from tests.support import (
 
 CALLERS = ("anonymous", "reader", "curator", "admin", "unknown", "expired", "revoked")
 BAD_TOKENS = ("unknown", "expired", "revoked")
-ACCESSION = re.compile(r"LH[A-Z]{2}\d{7}")
+ACCESSION = re.compile(ACCESSION_PATTERN)
 USERNAMES = {"reader": "rui", "curator": "ana", "admin": "root"}
 
 
@@ -46,11 +47,12 @@ class World:
     client: TestClient
     engine: Engine
     tokens: dict[str, str]
-    sample: str = "LHSM0000001"
-    sample2: str = "LHSM0000002"
-    strain: str = "LHST0000001"
-    deposit: str = "LHDP0000001"
-    hidden_sample: str = "LHSM0000003"
+    sample: str
+    sample2: str
+    strain: str
+    #: confidential: created restricted, so held (random) accessions
+    deposit: str
+    hidden_sample: str
     serial: list[int] = field(default_factory=lambda: [0])
 
     def headers(self, caller: str) -> dict[str, str]:
@@ -83,15 +85,17 @@ def build_world(engine: Engine) -> World:
     tokens["unknown"] = "lh_" + "x" * 43
     service = catalog_on(engine)
     curator = Actor("ana", "curator")
-    service.create(curator, "sample", SAMPLE)
-    service.create(curator, "sample", {**SAMPLE, "samp_name": "second"})
-    service.create(curator, "sample", {**SAMPLE, "samp_name": "hidden", "restricted": "yes"})
-    service.create(curator, "strain", ZOBELLIA)
-    service.create(curator, "deposit", DEPOSIT)  # confidential by default
-    service.link(curator, "LHSM0000001", "isolated_from", "LHST0000001")
-    service.link(curator, "LHST0000001", "deposited_as", "LHDP0000001")
-    service.link(curator, "LHSM0000003", "isolated_from", "LHST0000001")
-    return World(make_client(engine), engine, tokens)
+    sample = service.create(curator, "sample", SAMPLE).accession
+    sample2 = service.create(curator, "sample", {**SAMPLE, "samp_name": "second"}).accession
+    hidden = service.create(curator, "sample", {**SAMPLE, "samp_name": "hidden",
+                                                "restricted": "yes"}).accession
+    strain = service.create(curator, "strain", ZOBELLIA).accession
+    deposit = service.create(curator, "deposit", DEPOSIT).accession  # confidential by default
+    assert (sample, sample2, strain) == ("LHSM0000001", "LHSM0000002", "LHST0000001")
+    service.link(curator, sample, "isolated_from", strain)
+    service.link(curator, strain, "deposited_as", deposit)
+    service.link(curator, hidden, "isolated_from", strain)
+    return World(make_client(engine), engine, tokens, sample, sample2, strain, deposit, hidden)
 
 
 @pytest.fixture
@@ -229,7 +233,7 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/stats"): [Case(fixed("GET", "/api/stats"), **PUBLIC)],
     ("GET", "/api/records/{accession}"): [
         Case(fixed("GET", "/api/records/{w.sample}"), **PUBLIC),
-        Case(fixed("GET", "/api/records/lhdp0000001"), **HIDDEN),
+        Case(lambda w, caller: Request("GET", f"/api/records/{w.deposit.lower()}"), **HIDDEN),
         Case(fixed("GET", "/api/records/{w.hidden_sample}"), **HIDDEN)],
     ("GET", "/api/records/{accession}/links"): [
         Case(fixed("GET", "/api/records/{w.strain}/links"), **PUBLIC),
@@ -375,7 +379,7 @@ def visible(world: World, caller: str) -> set[str]:
     for path in ("/api/records?limit=100", "/api/deposits", "/api/samples",
                  "/api/records?q=CGMCC", "/api/records?q=hidden",
                  "/api/search?q=CGMCC", "/api/search?q=hidden", "/api/search?limit=1000",
-                 "/api/records?where=accession=LHDP0000001"):
+                 f"/api/records?where=accession={world.deposit}"):
         seen |= {r["accession"] for r in client.get(path, headers=headers).json()["items"]}
     for kind in ("deposits", "samples", "strains"):
         exported = client.get(f"/api/{kind}/export?format=json", headers=headers).json()
@@ -400,14 +404,15 @@ def test_confidential_records_are_invisible(world: World, caller: str) -> None:
     assert stats["counts"]["deposit"] == 0 and stats["counts"]["sample"] == 2
     assert stats["total"] == 3
     # the 404 for a confidential deposit is the same as for one that never existed
-    hidden = client.get("/api/records/LHDP0000001", headers=headers)
+    hidden = client.get(f"/api/records/{world.deposit}", headers=headers)
     absent = client.get("/api/records/LHDP0000099", headers=headers)
     assert hidden.status_code == absent.status_code == 404
-    assert hidden.json()["error"]["message"].replace("LHDP0000001", "X") == \
+    assert hidden.json()["error"]["message"].replace(world.deposit, "X") == \
         absent.json()["error"]["message"].replace("LHDP0000099", "X")
     for path in ("/api/records/{a}", "/api/deposits/{a}", "/api/records/{a}/links",
                  "/api/records/{a}/lineage", "/api/records/{a}/history"):
-        assert client.get(path.format(a="lhdp0000001"), headers=headers).status_code == 404
+        assert client.get(path.format(a=world.deposit.lower()),
+                          headers=headers).status_code == 404
 
 
 @pytest.mark.parametrize("caller", ["curator", "admin"])
@@ -416,7 +421,7 @@ def test_curators_see_confidential_records(world: World, caller: str) -> None:
     assert visible(world, caller) == {world.sample, world.sample2, world.hidden_sample,
                                       world.strain, world.deposit}
     assert client.get("/api/stats", headers=headers).json()["counts"]["deposit"] == 1
-    deposit = client.get("/api/deposits/LHDP0000001", headers=headers).json()
+    deposit = client.get(f"/api/deposits/{world.deposit}", headers=headers).json()
     assert deposit["restricted"] is True
 
 

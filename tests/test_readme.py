@@ -3,6 +3,7 @@ documented in the README."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -26,19 +27,35 @@ def _tested_block(name: str) -> list[str]:
     return [line for line in match[1].splitlines() if line.strip()]
 
 
-def test_readme_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+#: ``NAME=$(lanhai … --json | jq -r .FIELD)``: keep a field of a command's answer in $NAME
+_KEEP = re.compile(r"^(\w+)=\$\((lanhai .*--json) \| jq -r \.(\w+)\)$")
+
+
+def test_readme_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("LANHAI_DATA_DIR", str(tmp_path / "bank"))
     monkeypatch.delenv("LANHAI_DATABASE_URL", raising=False)
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    kept: dict[str, str] = {}
     for line in _tested_block("cli-tour"):
-        args = shlex.split(line)
-        assert args[0] == "lanhai"
+        keep = _KEEP.match(line)
+        command = keep[2] if keep else line
+        for name, value in kept.items():
+            command = command.replace(f'"${name}"', value).replace(f"${name}", value)
+        args = shlex.split(command)
+        assert args[0] == "lanhai" and "$" not in command, line
+        capsys.readouterr()
         assert main(args[1:]) == 0, line
+        if keep:
+            kept[keep[1]] = str(json.loads(capsys.readouterr().out)[keep[3]])
 
 
 def _commands(group: click.Group, prefix: str) -> list[tuple[str, str]]:
     out = []
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # loads each command's module
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             out.extend((f"{prefix} {name}", sub) for sub in command.commands)
         else:

@@ -193,11 +193,12 @@ def gets(*paths: str) -> Builder:
     return build
 
 
-#: the accessions the hidden records get on the bank that has them (created after the
-#: public ones, in this order), so the bank without them is asked about the same ones
-HIDDEN_ACCESSIONS = {"sample": "LHSM0000003", "deposit": "LHDP0000001",
-                     "assembly": "LHAS0000002", "compound": "LHCP0000006",
-                     "germplasm": "LHGP0000002", "dataset": "secret-fish",
+#: what the bank without hidden records is asked instead of each hidden record: records
+#: created restricted have random (held) accessions, and answers are compared with every
+#: held accession written as one placeholder
+HIDDEN_ACCESSIONS = {"sample": "LHSMQ0000ZZ", "deposit": "LHDPQ0000ZZ",
+                     "assembly": "LHASQ0000ZZ", "compound": "LHCPQ0000ZZ",
+                     "germplasm": "LHGPQ0000ZZ", "dataset": "secret-fish",
                      "job": "0" * 32}
 RECORDS = ("sample", "strain", "assembly", "germplasm", "part", "compound")
 KINDS = ("samples", "strains", "deposits", "assemblies", "compounds", "parts", "germplasm",
@@ -432,6 +433,7 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
 
 _TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(\+00:00|Z| UTC)?")
 _VOLATILE = [
+    (re.compile(r"\bLH[A-Z]{2}[A-HJKMNP-TV-Z][0-9A-HJKMNP-TV-Z]{6}\b"), "<held>"),
     (re.compile(r"lh_[A-Za-z0-9_-]{7,}"), "lh_<token>"),
     (re.compile(r'name="csrf" value="[^"]+"'), 'name="csrf" value="<csrf>"'),
     (re.compile(r"\b[0-9a-f]{32}\b"), "<id>"),
@@ -447,7 +449,8 @@ def normalise(text: str) -> str:
     return text
 
 
-def ask(world: World, caller: str, question: Ask) -> tuple[int, str]:
+def ask(world: World, caller: str, question: Ask) -> tuple[int, str, str]:
+    """The status, the normalised answer and the answer as sent."""
     headers = world.headers(caller)
     data = dict(question.data) if question.data is not None else None
     client = world.client
@@ -461,7 +464,7 @@ def ask(world: World, caller: str, question: Ask) -> tuple[int, str]:
     body = answer.content.decode("utf-8", errors="replace")
     if answer.headers.get("content-type", "").startswith("application/zip"):
         body = _zip_text(answer.content)
-    return answer.status_code, normalise(body)
+    return answer.status_code, normalise(body), body
 
 
 def _zip_text(data: bytes) -> str:
@@ -493,9 +496,11 @@ def test_hidden_records_change_no_answer(worlds: tuple[World, World], route: tup
         assert seen[0] == expected[0], (question, seen[1][:300])
         if seen[1] != expected[1]:
             raise AssertionError(_difference(question, seen[1], expected[1]))
+        asked = repr(question)
         for name, marker in _markers(with_hidden).items():  # what normalising might mask
-            assert marker not in seen[1] or marker in expected[1], \
-                f"{question.path} shows the hidden {name}"
+            if marker not in asked:  # a 404 may repeat the accession it was asked about
+                assert marker not in seen[2] or marker in expected[2], \
+                    f"{question.path} shows the hidden {name}"
 
 
 def _markers(world: World) -> dict[str, str]:

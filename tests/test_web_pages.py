@@ -347,6 +347,47 @@ def test_edit_shows_errors_per_field_then_saves_and_shows_history(site: Site) ->
     assert forged.status_code == 403
 
 
+def test_an_edit_keeps_changes_others_made_since_the_form_was_opened(site: Site) -> None:
+    """Ana opens the form; Wei changes another field, then the field Ana is changing: Ana's
+    save keeps Wei's first change, and for the field both changed shows both values (409);
+    saving the form shown then keeps Ana's value."""
+    wei = LOCAL_ADMIN
+    sign_in(site, "ana")
+
+    def opened() -> tuple[str, dict[str, str]]:
+        page = site.client.get(f"/records/{site.sample}/edit").text
+        data = site.client.get(f"/records/{site.sample}/edit.json").json()
+        values = {f"f_{f['name']}": f["value"] for f in data["fields"]}
+        return page, {**values, "csrf": csrf_of(page), "version": str(data["version"])}
+
+    page, form = opened()
+    assert f'name="version" value="{form["version"]}"' in page
+    site.bank.catalog.update(wei, site.sample, {"size_frac": "0.22-3 um"})
+    saved = site.client.post(f"/records/{site.sample}/edit", data={
+        **form, "f_samp_collect_device": "Niskin bottle"}, follow_redirects=False)
+    assert saved.status_code == 303
+    record = site.bank.catalog.get(ANONYMOUS, site.sample)
+    assert record.fields["size_frac"] == "0.22-3 um"  # not written back with the old value
+    assert record.fields["samp_collect_device"] == "Niskin bottle"
+
+    page, form = opened()
+    site.bank.catalog.update(wei, site.sample, {"samp_collect_device": "CTD rosette"})
+    crossed = site.client.post(f"/records/{site.sample}/edit", data={
+        **form, "f_samp_collect_device": "Go-Flo bottle"})
+    assert crossed.status_code == 409
+    assert "CTD rosette" in crossed.text and 'value="Go-Flo bottle"' in crossed.text
+    assert 'id="e_samp_collect_device"' in crossed.text
+    current = site.bank.catalog.get(ANONYMOUS, site.sample)
+    assert current.fields["samp_collect_device"] == "CTD rosette"
+    assert f'name="version" value="{current.version}"' in crossed.text
+    again = site.client.post(f"/records/{site.sample}/edit", data={
+        **form, "version": str(current.version), "f_samp_collect_device": "Go-Flo bottle"},
+        follow_redirects=False)
+    assert again.status_code == 303
+    assert site.bank.catalog.get(ANONYMOUS, site.sample).fields[
+        "samp_collect_device"] == "Go-Flo bottle"
+
+
 # --- import ------------------------------------------------------------------------------
 
 

@@ -6,80 +6,145 @@ reach the bank only through these services. Nothing here runs at import time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from typing import TYPE_CHECKING
 
 from lanhai.errors import UsageError
-from lanhai.exports.common import ExportOptions
-from lanhai.services.breeding import BreedingService
 from lanhai.services.catalog import CatalogService
-from lanhai.services.compounds import CompoundService
-from lanhai.services.dashboard import DashboardService
-from lanhai.services.exports import ExportService
-from lanhai.services.families import FamilySearchService
-from lanhai.services.imports import ImportService
-from lanhai.services.jobs import JobRunner
-from lanhai.services.parts_mining import PartMiner
-from lanhai.services.profiles import ProfileService
-from lanhai.services.search import SearchService
-from lanhai.services.sequence_search import SequenceSearch
-from lanhai.services.sequences import SequenceService
-from lanhai.services.uploads import UploadService
-from lanhai.services.users import UserService
 from lanhai.settings import Settings
-from lanhai.store.breeding import DatasetStore
 from lanhai.store.database import Database
 from lanhai.store.layout import Layout
-from lanhai.store.sequences import SequenceStore
-from lanhai.store.uploads import UploadStore
+
+if TYPE_CHECKING:
+    from lanhai.services.breeding import BreedingService
+    from lanhai.services.compounds import CompoundService
+    from lanhai.services.dashboard import DashboardService
+    from lanhai.services.exports import ExportService
+    from lanhai.services.families import FamilySearchService
+    from lanhai.services.imports import ImportService
+    from lanhai.services.jobs import JobRunner
+    from lanhai.services.parts_mining import PartMiner
+    from lanhai.services.profiles import ProfileService
+    from lanhai.services.search import SearchService
+    from lanhai.services.sequence_search import SequenceSearch
+    from lanhai.services.sequences import SequenceService
+    from lanhai.services.uploads import UploadService
+    from lanhai.services.users import UserService
+    from lanhai.store.sequences import SequenceStore
 
 
-@dataclass
 class Bank:
-    """One open bank: its settings and the services over its catalog and data folder."""
+    """One open bank: its settings and the services over its catalog and data folder.
 
-    settings: Settings
-    catalog: CatalogService
-    users: UserService
-    search: SearchService
-    families: FamilySearchService
-    compounds: CompoundService
-    sequences: SequenceService
-    sequence_search: SequenceSearch
-    parts: PartMiner
-    imports: ImportService
-    exports: ExportService
-    breeding: BreedingService
-    jobs: JobRunner
-    dashboard: DashboardService
-    profiles: ProfileService
-    uploads: UploadService
-    #: the catalog database (for the services, and for tests that set a bank up)
-    db: Database
+    Each service is made (and its module imported) the first time it is used, so a command
+    that imports one kind of record does not load the breeding or sequence engines.
+    """
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        #: the catalog database (for the services, and for tests that set a bank up)
+        self.db = db
+        self.layout = Layout(settings.data_dir)
+        self.catalog = CatalogService(db)
 
     @classmethod
     def over(cls, settings: Settings, db: Database) -> Bank:
         """Every service over ``db`` and the data folder of ``settings``."""
-        layout = Layout(settings.data_dir)
-        stored = SequenceStore(layout.assemblies)
-        catalog = CatalogService(db)
-        profiles = ProfileService(layout.profiles)
-        uploads = UploadStore(layout.uploads)
-        sequences = SequenceService(catalog, stored, profiles)
-        return cls(
-            settings=settings, db=db, catalog=catalog,
-            users=UserService(db, layout.secret_key, settings.secret_key),
-            search=SearchService(db, stored),
-            families=FamilySearchService(db, stored),
-            compounds=CompoundService(db, layout.compound_cache),
-            sequences=sequences,
-            sequence_search=SequenceSearch(catalog, layout, binary=settings.mmseqs),
-            parts=PartMiner(catalog, sequences),
-            imports=ImportService(catalog, uploads),
-            exports=ExportService(catalog, ExportOptions(sbol_namespace=settings.sbol_namespace)),
-            breeding=BreedingService(DatasetStore(layout.breeding), catalog),
-            jobs=JobRunner(layout.jobs),
-            dashboard=DashboardService(db, settings.targets_file),
-            profiles=profiles, uploads=UploadService(uploads))
+        return cls(settings, db)
+
+    @functools.cached_property
+    def users(self) -> UserService:
+        from lanhai.services.users import UserService
+
+        return UserService(self.db, self.layout.secret_key, self.settings.secret_key)
+
+    @functools.cached_property
+    def _stored(self) -> SequenceStore:
+        from lanhai.store.sequences import SequenceStore
+
+        return SequenceStore(self.layout.assemblies)
+
+    @functools.cached_property
+    def search(self) -> SearchService:
+        from lanhai.services.search import SearchService
+
+        return SearchService(self.db, self._stored)
+
+    @functools.cached_property
+    def families(self) -> FamilySearchService:
+        from lanhai.services.families import FamilySearchService
+
+        return FamilySearchService(self.db, self._stored)
+
+    @functools.cached_property
+    def compounds(self) -> CompoundService:
+        from lanhai.services.compounds import CompoundService
+
+        return CompoundService(self.db, self.layout.compound_cache)
+
+    @functools.cached_property
+    def profiles(self) -> ProfileService:
+        from lanhai.services.profiles import ProfileService
+
+        return ProfileService(self.layout.profiles)
+
+    @functools.cached_property
+    def sequences(self) -> SequenceService:
+        from lanhai.services.sequences import SequenceService
+
+        return SequenceService(self.catalog, self._stored, self.profiles)
+
+    @functools.cached_property
+    def sequence_search(self) -> SequenceSearch:
+        from lanhai.services.sequence_search import SequenceSearch
+
+        return SequenceSearch(self.catalog, self.layout, binary=self.settings.mmseqs)
+
+    @functools.cached_property
+    def parts(self) -> PartMiner:
+        from lanhai.services.parts_mining import PartMiner
+
+        return PartMiner(self.catalog, self.sequences)
+
+    @functools.cached_property
+    def uploads(self) -> UploadService:
+        from lanhai.services.uploads import UploadService
+        from lanhai.store.uploads import UploadStore
+
+        return UploadService(UploadStore(self.layout.uploads))
+
+    @functools.cached_property
+    def imports(self) -> ImportService:
+        from lanhai.services.imports import ImportService
+
+        return ImportService(self.catalog, self.uploads.store)
+
+    @functools.cached_property
+    def exports(self) -> ExportService:
+        from lanhai.exports.common import ExportOptions
+        from lanhai.services.exports import ExportService
+
+        return ExportService(self.catalog,
+                             ExportOptions(sbol_namespace=self.settings.sbol_namespace))
+
+    @functools.cached_property
+    def breeding(self) -> BreedingService:
+        from lanhai.services.breeding import BreedingService
+        from lanhai.store.breeding import DatasetStore
+
+        return BreedingService(DatasetStore(self.layout.breeding), self.catalog)
+
+    @functools.cached_property
+    def jobs(self) -> JobRunner:
+        from lanhai.services.jobs import JobRunner
+
+        return JobRunner(self.layout.jobs)
+
+    @functools.cached_property
+    def dashboard(self) -> DashboardService:
+        from lanhai.services.dashboard import DashboardService
+
+        return DashboardService(self.db, self.settings.targets_file)
 
     def warm(self) -> None:
         """Load what a long-running server keeps in memory (catalogue search's columns, the
@@ -88,7 +153,8 @@ class Bank:
         self.dashboard.warm()
 
     def close(self) -> None:
-        self.jobs.shutdown()
+        if "jobs" in self.__dict__:
+            self.jobs.shutdown()
         self.db.dispose()
 
 

@@ -58,6 +58,10 @@ class LanhaiError(Exception):
             body["problems"] = [p.to_dict() for p in self.problems]
         return body
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that go with the error (none by default)."""
+        return {"WWW-Authenticate": "Bearer"} if self.http_status == 401 else {}
+
 
 class ValidationFailed(LanhaiError):
     """The data given is not valid; ``problems`` lists every reason."""
@@ -106,10 +110,42 @@ class ConcurrentChange(Conflict):
     """Another write changed the same thing while this one ran; nothing was written."""
 
 
+class StaleVersion(ConcurrentChange):
+    """The record changed since the version the caller read; nothing was written.
+
+    ``current`` is the version stored now, sent back so the caller can read it again (and as
+    the ETag of the answer); ``problems`` name the fields changed on both sides, with the
+    value the caller sent and the value stored now.
+    """
+
+    code = "stale_version"
+
+    def __init__(self, message: str, current: int, problems: list[Problem] | None = None
+                 ) -> None:
+        super().__init__(message, problems)
+        self.current = current
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "current_version": self.current}
+
+    def headers(self) -> dict[str, str]:
+        return {"ETag": f'"{self.current}"'}
+
+
 class Busy(LanhaiError):
     """The bank is busy with another write; the caller may try again in a moment."""
 
     code = "busy"
     http_status = 503
-    #: seconds a client should wait before trying again (the Retry-After header)
-    retry_after = 1
+
+    def __init__(self, message: str, retry_after: int = 1,
+                 problems: list[Problem] | None = None) -> None:
+        super().__init__(message, problems)
+        #: seconds a client should wait before trying again (the Retry-After header)
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

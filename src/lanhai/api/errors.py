@@ -26,9 +26,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(LanhaiError)
     async def lanhai_error(request: Request, exc: LanhaiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
         return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status,
-                            headers=headers)
+                            headers=exc.headers() or None)
 
     @app.exception_handler(RequestValidationError)
     async def request_error(request: Request, exc: RequestValidationError) -> JSONResponse:

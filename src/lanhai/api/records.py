@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -96,6 +96,24 @@ def _json(data: Any, status_code: int = 200, headers: dict[str, str] | None = No
     return JSONResponse(data, status_code=status_code, headers=headers)
 
 
+def _record_json(record: Record, status_code: int = 200,
+                 headers: dict[str, str] | None = None) -> JSONResponse:
+    """A record, with its version as the ETag (send it back in If-Match to change it)."""
+    return _json(record.to_dict(), status_code,
+                 {**(headers or {}), "ETag": f'"{record.version}"'})
+
+
+def _if_match(value: str | None) -> int | None:
+    """The version an If-Match header names (``"3"``, ``W/"3"`` or ``3``; ``*``: any)."""
+    if value is None or value.strip() == "*":
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        raise UsageError(f"If-Match {value!r} is not a record version: send the ETag of "
+                         'the record as you read it, e.g. If-Match: "3"')
+    return int(text)
+
+
 def _note(spec: KindSpec, body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """Split the optional history note off the fields."""
     if "note" not in body or spec.field_for("note") is not None:
@@ -159,7 +177,7 @@ def get_stats(actor: ActorDep, bank: BankDep) -> JSONResponse:
 async def get_any_record(accession: str, actor: ActorDep, bank: BankDep) -> JSONResponse:
     """The record with this accession, whatever its kind (case-insensitive)."""
     record = await _read(bank, bank.catalog.get, actor, accession)
-    return _json(record.to_dict())
+    return _record_json(record)
 
 
 @router.get("/records/{accession}/links", summary="Links into and out of a record")
@@ -262,7 +280,7 @@ def create_record(kind: str, body: FieldsBody, actor: CuratorDep, bank: BankDep,
     fields, note = _note(spec, body)
     record = bank.catalog.create(actor, spec.name, fields, ValueContext(date_format=date_format),
                                  note=note)
-    return _json(record.to_dict(), status_code=201, headers={"Location": record_url(record)})
+    return _record_json(record, 201, {"Location": record_url(record)})
 
 
 @router.get("/{kind}/{accession}", summary="Get a record of a kind by accession")
@@ -271,11 +289,16 @@ async def get_record(kind: str, accession: str, actor: ActorDep, bank: BankDep
     """The record; 404 when it does not exist, is not of this kind, or is hidden from you."""
     acc = _accession_of(_spec(kind), accession)
     record = await _read(bank, bank.catalog.get, actor, acc)
-    return _json(record.to_dict())
+    return _record_json(record)
+
+
+IfMatch = Annotated[str | None, Header(
+    description='The record\'s ETag as you read it (e.g. "3"): the change is made only if '
+                "nobody changed the record since, else 409 with the current version")]
 
 
 def _change(kind: str, accession: str, body: dict[str, Any], actor: CuratorDep, bank: BankDep,
-            date_format: str | None, replace: bool) -> JSONResponse:
+            date_format: str | None, replace: bool, if_match: str | None) -> JSONResponse:
     spec = _spec(kind)
     acc = _accession_of(spec, accession)
     target = spec or kind_of_accession(acc)
@@ -283,20 +306,26 @@ def _change(kind: str, accession: str, body: dict[str, Any], actor: CuratorDep, 
         raise NotFound(f"no record {accession!r}")
     fields, note = _note(target, body)
     record = bank.catalog.update(actor, acc, fields, ValueContext(date_format=date_format),
-                                 note=note, replace=replace)
-    return _json(record.to_dict())
+                                 note=note, replace=replace,
+                                 expected_version=_if_match(if_match))
+    return _record_json(record)
 
 
 @router.patch("/{kind}/{accession}", summary="Change some fields of a record (curator)")
 def patch_record(kind: str, accession: str, body: FieldsBody, actor: CuratorDep,
-                 bank: BankDep, date_format: DateFormat = None) -> JSONResponse:
-    """Set the given fields (null or '' clears one); the others stay. The version goes up
-    and the history records who changed what."""
-    return _change(kind, accession, body, actor, bank, date_format, replace=False)
+                 bank: BankDep, date_format: DateFormat = None, if_match: IfMatch = None
+                 ) -> JSONResponse:
+    """Set the given fields (null or '' clears one); the others stay, including fields
+    others change at the same time. The version goes up and the history records who
+    changed what. With ``If-Match`` the change is made only on that version (409 and the
+    current version otherwise)."""
+    return _change(kind, accession, body, actor, bank, date_format, False, if_match)
 
 
 @router.put("/{kind}/{accession}", summary="Replace all fields of a record (curator)")
 def put_record(kind: str, accession: str, body: FieldsBody, actor: CuratorDep,
-               bank: BankDep, date_format: DateFormat = None) -> JSONResponse:
-    """Replace the record's fields with the body; required fields must all be given."""
-    return _change(kind, accession, body, actor, bank, date_format, replace=True)
+               bank: BankDep, date_format: DateFormat = None, if_match: IfMatch = None
+               ) -> JSONResponse:
+    """Replace the record's fields with the body; required fields must all be given. Send
+    ``If-Match`` with the version you read so a change made meanwhile is not replaced."""
+    return _change(kind, accession, body, actor, bank, date_format, True, if_match)

@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
 import click
 
 from lanhai import __version__
-from lanhai.cli import (
-    breed,
-    demo,
-    exports,
-    imports,
-    parts_mining,
-    profiles,
-    records,
-    search,
-    sequences,
-    users,
-)
+
+#: each command and the module that defines it (imported only when the command runs, so
+#: `lanhai records list` does not load the sequence or breeding engines)
+COMMANDS = {
+    **dict.fromkeys(("init", "kinds", "create", "show", "list", "update", "deposit-event",
+                     "link", "unlink", "lineage", "history", "serve"), "records"),
+    "import": "imports", "export": "exports", "users": "users", "tokens": "users",
+    **dict.fromkeys(("ingest", "annotate", "annotations"), "sequences"),
+    "mine-parts": "parts_mining", "search": "search", "demo": "demo", "breed": "breed",
+    "profiles": "profiles",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Commands(click.Group):
+    """The ``lanhai`` group, loading each command's module the first time it is needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        if cmd_name not in self.commands:
+            importlib.import_module(f"lanhai.cli.{module}").register(self)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=Commands,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="lanhai")
 def cli() -> None:
     """Lanhai (蓝海): marine bioresource bank — records, lineage, import, export, API.
@@ -30,11 +46,6 @@ def cli() -> None:
     The bank is chosen by LANHAI_DATA_DIR (default ./lanhai-data) and
     LANHAI_DATABASE_URL (default a SQLite file in the data folder).
     """
-
-
-for module in (records, imports, exports, users, sequences, parts_mining, search, demo, breed,
-               profiles):
-    module.register(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

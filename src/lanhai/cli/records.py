@@ -192,17 +192,23 @@ def create(kind: str, pairs: tuple[str, ...], from_file: str | None, date_format
               help="Read fields from a JSON object ('-' for stdin).")
 @click.option("--date-format", help="strftime layout for non-ISO dates.")
 @click.option("--note", help="Why it changed (kept in its history).")
+@click.option("--if-version", type=click.IntRange(1), metavar="N",
+              help="Change it only if it is still at version N (as you last read it); "
+                   "otherwise nothing is written and the current version is reported.")
 @json_option
 @handles_errors
 def update(accession: str, pairs: tuple[str, ...], from_file: str | None,
-           date_format: str | None, note: str | None, as_json: bool) -> None:
-    """Change fields of one record; every change is versioned."""
+           date_format: str | None, note: str | None, if_version: int | None,
+           as_json: bool) -> None:
+    """Change fields of one record; every change is versioned. Fields others change at
+    the same time stay as they set them."""
     raw = _read_fields(pairs, from_file)
     if not raw:
         raise UsageError("nothing to change: give --set FIELD=VALUE or --from-json FILE")
     with bank() as opened:
         record = opened.catalog.update(local_actor(), check_accession(accession), raw,
-                                       ValueContext(date_format=date_format), note)
+                                       ValueContext(date_format=date_format), note,
+                                       expected_version=if_version)
     emit(record.to_dict(), as_json, f"updated {record.accession} (version {record.version})")
 
 

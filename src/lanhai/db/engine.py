@@ -11,6 +11,10 @@ from sqlalchemy.pool import StaticPool
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+#: execution option of a connection whose transaction will write (SQLite: BEGIN IMMEDIATE)
+WRITE_OPTION = "lanhai_write"
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the catalog engine; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
@@ -24,11 +28,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # the driver's own transaction handling would start a transaction only at the
+            # first write, after the reads that decided it: transactions are begun below
+            dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # a write takes the database's write lock before its first read, so what it read
+            # cannot change before it writes (waiting up to the busy timeout for the lock)
+            if conn.connection.dbapi_connection.in_transaction:
+                return  # an in-memory database shares one connection: already begun
+            write = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -42,7 +58,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
+    with engine.connect() as conn, conn.execution_options(**{WRITE_OPTION: True}).begin():
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
 

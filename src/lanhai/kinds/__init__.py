@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,13 @@ PLURALS: dict[str, str] = {
 _BY_NAME = {**{k: k for k in KINDS}, **{v: k for k, v in PLURALS.items()}}
 _BY_PREFIX = {spec.prefix: spec for spec in KINDS.values()}
 ACCESSION_DIGITS = 7
-_ACCESSION = re.compile(rf"^(LH[A-Z]{{2}})(\d{{{ACCESSION_DIGITS}}})$")
+#: the letters of a held accession's 7 characters: Crockford base 32 (no I, L, O or U, so
+#: nothing reads as 1 or 0), in the order of their codes so that text and number sort alike
+HELD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_HELD = f"[{HELD_ALPHABET[10:]}][{HELD_ALPHABET}]{{{ACCESSION_DIGITS - 1}}}"
+#: a Lanhai accession: numbered (LHSM0000042) or held (LHSMK7Q2M9X), see ``held_accession``
+ACCESSION_PATTERN = rf"LH[A-Z]{{2}}(?:\d{{{ACCESSION_DIGITS}}}|{_HELD})"
+_ACCESSION = re.compile(rf"^(LH[A-Z]{{2}})(\d{{{ACCESSION_DIGITS}}}|{_HELD})$")
 
 
 def kind_spec(name: str) -> KindSpec:
@@ -40,6 +47,27 @@ def kind_spec(name: str) -> KindSpec:
 def format_accession(spec: KindSpec, number: int) -> str:
     """'LHSM' + zero-padded number: LHSM0000042."""
     return f"{spec.prefix}{number:0{ACCESSION_DIGITS}d}"
+
+
+def held_accession(spec: KindSpec) -> str:
+    """A random accession for a record created restricted: 'LHSM' + a letter + six base-32
+    characters (LHSMK7Q2M9X). Such records take no number from the kind's sequence, so the
+    numbered accessions a reader sees have no gaps where hidden records are."""
+    first = secrets.choice(HELD_ALPHABET[10:])
+    return spec.prefix + first + "".join(secrets.choice(HELD_ALPHABET)
+                                         for _ in range(ACCESSION_DIGITS - 1))
+
+
+def accession_number(accession: str) -> int:
+    """The order of an accession within its kind: its number; held accessions after every
+    numbered one, in the order of their text."""
+    tail = accession[4:]
+    if tail.isdigit():
+        return int(tail)
+    value = 0
+    for char in tail:
+        value = value * 32 + HELD_ALPHABET.index(char)
+    return int(10 ** ACCESSION_DIGITS) + value
 
 
 def kind_of_accession(accession: str) -> KindSpec | None:

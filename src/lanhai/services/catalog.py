@@ -15,8 +15,21 @@ from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from lanhai.errors import Conflict, NotFound, Problem, UsageError, ValidationFailed
-from lanhai.kinds import LINK_RULES, check_link, kind_of_accession, kind_spec
+from lanhai.errors import (
+    Conflict,
+    NotFound,
+    Problem,
+    StaleVersion,
+    UsageError,
+    ValidationFailed,
+)
+from lanhai.kinds import (
+    ACCESSION_PATTERN,
+    LINK_RULES,
+    check_link,
+    kind_of_accession,
+    kind_spec,
+)
 from lanhai.kinds.fields import Fields, KindSpec, validate_fields
 from lanhai.kinds.vocab import ValueContext
 from lanhai.model import LineageEdge, Link, NewRecord, Record, Version, identifier_key, parse_filter
@@ -26,13 +39,40 @@ from lanhai.store import queries
 from lanhai.store import records as store
 from lanhai.store.database import Conn, Database
 
-_ACCESSION_IN_TEXT = re.compile(r"\bLH[A-Z]{2}\d{7}\b")
+_ACCESSION_IN_TEXT = re.compile(rf"\b{ACCESSION_PATTERN}\b")
 
 
 def _restricted(spec: KindSpec, fields: Fields, given: bool | None) -> bool:
     if "restricted" in fields:
         return bool(fields["restricted"])
     return spec.restricted_by_default if given is None else given
+
+
+def _refuse_crossed_changes(record: Record, since: Mapping[str, Any], fields: Fields,
+                            raw: Mapping[str, Any]) -> None:
+    """Refuse the change if a field in ``raw`` was also changed by someone else since the
+    version its author saw (``since``: the fields then) to a different value."""
+    crossed = []
+    for name in raw:
+        theirs, yours = record.fields.get(name), fields.get(name)
+        if theirs != since.get(name) and yours != theirs:
+            crossed.append(Problem(
+                field=name, value=_shown(yours), record=record.accession,
+                reason=f"changed by {record.updated_by or 'someone'} since you opened it, "
+                       f"to {_shown(theirs)!r}",
+                fix="keep one of the two values and save again"))
+    if crossed:
+        raise StaleVersion(f"{record.accession} was changed by someone else since you opened "
+                           f"it (version {record.version} now); nothing was written",
+                           record.version, crossed)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)
 
 
 def check_accession(accession: str) -> str:
@@ -60,7 +100,7 @@ class CatalogBatch:
 
     def records(self, accessions: Iterable[str]) -> dict[str, Record]:
         """accession -> record (any kind; the caller checks), for those that exist."""
-        return store.get_records(self._conn, accessions)
+        return store.get_records(self._conn, accessions, for_update=True)
 
     def insert(self, items: Sequence[NewRecord]) -> list[str]:
         """Insert validated new records; their accessions, in order."""
@@ -224,16 +264,56 @@ class CatalogService:
 
     def update(self, actor: Actor, accession: str, raw: Mapping[str, Any],
                ctx: ValueContext | None = None, note: str | None = None,
-               replace: bool = False) -> Record:
-        """Change the given fields of a record (all fields if ``replace``)."""
+               replace: bool = False, *, expected_version: int | None = None,
+               since_version: int | None = None) -> Record:
+        """Change the given fields of a record (all fields if ``replace``).
+
+        The record is read and written in one transaction that holds it, so concurrent
+        changes of different fields all stay. ``expected_version``: write only if the
+        record is still at that version (an API ``If-Match``), else
+        :class:`~lanhai.errors.StaleVersion`. ``since_version``: the fields in ``raw`` were
+        changed by someone looking at that version (an edit form): changes made since by
+        others stay, and only a field changed on both sides to different values is refused
+        (StaleVersion naming each such field with both values).
+        """
         require_writer(actor)
-        with self.db.write() as conn:
+        for attempt in range(3):
+            try:
+                with self.db.write() as conn:
+                    record = visible(actor, store.get_record(conn, accession, for_update=True),
+                                     accession)
+                    if expected_version is not None and record.version != expected_version:
+                        raise StaleVersion(
+                            f"{record.accession} is at version {record.version}, not "
+                            f"{expected_version}: someone changed it since you read it; "
+                            "nothing was written: read it again and repeat the change",
+                            record.version)
+                    since = (None if since_version is None or since_version == record.version
+                             else store.fields_at(conn, record, since_version))
+                    return self._update_in(conn, actor, record, raw, ctx, note, replace,
+                                           since)
+            except StaleVersion:
+                # only a caller that named no version gets its change applied to whatever
+                # is stored now (another writer slipped in between the read and the write)
+                if expected_version is not None or since_version is not None or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def at_version(self, actor: Actor, accession: str, version: int) -> Record:
+        """The record as it was at ``version`` (its fields; the rest as now)."""
+        with self.db.read() as conn:
             record = visible(actor, store.get_record(conn, accession), accession)
-            return self._update_in(conn, actor, record, raw, ctx, note, replace)
+            if not 1 <= version <= record.version:
+                raise UsageError(f"{record.accession} has versions 1 to {record.version}, "
+                                 f"not {version}")
+            if version != record.version:
+                record.fields = store.fields_at(conn, record, version)
+                record.version = version
+            return record
 
     def _update_in(self, conn: Conn, actor: Actor, record: Record,
                    raw: Mapping[str, Any], ctx: ValueContext | None, note: str | None,
-                   replace: bool) -> Record:
+                   replace: bool, since: Mapping[str, Any] | None = None) -> Record:
         spec = kind_spec(record.kind)
         # summary fields (an assembly's N50 …) come from stored data, not from the fields
         # a curator edits, so even a full replace keeps them
@@ -243,6 +323,8 @@ class CatalogService:
         if problems:
             raise ValidationFailed(f"the change to {record.accession} is not valid",
                                    [_with_record(p, record.accession) for p in problems])
+        if since is not None:
+            _refuse_crossed_changes(record, since, fields, raw)
         ids = spec.identifiers(fields)
         owners = store.identifier_owners(conn, spec.name, ids)
         clash = [v for v in ids if owners.get(identifier_key(v), record.accession)
@@ -260,7 +342,8 @@ class CatalogService:
         record, versioned like any change; ``None`` removes a field."""
         require_writer(actor)
         with self.db.write() as conn:
-            record = visible(actor, store.get_record(conn, accession), accession)
+            record = visible(actor, store.get_record(conn, accession, for_update=True),
+                             accession)
             spec = kind_spec(record.kind)
             fields = dict(record.fields)
             for name, value in values.items():
@@ -285,7 +368,8 @@ class CatalogService:
             raise UsageError(f"unknown deposit event {event_kind!r}; use one of: "
                              + ", ".join(EVENT_KEYS))
         with self.db.write() as conn:
-            record = visible(actor, store.get_record(conn, accession), accession)
+            record = visible(actor, store.get_record(conn, accession, for_update=True),
+                             accession)
             if record.kind != "deposit":
                 raise UsageError(f"{record.accession} is a {record.kind}, not a deposit")
             events = [*record.fields.get(event_kind, []), dict(event)]

@@ -14,7 +14,13 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from lanhai.db.engine import current_revision, head_revision, make_engine, migrate
+from lanhai.db.engine import (
+    WRITE_OPTION,
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+)
 from lanhai.errors import Busy, ConcurrentChange
 from lanhai.settings import safe_url
 
@@ -73,7 +79,7 @@ class Database:
         """A transaction the caller commits (rolled back otherwise). Clashes with another
         writer become :class:`~lanhai.errors.ConcurrentChange` (a unique value taken
         meanwhile) or :class:`~lanhai.errors.Busy` (the database stayed locked)."""
-        conn = self.engine.connect()
+        conn = self.engine.connect().execution_options(**{WRITE_OPTION: True})
         tx = Transaction(conn)
         try:
             yield tx

@@ -23,7 +23,15 @@ from sqlalchemy import (
 )
 
 from lanhai.db.schema import accession_counters, identifiers, records, versions
-from lanhai.kinds import KindSpec, display_name, format_accession, kind_spec, search_text
+from lanhai.errors import StaleVersion
+from lanhai.kinds import (
+    KindSpec,
+    display_name,
+    format_accession,
+    held_accession,
+    kind_spec,
+    search_text,
+)
 from lanhai.kinds.fields import Fields
 from lanhai.model import NewRecord, Record, Version, identifier_key
 
@@ -81,6 +89,19 @@ def reserve_accessions(conn: Connection, spec: KindSpec, count: int) -> list[str
     return [format_accession(spec, n) for n in range(last - count + 1, last + 1)]
 
 
+def held_accessions(conn: Connection, spec: KindSpec, count: int) -> list[str]:
+    """``count`` new random accessions for records created restricted (none in use)."""
+    out: set[str] = set()
+    while len(out) < count:
+        drawn = sorted({held_accession(spec) for _ in range(count - len(out))} - out)
+        taken: set[str] = set()
+        for start in range(0, len(drawn), 500):
+            taken.update(conn.execute(select(records.c.accession).where(
+                records.c.accession.in_(drawn[start:start + 500]))).scalars())
+        out.update(a for a in drawn if a not in taken)
+    return sorted(out)
+
+
 # --- reading -------------------------------------------------------------------------------
 
 #: the get-by-accession query, built once: building a statement per call cost more than
@@ -93,8 +114,24 @@ _BY_ACCESSION = (
 )
 
 
-def get_record(conn: Connection, accession: str) -> Record | None:
-    """The record with this accession, with its identifiers, or None."""
+_LOCK = (select(records.c.id).where(records.c.accession.in_(bindparam("accessions",
+                                                                       expanding=True)))
+         .order_by(records.c.id).with_for_update())
+
+
+def _lock(conn: Connection, accessions: Sequence[str]) -> None:
+    """Lock these records' rows until the transaction ends (PostgreSQL; a SQLite write
+    holds the whole database). Locked first and read after, so the read (a new statement)
+    sees what was committed before the lock was granted, identifiers included."""
+    if accessions and conn.dialect.name != "sqlite":
+        conn.execute(_LOCK, {"accessions": list(accessions)}).all()
+
+
+def get_record(conn: Connection, accession: str, for_update: bool = False) -> Record | None:
+    """The record with this accession, with its identifiers, or None. ``for_update`` locks
+    it first, for a read that decides a write."""
+    if for_update:
+        _lock(conn, [accession.upper()])
     rows = conn.execute(_BY_ACCESSION, {"accession": accession.upper()}).all()
     if not rows:
         return None
@@ -158,7 +195,12 @@ def insert_records(conn: Connection, items: Sequence[NewRecord], actor: str,
         by_kind.setdefault(item.spec.name, []).append(index)
     accessions: list[str] = [""] * len(items)
     for kind, indexes in by_kind.items():
-        for index, acc in zip(indexes, reserve_accessions(conn, kind_spec(kind), len(indexes)),
+        numbered = [i for i in indexes if not items[i].restricted]
+        for index, acc in zip(numbered, reserve_accessions(conn, kind_spec(kind),
+                                                           len(numbered)), strict=True):
+            accessions[index] = acc
+        held = [i for i in indexes if items[i].restricted]
+        for index, acc in zip(held, held_accessions(conn, kind_spec(kind), len(held)),
                               strict=True):
             accessions[index] = acc
     rows = [
@@ -197,8 +239,8 @@ def update_record(conn: Connection, record: Record, spec: KindSpec, fields: Fiel
                   ids: list[str], restricted: bool, actor: str, note: str | None = None
                   ) -> bool:
     """Store new fields for ``record`` if anything changed; return whether it did."""
-    changes = _diff(record.fields, fields)
-    if restricted != record.restricted:
+    changes = _diff(record.fields, fields)  # exact, so fields_at can undo it
+    if restricted != record.restricted and "restricted" not in changes:
         changes["restricted"] = [record.restricted, restricted]
     old_keys = {identifier_key(v): v for v in record.identifiers}
     new_keys = {identifier_key(v): v for v in ids}
@@ -208,11 +250,18 @@ def update_record(conn: Connection, record: Record, spec: KindSpec, fields: Fiel
         return False
     stamp = now()
     version = record.version + 1
-    conn.execute(
-        update(records).where(records.c.id == record._id).values(
-            fields=fields, restricted=restricted, version=version, updated_at=stamp,
-            updated_by=actor, **_columns(spec, fields, ids))
+    done = conn.execute(
+        update(records).where(records.c.id == record._id, records.c.version == record.version)
+        .values(fields=fields, restricted=restricted, version=version, updated_at=stamp,
+                updated_by=actor, **_columns(spec, fields, ids))
     )
+    if done.rowcount != 1:  # changed since it was read: never write over that change
+        current = conn.execute(select(records.c.version).where(
+            records.c.id == record._id)).scalar_one()
+        raise StaleVersion(f"{record.accession} changed while this change was made "
+                           f"(version {record.version} was read, {current} is stored); "
+                           "nothing was written: read it again and repeat the change",
+                           current)
     gone = [k for k in old_keys if k not in new_keys]
     if gone:
         conn.execute(identifiers.delete().where(identifiers.c.record_id == record._id,
@@ -243,11 +292,15 @@ def identifier_owners(conn: Connection, kind: str, values: Iterable[str]) -> dic
     return out
 
 
-def get_records(conn: Connection, accessions: Iterable[str]) -> dict[str, Record]:
-    """accession -> record (with its identifiers) for a batch; unknown accessions left out."""
+def get_records(conn: Connection, accessions: Iterable[str], for_update: bool = False
+                ) -> dict[str, Record]:
+    """accession -> record (with its identifiers) for a batch; unknown accessions left out.
+    ``for_update`` locks their rows as :func:`get_record` does."""
     wanted = list(dict.fromkeys(a.upper() for a in accessions))
     out: dict[str, Record] = {}
     for start in range(0, len(wanted), 500):
+        if for_update:
+            _lock(conn, wanted[start:start + 500])
         rows = conn.execute(select(records).where(
             records.c.accession.in_(wanted[start:start + 500]))).all()
         ids: dict[int, list[str]] = {row.id: [] for row in rows}
@@ -271,6 +324,26 @@ def lock_kind(conn: Connection, spec: KindSpec) -> None:
 
 
 # --- history -------------------------------------------------------------------------------
+
+def fields_at(conn: Connection, record: Record, version: int) -> Fields:
+    """``record``'s fields as they were at ``version``: its fields now, with every later
+    change undone (newest first)."""
+    fields = dict(record.fields)
+    later = conn.execute(
+        select(versions.c.changes).where(versions.c.record_id == record._id,
+                                         versions.c.version > version,
+                                         versions.c.action == "update")
+        .order_by(versions.c.version.desc(), versions.c.id.desc())).scalars()
+    for changes in later:
+        for name, (old, _new) in changes.items():
+            if name == "identifiers":  # the identifier index, not a field
+                continue
+            if old is None:
+                fields.pop(name, None)
+            else:
+                fields[name] = old
+    return fields
+
 
 def history(conn: Connection, record: Record) -> list[Version]:
     """Every change of ``record``, oldest first."""

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, func, select, text
 
 from lanhai.db.schema import versions
-from lanhai.kinds import KINDS
+from lanhai.kinds import KINDS, accession_number
 
 #: kind codes: the kinds in the order of their accession prefixes, so that (kind code,
 #: accession number) orders like the accession string (every accession is its kind's
@@ -128,7 +128,8 @@ class Columns:
         return cls(
             ids=np.fromiter(ids, dtype=np.int64, count=n),
             kind=np.fromiter((_KIND_CODE[k] for k in kinds), dtype=np.int8, count=n),
-            number=np.fromiter((int(a[4:]) for a in accessions), dtype=np.int64, count=n),
+            number=np.fromiter((accession_number(a) for a in accessions), dtype=np.int64,
+                               count=n),
             name=_objects(names),
             taxon=vocab.taxon.codes(taxa),
             depth=_floats(depths),

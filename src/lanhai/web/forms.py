@@ -6,6 +6,7 @@ the form again, each problem shown beside its field or cell.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +16,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from lanhai.api.uploads import save_upload
 from lanhai.bank import Bank
-from lanhai.errors import Conflict, LanhaiError, UsageError, ValidationFailed
+from lanhai.errors import Conflict, LanhaiError, StaleVersion, UsageError, ValidationFailed
 from lanhai.kinds import KINDS, PLURALS, kind_spec
 from lanhai.kinds.fields import KindSpec
 from lanhai.model import Record
@@ -103,9 +104,23 @@ def editable(spec: KindSpec, record: Record) -> list[dict[str, Any]]:
     return sorted(out, key=lambda f: order[f["group"]])  # each group once, as on the page
 
 
-def _edit_data(bank: Bank, actor: Actor, accession: str) -> tuple[Record, dict[str, Any]]:
+def _version(text: str) -> int | None:
+    """The record version the form was opened on (absent from older forms)."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 9:
+        raise UsageError(f"version {text!r} is not a record version; open the form again")
+    return int(text)
+
+
+def _edit_data(bank: Bank, actor: Actor, accession: str, version: int | None = None
+               ) -> tuple[Record, dict[str, Any]]:
+    """The form's data for ``accession``, as it is now or as it was at ``version``."""
     require_writer(actor)
-    record = bank.catalog.get(actor, check_accession(accession))
+    acc = check_accession(accession)
+    record = (bank.catalog.get(actor, acc) if version is None
+              else bank.catalog.at_version(actor, acc, version))
     spec = kind_spec(record.kind)
     return record, {"accession": record.accession, "kind": record.kind, "name": record.name,
                     "version": record.version, "fields": editable(spec, record),
@@ -135,9 +150,13 @@ async def edit(request: Request, accession: str) -> Response:
     try:
         actor = await page_actor(request)
         check_csrf(request, _text(form, "csrf"))
-        record, data = await run_in_threadpool(_edit_data, bank_of(request), actor, accession)
+        seen = _version(_text(form, "version"))
+        record, data = await run_in_threadpool(_edit_data, bank_of(request), actor, accession,
+                                               seen)
     except LanhaiError as exc:
         return error(request, exc, False, actor)
+    # what the curator changed is what differs from the form as it was opened (that
+    # version), so fields others changed since are not written back with old values
     raw: dict[str, Any] = {}
     for item in data["fields"]:
         submitted = _text(form, f"f_{item['name']}").strip()
@@ -149,8 +168,16 @@ async def edit(request: Request, accession: str) -> Response:
     if not raw:
         return RedirectResponse(f"/records/{record.accession}", status_code=303)
     try:
-        await run_in_threadpool(bank_of(request).catalog.update, actor, record.accession, raw,
-                                None, note or None)
+        await run_in_threadpool(functools.partial(
+            bank_of(request).catalog.update, actor, record.accession, raw, None, note or None,
+            since_version=record.version))
+    except StaleVersion as exc:
+        # changed on both sides: the form again, on the current version, each field with
+        # the curator's value and the one stored now
+        data["problems"] = {p.field or "": p.to_dict() for p in exc.problems}
+        data["message"] = exc.message
+        data["version"] = exc.current
+        return html(request, "edit.html", data, actor, status=409)
     except ValidationFailed as exc:
         data["problems"] = {p.field or "": p.to_dict() for p in exc.problems}
         data["message"] = exc.message

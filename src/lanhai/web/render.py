@@ -110,11 +110,12 @@ def _json_url(request: Request) -> str | None:
 def error(request: Request, exc: LanhaiError, is_json: bool, actor: Actor | None = None
           ) -> Response:
     """The error page, or for a JSON twin the API's error envelope, with the error's status."""
-    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 and \
-        request.headers.get("authorization") else None
+    headers = exc.headers()
+    if exc.http_status == 401 and not request.headers.get("authorization"):
+        headers.pop("WWW-Authenticate", None)  # a page asks to sign in, not for a token
     if is_json:
         return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status,
-                            headers=headers)
+                            headers=headers or None)
     response = html(request, "error.html", {"error": exc.to_dict()}, actor or ANONYMOUS,
                     status=exc.http_status)
     if headers:
