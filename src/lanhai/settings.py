@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lanhai.limits import Limits, limits_from_env
+
 #: Every setting, its environment variable and what it does (documented and tested).
 SETTINGS_DOC: dict[str, str] = {
     "LANHAI_DATA_DIR": "Folder for the bank's local files; default ./lanhai-data.",
@@ -35,6 +37,32 @@ SETTINGS_DOC: dict[str, str] = {
         "TOML file of the programme targets the dashboard shows; default: the shipped "
         "lanhai/services/targets.toml (2027 targets)."
     ),
+    "LANHAI_MAX_BODY": (
+        "Largest JSON or form request body (records, links, users, search forms), checked "
+        "before it is read: 413 beyond it; default 1M. Sizes take K, M, G."
+    ),
+    "LANHAI_MAX_QUERY": (
+        "Largest search request (pasted or uploaded FASTA, an HMM file), which anyone may "
+        "send; default 32M."
+    ),
+    "LANHAI_MAX_UPLOAD": (
+        "Largest uploaded file (an import table, sequences, breeding data; writers only, "
+        "signed in before the body is read); default 4G."
+    ),
+    "LANHAI_MAX_EXPANDED": (
+        "Largest size a compressed input (gzip, a zip member, a part of an XLSX workbook) "
+        "may expand to; default 20G."
+    ),
+    "LANHAI_MAX_RATIO": (
+        "Largest expansion ratio of a compressed input once it is past 64 MiB (a "
+        "decompression bomb expands 1,000 times); default 200."
+    ),
+    "LANHAI_MAX_LINE": "Longest line of a text table (CSV/TSV) in bytes; default 1M.",
+    "LANHAI_MAX_CELLS": "Most cells in one row of a table; default 10000.",
+    "LANHAI_MAX_ROWS": "Most rows in one import; default 10000000.",
+    "LANHAI_MAX_SEQUENCE": (
+        "Longest single sequence (residues) in a FASTA or GenBank file; default 2000000000."
+    ),
 }
 
 
@@ -60,6 +88,7 @@ class Settings:
     mmseqs: str = ""
     secret_key: str = ""
     targets_file: str = ""
+    limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -80,4 +109,5 @@ class Settings:
             mmseqs=env.get("LANHAI_MMSEQS", ""),
             secret_key=env.get("LANHAI_SECRET_KEY", ""),
             targets_file=env.get("LANHAI_TARGETS_FILE", ""),
+            limits=limits_from_env(dict(env)),
         )
