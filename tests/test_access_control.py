@@ -207,6 +207,10 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     # -- the caller, users, tokens
     ("GET", "/api/me"): [Case(fixed("GET", "/api/me"), **PUBLIC)],
     ("GET", "/api/users"): [Case(fixed("GET", "/api/users"), **ADMIN)],
+    ("GET", "/api/sign-in-log"): [Case(fixed("GET", "/api/sign-in-log"), **ADMIN)],
+    ("POST", "/api/me/password"): [  # these users have no password: the current one is wrong
+        Case(fixed("POST", "/api/me/password", {"current": "x", "new": "kelp forest at dusk"}),
+             anonymous=401, reader=422, curator=422, admin=422)],
     ("POST", "/api/users"): [Case(lambda w, c: Request("POST", "/api/users", {
         "username": w.unique("new"), "role": "reader"}), 401, 403, 403, 201)],
     ("GET", "/api/users/{username}"): [

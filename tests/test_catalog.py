@@ -100,3 +100,23 @@ def test_filters_and_text_search(engine: Engine) -> None:
     assert service.list(READER, "sample", query="海")[1] == 1
     assert service.list(READER, "sample", ["samp_taxon_id=408172"])[1] == 2
     assert service.list(READER, "sample", ["collection_date>=2014-06"])[1] == 2
+
+
+def test_contains_filters_match_values_not_the_json_that_stores_them(engine: Engine) -> None:
+    service = catalog_on(engine)
+    service.create(CURATOR, "strain", {**ZOBELLIA, "collection_numbers": "DSM 12802; CIP 106680"})
+    service.create(CURATOR, "sample", {**SAMPLE, "samp_collect_device": 'Niskin "GO-FLO"'})
+    for where, strains, samples in (
+        ('collection_numbers~"', 0, 0),  # no value holds a quote there
+        ("collection_numbers~,", 0, 0),  # the list's commas are not text
+        ("collection_numbers~[", 0, 0),
+        ("collection_numbers~cip 1066", 1, 0),  # any value of a list, any case
+        ("collection_numbers~802", 1, 0),
+        ('samp_collect_device~"go-flo"', 0, 1),  # a quote inside a value does match
+        ("samp_collect_device~%", 0, 0),  # LIKE wildcards are plain characters
+        ("samp_collect_device~_", 0, 0),
+        ("geo_loc_name~western english", 0, 1),
+    ):
+        kind = "strain" if where.startswith("collection") else "sample"
+        found = service.list(CURATOR, kind, [where])[1]
+        assert found == (strains if kind == "strain" else samples), where

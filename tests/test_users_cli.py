@@ -79,9 +79,18 @@ def test_password_from_stdin(bank_dir: Path, capsys: pytest.CaptureFixture[str],
     assert bank.users.sign_in("ana", "correct horse battery") is not None
     assert bank.users.sign_in("ana", "wrong") is None
     bank.close()
-    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert run(capsys, "users", "add", "bo", "--role", "reader", "--password-stdin",
-               code=2)["error"]["code"] == "usage"
+    for weak, reason in (("short\n", "at least 10"), ("password123\n", "too easy to guess"),
+                         ("iloveyou2026\n", "too easy to guess")):
+        monkeypatch.setattr("sys.stdin", io.StringIO(weak))
+        refused = run(capsys, "users", "add", "bo", "--role", "reader", "--password-stdin",
+                      code=1)["error"]
+        assert refused["code"] == "invalid" and reason in refused["problems"][0]["reason"]
+        assert refused["problems"][0]["fix"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+    assert run(capsys, "users", "add", "ANA", "--role", "reader", "--password-stdin",
+               code=1)["error"]["code"] == "conflict"  # names are the same whatever the case
+    assert run(capsys, "users", "add", "Anonymous", "--role", "reader",
+               code=2)["error"]["code"] == "usage"  # reserved
 
 
 def test_users_set_changes_the_password(bank_dir: Path, capsys: pytest.CaptureFixture[str],
@@ -92,9 +101,9 @@ def test_users_set_changes_the_password(bank_dir: Path, capsys: pytest.CaptureFi
     bank = init_bank(Settings(data_dir=bank_dir))
     assert bank.users.sign_in("demo", "tide pool sampler") is not None
     bank.close()
-    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("\0" * 12 + "\n"))
     assert run(capsys, "users", "set", "demo", "--password-stdin",
-               code=2)["error"]["code"] == "usage"
+               code=1)["error"]["code"] == "invalid"
 
 
 def test_tokens_create_list_revoke_and_use(bank_dir: Path,

@@ -355,6 +355,9 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("GET", "/api/users"): gets("/api/users"),
     ("GET", "/api/users/{username}"): gets("/api/users/ana", "/api/users/rui"),
     ("GET", "/api/tokens"): gets("/api/tokens"),
+    ("GET", "/api/sign-in-log"): gets("/api/sign-in-log"),
+    ("POST", "/api/me/password"): lambda w: [Ask("POST", "/api/me/password", json={
+        "current": "wrong", "new": "kelp forest at dusk"})],
     # -- the API: changes an anonymous caller or a reader may not make
     ("POST", "/api/{kind}"): lambda w: [Ask("POST", "/api/samples", json=SAMPLE)],
     ("PATCH", "/api/{kind}/{accession}"): writes("PATCH", "/api/records/{}",
@@ -421,6 +424,10 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("GET", "/signin"): gets("/signin"),
     ("POST", "/signin"): signin,
     ("POST", "/signout"): lambda w: [Ask("POST", "/signout", data={}, form_from="/")],
+    ("GET", "/account"): gets("/account"),
+    ("GET", "/account.json"): gets("/account.json"),
+    ("POST", "/account/password"): lambda w: [Ask("POST", "/account/password", data={
+        "current": "wrong", "new": "x", "repeat": "x"}, form_from="/account")],
     ("GET", "/import"): gets("/import"),
     ("POST", "/import"): import_page,
     ("POST", "/import.json"): lambda w: [],  # asked with the page

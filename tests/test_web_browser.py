@@ -132,14 +132,18 @@ def page(browser: Any, server: str) -> Iterator[Any]:
     outside: list[str] = []
     tab.on("request", lambda req: outside.append(req.url)
            if not req.url.startswith(server) and not req.url.startswith("data:") else None)
+    refused: list[str] = []  # anything the pages' Content-Security-Policy had to block
+    tab.on("console", lambda msg: refused.append(msg.text)
+           if "Content Security Policy" in msg.text else None)
     yield tab
     context.close()
     assert outside == [], "the pages fetched something from outside the server"
+    assert refused == [], f"the Content-Security-Policy blocked: {refused[:3]}"
 
 
 def check(page: Any, name: str) -> None:
     """No axe-core violation on the page; keep a full-page screenshot."""
-    page.add_script_tag(content=_axe_source())
+    page.evaluate(_axe_source())  # run by the browser's debugger, as no page script may
     result = page.evaluate("""async () => {
         const r = await axe.run(document, {resultTypes: ['violations']});
         return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,

@@ -302,10 +302,102 @@ def test_sign_in_needs_csrf_and_the_right_password(site: Site) -> None:
                                              "next": "//evil.example/"},
                             follow_redirects=False)
     assert evil.status_code == 303 and evil.headers["location"] == "/"
-    assert "Signed in as ana (curator)" in site.client.get("/").text
+    assert 'Signed in as <a href="/account">ana</a> (curator)' in site.client.get("/").text
     signed_out = site.client.post("/signout", data={"csrf": csrf}, follow_redirects=False)
     assert signed_out.status_code == 303
     assert "Signed in as" not in site.client.get("/").text
+
+
+def test_signing_out_ends_the_session_on_the_server(site: Site) -> None:
+    """A copy of the cookie taken before sign-out is worth nothing after it."""
+    sign_in(site, "ana")
+    stolen = site.client.cookies.get("lanhai_session")
+    assert stolen and "ana" not in stolen  # a random secret, not the name
+    csrf = csrf_of(site.client.get("/").text)
+    site.client.post("/signout", data={"csrf": csrf}, follow_redirects=False)
+    site.client.cookies.set("lanhai_session", stolen)
+    assert "Signed in as" not in site.client.get("/").text
+    log = site.bank.users.auth_log(LOCAL_ADMIN, "ana")
+    assert [e.event for e in log[:2]] == ["sign_out", "sign_in"]
+
+
+def test_a_role_change_or_disabling_ends_the_users_sessions(site: Site) -> None:
+    sign_in(site, "ana")
+    assert "(curator)" in site.client.get("/").text
+    site.bank.users.set_user(LOCAL_ADMIN, "ana", role="reader")
+    assert "Signed in as" not in site.client.get("/").text  # signed out, not demoted in place
+    site.bank.users.set_user(LOCAL_ADMIN, "ana", role="curator")
+    sign_in(site, "ana")
+    site.bank.users.set_user(LOCAL_ADMIN, "ana", active=False)
+    assert "Signed in as" not in site.client.get("/").text
+    events = [e.event for e in site.bank.users.auth_log(LOCAL_ADMIN, "ana")]
+    assert events.count("sessions_ended") == 2
+
+
+def test_failed_sign_ins_are_throttled_and_logged(site: Site) -> None:
+    """After five wrong passwords for one account each try must wait, doubling: 429 with
+    Retry-After and the wait on the page, the password not even checked meanwhile (so the
+    right one is refused too until the wait is over)."""
+    csrf = csrf_of(site.client.get("/signin").text)
+
+    def attempt(password: str) -> Any:
+        return site.client.post("/signin", data={"username": "ANA", "csrf": csrf,
+                                                 "password": password},
+                                follow_redirects=False)
+
+    for _ in range(5):
+        assert attempt("not-the-password").status_code == 401
+    refused = attempt(PASSWORDS["ana"])
+    assert refused.status_code == 429
+    wait = int(refused.headers["Retry-After"])
+    assert 1 <= wait <= 2 and f"Try again in {wait} s" in refused.text
+    log = site.bank.users.auth_log(LOCAL_ADMIN, "ana")
+    assert [e.event for e in log].count("sign_in_failed") == 5
+    assert log[0].event == "throttled" and log[0].address == "testclient"
+
+
+def test_a_user_changes_their_password_and_their_other_sessions_end(site: Site) -> None:
+    other = TestClient(site.client.app)
+    page = other.get("/signin").text
+    other.post("/signin", data={"username": "ana", "password": PASSWORDS["ana"],
+                                "csrf": csrf_of(page)})
+    assert "Signed in as" in other.get("/").text
+    sign_in(site, "ana")
+    form = site.client.get("/account")
+    assert form.status_code == 200 and 'autocomplete="new-password"' in form.text
+    csrf = csrf_of(form.text)
+    weak = site.client.post("/account/password", data={
+        "csrf": csrf, "current": PASSWORDS["ana"], "new": "password1", "repeat": "password1"})
+    assert weak.status_code == 422 and 'id="e_new"' in weak.text
+    wrong = site.client.post("/account/password", data={
+        "csrf": csrf, "current": "nope", "new": "kelp forest at dusk", "repeat":
+        "kelp forest at dusk"})
+    assert wrong.status_code == 422 and 'id="e_current"' in wrong.text
+    done = site.client.post("/account/password", data={
+        "csrf": csrf, "current": PASSWORDS["ana"], "new": "kelp forest at dusk",
+        "repeat": "kelp forest at dusk"}, follow_redirects=False)
+    assert done.status_code == 303
+    assert "Signed in as" in site.client.get("/").text  # this session stays
+    assert "Signed in as" not in other.get("/").text  # the other one ended
+    assert site.bank.users.sign_in("ana", "kelp forest at dusk") is not None
+    assert site.client.get("/account.json").json()["username"] == "ana"
+    assert TestClient(site.client.app).get("/account").status_code == 401
+
+
+def test_pages_and_answers_carry_security_headers(site: Site) -> None:
+    for path in ("/", "/signin", f"/records/{site.sample}", "/api/stats", "/nowhere"):
+        answer = site.client.get(path)
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", path
+        assert answer.headers["X-Frame-Options"] == "DENY", path
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"], path
+        assert answer.headers["Referrer-Policy"] == "same-origin", path
+    https = TestClient(site.client.app, base_url="https://bank.example")
+    page = https.get("/signin")
+    assert "Secure" in page.headers["set-cookie"]
+    assert "max-age=" in page.headers["Strict-Transport-Security"]
+    plain = TestClient(site.client.app).get("/signin")
+    assert "secure" not in plain.headers["set-cookie"].lower()
+    assert "Strict-Transport-Security" not in plain.headers
 
 
 def test_a_tampered_session_cookie_is_anonymous(site: Site) -> None:
@@ -448,6 +540,7 @@ WEB_ROUTES = {
     ("GET", "/records/{accession}/history"), ("GET", "/records/{accession}/history.json"),
     ("GET", "/map"), ("GET", "/map.json"), ("GET", "/jobs"), ("GET", "/jobs.json"),
     ("GET", "/signin"), ("POST", "/signin"), ("POST", "/signout"),
+    ("GET", "/account"), ("GET", "/account.json"), ("POST", "/account/password"),
     ("GET", "/records/{accession}/edit"), ("GET", "/records/{accession}/edit.json"),
     ("POST", "/records/{accession}/edit"),
     ("GET", "/import"), ("POST", "/import"), ("POST", "/import.json"),

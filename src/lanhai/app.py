@@ -3,10 +3,13 @@ one bank."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 
 from lanhai import __version__, api, web
+from lanhai.api import guard, openapi
 from lanhai.bank import Bank, open_bank
+from lanhai.errors import LanhaiError
 from lanhai.settings import Settings
 
 
@@ -28,7 +31,21 @@ def create_app(settings: Settings | None = None, bank: Bank | None = None) -> Fa
     api.install_errors(app)
     web.install(app)  # the pages (/, /browse, /records …) and /static, before /api/{kind}
     api.install(app)
+    openapi.document(app)
+    app.add_middleware(
+        guard.Guard, limits=lambda: opened.settings.limits,
+        rules=lambda: guard.rules_of(app, web.FORMS), actor=guard.actor_of, refuse=_refuse)
     return app
+
+
+async def _refuse(request: Request, exc: LanhaiError) -> Response:
+    """A request refused before its route ran (too large, not signed in): the API's
+    envelope, or for the pages their error page."""
+    path = request.url.path
+    if path.startswith("/api/") or path == "/openapi.json":
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status,
+                            headers=exc.headers() or None)
+    return await web.error_page(request, exc)
 
 
 def warm(app: FastAPI) -> None:

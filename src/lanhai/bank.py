@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from lanhai.services.families import FamilySearchService
     from lanhai.services.imports import ImportService
     from lanhai.services.jobs import JobRunner
+    from lanhai.services.maintenance import MaintenanceService
     from lanhai.services.parts_mining import PartMiner
     from lanhai.services.profiles import ProfileService
     from lanhai.services.search import SearchService
@@ -74,7 +75,7 @@ class Bank:
     def families(self) -> FamilySearchService:
         from lanhai.services.families import FamilySearchService
 
-        return FamilySearchService(self.db, self._stored)
+        return FamilySearchService(self.db, self._stored, limits=self.settings.limits)
 
     @functools.cached_property
     def compounds(self) -> CompoundService:
@@ -92,13 +93,17 @@ class Bank:
     def sequences(self) -> SequenceService:
         from lanhai.services.sequences import SequenceService
 
-        return SequenceService(self.catalog, self._stored, self.profiles)
+        service = SequenceService(self.catalog, self._stored, self.profiles,
+                                  limits=self.settings.limits)
+        service.files = self.maintenance.files  # result tables written with -o
+        return service
 
     @functools.cached_property
     def sequence_search(self) -> SequenceSearch:
         from lanhai.services.sequence_search import SequenceSearch
 
-        return SequenceSearch(self.catalog, self.layout, binary=self.settings.mmseqs)
+        return SequenceSearch(self.catalog, self.layout, binary=self.settings.mmseqs,
+                              limits=self.settings.limits)
 
     @functools.cached_property
     def parts(self) -> PartMiner:
@@ -117,7 +122,7 @@ class Bank:
     def imports(self) -> ImportService:
         from lanhai.services.imports import ImportService
 
-        return ImportService(self.catalog, self.uploads.store)
+        return ImportService(self.catalog, self.uploads.store, limits=self.settings.limits)
 
     @functools.cached_property
     def exports(self) -> ExportService:
@@ -125,14 +130,16 @@ class Bank:
         from lanhai.services.exports import ExportService
 
         return ExportService(self.catalog,
-                             ExportOptions(sbol_namespace=self.settings.sbol_namespace))
+                             ExportOptions(sbol_namespace=self.settings.sbol_namespace),
+                             files=self.maintenance.files)
 
     @functools.cached_property
     def breeding(self) -> BreedingService:
         from lanhai.services.breeding import BreedingService
         from lanhai.store.breeding import DatasetStore
 
-        return BreedingService(DatasetStore(self.layout.breeding), self.catalog)
+        return BreedingService(DatasetStore(self.layout.breeding), self.catalog,
+                               limits=self.settings.limits)
 
     @functools.cached_property
     def jobs(self) -> JobRunner:
@@ -145,6 +152,12 @@ class Bank:
         from lanhai.services.dashboard import DashboardService
 
         return DashboardService(self.db, self.settings.targets_file)
+
+    @functools.cached_property
+    def maintenance(self) -> MaintenanceService:
+        from lanhai.services.maintenance import MaintenanceService
+
+        return MaintenanceService(self.settings, self.db)
 
     def warm(self) -> None:
         """Load what a long-running server keeps in memory (catalogue search's columns, the

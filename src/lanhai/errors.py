@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
+
+#: what a write fails with when the device, a quota or the file-size limit is full
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 @dataclass(frozen=True)
@@ -149,3 +155,31 @@ class Busy(LanhaiError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class NoSpace(LanhaiError):
+    """A write ran out of room (a full device, a quota, the file-size limit); nothing was
+    written. ``where`` is what was being written."""
+
+    code = "no_space"
+    http_status = 507
+
+    def __init__(self, where: str, outcome: str = "nothing was written") -> None:
+        super().__init__(f"no space left on the device writing {where}; free space and run "
+                         f"again; {outcome}")
+        self.where = where
+
+
+@contextmanager
+def writing(where: str, outcome: str) -> Iterator[None]:
+    """Turn a write that runs out of room (:data:`NO_SPACE_ERRNOS`, or :class:`NoSpace` from
+    the store) into one :class:`NoSpace` naming what was written and what became of it
+    (``outcome``: "nothing was imported")."""
+    try:
+        yield
+    except NoSpace as err:
+        raise NoSpace(err.where, outcome) from None
+    except OSError as err:
+        if err.errno not in NO_SPACE_ERRNOS:
+            raise
+        raise NoSpace(str(err.filename) if err.filename else where, outcome) from None

@@ -13,6 +13,8 @@ from typing import Any
 from lanhai.errors import UsageError
 from lanhai.kinds.fields import Fields, KindSpec
 
+#: the furthest a caller may page into a list or a search (far past any bank's size)
+MAX_OFFSET = 1_000_000_000
 #: the roles a user can have, from least to most trusted
 ROLES = ("reader", "curator", "admin")
 
@@ -168,6 +170,22 @@ class TokenInfo:
         if self.expires_at is not None and self.expires_at <= (now or dt.datetime.now(dt.UTC)):
             return "expired"
         return "active"
+
+
+@dataclass(frozen=True)
+class AuthEvent:
+    """One entry of the sign-in log: ``event`` is sign_in, sign_in_failed, throttled,
+    sign_out, password_changed or sessions_ended."""
+
+    at: dt.datetime
+    event: str
+    username: str
+    address: str
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat(), "event": self.event, "username": self.username,
+                "address": self.address, "detail": self.detail}
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,11 @@ SETTINGS_DOC: dict[str, str] = {
         "Largest expansion ratio of a compressed input once it is past 64 MiB (a "
         "decompression bomb expands 1,000 times); default 200."
     ),
-    "LANHAI_MAX_LINE": "Longest line of a text table (CSV/TSV) in bytes; default 1M.",
+    "LANHAI_MAX_LINE": (
+        "Longest line of a text file in bytes: a CSV/TSV row, a FASTA header, a GenBank or "
+        "breeding-file line (sequence lines stream and are bounded by LANHAI_MAX_SEQUENCE); "
+        "default 1M."
+    ),
     "LANHAI_MAX_CELLS": "Most cells in one row of a table; default 10000.",
     "LANHAI_MAX_ROWS": "Most rows in one import; default 10000000.",
     "LANHAI_MAX_SEQUENCE": (

@@ -7,7 +7,6 @@ The routes are in :mod:`lanhai.api.breeding`.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ from lanhai.breeding.pipeline import Inputs, ModelOptions
 from lanhai.breeding.qc import QcOptions
 from lanhai.breeding.validate import MODELS
 from lanhai.errors import Problem, UsageError
+from lanhai.exports.common import TableWriter
 from lanhai.model import Upload
 from lanhai.services.access import Actor
 
@@ -296,7 +296,7 @@ def csv_table(kind: str, body: Mapping[str, Any]) -> Response:
             field="format", value="csv", fix="ask for format=json")])
     key, cols = TABLES[kind]
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = TableWriter(buffer, lineterminator="\n")
     writer.writerow(cols)
     for row in body.get(key) or []:
         writer.writerow(["" if row.get(c) is None else row.get(c) for c in cols])

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lanhai.api.guard import allowed_methods
 from lanhai.errors import LanhaiError, Problem
 
 
@@ -52,17 +53,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
-            exc.status_code, "error")
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
+                413: "too_large"}.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else "error"
         if exc.status_code == 404 and message == "Not Found":
             message = f"no route {request.url.path}; see /docs for the routes"
-        elif exc.status_code == 405 and message == "Method Not Allowed":
-            allowed = (getattr(exc, "headers", None) or {}).get("Allow", "")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # every method some route answers on this path, not just the first route's
+            allowed = ", ".join(allowed_methods(request.app, request.url.path))
+            headers["Allow"] = allowed
             message = f"{request.method} is not allowed on {request.url.path}" + (
                 f"; allowed: {allowed}" if allowed else "")
         return JSONResponse(envelope(code, message), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+                            headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -21,7 +21,7 @@ from lanhai.bank import Bank
 from lanhai.errors import NotFound, Problem, UsageError, ValidationFailed
 from lanhai.kinds import KINDS, LINK_RULES, PLURALS, KindSpec, kind_of_accession, kind_spec
 from lanhai.kinds.vocab import ValueContext
-from lanhai.model import Record
+from lanhai.model import MAX_OFFSET, Record
 
 router = APIRouter(prefix="/api", tags=["records"])
 T = TypeVar("T")
@@ -246,7 +246,7 @@ def list_records(
                                                "identifiers; Chinese too)")] = None,
     limit: Annotated[int | None, Query(description="Page size: default 50, at most "
                                                    "LANHAI_PAGE_SIZE_MAX")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     sort: Annotated[str, Query(description="Column to sort by; '-' for descending",
                                examples=["-depth_m"])] = "accession",
 ) -> JSONResponse:

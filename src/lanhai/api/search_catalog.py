@@ -8,7 +8,6 @@ bank.
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Any
 
@@ -19,6 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from lanhai.api.deps import ActorDep, BankDep
 from lanhai.bank import Bank
 from lanhai.errors import UsageError
+from lanhai.exports.common import TableWriter
+from lanhai.model import MAX_OFFSET
 from lanhai.search.filters import SORTS, BBox, CatalogFilters, FamilyQuery
 from lanhai.services.access import Actor
 from lanhai.services.families import COLUMNS, FamilyResult
@@ -55,7 +56,7 @@ def _filters(kind: list[str] | None = None, taxon: str | None = None,
 
 def _tsv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:
     out = io.StringIO()
-    writer = csv.writer(out, dialect="excel-tab", lineterminator="\n")
+    writer = TableWriter(out, tsv=True, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow(["" if row.get(c) is None else
@@ -86,7 +87,7 @@ def search_text(
     sort: Annotated[str, Query(description=f"One of: {', '.join(SORTS)}")] = "relevance",
     desc: Annotated[bool, Query(description="Reverse the order")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     format: Annotated[str, Query(description="json (default) or tsv")] = "json",
 ) -> Response:
     """Records of every kind matching the words and filters: a page, the total and facet

@@ -80,8 +80,8 @@ async def search_sequence(request: Request, bank: BankDep, actor: ActorDep
     if len(body) > MAX_BODY:
         raise UsageError(f"the query is larger than {MAX_BODY >> 20} MB; split it")
     fasta, options = _options(request, body)
-    records = read_query(fasta, options["db"], "query")
     service = bank.sequence_search
+    records = read_query(fasta, options["db"], "query", service.limits)
     if len(records) <= SYNC_QUERIES:
         result: dict[str, Any] = await run_in_threadpool(
             lambda: service.search(actor, records, **options))

@@ -9,14 +9,18 @@ from pathlib import Path
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from lanhai.errors import writing
+
 _CHUNK = 1 << 20
 
 
 def _copy(upload: UploadFile, path: Path) -> None:
     upload.file.seek(0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        shutil.copyfileobj(upload.file, out, _CHUNK)
+    with writing(f"the uploaded file {base_name(upload.filename)!r} under {path.parent}",
+                 "nothing was written"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out, _CHUNK)
 
 
 async def save_upload(upload: UploadFile, path: Path) -> None:

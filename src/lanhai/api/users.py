@@ -6,9 +6,10 @@ A token's secret is returned once, when it is created, and never stored.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -27,8 +28,9 @@ class NewUser(BaseModel):
     username: str = Field(pattern=USERNAME, examples=["ana"])
     role: Role = Field(examples=["curator"])
     display_name: str = Field(default="", max_length=200, examples=["Ana Li"])
-    password: str | None = Field(default=None, min_length=8, max_length=200,
-                                 description="For web sign-in; tokens are used by programs")
+    password: str | None = Field(default=None, max_length=1024,
+                                 description="For web sign-in (at least 10 characters, not "
+                                             "common or easy to guess); programs use tokens")
 
 
 class UserChange(BaseModel):
@@ -91,6 +93,42 @@ def change_user(username: str, body: UserChange, actor: AdminDep, bank: BankDep
     bank always keeps the admin who is acting."""
     user = bank.users.set_user(actor, username, role=body.role, active=body.active)
     return JSONResponse(user.to_dict())
+
+
+class PasswordChange(BaseModel):
+    """Your current password and the new one."""
+
+    current: str = Field(min_length=1, max_length=1024)
+    new: str = Field(min_length=1, max_length=1024,
+                     description="At least 10 characters, not common or easy to guess, "
+                                 "not your name")
+
+
+@router.post("/me/password", status_code=204, summary="Change your own password")
+def change_password(body: PasswordChange, actor: UserDep, bank: BankDep,
+                    request: Request) -> Response:
+    """Set a new web sign-in password; your web sessions end. A wrong current password
+    counts as a failed sign-in (and is throttled like one)."""
+    bank.users.change_password(actor, body.current, body.new,
+                               request.client.host if request.client else "")
+    return Response(status_code=204)
+
+
+@router.get("/sign-in-log", summary="The sign-in log (admin)")
+def sign_in_log(
+    actor: AdminDep, bank: BankDep,
+    username: Annotated[str | None, Query(max_length=100, description="Only this user's")
+                        ] = None,
+    since: Annotated[dt.datetime | None, Query(description="Only entries from then on")
+                     ] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+) -> JSONResponse:
+    """Sign-ins, failures, refusals while throttled, sign-outs, password changes and ended
+    sessions, newest first, with the address of each."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=dt.UTC)
+    events = bank.users.auth_log(actor, username, since, limit)
+    return JSONResponse({"events": [e.to_dict() for e in events]})
 
 
 def _token_dict(info: TokenInfo) -> dict[str, Any]:

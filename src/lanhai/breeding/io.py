@@ -2,24 +2,28 @@
 bgzip; GT or DS), genotype tables, pedigree and phenotype CSV, relationship matrices.
 
 Every reader reports bad cells with file, line, column and animal, through
-:class:`~lanhai.errors.ValidationFailed`.
+:class:`~lanhai.errors.ValidationFailed`. Text readers take the bank's
+:class:`~lanhai.limits.Limits`: a gzip file is counted as it is decompressed (``expanded``,
+``ratio``) and a line longer than ``line`` is refused (:class:`~lanhai.limits.TooLarge`) before
+it is held in memory.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
 import io
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
 from lanhai.breeding.data import FloatArray, Genotypes, Pedigree, Phenotypes
 from lanhai.breeding.validate import MAX_LISTED, check_genotypes
 from lanhai.errors import Problem, ValidationFailed
+from lanhai.exports.common import TableWriter
+from lanhai.limits import GZIP_MAGIC, Limits, TooLarge, gunzip, lines, read_line
 
 MISSING = {"", "na", "nan", ".", "-", "-9", "null", "none", "?"}
 UNKNOWN_PARENT = MISSING | {"0"}
@@ -29,26 +33,43 @@ DAM_COLS = ("dam", "mother", "dam_id")
 ACCESSION_COLS = ("accession", "germplasm")
 
 
-def _open_text(path: Path) -> IO[str]:
-    """Open plain, gzip or bgzip text (bgzip is a series of gzip members)."""
+@contextmanager
+def _open_text(path: Path, limits: Limits | None = None) -> Iterator[io.TextIOWrapper]:
+    """Open plain, gzip or bgzip text (bgzip is a series of gzip members); decompressed
+    within ``limits``."""
     if not path.exists():
         raise ValidationFailed(f"no such file: {path}", [Problem(
             reason="file not found", file=str(path), fix="check the path")])
-    with path.open("rb") as raw:
-        magic = raw.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return path.open("r", encoding="utf-8-sig", newline="")
+    with ExitStack() as stack:
+        binary: io.BufferedReader = stack.enter_context(path.open("rb"))
+        encoding = "utf-8-sig"
+        if binary.peek(2)[:2] == GZIP_MAGIC:
+            binary = stack.enter_context(gunzip(binary, limits or Limits(), path.name))
+            encoding = "utf-8"
+        yield stack.enter_context(io.TextIOWrapper(binary, encoding=encoding, newline=""))
 
 
-def read_genotypes(path: Path, field: str = "GT") -> Genotypes:
+def _lines(handle: io.TextIOWrapper, path: Path, limits: Limits | None) -> Iterator[str]:
+    """The lines of ``handle``, each within ``limits.line``."""
+    limit = (limits or Limits()).line
+
+    def too_long(number: int) -> TooLarge:
+        return (limits or Limits()).refuse(
+            f"{path.name}, line {number}: the line", "line", limit,
+            "check that the file is text with one record a line; a VCF or genotype table "
+            "with very many samples or SNPs has long lines: raise LANHAI_MAX_LINE")
+
+    return lines(handle, limit, too_long)
+
+
+def read_genotypes(path: Path, field: str = "GT", limits: Limits | None = None) -> Genotypes:
     """Genotypes from PLINK (.bed, or a prefix with .bed beside), VCF(.gz) or a table."""
     name = path.name.lower()
     if name.endswith(".bed") or (not path.exists() and path.with_suffix(".bed").exists()):
         return read_plink(path)
     if ".vcf" in name or ".bcf" in name:
-        return read_vcf(path, field)
-    return read_genotype_table(path)
+        return read_vcf(path, field, limits)
+    return read_genotype_table(path, limits)
 
 
 def read_plink(path: Path) -> Genotypes:
@@ -73,7 +94,7 @@ def read_plink(path: Path) -> Genotypes:
     return geno
 
 
-def read_vcf(path: Path, field: str = "GT") -> Genotypes:
+def read_vcf(path: Path, field: str = "GT", limits: Limits | None = None) -> Genotypes:
     """VCF, plain or bgzip. ``field`` GT (hard calls, biallelic) or DS (dosage)."""
     field = field.upper()
     if field not in ("GT", "DS"):
@@ -87,8 +108,8 @@ def read_vcf(path: Path, field: str = "GT") -> Genotypes:
     pos: list[int] = []
     rows: list[FloatArray] = []
     problems: list[Problem] = []
-    with _open_text(path) as handle:
-        for lineno, line in enumerate(handle, 1):
+    with _open_text(path, limits) as handle:
+        for lineno, line in enumerate(_lines(handle, path, limits), 1):
             if line.startswith("##"):
                 continue
             parts = line.rstrip("\r\n").split("\t")
@@ -161,18 +182,18 @@ def _ds(raw: str) -> float | None:
     return value if 0.0 <= value <= 2.0 else None
 
 
-def _rows(path: Path) -> Iterator[list[str]]:
-    with _open_text(path) as handle:
-        first = handle.readline()
+def _rows(path: Path, limits: Limits | None = None) -> Iterator[list[str]]:
+    with _open_text(path, limits) as handle:
+        first = read_line(handle, (limits or Limits()).line) or ""
     delim = "\t" if "\t" in first else ","
-    with _open_text(path) as handle:
-        yield from csv.reader(handle, delimiter=delim)
+    with _open_text(path, limits) as handle:
+        yield from csv.reader(_lines(handle, path, limits), delimiter=delim)
 
 
-def read_genotype_table(path: Path) -> Genotypes:
+def read_genotype_table(path: Path, limits: Limits | None = None) -> Genotypes:
     """A CSV/TSV (optionally gzip) table: first column the animal, one column per SNP."""
     src = str(path)
-    rows = _rows(path)
+    rows = _rows(path, limits)
     header = next(rows, None)
     if not header or len(header) < 2:
         raise ValidationFailed("empty genotype table", [Problem(
@@ -246,11 +267,11 @@ def _parse_birth(text: str) -> float | None:
     return day.year + (day.timetuple().tm_yday - 1) / 366.0
 
 
-def read_pedigree(path: Path) -> Pedigree:
+def read_pedigree(path: Path, limits: Limits | None = None) -> Pedigree:
     """CSV/TSV with id, sire, dam (unknown: empty, 0, NA, .), optional birth (year or ISO
     date; kept as a decimal year), sex (M/F), family and accession (germplasm) columns."""
     src = str(path)
-    rows = _rows(path)
+    rows = _rows(path, limits)
     header = next(rows, None) or []
     i_id = _find(header, ID_COLS, "animal id", src)
     i_s = _find(header, SIRE_COLS, "sire", src)
@@ -310,11 +331,12 @@ def read_pedigree(path: Path) -> Pedigree:
 
 
 def read_phenotypes(path: Path, factors: list[str] | None = None,
-                    covariates: list[str] | None = None) -> Phenotypes:
+                    covariates: list[str] | None = None,
+                    limits: Limits | None = None) -> Phenotypes:
     """CSV/TSV, one row per animal. Numeric columns are traits unless named as
     ``covariates``; text columns and those named in ``factors`` are class effects."""
     src = str(path)
-    rows = _rows(path)
+    rows = _rows(path, limits)
     header = [h.strip() for h in (next(rows, None) or [])]
     i_id = _find(header, ID_COLS, "animal id", src)
     i_a = _find(header, ACCESSION_COLS, "", src, False)
@@ -387,10 +409,10 @@ def _mostly_numeric(values: list[float | None]) -> bool:
     return bad * 20 <= len(values) and bad < len(values)
 
 
-def read_matrix(path: Path) -> tuple[list[str], FloatArray]:
+def read_matrix(path: Path, limits: Limits | None = None) -> tuple[list[str], FloatArray]:
     """A square relationship matrix as a table: header row of ids, then id + values."""
     src = str(path)
-    rows = list(_rows(path))
+    rows = list(_rows(path, limits))
     if not rows:
         raise ValidationFailed("empty matrix", [Problem(reason="empty file", file=src)])
     ids = [h.strip() for h in rows[0][1:]]
@@ -411,7 +433,7 @@ def write_table(path: Path, header: list[str], rows: list[list[object]]) -> None
     """Write a TSV atomically (temporary file, then rename)."""
     tmp = path.with_name(path.name + ".part")
     with tmp.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+        writer = TableWriter(out, tsv=True, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
     tmp.replace(path)

@@ -19,6 +19,7 @@ from lanhai.breeding.relationship import DenseKernel, Kernel, PedigreeKernel
 from lanhai.breeding.ssgblup import HKernel, single_step
 from lanhai.breeding.validate import check_dataset, check_pedigree
 from lanhai.errors import Problem, ValidationFailed
+from lanhai.limits import Limits
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Inputs:
     factors: list[str] = field(default_factory=list)
     covariates: list[str] = field(default_factory=list)
     germplasm: str | None = None  # one accession for every animal (a line)
+    limits: Limits = field(default_factory=Limits)  # what a file may hold (the bank's)
 
 
 @dataclass
@@ -50,11 +52,12 @@ def load(inp: Inputs) -> Dataset:
     """Read and validate every file given (imported dataset first, files override)."""
     data = inp.dataset or Dataset()
     if inp.genotypes:
-        data.genotypes = io.read_genotypes(inp.genotypes, inp.vcf_field)
+        data.genotypes = io.read_genotypes(inp.genotypes, inp.vcf_field, inp.limits)
     if inp.pedigree:
-        data.pedigree = io.read_pedigree(inp.pedigree)
+        data.pedigree = io.read_pedigree(inp.pedigree, inp.limits)
     if inp.phenotypes:
-        data.phenotypes = io.read_phenotypes(inp.phenotypes, inp.factors, inp.covariates)
+        data.phenotypes = io.read_phenotypes(inp.phenotypes, inp.factors, inp.covariates,
+                                             inp.limits)
     if data.pedigree is not None:
         check_pedigree(data.pedigree)
     if inp.germplasm:

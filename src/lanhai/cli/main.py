@@ -18,7 +18,7 @@ COMMANDS = {
     "import": "imports", "export": "exports", "users": "users", "tokens": "users",
     **dict.fromkeys(("ingest", "annotate", "annotations"), "sequences"),
     "mine-parts": "parts_mining", "search": "search", "demo": "demo", "breed": "breed",
-    "profiles": "profiles",
+    "profiles": "profiles", "doctor": "maintenance", "clean": "maintenance",
 }
 
 

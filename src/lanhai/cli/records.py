@@ -10,12 +10,12 @@ from typing import Any
 
 import click
 
-from lanhai.bank import init_bank
+from lanhai.bank import init_bank, open_bank
 from lanhai.cli.common import bank, emit, handles_errors, json_option, local_actor, settings
 from lanhai.errors import UsageError
 from lanhai.kinds import KINDS, LINK_RULES, PLURALS, kind_spec
 from lanhai.kinds.vocab import ValueContext
-from lanhai.model import Record
+from lanhai.model import MAX_OFFSET, Record
 from lanhai.services.catalog import check_accession
 from lanhai.settings import safe_url
 
@@ -115,7 +115,8 @@ def _show_value(value: Any) -> str:
                    "e.g. --where 'depth_m>1000' --where 'taxon~Zobellia'.")
 @click.option("-q", "--query", help="Full-text search (names, identifiers, places; 中文 too).")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100000))
-@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--offset", default=0, show_default=True,
+              type=click.IntRange(0, MAX_OFFSET))
 @click.option("--sort", default="accession", show_default=True,
               help="accession, name, taxon, depth_m, event_date, created_at, updated_at; "
                    "prefix '-' for descending.")
@@ -328,7 +329,11 @@ def serve(host: str | None, port: int | None, as_json: bool) -> None:
     from lanhai.app import create_app, warm
 
     conf = settings()
-    app = create_app(conf)
+    opened = open_bank(conf)
+    # what runs killed earlier left (staging folders, partial files, uploads of requests
+    # that died) goes in the background; `lanhai doctor` reports the rest
+    opened.maintenance.start_cleanup(local_actor())
+    app = create_app(conf, bank=opened)
     warm(app)  # dashboard and facet totals computed once now, not on the first visit
     bind_host, bind_port = host or conf.host, port or conf.port
     url = f"http://{bind_host}:{bind_port}"

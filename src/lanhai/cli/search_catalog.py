@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -14,6 +13,8 @@ import click
 
 from lanhai.cli.common import bank, emit, handles_errors, json_option, local_actor
 from lanhai.errors import UsageError
+from lanhai.exports.common import TableWriter
+from lanhai.model import MAX_OFFSET
 from lanhai.search.filters import SORTS, BBox, CatalogFilters, FamilyQuery
 from lanhai.services.families import COLUMNS
 from lanhai.services.search import SearchResult
@@ -70,7 +71,8 @@ def make_filters(kinds: Sequence[str] = (), has_genome: bool = False,
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--desc", is_flag=True, help="Reverse the sort order.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100000))
-@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--offset", default=0, show_default=True,
+              type=click.IntRange(0, MAX_OFFSET))
 @click.option("--format", "fmt", type=click.Choice(["table", "tsv", "json", "sbol3"]),
               default="table", show_default=True,
               help="Output of the page: table, tsv, json (records), sbol3 (parts only).")
@@ -104,7 +106,7 @@ def text_tsv(result: SearchResult) -> str:
     out = io.StringIO()
     columns = ["accession", "kind", "name", "taxon", "depth_m", "event_date", "latitude",
                "longitude", "availability", "has_genome", "score"]
-    writer = csv.writer(out, dialect="excel-tab", lineterminator="\n")
+    writer = TableWriter(out, tsv=True, lineterminator="\n")
     writer.writerow(columns)
     for hit in result.hits:
         data = hit.to_dict()
@@ -196,7 +198,7 @@ def compound_command(inchikey: str | None, smiles: str | None, smarts: str | Non
 
 
 def _print_rows(items: Iterable[dict[str, Any]], columns: list[str], header: bool) -> None:
-    writer = csv.writer(sys.stdout, dialect="excel-tab", lineterminator="\n")
+    writer = TableWriter(sys.stdout, tsv=True, lineterminator="\n")
     if header:
         writer.writerow(columns)
     for item in items:

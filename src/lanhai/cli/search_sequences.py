@@ -10,6 +10,7 @@ import click
 
 from lanhai.cli.common import bank, emit, handles_errors, json_option, local_actor
 from lanhai.errors import UsageError
+from lanhai.exports.common import spreadsheet_safe
 from lanhai.services.sequence_search import DBS, as_rows
 
 
@@ -79,7 +80,7 @@ def _tsv(rows: list[dict[str, Any]]) -> None:
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
-    return "" if value is None else str(value)
+    return spreadsheet_safe(value)
 
 
 def _text(result: dict[str, Any]) -> None:

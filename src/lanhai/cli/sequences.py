@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,10 +19,13 @@ from lanhai.cli.common import (
     json_option,
     local_actor,
     report_error,
+    settings,
 )
 from lanhai.errors import Problem, UsageError, ValidationFailed
+from lanhai.exports.common import spreadsheet_safe
 from lanhai.sequence.loci import MAX_GAP
 from lanhai.services.catalog import check_accession
+from lanhai.services.maintenance import write_output
 from lanhai.services.sequences import STEPS, Progress, SequenceService
 
 #: columns of `lanhai annotations --genes` as TSV (the sequence is in --format fasta)
@@ -218,14 +219,8 @@ def _write(output: Path | None, chunks: Iterator[str]) -> None:
         for chunk in chunks:
             click.echo(chunk, nl=False)
         return
-    tmp = output.with_name(f".{output.name}.{uuid.uuid4().hex}")
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-        os.replace(tmp, output)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_output(settings(), output, (chunk.encode("utf-8") for chunk in chunks),
+                 "annotation results")
 
 
 def _json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
@@ -298,10 +293,10 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        return spreadsheet_safe(";".join(str(v) for v in value))
     if isinstance(value, float):
         return f"{value:.6g}"
-    return str(value)
+    return spreadsheet_safe(value)
 
 
 def _show_stats(stats: dict[str, Any]) -> None:

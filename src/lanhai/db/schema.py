@@ -126,3 +126,31 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
 )
+
+#: web sign-in sessions, kept on the server so that signing out, a password or role change
+#: and disabling the user end them; the cookie holds a random secret stored only as a hash
+sessions = Table(
+    "sessions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("address", String(64), nullable=False, default=""),
+    Index("ix_sessions_user_id", "user_id"),
+)
+
+#: the sign-in audit log: every sign-in (succeeded, failed, refused while throttled), sign-out
+#: and password or session change, with the address it came from; throttling counts from it
+auth_events = Table(
+    "auth_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("detail", String(200), nullable=False, default=""),
+    Index("ix_auth_events_username_at", "username", "at"),
+    Index("ix_auth_events_address_at", "address", "at"),
+)

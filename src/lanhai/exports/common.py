@@ -8,8 +8,10 @@ memory.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +21,39 @@ from lanhai.kinds.vocab import missing_term
 from lanhai.model import Link, Record
 
 DEFAULT_SBOL_NAMESPACE = "https://w3id.org/lanhai"
+
+#: how a spreadsheet cell starts a formula (Excel, LibreOffice, Google Sheets), full-width
+#: forms included; a text cell starting so is written with a leading apostrophe
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d",
+                  "\uff20")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A cell for a CSV/TSV file someone may open in a spreadsheet: text that would start a
+    formula (``=HYPERLINK(…)``, ``+cmd|…``, ``@SUM(…)``) gets a leading apostrophe, which
+    spreadsheets show as text; numbers (``-4.22``, ``+1e3``) and a lone ``-`` stay as they
+    are."""
+    text = "" if value is None else str(value)
+    if (text.startswith(FORMULA_STARTS) and text not in ("-", "+")
+            and not _PLAIN_NUMBER.match(text)):
+        return "'" + text
+    return text
+
+
+class TableWriter:
+    """``csv.writer`` whose every cell is :func:`spreadsheet_safe`."""
+
+    def __init__(self, sink: Any, tsv: bool = False, lineterminator: str = "\r\n") -> None:
+        self._writer = (csv.writer(sink, dialect="excel-tab", lineterminator=lineterminator)
+                        if tsv else csv.writer(sink, lineterminator=lineterminator))
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._writer.writerow([spreadsheet_safe(c) for c in row])
+
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
 @dataclass(frozen=True)

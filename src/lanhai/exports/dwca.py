@@ -22,6 +22,7 @@ from lanhai.exports.common import (
     ExportOptions,
     known_value,
     number_text,
+    spreadsheet_safe,
 )
 from lanhai.kinds import KindSpec
 from lanhai.model import Record
@@ -251,7 +252,8 @@ def write_dwca(spec: KindSpec, batches: Iterable[Batch], options: ExportOptions,
                     if item.record.restricted:  # defence in depth: never public
                         continue
                     values = mapping(item.record)
-                    lines.append("\t".join(values.get(t, "") for t in terms) + "\n")
+                    lines.append("\t".join(spreadsheet_safe(values.get(t, "")) for t in terms)
+                                 + "\n")
                     count += 1
                 occurrences.write("".join(lines).encode("utf-8"))
                 yield sink.drain()

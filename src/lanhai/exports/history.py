@@ -6,14 +6,13 @@ both call :func:`write_history`.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 from lanhai.errors import UsageError
-from lanhai.exports.common import json_text
+from lanhai.exports.common import TableWriter, json_text
 from lanhai.exports.tables import cell
 from lanhai.model import Version
 
@@ -64,7 +63,7 @@ def write_history(versions: Sequence[Version], fmt: str, out: IO[Any]) -> int:
         write(json.dumps([v.to_dict() for v in versions], ensure_ascii=False, indent=2) + "\n")
         return len(versions)
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = TableWriter(buffer)
     writer.writerow(COLUMNS)
     count = 0
     for row in history_rows(versions):

@@ -8,12 +8,18 @@ the institute is not known); REMARKS carry the Lanhai accession ('LANHAI:LHGP000
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from lanhai.exports.common import Batch, ExportOptions, TextSink, known_value, number_text
+from lanhai.exports.common import (
+    Batch,
+    ExportOptions,
+    TableWriter,
+    TextSink,
+    known_value,
+    number_text,
+)
 from lanhai.kinds import KindSpec
 from lanhai.model import Record
 
@@ -101,7 +107,7 @@ def write_mcpd(spec: KindSpec, batches: Iterable[Batch], options: ExportOptions
                ) -> Iterator[bytes]:
     """MCPD v2.1 passport data as CSV (comma, CRLF, UTF-8)."""
     sink = TextSink()
-    writer = csv.writer(sink, lineterminator="\r\n")
+    writer = TableWriter(sink)
     writer.writerow(COLUMNS)
     yield sink.drain()
     for batch in batches:

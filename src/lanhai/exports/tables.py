@@ -12,12 +12,18 @@ JSON is an array of record objects as :meth:`Record.to_dict` gives them, each wi
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from lanhai.exports.common import Batch, ExportOptions, TextSink, json_text, number_text
+from lanhai.exports.common import (
+    Batch,
+    ExportOptions,
+    TableWriter,
+    TextSink,
+    json_text,
+    number_text,
+)
 from lanhai.kinds import KindSpec, vocab
 from lanhai.kinds.fields import Field
 from lanhai.model import Record
@@ -70,10 +76,8 @@ def row(spec: KindSpec, record: Record) -> list[str]:
 
 def _table(spec: KindSpec, batches: Iterable[Batch], dialect: str) -> Iterator[bytes]:
     sink = TextSink()
-    if dialect == "tsv":
-        writer = csv.writer(sink, dialect="excel-tab", lineterminator="\n")
-    else:
-        writer = csv.writer(sink, lineterminator="\r\n")
+    writer = (TableWriter(sink, tsv=True, lineterminator="\n") if dialect == "tsv"
+              else TableWriter(sink))
     writer.writerow(columns(spec))
     yield sink.drain()
     for batch in batches:

@@ -7,14 +7,22 @@ or workbook, an unclosed quote, more cells than the header) becomes a
 
 Row numbers are what a spreadsheet shows: the header is row 1 and the first data row is row 2
 (blank lines count, as they do in a spreadsheet).
+
+A file past the :class:`~lanhai.limits.Limits` handed in raises
+:class:`~lanhai.limits.TooLarge` as soon as the reader gets there, holding no more than the
+limit: a gzip file is decompressed once, counted (``expanded``, ``ratio``), before its first
+row is read, and counted again as it is read; an XLSX workbook's parts are checked by their
+declared sizes and counted again while openpyxl reads them; a text line is measured before
+it is parsed (``line``, which also bounds a row whose quoted cell spans lines); and the
+cells of a row (``cells``) and the rows of the file (``rows``) are counted.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
-import gzip
 import io
 import re
 import zlib
@@ -22,9 +30,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO, cast
+from typing import Any, TextIO
 
 from lanhai.errors import Problem, UsageError
+from lanhai.limits import GuardedZip, Limits, TooLarge, gunzip, read_line
 
 #: suffixes read as tables; anything else is sniffed
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
@@ -51,6 +60,7 @@ class Table:
     header: list[str] = field(default_factory=list)
     header_row: int = 1
     problems: list[Problem] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
     _rows: Iterator[Row] = field(default_factory=lambda: iter(()))
 
     def rows(self) -> Iterator[Row]:
@@ -59,6 +69,12 @@ class Table:
 
     def fail(self, reason: str, fix: str, row: int | None = None) -> None:
         self.problems.append(Problem(reason=reason, fix=fix, row=row, file=self.name))
+
+    def too_many_cells(self, row: int, count: int) -> TooLarge:
+        return self.limits.refuse(
+            f"{self.name}, row {row}: the number of cells ({count:,})", "cells",
+            self.limits.cells, "check that the delimiter is right and the file is a table; "
+            "if it is, split the columns into several files or raise LANHAI_MAX_CELLS")
 
 
 def delimiter_of(value: str | None) -> str | None:
@@ -84,11 +100,15 @@ def check_encoding(encoding: str | None) -> None:
 
 @contextmanager
 def open_table(path: Path, *, encoding: str | None = None, delimiter: str | None = None,
-               sheet: str | None = None, name: str | None = None) -> Iterator[Table]:
-    """Open ``path`` and read its header; rows stream from :meth:`Table.rows`."""
+               sheet: str | None = None, name: str | None = None,
+               limits: Limits | None = None) -> Iterator[Table]:
+    """Open ``path`` and read its header; rows stream from :meth:`Table.rows`.
+
+    Raises :class:`~lanhai.limits.TooLarge` (here or while the rows stream) for a file past
+    ``limits`` (default: :class:`~lanhai.limits.Limits()`)."""
     check_encoding(encoding)
     sep = delimiter_of(delimiter)
-    table = Table(name=name or path.name)
+    table = Table(name=name or path.name, limits=limits or Limits())
     with ExitStack() as stack:
         try:
             magic = _magic(path)
@@ -146,11 +166,25 @@ def _known_format(table: Table, magic: bytes, suffix: str) -> bool:
 
 # --- XLSX ------------------------------------------------------------------------------------
 
-def _open_xlsx(table: Table, path: Path, sheet: str | None, stack: ExitStack) -> None:
-    import openpyxl
+def _load_workbook(path: Path, limits: Limits, name: str) -> Any:
+    """openpyxl's read-only workbook over a :class:`~lanhai.limits.GuardedZip`: the parts'
+    declared sizes are checked before openpyxl parses any (the shared strings are read whole
+    when the workbook opens), and every part is counted while it is read."""
+    from openpyxl.reader.excel import ExcelReader
 
+    reader = ExcelReader(path, read_only=True, data_only=True)
+    reader.archive.close()
+    reader.archive = GuardedZip(path, limits, name)
+    reader.valid_files = reader.archive.namelist()
+    reader.read()
+    return reader.wb
+
+
+def _open_xlsx(table: Table, path: Path, sheet: str | None, stack: ExitStack) -> None:
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = _load_workbook(path, table.limits, table.name)
+    except TooLarge:
+        raise
     except Exception as err:  # openpyxl raises many types for broken zips and XML
         table.fail(f"is not a readable XLSX workbook: it is truncated or corrupt "
                    f"({type(err).__name__}: {err})"[:300],
@@ -180,7 +214,15 @@ def _xlsx_rows(table: Table, values: Iterator[tuple[Any, ...]]) -> Iterator[Row]
     number = 0
     try:
         for number, cells in enumerate(values, start=1):
+            if len(cells) > table.limits.cells:
+                used = len(cells) - next((i for i, v in enumerate(reversed(cells))
+                                          if v is not None), len(cells))
+                if used > table.limits.cells:
+                    raise table.too_many_cells(number, used)
+                cells = cells[:used]
             yield Row(number, [_xlsx_cell(v) for v in cells])
+    except TooLarge:
+        raise
     except Exception as err:  # a cut-off zip member or broken XML inside the workbook
         table.fail(f"the workbook is truncated or corrupt: reading stopped after row {number} "
                    f"({type(err).__name__}: {err})"[:300],
@@ -209,13 +251,14 @@ def _mark_bytes(err: UnicodeError) -> tuple[str, int]:
 def _open_text(table: Table, path: Path, gzipped: bool, encoding: str | None,
                sep: str | None, stack: ExitStack) -> None:
     codecs.register_error(_MARK, _mark_bytes)
-    binary: io.BufferedIOBase = path.open("rb")
+    binary: io.BufferedReader = path.open("rb")
     stack.callback(binary.close)
     if gzipped:
-        binary = gzip.GzipFile(fileobj=binary, mode="rb")
+        _measure(binary, table)
+        binary = gunzip(binary, table.limits, table.name)
         stack.callback(binary.close)
     try:
-        head = binary.read(4)
+        head = binary.peek(4)[:4]
     except (OSError, EOFError, zlib.error) as err:
         table.fail(f"the gzip file is truncated or corrupt ({err})", "compress it again with "
                    "gzip, or give the uncompressed file")
@@ -227,13 +270,23 @@ def _open_text(table: Table, path: Path, gzipped: bool, encoding: str | None,
         table.fail("the file is empty", "give a table with a header row and data rows")
         return
     chosen = encoding or _from_bom(head)
-    binary.seek(0)
-    text: TextIO = io.TextIOWrapper(cast(BinaryIO, binary), encoding=chosen, errors=_MARK,
-                                    newline="")
+    text: TextIO = io.TextIOWrapper(binary, encoding=chosen, errors=_MARK, newline="")
     label = encoding or "UTF-8"
     records = _text_rows(table, text, sep, label, explicit=encoding is not None)
     if _read_header(table, records):
         table._rows = _data_rows(table, records)
+
+
+def _measure(raw: io.BufferedReader, table: Table) -> None:
+    """Decompress the whole gzip file once, counting, before any row is read: a bomb is
+    refused at once rather than after its first rows were checked (decompressing costs
+    little beside checking rows). Faults of the gzip data are left to the reading that
+    follows, which tells after which row they come."""
+    with contextlib.suppress(OSError, EOFError, zlib.error), \
+            gunzip(raw, table.limits, table.name) as probe:
+        while probe.read1(1 << 20):
+            pass
+    raw.seek(0)
 
 
 def _from_bom(head: bytes) -> str:
@@ -248,15 +301,99 @@ def _sniff(line: str) -> str:
     return best if counts[best] else ","
 
 
+class _Lines:
+    """The lines of a text table as csv.reader takes them, each read within the line limit.
+
+    The lines of one row (a quoted cell may hold line breaks) are within the limit together,
+    and a line without quotes (whose cells are its delimiters plus one) is refused before
+    csv splits it when it has more cells than the limit. :meth:`next_row` starts the next
+    row's count (csv asks for a row's lines only, never the next row's)."""
+
+    def __init__(self, table: Table, text: TextIO) -> None:
+        self.table, self.text = table, text
+        self.sep = ","
+        self.row = 1
+        self.used = 0
+        self.lines = 0
+        self.pending: str | None = None
+
+    def first(self) -> str:
+        """The first line, kept to be read again (to choose the delimiter from it)."""
+        self.pending = self._read()
+        return self.pending
+
+    def use(self, sep: str) -> None:
+        self.sep = sep
+        if self.pending:
+            self._check_cells(self.pending)
+
+    def next_row(self) -> None:
+        self.row += 1
+        self.used = self.lines = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pending is not None:
+            line, self.pending = self.pending, None
+        else:
+            line = self._read()
+            self._check_cells(line)
+        if not line:
+            raise StopIteration
+        return line
+
+    def _read(self) -> str:
+        limit = self.table.limits.line
+        line = read_line(self.text, max(0, limit - self.used))
+        if line is None:
+            raise self._too_long(limit)
+        self.used += len(line)
+        self.lines += 1
+        return line
+
+    def _check_cells(self, line: str) -> None:
+        if self.lines > 1 or '"' in line:
+            return  # quoted cells: csv counts them, within the line limit
+        cells = line.rstrip("\r\n").rstrip(self.sep).count(self.sep) + 1
+        if cells > self.table.limits.cells:
+            raise self.table.too_many_cells(self.row, cells)
+
+    def _too_long(self, limit: int) -> TooLarge:
+        name = self.table.name
+        if self.lines:
+            return self.table.limits.refuse(
+                f"{name}, row {self.row}: the row (a quoted cell runs on over "
+                f"{self.lines + 1:,} lines)", "line", limit,
+                "a cell that starts with \" must end with \", and a \" inside it is written "
+                "\"\"; correct the quotes on this row, or raise LANHAI_MAX_LINE if its cells "
+                "are genuinely this long")
+        return self.table.limits.refuse(
+            f"{name}, row {self.row}: the line", "line", limit,
+            "check that the file is a text table (CSV or TSV) with one row a line; if its rows "
+            "are genuinely this long, raise LANHAI_MAX_LINE")
+
+
 def _text_rows(table: Table, text: TextIO, sep: str | None, label: str,
                explicit: bool) -> Iterator[Row]:
     number = 0
+    limits = table.limits
+    csv.field_size_limit(limits.line + 2)  # a cell is within its row: the line limit decides
     try:
-        first = text.readline()
+        lines = _Lines(table, text)
+        first = lines.first()
         if sep is None:
             sep = _sniff(first)
-        lines = _chain(first, text)
+        lines.use(sep)
         for number, cells in enumerate(csv.reader(lines, delimiter=sep, strict=True), start=1):
+            lines.next_row()
+            if len(cells) > limits.cells:
+                used = len(cells) - next((i for i, c in enumerate(reversed(cells)) if c),
+                                         len(cells))
+                if used > limits.cells:
+                    raise table.too_many_cells(number, used)
+                cells = cells[:used]
             problems: list[Problem] = []
             if not all(map(str.isascii, cells)):
                 cells = _unmark(table, cells, number, label, explicit, problems)
@@ -266,8 +403,8 @@ def _text_rows(table: Table, text: TextIO, sep: str | None, label: str,
         if "unexpected end of data" in message:
             reason = "has a quote (\") that opens a cell and is never closed"
         elif "field larger than field limit" in message:
-            reason = ("has a cell longer than 131,072 characters: probably a quote (\") that "
-                      "opens a cell and is never closed")
+            reason = (f"has a cell longer than {limits.line:,} characters: probably a quote "
+                      "(\") that opens a cell and is never closed")
         else:
             reason = f"cannot be read as {_delimiter_name(sep)}-separated text ({message})"
         table.fail(reason, "check the quotes on this row: a cell that starts with \" must end "
@@ -279,11 +416,6 @@ def _text_rows(table: Table, text: TextIO, sep: str | None, label: str,
     except UnicodeError as err:  # only codecs without byte-level recovery (UTF-16 halves)
         table.fail(f"is not valid {label} text ({err})",
                    "give the right --encoding, or save the file as UTF-8", row=number + 1)
-
-
-def _chain(first: str, rest: TextIO) -> Iterator[str]:
-    yield first
-    yield from rest
 
 
 def _delimiter_name(sep: str | None) -> str:
@@ -345,7 +477,13 @@ def _read_header(table: Table, rows: Iterator[Row]) -> bool:
 
 def _data_rows(table: Table, rows: Iterator[Row]) -> Iterator[Row]:
     width = len(table.header)
+    most = table.limits.rows
     for row in rows:
+        if row.number - table.header_row > most:
+            raise table.limits.refuse(
+                f"{table.name}, row {row.number:,}: the number of rows", "rows", most,
+                "split the table into several files and import each, or raise "
+                "LANHAI_MAX_ROWS")
         if _blank(row.cells):
             continue
         extra = [(i, c) for i, c in enumerate(row.cells[width:], start=width)

@@ -6,7 +6,9 @@ Each install downloads from the official address (resumable: the partial file is
 user; otherwise the SHA-256 is computed and recorded), unpacks and validates every HMM[Any], presses
 them with ``pyhmmer.hmmer.hmmpress`` (or keeps text) into a staging folder, and renames that
 folder to ``profiles/<name>`` only when everything succeeded: a failed install registers
-nothing.
+nothing. An install holds a lock on its downloads folder from start to end, so two installs
+of one pack take turns and ``lanhai clean`` removes only the downloads of installs that
+stopped.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ from lanhai.errors import LanhaiError, Problem, UsageError, ValidationFailed
 from lanhai.profiles.pack import Category, Cutoff, Family, Pack
 from lanhai.profiles.registry import (
     check_name,
-    commit_pack,
+    held_folder,
     load_pack,
     pack_to_manifest,
-    staging_dir,
+    staging,
     with_cazy_substrates,
     write_manifest,
 )
@@ -287,9 +289,21 @@ def install(root: Path, name: str, *, url: str | None = None, sha256: str | None
         raise UsageError(f"profile pack {target!r} is already installed", [Problem(
             "a pack with this name exists", value=target, field="name",
             fix="pass --replace to install it again")])
-    report = progress or (lambda done, total, what: None)
-    main_url = url or source.url
     downloads = root / ".downloads" / target
+    with held_folder(downloads, exist_ok=True):
+        _install(root, source, target, downloads, url=url, sha256=sha256,
+                 extra_url=extra_url, press=press, replace=replace,
+                 progress=progress or (lambda done, total, what: None), timeout=timeout)
+        shutil.rmtree(downloads, ignore_errors=True)
+    return load_pack(root, target)
+
+
+def _install(root: Path, source: Source, target: str, downloads: Path, *, url: str | None,
+             sha256: str | None, extra_url: str | None, press: bool, replace: bool,
+             progress: Progress, timeout: float) -> None:
+    name = source.name
+    report = progress
+    main_url = url or source.url
     file_name = main_url.rstrip("/").rsplit("/", 1)[-1] or f"{name}.download"
     main_file = download(main_url, downloads / file_name, progress=report, timeout=timeout)
     md5 = None
@@ -310,8 +324,7 @@ def install(root: Path, name: str, *, url: str | None = None, sha256: str | None
     if extra_file is not None:
         thresholds, score_types, definitions = read_ko_list(extra_file)
 
-    staging = staging_dir(root, target)
-    try:
+    with staging(root, target, replace=replace) as folder:
         families: dict[str, Family] = {}
         seen: list[str] = []
 
@@ -331,17 +344,17 @@ def install(root: Path, name: str, *, url: str | None = None, sha256: str | None
 
         text_name = f"{target}.hmm"
         if press:
-            pyhmmer.hmmer.hmmpress(collect(), staging / text_name)
+            pyhmmer.hmmer.hmmpress(collect(), folder / text_name)
             hmm_path = f"{text_name}.h3m"
         else:
-            with (staging / text_name).open("wb") as out:
+            with (folder / text_name).open("wb") as out:
                 for hmm in collect():
                     hmm.write(out, binary=False)
             hmm_path = text_name
         if not families:
             raise ValidationFailed(f"{file_name} holds no HMM", [Problem(
                 "no profile found", file=file_name, fix="check the URL")])
-        without_ga = _without_gathering(staging / hmm_path) if name == "pfam" else []
+        without_ga = _without_gathering(folder / hmm_path) if name == "pfam" else []
         provenance: dict[str, Any] = {
             "source": main_url, "installed": datetime.now(UTC).isoformat(timespec="seconds"),
             "file": file_name, "size": main_file.stat().st_size, "checksum": checksum,
@@ -358,18 +371,12 @@ def install(root: Path, name: str, *, url: str | None = None, sha256: str | None
         pack = with_cazy_substrates(Pack(
             name=target, version=_version(name, main_url), category=cast(Category,
                                                                           source.category),
-            path=staging / hmm_path, cutoff=cast(Cutoff, source.cutoff), evalue=source.evalue,
+            path=folder / hmm_path, cutoff=cast(Cutoff, source.cutoff), evalue=source.evalue,
             thresholds={k: v for k, v in thresholds.items() if k in families},
             threshold_on={k: v for k, v in score_types.items() if k in families},
             families=families, description=source.description, provenance=provenance,
             hmm_count=len(families)))
-        write_manifest(staging, pack_to_manifest(pack, hmm_path))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    commit_pack(root, staging, target, replace=replace)
-    shutil.rmtree(downloads, ignore_errors=True)
-    return load_pack(root, target)
+        write_manifest(folder, pack_to_manifest(pack, hmm_path))
 
 
 def _without_gathering(path: Path) -> list[str]:

@@ -1,8 +1,9 @@
 """Which profile packs exist: the ones shipped in the package and the ones under
 ``LANHAI_DATA_DIR/profiles/<name>/`` (installed, built or added by the user).
 
-A pack folder holds an HMM file and a ``pack.json`` manifest (see :func:`write_manifest`).
-Built-in packs:
+A pack folder holds an HMM file and a ``pack.json`` manifest (see :func:`write_manifest`),
+written in a hidden ``.staging-<name>-<id>`` folder that its writer locks (``flock``) while it
+writes and renames into place (:func:`staging`). Built-in packs:
 
 * ``pfam-gecco`` — the 2,766 Pfam 35 HMMs shipped in the gecco wheel (``gecco/hmmer/Pfam.h3m``),
   searched with their gathering (GA) cut-offs; the file is used where it is, not copied;
@@ -13,14 +14,17 @@ Built-in packs:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import functools
 import json
 import os
 import re
 import shutil
 import tomllib
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, cast, get_args
@@ -258,26 +262,94 @@ def check_name(name: str) -> str:
     return name
 
 
-def staging_in(root: Path, name: str) -> Path:
-    """A fresh hidden folder in ``root``, renamed into place by :func:`commit_in`."""
+@contextlib.contextmanager
+def held_folder(path: Path, *, exist_ok: bool = False) -> Iterator[Path]:
+    """Create the folder ``path`` and hold an exclusive ``flock`` on it while the block runs,
+    so that it is never taken for what a dead run left (the lock protocol of
+    ``lanhai.store.leftovers``: a cleaner removes only what nobody holds). With ``exist_ok``
+    the folder may exist already; another writer holding it is waited for."""
+    while True:
+        try:
+            path.mkdir(parents=True, exist_ok=exist_ok)
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue  # removed as a leftover in between: make it again
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:  # a file system that cannot lock: write on (nothing removes it)
+            break
+        if _same(fd, path):
+            break
+        os.close(fd)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _same(fd: int, path: Path) -> bool:
+    try:
+        named = os.stat(path)
+    except OSError:
+        return False
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+@contextlib.contextmanager
+def staging(root: Path, name: str, *, replace: bool = False) -> Iterator[Path]:
+    """A fresh hidden folder in ``root``, locked while the block writes a pack into it and
+    renamed to ``root/<name>`` when the block ends without an error (replacing an existing
+    pack only if asked); removed otherwise."""
     root.mkdir(parents=True, exist_ok=True)
-    folder = root / f".staging-{name}-{os.getpid()}"
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir()
-    return folder
+    _sweep(root, name)
+    folder = root / f".staging-{name}-{uuid.uuid4().hex[:12]}"
+    with held_folder(folder):
+        try:
+            yield folder
+            _commit(root, folder, name, replace=replace)
+        finally:
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
 
 
-def commit_in(root: Path, staging: Path, name: str, *, replace: bool = False) -> Path:
-    """Rename a complete staging folder to ``root/<name>`` (replacing only if asked)."""
+def _sweep(root: Path, name: str) -> None:
+    """Remove the staging folders of earlier writes of pack ``name`` whose writer died (no
+    one holds their lock), and the packs they had moved aside once the pack is in place."""
+    for kind in (".staging-", ".old-"):
+        for path in root.glob(f"{kind}{name}-*"):
+            if path.name[len(kind):].rsplit("-", 1)[0] != name:
+                continue  # another pack whose name starts with this one
+            pair = root / (".staging-" + path.name[len(kind):])
+            if kind == ".old-" and (pair.exists() or not (root / name).exists()):
+                continue  # a replace under way, or stopped half-way: `lanhai clean` decides
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if _same(fd, path):
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                pass  # a live writer holds it
+            finally:
+                os.close(fd)
+
+
+def _commit(root: Path, staging: Path, name: str, *, replace: bool = False) -> Path:
+    """Rename a complete staging folder to ``root/<name>`` (replacing only if asked; the
+    replaced pack waits in ``.old-<name>-<id>``, the staging folder's id, until it is
+    removed)."""
     target = root / name
     if target.exists():
         if not replace:
-            shutil.rmtree(staging, ignore_errors=True)
             raise Conflict(f"profile pack {name!r} is already installed", [Problem(
                 "a pack with this name exists", value=name, field="name",
                 fix="pass --replace to replace it, or choose another name")])
-        old = root / f".old-{name}-{os.getpid()}"
+        old = root / (".old-" + staging.name.removeprefix(".staging-"))
         target.rename(old)
         staging.rename(target)
         shutil.rmtree(old, ignore_errors=True)
@@ -286,28 +358,16 @@ def commit_in(root: Path, staging: Path, name: str, *, replace: bool = False) ->
     return target
 
 
-def staging_dir(root: Path, name: str) -> Path:
-    return staging_in(root, name)
-
-
-def commit_pack(root: Path, staging: Path, name: str, *, replace: bool = False) -> Path:
-    return commit_in(root, staging, name, replace=replace)
-
-
 def write_pack(root: Path, pack: Pack, hmms: Sequence[Any], *, compress: bool = True,
                replace: bool = True) -> Path:
     """Write a pack's HMMs (text, gzip'ed when ``compress``) and manifest to ``root/<name>``,
     through a staging folder renamed into place; returns the pack folder."""
     from lanhai.profiles.hmmtools import write_hmms
 
-    staging = staging_in(root, pack.name)
-    try:
-        write_hmms(hmms, staging / pack.path.name, compress=compress)
-        write_manifest(staging, pack_to_manifest(pack, pack.path.name))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return commit_in(root, staging, pack.name, replace=replace)
+    with staging(root, pack.name, replace=replace) as folder:
+        write_hmms(hmms, folder / pack.path.name, compress=compress)
+        write_manifest(folder, pack_to_manifest(pack, pack.path.name))
+    return root / pack.name
 
 
 def add_pack(root: Path, name: str, hmm_file: Path, *, category: str = "custom",
@@ -330,13 +390,12 @@ def add_pack(root: Path, name: str, hmm_file: Path, *, category: str = "custom",
             "HMM names must be unique within a pack", value=d, file=str(hmm_file),
             fix="rename the duplicates (NAME line)") for d in dupes])
     all_ga = all(h.cutoffs.gathering_available() for h in hmms)
-    staging = staging_dir(root, name)
-    try:
+    with staging(root, name, replace=replace) as folder:
         target_name = hmm_file.name
-        shutil.copyfile(hmm_file, staging / target_name)
+        shutil.copyfile(hmm_file, folder / target_name)
         pack = Pack(
             name=name, version="1", category=cast(Category, category),
-            path=staging / target_name, cutoff="gathering" if all_ga else "evalue",
+            path=folder / target_name, cutoff="gathering" if all_ga else "evalue",
             evalue=1e-5,
             families={str(h.name): Family(str(h.name), h.accession and str(h.accession),
                                           str(h.description or "")) for h in hmms},
@@ -345,9 +404,5 @@ def add_pack(root: Path, name: str, hmm_file: Path, *, category: str = "custom",
                         "cutoff_reason": "every HMM has GA lines" if all_ga else
                         "not every HMM has GA lines: E-value cut-off"},
             hmm_count=len(hmms))
-        write_manifest(staging, pack_to_manifest(pack, target_name))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    commit_pack(root, staging, name, replace=replace)
+        write_manifest(folder, pack_to_manifest(pack, target_name))
     return load_pack(root, name)

@@ -6,6 +6,7 @@ into SQL, and the adapters that read them from a form or the command line.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Mapping
@@ -58,6 +59,18 @@ class BBox:
         return lon >= self.west or lon <= self.east
 
 
+def _real_date(value: str) -> bool:
+    """YYYY, YYYY-MM or YYYY-MM-DD naming a day (or month) that exists."""
+    if not _DATE.match(value):
+        return False
+    parts = [int(p) for p in value.split("-")]
+    try:
+        dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class CatalogFilters:
     """Conditions on catalogue fields shared by text and family search."""
@@ -76,9 +89,16 @@ class CatalogFilters:
     def __post_init__(self) -> None:
         for name in ("date_from", "date_to"):
             value = getattr(self, name)
-            if value is not None and not _DATE.match(value):
-                raise UsageError(f"{name.replace('_', '-')} {value!r} is not an ISO date; "
-                                 "write YYYY, YYYY-MM or YYYY-MM-DD")
+            if value is not None and not _real_date(value):
+                raise UsageError(f"{name.replace('_', '-')} {value[:40]!r} is not an ISO "
+                                 "date; write YYYY, YYYY-MM or YYYY-MM-DD (a month 01-12, a "
+                                 "day that month has)")
+        if self.date_from and self.date_to and self.date_from > self.date_to + "~":
+            raise UsageError(f"date-from {self.date_from} is after date-to {self.date_to}")
+        for name in ("depth_min", "depth_max"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise UsageError(f"{name.replace('_', '-')} must be a number of metres")
         if (self.depth_min is not None and self.depth_max is not None
                 and self.depth_min > self.depth_max):
             raise UsageError(f"depth-min {self.depth_min} is above depth-max {self.depth_max}")

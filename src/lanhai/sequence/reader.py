@@ -3,6 +3,13 @@
 :class:`SequenceReader` yields one :class:`SeqRecord` at a time and collects every
 :class:`~lanhai.errors.Problem` (record id, line number, what is wrong, how to fix it) in
 ``problems``; the caller decides what to keep. Windows line endings are accepted silently.
+
+Memory stays within the :class:`~lanhai.limits.Limits` handed in: lines are read in pieces of
+at most :data:`PIECE` characters (a chromosome on one line streams, and is validated piece
+by piece), a gzip file is counted as it is decompressed (``expanded``, ``ratio``), a header
+or annotation line may hold ``line`` bytes and one sequence ``sequence`` residues; past a
+limit the reader raises :class:`~lanhai.limits.TooLarge`. A file that is not text (it holds
+NUL bytes, as a file of zeros does) is a problem found in its first bytes.
 """
 
 from __future__ import annotations
@@ -13,10 +20,11 @@ import io
 import re
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import BinaryIO
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
 
 from lanhai.errors import Problem
+from lanhai.limits import GZIP_MAGIC, Limits, TooLarge, gunzip
 
 GENOME = "genome"
 PROTEOME = "proteome"
@@ -28,7 +36,11 @@ NUCLEOTIDES = frozenset("ACGTUNRYSWKMBDHV")
 AMINO_ACIDS = frozenset("ACDEFGHIKLMNPQRSTVWYBZJXUO")
 #: problems kept in full; beyond this only a count is reported
 MAX_PROBLEMS = 1000
-_GZIP_MAGIC = b"\x1f\x8b"
+#: characters of a line read at once (a longer line comes in several pieces)
+PIECE = 1 << 20
+#: bytes looked at first to tell text from binary data
+_SNIFF = 4096
+_GENBANK_JUNK = re.compile(r"[\s\d]+")
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,10 @@ class SeqRecord:
     description: str
     sequence: str
     line: int
+
+
+#: one piece of a line: (line number, text without the line break, starts the line, ends it)
+Piece = tuple[int, str, bool, bool]
 
 
 class _Hashing(io.RawIOBase):
@@ -60,18 +76,39 @@ class _Hashing(io.RawIOBase):
         return len(data)
 
 
+@dataclass
+class _Residues:
+    """The sequence of one record while its lines stream past: checked piece by piece and
+    kept only while it is valid."""
+
+    #: the line before the first sequence line (the header, or GenBank's ORIGIN)
+    line: int
+    parts: list[str] = field(default_factory=list)
+    size: int = 0
+    lines: bool = False
+    #: character -> first line it is on, for characters outside the alphabet
+    bad: dict[str, int] = field(default_factory=dict)
+    stars: int = 0
+    star_line: int = 0
+    last: str = ""
+
+
 class SequenceReader:
     """Stream the records of one file of ``kind`` (genome or proteome).
 
     ``allow_stops`` accepts internal '*' in proteins (real proteomes have them: pseudogenes
     translated through a stop); a single trailing '*' is always accepted and dropped.
+    ``limits`` bound what the file may hold; ``cap`` names the limit on its decompressed
+    size (``expanded``, or ``query`` for a search request).
     """
 
     def __init__(self, stream: BinaryIO, *, kind: str = GENOME, name: str = "",
-                 allow_stops: bool = False) -> None:
+                 allow_stops: bool = False, limits: Limits | None = None,
+                 cap: str = "expanded") -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         self.kind, self.name, self.allow_stops = kind, name, allow_stops
+        self.limits, self.cap = limits or Limits(), cap
         self.problems: list[Problem] = []
         self.problem_count = 0
         self.format = ""
@@ -79,6 +116,9 @@ class SequenceReader:
         self._raw = _Hashing(stream)
         self._ids: dict[str, int] = {}
         self._alphabet = NUCLEOTIDES if kind == GENOME else AMINO_ACIDS
+        # bytes a sequence may hold; '*' is judged on its own in proteins (a final stop)
+        self._valid = "".join(sorted(self._alphabet)).encode("ascii") + (
+            b"*" if kind == PROTEOME else b"")
 
     @property
     def sha256(self) -> str:
@@ -100,42 +140,86 @@ class SequenceReader:
     def __iter__(self) -> Iterator[SeqRecord]:
         buffered = io.BufferedReader(self._raw, buffer_size=1 << 20)
         head = buffered.peek(2)[:2]
-        self.compressed = head == _GZIP_MAGIC
-        binary: BinaryIO = buffered
+        self.compressed = head == GZIP_MAGIC
+        binary: io.BufferedReader[Any] = buffered
         if self.compressed:
-            binary = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
-        text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline=None)
+            binary = gunzip(buffered, self.limits, self.name or "the file", cap=self.cap)
+        finished = False
         try:
-            yield from self._records(text)
+            if b"\0" in binary.peek(_SNIFF)[:_SNIFF]:
+                self.problem("is neither FASTA nor GenBank: it holds binary data (NUL bytes), "
+                             "not text", "give a FASTA or GenBank file, plain or "
+                             "gzip-compressed (decompress bzip2, xz or zstd files first)",
+                             line=1)
+            else:
+                text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace",
+                                        newline=None)
+                yield from self._records(self._pieces(text))
+            finished = True
         except EOFError:
             self.problem("the gzip file is truncated (it ends before the end-of-stream marker)",
                          "copy or download the file again and check it with `gzip -t FILE`")
+            finished = True
         except (gzip.BadGzipFile, zlib.error) as err:
             self.problem(f"the gzip data is corrupt ({err})",
                          "copy or download the file again and check it with `gzip -t FILE`")
-        finally:
+            finished = True
+        if finished and not self.problem_count:
             # read what is left so the checksum covers the whole file
             while self._raw.read(1 << 20):
                 pass
 
-    def _records(self, text: io.TextIOWrapper) -> Iterator[SeqRecord]:
-        number = 0
-        for number, line in enumerate(text, 1):
-            if not line.strip():
-                continue
-            if line.startswith(">"):
-                self.format = "fasta"
-                yield from self._fasta(text, line, number)
+    @staticmethod
+    def _pieces(text: io.TextIOWrapper) -> Iterator[Piece]:
+        """Every line of ``text`` in pieces of at most :data:`PIECE` characters."""
+        number, starts = 0, True
+        while True:
+            piece = text.readline(PIECE)
+            if not piece:
+                return
+            number += starts
+            ends = piece.endswith("\n")
+            yield number, piece[:-1] if ends else piece, starts, ends
+            starts = ends
+
+    def _whole(self, first: Piece, pieces: Iterator[Piece]) -> str:
+        """The whole line ``first`` starts (a header or an annotation line), within the line
+        limit."""
+        number, text, _, ends = first
+        limit = self.limits.line
+        parts, size = [text], len(text)
+        while not ends:
+            _, more, _, ends = next(pieces, (number, "", False, True))
+            size += len(more)
+            if size > limit:
                 break
-            if line.startswith("LOCUS"):
+            parts.append(more)
+        if size > limit:
+            raise self.limits.refuse(
+                f"{self.name or 'the file'}, line {number}: the line", "line", limit,
+                "a FASTA header or GenBank line is short; check that the file is FASTA or "
+                "GenBank text (raise LANHAI_MAX_LINE if its headers are genuinely this long)")
+        return "".join(parts)
+
+    def _records(self, pieces: Iterator[Piece]) -> Iterator[SeqRecord]:
+        number = 0
+        for piece in pieces:
+            number, text, starts, ends = piece
+            if starts and ends and not text.strip():
+                continue
+            if starts and text.startswith(">"):
+                self.format = "fasta"
+                yield from self._fasta(self._whole(piece, pieces), number, pieces)
+                break
+            if starts and text.startswith("LOCUS"):
                 self.format = "genbank"
-                yield from self._genbank(text, line, number)
+                yield from self._genbank(self._whole(piece, pieces), number, pieces)
                 break
             self.problem("is neither FASTA (a first line starting with '>') nor GenBank "
                          "(a first line starting with 'LOCUS')",
                          "give a FASTA or GenBank file, plain or gzip-compressed "
                          "(decompress bzip2, xz or zstd files first)",
-                         line=number, value=line.strip()[:60])
+                         line=number, value=text.strip()[:60])
             return
         if not self.format and number == 0:
             self.problem("the file is empty", "give a FASTA or GenBank file with sequences")
@@ -143,28 +227,34 @@ class SequenceReader:
             self.problem("holds no sequence records", "give a FASTA or GenBank file with "
                          "sequences")
 
-    def _fasta(self, text: io.TextIOWrapper, header: str, first: int) -> Iterator[SeqRecord]:
-        head_line = first
-        parts: list[tuple[int, str]] = []
-        for number, line in enumerate(text, first + 1):
-            if line.startswith(">"):
-                yield from self._finish(header, head_line, parts)
-                header, head_line, parts = line, number, []
+    def _fasta(self, header: str, first: int, pieces: Iterator[Piece]
+               ) -> Iterator[SeqRecord]:
+        ident, description = self._title(header, first)
+        head_line, residues = first, _Residues(first)
+        for piece in pieces:
+            number, text, starts, _ = piece
+            if starts and text.startswith(">"):
+                yield from self._finish(ident, description, head_line, residues)
+                ident, description = self._title(self._whole(piece, pieces), number)
+                head_line, residues = number, _Residues(number)
             else:
-                parts.append((number, line.rstrip("\r\n")))
-        yield from self._finish(header, head_line, parts)
+                self._add(residues, ident, number, text)
+        yield from self._finish(ident, description, head_line, residues)
 
-    def _finish(self, header: str, line: int, parts: list[tuple[int, str]]
-                ) -> Iterator[SeqRecord]:
+    def _title(self, header: str, line: int) -> tuple[str, str]:
         title = header[1:].strip()
         ident, _, description = title.partition(" ")
         if not ident:
             self.problem("the header has no sequence id", "write an id right after '>', "
                          "e.g. '>contig_1 description'", line=line)
             ident = f"(no id, line {line})"
-        sequence = self._check(ident, parts)
+        return ident, description.strip()
+
+    def _finish(self, ident: str, description: str, line: int, residues: _Residues
+                ) -> Iterator[SeqRecord]:
+        sequence = self._check(ident, residues)
         if self._register(ident, line) and sequence is not None:
-            yield SeqRecord(ident, description.strip(), sequence, line)
+            yield SeqRecord(ident, description, sequence, line)
 
     def _register(self, ident: str, line: int) -> bool:
         first = self._ids.get(ident)
@@ -175,24 +265,53 @@ class SequenceReader:
         self._ids[ident] = line
         return True
 
-    def _check(self, ident: str, parts: list[tuple[int, str]]) -> str | None:
-        """Join and validate the sequence lines of one record; None when it is unusable."""
-        sequence = "".join(p for _, p in parts).upper()
-        if self.kind == PROTEOME and sequence.endswith("*"):
-            sequence = sequence[:-1]
-        if not sequence:
-            line = parts[0][0] - 1 if parts else None
+    def _add(self, residues: _Residues, ident: str, number: int, text: str) -> None:
+        """Check one piece of a sequence line and keep it while the sequence is valid."""
+        residues.lines = True
+        if not text:
+            return
+        upper = text.upper()
+        residues.size += len(upper)
+        if residues.size > self.limits.sequence:
+            raise self._too_long(ident, residues.line)
+        residues.last = upper[-1]
+        try:
+            rest = upper.encode("ascii").translate(None, self._valid)
+            bad = set(rest.decode("ascii"))
+        except UnicodeEncodeError:
+            bad = set(upper) - self._alphabet - {"*" if self.kind == PROTEOME else ""}
+        if self.kind == PROTEOME and "*" in upper:
+            if not residues.stars:
+                residues.star_line = number
+            residues.stars += upper.count("*")
+        for char in bad:
+            residues.bad.setdefault(char, number)
+        if residues.bad:
+            residues.parts.clear()  # not stored: only the problems are reported
+        else:
+            residues.parts.append(upper)
+
+    def _too_long(self, ident: str, line: int) -> TooLarge:
+        return self.limits.refuse(
+            f"{self.name or 'the file'}, line {line}, record {ident}: the length of the "
+            "sequence (residues)", "sequence", self.limits.sequence,
+            "check the file; if the sequence is genuine, raise LANHAI_MAX_SEQUENCE")
+
+    def _check(self, ident: str, residues: _Residues) -> str | None:
+        """The validated sequence of one record; None when it is unusable."""
+        final_stop = self.kind == PROTEOME and residues.last == "*"
+        if residues.size - final_stop <= 0:
             self.problem("the sequence is empty", "remove the record or add its sequence",
-                         line=line, record=ident)
+                         line=residues.line if residues.lines else None, record=ident)
             return None
-        bad = set(sequence) - self._alphabet
-        if self.kind == PROTEOME and self.allow_stops:
-            bad.discard("*")
+        bad = dict(residues.bad)
+        if self.kind == PROTEOME and residues.stars > final_stop and not self.allow_stops:
+            bad.setdefault("*", residues.star_line)
         if not bad:
-            return sequence
+            sequence = "".join(residues.parts)
+            return sequence[:-1] if final_stop else sequence
         for char in sorted(bad):
-            line = next(n for n, p in parts if char in p.upper())
-            self.problem(*self._explain(char), line=line, record=ident, value=char)
+            self.problem(*self._explain(char), line=bad[char], record=ident, value=char)
         return None
 
     def _explain(self, char: str) -> tuple[str, str]:
@@ -207,31 +326,39 @@ class SequenceReader:
         shown = {" ": "space", "\t": "tab", "-": "gap"}.get(char, repr(char))
         return f"stray character {shown}: not a {what} code", fix
 
-    def _genbank(self, text: io.TextIOWrapper, locus: str, first: int
+    def _genbank(self, locus: str, first: int, pieces: Iterator[Piece]
                  ) -> Iterator[SeqRecord]:
         ident, description, head_line = _locus_name(locus), "", first
-        parts: list[tuple[int, str]] = []
+        residues = _Residues(first)
         in_origin = False
-        for number, line in enumerate(text, first + 1):
-            if line.startswith("//"):
-                sequence = self._check(ident, parts)
+        for piece in pieces:
+            number, text, starts, _ = piece
+            if starts and text.startswith("//"):
+                if not piece[3]:
+                    self._whole(piece, pieces)
+                sequence = self._check(ident, residues)
                 if self._register(ident, head_line) and sequence is not None:
                     yield SeqRecord(ident, description, sequence, head_line)
-                ident, description, parts, in_origin = "", "", [], False
+                ident, description, in_origin = "", "", False
+                residues = _Residues(number)
             elif in_origin:
-                parts.append((number, re.sub(r"[\s\d]+", "", line)))
-            elif line.startswith("LOCUS"):
-                if ident:
-                    self.problem("the previous record has no '//' terminator",
-                                 "end every GenBank record with a line '//'", line=number,
-                                 record=ident)
-                ident, head_line, parts = _locus_name(line), number, []
-            elif line.startswith("VERSION") and len(line.split()) > 1:
-                ident = line.split()[1]
-            elif line.startswith("DEFINITION"):
-                description = line[10:].strip()
-            elif line.startswith("ORIGIN"):
-                in_origin = True
+                self._add(residues, ident, number, _GENBANK_JUNK.sub("", text))
+            elif not starts:
+                continue  # the rest of a line already read whole
+            else:
+                line = self._whole(piece, pieces)
+                if line.startswith("LOCUS"):
+                    if ident:
+                        self.problem("the previous record has no '//' terminator",
+                                     "end every GenBank record with a line '//'",
+                                     line=number, record=ident)
+                    ident, head_line, residues = _locus_name(line), number, _Residues(number)
+                elif line.startswith("VERSION") and len(line.split()) > 1:
+                    ident = line.split()[1]
+                elif line.startswith("DEFINITION"):
+                    description = line[10:].strip()
+                elif line.startswith("ORIGIN"):
+                    in_origin, residues = True, _Residues(number)
         if ident:
             self.problem("the last record has no '//' terminator (is the file cut short?)",
                          "end every GenBank record with a line '//'", line=head_line,

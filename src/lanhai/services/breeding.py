@@ -22,6 +22,7 @@ from lanhai.breeding.predict import Prediction
 from lanhai.breeding.qc import QcOptions, QcResult
 from lanhai.breeding.validate import check_genotypes
 from lanhai.errors import NotFound, Problem, UsageError
+from lanhai.limits import Limits
 from lanhai.services.access import Actor, may_see_dataset, require_writer
 from lanhai.services.catalog import CatalogService
 from lanhai.settings import Settings
@@ -33,14 +34,17 @@ class BreedingService:
     """Breeding datasets and analyses of one bank (``catalog`` is None on the command line
     before the bank exists: files can then be analysed, not linked to germplasm)."""
 
-    def __init__(self, datasets: DatasetStore, catalog: CatalogService | None) -> None:
+    def __init__(self, datasets: DatasetStore, catalog: CatalogService | None,
+                 limits: Limits | None = None) -> None:
         self.datasets = datasets
         self.catalog = catalog
+        #: what a breeder's file may hold (decompressed size, line length)
+        self.limits = limits or Limits()
 
     @classmethod
     def for_settings(cls, settings: Settings) -> BreedingService:
         """Breeding for a bank whose catalog is not open (not created yet)."""
-        return cls(DatasetStore(Layout(settings.data_dir).breeding), None)
+        return cls(DatasetStore(Layout(settings.data_dir).breeding), None, settings.limits)
 
     # -- datasets --------------------------------------------------------------------------
     def check_name(self, name: str) -> str:
@@ -109,6 +113,7 @@ class BreedingService:
                     fix="import it first with `lanhai breed import --name NAME ...`, or "
                         "list them with `lanhai breed datasets`")])
             inputs.dataset = self.datasets.load(dataset)
+        inputs.limits = self.limits
         return load(inputs)
 
     def import_dataset(self, actor: Actor, name: str, data: Dataset, *,

@@ -32,7 +32,16 @@ from lanhai.kinds import (
 )
 from lanhai.kinds.fields import Fields, KindSpec, validate_fields
 from lanhai.kinds.vocab import ValueContext
-from lanhai.model import LineageEdge, Link, NewRecord, Record, Version, identifier_key, parse_filter
+from lanhai.model import (
+    MAX_OFFSET,
+    LineageEdge,
+    Link,
+    NewRecord,
+    Record,
+    Version,
+    identifier_key,
+    parse_filter,
+)
 from lanhai.services.access import Actor, may_see, require_writer, visible
 from lanhai.store import links as link_store
 from lanhai.store import queries
@@ -149,8 +158,9 @@ class CatalogService:
     def list(self, actor: Actor, kind: str | None, where: Sequence[str] = (), *,
              query: str | None = None, limit: int = 50, offset: int = 0,
              sort: str = "accession") -> tuple[builtins.list[Record], int | None]:
-        if limit < 1 or offset < 0:
-            raise UsageError("limit must be at least 1 and offset at least 0")
+        if not 1 <= limit <= MAX_OFFSET or not 0 <= offset <= MAX_OFFSET:
+            raise UsageError(f"limit must be at least 1 and offset between 0 and "
+                             f"{MAX_OFFSET:,}")
         filters = [parse_filter(w) for w in where]
         with self.db.read() as conn:
             return queries.list_records(conn, kind, filters, query=query,

@@ -22,13 +22,13 @@ from lanhai.exports import (
     Progress,
     get_format,
     sbol,
-    write_atomic,
 )
 from lanhai.exports.common import Batch, ExportOptions, Item
 from lanhai.kinds import PLURALS, KindSpec, kind_spec
 from lanhai.model import Record, parse_filter
 from lanhai.services.access import Actor
 from lanhai.services.catalog import CatalogService
+from lanhai.store.leftovers import PartialFiles
 
 
 class Export:
@@ -89,10 +89,14 @@ class Export:
 class ExportService:
     """Exports over one bank's catalog."""
 
-    def __init__(self, catalog: CatalogService, options: ExportOptions) -> None:
+    def __init__(self, catalog: CatalogService, options: ExportOptions, *,
+                 files: PartialFiles | None = None) -> None:
         self.catalog = catalog
         #: the bank's defaults (its SBOL3 namespace)
         self.options = options
+        #: how a file is written: a locked partial file beside it, renamed into place (noted
+        #: in the bank's data folder while it is written, so that a killed run's is found)
+        self.files = files or PartialFiles(None)
 
     def plan(self, actor: Actor, kind: str, fmt: str, where: Sequence[str] = (),
              query: str | None = None, options: ExportOptions | None = None) -> Export:
@@ -118,7 +122,9 @@ class ExportService:
         Archive (``dwca``, bound for GBIF) never includes restricted records."""
         export = self.plan(actor, kind, fmt, where, query, options)
         if isinstance(out, (str, Path)):
-            write_atomic(Path(out), export.chunks(progress))
+            with contextlib.closing(export.chunks(progress)) as chunks:
+                self.files.write(Path(out), chunks, f"an export of {PLURALS[export.spec.name]}"
+                                 f" ({export.format.name})")
             file: str | None = str(out)
         else:
             with contextlib.closing(export.chunks(progress)) as chunks:

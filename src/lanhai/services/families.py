@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import io
 import math
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lanhai.errors import Problem, ValidationFailed
+from lanhai.limits import GZIP_MAGIC, Limits, gunzip
 from lanhai.search.filters import LINEAGE_DEPTH, CatalogFilters, FamilyQuery, family_names
 from lanhai.services.access import Actor
 from lanhai.store import hits as hit_store
@@ -47,10 +49,22 @@ class FamilyResult:
                 "proteins_searched": self.proteins_searched, "items": self.hits}
 
 
-def read_hmms(data: bytes, source: str = "the HMM file") -> list[Any]:
-    """Profile HMMs from HMMER3 text or binary data, or a usage error saying what is wrong."""
+def read_hmms(data: bytes, source: str = "the HMM file", limits: Limits | None = None
+              ) -> list[Any]:
+    """Profile HMMs from HMMER3 text or binary data (or either gzip-compressed, which may
+    expand to ``limits.query`` bytes: the HMM is a search request), or a usage error saying
+    what is wrong."""
     from pyhmmer import plan7
 
+    if data.startswith(GZIP_MAGIC):
+        try:
+            with gunzip(io.BytesIO(data), limits or Limits(), source, cap="query") as plain:
+                data = plain.read()
+        except (OSError, EOFError, zlib.error) as err:
+            raise ValidationFailed(f"{source} is not readable gzip", [Problem(
+                f"the gzip data is truncated or corrupt ({err})"[:300],
+                "compress the HMM file again with gzip, or give it uncompressed",
+                field=source)]) from None
     if not data.strip():
         raise ValidationFailed(f"{source} is empty", [Problem(
             "has no profile", "give an HMMER3 profile file (hmmbuild output)", field=source)])
@@ -116,9 +130,12 @@ def _lat_lon(lat: Any, lon: Any) -> str:
 class FamilySearchService:
     """Family and HMM search over one bank."""
 
-    def __init__(self, db: Database, sequences: SequenceStore) -> None:
+    def __init__(self, db: Database, sequences: SequenceStore,
+                 limits: Limits | None = None) -> None:
         self.db = db
         self.sequences = sequences
+        #: what an uploaded HMM may expand to
+        self.limits = limits or Limits()
 
     def lineage_context(self, actor: Actor, accessions: Sequence[str]
                         ) -> dict[str, dict[str, Any]]:
@@ -158,7 +175,7 @@ class FamilySearchService:
         from pyhmmer import easel
 
         query = query or FamilyQuery()
-        hmms = read_hmms(hmm_data, source)
+        hmms = read_hmms(hmm_data, source, self.limits)
         store = self.sequences
         context = self._candidates(actor, store.accessions(), query.filters)
         sizes = {acc: size for acc in sorted(context)

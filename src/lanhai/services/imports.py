@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lanhai.errors import ConcurrentChange, NotFound, Problem
+from lanhai.errors import ConcurrentChange, LanhaiError, NotFound, Problem, writing
 from lanhai.imports import ImportOptions, ImportReport
 from lanhai.imports.columns import ColumnPlan, build_plan
 from lanhai.imports.mapping import resolve_options
@@ -36,6 +36,7 @@ from lanhai.imports.reader import Row, open_table
 from lanhai.kinds import KindSpec, kind_spec
 from lanhai.kinds.fields import Fields, validate_fields
 from lanhai.kinds.vocab import ValueContext
+from lanhai.limits import Limits
 from lanhai.model import NewRecord, Record, Upload, identifier_key
 from lanhai.services.access import Actor, require_writer
 from lanhai.services.catalog import CatalogBatch, CatalogService
@@ -54,9 +55,12 @@ _MAX_REJECTED_KEYS = 200_000
 class ImportService:
     """Bulk imports of spreadsheet tables into the catalog."""
 
-    def __init__(self, catalog: CatalogService, uploads: UploadStore) -> None:
+    def __init__(self, catalog: CatalogService, uploads: UploadStore,
+                 limits: Limits | None = None) -> None:
         self.catalog = catalog
         self.uploads = uploads
+        #: what a table may hold (lines, cells, rows, decompressed size)
+        self.limits = limits or Limits()
 
     # -- an upload checked first, committed later (the import page) -----------------------
     def stage(self, actor: Actor, kind: str, filename: str | None) -> Upload:
@@ -67,9 +71,13 @@ class ImportService:
                                            "kind": kind_spec(kind).name})
 
     def check_staged(self, actor: Actor, upload: Upload) -> ImportReport:
-        """Dry-run a staged upload; one with problems is not kept."""
-        report = self.run(actor, upload.path, ImportOptions(kind=upload.meta["kind"],
-                                                            dry_run=True))
+        """Dry-run a staged upload; one with problems (or past the limits) is not kept."""
+        try:
+            report = self.run(actor, upload.path, ImportOptions(kind=upload.meta["kind"],
+                                                                dry_run=True))
+        except LanhaiError:
+            self.uploads.remove(upload.id)
+            raise
         if not report.ok or report.problems_omitted:
             self.uploads.remove(upload.id)
         return report
@@ -94,15 +102,22 @@ class ImportService:
         Never raises for bad data: every problem goes into the report and nothing is
         written (``committed`` is False). Raises UsageError for bad options,
         Unauthorized/Forbidden when ``actor`` may not change records, Busy when another
-        write holds the bank. ``progress`` is called with the number of rows done so far.
+        write holds the bank, TooLarge for a file past the limits (a decompression bomb, a
+        line, row or file too long), NoSpace when the device fills up; in each case nothing
+        is written. ``progress`` is called with the number of rows done so far.
         """
         require_writer(actor)
         options = resolve_options(options)
+        with writing(self.catalog.db.where, "nothing was imported"):
+            return self._run(actor, path, options, progress)
+
+    def _run(self, actor: Actor, path: Path, options: ImportOptions,
+             progress: Callable[[int], None] | None) -> ImportReport:
         spec = kind_spec(options.kind)
         report = ImportReport(kind=spec.name, file=path.name, dry_run=options.dry_run)
         sink = _Problems(report)
         with open_table(path, encoding=options.encoding, delimiter=options.delimiter,
-                        sheet=options.sheet) as table:
+                        sheet=options.sheet, limits=self.limits) as table:
             if table.problems and not table.header:
                 for problem in table.problems:
                     sink.add(problem)

@@ -3,20 +3,20 @@ GFF3 / GenBank exports (a part of :class:`lanhai.services.sequences.SequenceServ
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from lanhai.errors import NotFound, Problem, UsageError
+from lanhai.exports.common import spreadsheet_safe
 from lanhai.model import Record
 from lanhai.sequence import formats, genbank
 from lanhai.sequence.reader import PROTEOME
 from lanhai.services.access import Actor
 from lanhai.services.annotation import ANNOTATION, CLUSTERS, substrate_line
 from lanhai.store.hits import family_summary
+from lanhai.store.leftovers import PartialFiles
 from lanhai.store.sequences import SequenceStore
 
 #: columns of the hit table as TSV (substrates joined with ';')
@@ -29,6 +29,8 @@ class AnnotationReads:
     """Read methods over the stored annotation results (mixed into SequenceService)."""
 
     store: SequenceStore
+    #: how result tables are written to a file (the bank's: noted in its data folder)
+    files = PartialFiles(None)
 
     def _assembly(self, actor: Actor, accession: str) -> Record:  # pragma: no cover
         raise NotImplementedError
@@ -94,18 +96,13 @@ class AnnotationReads:
             raise UsageError("hit tables are written as tsv or parquet")
         source = self.store.table_path(acc, "hits")
         assert source is not None
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        try:
+        with self.files.open(Path(path), f"the hit table of {acc}") as out:
             if fmt == "parquet":
-                shutil.copyfile(source, tmp)
+                with source.open("rb") as table:
+                    shutil.copyfileobj(table, out)
             else:
-                with tmp.open("w", encoding="utf-8") as out:
-                    for line in self.hit_tsv(actor, acc):
-                        out.write(line)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+                for line in self.hit_tsv(actor, acc):
+                    out.write(line.encode("utf-8"))
         return int(marker["hit_count"])
 
     def hit_tsv(self, actor: Actor, accession: str) -> Iterator[str]:
@@ -185,7 +182,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        return spreadsheet_safe(";".join(str(v) for v in value))
     if isinstance(value, float):
         return f"{value:.6g}"
-    return str(value)
+    return spreadsheet_safe(value)

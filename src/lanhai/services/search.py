@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from lanhai.errors import UsageError
-from lanhai.model import Record
+from lanhai.model import MAX_OFFSET, Record
 from lanhai.search.filters import (
     DEPTH_BUCKETS,
     LINEAGE_DEPTH,
@@ -145,8 +145,9 @@ class SearchService:
         """
         if sort not in SORTS:
             raise UsageError(f"cannot sort by {sort!r}; sort by one of: {', '.join(SORTS)}")
-        if limit < 1 or offset < 0:
-            raise UsageError("limit must be at least 1 and offset at least 0")
+        if not 1 <= limit <= MAX_OFFSET or not 0 <= offset <= MAX_OFFSET:
+            raise UsageError(f"limit must be at least 1 and offset between 0 and "
+                             f"{MAX_OFFSET:,}")
         filters = filters or CatalogFilters()
         seen = actor.can_see_restricted
         text = query or ""

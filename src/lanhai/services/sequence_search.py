@@ -14,18 +14,18 @@ sequences.
 from __future__ import annotations
 
 import io
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from lanhai.errors import NotFound, Problem, UsageError, ValidationFailed
+from lanhai.limits import Limits
 from lanhai.search.mmseqs import MMseqs, find_binary
 from lanhai.sequence.reader import GENOME, PROTEOME, SequenceReader
 from lanhai.services.access import Actor
 from lanhai.services.catalog import CatalogService
 from lanhai.services.sequences import cpu_count
 from lanhai.store.layout import Layout
+from lanhai.store.leftovers import scratch
 from lanhai.store.seq_index import DBS, SequenceIndex
 
 Progress = Callable[[int, int, str], None]
@@ -46,12 +46,14 @@ def _no_progress(done: int, total: int, what: str) -> None:
 
 
 
-def read_query(data: bytes | str, db: str = "proteins", name: str = "query"
-               ) -> list[tuple[str, str]]:
-    """(id, sequence) of a query FASTA; ValidationFailed listing every problem."""
+def read_query(data: bytes | str, db: str = "proteins", name: str = "query",
+               limits: Limits | None = None) -> list[tuple[str, str]]:
+    """(id, sequence) of a query FASTA; ValidationFailed listing every problem. A gzip
+    query may expand to ``limits.query`` bytes (it is a search request)."""
     raw = data.encode() if isinstance(data, str) else data
     kind = GENOME if db == "contigs" else PROTEOME
-    reader = SequenceReader(io.BytesIO(raw), kind=kind, name=name, allow_stops=True)
+    reader = SequenceReader(io.BytesIO(raw), kind=kind, name=name, allow_stops=True,
+                            limits=limits, cap="query")
     records = [(r.id, r.sequence) for r in reader]
     problems = list(reader.problems)
     if not problems and not records:
@@ -72,15 +74,21 @@ def read_query(data: bytes | str, db: str = "proteins", name: str = "query"
     return records
 
 
+#: the loosest e-value a search may ask for (MMseqs2 reports nothing useful past it)
+MAX_EVALUE = 1e6
+#: the most hits a search may ask for per query
+MAX_HITS = 100_000
+
+
 def check_options(db: str, evalue: float, min_identity: float, max_hits: int) -> None:
     if db not in DBS:
         raise UsageError(f"db must be one of: {', '.join(DBS)}")
-    if not evalue > 0:
-        raise UsageError("--evalue must be above 0 (e.g. 1e-3)")
+    if not 0 < evalue <= MAX_EVALUE:  # also refuses nan and inf
+        raise UsageError(f"--evalue must be above 0 and at most {MAX_EVALUE:g} (e.g. 1e-3)")
     if not 0 <= min_identity <= 1:
         raise UsageError("--min-identity is a fraction between 0 and 1 (e.g. 0.3)")
-    if max_hits < 1:
-        raise UsageError("--max-hits must be at least 1")
+    if not 1 <= max_hits <= MAX_HITS:
+        raise UsageError(f"--max-hits must be between 1 and {MAX_HITS:,}")
 
 
 class SequenceSearch:
@@ -88,16 +96,19 @@ class SequenceSearch:
 
     def __init__(self, catalog: CatalogService, layout: Layout, *,
                  mmseqs: MMseqs | None = None, binary: str | None = None,
-                 jobs: int = 0) -> None:
+                 jobs: int = 0, limits: Limits | None = None) -> None:
         self.catalog = catalog
         self.layout = layout
         self._mmseqs = mmseqs
         self.binary = binary
         self.jobs = jobs
+        #: what a query may hold once decompressed
+        self.limits = limits or Limits()
 
     def with_jobs(self, jobs: int) -> SequenceSearch:
         """The same search with MMseqs2 on ``jobs`` threads (0: all cores)."""
-        return SequenceSearch(self.catalog, self.layout, binary=self.binary, jobs=jobs)
+        return SequenceSearch(self.catalog, self.layout, binary=self.binary, jobs=jobs,
+                              limits=self.limits)
 
     @property
     def mmseqs(self) -> MMseqs:
@@ -122,12 +133,11 @@ class SequenceSearch:
         """Hits of every query sequence, best first, each with its lineage resolved."""
         check_options(db, evalue, min_identity, max_hits)
         records = (list(query) if not isinstance(query, (bytes, str))
-                   else read_query(query, db, name))
+                   else read_query(query, db, name, self.limits))
         index = self.index(db)
         seen = actor.can_see_restricted
         restricted = self._restricted()
-        with tempfile.TemporaryDirectory(prefix="lanhai-seq-") as tmp:
-            work = Path(tmp)
+        with scratch() as work:  # locked while used, so `lanhai clean` takes only dead ones
             fasta = work / "query.fasta"
             with open(fasta, "w", encoding="ascii", errors="replace") as out:
                 for ident, seq in records:

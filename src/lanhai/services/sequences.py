@@ -20,7 +20,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from lanhai.errors import Conflict, NotFound, Problem, UsageError, ValidationFailed
+from lanhai.errors import Conflict, NotFound, Problem, UsageError, ValidationFailed, writing
+from lanhai.limits import Limits
 from lanhai.model import Record
 from lanhai.profiles.pack import Pack
 from lanhai.sequence import formats
@@ -65,10 +66,12 @@ class SequenceService(AnnotationReads):
     """Sequence use cases over one bank: its catalog, stored sequences and profile packs."""
 
     def __init__(self, catalog: CatalogService, store: SequenceStore,
-                 profiles: ProfileService) -> None:
+                 profiles: ProfileService, limits: Limits | None = None) -> None:
         self.catalog = catalog
         self.store = store
         self.profiles = profiles
+        #: what an ingested file may hold (decompressed size, line and sequence length)
+        self.limits = limits or Limits()
 
     # -- ingest ----------------------------------------------------------------------------
     def ingest(self, actor: Actor, accession: str, path: Path, *, kind: str = GENOME,
@@ -77,8 +80,10 @@ class SequenceService(AnnotationReads):
         """Validate FASTA/GenBank (plain or gzip) and store it as the assembly's sequences.
 
         All or nothing: a file with any problem stores nothing and raises ValidationFailed
-        listing them. Ingesting the same file again changes nothing; a different file needs
-        ``replace`` (which also drops the old annotation results).
+        listing them; a file past the limits (a decompression bomb, a sequence or line too
+        long) raises TooLarge and a full device NoSpace, storing nothing either. Ingesting
+        the same file again changes nothing; a different file needs ``replace`` (which also
+        drops the old annotation results).
         """
         require_writer(actor)
         if kind not in KINDS:
@@ -98,9 +103,13 @@ class SequenceService(AnnotationReads):
                 raise Conflict(f"{record.accession} already holds sequences from "
                                f"{old.get('file')!r} (sha256 {str(old.get('sha256'))[:12]}…); "
                                "pass --replace to replace them (their annotation is dropped)")
-        manifest = self._stage(record.accession, path, kind, allow_stops, progress)
-        self._set_summary(actor, record.accession, manifest["summary"],
-                          f"ingested {path.name}" + (" (replaced)" if old else ""))
+        with writing(f"the sequences of {record.accession} under {self.store.root}",
+                     "nothing was stored"):
+            manifest = self._stage(record.accession, path, kind, allow_stops, progress)
+        with writing(self.catalog.db.where, f"the sequences are stored but {record.accession} "
+                     "does not show them yet: run the same ingest again"):
+            self._set_summary(actor, record.accession, manifest["summary"],
+                              f"ingested {path.name}" + (" (replaced)" if old else ""))
         return {**_public(manifest), "accession": record.accession,
                 "status": "replaced" if old else "stored"}
 
@@ -109,7 +118,8 @@ class SequenceService(AnnotationReads):
         size = path.stat().st_size
         stats = AssemblyStats()
         with path.open("rb") as stream, self.store.stage_ingest(accession) as staged:
-            reader = SequenceReader(stream, kind=kind, name=path.name, allow_stops=allow_stops)
+            reader = SequenceReader(stream, kind=kind, name=path.name, allow_stops=allow_stops,
+                                    limits=self.limits)
             table = staged.table("contigs" if kind == GENOME else "proteins", SEQUENCES)
             for number, rec in enumerate(reader, 1):
                 if not reader.problem_count:

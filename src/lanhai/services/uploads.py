@@ -1,5 +1,7 @@
 """Files sent with a request: received into the bank's uploads folder, read by a service,
-removed when the request is done (or, left by a server that was killed, a day later)."""
+removed when the request (or the job reading them) is done. They are held by the serving
+process while in use, so those of a server that was killed are removed at the next upload
+(or by `lanhai clean`)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ class UploadService:
     def receive(self, actor: Actor, filename: str | None, purpose: str) -> Iterator[Upload]:
         """Room for one request's upload (the caller writes ``upload.path``, or several
         files into ``upload.folder``), removed when the block ends."""
-        upload = self.store.new(filename, {"owner": actor.username, "purpose": purpose})
+        upload = self.store.new(filename, {"owner": actor.username, "purpose": purpose},
+                                hold=True)
         try:
             yield upload
         finally:
@@ -30,7 +33,8 @@ class UploadService:
     def keep(self, actor: Actor, filename: str | None, purpose: str) -> Upload:
         """Room for an upload a later request or a background job reads; the reader
         removes it with :meth:`discard`."""
-        return self.store.new(filename, {"owner": actor.username, "purpose": purpose})
+        return self.store.new(filename, {"owner": actor.username, "purpose": purpose},
+                              hold=True)
 
     def discard(self, upload: Upload) -> None:
         self.store.remove(upload.id)

@@ -1,8 +1,22 @@
-"""Users, API tokens and sign-in: who may act on the bank, and as what.
+"""Users, API tokens, sign-in and web sessions: who may act on the bank, and as what.
 
 Tokens are random secrets (``lh_…``) stored only as SHA-256 hashes and shown once; web
-passwords are Argon2 hashes. Admins manage users and anyone's tokens; a signed-in user
-manages their own tokens. Commands on the bank's own machine act as a local admin.
+passwords are Argon2 hashes and must pass the policy of :mod:`lanhai.services.passwords`.
+Usernames are unique whatever their case and ``anonymous`` is reserved. Admins manage users
+and anyone's tokens; a signed-in user manages their own tokens and password. Commands on the
+bank's own machine act as a local admin.
+
+Sign-in resists guessing: after :data:`FREE_FAILURES` failed sign-ins of one account (since
+its last success) or :data:`FREE_ADDRESS_FAILURES` from one address within
+:data:`FAILURE_WINDOW`, each further attempt must wait twice as long as the one before (1 s,
+2 s, 4 s … at most :data:`MAX_WAIT`), and is refused before the password is checked
+(:class:`Throttled`, 429 with ``Retry-After``); at most one password is checked at a time per
+server process, so guessing cannot take the CPU from everyone else. Every sign-in, failure,
+refusal, sign-out and session change goes to the sign-in log (:meth:`UserService.auth_log`).
+
+Web sessions are kept on the server (a random secret in the cookie, its hash in the
+database): signing out ends one, and a password change, a role change or disabling the user
+ends all of theirs.
 """
 
 from __future__ import annotations
@@ -13,16 +27,64 @@ import secrets
 import threading
 from pathlib import Path
 
-from lanhai.errors import Conflict, Forbidden, NotFound, Unauthorized, UsageError
-from lanhai.model import ROLES, TokenInfo, User
-from lanhai.services.access import ANONYMOUS, Actor, require_admin, require_user
+from lanhai.errors import (
+    Busy,
+    Conflict,
+    Forbidden,
+    LanhaiError,
+    NotFound,
+    Problem,
+    Unauthorized,
+    UsageError,
+    ValidationFailed,
+)
+from lanhai.model import ROLES, AuthEvent, TokenInfo, User
+from lanhai.services.access import ANONYMOUS, ANONYMOUS_NAME, Actor, require_admin, require_user
+from lanhai.services.passwords import check_password
 from lanhai.store import users as store
 from lanhai.store.database import Conn, Database
 from lanhai.store.keys import load_or_create
 
 TOKEN_PREFIX = "lh_"
-#: a token's last use is written at most this often (it costs a write per request otherwise)
+#: a token's or session's last use is written at most this often (a write per request else)
 TOUCH_EVERY = dt.timedelta(minutes=5)
+#: names no user may take (``anonymous`` owns the jobs of callers who are not signed in)
+RESERVED_NAMES = frozenset({ANONYMOUS_NAME, "local"})
+#: a web session ends this long after sign-in, or after this long without a visit
+SESSION_LIFETIME = dt.timedelta(hours=12)
+SESSION_IDLE = dt.timedelta(hours=2)
+#: failed sign-ins allowed before each attempt must wait (per account, per address)
+FREE_FAILURES = 5
+FREE_ADDRESS_FAILURES = 20
+FAILURE_WINDOW = dt.timedelta(hours=1)
+MAX_WAIT = dt.timedelta(minutes=15)
+#: how long a sign-in waits for the password checker before answering "busy"
+CHECK_WAIT_SECONDS = 10.0
+
+
+class Throttled(LanhaiError):
+    """Too many failed sign-ins: the next attempt must wait ``retry_after`` seconds."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+def _wait(failures: int, free: int, last: dt.datetime | None, now: dt.datetime) -> int:
+    """Seconds still to wait after ``failures`` failures, the last at ``last``."""
+    if failures < free or last is None:
+        return 0
+    delay = min(MAX_WAIT, dt.timedelta(seconds=2 ** min(failures - free, 20)))
+    return max(0, int((last + delay - now).total_seconds() + 0.999))
 
 
 def hash_token(token: str) -> str:
@@ -40,6 +102,16 @@ def _check_role(role: str) -> None:
         raise UsageError(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
 
 
+def check_username(username: str) -> None:
+    """Letters, digits, '.', '-' and '_', at most 100; not a reserved name."""
+    if not username or len(username) > 100 or not username.replace("_", "").replace(
+            "-", "").replace(".", "").isalnum() or not username.isascii():
+        raise UsageError("a username uses letters, digits, '.', '-' and '_' only (at most "
+                         "100)")
+    if username.lower() in RESERVED_NAMES:
+        raise UsageError(f"{username!r} is reserved; choose another username")
+
+
 class UserService:
     """Users, tokens and sign-in over one catalog database."""
 
@@ -48,6 +120,9 @@ class UserService:
         self._key_file = key_file
         self._secret = secret.encode("utf-8") if secret else None
         self._lock = threading.Lock()
+        #: one password check at a time (Argon2 takes a core and 64 MiB for ~50 ms)
+        self._checking = threading.BoundedSemaphore(1)
+        self._decoy_hash: str | None = None
 
     def session_key(self) -> bytes:
         """The key that signs web sessions: ``LANHAI_SECRET_KEY``, else a random key kept
@@ -66,13 +141,15 @@ class UserService:
         """A new active user; Conflict when the name is taken."""
         require_admin(actor)
         _check_role(role)
-        if not username or not username.replace("_", "").replace("-", "").replace(
-                ".", "").isalnum():
-            raise UsageError("a username uses letters, digits, '.', '-' and '_' only")
+        check_username(username)
+        if password is not None:
+            check_password(password, [username, display_name])
         hashed = hash_password(password) if password else None
         with self.db.write() as conn:
-            if store.get_user(conn, username) is not None:
-                raise Conflict(f"user {username!r} already exists")
+            existing = store.get_user(conn, username)
+            if existing is not None:
+                raise Conflict(f"user {existing.username!r} already exists (usernames are "
+                               "the same whatever their case)")
             return store.insert_user(conn, username, role, display_name, hashed)
 
     def list_users(self, actor: Actor) -> list[User]:
@@ -111,12 +188,45 @@ class UserService:
             values["role"] = role
         if active is not None:
             values["active"] = active
+        with self.db.read() as conn:
+            user = self._existing(conn, username)
         if password is not None:
+            check_password(password, [user.username, user.display_name])
             values["password_hash"] = hash_password(password)
         with self.db.write() as conn:
-            self._existing(conn, username)
+            before = self._existing(conn, username)
             store.update_user(conn, username, values)
-            return self._existing(conn, username)
+            after = self._existing(conn, username)
+            why = [w for w, changed in (("role changed", after.role != before.role),
+                                        ("disabled", before.active and not after.active),
+                                        ("password set", password is not None)) if changed]
+            if why and store.delete_sessions_of(conn, username):
+                store.add_auth_event(conn, "sessions_ended", after.username, "",
+                                     f"{', '.join(why)} by {actor.username}")
+            if password is not None:
+                store.add_auth_event(conn, "password_changed", after.username, "",
+                                     f"set by {actor.username}")
+            return after
+
+    def change_password(self, actor: Actor, current: str, new: str, address: str = "",
+                        keep_session: str | None = None) -> None:
+        """A signed-in user changes their own password (the current one must be right);
+        their other sessions end (``keep_session``: the caller's own session cookie)."""
+        require_user(actor)
+        if actor.local:
+            raise UsageError("set a password with `lanhai users set USER --password-stdin`")
+        if self.sign_in(actor.username, current, address) is None:  # throttled and logged
+            raise ValidationFailed("the password was not changed", [Problem(
+                field="current", reason="is not your current password",
+                fix="type the password you sign in with now")])
+        check_password(new, [actor.username, self.display_name(actor) or ""], field="new")
+        hashed = hash_password(new)
+        keep = hash_token(keep_session) if keep_session else None
+        with self.db.write() as conn:
+            store.update_user(conn, actor.username, {"password_hash": hashed})
+            store.delete_sessions_of(conn, actor.username, keep_hash=keep)
+            store.add_auth_event(conn, "password_changed", actor.username, address,
+                                 "by the user; other sessions ended")
 
     def display_name(self, actor: Actor) -> str | None:
         """The signed-in caller's display name (None for anonymous callers)."""
@@ -198,28 +308,109 @@ class UserService:
                                "with `lanhai tokens create USER`")
         return actor
 
-    def actor_for_user(self, username: str) -> Actor:
-        """The actor of a signed-in session: anonymous once the user is gone or disabled."""
+    # -- sign-in and web sessions ----------------------------------------------------------
+    def sign_in(self, username: str, password: str, address: str = "") -> Actor | None:
+        """The actor for a correct username and password of an active user, else None
+        (logged). :class:`Throttled` while the account or the address must wait;
+        :class:`~lanhai.errors.Busy` when passwords are being checked for too many others."""
+        name = username.strip()[:100]
+        now = dt.datetime.now(dt.UTC)
         with self.db.read() as conn:
-            user = store.get_user(conn, username)
-        if user is None or not user.active:
-            return ANONYMOUS
-        return Actor(user.username, user.role)
+            wait = self._throttle(conn, name, address, now)
+            found = store.password_hash(conn, name) if wait == 0 else None
+        if wait:
+            self._log_refusal(name, address, wait, now)
+            raise Throttled(wait)
+        user, hashed = found if found is not None else (None, None)
+        good = self._verify(hashed, password)  # checked even for unknown users: same time
+        ok = good and user is not None and user.active
+        with self.db.write() as conn:
+            store.add_auth_event(conn, "sign_in" if ok else "sign_in_failed",
+                                 user.username if user is not None else name, address,
+                                 "" if ok else "wrong username or password")
+        return Actor(user.username, user.role) if ok and user is not None else None
 
-    def sign_in(self, username: str, password: str) -> Actor | None:
-        """The actor for a correct username and password of an active user, else None."""
-        with self.db.read() as conn:
-            found = store.password_hash(conn, username.strip())
-        if found is None:
-            return None
-        user, hashed = found
-        if not hashed or not user.active:
-            return None
+    def _throttle(self, conn: Conn, name: str, address: str, now: dt.datetime) -> int:
+        since = now - FAILURE_WINDOW
+        count, last = store.failed_sign_ins(conn, username=name, since=since)
+        wait = _wait(count, FREE_FAILURES, last, now)
+        if address:
+            count, last = store.failed_sign_ins(conn, address=address, since=since)
+            wait = max(wait, _wait(count, FREE_ADDRESS_FAILURES, last, now))
+        return wait
+
+    def _log_refusal(self, name: str, address: str, wait: int, now: dt.datetime) -> None:
+        """Log a refused attempt, at most once a minute per name and address (a guessing
+        run would otherwise write the log as fast as it guesses)."""
+        with self.db.write() as conn:
+            recent = [e for e in store.auth_log(conn, name, now - dt.timedelta(minutes=1), 50)
+                      if e.event == "throttled" and e.address == address]
+            if not recent:
+                store.add_auth_event(conn, "throttled", name, address,
+                                     f"refused for {wait} s after failed sign-ins")
+
+    def _verify(self, hashed: str | None, password: str) -> bool:
         from argon2 import PasswordHasher
         from argon2.exceptions import VerificationError
 
+        if not self._checking.acquire(timeout=CHECK_WAIT_SECONDS):
+            raise Busy("many sign-ins are being checked; try again in a moment", 2)
         try:
-            PasswordHasher().verify(hashed, password)
+            PasswordHasher().verify(hashed or self._decoy(), password[:1024])
+            return hashed is not None
         except VerificationError:
-            return None
-        return Actor(user.username, user.role)
+            return False
+        finally:
+            self._checking.release()
+
+    def _decoy(self) -> str:
+        """A hash to check passwords of unknown users against (as long as a real check)."""
+        with self._lock:
+            if self._decoy_hash is None:
+                self._decoy_hash = hash_password(secrets.token_hex(16))
+            return self._decoy_hash
+
+    def start_session(self, actor: Actor, address: str = "") -> str:
+        """A new web session for a signed-in ``actor``: the cookie's secret (stored hashed)."""
+        secret = secrets.token_urlsafe(32)
+        expires = dt.datetime.now(dt.UTC) + SESSION_LIFETIME
+        with self.db.write() as conn:
+            if not store.insert_session(conn, actor.username, hash_token(secret), expires,
+                                        address):
+                raise NotFound(f"no user {actor.username!r}")
+        return secret
+
+    def actor_for_session(self, secret: str) -> Actor:
+        """The actor of a session cookie: anonymous once the session ended or expired, or
+        the user is gone or disabled."""
+        if not secret or len(secret) > 200:
+            return ANONYMOUS
+        now = dt.datetime.now(dt.UTC)
+        with self.db.read() as conn:
+            found = store.session_owner(conn, hash_token(secret))
+        if found is None or not found.user.active:
+            return ANONYMOUS
+        if found.expires_at <= now or now - found.last_seen_at > SESSION_IDLE:
+            with self.db.write() as conn:
+                store.delete_session(conn, hash_token(secret))
+            return ANONYMOUS
+        if now - found.last_seen_at > TOUCH_EVERY:
+            with self.db.write() as conn:
+                store.touch_session(conn, found.session_id, now)
+        return Actor(found.user.username, found.user.role)
+
+    def end_session(self, secret: str, address: str = "") -> None:
+        """Sign out: the session ends on the server (its cookie is worth nothing after)."""
+        if not secret:
+            return
+        with self.db.write() as conn:
+            found = store.session_owner(conn, hash_token(secret))
+            if store.delete_session(conn, hash_token(secret)) and found is not None:
+                store.add_auth_event(conn, "sign_out", found.user.username, address)
+
+    def auth_log(self, actor: Actor, username: str | None = None,
+                 since: dt.datetime | None = None, limit: int = 1000) -> list[AuthEvent]:
+        """The sign-in log, newest first (admins)."""
+        require_admin(actor)
+        with self.db.read() as conn:
+            return store.auth_log(conn, username, since, max(1, min(limit, 100_000)))

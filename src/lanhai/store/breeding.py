@@ -5,7 +5,9 @@ and a ``meta.json`` manifest: who imported it and when, where the files came fro
 holds, whether it is published, and the germplasm lines it covers (accession → number of
 animals). The manifest is how a germplasm record finds its breeding datasets; no catalog
 table is needed, so a dataset never half-exists in one store and not the other. A dataset is
-written to a hidden ``.<name>.<id>.part`` folder and renamed into place.
+written to a hidden ``.<name>.<id>.part`` folder, locked while it is written, and renamed into
+place (the dataset it replaces is moved to ``.<name>.<id>.old`` and removed); the next import
+removes what imports that died left (:mod:`lanhai.store.leftovers`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from lanhai.breeding import io
 from lanhai.breeding.data import Dataset, Genotypes
 from lanhai.breeding.pipeline import dataset_counts
 from lanhai.errors import Conflict, Problem, UsageError
+from lanhai.store import leftovers
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -69,14 +72,16 @@ class DatasetStore:
         folder = self.folder(name)
         if folder.exists() and not replace:
             raise _taken(name)
-        tmp = folder.with_name(f".{name}.{uuid.uuid4().hex}.part")
-        tmp.mkdir(parents=True)
+        leftovers.sweep_breeding(self.root)
+        token = uuid.uuid4().hex
+        tmp = folder.with_name(f".{name}.{token}.part")
+        hold = leftovers.hold_folder(tmp)
         try:
             counts = _write_parts(data, tmp, meta)
             if folder.exists():
                 if not replace:
                     raise _taken(name)
-                old = folder.with_name(f".{name}.{uuid.uuid4().hex}.old")
+                old = folder.with_name(f".{name}.{token}.old")
                 folder.rename(old)
                 tmp.rename(folder)
                 shutil.rmtree(old, ignore_errors=True)
@@ -85,6 +90,7 @@ class DatasetStore:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+            hold.release()
         return counts
 
     def load(self, name: str) -> Dataset:

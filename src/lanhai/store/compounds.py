@@ -4,8 +4,6 @@ change (a search rebuilds the cache when the stamp no longer matches)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from lanhai.db.schema import records
+from lanhai.store.leftovers import partial_file, sweep_beside
 
 
 def library_stamp(conn: Connection) -> str:
@@ -55,9 +54,6 @@ def write_cache(path: Path, columns: Mapping[str, list[Any]], meta: Mapping[str,
     table = pa.table({name: pa.array(values, pa.binary()) if name in binary else values
                       for name, values in columns.items()}).replace_schema_metadata(dict(meta))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    sweep_beside(path)  # what writers that died left
+    with partial_file(path) as handle:  # locked while written (lanhai.store.leftovers)
+        pq.write_table(table, handle, compression="zstd")

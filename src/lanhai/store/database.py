@@ -8,6 +8,7 @@ ends and rolled back if it raises, so a use case is all or nothing.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,11 +22,23 @@ from lanhai.db.engine import (
     make_engine,
     migrate,
 )
-from lanhai.errors import Busy, ConcurrentChange
+from lanhai.errors import Busy, ConcurrentChange, NoSpace
 from lanhai.settings import safe_url
 
 #: a connection the store's functions take (services pass it, never look inside)
 Conn = Connection
+#: SQLite's codes for a write that found no room: SQLITE_FULL, and SQLITE_IOERR or
+#: SQLITE_IOERR_WRITE (what a write past a quota or the file-size limit gives, in a write
+#: transaction); PostgreSQL's disk_full
+_NO_SPACE_SQLITE = frozenset({13, 10, 778})
+_NO_SPACE_SQLSTATE = "53100"
+
+
+def _no_space(error: BaseException | None) -> bool:
+    """Whether a driver error says the database could not grow."""
+    if getattr(error, "sqlite_errorcode", None) in _NO_SPACE_SQLITE:
+        return True
+    return getattr(error, "sqlstate", None) == _NO_SPACE_SQLSTATE
 
 
 class Transaction:
@@ -61,6 +74,14 @@ class Database:
         """The URL without its password, for messages."""
         return safe_url(self.url)
 
+    @property
+    def where(self) -> str:
+        """The catalogue in messages: its file for SQLite, its URL otherwise."""
+        database = self.engine.url.database
+        if self.dialect == "sqlite" and database and database != ":memory:":
+            return f"the catalogue database {database}"
+        return f"the catalogue database ({self.safe_url})"
+
     @contextmanager
     def read(self) -> Iterator[Conn]:
         """A connection for reading."""
@@ -89,13 +110,17 @@ class Database:
                 "another change to the bank wrote the same identifier while this one ran "
                 f"({str(err.orig)[:150]}); nothing was written: try again") from None
         except OperationalError as err:
-            tx.rollback()
+            with contextlib.suppress(Exception):  # a failed write may have ended it already
+                tx.rollback()
             if "locked" in str(err.orig).lower() or "deadlock" in str(err.orig).lower():
                 raise Busy("the bank is busy with another write; nothing was written: try "
                            "again in a moment") from None
+            if _no_space(err.orig):
+                raise NoSpace(self.where) from None
             raise
         finally:
-            tx.rollback()
+            with contextlib.suppress(Exception):
+                tx.rollback()
             conn.close()
 
     def connect(self) -> Conn:

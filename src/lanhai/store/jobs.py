@@ -3,7 +3,8 @@ file + rename) whenever a job's status or progress changes, so a reader never se
 one, and ``<id>.lock``, locked (``flock``) by the runner for as long as the job is queued or
 running. A job whose file says queued or running but whose lock nobody holds was left by a
 server that is gone: it is reported as ``interrupted``. The runner is
-:mod:`lanhai.services.jobs`.
+:mod:`lanhai.services.jobs`. The partial file of a rewrite is locked while it is written
+(:mod:`lanhai.store.leftovers`), so one a killed server left is told from one being written.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import fcntl
 import json
 import os
 import socket
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lanhai.store.leftovers import hold_file, replace_file
 
 QUEUED, RUNNING, DONE, FAILED, INTERRUPTED = "queued", "running", "done", "failed", "interrupted"
 FINISHED = (DONE, FAILED, INTERRUPTED)
@@ -73,9 +75,7 @@ class JobStore:
         """Write the job atomically (a reader sees the old file or the new one)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         data = {**job.to_dict(), "host": job.host, "pid": job.pid}
-        tmp = self.folder / f".{job.id}.{uuid.uuid4().hex}.tmp"
-        tmp.write_text(json.dumps(data, indent=1, default=str), "utf-8")
-        os.replace(tmp, self.path(job.id))
+        replace_file(self.path(job.id), json.dumps(data, indent=1, default=str).encode())
 
     def load(self, job_id: str) -> Job | None:
         if not _is_job_id(job_id):
@@ -113,8 +113,8 @@ class JobStore:
     def hold(self, job_id: str) -> int:
         """Lock the job for this runner; returns the handle :meth:`release` takes."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.folder / f"{job_id}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fd = hold_file(self.folder / f"{job_id}.lock").fd
+        assert fd is not None
         return fd
 
     def release(self, job_id: str, fd: int) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
+
+from lanhai.store.leftovers import replace_file
 
 
 def load_or_create(path: Path) -> bytes:
@@ -17,10 +18,7 @@ def load_or_create(path: Path) -> bytes:
     key = secrets.token_hex(32).encode("ascii")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(key)
-        tmp.chmod(0o600)
-        os.replace(tmp, path)
+        replace_file(path, key, mode=0o600)
         return path.read_bytes().strip()
     except OSError:
         return key

@@ -10,9 +10,12 @@
     jobs/<ID>.json        background jobs (and <ID>.lock while one runs)
     uploads/<ID>/         web uploads waiting to be committed
     web-secret.key        the key signing the pages' cookies (unless LANHAI_SECRET_KEY)
+    .writing/             notes of files being written outside the data folder (exports)
 
-Folders whose name starts with '.' hold unfinished writes (staging, partial downloads); the
-store renames finished work into place, so a reader never sees half of anything.
+Folders and files whose name starts with '.' hold unfinished writes (staging, partial
+downloads); the store renames finished work into place, so a reader never sees half of
+anything. A writer holds a lock on what it is writing; what an interrupted run left is found
+and removed by :mod:`lanhai.store.leftovers` (`lanhai doctor`, `lanhai clean`).
 """
 
 from __future__ import annotations
@@ -58,3 +61,7 @@ class Layout:
     @property
     def secret_key(self) -> Path:
         return self.root / "web-secret.key"
+
+    @property
+    def writing(self) -> Path:
+        return self.root / ".writing"

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    case,
     cast,
     column,
     func,
@@ -31,7 +32,25 @@ _COLUMN_FILTERS = {"accession", "name", "taxon", "latitude", "longitude", "depth
                    "updated_by", "version"}
 
 
-def _condition(spec: KindSpec | None, flt: Filter) -> ColumnElement[bool]:
+def _contains(conn: Connection, name: str, needle: str) -> ColumnElement[bool]:
+    """Field ``name`` holds text containing ``needle`` (any case): the value itself, or
+    any value of a list. Matched on the values, never on the JSON that stores them (where
+    every value is quoted and lists have commas)."""
+    pattern = "%" + needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
+        "_", "\\_") + "%"
+    if conn.dialect.name == "sqlite":
+        each = func.json_each(records.c.fields, f"$.{name}").table_valued("value")
+        return select(literal(1)).select_from(each).where(
+            func.lower(cast(each.c.value, String)).like(pattern, escape="\\")).exists()
+    element = records.c.fields[name]
+    values = func.json_array_elements_text(element).table_valued("value")
+    in_list = select(literal(1)).select_from(values).where(
+        func.lower(values.c.value).like(pattern, escape="\\")).exists()
+    return case((func.json_typeof(element) == "array", in_list),
+                else_=func.lower(element.as_string()).like(pattern, escape="\\"))
+
+
+def _condition(conn: Connection, spec: KindSpec | None, flt: Filter) -> ColumnElement[bool]:
     value: Any = flt.value
     numeric: float | None
     try:
@@ -58,7 +77,7 @@ def _condition(spec: KindSpec | None, flt: Filter) -> ColumnElement[bool]:
         if numeric is not None and flt.op in (">", ">=", "<", "<="):
             column, value = element.as_float(), numeric
         elif flt.op == "~":
-            column = cast(element, String)
+            return _contains(conn, flt.field, str(value))
         else:
             column = element.as_string()
             if numeric is not None and flt.op in ("=", "!="):
@@ -111,7 +130,7 @@ def list_records(
         conditions.append(records.c.kind == spec.name)
     if not include_restricted:
         conditions.append(records.c.restricted == literal(False))
-    conditions.extend(_condition(spec, f) for f in filters)
+    conditions.extend(_condition(conn, spec, f) for f in filters)
     if query and query.strip():
         conditions.append(_text_match(conn, query))
     where = and_(*conditions) if conditions else literal(True) == literal(True)
@@ -150,7 +169,7 @@ def iter_records(
     conditions: list[ColumnElement[bool]] = [records.c.accession < after_kind]
     if not include_restricted:
         conditions.append(records.c.restricted == literal(False))
-    conditions.extend(_condition(spec, f) for f in filters)
+    conditions.extend(_condition(conn, spec, f) for f in filters)
     if query and query.strip():
         conditions.append(_text_match(conn, query))
     return _record_batches(conn, conditions, spec.prefix, max(1, batch_size))

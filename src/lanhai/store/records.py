@@ -35,6 +35,9 @@ from lanhai.kinds import (
 from lanhai.kinds.fields import Fields
 from lanhai.model import NewRecord, Record, Version, identifier_key
 
+#: the key under which a version records a change of the record's indexed identifiers
+IDENTIFIER_INDEX = "identifier index"
+
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -244,8 +247,8 @@ def update_record(conn: Connection, record: Record, spec: KindSpec, fields: Fiel
         changes["restricted"] = [record.restricted, restricted]
     old_keys = {identifier_key(v): v for v in record.identifiers}
     new_keys = {identifier_key(v): v for v in ids}
-    if set(old_keys) != set(new_keys):
-        changes["identifiers"] = [record.identifiers, ids]
+    if set(old_keys) != set(new_keys):  # a key no field has (there is an identifiers field)
+        changes[IDENTIFIER_INDEX] = [record.identifiers, ids]
     if not changes:
         return False
     stamp = now()
@@ -336,7 +339,7 @@ def fields_at(conn: Connection, record: Record, version: int) -> Fields:
         .order_by(versions.c.version.desc(), versions.c.id.desc())).scalars()
     for changes in later:
         for name, (old, _new) in changes.items():
-            if name == "identifiers":  # the identifier index, not a field
+            if name == IDENTIFIER_INDEX:  # what the identifiers were indexed as, not a field
                 continue
             if old is None:
                 fields.pop(name, None)

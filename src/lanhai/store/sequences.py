@@ -17,9 +17,11 @@ Under ``LANHAI_DATA_DIR/assemblies/<ACCESSION>/`` (:attr:`lanhai.store.layout.La
     clusters.done.json           completion marker of the clusters
 
 Every table is zstd Parquet written in row groups, so neither writing nor reading holds a
-whole metagenome in memory. Writes go to a staging folder that is renamed into place: a
-reader sees the old data or the new, never half of it. The marker is renamed in last, so an
-interrupted run leaves no marker and the next run redoes that assembly.
+whole metagenome in memory. Writes go to a staging folder (``assemblies/.staging/``) that is
+renamed into place: a reader sees the old data or the new, never half of it. The marker is
+renamed in last, so an interrupted run leaves no marker and the next run redoes that
+assembly. The writer holds a lock on its staging folder while it writes; whoever stages next
+removes the folders of runs that died (:mod:`lanhai.store.leftovers`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from lanhai.store import leftovers
 
 SEQUENCES = pa.schema([("id", pa.string()), ("description", pa.string()),
                        ("length", pa.int64()), ("sequence", pa.large_string())])
@@ -118,12 +122,17 @@ class TableWriter:
 
 
 class Staged:
-    """A staging folder for one assembly's new files; ``commit`` renames it into place."""
+    """A staging folder for one assembly's new files, locked while it is written; ``commit``
+    renames it into place. Its name is the target's path under the store (``/`` as ``+``)
+    and a random part, so what a dead run left says what it was for."""
 
     def __init__(self, store: SequenceStore, accession: str, target: Path) -> None:
         self.store, self.accession, self.target = store, accession, target
-        self.folder = store.root / ".staging" / f"{accession}-{uuid.uuid4().hex}"
-        self.folder.mkdir(parents=True)
+        staging = store.root / leftovers.STAGING
+        leftovers.sweep_staging(staging)  # what earlier runs left when they died
+        label = target.relative_to(store.root).as_posix().replace("/", "+")
+        self.folder = staging / f"{label}-{uuid.uuid4().hex}"
+        self._hold = leftovers.hold_folder(self.folder)
         self.writers: dict[str, TableWriter] = {}
 
     def table(self, name: str, schema: pa.Schema) -> TableWriter:
@@ -147,6 +156,7 @@ class Staged:
         self.folder.rename(self.target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        self._hold.release()
 
     def commit_into(self, folder: Path) -> None:
         """Close the tables and move each file into ``folder`` (one atomic rename per file;
@@ -158,12 +168,14 @@ class Staged:
         for path in sorted(self.folder.iterdir()):
             os.replace(path, folder / path.name)
         shutil.rmtree(self.folder, ignore_errors=True)
+        self._hold.release()
 
     def abort(self) -> None:
         for writer in self.writers.values():
             with contextlib.suppress(Exception):  # the folder is removed anyway
                 writer.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+        self._hold.release()
 
     def __enter__(self) -> Staged:
         return self
@@ -172,6 +184,7 @@ class Staged:
                  trace: TracebackType | None) -> None:
         if self.folder.exists():
             self.abort()
+        self._hold.release()
 
 
 class SequenceStore:
@@ -249,10 +262,14 @@ class SequenceStore:
 
     def mark_genes_done(self, accession: str, marker: Mapping[str, Any]) -> None:
         """Write the completion marker last, by atomic rename."""
-        path = self.folder(accession) / MARKER
-        tmp = path.with_name(f".{MARKER}.{uuid.uuid4().hex}")
-        tmp.write_text(json.dumps(marker, indent=1, sort_keys=True), "utf-8")
-        os.replace(tmp, path)
+        self._mark(self.folder(accession) / MARKER, marker)
+
+    def _mark(self, path: Path, marker: Mapping[str, Any]) -> None:
+        """Write a marker atomically (its partial file in the staging folder)."""
+        staging = self.root / leftovers.STAGING
+        staging.mkdir(parents=True, exist_ok=True)
+        leftovers.replace_file(path, json.dumps(marker, indent=1, sort_keys=True).encode(),
+                               folder=staging)
 
     def genes_done(self, accession: str) -> dict[str, Any] | None:
         """The completion marker of gene calling, or None when it has not finished."""
@@ -271,11 +288,7 @@ class SequenceStore:
 
     def mark_step_done(self, accession: str, step: str, marker: Mapping[str, Any]) -> None:
         """Write a step's completion marker last, by atomic rename."""
-        name = f"{step}.done.json"
-        path = self.folder(accession) / name
-        tmp = path.with_name(f".{name}.{uuid.uuid4().hex}")
-        tmp.write_text(json.dumps(marker, indent=1, sort_keys=True), "utf-8")
-        os.replace(tmp, path)
+        self._mark(self.folder(accession) / f"{step}.done.json", marker)
 
     def step_done(self, accession: str, step: str) -> dict[str, Any] | None:
         """A step's completion marker if it matches the stored sequences, else None."""

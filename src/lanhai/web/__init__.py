@@ -8,8 +8,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+
+from lanhai.errors import LanhaiError
+
+#: the pages' forms: the body limit each takes (a field of lanhai.limits.Limits) and whom it
+#: needs, checked before its body is read (lanhai.api.guard)
+FORMS: dict[tuple[str, str], tuple[str, str | None]] = {
+    ("POST", "/signin"): ("body", None),
+    ("POST", "/signout"): ("body", None),
+    ("POST", "/account/password"): ("body", "user"),
+    ("POST", "/records/{accession}/edit"): ("body", "writer"),
+    ("POST", "/import"): ("upload", "writer"),
+    ("POST", "/import.json"): ("upload", "writer"),
+    ("POST", "/import/commit"): ("body", "writer"),
+    ("POST", "/search/sequence"): ("query", None),
+    ("POST", "/search/sequence.json"): ("query", None),
+}
+
+
+async def error_page(request: Request, exc: LanhaiError) -> Response:
+    """A refusal before the page's route ran: the error page, or the envelope for a
+    ``.json`` twin."""
+    from lanhai.web.render import error
+
+    return error(request, exc, request.url.path.endswith(".json"))
 
 
 def install(app: FastAPI) -> None:

@@ -1,15 +1,16 @@
-"""Sign-in for the web pages: a signed session cookie, CSRF tokens, and the acting user.
+"""Sign-in for the web pages: server-side sessions, CSRF tokens, and the acting user.
 
 Users sign in with their username and password (``lanhai users add USER --password-stdin``;
-passwords are argon2 hashes, see :mod:`lanhai.services.users`). The session cookie holds
-only the username and an expiry, signed with HMAC-SHA256 under the bank's secret
-(``LANHAI_SECRET_KEY``); the user's role and whether they are still active are read from the
-database on every request, so a disabled user is signed out at once. A bearer token
-(``Authorization: Bearer``) works on every page too, which makes the JSON twins a read API
-for scripts.
+passwords are argon2 hashes, see :mod:`lanhai.services.users`). The session cookie holds a
+random secret; the session itself (its user, expiry and last visit) is kept in the database,
+so signing out, a password or role change and disabling the user end it at once. The user's
+role is read on every request. A bearer token (``Authorization: Bearer``) works on every
+page too, which makes the JSON twins a read API for scripts.
 
 CSRF: every form carries a token that must equal the ``lanhai_csrf`` cookie (double-submit,
-the cookie itself signed), and cookies are ``SameSite=Lax`` and ``HttpOnly``.
+the cookie itself signed). Cookies are ``HttpOnly`` and ``SameSite=Lax``, and ``Secure``
+when the page was served over HTTPS (behind a proxy: ``X-Forwarded-Proto`` from an address
+in ``LANHAI_TRUSTED_PROXIES``).
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from starlette.concurrency import run_in_threadpool
 from lanhai.bank import Bank
 from lanhai.errors import Forbidden
 from lanhai.services.access import ANONYMOUS, Actor
+from lanhai.services.users import SESSION_LIFETIME
 
 SESSION_COOKIE = "lanhai_session"
 CSRF_COOKIE = "lanhai_csrf"
-SESSION_SECONDS = 12 * 3600
+SESSION_SECONDS = int(SESSION_LIFETIME.total_seconds())
 
 
 def _bank(request: Request) -> Bank:
@@ -63,6 +65,15 @@ def unsign(key: bytes, value: str) -> dict[str, Any] | None:
     return data
 
 
+def address_of(request: Request) -> str:
+    """The caller's address (the proxy's client when the proxy is trusted)."""
+    return request.client.host if request.client else ""
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
 async def page_actor(request: Request) -> Actor:
     """Who is asking: a bearer token, else the session cookie, else anonymous."""
     header = request.headers.get("authorization")
@@ -71,25 +82,27 @@ async def page_actor(request: Request) -> Actor:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return ANONYMOUS
-    data = unsign(_key(request), cookie)
-    if data is None:
-        return ANONYMOUS
-    return await run_in_threadpool(_bank(request).users.actor_for_user, str(data.get("u", "")))
-
-
-def sign_in(bank: Bank, username: str, password: str) -> Actor | None:
-    """The actor for a correct username and password of an active user, else None."""
-    return bank.users.sign_in(username, password)
+    return await run_in_threadpool(_bank(request).users.actor_for_session, cookie)
 
 
 def start_session(request: Request, response: Response, actor: Actor) -> None:
-    payload = {"u": actor.username, "exp": time.time() + SESSION_SECONDS}
-    response.set_cookie(SESSION_COOKIE, sign(_key(request), payload), max_age=SESSION_SECONDS,
-                        httponly=True, samesite="lax", path="/")
+    """Sign ``actor`` in: a new server-side session and its cookie."""
+    secret = _bank(request).users.start_session(actor, address_of(request))
+    response.set_cookie(SESSION_COOKIE, secret, max_age=SESSION_SECONDS, httponly=True,
+                        samesite="lax", secure=_secure(request), path="/")
 
 
-def end_session(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/")
+def end_session(request: Request, response: Response) -> None:
+    """Sign out: the session ends on the server, and its cookie is removed."""
+    _bank(request).users.end_session(request.cookies.get(SESSION_COOKIE, ""),
+                                     address_of(request))
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=_secure(request), httponly=True,
+                           samesite="lax")
+
+
+def session_secret(request: Request) -> str | None:
+    """The caller's own session cookie (kept when they change their password)."""
+    return request.cookies.get(SESSION_COOKIE)
 
 
 def csrf_token(request: Request) -> str:
@@ -108,7 +121,7 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
     token = getattr(request.state, "new_csrf", None)
     if token:
         response.set_cookie(CSRF_COOKIE, token, max_age=86400, httponly=True, samesite="lax",
-                            path="/")
+                            secure=_secure(request), path="/")
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:

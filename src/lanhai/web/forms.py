@@ -16,13 +16,28 @@ from starlette.datastructures import FormData, UploadFile
 
 from lanhai.api.uploads import save_upload
 from lanhai.bank import Bank
-from lanhai.errors import Conflict, LanhaiError, StaleVersion, UsageError, ValidationFailed
+from lanhai.errors import (
+    Conflict,
+    LanhaiError,
+    Problem,
+    StaleVersion,
+    UsageError,
+    ValidationFailed,
+)
 from lanhai.kinds import KINDS, PLURALS, kind_spec
 from lanhai.kinds.fields import KindSpec
 from lanhai.model import Record
-from lanhai.services.access import ANONYMOUS, Actor, require_writer
+from lanhai.services.access import ANONYMOUS, Actor, require_user, require_writer
 from lanhai.services.catalog import check_accession
-from lanhai.web.auth import check_csrf, end_session, page_actor, sign_in, start_session
+from lanhai.services.users import Throttled
+from lanhai.web.auth import (
+    address_of,
+    check_csrf,
+    end_session,
+    page_actor,
+    session_secret,
+    start_session,
+)
 from lanhai.web.render import bank_of, error, html, show, twin
 
 router = APIRouter(include_in_schema=False, tags=["web"])
@@ -55,14 +70,22 @@ async def signin(request: Request) -> Response:
     except LanhaiError as exc:
         return error(request, exc, False)
     username, password = _text(form, "username"), _text(form, "password")
-    actor = await run_in_threadpool(sign_in, bank_of(request), username, password) \
-        if username and password else None
+    data = {"next": target, "failed": True, "username": username[:100], "wait": None}
+    try:
+        actor = await run_in_threadpool(bank_of(request).users.sign_in, username, password,
+                                        address_of(request)) if username and password else None
+    except Throttled as exc:
+        refused = html(request, "signin.html", {**data, "wait": exc.retry_after}, ANONYMOUS,
+                       status=429)
+        refused.headers.update(exc.headers())
+        return refused
+    except LanhaiError as exc:  # busy checking others' passwords
+        return error(request, exc, False)
     if actor is None:
-        return html(request, "signin.html", {"next": target, "failed": True,
-                                             "username": username}, ANONYMOUS, status=401)
-    response = RedirectResponse(target, status_code=303)
-    start_session(request, response, actor)
-    return response
+        return html(request, "signin.html", data, ANONYMOUS, status=401)
+    signed_in = RedirectResponse(target, status_code=303)
+    await run_in_threadpool(start_session, request, signed_in, actor)
+    return signed_in
 
 
 @router.post("/signout")
@@ -73,8 +96,64 @@ async def signout(request: Request) -> Response:
     except LanhaiError as exc:
         return error(request, exc, False)
     response = RedirectResponse("/", status_code=303)
-    end_session(response)
+    await run_in_threadpool(end_session, request, response)
     return response
+
+
+# --- your account --------------------------------------------------------------------------
+
+def _account(actor: Actor, changed: bool = False) -> dict[str, Any]:
+    require_user(actor)
+    return {"username": actor.username, "role": actor.role, "changed": changed,
+            "problems": {}, "message": None}
+
+
+async def account_page(request: Request, is_json: bool) -> Response:
+    actor = None
+    try:
+        actor = await page_actor(request)
+        data = _account(actor, request.query_params.get("changed") == "1")
+    except LanhaiError as exc:
+        return error(request, exc, is_json, actor)
+    if is_json:
+        return JSONResponse(data)
+    return html(request, "account.html", data, actor)
+
+
+twin(router, "/account", account_page)
+
+
+@router.post("/account/password")
+async def change_password(request: Request) -> Response:
+    form = await request.form()
+    actor = None
+    try:
+        actor = await page_actor(request)
+        check_csrf(request, _text(form, "csrf"))
+        data = _account(actor)
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    new, repeated = _text(form, "new"), _text(form, "repeat")
+    try:
+        if new != repeated:
+            raise ValidationFailed("the password was not changed", [Problem(
+                field="repeat", reason="is not the same as the new password",
+                fix="type the new password twice, the same both times")])
+        await run_in_threadpool(functools.partial(
+            bank_of(request).users.change_password, actor, _text(form, "current"), new,
+            address_of(request), keep_session=session_secret(request)))
+    except Throttled as exc:
+        data["message"] = exc.message
+        refused = html(request, "account.html", data, actor, status=429)
+        refused.headers.update(exc.headers())
+        return refused
+    except ValidationFailed as exc:
+        data["problems"] = {p.field or "": p.to_dict() for p in exc.problems}
+        data["message"] = exc.message
+        return html(request, "account.html", data, actor, status=422)
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    return RedirectResponse("/account?changed=1", status_code=303)
 
 
 def _text(form: FormData, name: str) -> str:

@@ -7,6 +7,7 @@ Bad input is a :class:`~lanhai.errors.ValidationFailed` whose problems name the 
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +21,7 @@ from lanhai.kinds import KINDS, PLURALS
 from lanhai.search.filters import SORTS, BBox, CatalogFilters, FamilyQuery
 from lanhai.services.access import Actor
 from lanhai.services.compounds import DEFAULT_THRESHOLD
-from lanhai.services.sequence_search import SYNC_QUERIES, read_query
+from lanhai.services.sequence_search import MAX_EVALUE, SYNC_QUERIES, read_query
 
 #: fields of the text search form (query string names)
 TEXT_FIELDS = ("q", "taxon", "depth_min", "depth_max", "date_from", "date_to", "bbox",
@@ -39,12 +40,17 @@ def _number(params: Mapping[str, str], name: str, problems: list[Problem],
     raw = (params.get(name) or "").strip()
     if not raw:
         return default
+    what = "a whole number" if cast is int else "a number"
     try:
-        return cast(raw)
-    except ValueError:
-        what = "a whole number" if cast is int else "a number"
-        problems.append(Problem(f"{raw!r} is not {what}", f"write {name} as {what}, e.g. "
-                                + ("20" if cast is int else "1000"), field=name, value=raw))
+        value = cast(raw)
+        if not math.isfinite(value) or abs(value) > 1e12:
+            raise ValueError(raw)
+        return value
+    except (ValueError, OverflowError):
+        problems.append(Problem(f"{raw[:50]!r} is not {what} (or is far too large)",
+                                f"write {name} as {what}, e.g. "
+                                + ("20" if cast is int else "1000"), field=name,
+                                value=raw[:50]))
         return default
 
 
@@ -194,9 +200,9 @@ def sequence_options(form: Mapping[str, str]) -> tuple[dict[str, Any], list[Prob
                                 field="db", value=db))
         db = "proteins"
     evalue = _number(form, "evalue", problems, float, 1e-3)
-    if evalue is not None and not evalue > 0:
-        problems.append(Problem("the e-value must be above 0", "e.g. 1e-3", field="evalue",
-                                value=str(evalue)))
+    if evalue is not None and not 0 < evalue <= MAX_EVALUE:  # also nan and inf
+        problems.append(Problem(f"the e-value must be above 0 and at most {MAX_EVALUE:g}",
+                                "e.g. 1e-3", field="evalue", value=str(evalue)))
     identity = _number(form, "min_identity", problems, float, 0.0)
     if identity is not None and not 0 <= identity <= 1:
         problems.append(Problem("the identity is a fraction between 0 and 1",
@@ -262,7 +268,12 @@ _SVG_ATTRS = {"width", "height", "viewBox", "x", "y", "x1", "x2", "y1", "y2", "c
               "r", "rx", "ry", "d", "points", "fill", "stroke", "stroke-width",
               "stroke-linecap", "stroke-linejoin", "stroke-opacity", "fill-opacity",
               "fill-rule", "font-size", "font-family", "text-anchor", "dominant-baseline",
-              "transform", "style", "opacity", "class"}
+              "transform", "opacity", "class", "font-weight"}
+#: style properties RDKit writes, turned into the presentation attributes of the same name
+#: (a page's Content-Security-Policy allows no inline style)
+_STYLE_TO_ATTRIBUTE = _SVG_ATTRS - {"width", "height", "viewBox", "x", "y", "x1", "x2", "y1",
+                                    "y2", "cx", "cy", "r", "rx", "ry", "d", "points",
+                                    "transform", "class"}
 _BAD_STYLE = re.compile(r"url\s*\(|expression|@import|javascript:", re.IGNORECASE)
 
 
@@ -279,6 +290,12 @@ def sanitize_svg(text: str) -> str:
                 element.remove(child)
                 continue
             clean(child)
+        style = element.attrib.pop("style", "")
+        for declaration in style.split(";"):
+            prop, _, value = declaration.partition(":")
+            prop, value = prop.strip().lower(), value.strip()
+            if prop in _STYLE_TO_ATTRIBUTE and value and prop not in element.attrib:
+                element.set(prop, value)
         for name in list(element.attrib):
             bare = name.rsplit("}", 1)[-1]
             value = element.attrib[name]

@@ -1,0 +1,205 @@
+"""No input makes the server fail, and every answer is one the OpenAPI document lists.
+
+Schemathesis generates requests for every operation of ``/openapi.json`` (valid ones, and
+ones that break the schema: wrong types, huge numbers, odd strings, missing fields) and
+sends each twice, as an anonymous caller and as an admin, to a bank holding records of
+several kinds. No answer may be a 5xx, every status must be listed for its operation, and
+every error must be the envelope. Hypothesis then feeds the text parsers (filters, FASTA
+queries, accessions, sizes) arbitrary text: each either parses or raises one of Lanhai's
+own errors, never anything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import string
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+
+from lanhai.app import create_app
+from lanhai.errors import LanhaiError
+from lanhai.kinds import kind_of_accession
+from lanhai.limits import limits_from_env
+from lanhai.model import parse_filter
+from lanhai.search.filters import CatalogFilters
+from lanhai.services.catalog import check_accession
+from lanhai.services.sequence_search import read_query
+from tests.support import (
+    CURATOR,
+    DEPOSIT,
+    SAMPLE,
+    ZOBELLIA,
+    add_token,
+    bank_on,
+    create_user,
+)
+
+EXAMPLES = 40
+
+
+@pytest.fixture(scope="module")
+def app_with_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
+    from lanhai.db.engine import make_engine, migrate
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    engine = make_engine(f"sqlite:///{folder / 'bank.sqlite'}")
+    migrate(engine)
+    bank = bank_on(engine, folder, secret_key="fuzz")
+    sample = bank.catalog.create(CURATOR, "sample", SAMPLE).accession
+    strain = bank.catalog.create(CURATOR, "strain", ZOBELLIA).accession
+    bank.catalog.create(CURATOR, "deposit", DEPOSIT)
+    bank.catalog.link(CURATOR, sample, "isolated_from", strain)
+    create_user(engine, "root", "admin")
+    token = add_token(engine, "root")
+    app = create_app(bank=bank)
+    yield app, token
+    bank.close()
+
+
+def _is_envelope(response: Any) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and set(body) == {"error"} and {"code", "message"} <= set(
+        body["error"])
+
+
+def test_every_route_answers_only_what_it_documents(app_with_token: tuple[Any, str]) -> None:
+    app, token = app_with_token
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    failures: list[str] = []
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) > 40
+
+    for operation in operations:
+        _fuzz(operation, token, failures)
+    assert failures == [], "\n".join(sorted(set(failures))[:30])
+
+
+def _fuzz(operation: Any, token: str, failures: list[str]) -> None:
+    """Send generated requests for one operation (that fit its schema, and that break it),
+    as anonymous and as an admin."""
+    documented = set(operation.definition.raw.get("responses", {}))
+
+    @given(case=st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
+                          operation.as_strategy(GenerationMode.NEGATIVE)))
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    def check(case: Any) -> None:
+        for headers in ({}, {"Authorization": f"Bearer {token}"}):
+            response = case.call(headers=headers)
+            status = response.status_code
+            if status >= 500 or str(status) not in documented or (
+                    status >= 400 and not _is_envelope(response)):
+                failures.append(f"{case.method} {case.formatted_path} -> {status} "
+                                f"(documented {sorted(documented)}): {response.text[:160]}")
+                return
+
+    check()
+
+
+def test_the_document_lists_the_envelope_for_errors(app_with_token: tuple[Any, str]) -> None:
+    spec = TestClient(app_with_token[0]).get("/openapi.json").json()
+    assert "Error" in spec["components"]["schemas"]
+    patch = spec["paths"]["/api/{kind}/{accession}"]["patch"]["responses"]
+    assert {"200", "400", "401", "403", "404", "409", "413", "422", "503"} <= set(patch)
+    assert patch["409"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"}
+    assert "403" in spec["paths"]["/api/users"]["get"]["responses"]
+
+
+def test_a_405_lists_every_method_of_the_path(app_with_token: tuple[Any, str]) -> None:
+    client = TestClient(app_with_token[0])
+    answer = client.delete("/api/users")
+    assert answer.status_code == 405
+    assert {"GET", "POST"} <= set(answer.headers["Allow"].split(", "))
+    assert answer.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_malformed_numbers_and_nesting_are_400s_not_failures(
+        app_with_token: tuple[Any, str]) -> None:
+    app, token = app_with_token
+    client = TestClient(app)
+    auth = {"Authorization": f"Bearer {token}"}
+    for path in ("/api/samples?offset=99999999999999999999", "/api/records?limit=1e999",
+                 "/browse/samples?offset=99999999999999999999",
+                 "/search.json?depth_min=nan", "/search.json?date_from=2020-13-45",
+                 "/api/search?date_from=2020-02-30"):
+        answer = client.get(path)
+        assert answer.status_code in (400, 422), (path, answer.text[:200])
+    nested = "[" * 100_000 + "]" * 100_000
+    answer = client.post("/api/samples", content=nested, headers={
+        **auth, "Content-Type": "application/json"})
+    assert answer.status_code == 400 and _is_envelope(answer)
+    answer = client.post("/api/search/sequence", json={"fasta": ">q\nMKV\n",
+                                                       "evalue": "Infinity"})
+    assert answer.status_code in (400, 422)
+
+
+# --- the parsers ------------------------------------------------------------------------------
+
+TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=200)
+ASCII = st.text(alphabet=string.printable, max_size=80)
+
+
+@given(TEXT)
+@settings(max_examples=300, deadline=None)
+def test_filters_parse_or_say_why(text: str) -> None:
+    with contextlib.suppress(LanhaiError):
+        parse_filter(text)
+
+
+@given(st.one_of(TEXT, ASCII), st.one_of(TEXT, ASCII))
+@settings(max_examples=300, deadline=None)
+def test_dates_of_search_filters_parse_or_say_why(first: str, second: str) -> None:
+    with contextlib.suppress(LanhaiError):
+        CatalogFilters(date_from=first or None, date_to=second or None)
+
+
+@given(st.one_of(TEXT, st.binary(max_size=400).map(lambda b: b.decode("latin-1")),
+                 st.lists(st.sampled_from([">q", "MKV", "ACGT", "*", "", ">", "\x00", "X" * 50]),
+                          max_size=20).map("\n".join)))
+@settings(max_examples=300, deadline=None)
+def test_fasta_queries_parse_or_say_why(text: str) -> None:
+    with contextlib.suppress(LanhaiError):
+        read_query(text)
+
+
+@given(ASCII)
+@settings(max_examples=300, deadline=None)
+def test_accessions_parse_or_say_why(text: str) -> None:
+    try:
+        accession = check_accession(text)
+    except LanhaiError:
+        assert kind_of_accession(text) is None
+    else:
+        assert kind_of_accession(accession) is not None
+
+
+@given(st.dictionaries(st.sampled_from(["LANHAI_MAX_BODY", "LANHAI_MAX_CELLS",
+                                        "LANHAI_MAX_RATIO"]), ASCII, max_size=3))
+@settings(max_examples=200, deadline=None)
+def test_limit_settings_parse_or_say_why(env: dict[str, str]) -> None:
+    try:
+        limits = limits_from_env(env)
+    except LanhaiError:
+        return
+    assert limits.body >= 1 and limits.cells >= 1
+
+
+def test_the_schema_covers_every_api_route(app_with_token: tuple[Any, str]) -> None:
+    from tests.support import app_routes
+
+    spec = TestClient(app_with_token[0]).get("/openapi.json").json()
+    documented = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    hidden = {("GET", "/docs"), ("GET", "/openapi.json")}
+    assert app_routes(app_with_token[0]) - hidden <= documented
+
