@@ -4,16 +4,21 @@ Schemathesis generates requests for every operation of ``/openapi.json`` (valid 
 ones that break the schema: wrong types, huge numbers, odd strings, missing fields) and
 sends each twice, as an anonymous caller and as an admin, to a bank holding records of
 several kinds. No answer may be a 5xx, every status must be listed for its operation, and
-every error must be the envelope. Hypothesis then feeds the text parsers (filters, FASTA
-queries, accessions, sizes) arbitrary text: each either parses or raises one of Lanhai's
-own errors, never anything else.
+every error must be the envelope. Hypothesis then feeds the parsers (filters, dates, FASTA
+queries, accessions, limit settings, import tables, FASTA/GenBank files, plain or gzip or
+zip) arbitrary input: each either parses or raises one of Lanhai's own errors, never
+anything else.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
+import io
 import string
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,10 +30,12 @@ from schemathesis import GenerationMode
 
 from lanhai.app import create_app
 from lanhai.errors import LanhaiError
+from lanhai.imports.reader import open_table
 from lanhai.kinds import kind_of_accession
 from lanhai.limits import limits_from_env
 from lanhai.model import parse_filter
 from lanhai.search.filters import CatalogFilters
+from lanhai.sequence.reader import SequenceReader
 from lanhai.services.catalog import check_accession
 from lanhai.services.sequence_search import read_query
 from tests.support import (
@@ -203,3 +210,41 @@ def test_the_schema_covers_every_api_route(app_with_token: tuple[Any, str]) -> N
     hidden = {("GET", "/docs"), ("GET", "/openapi.json")}
     assert app_routes(app_with_token[0]) - hidden <= documented
 
+
+
+_TABLE_TEXT = st.lists(st.sampled_from(["samp_name,depth", "a,b", '"x""y",1', "\t", ";", "é",
+                                        "\x00", "=1+2", ",,,", '"open', "\r\n", "\n"]),
+                       max_size=30).map("".join)
+
+
+@given(st.one_of(st.binary(max_size=1500), _TABLE_TEXT.map(str.encode),
+                 _TABLE_TEXT.map(lambda t: gzip.compress(t.encode())),
+                 st.binary(max_size=600).map(lambda b: b"PK\x03\x04" + b),
+                 st.binary(max_size=600).map(lambda b: b"\x1f\x8b" + b)),
+       st.sampled_from(["t.csv", "t.tsv", "t.xlsx", "t.csv.gz", "t.txt"]))
+@settings(max_examples=300, deadline=None)
+def test_table_files_read_or_say_why(data: bytes, name: str) -> None:
+    """Any bytes as an import table: rows, or problems and Lanhai's own errors."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        with contextlib.suppress(LanhaiError), open_table(path) as table:
+            for _ in table.rows():
+                pass
+
+
+_FASTA = st.lists(st.sampled_from([">a", ">b desc", "ACGT", "MKV*", "NNNN", ">", "", "\x00",
+                                   "LOCUS x", "ORIGIN", "//", "1 acgt", "é"]),
+                  max_size=30).map("\n".join)
+
+
+@given(st.one_of(st.binary(max_size=1500), _FASTA.map(str.encode),
+                 _FASTA.map(lambda t: gzip.compress(t.encode())),
+                 st.binary(max_size=600).map(lambda b: b"\x1f\x8b" + b)),
+       st.sampled_from(["genome", "proteome"]))
+@settings(max_examples=300, deadline=None)
+def test_sequence_files_read_or_say_why(data: bytes, kind: str) -> None:
+    """Any bytes as a FASTA/GenBank file: records, or problems and Lanhai's own errors."""
+    with contextlib.suppress(LanhaiError):
+        for _ in SequenceReader(io.BytesIO(data), kind=kind, name="x"):
+            pass

@@ -6,15 +6,18 @@ A token's secret is returned once, when it is created, and never stored.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from lanhai.api.deps import ActorDep, AdminDep, BankDep, UserDep
 from lanhai.model import TokenInfo
+from lanhai.services.users import Throttled
 
 router = APIRouter(prefix="/api", tags=["users"])
 
@@ -105,12 +108,16 @@ class PasswordChange(BaseModel):
 
 
 @router.post("/me/password", status_code=204, summary="Change your own password")
-def change_password(body: PasswordChange, actor: UserDep, bank: BankDep,
-                    request: Request) -> Response:
+async def change_password(body: PasswordChange, actor: UserDep, bank: BankDep,
+                          request: Request) -> Response:
     """Set a new web sign-in password; your web sessions end. A wrong current password
     counts as a failed sign-in (and is throttled like one)."""
-    bank.users.change_password(actor, body.current, body.new,
-                               request.client.host if request.client else "")
+    try:
+        await run_in_threadpool(bank.users.change_password, actor, body.current, body.new,
+                                request.client.host if request.client else "")
+    except Throttled as exc:
+        await asyncio.sleep(exc.hold)  # held without work, as the sign-in page does
+        raise
     return Response(status_code=204)
 
 

@@ -60,6 +60,9 @@ FAILURE_WINDOW = dt.timedelta(hours=1)
 MAX_WAIT = dt.timedelta(minutes=15)
 #: how long a sign-in waits for the password checker before answering "busy"
 CHECK_WAIT_SECONDS = 10.0
+#: how long a refused attempt is held before its answer (at most its wait): a guesser that
+#: waits for each answer then costs the server a few requests a second, not hundreds
+TARPIT_SECONDS = 2.0
 
 
 class Throttled(LanhaiError):
@@ -71,6 +74,11 @@ class Throttled(LanhaiError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many failed sign-ins; try again in {retry_after} s")
         self.retry_after = retry_after
+
+    @property
+    def hold(self) -> float:
+        """Seconds an adapter should wait (without working) before answering."""
+        return min(float(self.retry_after), TARPIT_SECONDS)
 
     def to_dict(self) -> dict[str, object]:
         return {**super().to_dict(), "retry_after": self.retry_after}

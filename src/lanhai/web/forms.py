@@ -6,6 +6,7 @@ the form again, each problem shown beside its field or cell.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import Any
 
@@ -75,6 +76,7 @@ async def signin(request: Request) -> Response:
         actor = await run_in_threadpool(bank_of(request).users.sign_in, username, password,
                                         address_of(request)) if username and password else None
     except Throttled as exc:
+        await asyncio.sleep(exc.hold)  # held without work: guessing gets slow, not costly
         refused = html(request, "signin.html", {**data, "wait": exc.retry_after}, ANONYMOUS,
                        status=429)
         refused.headers.update(exc.headers())
@@ -143,6 +145,7 @@ async def change_password(request: Request) -> Response:
             bank_of(request).users.change_password, actor, _text(form, "current"), new,
             address_of(request), keep_session=session_secret(request)))
     except Throttled as exc:
+        await asyncio.sleep(exc.hold)
         data["message"] = exc.message
         refused = html(request, "account.html", data, actor, status=429)
         refused.headers.update(exc.headers())
