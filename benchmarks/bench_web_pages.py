@@ -29,6 +29,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "benchmarks" / "output"
@@ -200,6 +201,18 @@ def demo_paths(folder: Path) -> list[str]:
                 paths += [f"/records/{acc}", f"/records/{acc}/lineage",
                           f"/records/{acc}/history"]
         paths.append("/browse/samples?q=ocean&sort=-updated_at&offset=40")
+        paths += ["/targets.csv", "/targets.xlsx", "/map?at=48.7,-4&zoom=6&kind=sample",
+                  "/search?q=alginate+lyase", "/search?q=%E7%90%BC%E8%83%B6%E9%85%B6",
+                  "/search/families?substrate=alginate", "/search/families?family=GH16",
+                  "/search/sequence?example=agab", "/breeding",
+                  "/breeding/datasets/wheat-crossa2010"]
+        for record in bank.catalog.each(ANONYMOUS, "assembly"):  # the annotated ones
+            if record.fields.get("protein_count") or record.fields.get("gene_count"):
+                paths.append(f"/records/{record.accession}")
+                for row in bank.sequences.rows(ANONYMOUS, record.accession, "families"):
+                    paths.append(f"/records/{record.accession}/proteins/"
+                                 + quote(str(row["protein_id"]), safe=""))
+                    break
         return paths
     finally:
         bank.close()

@@ -29,3 +29,20 @@ def test_reference_page_is_self_contained(sqlite_engine: Engine) -> None:
     # … and nothing is fetched from elsewhere (no CDN scripts, styles or fonts)
     assert re.findall(r"(?:src|href)=['\"]https?://", page.text) == []
     assert client(sqlite_engine).get("/redoc").status_code == 404
+
+
+def test_reference_page_is_a_reference(sqlite_engine: Engine) -> None:
+    """Whom each operation needs, its request body, every status with its schema and
+    headers, examples, and every schema with its fields."""
+    text = client(sqlite_engine).get("/docs").text
+    assert "Authorization: Bearer" in text and "who: curator" in text and "who: admin" in text
+    upload = text[text.index("id='op-post-api-assemblies-accession-sequences'"):]
+    upload = upload[:upload.index("<div class='op'", 10)]
+    assert "multipart/form-data" in upload and "href='#schema-Ingested'" in upload
+    for status in ("201", "200", "401", "403", "413", "422"):
+        assert f"<td>{status}</td>" in upload
+    assert "<summary>example 201</summary>" in upload and "set_aside" in upload
+    assert "<code>Retry-After</code>" in text and "<code>WWW-Authenticate</code>" in text
+    assert "id='schema-Error'" in text and "<code>problems</code>" in text
+    assert "id='schema-Body_upload_sequences" in text and "<code>set_aside_bad</code>" in text
+    assert "{&quot;detail&quot;" not in text

@@ -28,7 +28,8 @@ SERVICES = ("lanhai.services", "lanhai.bank")
 CORES = ("lanhai.kinds", "lanhai.sequence", "lanhai.breeding", "lanhai.profiles",
          "lanhai.search", "lanhai.imports", "lanhai.exports", "lanhai.model")
 STORE = ("lanhai.store", "lanhai.db")
-SHARED = ("lanhai.errors", "lanhai.settings", "lanhai.limits", "lanhai")
+SHARED = ("lanhai.errors", "lanhai.problem_text", "lanhai.settings", "lanhai.limits",
+          "lanhai")
 #: libraries that read or write the bank's storage: only the store may use them
 STORAGE_LIBRARIES = ("sqlalchemy", "alembic", "duckdb", "pyarrow", "psycopg")
 

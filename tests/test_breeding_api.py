@@ -132,7 +132,8 @@ def test_predict_json_and_csv_equal_the_service(sq: Api) -> None:
                            data=form, headers=sq.curator)
     assert table.status_code == 200 and table.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(table.text)))
-    assert list(rows[0]) == ["rank", "id", "gebv", "reliability", "pev", "phenotyped"]
+    assert list(rows[0]) == ["rank", "id", "gebv", "reliability", "accuracy", "pev",
+                             "phenotyped"]
     assert [(r["id"], float(r["gebv"])) for r in rows] == \
         [(r["id"], r["gebv"]) for r in body["ranking"]]
 
@@ -338,3 +339,53 @@ def test_readers_may_not_import_or_run(both: Api) -> None:
         assert answer.status_code == 403, route
         anonymous = both.post(route, upload(*PED_PHEN), {"name": "x"}, headers={})
         assert anonymous.status_code == 401, route
+
+
+def test_column_mapping_on_the_form(both: Api, tmp_path: Path) -> None:
+    """``map`` (repeatable COLUMN=FIELD, as ``--map``): a pedigree with Father_ID and
+    Mother_ID is refused naming the columns and the fix, and read with the mapping."""
+    text = (DATA / "simfish_pedigree.csv").read_text()
+    hatchery = text.replace("id,sire,dam,", "ID,Father_ID,Mother_ID,", 1).encode()
+    files = [*upload(*PLINK, "simfish_phenotypes.csv"),
+             ("pedigree", ("hatchery.csv", hatchery))]
+    refused = both.post("datasets", files, {"name": "croaker", "covariate": "age_days"})
+    assert refused.status_code == 422
+    problems = refused.json()["error"]["problems"]
+    assert [(p["file"], p["column"]) for p in problems] == [("hatchery.csv", "Father_ID"),
+                                                            ("hatchery.csv", "Mother_ID")]
+    assert "map Father_ID=sire" in problems[0]["fix"]
+    assert "map Mother_ID=dam" in problems[1]["fix"]
+    assert both.client.get("/api/breeding/datasets/croaker",
+                           headers=both.curator).status_code == 404
+    mapped = both.post("datasets", files, {"name": "croaker", "covariate": "age_days",
+                                           "map": ["Father_ID=sire", "Mother_ID=dam"]})
+    assert mapped.status_code == 201, mapped.text
+    assert mapped.json()["counts"]["pedigree_animals"] == 100
+    summary = both.client.get("/api/breeding/datasets/croaker", headers=both.curator).json()
+    assert summary["map"] == {"Father_ID": "sire", "Mother_ID": "dam"}
+    reader_view = both.client.get("/api/breeding/datasets", headers=both.reader).json()
+    assert reader_view == {"datasets": []}  # not published
+    # an analysis of uploads takes the same field; the answer equals the service's
+    form = {"trait": "weight", "model": "pblup", "fixed": "tank",
+            "map": ["Father_ID=sire", "Mother_ID=dam"]}
+    answer = both.post("predict", [("pedigree", ("hatchery.csv", hatchery)),
+                                   *upload("simfish_phenotypes.csv")], form)
+    assert answer.status_code == 200, answer.text
+    data = files_data(pedigree=DATA / "simfish_pedigree.csv",
+                      phenotypes=DATA / "simfish_phenotypes.csv")
+    body, _, _ = service.predictions(data, "weight", ["tank"], ModelOptions("pblup"))
+    same(answer.json(), body)
+    # a phenotype column renamed, another left out
+    phen = (DATA / "simfish_phenotypes.csv").read_text().replace("weight", "体重", 1)
+    renamed = both.post("reml", [("phenotypes", ("p.csv", phen.encode())),
+                                 *upload("simfish_pedigree.csv")],
+                        {"trait": "weight", "model": "pblup", "fixed": "tank",
+                         "map": ["体重=weight", "fillet_yield=-"]})
+    assert renamed.status_code == 200, renamed.text
+    expected = service.variance_components(data, ["weight"], ["tank"], ModelOptions("pblup"))
+    same(renamed.json(), expected)
+    wrong = both.post("predict", [("pedigree", ("hatchery.csv", hatchery))],
+                      {"model": "pblup", "map": "Father_ID"})
+    assert wrong.status_code == 400
+    [problem] = wrong.json()["error"]["problems"]
+    assert problem["field"] == "map" and "COLUMN=FIELD" in problem["reason"]

@@ -66,7 +66,8 @@ def test_predict_ranks_and_writes(capsys: pytest.CaptureFixture[str], tmp_path: 
     lines = text.splitlines()  # type: ignore[attr-defined]
     assert lines[0].startswith("weight by pblup: 80 records") and len(lines) == 4
     rows = (tmp_path / "gebv.tsv").read_text().splitlines()
-    assert rows[0] == "rank\tid\tgebv\treliability\tpev\tphenotyped" and len(rows) == 101
+    assert rows[0] == "rank\tid\tgebv\treliability\taccuracy\tpev\tphenotyped"
+    assert len(rows) == 101
 
 
 def test_cv_per_fold_and_overall(capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,3 +121,36 @@ def test_failed_import_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_pa
     code, _, err = breed(capsys, "import", "--name", "bad", "--pedigree", str(bad), "--json")
     assert code == 1 and "sire S (born 2022) is not born before its offspring K" in err
     assert not (tmp_path / "bank" / "breeding" / "bad").exists()
+
+
+def test_a_pedigree_with_father_id_and_mother_id_needs_a_mapping(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Unmapped: exit 1, the error names the columns and the --map that fixes it; mapped,
+    the same breeding values as the pedigree with Lanhai's own column names."""
+    ped = tmp_path / "hatchery.csv"
+    ped.write_text(Path(PED).read_text().replace("id,sire,dam,", "ID,Father_ID,Mother_ID,", 1))
+    args = ["predict", "--model", "pblup", "--pedigree", str(ped), "--phenotypes", PHEN,
+            "--trait", "weight", "--fixed", "tank", "--json"]
+    code, out, err = breed(capsys, *args)
+    assert code == 1 and out["error"]["code"] == "invalid"  # type: ignore[index]
+    assert "hatchery.csv, column 'Father_ID': no sire column in the pedigree" in err
+    assert "--map 'Father_ID=sire'" in err and "--map 'Mother_ID=dam'" in err
+    code, mapped, err = breed(capsys, *args, "--map", "Father_ID=sire", "--map",
+                              "Mother_ID=dam")
+    assert code == 0, err
+    code, plain, _ = breed(capsys, *[a if a != str(ped) else PED for a in args])
+    assert code == 0 and mapped == plain
+    # the mapping is kept with an imported dataset
+    code, out, err = breed(capsys, "import", "--name", "hatchery", "--pedigree", str(ped),
+                           "--phenotypes", PHEN, "--map", "Father_ID=sire", "--map",
+                           "Mother_ID=dam", "--json")
+    assert code == 0, err
+    code, out, _ = breed(capsys, "datasets", "--json")
+    [item] = out["datasets"]  # type: ignore[index]
+    assert item["map"] == {"Father_ID": "sire", "Mother_ID": "dam"}
+    # mistakes in the mapping itself are usage errors naming it
+    for bad, words in ((["--map", "Father_ID"], "a mapping is written COLUMN=FIELD"),
+                       (["--map", "Fathr_ID=sire"], "no column 'Fathr_ID' in hatchery.csv"),
+                       (["--map", "Father_ID=sir"], "'sir' is not a pedigree field")):
+        code, _, err = breed(capsys, *args, *bad)
+        assert code == 2 and words in err, (bad, err)

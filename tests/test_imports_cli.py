@@ -90,18 +90,16 @@ def test_options_on_the_command_line(bank_dir: Path, capsys: pytest.CaptureFixtu
             "--set", "env_local_scale=ocean [ENVO:00000015]", "--date-format", "%d-%m-%Y",
             "--unit", "depth=m", "--map", "bottle_id=-", "--note", "BATS slice"]
     code, out, err = run(capsys, *args, "--dry-run")
-    # no column gives lat_lon (reported once); env_biome / env_material hold bare labels
+    # the lat and Lon columns give lat_lon together; env_biome / env_material hold bare labels
     assert code == 1
-    assert out.startswith("bats_samples.tsv: 41 problems in 20 rows")
+    assert out.startswith("bats_samples.tsv: 40 problems in 20 rows")
     lines = err.splitlines()
-    assert lines[1].startswith("field 'lat_lon': is required by MIxS 7 (core + water/sediment) "
-                               "but no column gives it, so 20 rows lack it (rows 2, 3, 4 … 21)")
-    assert lines[2] == ("row 2, column 'env_biome': value 'marine biome': does not name an ENVO "
+    assert "lat_lon" not in err
+    assert lines[1] == ("row 2, column 'env_biome': value 'marine biome': does not name an ENVO "
                         "term id. Fix: write 'label [ENVO:nnnnnnnn]', e.g. 'marine biome "
                         "[ENVO:00000447]'")
     mapping = Path(bank_dir.parent / "m.toml")
-    mapping.write_text('[templates]\nlat_lon = "{lat} {Lon}"\n'
-                       'env_broad_scale = "{env_biome} [{purl_biome}]"\n'
+    mapping.write_text('[templates]\nenv_broad_scale = "{env_biome} [{purl_biome}]"\n'
                        'env_medium = "{env_material} [{purl_material}]"\n', encoding="utf-8")
     code, out, err = run(capsys, *args, "--mapping", str(mapping), "--dry-run")
     assert code == 0, err

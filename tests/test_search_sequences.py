@@ -468,7 +468,7 @@ def test_a_reader_searches_as_if_restricted_assemblies_did_not_exist(tmp_path: P
 # -- bad input -------------------------------------------------------------------------------
 @pytest.mark.parametrize(("text", "reason"), [
     ("", "empty"),
-    ("MKVLAAGIVG\n", "FASTA"),
+    ("Dear curator, the sequence follows!\n", "FASTA"),
     (">q1\nMKVL1AGIVG\n", "'1'"),
     (">q1\nMKVLAAGIVG\n>q1\nMKVLAAGIVG\n", "duplicate"),
     (">dna\n" + "ACGTTGCA" * 10 + "\n", "--db contigs"),
@@ -479,6 +479,13 @@ def test_bad_queries_get_a_clear_error(text: str, reason: str) -> None:
     described = " ".join(p.describe() for p in caught.value.problems)
     assert reason.lower() in described.lower(), described
     assert "query.faa" in described
+
+
+def test_a_bare_sequence_is_one_query() -> None:
+    """Pasted without a '>' line, as copied from a paper or a GenBank ORIGIN block."""
+    assert read_query("MKVLAAGIVG\n") == [("query", "MKVLAAGIVG")]
+    assert read_query("     1 mkvlaagivg llssaaqa\n    19 mk\n") == [
+        ("query", "MKVLAAGIVGLLSSAAQAMK")]
 
 
 def test_nucleotide_search_over_contigs(world: World, tmp_path: Path) -> None:

@@ -265,6 +265,15 @@ def hmm_search(w: World) -> list[Ask]:
                 data={"format": fmt}) for fmt in ("json", "fasta", "genbank", "tsv")]
 
 
+def protein_pages(suffix: str) -> Builder:
+    """A protein of the public assembly, and one of the hidden assembly (on the bank
+    without it, the same id under the accession the hidden one would have)."""
+    public, hidden = (proteins()[i][0].split()[0] for i in (0, 20))
+    return gets(f"/records/{{public:assembly}}/proteins/{public}{suffix}",
+                f"/records/{{hidden:assembly}}/proteins/{hidden}{suffix}",
+                f"/records/{{public:assembly}}/proteins/{hidden}{suffix}")
+
+
 def breed(route: str) -> Builder:
     def build(w: World) -> list[Ask]:
         return [Ask("POST", f"/api/breeding/{route}", data={"dataset": name})
@@ -291,7 +300,33 @@ def edit_page(w: World) -> list[Ask]:
                               _hidden_or(w, "sample", HIDDEN_ACCESSIONS["sample"]))]
 
 
+def link_forms(suffix: str) -> Builder:
+    """Link (or unlink) a public record with a hidden one, from either side."""
+
+    def build(w: World) -> list[Ask]:
+        hidden = _hidden_or(w, "sample", HIDDEN_ACCESSIONS["sample"])
+        strain = w.public["strain"]
+        pairs = ((strain, hidden), (hidden, strain))
+        if suffix:
+            return [Ask("POST", f"/records/{page}/links/remove", form_from=f"/records/{strain}",
+                        data={"source": hidden, "rel": "isolated_from", "target": strain})
+                    for page, _ in pairs]
+        return [Ask("POST", f"/records/{page}/links", form_from=f"/records/{strain}",
+                    data={"rel": "isolated_from", "other": other}) for page, other in pairs]
+    return build
+
+
+def new_record(w: World) -> list[Ask]:
+    return [Ask("POST", f"/new/{kind}", data={"f_samp_name": "x"}, form_from="/signin")
+            for kind in ("sample", "deposit")]
+
+
 QUESTIONS: dict[tuple[str, str], Builder] = {
+    ("GET", "/new/{kind}"): gets("/new/sample", "/new/deposit"),
+    ("GET", "/new/{kind}.json"): gets("/new/sample.json", "/new/deposit.json"),
+    ("POST", "/new/{kind}"): new_record,
+    ("POST", "/records/{accession}/links"): link_forms(""),
+    ("POST", "/records/{accession}/links/remove"): link_forms("/remove"),
     # -- the API: reading
     ("GET", "/openapi.json"): gets("/openapi.json"),
     ("GET", "/docs"): gets("/docs"),
@@ -398,14 +433,19 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("GET", "/records/{accession}"): record_paths("/records/{}"),
     ("GET", "/records/{accession}.json"): record_paths("/records/{}.json"),
     ("GET", "/records/{accession}/lineage"): record_paths("/records/{}/lineage"),
+    ("GET", "/records/{accession}/proteins/{protein_id}"): protein_pages(""),
+    ("GET", "/records/{accession}/proteins/{protein_id}.json"): protein_pages(".json"),
     ("GET", "/records/{accession}/lineage.json"): record_paths("/records/{}/lineage.json"),
     ("GET", "/records/{accession}/history"): record_paths("/records/{}/history"),
     ("GET", "/records/{accession}/history.json"): record_paths("/records/{}/history.json"),
     ("GET", "/records/{accession}/edit"): record_paths("/records/{}/edit"),
     ("GET", "/records/{accession}/edit.json"): record_paths("/records/{}/edit.json"),
     ("POST", "/records/{accession}/edit"): edit_page,
-    ("GET", "/map"): gets("/map"),
-    ("GET", "/map.json"): gets("/map.json"),
+    ("GET", "/targets.csv"): gets("/targets.csv"),
+    ("GET", "/targets.xlsx"): gets("/targets.xlsx"),
+    ("GET", "/map"): gets("/map", "/map?at=50.25,-4.22&zoom=8"),
+    ("GET", "/map.json"): gets("/map.json", "/map.json?depth_min=2000",
+                               "/map.json?at=50.25,-4.22&zoom=8&kind=sample"),
     ("GET", "/jobs"): gets("/jobs"),
     ("GET", "/jobs.json"): gets("/jobs.json"),
     ("GET", "/search"): gets("/search", "/search?q=hidden", "/search?depth_min=500"),
@@ -433,6 +473,31 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("POST", "/import.json"): lambda w: [],  # asked with the page
     ("POST", "/import/commit"): lambda w: [Ask("POST", "/import/commit",
                                                data={"upload": "0" * 32}, form_from="/import")],
+    # -- the breeding pages: the private dataset and the curator's job never show
+    ("GET", "/breeding"): gets("/breeding", "/breeding?lang=zh"),
+    ("GET", "/breeding.json"): gets("/breeding.json"),
+    ("GET", "/breeding/import"): gets("/breeding/import"),
+    ("GET", "/breeding/import.json"): gets("/breeding/import.json"),
+    ("POST", "/breeding/import"): lambda w: [Ask(
+        "POST", path, data={"name": "secret-fish", "map": "Father_ID=sire"},
+        files={"pedigree": ("ped.csv", (BREEDING / "mrode_pedigree.csv").read_bytes(),
+                            "text/csv")}, form_from="/breeding/import")
+        for path in ("/breeding/import", "/breeding/import.json")],
+    ("POST", "/breeding/import.json"): lambda w: [],  # asked with the page
+    ("GET", "/breeding/datasets/{name}"): gets("/breeding/datasets/{public:dataset}",
+                                               "/breeding/datasets/{hidden:dataset}"),
+    ("GET", "/breeding/datasets/{name}.json"): gets(
+        "/breeding/datasets/{public:dataset}.json", "/breeding/datasets/{hidden:dataset}.json"),
+    ("POST", "/breeding/datasets/{name}/run"): lambda w: [Ask(
+        "POST", f"/breeding/datasets/{name}/run{suffix}",
+        data={"analysis": "predict", "trait": "wwg", "model": "pblup"},
+        form_from="/breeding")
+        for name in (w.public["dataset"], _hidden_or(w, "dataset", "secret-fish"))
+        for suffix in ("", ".json")],
+    ("POST", "/breeding/datasets/{name}/run.json"): lambda w: [],  # asked with the page
+    ("GET", "/breeding/results/{job_id}"): gets("/breeding/results/{hidden:job}"),
+    ("GET", "/breeding/results/{job_id}.json"): gets("/breeding/results/{hidden:job}.json"),
+    ("GET", "/breeding/results/{job_id}.csv"): gets("/breeding/results/{hidden:job}.csv"),
 }
 
 
@@ -469,7 +534,8 @@ def ask(world: World, caller: str, question: Ask) -> tuple[int, str, str]:
     answer = client.request(question.method, question.path, json=question.json, data=data,
                             files=question.files, headers=headers, follow_redirects=False)
     body = answer.content.decode("utf-8", errors="replace")
-    if answer.headers.get("content-type", "").startswith("application/zip"):
+    if answer.headers.get("content-type", "").startswith((
+            "application/zip", "application/vnd.openxmlformats")):
         body = _zip_text(answer.content)
     return answer.status_code, normalise(body), body
 
@@ -559,7 +625,7 @@ def test_a_curator_sees_the_hidden_records(worlds: tuple[World, World]) -> None:
         ("/api/search/families?family=PL6", [h["assembly"]]),
         (f"/api/search/compounds?similar={SALINOSPORAMIDE_B}&threshold=0.05",
          [h["compound"]]),
-        ("/map.json", [h["sample"]]),
+        ("/map.json?depth_min=2000", [h["sample"]]),
     ]
     for path, wanted in checks:
         body = world.client.get(path, headers=world.headers("curator")).text

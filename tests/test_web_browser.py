@@ -1,7 +1,7 @@
 """End-to-end journeys in a real browser: Debian's Chromium driven by Playwright against a
 real uvicorn server on a temporary bank. Every page visited is checked with axe-core
 (served from the local npm cache, never the internet) and screenshotted to
-test-output/screenshots/.
+test-output/screenshots/ (the browser, the tab and the checks: tests/support/browser.py).
 
 Needs /usr/bin/chromium (CI installs it) and axe-core (`make test` runs
 `npm install --prefix .cache/npm axe-core@4`).
@@ -9,11 +9,8 @@ Needs /usr/bin/chromium (CI installs it) and axe-core (`make test` runs
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,39 +24,15 @@ from lanhai.services.sequence_search import SequenceSearch
 from lanhai.settings import Settings
 from lanhai.store.layout import Layout
 from tests.support import DEPOSIT, SAMPLE, ZOBELLIA, create_user
+from tests.support import browser as support
+from tests.support.browser import PASSWORD, check, serve, sign_in_by_keyboard
 from tests.support.sequences import GENBANK, stored, sus_pack
 from tests.support.sequences import REGION as ASSEMBLY
 from tests.support.web import GLYCAN, HEADER, ROW
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = ROOT / "test-output" / "screenshots"
-PASSWORD = "curator-pass-1"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="/usr/bin/chromium is not installed (apt-get install chromium); "
-                              "CI installs it"),
-]
-
-
-def _axe_source() -> str:
-    if AXE.is_file():
-        return AXE.read_text("utf-8")
-    if os.environ.get("CI"):
-        pytest.fail(f"{AXE} is missing; run `npm install --prefix .cache/npm axe-core@4` "
-                    "(make test does)")
-    pytest.skip(f"{AXE} is missing; run `npm install --prefix .cache/npm axe-core@4`")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
+pytestmark = support.MARKS
+browser = support.browser
+page = support.page
 
 #: the deposit's accession: confidential, so created restricted with a held accession
 DEPOSIT_ACCESSION = re.compile(r"LHDP[0-9A-Z]{7}")
@@ -67,8 +40,6 @@ DEPOSIT_ACCESSION = re.compile(r"LHDP[0-9A-Z]{7}")
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     """A uvicorn server on a free port over a temporary bank: (base URL, application)."""
-    import uvicorn
-
     from lanhai.app import create_app
 
     folder = tmp_path_factory.mktemp("web-bank")
@@ -89,83 +60,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]
         dbs=["proteins"])  # the sequence search
     catalog.create(LOCAL_ADMIN, "compound", GLYCAN)
     create_user(bank.db.engine, "ana", "curator", password=PASSWORD)
-    port = _free_port()
     app = create_app(bank=bank)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port,
-                            log_level="warning", access_log=False)
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}", app
-    srv.should_exit = True
-    thread.join(10)
+    with serve(app) as url:
+        yield url, app
     bank.close()
 
 
 @pytest.fixture(scope="module")
 def server(served: tuple[str, Any]) -> str:
     return served[0]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-sync",
-                  "--no-first-run", "--disable-component-update",
-                  "--disable-default-apps"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any, server: str) -> Iterator[Any]:
-    context = browser.new_context(base_url=server, viewport={"width": 1200, "height": 900})
-    tab = context.new_page()
-    outside: list[str] = []
-    tab.on("request", lambda req: outside.append(req.url)
-           if not req.url.startswith(server) and not req.url.startswith("data:") else None)
-    refused: list[str] = []  # anything the pages' Content-Security-Policy had to block
-    tab.on("console", lambda msg: refused.append(msg.text)
-           if "Content Security Policy" in msg.text else None)
-    yield tab
-    context.close()
-    assert outside == [], "the pages fetched something from outside the server"
-    assert refused == [], f"the Content-Security-Policy blocked: {refused[:3]}"
-
-
-def check(page: Any, name: str) -> None:
-    """No axe-core violation on the page; keep a full-page screenshot."""
-    page.evaluate(_axe_source())  # run by the browser's debugger, as no page script may
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-    }""")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    assert result == [], f"axe-core violations on {page.url}: {result}"
-
-
-def sign_in_by_keyboard(page: Any, next_path: str) -> None:
-    page.goto(f"/signin?next={next_path}")
-    check(page, "signin")
-    page.get_by_label("Username").focus()
-    page.keyboard.type("ana")
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Tab")  # tabbing reaches the submit button …
-    assert page.evaluate("document.activeElement.type") == "submit"
-    with page.expect_navigation():
-        page.keyboard.press("Enter")  # … and Enter submits the form
-    assert page.url.endswith(next_path)
 
 
 def test_browse_record_lineage(page: Any) -> None:

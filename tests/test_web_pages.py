@@ -4,6 +4,7 @@ bad input answered by an error page whose JSON twin is the API's error envelope.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +37,10 @@ def test_warm_fills_the_cache_before_the_first_visit(site: Site,
     from lanhai.store import dashboard as queries
 
     warm(site.client.app)  # type: ignore[arg-type]
-    fresh = site.client.get("/.json").json()  # what the cached values give …
+    def now(data: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in data.items() if k != "as_of"}  # the clock moves on
+
+    fresh = now(site.client.get("/.json").json())  # what the cached values give …
 
     def recompute(*args: object, **kwargs: object) -> None:
         raise AssertionError("computed again after warm()")
@@ -44,7 +48,7 @@ def test_warm_fills_the_cache_before_the_first_visit(site: Site,
     for name in ("programme_counts", "growth", "facet_counts"):
         monkeypatch.setattr(queries, name, recompute)
     # … and no visit computes anything: dashboard, curator dashboard, facets of every kind
-    assert site.client.get("/.json").json() == fresh
+    assert now(site.client.get("/.json").json()) == fresh
     assert site.client.get("/.json", headers=site.bearer("ana")).status_code == 200
     for plural in ("samples", "strains", "deposits", "assemblies", "compounds", "parts"):
         assert site.client.get(f"/browse/{plural}.json").status_code == 200
@@ -56,8 +60,25 @@ def test_dashboard_counts_against_targets(site: Site) -> None:
     # the deposit is confidential: anonymous callers never count it; the hidden sample too
     assert counts == {"samples": 1, "strains": 2, "marine_strains": 2, "patent_deposits": 0,
                       "metagenomic_entries": 1, "carbohydrate_compounds": 1,
-                      "plastic_degrading_strains": 1, "genetic_parts": 0}
-    assert {t["key"]: t["target"] for t in body["targets"]}["strains"] == 40000
+                      "plastic_degrading_strains": 1, "mined_parts": 0, "germplasm": 0}
+    targets = {t["key"]: t["target"] for t in body["targets"]}
+    assert targets["strains"] == 40000 and targets["germplasm"] is None
+    assert body["as_of"] and body["last_change"]
+    assert [(d["label"], d["href"]) for d in body["downloads"]] == [
+        ("CSV", "/targets.csv"), ("XLSX", "/targets.xlsx")]
+    csv = site.client.get("/targets.csv")
+    assert csv.headers["content-disposition"].startswith(
+        'attachment; filename="lanhai-targets-')
+    csv_text = csv.text
+    assert csv_text.splitlines()[0].startswith("measure,measure_zh,count,target")
+    assert "Strains,菌株,2,40000" in csv_text and "Patent deposits,专利保藏,0,100" in csv_text
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(site.client.get("/targets.xlsx",
+                                                    headers=site.bearer("ana")).content))
+    rows = list(book["targets"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("measure", "measure_zh", "count", "target")
+    assert ("Patent deposits", "专利保藏", 1, 100) in [r[:4] for r in rows]  # a curator
     curator = site.client.get("/.json", headers=site.bearer("ana")).json()
     assert {t["key"]: t["count"] for t in curator["targets"]}["patent_deposits"] == 1
     assert curator["records_by_kind"]["sample"] == 2
@@ -97,7 +118,7 @@ def test_cached_aggregates_follow_every_change(site: Site) -> None:
         **ZOBELLIA, "collection_numbers": "KCTC 12921", "strain_designation": "KMM 3526"})
     assert site.client.get("/.json").json()["records_by_kind"]["strain"] == before + 1
     facets = site.client.get("/browse/strains.json").json()["facets"]["organism_type"]
-    assert facets == [{"value": "Bacteria", "count": 3}]
+    assert [(f["value"], f["count"]) for f in facets] == [("Bacteria", 3)]
     site.bank.catalog.update(LOCAL_ADMIN, site.plastic_strain, {"restricted": "yes"})
     assert site.client.get("/.json").json()["records_by_kind"]["strain"] == before
 
@@ -190,9 +211,27 @@ def test_browse_json_twin_is_the_service_data(site: Site) -> None:
     assert expected["total"] == 2 and expected["items"][0]["name"].startswith("Ideonella")
     assert expected["next"] == "/browse/strains?sort=name&offset=1&limit=1"
     facets = expected["facets"]["organism_type"]
-    assert facets == [{"value": "Bacteria", "count": 2}]
+    assert facets == [{"value": "Bacteria", "count": 2, "chosen": False,
+                       "href": "/browse/strains?sort=name&where=organism_type%3DBacteria"}]
     page = site.client.get("/browse/strains?where=taxon_name~Zobellia")
     assert site.strain in page.text and site.plastic_strain not in page.text
+
+
+def test_facets_count_the_current_result(site: Site) -> None:
+    """Narrowed by the words and filters; a chosen value links back to the wider list."""
+    [every] = site.client.get("/browse/strains.json").json()["facets"]["organism_type"]
+    assert every["count"] == 2
+    narrowed = site.client.get("/browse/strains.json?where=taxon_name~Ideonella").json()
+    [bacteria] = narrowed["facets"]["organism_type"]
+    assert bacteria["count"] == 1 and narrowed["total"] == 1
+    chosen = site.client.get("/browse/strains.json?where=organism_type=Bacteria").json()
+    value = chosen["facets"]["organism_type"][0]
+    assert value["chosen"] and value["href"] == "/browse/strains"
+    wrong = site.client.get("/browse/samples?where=depth>1000")
+    assert wrong.status_code == 400 and "depth_m" in wrong.text
+    typo = site.client.get("/browse/samples.json?where=depht_m>1000")
+    assert typo.status_code == 400 and "did you mean 'depth_m'" in typo.json()["error"][
+        "message"]
 
 
 def test_record_page_groups_fields_and_draws_lineage(site: Site) -> None:
@@ -265,13 +304,49 @@ def test_bad_bearer_token_is_refused_on_pages(site: Site) -> None:
 
 # --- map, jobs ---------------------------------------------------------------------------
 
-def test_map_draws_sites_coloured_by_depth(site: Site) -> None:
+def test_map_gathers_zooms_pans_and_filters(site: Site) -> None:
+    from tests.support import SAMPLE
+
+    for name, lat_lon, depth in (("Roscoff A", "48.72 -3.98", "5 m"),
+                                 ("Roscoff B", "48.73 -3.97", "50 m"),
+                                 ("Station ALOHA", "22.75 -158.0", "4000 m")):
+        site.bank.catalog.create(LOCAL_ADMIN, "sample", {**SAMPLE, "samp_name": name,
+                                                         "lat_lon": lat_lon, "depth": depth})
     data = site.client.get("/map.json").json()
-    assert data == services.site_map(site.bank, ANONYMOUS)
-    assert [p["accession"] for p in data["points"]] == [site.sample]
+    assert data == services.site_map(site.bank, ANONYMOUS, {})
+    assert data["records"] == 4  # the hidden sample is not on a reader's map
+    cells = sorted(data["cells"], key=lambda c: c["count"])
+    assert [c["count"] for c in cells] == [1, 3]
+    aloha, channel = cells
+    assert aloha["name"] == "Station ALOHA" and aloha["depth_max"] == 4000
+    assert channel["accession"] is None and channel["href"].startswith("/map?at=")
     page = site.client.get("/map").text
-    # 50.25 N 4.22 W -> x = 175.78, y = 39.75 on the 360 x 180 equirectangular drawing
-    assert 'cx="175.78" cy="39.75"' in page and "#9ecae1" in page and "Natural Earth" in page
+    assert 'viewBox="0 0 360 180"' in page and "Natural Earth" in page
+    assert f'href="{escape(channel["href"])}"' in page and ">3</text>" in page
+    # closer: the English Channel site leaves the view, the two Roscoff samples stay
+    # together until the closest zooms
+    closer = site.client.get(channel["href"].replace("/map?", "/map.json?")).json()
+    assert closer["view"]["zoom"] == 2 and closer["records"] == 3
+    roscoff = site.client.get("/map.json?at=48.7,-4&zoom=6").json()
+    assert [c["count"] for c in roscoff["cells"]] == [2]
+    apart = site.client.get("/map.json?at=48.725,-3.975&zoom=8").json()
+    assert sorted(c["name"] for c in apart["cells"]) == ["Roscoff A", "Roscoff B"]
+    page = site.client.get("/map?at=48.7,-4&zoom=6").text
+    assert re.search(r'viewBox="173.188 39.893\d 5.625 2.8125"', page)  # Roscoff
+    assert "zoom=7" in page and "zoom=5" in page  # zoom in and out
+    assert "at=48.7000%2C-1.1875&amp;zoom=6" in page  # east by half a view
+    # filters: depth, kind, year; the hidden sample shows to a curator
+    deep = site.client.get("/map.json?depth_min=1000").json()
+    assert [c["name"] for c in deep["cells"]] == ["Station ALOHA"]
+    assert site.client.get("/map.json?kind=strain").json()["records"] == 0
+    assert site.client.get("/map.json?year_from=2015").json()["records"] == 0
+    curator = site.client.get("/map.json", headers=site.bearer("ana")).json()
+    assert curator["records"] == 5
+    # a bad view is a clear error
+    for query, said in (("at=95,0", "off the globe"), ("zoom=12", "whole number from 0"),
+                        ("depth_min=deep", "not a number"), ("kind=fish", "not a record")):
+        answer = site.client.get(f"/map.json?{query}")
+        assert answer.status_code == 400 and said in answer.json()["error"]["message"]
 
 
 def test_jobs_page_lists_the_callers_jobs(site: Site) -> None:
@@ -500,7 +575,7 @@ def test_import_reports_every_cell_then_commits_the_fixed_file(site: Site) -> No
     assert report.status_code == 422 and "Nothing was written" in report.text
     table = report.text[report.text.index("<tbody>"):]
     assert "collection_date" in table and "2021-13-01" in table and "lat_lon" in table
-    assert 'name="upload"' not in report.text
+    assert 'action="/import/commit"' not in report.text  # nothing to commit
     assert site.bank.catalog.counts(LOCAL_ADMIN)["sample"] == 2  # nothing written
     fixed = HEADER + ROW.format(name="W1", date="2021-12-01", latlon="59.9 10.7") + \
         ROW.format(name="W2", date="2021-06-01", latlon="59.5 10.7")
@@ -514,6 +589,53 @@ def test_import_reports_every_cell_then_commits_the_fixed_file(site: Site) -> No
     assert site.bank.catalog.counts(LOCAL_ADMIN)["sample"] == 4
     again = site.client.post("/import/commit", data={"upload": upload[1], "csrf": csrf})
     assert again.status_code == 404
+
+
+def test_import_maps_columns_on_the_page_then_commits(site: Site) -> None:
+    """A station table as a field team writes it: its own column names, separate latitude
+    and longitude, day-first dates, depth in feet, no project column. The curator maps it
+    on the page (no new upload) until it is clean, then commits."""
+    sign_in(site, "ana")
+    csrf = csrf_of(site.client.get("/import").text)
+    table = ("Station,Sampled on,Latitude,Longitude,Place,Biome,Feature,Material,Depth\n"
+             'OF-7,21/06/2021,59.9,10.7,"Norway: Oslofjord","marine biome [ENVO:00000447]",'
+             '"coastal water body [ENVO:02000049]","sea water [ENVO:00002149]",16\n')
+    first = _upload(site, table, csrf)
+    assert first.status_code == 422
+    upload = re.search(r'name="upload" value="([0-9a-f]{32})"', first.text)
+    assert upload and 'action="/import/commit"' not in first.text
+    # latitude and longitude are read together as lat_lon, automatically
+    assert "automatic: lat_lon (combined)" in first.text
+    columns = dict(re.findall(r'name="col_(\d+)" value="([^"]+)"', first.text))
+    index = {name: i for i, name in columns.items()}
+    form = {"csrf": csrf, "upload": upload[1], **{f"col_{i}": n for i, n in columns.items()},
+            f"map_{index['Station']}": "samp_name",
+            f"map_{index['Sampled on']}": "collection_date",
+            f"map_{index['Place']}": "geo_loc_name",
+            "set": "project_name=Oslofjord stations\nsamp_taxon_id=408172",
+            "date_format": "%d/%m/%Y", "unit": "depth=ft"}
+    checked = site.client.post("/import", data=form)
+    assert checked.status_code == 200, checked.text[checked.text.find("<tbody>"):][:2000]
+    assert "No problems found" in checked.text
+    assert 'value="samp_name" selected' in checked.text  # the choices stay on the page
+    done = site.client.post("/import/commit", data={"upload": upload[1], "csrf": csrf})
+    assert done.status_code == 200 and "Committed" in done.text
+    acc = re.search(r'href="/records/(LHSM\w+)"', done.text)
+    assert acc
+    made = site.bank.catalog.get(LOCAL_ADMIN, acc[1]).fields
+    assert (made["samp_name"], made["collection_date"], made["lat_lon"], made["project_name"]
+            ) == ("OF-7", "2021-06-21", [59.9, 10.7], "Oslofjord stations")
+    assert made["depth_m"] == pytest.approx(16 * 0.3048, abs=1e-3)
+    # committed uploads are gone; a mapping that names a field the kind lacks is said on
+    # the page, and the file waits for a better one
+    second = _upload(site, table, csrf)
+    waiting = re.search(r'name="upload" value="([0-9a-f]{32})"', second.text)
+    assert waiting
+    bad = site.client.post("/import", data={**form, "upload": waiting[1],
+                                            "set": "colour=blue"})
+    assert bad.status_code == 400 and "sample has no field &#39;colour&#39;" in bad.text
+    assert f'name="upload" value="{waiting[1]}"' in bad.text
+    assert 'name="map_0"' in bad.text  # the columns to map are still there
 
 
 def test_import_json_twin_gives_the_report(site: Site) -> None:
@@ -534,10 +656,13 @@ def test_import_json_twin_gives_the_report(site: Site) -> None:
 # --- every page route is exercised here --------------------------------------------------
 
 WEB_ROUTES = {
-    ("GET", "/"), ("GET", "/.json"), ("GET", "/browse/{kind}"), ("GET", "/browse/{kind}.json"),
+    ("GET", "/"), ("GET", "/.json"), ("GET", "/targets.csv"), ("GET", "/targets.xlsx"),
+    ("GET", "/browse/{kind}"), ("GET", "/browse/{kind}.json"),
     ("GET", "/records/{accession}"), ("GET", "/records/{accession}.json"),
     ("GET", "/records/{accession}/lineage"), ("GET", "/records/{accession}/lineage.json"),
     ("GET", "/records/{accession}/history"), ("GET", "/records/{accession}/history.json"),
+    ("GET", "/records/{accession}/proteins/{protein_id}"),
+    ("GET", "/records/{accession}/proteins/{protein_id}.json"),
     ("GET", "/map"), ("GET", "/map.json"), ("GET", "/jobs"), ("GET", "/jobs.json"),
     ("GET", "/signin"), ("POST", "/signin"), ("POST", "/signout"),
     ("GET", "/account"), ("GET", "/account.json"), ("POST", "/account/password"),
@@ -545,12 +670,22 @@ WEB_ROUTES = {
     ("POST", "/records/{accession}/edit"),
     ("GET", "/import"), ("POST", "/import"), ("POST", "/import.json"),
     ("POST", "/import/commit"),
+    # creating records and links: tests/test_web_curation.py
+    ("GET", "/new/{kind}"), ("GET", "/new/{kind}.json"), ("POST", "/new/{kind}"),
+    ("POST", "/records/{accession}/links"), ("POST", "/records/{accession}/links/remove"),
     # the search pages: tests/test_web_search.py
     ("GET", "/search"), ("GET", "/search.json"), ("GET", "/search/sequence"),
     ("GET", "/search/sequence.json"), ("POST", "/search/sequence"),
     ("POST", "/search/sequence.json"), ("GET", "/search/compounds"),
     ("GET", "/search/compounds.json"), ("GET", "/search/families"),
     ("GET", "/search/families.json"),
+    # the breeding pages: tests/test_breeding_web.py
+    ("GET", "/breeding"), ("GET", "/breeding.json"), ("GET", "/breeding/import"),
+    ("GET", "/breeding/import.json"), ("POST", "/breeding/import"),
+    ("POST", "/breeding/import.json"), ("GET", "/breeding/datasets/{name}"),
+    ("GET", "/breeding/datasets/{name}.json"), ("POST", "/breeding/datasets/{name}/run"),
+    ("POST", "/breeding/datasets/{name}/run.json"), ("GET", "/breeding/results/{job_id}"),
+    ("GET", "/breeding/results/{job_id}.json"), ("GET", "/breeding/results/{job_id}.csv"),
 }
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from lanhai.services.maintenance import MaintenanceService
     from lanhai.services.parts_mining import PartMiner
     from lanhai.services.profiles import ProfileService
+    from lanhai.services.proteins import ProteinService
     from lanhai.services.search import SearchService
     from lanhai.services.sequence_search import SequenceSearch
     from lanhai.services.sequences import SequenceService
@@ -104,6 +105,12 @@ class Bank:
 
         return SequenceSearch(self.catalog, self.layout, binary=self.settings.mmseqs,
                               limits=self.settings.limits)
+
+    @functools.cached_property
+    def proteins(self) -> ProteinService:
+        from lanhai.services.proteins import ProteinService
+
+        return ProteinService(self.catalog, self._stored)
 
     @functools.cached_property
     def parts(self) -> PartMiner:

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from lanhai.api.breeding_inputs import (
     MAX_TABLE_ANIMALS,
     Background,
+    ColumnMap,
     DatasetField,
     Format,
     GenotypeFiles,
@@ -45,7 +46,7 @@ from lanhai.breeding.analyses import choose_trait, read_candidates
 from lanhai.breeding.pipeline import ModelOptions
 from lanhai.breeding.qc import QcOptions
 from lanhai.breeding.validate import check_dataset
-from lanhai.errors import NotFound, Problem, UsageError
+from lanhai.errors import LanhaiError, NotFound, Problem, UsageError
 from lanhai.services.access import Actor
 
 router = APIRouter(prefix="/api/breeding", tags=["breeding"])
@@ -77,6 +78,7 @@ async def import_dataset(
     name: Annotated[str, Form(description="dataset name: letters, digits, _ . -")],
     genotypes: GenotypeFiles = None, pedigree: OneFile = None, phenotypes: OneFile = None,
     vcf_field: VcfField = "GT", factor: Repeat = None, covariate: Repeat = None,
+    map_: ColumnMap = None,
     germplasm: Annotated[str | None, Form(description=(
         "germplasm accession (LHGP…) of every animal; an accession column links animals "
         "one by one"))] = None,
@@ -89,13 +91,16 @@ async def import_dataset(
     problem and nothing stored. A dry run answers 200."""
     bank.breeding.check_name(name)  # a usage error for a bad name, before the uploads
     got = await receive(bank, actor, None, genotypes, pedigree, phenotypes, vcf_field, factor,
-                        covariate, germplasm=germplasm)
+                        covariate, germplasm=germplasm, columns=map_)
     try:
         res = await run_in_threadpool(
             lambda: bank.breeding.import_dataset(
                 actor, name, got.data, germplasm=germplasm or None,
                 dosage=got.params["vcf_field"] == "DS", sources=got.params["uploads"],
-                published=publish, replace=replace, dry_run=dry_run))
+                published=publish, replace=replace, dry_run=dry_run,
+                columns=got.params.get("map")))
+    except LanhaiError as exc:
+        raise got.as_sent(exc) from exc.__cause__
     finally:
         got.cleanup()
     if dry_run:
@@ -110,7 +115,7 @@ async def import_dataset(
 async def qc(
     bank: BankDep, actor: CuratorDep,
     dataset: DatasetField = None, genotypes: GenotypeFiles = None, pedigree: OneFile = None,
-    vcf_field: VcfField = "GT",
+    vcf_field: VcfField = "GT", map_: ColumnMap = None,
     min_snp_call: Annotated[float, Form()] = 0.90,
     min_animal_call: Annotated[float, Form()] = 0.90,
     min_maf: Annotated[float, Form()] = 0.01,
@@ -120,7 +125,8 @@ async def qc(
     background: Background = False,
 ) -> Response:
     """The same counts as ``lanhai breed qc --json``."""
-    got = await receive(bank, actor, dataset, genotypes, pedigree, None, vcf_field, None, None)
+    got = await receive(bank, actor, dataset, genotypes, pedigree, None, vcf_field, None, None,
+                        columns=map_)
     opts = QcOptions(min_snp_call, min_animal_call, min_maf, hwe_p, max_mendel, 0.99,
                      drop_duplicates)
     if got.data.genotypes is None:
@@ -139,7 +145,7 @@ async def qc(
 async def grm(
     bank: BankDep, actor: CuratorDep,
     dataset: DatasetField = None, genotypes: GenotypeFiles = None, pedigree: OneFile = None,
-    vcf_field: VcfField = "GT",
+    vcf_field: VcfField = "GT", map_: ColumnMap = None,
     matrix: Annotated[str, Form(description="G, A, A-inverse or H-inverse")] = "G",
     grm_method: Annotated[int, Form()] = 1, blend: Annotated[float, Form()] = 0.05,
     tuning: Annotated[str, Form()] = "christensen", no_qc: Annotated[bool, Form()] = False,
@@ -155,7 +161,8 @@ async def grm(
     if format not in ("json", "tsv"):
         raise UsageError("unknown format", [Problem(reason="format is json or tsv",
                                                     field="format", value=format)])
-    got = await receive(bank, actor, dataset, genotypes, pedigree, None, vcf_field, None, None)
+    got = await receive(bank, actor, dataset, genotypes, pedigree, None, vcf_field, None, None,
+                        columns=map_)
     opts = model_options("gblup", grm_method, blend, tuning, no_qc)
     opts.grm_weight = 0.0
     if format == "tsv":
@@ -183,6 +190,8 @@ async def _matrix_table(bank: Bank, actor: Actor, got: Uploaded, matrix: str,
         await run_in_threadpool(bank.breeding.relationship_matrix, actor, got.data, matrix,
                                  opts, out)
         text = out.read_text("utf-8")
+    except LanhaiError as exc:
+        raise got.as_sent(exc) from exc.__cause__
     finally:
         got.cleanup()
     return Response(text, media_type="text/tab-separated-values; charset=utf-8", headers={
@@ -194,7 +203,7 @@ async def reml(
     bank: BankDep, actor: CuratorDep, m: ModelDep,
     dataset: DatasetField = None, genotypes: GenotypeFiles = None, pedigree: OneFile = None,
     phenotypes: OneFile = None, relationship: OneFile = None, vcf_field: VcfField = "GT",
-    factor: Repeat = None, covariate: Repeat = None,
+    factor: Repeat = None, covariate: Repeat = None, map_: ColumnMap = None,
     second_trait: Annotated[str | None, Form(description="fit the bivariate model")] = None,
     method: Annotated[str, Form(description="spectral or ai")] = "spectral",
     background: Background = False,
@@ -205,7 +214,7 @@ async def reml(
             reason="method is spectral or ai", field="method", value=method)])
     opts = m.options()
     got = await receive(bank, actor, dataset, genotypes, pedigree, phenotypes, vcf_field, factor,
-                         covariate, {"relationship": relationship})
+                         covariate, {"relationship": relationship}, columns=map_)
     traits = _checked(got, m)
     if second_trait:
         traits.append(second_trait)
@@ -228,6 +237,9 @@ def _checked(got: Uploaded, m: ModelForm) -> list[str]:
             return [trait]  # the matrix stands in for the pedigree; checked when read
         check_dataset(data, trait, m.model)
         return [trait]
+    except LanhaiError as exc:
+        got.cleanup()
+        raise got.as_sent(exc) from exc.__cause__
     except BaseException:
         got.cleanup()
         raise
@@ -238,7 +250,7 @@ async def predict(
     bank: BankDep, actor: CuratorDep, m: ModelDep,
     dataset: DatasetField = None, genotypes: GenotypeFiles = None, pedigree: OneFile = None,
     phenotypes: OneFile = None, relationship: OneFile = None, vcf_field: VcfField = "GT",
-    factor: Repeat = None, covariate: Repeat = None,
+    factor: Repeat = None, covariate: Repeat = None, map_: ColumnMap = None,
     iterations: Annotated[int, Form(description="bayes: Gibbs iterations")] = 3000,
     seed: Annotated[int, Form()] = 1,
     background: Background = False, format: Format = "json",
@@ -247,7 +259,7 @@ async def predict(
     BayesR always runs as a job."""
     opts = m.options()
     got = await receive(bank, actor, dataset, genotypes, pedigree, phenotypes, vcf_field, factor,
-                         covariate, {"relationship": relationship})
+                         covariate, {"relationship": relationship}, columns=map_)
     trait = _checked(got, m)[0]
 
     def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
@@ -265,7 +277,7 @@ async def cv(
     bank: BankDep, actor: CuratorDep, m: ModelDep,
     dataset: DatasetField = None, genotypes: GenotypeFiles = None, pedigree: OneFile = None,
     phenotypes: OneFile = None, relationship: OneFile = None, vcf_field: VcfField = "GT",
-    factor: Repeat = None, covariate: Repeat = None,
+    factor: Repeat = None, covariate: Repeat = None, map_: ColumnMap = None,
     folds: Annotated[str, Form(description="number of folds")] = "5",
     folds_file: Annotated[UploadFile | None, File(description=(
         "the breeder's folds: CSV/TSV of animal id and fold number (0 = never tested)"))]
@@ -281,7 +293,8 @@ async def cv(
             fix="send folds=5, or upload your folds as folds_file")])
     opts = m.options()
     got = await receive(bank, actor, dataset, genotypes, pedigree, phenotypes, vcf_field, factor,
-                         covariate, {"relationship": relationship, "folds": folds_file})
+                         covariate, {"relationship": relationship, "folds": folds_file},
+                        columns=map_)
     trait = _checked(got, m)[0]
     how = str(got.files["folds"]) if "folds" in got.files else folds.strip()
 
@@ -305,7 +318,7 @@ async def mate(
     matings: Annotated[int, Form(description="number of matings to plan")],
     dataset: DatasetField = None, genotypes: GenotypeFiles = None, pedigree: OneFile = None,
     phenotypes: OneFile = None, vcf_field: VcfField = "GT",
-    factor: Repeat = None, covariate: Repeat = None,
+    factor: Repeat = None, covariate: Repeat = None, map_: ColumnMap = None,
     max_kinship: Annotated[float | None, Form()] = None,
     delta_f: Annotated[float | None, Form(description="rate of inbreeding limit")] = None,
     max_contribution: Annotated[float, Form()] = 0.5,
@@ -317,7 +330,7 @@ async def mate(
     """The plan of ``lanhai breed mate --json`` (``format=csv``: the matings as CSV)."""
     opts = m.options()
     got = await receive(bank, actor, dataset, genotypes, pedigree, phenotypes, vcf_field, factor,
-                         covariate, {"candidates": candidates})
+                         covariate, {"candidates": candidates}, columns=map_)
     trait = _checked(got, m)[0]
     cands = read_candidates(got.files["candidates"]) \
         if "candidates" in got.files else None

@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as Sent
 
 from lanhai.api.uploads import base_name, save_upload
 from lanhai.bank import Bank
 from lanhai.breeding.data import Dataset
+from lanhai.breeding.io import parse_map
 from lanhai.breeding.pipeline import Inputs, ModelOptions
 from lanhai.breeding.qc import QcOptions
 from lanhai.breeding.validate import MODELS
-from lanhai.errors import Problem, UsageError
+from lanhai.errors import LanhaiError, Problem, UsageError, ValidationFailed
 from lanhai.exports.common import TableWriter
 from lanhai.model import Upload
 from lanhai.services.access import Actor
@@ -50,6 +52,10 @@ OneFile = Annotated[UploadFile | None, File()]
 VcfField = Annotated[str, Form(description="VCF FORMAT field: GT (hard calls) or DS "
                                "(dosages)")]
 Repeat = Annotated[list[str] | None, Form()]
+ColumnMap = Annotated[list[str] | None, Form(alias="map", description=(
+    "a pedigree or phenotype column read as a field, COLUMN=FIELD (repeatable), as "
+    "`lanhai breed --map`: Father_ID=sire, Mother_ID=dam, 体重=weight (a trait renamed), "
+    "Notes=- (left out)"))]
 
 
 @dataclass
@@ -62,6 +68,8 @@ class Uploaded:
     bank: Bank
     params: dict[str, Any]
     files: dict[str, Path] = field(default_factory=dict)
+    #: the name each upload was saved under (pedigree.csv …) -> the name it was sent with
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def folder(self) -> Path:
@@ -70,26 +78,58 @@ class Uploaded:
     def cleanup(self) -> None:
         self.bank.uploads.discard(self.upload)
 
+    def as_sent(self, exc: LanhaiError) -> LanhaiError:
+        """``exc`` with the files named as the caller sent them (see :func:`as_sent`)."""
+        return as_sent(exc, self.names)
+
+
+def as_sent(exc: LanhaiError, names: Mapping[str, str]) -> LanhaiError:
+    """A problem with uploaded data names the file as the caller sent it (``hatchery.csv``),
+    never the server's private folder nor the name the upload was saved under
+    (``…/uploads/…/pedigree.csv``): ``names`` maps saved names to sent ones."""
+    if not names or type(exc) not in (ValidationFailed, UsageError):
+        return exc
+
+    def said(text: str) -> str:
+        for saved, sent in names.items():
+            text = text.replace(saved, sent)
+        return text
+
+    def where(file: str | None) -> str | None:
+        return names.get(Path(file).name, file) if file else file
+
+    problems = [replace(p, file=where(p.file), reason=said(p.reason), fix=said(p.fix))
+                for p in exc.problems]
+    renamed = type(exc)(said(exc.message), problems)
+    renamed.__cause__ = exc.__cause__
+    return renamed
+
 
 async def receive(bank: Bank, actor: Actor, dataset: str | None,
-                  genotypes: list[UploadFile] | None, pedigree: UploadFile | None,
-                  phenotypes: UploadFile | None, vcf_field: str, factor: list[str] | None,
+                  genotypes: Sequence[Sent] | None, pedigree: Sent | None,
+                  phenotypes: Sent | None, vcf_field: str, factor: list[str] | None,
                   covariate: list[str] | None,
-                  extra: Mapping[str, UploadFile | None] | None = None,
-                  germplasm: str | None = None) -> Uploaded:
-    """Save the uploads to a private folder, read and check them (422 on bad data)."""
+                  extra: Mapping[str, Sent | None] | None = None,
+                  germplasm: str | None = None, columns: list[str] | None = None) -> Uploaded:
+    """Save the uploads to a private folder, read and check them (422 on bad data).
+    ``columns`` are ``COLUMN=FIELD`` mappings of pedigree and phenotype columns."""
     vcf = (vcf_field or "GT").upper()
     if vcf not in ("GT", "DS"):
         raise UsageError("unknown VCF field", [Problem(
             reason=f"cannot read genotypes from FORMAT field {vcf_field!r}", field="vcf_field",
             value=vcf_field, fix="use GT (hard calls) or DS (dosages)")])
+    mapping = parse_map(columns or [])
     upload = bank.uploads.keep(actor, None, "breeding")
     folder = upload.folder
+    names: dict[str, str] = {}
     try:
         inp = Inputs(vcf_field=vcf, factors=list(factor or []),
-                     covariates=list(covariate or []), germplasm=germplasm or None)
+                     covariates=list(covariate or []), germplasm=germplasm or None,
+                     columns=mapping)
         params: dict[str, Any] = {"vcf_field": vcf, "factors": inp.factors,
                                   "covariates": inp.covariates}
+        if mapping:
+            params["map"] = mapping
         if dataset:
             bank.breeding.summary(actor, dataset)  # 404 when there is none
             params["dataset"] = dataset
@@ -98,12 +138,15 @@ async def receive(bank: Bank, actor: Actor, dataset: str | None,
         if files:
             inp.genotypes = await _save_genotypes(files, folder)
             uploads["genotypes"] = ", ".join(base_name(g.filename) for g in files)
+            names.update({f"genotypes{_suffix(g.filename or '', '.csv')}": base_name(
+                g.filename) for g in files})
         for name, sent in (("pedigree", pedigree), ("phenotypes", phenotypes),
                            *(extra or {}).items()):
             if sent is not None and sent.filename:
                 path = folder / f"{name}{_suffix(sent.filename, '.csv')}"
                 await save_upload(sent, path)
                 uploads[name] = base_name(sent.filename)
+                names[path.name] = uploads[name]
                 if name == "pedigree":
                     inp.pedigree = path
                 elif name == "phenotypes":
@@ -115,16 +158,19 @@ async def receive(bank: Bank, actor: Actor, dataset: str | None,
                 fix="send multipart fields dataset=NAME, or files genotypes, pedigree, "
                     "phenotypes")])
         data = await run_in_threadpool(bank.breeding.load, actor, inp, dataset)
-        got = Uploaded(data, upload, bank, params)
+        got = Uploaded(data, upload, bank, params, names=names)
         got.files = {n: folder / f"{n}{_suffix(u.filename or '', '.csv')}"
                      for n, u in (extra or {}).items() if u is not None and u.filename}
         return got
+    except LanhaiError as exc:
+        bank.uploads.discard(upload)
+        raise as_sent(exc, names) from exc.__cause__
     except BaseException:
         bank.uploads.discard(upload)
         raise
 
 
-async def _save_genotypes(files: list[UploadFile], folder: Path) -> Path:
+async def _save_genotypes(files: Sequence[Sent], folder: Path) -> Path:
     """PLINK parts are saved as genotypes.bed/.bim/.fam; any other file as itself."""
     by_suffix = {_suffix(f.filename or "", ""): f for f in files}
     plink = {".bed", ".bim", ".fam"}
@@ -223,7 +269,8 @@ Format = Annotated[str, Query(description="json, or csv for the table (ranking, 
 
 # -- running: at once, or as a job ---------------------------------------------------------------
 
-def _large(data: Dataset) -> bool:
+def large(data: Dataset) -> bool:
+    """Whether an analysis of ``data`` runs as a background job whatever was asked."""
     g = data.genotypes
     calls = g.n_animals * g.n_snps if g is not None else 0
     genotyped = g.n_animals if g is not None else 0
@@ -254,11 +301,13 @@ async def run_analysis(bank: Bank, actor: Actor, kind: str, got: Uploaded,
         got.cleanup()
         raise UsageError("unknown format", [Problem(reason="format is json or csv",
                                                     field="format", value=fmt)])
-    if background or _large(got.data) or kind in ("cv", "bayes"):
+    if background or large(got.data) or kind in ("cv", "bayes"):
         def task(progress: Callable[[int, int, str], None]) -> dict[str, Any]:
             try:
                 result: dict[str, Any] = clean(work(lambda s, d, t: progress(d, t, s)))
                 return result
+            except LanhaiError as exc:
+                raise got.as_sent(exc) from exc.__cause__
             finally:
                 got.cleanup()
 
@@ -268,6 +317,8 @@ async def run_analysis(bank: Bank, actor: Actor, kind: str, got: Uploaded,
                             headers={"Location": f"/api/jobs/{job.id}"})
     try:
         body: dict[str, Any] = clean(await run_in_threadpool(work, _ignore))
+    except LanhaiError as exc:
+        raise got.as_sent(exc) from exc.__cause__
     finally:
         got.cleanup()
     if fmt == "csv":
@@ -281,7 +332,8 @@ def _ignore(step: str, done: int, total: int) -> None:
 
 #: the table each analysis gives as CSV: (key in the result, columns)
 TABLES: dict[str, tuple[str, list[str]]] = {
-    "predict": ("ranking", ["rank", "id", "gebv", "reliability", "pev", "phenotyped"]),
+    "predict": ("ranking", ["rank", "id", "gebv", "reliability", "accuracy", "pev",
+                            "phenotyped"]),
     "bayes": ("ranking", ["rank", "id", "gebv", "phenotyped"]),
     "mate": ("matings", ["mating", "sire", "dam", "progeny_inbreeding",
                          "expected_progeny_value"]),

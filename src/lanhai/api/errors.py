@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lanhai.api.guard import allowed_methods
 from lanhai.errors import LanhaiError, Problem
+from lanhai.problem_text import localize_error, preferred_language
 
 
 def envelope(code: str, message: str, problems: list[dict[str, Any]] | None = None
@@ -22,13 +23,21 @@ def envelope(code: str, message: str, problems: list[dict[str, Any]] | None = No
     return {"error": body}
 
 
+def in_language(request: Request, answer: dict[str, Any]) -> dict[str, Any]:
+    """An envelope with its message and problems' reasons and fixes in the language the
+    request prefers (``?lang=zh``, else Accept-Language), as lanhai/problems.toml has them."""
+    lang = preferred_language(request.headers.get("accept-language", ""),
+                              request.query_params.get("lang", ""))
+    return answer if lang == "en" else {"error": localize_error(answer["error"], lang)}
+
+
 def install(app: FastAPI) -> None:
     """Route every error through the envelope."""
 
     @app.exception_handler(LanhaiError)
     async def lanhai_error(request: Request, exc: LanhaiError) -> JSONResponse:
-        return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status,
-                            headers=exc.headers() or None)
+        return JSONResponse(in_language(request, {"error": exc.to_dict()}),
+                            status_code=exc.http_status, headers=exc.headers() or None)
 
     @app.exception_handler(RequestValidationError)
     async def request_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -48,8 +57,8 @@ def install(app: FastAPI) -> None:
                                     field=".".join(loc[1:]) or None,
                                     value=None if err.get("input") is None
                                     else str(err.get("input"))[:200]).to_dict())
-        return JSONResponse(envelope("invalid_request", "the request is not valid", problems),
-                            status_code=422)
+        return JSONResponse(in_language(request, envelope(
+            "invalid_request", "the request is not valid", problems)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

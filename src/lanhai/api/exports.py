@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
 
+from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep
 from lanhai.errors import NotFound, UsageError
 from lanhai.exports import FORMATS, formats_by_kind
@@ -23,12 +24,34 @@ from lanhai.kinds import KINDS, PLURALS, kind_spec
 
 router = APIRouter(prefix="/api", tags=["exports"])
 
+HISTORY_CSV = ("version,action,changed_at,changed_by,field,old,new,note\n"
+               "2,update,2025-03-18T15:02:11+00:00,ana,recommended_temperature,25-25,20-25,"
+               "range from the description\n")
+_TEXT = {"type": "string"}
+#: what each format sends (SBOL3 in the serialisation rdf_format asks for)
+EXPORTED: dict[str, Any] = {
+    "text/csv": {"schema": _TEXT, "example": "accession,kind,name,samp_name,depth,...\n"
+                 "LHSM0000001,sample,OSD1_2014-06-21_0m,OSD1_2014-06-21_0m,0-1,...\n"},
+    "text/tab-separated-values": {"schema": _TEXT},
+    "application/json": {"schema": {"type": "array", "items": {
+        "$ref": "#/components/schemas/ExportedRecord"}}, "example": [{
+            **schemas.STRAIN_RECORD, "links": [
+                {"source": "LHSM0000001", "rel": "isolated_from", "target": "LHST0000001",
+                 "created_at": schemas.LATER, "created_by": "ana"}]}]},
+    "application/zip": {"schema": {"type": "string", "format": "binary"}},
+    "text/turtle": {"schema": _TEXT},
+    "application/rdf+xml": {"schema": _TEXT},
+    "application/ld+json": {"schema": {"type": ["object", "array"]}},
+    "application/n-triples": {"schema": _TEXT},
+}
+
 
 @router.get(
     "/records/{accession}/history.csv",
     summary="A record's history as CSV (one line per changed field)",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"description": "The history, one line per changed field", "content": {
+        "text/csv": {"schema": {"type": "string"}, "example": HISTORY_CSV}}}},
 )
 def history_csv(accession: str, actor: ActorDep, bank: BankDep) -> Response:
     """Columns: version, action, changed_at, changed_by, field, old, new, note.
@@ -58,8 +81,7 @@ def _kind(kind: str) -> str:
     "/{kind}/export",
     summary="Export the records of a kind (csv, tsv, json, dwca, mcpd, sbol3), streamed",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}, "application/json": {}, "application/zip": {},
-                                 "text/turtle": {}}}},
+    responses={200: {"description": "The file, as an attachment", "content": EXPORTED}},
 )
 def export(
     kind: str,

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from lanhai.api import schemas
 from lanhai.api.deps import BankDep, CuratorDep
 from lanhai.api.errors import envelope
 from lanhai.api.uploads import save_upload
@@ -26,7 +27,15 @@ router = APIRouter(prefix="/api", tags=["imports"])
 _MAX_MAPPING = 1 << 20
 
 
-@router.post("/{kind}/import", summary="Bulk import a CSV, TSV or XLSX table")
+@router.post("/{kind}/import", summary="Bulk import a CSV, TSV or XLSX table",
+             response_model=schemas.ImportReport, responses={
+                 200: {"description": "Every row written (or, with dry_run, checked)"},
+                 422: {"description": "The file has problems, each listed with the "
+                                      "report; nothing was written (or the request itself "
+                                      "is not valid: the envelope alone)",
+                       "content": {"application/json": {"schema": {"anyOf": [
+                           {"$ref": "#/components/schemas/ImportRefused"},
+                           {"$ref": "#/components/schemas/Error"}]}}}}})
 async def import_table(
     kind: str,
     bank: BankDep,
@@ -34,13 +43,16 @@ async def import_table(
     file: UploadFile,
     mapping: UploadFile | None = None,
     map_: Annotated[list[str] | None, Form(alias="map", description=(
-        "SOURCE=FIELD: read column SOURCE as FIELD (repeatable; FIELD '-' ignores it)"))] = None,
+        "SOURCE=FIELD: read column SOURCE as FIELD (repeatable; FIELD '-' ignores it)"),
+        examples=[["Sample name=samp_name", "Notes=-"]])] = None,
     set_: Annotated[list[str] | None, Form(alias="set", description=(
-        "FIELD=VALUE: the same value on every row (repeatable)"))] = None,
+        "FIELD=VALUE: the same value on every row (repeatable)"),
+        examples=[["samp_taxon_id=408172"]])] = None,
     unit: Annotated[list[str] | None, Form(description=(
         "FIELD=UNIT: unit of bare numbers, e.g. depth=ft (repeatable)"))] = None,
     date_format: Annotated[str | None, Form(description=(
-        "strftime layout of non-ISO dates, e.g. %d-%m-%Y (never guessed)"))] = None,
+        "strftime layout of non-ISO dates, e.g. %d-%m-%Y (never guessed)"),
+        examples=["%d-%m-%Y"])] = None,
     encoding: Annotated[str | None, Form(description="text encoding, default UTF-8")] = None,
     delimiter: Annotated[str | None, Form(description="cell separator of a text table")] = None,
     sheet: Annotated[str | None, Form(description="XLSX sheet (default: the first)")] = None,

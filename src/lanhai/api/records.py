@@ -13,9 +13,10 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep
 from lanhai.bank import Bank
 from lanhai.errors import NotFound, Problem, UsageError, ValidationFailed
@@ -40,10 +41,21 @@ DateFormat = Annotated[str | None, Query(
     description="strftime format for ambiguous dates, e.g. %d-%m-%Y (never guessed)",
     max_length=40,
 )]
+_ETAG = {"ETag": {"description": 'The record\'s version, e.g. "3": send it back as '
+                                 "If-Match to change the record only if nobody did since",
+                  "schema": {"type": "string"}}}
+RECORD: dict[str, Any] = {"description": "The record", "headers": _ETAG}
+CREATED: dict[str, Any] = {"description": "Created", "headers": {
+    **_ETAG, "Location": {"description": "/api/{kinds}/{accession}",
+                          "schema": {"type": "string"}}}}
+CHANGED: dict[str, Any] = {"description": "The record as changed", "headers": _ETAG}
 
 
 class LinkBody(BaseModel):
     """A typed link between two records: ``source --rel--> target``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"source": "LHSM0000001", "rel": "isolated_from", "target": "LHST0000001"}]})
 
     source: str = Field(description="Accession of one end", examples=["LHSM0000001"])
     rel: str = Field(description="Relation (see GET /api/kinds)", examples=["isolated_from"])
@@ -158,14 +170,16 @@ def _kinds_document() -> dict[str, Any]:
 
 # --- catalogue-wide --------------------------------------------------------------------------
 
-@router.get("/kinds", summary="Record kinds, their standards' fields, and link rules")
+@router.get("/kinds", summary="Record kinds, their standards' fields, and link rules",
+            response_model=schemas.Kinds)
 async def get_kinds(actor: ActorDep) -> JSONResponse:
     """Every record kind with its standard, accession prefix and fields (name, required,
     aliases, description, group, example), and which kinds each relation may link."""
     return _json(_kinds_document())
 
 
-@router.get("/stats", summary="Number of records per kind (those the caller may see)")
+@router.get("/stats", summary="Number of records per kind (those the caller may see)",
+            response_model=schemas.Stats)
 def get_stats(actor: ActorDep, bank: BankDep) -> JSONResponse:
     """Counts per kind; restricted records count only for curators and admins."""
     counts = bank.catalog.counts(actor)
@@ -173,14 +187,16 @@ def get_stats(actor: ActorDep, bank: BankDep) -> JSONResponse:
     return _json({"counts": per_kind, "total": sum(per_kind.values())})
 
 
-@router.get("/records/{accession}", summary="Get any record by accession")
+@router.get("/records/{accession}", summary="Get any record by accession",
+            response_model=schemas.Record, responses={200: RECORD})
 async def get_any_record(accession: str, actor: ActorDep, bank: BankDep) -> JSONResponse:
     """The record with this accession, whatever its kind (case-insensitive)."""
     record = await _read(bank, bank.catalog.get, actor, accession)
     return _record_json(record)
 
 
-@router.get("/records/{accession}/links", summary="Links into and out of a record")
+@router.get("/records/{accession}/links", summary="Links into and out of a record",
+            response_model=schemas.Links)
 async def get_links(accession: str, actor: ActorDep, bank: BankDep) -> JSONResponse:
     """Each link with its direction seen from this record ('out': it is the source)."""
     acc = accession.strip().upper()
@@ -192,7 +208,8 @@ async def get_links(accession: str, actor: ActorDep, bank: BankDep) -> JSONRespo
     return _json({"accession": acc, "links": found})
 
 
-@router.get("/records/{accession}/lineage", summary="Ancestors and descendants of a record")
+@router.get("/records/{accession}/lineage", summary="Ancestors and descendants of a record",
+            response_model=schemas.Lineage)
 def get_lineage(
     accession: str, actor: ActorDep, bank: BankDep,
     depth: Annotated[int, Query(ge=1, le=50, description="How many links to follow")] = 10,
@@ -201,7 +218,8 @@ def get_lineage(
     return _json(bank.catalog.lineage(actor, accession, depth))
 
 
-@router.get("/records/{accession}/history", summary="Every change of a record")
+@router.get("/records/{accession}/history", summary="Every change of a record",
+            response_model=schemas.History)
 async def get_history(accession: str, actor: ActorDep, bank: BankDep) -> JSONResponse:
     """The audit trail, oldest first: version, action, when, who, what changed, note.
     Link entries naming a record the caller may not see are left out."""
@@ -217,7 +235,8 @@ def _check_rel(body: LinkBody) -> None:
             value=body.rel)])
 
 
-@router.post("/links", status_code=201, summary="Link two records (curator)")
+@router.post("/links", status_code=201, summary="Link two records (curator)",
+             response_model=schemas.Link, responses={201: {"description": "The link"}})
 def create_link(body: LinkBody, actor: CuratorDep, bank: BankDep) -> JSONResponse:
     """Create ``source --rel--> target``; written the other way round it is turned when only
     that direction is allowed. Creating an existing link again is harmless."""
@@ -226,7 +245,8 @@ def create_link(body: LinkBody, actor: CuratorDep, bank: BankDep) -> JSONRespons
     return _json(link.to_dict(), status_code=201)
 
 
-@router.delete("/links", status_code=204, summary="Remove a link (curator)")
+@router.delete("/links", status_code=204, summary="Remove a link (curator)",
+               responses={204: {"description": "Removed"}})
 def delete_link(body: LinkBody, actor: CuratorDep, bank: BankDep) -> Response:
     """Remove the link between two records (in either direction); 404 if there is none."""
     _check_rel(body)
@@ -236,7 +256,8 @@ def delete_link(body: LinkBody, actor: CuratorDep, bank: BankDep) -> Response:
 
 # --- one kind --------------------------------------------------------------------------------
 
-@router.get("/{kind}", summary="List records of a kind, with filters and full-text search")
+@router.get("/{kind}", summary="List records of a kind, with filters and full-text search",
+            response_model=schemas.RecordPage)
 def list_records(
     kind: str, request: Request, actor: ActorDep, bank: BankDep,
     where: Annotated[list[str] | None, Query(
@@ -269,7 +290,8 @@ def list_records(
                   "next": following})
 
 
-@router.post("/{kind}", status_code=201, summary="Create a record (curator)")
+@router.post("/{kind}", status_code=201, summary="Create a record (curator)",
+             response_model=schemas.Record, responses={201: CREATED})
 def create_record(kind: str, body: FieldsBody, actor: CuratorDep, bank: BankDep,
                   date_format: DateFormat = None) -> JSONResponse:
     """Validate and store a new record; 201 with a Location header. Every invalid field is
@@ -283,7 +305,8 @@ def create_record(kind: str, body: FieldsBody, actor: CuratorDep, bank: BankDep,
     return _record_json(record, 201, {"Location": record_url(record)})
 
 
-@router.get("/{kind}/{accession}", summary="Get a record of a kind by accession")
+@router.get("/{kind}/{accession}", summary="Get a record of a kind by accession",
+            response_model=schemas.Record, responses={200: RECORD})
 async def get_record(kind: str, accession: str, actor: ActorDep, bank: BankDep
                      ) -> JSONResponse:
     """The record; 404 when it does not exist, is not of this kind, or is hidden from you."""
@@ -311,7 +334,8 @@ def _change(kind: str, accession: str, body: dict[str, Any], actor: CuratorDep, 
     return _record_json(record)
 
 
-@router.patch("/{kind}/{accession}", summary="Change some fields of a record (curator)")
+@router.patch("/{kind}/{accession}", summary="Change some fields of a record (curator)",
+              response_model=schemas.Record, responses={200: CHANGED})
 def patch_record(kind: str, accession: str, body: FieldsBody, actor: CuratorDep,
                  bank: BankDep, date_format: DateFormat = None, if_match: IfMatch = None
                  ) -> JSONResponse:
@@ -322,7 +346,8 @@ def patch_record(kind: str, accession: str, body: FieldsBody, actor: CuratorDep,
     return _change(kind, accession, body, actor, bank, date_format, False, if_match)
 
 
-@router.put("/{kind}/{accession}", summary="Replace all fields of a record (curator)")
+@router.put("/{kind}/{accession}", summary="Replace all fields of a record (curator)",
+            response_model=schemas.Record, responses={200: CHANGED})
 def put_record(kind: str, accession: str, body: FieldsBody, actor: CuratorDep,
                bank: BankDep, date_format: DateFormat = None, if_match: IfMatch = None
                ) -> JSONResponse:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep
 from lanhai.bank import Bank
 from lanhai.errors import UsageError
@@ -66,9 +67,22 @@ def _tsv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}.tsv"'})
 
 
+def _or_tsv(description: str) -> dict[str, Any]:
+    return {"description": f"{description} (format=tsv: as a table)", "content": {
+        "text/tab-separated-values": {"schema": {"type": "string"}}}}
+
+
+FAMILY_FORMATS: dict[str, Any] = {
+    "description": "The hits (format=tsv: a table; fasta: the proteins; genbank: the proteins "
+                   "with their hits)",
+    "content": {media: {"schema": {"type": "string"}} for media in (
+        "text/tab-separated-values", "text/x-fasta", "text/x-genbank")}}
+
+
 # --- text --------------------------------------------------------------------------------
 
-@router.get("", summary="Full-text catalogue search with facets")
+@router.get("", summary="Full-text catalogue search with facets",
+            response_model=schemas.SearchAnswer, responses={200: _or_tsv("The page of hits")})
 def search_text(
     actor: ActorDep, bank: BankDep,
     q: Annotated[str, Query(description="Words to find (中文 too); empty: every record",
@@ -108,7 +122,8 @@ def search_text(
 
 # --- compounds ---------------------------------------------------------------------------
 
-@router.get("/compounds", summary="Compound search: exact, substructure, similarity")
+@router.get("/compounds", summary="Compound search: exact, substructure, similarity",
+            response_model=schemas.CompoundAnswer, responses={200: _or_tsv("The compounds")})
 def search_compounds(
     actor: ActorDep, bank: BankDep,
     inchikey: Annotated[str | None, Query(description="Exact: InChIKey", max_length=40)] = None,
@@ -170,11 +185,13 @@ def _family_response(result: FamilyResult, fmt: str, bank: Bank) -> Response:
     return JSONResponse(result.to_dict())
 
 
-@router.get("/families", summary="Proteins hitting protein families across the bank")
+@router.get("/families", summary="Proteins hitting protein families across the bank",
+            response_model=schemas.FamilyAnswer, responses={200: FAMILY_FORMATS})
 def search_families_route(
     actor: ActorDep, bank: BankDep,
     family: Annotated[list[str], Query(description="Family name or accession (GH16, "
-                                                   "PF07980); repeatable")],
+                                                   "PF07980); repeatable; or give substrate "
+                                                   "alone")] = [],  # noqa: B006
     pack: Annotated[list[str], Query(description="Only these profile packs")] = [],  # noqa: B006
     substrate: Annotated[list[str], Query(description="Only hits with these substrates")
                          ] = [],  # noqa: B006
@@ -195,7 +212,8 @@ def search_families_route(
     return _family_response(bank.families.search(actor, query), format, bank)
 
 
-@router.post("/families", summary="Search an uploaded HMM over the stored proteins")
+@router.post("/families", summary="Search an uploaded HMM over the stored proteins",
+             response_model=schemas.FamilyAnswer, responses={200: FAMILY_FORMATS})
 async def search_families_hmm(
     actor: ActorDep, bank: BankDep,
     hmm: Annotated[UploadFile, File(description="HMMER3 profile file (hmmbuild output)")],

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep
 from lanhai.errors import UsageError
 from lanhai.services.sequence_search import SYNC_QUERIES, check_options, read_query
@@ -26,6 +27,10 @@ router = APIRouter(prefix="/api/search", tags=["search"])
 #: largest request body accepted (bytes)
 MAX_BODY = 64 << 20
 
+#: a GH16 agarase-family protein of Zobellia galactanivorans DsijT (its first 160 residues)
+_EXAMPLE = (">ZOBELLIA_3628 GH16\n"
+            "MILKQAILTLVLVNANLFAQEPPKTYSSTDKETRQGPPKPPMGKRWVLNPDFSDEFNGTELDTTKWLDHHPTWIGRAPGL\n"
+            "FMSSQVSVGDGFLKMEGKKLEKDTIVHAYGKDITFNIAGAAVVSKKATKFGYYECRVKAAATTMSTTFWFSSSNNFKGPK\n")
 _BODY_DOC = {
     "requestBody": {"required": True, "content": {
         "application/json": {"schema": {"type": "object", "required": ["fasta"], "properties": {
@@ -34,9 +39,11 @@ _BODY_DOC = {
             "evalue": {"type": "number", "default": 1e-3},
             "min_identity": {"type": "number", "default": 0.0},
             "max_hits": {"type": "integer", "default": 10},
-            "sensitive": {"type": "boolean", "default": False}}}},
+            "sensitive": {"type": "boolean", "default": False}}},
+            "example": {"fasta": _EXAMPLE, "max_hits": 5}},
         "text/plain": {"schema": {"type": "string", "description": "FASTA; options as query "
-                                                                   "parameters"}}}}}
+                                                                   "parameters"},
+                       "example": _EXAMPLE}}}}
 
 
 def _options(request: Request, body: bytes) -> tuple[str, dict[str, Any]]:
@@ -71,7 +78,15 @@ def _options(request: Request, body: bytes) -> tuple[str, dict[str, Any]]:
 
 
 @router.post("/sequence", summary="Similarity search (MMseqs2) over proteins or contigs",
-             openapi_extra=_BODY_DOC, response_model=None)
+             openapi_extra=_BODY_DOC, response_model=None, responses={
+                 200: {"model": schemas.SequenceSearchAnswer,
+                       "description": f"The hits (up to {SYNC_QUERIES} query sequences)"},
+                 202: {"model": schemas.Job,
+                       "description": f"More than {SYNC_QUERIES} query sequences: a "
+                                      "background job whose result has the same shape; "
+                                      "follow it at Location (GET /api/jobs/{id})",
+                       "headers": {"Location": {"description": "/api/jobs/{id}",
+                                                "schema": {"type": "string"}}}}})
 async def search_sequence(request: Request, bank: BankDep, actor: ActorDep
                           ) -> dict[str, Any] | JSONResponse:
     """Hits of each query sequence, best first, each with its assembly, strain, sample

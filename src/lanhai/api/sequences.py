@@ -15,8 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep
 from lanhai.api.uploads import save_upload
 from lanhai.errors import NotFound, UsageError
@@ -27,10 +28,22 @@ from lanhai.services.sequences import STEPS, SequenceService
 
 router = APIRouter(prefix="/api/assemblies", tags=["sequences"])
 RESULTS = ("families", "substrates", "plastics", "loci", "clusters", "hits")
+_JOB = {"model": schemas.Job, "description": "Started as a background job: follow it at "
+                                             "Location (GET /api/jobs/{id})",
+        "headers": {"Location": {"description": "/api/jobs/{id}",
+                                 "schema": {"type": "string"}}}}
+
+
+def _text(media_type: str, description: str, example: str) -> dict[str, Any]:
+    return {"description": description, "content": {
+        media_type: {"schema": {"type": "string"}, "example": example}}}
 
 
 class AnnotateRequest(BaseModel):
     """What to run; everything is optional."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"packs": ["marine-cazy", "sus"], "steps": ["genes", "families"], "max_gap": 2}]})
 
     #: profile packs (default: every available pack)
     packs: list[str] | None = None
@@ -42,25 +55,40 @@ class AnnotateRequest(BaseModel):
     index: bool = True
 
 
-@router.post("/{accession}/sequences", summary="Upload an assembly's contigs or proteome")
+@router.post("/{accession}/sequences", summary="Upload an assembly's contigs or proteome",
+             status_code=201, response_model=schemas.Ingested, responses={
+                 201: {"description": "Stored (set_aside lists records left out with "
+                                      "set_aside_bad)"},
+                 200: {"model": schemas.Ingested,
+                       "description": "The same file was already stored: nothing changed"}})
 async def upload_sequences(
     accession: str, bank: BankDep, actor: CuratorDep, file: UploadFile,
-    kind: Annotated[str, Form(description="genome (contigs) or proteome")] = "genome",
+    kind: Annotated[str, Form(description="genome (contigs) or proteome",
+                              examples=["proteome"])] = "genome",
     replace: Annotated[bool, Form(description="replace stored sequences")] = False,
     allow_stops: Annotated[bool, Form(description="accept internal '*' in proteins")] = False,
+    set_aside_bad: Annotated[bool, Form(description=(
+        "store the valid records and list the ones with problems (id, line, reason) "
+        "instead of refusing the whole file"), examples=[True])] = False,
 ) -> JSONResponse:
     """FASTA or GenBank, plain or gzip, validated as by ``lanhai ingest``: 201 when stored,
-    200 when the same file was already there, 422 with every problem otherwise."""
+    200 when the same file was already there, 422 with every problem otherwise (nothing is
+    stored). With ``set_aside_bad=true`` records with problems of their own (stray
+    characters such as a spreadsheet's ``#NAME?``, empty sequences, missing or repeated
+    ids) are left out and listed in ``set_aside``, and the rest is stored; a problem of the
+    whole file still refuses it."""
     with bank.uploads.receive(actor, file.filename or "upload.fasta",
                               f"sequences of {accession}") as upload:
         await save_upload(file, upload.path)
         result = await run_in_threadpool(
             lambda: bank.sequences.ingest(actor, accession, upload.path, kind=kind,
-                                          replace=replace, allow_stops=allow_stops))
+                                          replace=replace, allow_stops=allow_stops,
+                                          set_aside_bad=set_aside_bad))
     return JSONResponse(result, status_code=200 if result["status"] == "unchanged" else 201)
 
 
-@router.post("/{accession}/annotate", summary="Annotate an assembly (background job)")
+@router.post("/{accession}/annotate", summary="Annotate an assembly (background job)",
+             status_code=202, response_model=schemas.Job, responses={202: _JOB})
 async def annotate(accession: str, bank: BankDep, actor: CuratorDep,
                    body: AnnotateRequest | None = None) -> JSONResponse:
     """Start gene calling, family annotation (with substrates and PULs) and gene clusters,
@@ -88,7 +116,8 @@ async def annotate(accession: str, bank: BankDep, actor: CuratorDep,
                         headers={"Location": f"/api/jobs/{job.id}"})
 
 
-@router.get("/{accession}/sequences", summary="What is stored for an assembly")
+@router.get("/{accession}/sequences", summary="What is stored for an assembly",
+            response_model=schemas.SequenceStats)
 async def sequences(accession: str, bank: BankDep, actor: ActorDep) -> JSONResponse:
     """The ingested file, its statistics and the gene-calling summary."""
     return JSONResponse(await run_in_threadpool(bank.sequences.stats, actor, accession))
@@ -108,7 +137,12 @@ def _result(service: SequenceService, actor: Actor, accession: str, what: str) -
     return service.rows(actor, accession, what)  # loci, hits: streamed
 
 
-@router.get("/{accession}/annotations/{what}", summary="Annotation results (JSON)")
+@router.get("/{accession}/annotations/{what}", summary="Annotation results (JSON)",
+            response_model=None, responses={200: {
+                "description": "families, loci, clusters, hits and plastics: a list; "
+                               "substrates: an object",
+                "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Annotations"}}}}})
 async def annotation_results(accession: str, what: str, bank: BankDep,
                       actor: ActorDep) -> Any:
     """``families``, ``substrates``, ``plastics``, ``loci``, ``clusters`` or ``hits``."""
@@ -127,7 +161,11 @@ def _json_array(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield "]"
 
 
-@router.get("/{accession}/genes.gff3", summary="Genes with their hits as GFF3")
+@router.get("/{accession}/genes.gff3", summary="Genes with their hits as GFF3",
+            response_class=StreamingResponse, responses={200: _text(
+                "text/x-gff3", "GFF3, streamed",
+                "##gff-version 3\nBGC0001866.1\tpyrodigal\tCDS\t347\t1645\t.\t-\t0\t"
+                "ID=BGC0001866.1_1;domains=ketoacyl-synt\n")})
 async def genes_gff3(accession: str, bank: BankDep, actor: ActorDep) -> StreamingResponse:
     """The assembly's genes (called or, for proteomes, in file order) as GFF3, each with
     its family hits as attributes; streamed."""
@@ -135,7 +173,10 @@ async def genes_gff3(accession: str, bank: BankDep, actor: ActorDep) -> Streamin
     return StreamingResponse(lines, media_type="text/x-gff3")
 
 
-@router.get("/{accession}/genbank", summary="Contigs with CDS, hits, PULs, BGCs (GenBank)")
+@router.get("/{accession}/genbank", summary="Contigs with CDS, hits, PULs, BGCs (GenBank)",
+            response_class=StreamingResponse, responses={200: _text(
+                "text/x-genbank", "GenBank, streamed",
+                "LOCUS       BGC0001866.1   33290 bp    DNA     linear   UNK 01-JAN-1980\n")})
 async def genbank(accession: str, bank: BankDep, actor: ActorDep) -> StreamingResponse:
     """Every contig as a GenBank record: CDS features with translations and locus tags,
     domain hits, polysaccharide utilisation loci and gene clusters; streamed."""
@@ -143,7 +184,12 @@ async def genbank(accession: str, bank: BankDep, actor: ActorDep) -> StreamingRe
     return StreamingResponse(records, media_type="text/x-genbank")
 
 
-@router.get("/{accession}/proteins.fasta", summary="Proteins (called or as given) as FASTA")
+@router.get("/{accession}/proteins.fasta", summary="Proteins (called or as given) as FASTA",
+            response_class=StreamingResponse, responses={200: _text(
+                "text/x-fasta", "FASTA, streamed",
+                ">ZOBELLIA_3628_[Zobellia_galactanivorans_DsiJ]\n"
+                "MILKQAILTLVLVNANLFAQEPPKTYSSTDKETRQGPPKPPMGKRWVLNPDFSDEFNGTELDTTKWLDHHPTWIGRAPGL"
+                "\n")})
 async def proteins_fasta(accession: str, bank: BankDep,
                          actor: ActorDep) -> StreamingResponse:
     """The proteins annotation works on, with the identifiers of the input file; streamed."""

@@ -12,9 +12,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, AdminDep, BankDep, UserDep
 from lanhai.model import TokenInfo
 from lanhai.services.users import Throttled
@@ -28,6 +29,9 @@ USERNAME = r"^[A-Za-z0-9._-]{1,100}$"
 class NewUser(BaseModel):
     """A user to create."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"username": "ana", "role": "curator", "display_name": "Ana Li"}]})
+
     username: str = Field(pattern=USERNAME, examples=["ana"])
     role: Role = Field(examples=["curator"])
     display_name: str = Field(default="", max_length=200, examples=["Ana Li"])
@@ -39,6 +43,9 @@ class NewUser(BaseModel):
 class UserChange(BaseModel):
     """Changes to a user; fields left out stay as they are."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "curator"},
+                                                              {"active": False}]})
+
     role: Role | None = None
     active: bool | None = Field(default=None, description="false disables the user and "
                                                           "all their tokens")
@@ -46,6 +53,10 @@ class UserChange(BaseModel):
 
 class NewToken(BaseModel):
     """A token to create; ``username`` defaults to the caller."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "import pipeline", "expires_days": 90},
+        {"name": "sequencing robot", "username": "robot"}]})
 
     username: str | None = Field(default=None, pattern=USERNAME,
                                  description="Whose token (admins only for someone else)")
@@ -55,7 +66,7 @@ class NewToken(BaseModel):
                                      description="Days until it expires (never if left out)")
 
 
-@router.get("/me", summary="Who the caller is")
+@router.get("/me", summary="Who the caller is", response_model=schemas.Me)
 def get_me(actor: ActorDep, bank: BankDep) -> JSONResponse:
     """The caller's username and role ('anonymous' without a token)."""
     data: dict[str, Any] = {"username": actor.username, "role": actor.role,
@@ -67,13 +78,16 @@ def get_me(actor: ActorDep, bank: BankDep) -> JSONResponse:
     return JSONResponse(data)
 
 
-@router.get("/users", summary="List users (admin)")
+@router.get("/users", summary="List users (admin)", response_model=schemas.Users)
 def list_users(actor: AdminDep, bank: BankDep) -> JSONResponse:
     """Every user with role and whether they are active."""
     return JSONResponse({"users": [u.to_dict() for u in bank.users.list_users(actor)]})
 
 
-@router.post("/users", status_code=201, summary="Create a user (admin)")
+@router.post("/users", status_code=201, summary="Create a user (admin)",
+             response_model=schemas.User, responses={201: {
+                 "description": "Created", "headers": {"Location": {
+                     "description": "/api/users/{username}", "schema": {"type": "string"}}}}})
 def create_user(body: NewUser, actor: AdminDep, bank: BankDep) -> JSONResponse:
     """A new active user; 409 if the username is taken. Give them a token with
     POST /api/tokens."""
@@ -83,13 +97,15 @@ def create_user(body: NewUser, actor: AdminDep, bank: BankDep) -> JSONResponse:
                         headers={"Location": f"/api/users/{user.username}"})
 
 
-@router.get("/users/{username}", summary="Get a user (admin, or the user themselves)")
+@router.get("/users/{username}", summary="Get a user (admin, or the user themselves)",
+            response_model=schemas.User)
 def get_user(username: str, actor: UserDep, bank: BankDep) -> JSONResponse:
     """One user; others than admins see only themselves (404 for anyone else)."""
     return JSONResponse(bank.users.get_user(actor, username).to_dict())
 
 
-@router.patch("/users/{username}", summary="Change a user's role or disable them (admin)")
+@router.patch("/users/{username}", summary="Change a user's role or disable them (admin)",
+              response_model=schemas.User)
 def change_user(username: str, body: UserChange, actor: AdminDep, bank: BankDep
                 ) -> JSONResponse:
     """Set role and/or active. An admin cannot demote or disable themselves (409), so a
@@ -101,13 +117,17 @@ def change_user(username: str, body: UserChange, actor: AdminDep, bank: BankDep
 class PasswordChange(BaseModel):
     """Your current password and the new one."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"current": "my old sign-in password", "new": "kelp forests of Roscoff"}]})
+
     current: str = Field(min_length=1, max_length=1024)
     new: str = Field(min_length=1, max_length=1024,
                      description="At least 10 characters, not common or easy to guess, "
                                  "not your name")
 
 
-@router.post("/me/password", status_code=204, summary="Change your own password")
+@router.post("/me/password", status_code=204, summary="Change your own password",
+             responses={204: {"description": "Changed; your web sessions ended"}})
 async def change_password(body: PasswordChange, actor: UserDep, bank: BankDep,
                           request: Request) -> Response:
     """Set a new web sign-in password; your web sessions end. A wrong current password
@@ -121,7 +141,8 @@ async def change_password(body: PasswordChange, actor: UserDep, bank: BankDep,
     return Response(status_code=204)
 
 
-@router.get("/sign-in-log", summary="The sign-in log (admin)")
+@router.get("/sign-in-log", summary="The sign-in log (admin)",
+            response_model=schemas.SignInLog)
 def sign_in_log(
     actor: AdminDep, bank: BankDep,
     username: Annotated[str | None, Query(max_length=100, description="Only this user's")
@@ -142,7 +163,9 @@ def _token_dict(info: TokenInfo) -> dict[str, Any]:
     return {**info.to_dict(), "status": info.status()}
 
 
-@router.post("/tokens", status_code=201, summary="Create an API token")
+@router.post("/tokens", status_code=201, summary="Create an API token",
+             response_model=schemas.CreatedToken,
+             responses={201: {"description": "The token, with its secret (shown once)"}})
 def create_token(body: NewToken, actor: UserDep, bank: BankDep) -> JSONResponse:
     """A new token for the caller (or, for admins, for any user). The secret is in the
     response once; only its hash is stored."""
@@ -150,7 +173,8 @@ def create_token(body: NewToken, actor: UserDep, bank: BankDep) -> JSONResponse:
     return JSONResponse({"token": secret, **_token_dict(info)}, status_code=201)
 
 
-@router.get("/tokens", summary="List API tokens (admins: all; others: their own)")
+@router.get("/tokens", summary="List API tokens (admins: all; others: their own)",
+            response_model=schemas.Tokens)
 def list_tokens(
     actor: UserDep, bank: BankDep,
     username: Annotated[str | None, Query(description="Only this user's (admins)")] = None,
@@ -160,7 +184,8 @@ def list_tokens(
     return JSONResponse({"tokens": [_token_dict(t) for t in tokens]})
 
 
-@router.delete("/tokens/{prefix}", status_code=204, summary="Revoke an API token")
+@router.delete("/tokens/{prefix}", status_code=204, summary="Revoke an API token",
+               responses={204: {"description": "Revoked"}})
 def revoke_token(prefix: str, actor: UserDep, bank: BankDep) -> Response:
     """Revoke the active token whose secret starts with ``prefix`` (see GET /api/tokens).
     Others than admins can revoke only their own tokens."""

@@ -225,6 +225,19 @@ def _families_from_parents(data: Dataset) -> dict[str, str]:
             if s and d}
 
 
+def sexes(data: Dataset) -> dict[str, str]:
+    """Animal -> sex as recorded: the pedigree's sex column, else a phenotype factor named
+    ``sex`` (its first letter, upper case: M, F …)."""
+    ped = data.pedigree
+    sex_of = {a: s for a, s in zip(ped.ids, ped.sex, strict=True) if s} \
+        if ped is not None and ped.sex else {}
+    if data.phenotypes is not None and "sex" in data.phenotypes.factors:
+        for a, s in zip(data.phenotypes.ids, data.phenotypes.factors["sex"], strict=True):
+            if s.strip():
+                sex_of.setdefault(a, s.strip().upper()[:1])
+    return sex_of
+
+
 def mating_plan(data: Dataset, trait: str, fixed: list[str] | None, opts: ModelOptions,
                 candidates: list[str] | None, matings: int, max_kinship: float | None,
                 delta_f: float | None, max_contribution: float = 0.5,
@@ -236,11 +249,7 @@ def mating_plan(data: Dataset, trait: str, fixed: list[str] | None, opts: ModelO
             fix="use pblup, gblup or ssgblup")])
     _, pred, prep = predictions(data, trait, fixed, opts, progress=progress)
     assert pred is not None
-    ped = data.pedigree
-    sex_of = dict(zip(ped.ids, ped.sex, strict=True)) if ped is not None and ped.sex else {}
-    if data.phenotypes is not None and "sex" in data.phenotypes.factors:
-        for a, s in zip(data.phenotypes.ids, data.phenotypes.factors["sex"], strict=True):
-            sex_of.setdefault(a, s.upper()[:1])
+    sex_of = sexes(data)
     ids = candidates or [a for a in pred.ids if a in sex_of]
     kern_idx = {a: i for i, a in enumerate(pred.ids)}
     unknown = [a for a in ids if a not in kern_idx]

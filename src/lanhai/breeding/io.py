@@ -13,24 +13,60 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from lanhai.breeding.data import FloatArray, Genotypes, Pedigree, Phenotypes
 from lanhai.breeding.validate import MAX_LISTED, check_genotypes
-from lanhai.errors import Problem, ValidationFailed
+from lanhai.errors import Problem, UsageError, ValidationFailed
 from lanhai.exports.common import TableWriter
+from lanhai.kinds.fields import header_key
 from lanhai.limits import GZIP_MAGIC, Limits, TooLarge, gunzip, lines, read_line
 
 MISSING = {"", "na", "nan", ".", "-", "-9", "null", "none", "?"}
 UNKNOWN_PARENT = MISSING | {"0"}
-ID_COLS = ("id", "animal", "individual", "iid", "line", "sample")
-SIRE_COLS = ("sire", "father", "sire_id")
-DAM_COLS = ("dam", "mother", "dam_id")
-ACCESSION_COLS = ("accession", "germplasm")
+ID_COLS = ("id", "animal", "animal_id", "individual", "individual_id", "iid", "line",
+           "sample", "sample_id", "fish", "fish_id", "个体", "个体号", "个体编号")
+SIRE_COLS = ("sire", "sire_id", "father", "male_parent", "父本", "父本号",
+             "父本编号", "父亲")
+DAM_COLS = ("dam", "dam_id", "mother", "female_parent", "母本", "母本号",
+            "母本编号", "母亲")
+ACCESSION_COLS = ("accession", "germplasm", "germplasm_accession", "种质")
+#: the columns a pedigree may have, each with the headers recognised for it (matched case-,
+#: spacing- and punctuation-insensitively; the field's own name first)
+PEDIGREE_FIELDS: dict[str, tuple[str, ...]] = {
+    "id": ID_COLS, "sire": SIRE_COLS, "dam": DAM_COLS,
+    "birth": ("birth", "born", "birth_date", "birth_year", "year", "hatch", "hatch_date",
+              "hatch_year", "dob", "出生", "出生日期", "出生年份", "孵化日期"),
+    "sex": ("sex", "gender", "性别"),
+    "family": ("family", "family_id", "家系", "家系号", "家系编号"),
+    "accession": ACCESSION_COLS,
+}
+#: the columns of a phenotype file with a role; every other column is a trait or an effect
+PHENOTYPE_FIELDS: dict[str, tuple[str, ...]] = {"id": ID_COLS, "accession": ACCESSION_COLS}
+#: what a column is mapped to so that it is not read
+IGNORE = ("", "-")
+#: what the animal identifier column is called in messages
+_WHAT = {"id": "animal id"}
+#: parts of a header that suggest which column holds a field nobody mapped (Father_ID: sire),
+#: used only to word the fix of the error; such a column is never read without a mapping
+_HINTS: dict[str, tuple[str, ...]] = {
+    "id": ("animal", "individual", "fish", "个体"),
+    "sire": ("sire", "father", "male", "papa", "父"),
+    "dam": ("dam", "mother", "female", "mama", "母"),
+}
+
+
+def _looks_like(header: str, name: str) -> bool:
+    """Whether ``header`` suggests the field ``name`` (see :data:`_HINTS`)."""
+    key = header_key(header)
+    if name != "dam":
+        key = key.replace("female", "")
+    return any(hint in key for hint in _HINTS.get(name, ()))
 
 
 @contextmanager
@@ -182,7 +218,7 @@ def _ds(raw: str) -> float | None:
     return value if 0.0 <= value <= 2.0 else None
 
 
-def _rows(path: Path, limits: Limits | None = None) -> Iterator[list[str]]:
+def _rows(path: Path, limits: Limits | None = None) -> Generator[list[str], None, None]:
     with _open_text(path, limits) as handle:
         first = read_line(handle, (limits or Limits()).line) or ""
     delim = "\t" if "\t" in first else ","
@@ -239,17 +275,163 @@ def read_genotype_table(path: Path, limits: Limits | None = None) -> Genotypes:
     return geno
 
 
-def _find(header: list[str], names: tuple[str, ...], what: str, src: str,
-          required: bool = True) -> int | None:
-    low = [h.strip().lower() for h in header]
-    for n in names:
-        if n in low:
-            return low.index(n)
-    if required:
-        raise ValidationFailed(f"no {what} column", [Problem(
-            reason=f"no {what} column (looked for {', '.join(names)})", file=src,
-            fix=f"name a column {names[0]!r}; columns are: {', '.join(header)}")])
-    return None
+# -- which column is which: explicit mapping first, then the headers recognised ----------------
+
+def parse_map(values: Iterable[str]) -> dict[str, str]:
+    """``['Father_ID=sire', 'Notes=-']`` -> ``{'Father_ID': 'sire', 'Notes': '-'}`` (the
+    spelling of ``lanhai import --map SOURCE=FIELD``); a usage error for anything else."""
+    out: dict[str, str] = {}
+    problems = []
+    for value in values:
+        for line in str(value).splitlines():  # a form's text area: one mapping a line
+            text = line.strip()
+            if not text:
+                continue
+            source, sep, target = text.rpartition("=")
+            source, target = source.strip(), target.strip()
+            if not sep or not source:
+                problems.append(Problem(
+                    reason="a mapping is written COLUMN=FIELD", value=text, field="map",
+                    fix="e.g. Father_ID=sire (command line: --map 'Father_ID=sire'); "
+                        "COLUMN=- ignores a column"))
+            elif source in out and out[source] != target:
+                problems.append(Problem(
+                    reason=f"column {source!r} is mapped twice ({out[source] or '-'} and "
+                           f"{target or '-'})", value=text, field="map",
+                    fix="map each column once"))
+            else:
+                out[source] = target
+    if problems:
+        raise UsageError("the column mapping is not readable", problems)
+    return out
+
+
+def header_of(path: Path, limits: Limits | None = None) -> list[str]:
+    """The first row of a CSV/TSV file (its column names), stripped."""
+    rows = _rows(path, limits)
+    try:
+        return [h.strip() for h in next(rows, None) or []]
+    finally:
+        rows.close()
+
+
+def find_column(header: list[str], source: str) -> int | None:
+    """Where ``source`` is in ``header``: spelled exactly, or the one column whose name
+    matches case-, spacing- and punctuation-insensitively."""
+    if source in header:
+        return header.index(source)
+    near = [i for i, h in enumerate(header) if header_key(h) == header_key(source)]
+    return near[0] if len(near) == 1 else None
+
+
+@dataclass
+class ColumnPlan:
+    """How a file's columns are read: the column of each field, the name each other column
+    takes (its own, or the one it is mapped to) and the columns left out."""
+
+    fields: dict[str, int] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    ignored: set[int] = field(default_factory=set)
+
+
+def plan_columns(header: list[str], known: dict[str, tuple[str, ...]],
+                 columns: Mapping[str, str] | None, src: str, what: str,
+                 required: tuple[str, ...]) -> ColumnPlan:
+    """Which column of ``header`` is which field of ``known``: the mapping first (entries
+    naming a column of this file), then each field's recognised headers where one column
+    matches. A field ``required`` with no column, or two columns that could each be the same
+    field, is a problem naming the columns and the mapping that settles it."""
+    plan = ColumnPlan()
+    explicit: set[int] = set()
+    for source, target in (columns or {}).items():
+        index = find_column(header, source)
+        if index is None:
+            continue  # a column of another file (the mapping is checked against all of them)
+        explicit.add(index)
+        if target in IGNORE:
+            plan.ignored.add(index)
+        elif target in known:
+            if target in plan.fields:
+                raise UsageError("two columns mapped to one field", [Problem(
+                    reason=f"columns {header[plan.fields[target]]!r} and {header[index]!r} "
+                           f"are both mapped to {target}", field="map", file=src,
+                    value=f"{source}={target}", fix="map one column to each field")])
+            plan.fields[target] = index
+        else:
+            plan.names[index] = target
+    problems = []
+    unclear: set[str] = set()
+    for name, aliases in known.items():
+        if name in plan.fields:
+            continue
+        keys = {header_key(a) for a in aliases}
+        found = [i for i, h in enumerate(header) if i not in explicit and header_key(h) in keys]
+        exact = [i for i in found if header_key(header[i]) == header_key(name)]
+        if len(exact) == 1 or len(found) == 1:
+            plan.fields[name] = (exact or found)[0]
+        elif found:
+            unclear.add(name)
+            first, other = header[found[0]], header[found[1]]
+            problems.append(Problem(
+                reason=f"columns {' and '.join(repr(header[i]) for i in found)} could each "
+                       f"be the {_WHAT.get(name, name)}", column=other, file=src,
+                fix=f"say which: map {first}={name} (command line: --map '{first}={name}'), "
+                    f"and {other}=- to leave the other out"))
+    free = [h for i, h in enumerate(header)
+            if h and i not in plan.fields.values() and i not in explicit]
+    for name in required:
+        if name in plan.fields or name in unclear:
+            continue
+        alike = [h for h in free if _looks_like(h, name)]
+        example = alike[0] if alike else free[0] if free else "COLUMN"
+        if example in free:
+            free.remove(example)
+        looked = ", ".join(known[name][:6])
+        problems.append(Problem(
+            reason=f"no {_WHAT.get(name, name)} column in the {what} (looked for {looked} …); "
+                   f"its columns are: {', '.join(header) or 'none'}", file=src,
+            column=example if alike else None,
+            fix=f"name the column that holds the {_WHAT.get(name, name)}: map "
+                f"{example}={name} (command line: --map '{example}={name}')"))
+    if problems:
+        raise ValidationFailed(f"the {what} columns are not clear", problems)
+    for index, name in enumerate(header):
+        if index not in plan.ignored and index not in plan.fields.values():
+            plan.names.setdefault(index, name)
+    return plan
+
+
+def check_map(columns: Mapping[str, str], pedigree: tuple[str, list[str]] | None,
+              phenotypes: tuple[str, list[str]] | None) -> None:
+    """Every mapped column is in the pedigree or the phenotype file given (each a file name
+    and its columns), and maps to something it can be there: a pedigree field, or in a
+    phenotype file any name (a trait or effect renamed). A usage error naming the column
+    otherwise."""
+    files = [f for f in (pedigree, phenotypes) if f is not None]
+    problems = []
+    if columns and not files:
+        problems.append(Problem(
+            reason="a column mapping applies to a pedigree or phenotype file, and none was "
+                   "given", field="map", value=", ".join(f"{s}={t}" for s, t in columns.items()),
+            fix="give the files the mapping is for, or leave the mapping out"))
+    for source, target in columns.items() if files else ():
+        in_pedigree = pedigree is not None and find_column(pedigree[1], source) is not None
+        in_phenotypes = phenotypes is not None and find_column(phenotypes[1], source) is not None
+        if not (in_pedigree or in_phenotypes):
+            listed = "; ".join(f"{name}: {', '.join(head)}" for name, head in files)
+            problems.append(Problem(
+                reason=f"no column {source!r} in {' or '.join(name for name, _ in files)}",
+                field="map", value=f"{source}={target}", column=source,
+                fix=f"spell the column as in the file's first row ({listed})"))
+        elif (target not in IGNORE and target not in PEDIGREE_FIELDS and in_pedigree
+              and not in_phenotypes):
+            problems.append(Problem(
+                reason=f"{target!r} is not a pedigree field", field="map",
+                value=f"{source}={target}", column=source,
+                fix=f"map a pedigree column to one of {', '.join(PEDIGREE_FIELDS)}, or to - "
+                    "to leave it out"))
+    if problems:
+        raise UsageError("the column mapping does not fit the files", problems)
 
 
 def _parse_birth(text: str) -> float | None:
@@ -267,19 +449,20 @@ def _parse_birth(text: str) -> float | None:
     return day.year + (day.timetuple().tm_yday - 1) / 366.0
 
 
-def read_pedigree(path: Path, limits: Limits | None = None) -> Pedigree:
+def read_pedigree(path: Path, limits: Limits | None = None,
+                  columns: Mapping[str, str] | None = None) -> Pedigree:
     """CSV/TSV with id, sire, dam (unknown: empty, 0, NA, .), optional birth (year or ISO
-    date; kept as a decimal year), sex (M/F), family and accession (germplasm) columns."""
+    date; kept as a decimal year), sex (M/F), family and accession (germplasm) columns.
+
+    Columns are found by ``columns`` (source column -> field, as ``--map Father_ID=sire``),
+    else by their headers (:data:`PEDIGREE_FIELDS`: ``Father_ID``, ``mother``, ``性别`` …)."""
     src = str(path)
     rows = _rows(path, limits)
-    header = next(rows, None) or []
-    i_id = _find(header, ID_COLS, "animal id", src)
-    i_s = _find(header, SIRE_COLS, "sire", src)
-    i_d = _find(header, DAM_COLS, "dam", src)
-    i_b = _find(header, ("birth", "born", "birth_date", "year", "hatch"), "", src, False)
-    i_x = _find(header, ("sex",), "", src, False)
-    i_f = _find(header, ("family",), "", src, False)
-    i_a = _find(header, ACCESSION_COLS, "", src, False)
+    header = [h.strip() for h in next(rows, None) or []]
+    plan = plan_columns(header, PEDIGREE_FIELDS, columns, src, "pedigree",
+                        ("id", "sire", "dam"))
+    i_id, i_s, i_d = plan.fields["id"], plan.fields["sire"], plan.fields["dam"]
+    i_b, i_x, i_f, i_a = (plan.fields.get(f) for f in ("birth", "sex", "family", "accession"))
     ids: list[str] = []
     sire: list[str | None] = []
     dam: list[str | None] = []
@@ -293,14 +476,14 @@ def read_pedigree(path: Path, limits: Limits | None = None) -> Pedigree:
         if not row or not any(c.strip() for c in row):
             continue
         row = row + [""] * (len(header) - len(row))
-        a = row[i_id].strip()  # type: ignore[index]
+        a = row[i_id].strip()
         if not a or a.lower() in UNKNOWN_PARENT:
             problems.append(Problem(reason="no animal id", row=lineno, file=src,
                                     fix="every row needs an animal identifier"))
             continue
         ids.append(a)
         for col, out in ((i_s, sire), (i_d, dam)):
-            v = row[col].strip()  # type: ignore[index]
+            v = row[col].strip()
             out.append(None if v.lower() in UNKNOWN_PARENT else v)
         if i_b is not None:
             b = _parse_birth(row[i_b])
@@ -315,7 +498,7 @@ def read_pedigree(path: Path, limits: Limits | None = None) -> Pedigree:
             s = {"1": "M", "2": "F"}.get(s, s)
             if s not in ("M", "F", "", "0", "U"):
                 problems.append(Problem(reason="sex is not M, F or unknown", value=row[i_x],
-                                        row=lineno, column="sex", record=a, file=src,
+                                        row=lineno, column=header[i_x], record=a, file=src,
                                         fix="use M/F (or 1/2 as PLINK), empty if unknown"))
             sex.append(s if s in ("M", "F") else "")
         if i_f is not None:
@@ -327,39 +510,44 @@ def read_pedigree(path: Path, limits: Limits | None = None) -> Pedigree:
         raise ValidationFailed(f"problems in pedigree {path.name}", problems[:MAX_LISTED])
     return Pedigree(ids, sire, dam, np.array(birth) if i_b is not None else None, sex,
                     family, acc, source=src, accession_rows=acc_rows,
-                    accession_column=header[i_a].strip() if i_a is not None else "accession")
+                    accession_column=header[i_a] if i_a is not None else "accession")
 
 
 def read_phenotypes(path: Path, factors: list[str] | None = None,
                     covariates: list[str] | None = None,
-                    limits: Limits | None = None) -> Phenotypes:
+                    limits: Limits | None = None,
+                    columns: Mapping[str, str] | None = None) -> Phenotypes:
     """CSV/TSV, one row per animal. Numeric columns are traits unless named as
-    ``covariates``; text columns and those named in ``factors`` are class effects."""
+    ``covariates``; text columns and those named in ``factors`` are class effects.
+
+    ``columns`` (source column -> name) finds the id and accession columns, renames traits
+    and effects (``体重=weight``) and leaves columns out (``Notes=-``); ``factors`` and
+    ``covariates`` may use a column's name in the file or the name it is mapped to."""
     src = str(path)
     rows = _rows(path, limits)
     header = [h.strip() for h in (next(rows, None) or [])]
-    i_id = _find(header, ID_COLS, "animal id", src)
-    i_a = _find(header, ACCESSION_COLS, "", src, False)
+    plan = plan_columns(header, PHENOTYPE_FIELDS, columns, src, "phenotypes", ("id",))
+    i_id, i_a = plan.fields["id"], plan.fields.get("accession")
+    named = _phenotype_names(plan, header, src)
     lines: list[int] = []
     body: list[list[str]] = []
     for lineno, r in enumerate(rows, 2):
         if r and any(c.strip() for c in r):
             lines.append(lineno)
             body.append(r + [""] * (len(header) - len(r)))
-    factors = list(factors or [])
-    covariates = list(covariates or [])
+    renamed = {header[j]: name for j, name in named.items() if header[j] != name}
+    factors = [renamed.get(f, f) for f in factors or []]
+    covariates = [renamed.get(c, c) for c in covariates or []]
     for name in factors + covariates:
-        if name not in header:
+        if name not in named.values():
             raise ValidationFailed("unknown fixed effect", [Problem(
                 reason=f"no column {name!r} in the phenotype file", column=name, file=src,
-                fix=f"columns are: {', '.join(header)}")])
+                fix=f"columns are: {', '.join(named.values())}")])
     traits: dict[str, FloatArray] = {}
     facs: dict[str, list[str]] = {}
     covs: dict[str, FloatArray] = {}
     problems: list[Problem] = []
-    for j, name in enumerate(header):
-        if j in (i_id, i_a):
-            continue
+    for j, name in named.items():
         cells = [r[j].strip() for r in body]
         numeric = [_num(c) for c in cells]
         if name in factors or (name not in covariates and any(
@@ -370,12 +558,12 @@ def read_phenotypes(path: Path, factors: list[str] | None = None,
             if v is None:
                 problems.append(Problem(
                     reason=f"{'covariate' if name in covariates else 'trait'} value is not "
-                           "a number", value=cells[k], row=lines[k], column=name,
-                    record=body[k][i_id], file=src,  # type: ignore[index]
+                           "a number", value=cells[k], row=lines[k], column=header[j],
+                    record=body[k][i_id], file=src,
                     fix="write a number, or leave empty / NA when missing"))
         arr = np.array([np.nan if v is None else v for v in numeric], dtype=float)
         (covs if name in covariates else traits)[name] = arr
-    ids = [r[i_id].strip() for r in body]  # type: ignore[index]
+    ids = [r[i_id].strip() for r in body]
     dup = sorted({a for a in ids if ids.count(a) > 1}) if len(set(ids)) < len(ids) else []
     for a in dup[:MAX_LISTED]:
         problems.append(Problem(reason=f"animal {a} has more than one row", record=a,
@@ -388,10 +576,25 @@ def read_phenotypes(path: Path, factors: list[str] | None = None,
     if i_a is not None:
         for lineno, r in zip(lines, body, strict=True):
             if r[i_a].strip():
-                acc[r[i_id].strip()] = r[i_a].strip()  # type: ignore[index]
-                acc_rows[r[i_id].strip()] = lineno  # type: ignore[index]
+                acc[r[i_id].strip()] = r[i_a].strip()
+                acc_rows[r[i_id].strip()] = lineno
     return Phenotypes(ids, traits, facs, covs, acc, source=src, accession_rows=acc_rows,
                       accession_column=header[i_a] if i_a is not None else "accession")
+
+
+def _phenotype_names(plan: ColumnPlan, header: list[str], src: str) -> dict[int, str]:
+    """Column index -> the trait or effect name it is read as (roles and ignored left out);
+    two columns that would take one name are a problem."""
+    named = {j: n for j, n in sorted(plan.names.items()) if j not in plan.fields.values()}
+    seen: dict[str, int] = {}
+    for j, name in named.items():
+        if name in seen:
+            raise ValidationFailed("two columns take one name", [Problem(
+                reason=f"columns {header[seen[name]]!r} and {header[j]!r} would both be "
+                       f"called {name!r}", column=header[j], file=src, field="map",
+                fix="map them to different names, or leave one out with COLUMN=-")])
+        seen[name] = j
+    return named
 
 
 def _num(cell: str) -> float | None:

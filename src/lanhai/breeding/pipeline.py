@@ -36,6 +36,8 @@ class Inputs:
     covariates: list[str] = field(default_factory=list)
     germplasm: str | None = None  # one accession for every animal (a line)
     limits: Limits = field(default_factory=Limits)  # what a file may hold (the bank's)
+    #: pedigree and phenotype columns: source column -> field or name (``--map``)
+    columns: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,13 +53,17 @@ class ModelOptions:
 def load(inp: Inputs) -> Dataset:
     """Read and validate every file given (imported dataset first, files override)."""
     data = inp.dataset or Dataset()
+    if inp.columns:
+        ped, phen = ((path.name, io.header_of(path, inp.limits)) if path else None
+                     for path in (inp.pedigree, inp.phenotypes))
+        io.check_map(inp.columns, ped, phen)
     if inp.genotypes:
         data.genotypes = io.read_genotypes(inp.genotypes, inp.vcf_field, inp.limits)
     if inp.pedigree:
-        data.pedigree = io.read_pedigree(inp.pedigree, inp.limits)
+        data.pedigree = io.read_pedigree(inp.pedigree, inp.limits, inp.columns)
     if inp.phenotypes:
         data.phenotypes = io.read_phenotypes(inp.phenotypes, inp.factors, inp.covariates,
-                                             inp.limits)
+                                             inp.limits, inp.columns)
     if data.pedigree is not None:
         check_pedigree(data.pedigree)
     if inp.germplasm:

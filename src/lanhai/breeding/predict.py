@@ -8,6 +8,7 @@ solving the mixed-model equations with K⁻¹. Reliability = 1 - PEV / (σg² K_
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,8 @@ class Prediction:
     model: str = ""
 
     def ranking(self, only: set[str] | None = None) -> list[dict[str, Any]]:
-        """Animals by GEBV, best first."""
+        """Animals by GEBV, best first, each with its reliability and accuracy (the
+        correlation of GEBV and true breeding value, √reliability)."""
         order = np.argsort(-self.gebv, kind="stable")
         out: list[dict[str, Any]] = []
         for i in order:
@@ -42,6 +44,7 @@ class Prediction:
                 continue
             out.append({"rank": len(out) + 1, "id": self.ids[i],
                         "gebv": float(self.gebv[i]), "reliability": float(self.reliability[i]),
+                        "accuracy": math.sqrt(max(float(self.reliability[i]), 0.0)),
                         "pev": float(self.pev[i]), "phenotyped": self.phenotyped[i]})
         return out
 

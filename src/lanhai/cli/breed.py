@@ -17,6 +17,7 @@ import numpy as np
 from lanhai.breeding.analyses import choose_trait, read_candidates
 from lanhai.breeding.data import Dataset
 from lanhai.breeding.germplasm import linked_lines
+from lanhai.breeding.io import parse_map
 from lanhai.breeding.pipeline import Inputs, ModelOptions
 from lanhai.breeding.qc import QcOptions
 from lanhai.breeding.validate import MODELS
@@ -60,6 +61,11 @@ def input_options(func: F) -> F:
                      help="Phenotype column that is a class effect (repeatable)."),
         click.option("--covariate", "covariates", multiple=True,
                      help="Numeric phenotype column used as a covariate (repeatable)."),
+        click.option("--map", "columns", multiple=True, metavar="COLUMN=FIELD",
+                     help="Read a pedigree or phenotype column as a field, as `lanhai import "
+                          "--map`: --map Father_ID=sire, --map Mother_ID=dam, --map "
+                          "体重=weight (a trait renamed), --map Notes=- (left out); "
+                          "repeatable."),
     ]
     for opt in reversed(opts):
         func = opt(func)
@@ -102,7 +108,8 @@ def _breeding(catalog: bool = False) -> Iterator[BreedingService]:
 def _inputs(kw: dict[str, Any]) -> Inputs:
     return Inputs(kw.get("genotypes"), kw.get("phenotypes"), kw.get("pedigree"),
                   kw.get("relationship"), None, kw.get("vcf_field", "GT").upper(),
-                  list(kw.get("factors", ())), list(kw.get("covariates", ())))
+                  list(kw.get("factors", ())), list(kw.get("covariates", ())),
+                  columns=parse_map(kw.get("columns", ())))
 
 
 def _load(kw: dict[str, Any], service: BreedingService) -> Dataset:
@@ -169,7 +176,8 @@ def import_(name: str, germplasm: str | None, publish: bool, replace: bool, dry_
     with _breeding(catalog=bool(linked_lines(data, germplasm))) as service:
         res = service.import_dataset(local_actor(), name, data, germplasm=germplasm,
                                      dosage=inp.vcf_field == "DS", sources=sources,
-                                     published=publish, replace=replace, dry_run=dry_run)
+                                     published=publish, replace=replace, dry_run=dry_run,
+                                     columns=inp.columns)
     counts = res["counts"]
     verb = "checked (dry run)" if dry_run else "imported"
     emit(res, as_json, f"{verb} {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
@@ -319,7 +327,7 @@ def predict(as_json: bool, top: int, out: Path | None, iterations: int, seed: in
     body, _, _ = service.predictions(local_actor(), data, trait, _fixed(kw), _model(kw),
                                      kw.get("relationship"), iterations, seed, _progress())
     if out is not None:
-        cols = ["rank", "id", "gebv", "reliability", "pev", "phenotyped"]
+        cols = ["rank", "id", "gebv", "reliability", "accuracy", "pev", "phenotyped"]
         cols = [c for c in cols if c in body["ranking"][0]] if body["ranking"] else cols
         from lanhai.breeding.io import write_table
         write_table(out, cols, [[r[c] for c in cols] for r in body["ranking"]])
@@ -329,7 +337,8 @@ def predict(as_json: bool, top: int, out: Path | None, iterations: int, seed: in
         click.echo(f"{trait} by {body['model']}: {body['records']} records, "
                    f"h² {_f(vc.get('h2', float('nan')))}")
         for r in body["ranking"][:top]:
-            rel = f"  reliability {_f(r['reliability'])}" if "reliability" in r else ""
+            rel = (f"  reliability {_f(r['reliability'])}  accuracy {_f(r['accuracy'])}"
+                   if "reliability" in r else "")
             click.echo(f"{r['rank']:>5}  {r['id']:<16} {r['gebv']:>10.4f}{rel}"
                        f"{'' if r['phenotyped'] else '  (no record)'}")
         for note in body["notes"]:

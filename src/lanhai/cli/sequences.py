@@ -71,16 +71,20 @@ def _progress(enabled: bool, label: str, unit: str) -> Iterator[Progress]:
               help="Replace sequences already stored (their annotation is dropped).")
 @click.option("--allow-stops", is_flag=True,
               help="Accept internal '*' (stops) in proteins instead of reporting them.")
+@click.option("--set-aside-bad", is_flag=True,
+              help="Store the valid records and list the ones with problems (id, line, "
+                   "reason) instead of refusing the whole file.")
 @json_option
 @handles_errors
 def ingest(accession: str, file: Path, kind: str, replace: bool, allow_stops: bool,
-           as_json: bool) -> None:
+           set_aside_bad: bool, as_json: bool) -> None:
     """Validate FASTA or GenBank (plain or gzip) and store it as the sequences of an
-    assembly record, with its statistics. A file with any problem stores nothing."""
+    assembly record, with its statistics. A file with any problem stores nothing, unless
+    --set-aside-bad: then records with problems of their own are left out and listed."""
     with bank() as opened, _progress(is_tty() and not as_json, "reading", "bytes") as bar:
         result = _service(opened).ingest(local_actor(), check_accession(accession), file,
                                          kind=kind, replace=replace, allow_stops=allow_stops,
-                                         progress=bar)
+                                         set_aside_bad=set_aside_bad, progress=bar)
 
     def text() -> None:
         summary = result["summary"]
@@ -89,8 +93,23 @@ def ingest(accession: str, file: Path, kind: str, replace: bool, allow_stops: bo
         for name, value in summary.items():
             if value is not None:
                 click.echo(f"  {name}: {value}")
+        _echo_set_aside(result)
 
     emit(result, as_json, text)
+
+
+def _echo_set_aside(result: dict[str, Any]) -> None:
+    """The records an ingest left out, one per line."""
+    count = result.get("set_aside_count", 0)
+    if not count:
+        return
+    listed = result.get("set_aside", [])
+    click.echo(f"  set aside: {count} record{'s' if count != 1 else ''} with problems "
+               "(not stored)")
+    for item in listed:
+        click.echo(f"    {item['id']}\tline {item['line']}\t{item['reason']}")
+    if count > len(listed):
+        click.echo(f"    … and {count - len(listed)} more")
 
 
 @click.command()
@@ -311,3 +330,4 @@ def _show_stats(stats: dict[str, Any]) -> None:
         click.echo(f"  genes: {genes['gene_count']} ({genes['reason']}; {genes['tool']})")
     elif stats["kind"] == "genome":
         click.echo(f"  genes: not called yet (run `lanhai annotate {stats['accession']}`)")
+    _echo_set_aside(stats)

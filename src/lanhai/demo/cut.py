@@ -2,8 +2,10 @@
 
 ``python -m lanhai.demo.cut SOURCE_DIR [OUT_DIR]`` reads the catalogue folder described in
 ``data/PROVENANCE.md`` (files as listed in its SOURCES.tsv) and writes the cuts the demo
-ships. Rows are copied byte for byte (header line first, original line endings); only the
-choice of rows is ours, and every rule is written here and in PROVENANCE.md.
+ships, with the documented Zobellia genes from the ``cazy`` folder beside it when present
+(the sequence and breeding files are whole copies; PROVENANCE.md names them). Rows are
+copied byte for byte (header line first, original line endings); only the choice of rows is
+ours, and every rule is written here and in PROVENANCE.md.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ MIBIG_MARINE_GENERA = frozenset({"Salinispora", "Pseudoalteromonas", "Vibrio", "
 #: genera kept from IJSEM whatever the year: those with a proteome in ../cazy/proteomes
 IJSEM_PROTEOME_GENERA = frozenset({"Zobellia", "Maribacter", "Muricauda"})
 IJSEM_FROM_YEAR = 2011
+#: MIBiG gene clusters the demo ships as sequences (GenBank): their compounds are cut too
+MIBIG_SHIPPED_CLUSTERS = frozenset({"BGC0001377"})
+#: dbCAN-PUL's organism name of the strain whose proteome the demo ships
+DBCAN_PUL_ORGANISM = "Zobellia galactanivorans"
 CMNPD_ROWS = 200
 MAG_ROWS = 300
 
@@ -262,6 +268,12 @@ def cut_compounds(src: Path, out: Path) -> dict[str, int]:
         "mibig": cut_table(src / "compounds/mibig_compounds.tsv",
                            out / "compounds/mibig_marine_compounds.tsv", _mibig_marine,
                            delimiter="\t"),
+        "mibig_clusters": cut_table(
+            src / "compounds/mibig_compounds.tsv",
+            out / "compounds/mibig_BGC0001377_uncialamycin.tsv",
+            lambda r: (r["mibig_accession"] in MIBIG_SHIPPED_CLUSTERS
+                       and r["status"] == "active" and bool(r["chem_struct_smiles"])),
+            delimiter="\t"),
         "cmnpd": cut_table(src / "compounds/CMNPD-bacteria-after2000.tsv.gz",
                            out / "compounds/cmnpd_bacteria_after2000.tsv",
                            lambda r: bool(r["SMILES"]), delimiter="\t",
@@ -270,6 +282,20 @@ def cut_compounds(src: Path, out: Path) -> dict[str, int]:
                              out / "compounds/glycowork_marine_glycans.tsv",
                              _glycan_keep(src / "compounds/glycowork_marine_glycans.tsv"),
                              delimiter="\t"),
+    }
+
+
+def cut_genes(cazy: Path, out: Path) -> dict[str, int]:
+    """The documented CAZymes of the shipped proteome: dbCAN-PUL's labelled records of its
+    organism (from ``../cazy/labelled``), and the characterised PUL genes, whole."""
+    genes = out / "genes/zobellia_characterized_pul_genes.tsv"
+    genes.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cazy / "zobellia_characterized_pul_genes.tsv", genes)
+    return {
+        "cazymes": cut_table(cazy / "labelled/families.tsv",
+                             out / "genes/zobellia_dbcan_pul_cazymes.tsv",
+                             lambda r: r["organism"] == DBCAN_PUL_ORGANISM, delimiter="\t"),
+        "pul_genes": len(_rows(genes, "\t")),
     }
 
 
@@ -290,6 +316,9 @@ def cut_all(src: Path, out: Path) -> dict[str, int]:
     germplasm.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src / "germplasm/vavilov3_accessions_2019_09_04.xlsx", germplasm)
     counts["germplasm"] = 38
+    cazy = src.parent / "cazy"
+    if cazy.is_dir():  # beside the catalogue folder in ../shared/data
+        counts.update(cut_genes(cazy, out))
     return counts
 
 

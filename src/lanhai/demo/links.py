@@ -19,12 +19,31 @@ in the bank, so a link exists only between records that both came from a source:
     strain --sequenced_as--> assembly, for the Zobellia galactanivorans DsijT proteome: the
     shipped protein file is the one Wolter et al. 2021 published for that strain (their
     strain list gives it the locus-tag prefix ZOBELLIA, which every protein carries).
+``type_strain_isolation``
+    sample --isolated_from--> strain, for the sample written from a species description
+    (its name ends 'source of <strain>'), when it agrees with the strain on the habitat and
+    the place: Delesseria sanguinea at Roscoff and Zobellia galactanivorans DsijT
+    (Barbeyron et al. 2001).
+``genbank_source_strain``
+    strain --sequenced_as--> assembly, when the shipped GenBank record's source feature
+    names the strain (organism and /strain) and the assembly carries the record's accession:
+    Streptomyces uncialis DCA2648 and MIBiG BGC0001377.
+``mibig_cluster_compound``
+    strain --produces--> compound, when the compound's MIBiG gene cluster is the shipped
+    GenBank record of that strain (and MIBiG's producer species is the strain's):
+    uncialamycin (BGC0001377) of Streptomyces uncialis DCA2648.
+``documented_gene_part``
+    assembly --mined_from--> part, made by part mining (``bank.parts``) for a gene the
+    sources document whose family the demo's annotation finds too: the characterised CAZymes
+    of Zobellia galactanivorans (dbCAN-PUL, CAZy family) and the enediyne polyketide
+    synthase ucmE of the uncialamycin cluster (GenBank CDS; ketoacyl synthase domain).
 
 Nothing else is linked: Tara MAGs name no sample and IJSEM strains name no sample.
 """
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +62,16 @@ LINK_RULES: dict[str, tuple[str, str]] = {
                                               "the first"),
     "proteome_of_strain": ("sequenced_as", "the shipped proteome was published for this "
                                            "strain (Wolter et al. 2021, locus tags ZOBELLIA)"),
+    "type_strain_isolation": ("isolated_from", "the species description names this sample "
+                                               "as the strain's source (Barbeyron et al. "
+                                               "2001)"),
+    "genbank_source_strain": ("sequenced_as", "the GenBank record's source names this strain "
+                                              "(MIBiG BGC0001377)"),
+    "mibig_cluster_compound": ("produces", "MIBiG: the compound's gene cluster is this "
+                                           "strain's shipped GenBank record"),
+    "documented_gene_part": ("mined_from", "part mined from a gene the sources document "
+                                           "(dbCAN-PUL, GenBank) whose family the annotation "
+                                           "finds too"),
 }
 
 
@@ -154,3 +183,68 @@ def proteome_links(catalog: CatalogService, actor: Actor) -> list[DemoLink]:
         return []
     return [DemoLink(strains[0].accession, "sequenced_as", proteomes[0].accession,
                      "proteome_of_strain", strains[0].name, proteomes[0].name)]
+
+
+def isolation_links(catalog: CatalogService, actor: Actor) -> list[DemoLink]:
+    """Rule ``type_strain_isolation``."""
+    strains = {rec.name: rec for rec in all_records(catalog, actor, "strain")}
+    out = []
+    for sample in all_records(catalog, actor, "sample"):
+        match = re.search(r"source of (.+)$", sample.name)
+        strain = strains.get(match.group(1)) if match else None
+        if strain is None:
+            continue
+        f, g = sample.fields, strain.fields
+        if (f.get("isolation_source") == g.get("isolation_habitat")
+                and f.get("geo_loc_name") == g.get("geographic_origin")
+                and g.get("type_strain") is True):
+            out.append(DemoLink(sample.accession, "isolated_from", strain.accession,
+                                "type_strain_isolation", sample.name, strain.name))
+    return out
+
+
+@dataclass(frozen=True)
+class GenBankSource:
+    """What a GenBank record's header and source feature say about where it comes from."""
+
+    accession: str
+    organism: str
+    strain: str
+
+
+def genbank_source(path: Path) -> GenBankSource:
+    """ACCESSION, ORGANISM and the source feature's /strain of a (gzip) GenBank file."""
+    raw = path.read_bytes()
+    text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
+    accession = re.search(r"^ACCESSION\s+(\S+)", text, re.MULTILINE)
+    organism = re.search(r"^\s+ORGANISM\s+(.+)$", text, re.MULTILINE)
+    strain = re.search(r'/strain="([^"]+)"', text)
+    return GenBankSource(accession.group(1) if accession else "",
+                         organism.group(1).strip() if organism else "",
+                         strain.group(1) if strain else "")
+
+
+def genbank_links(catalog: CatalogService, actor: Actor, record: Path) -> list[DemoLink]:
+    """Rules ``genbank_source_strain`` and ``mibig_cluster_compound`` for one shipped
+    GenBank record of a MIBiG gene cluster."""
+    source = genbank_source(record)
+    if not (source.accession and source.organism and source.strain):
+        return []
+    strains, _ = catalog.list(actor, "strain", [f"taxon_name={source.organism}",
+                                                f"strain_designation={source.strain}"],
+                              limit=2)
+    assemblies = [a for a in all_records(catalog, actor, "assembly")
+                  if source.accession in a.fields.get("identifiers", [])]
+    if len(strains) != 1:
+        return []
+    strain = strains[0]
+    out = [DemoLink(strain.accession, "sequenced_as", a.accession, "genbank_source_strain",
+                    strain.name, a.name) for a in assemblies]
+    for compound in all_records(catalog, actor, "compound"):
+        clusters = {i.split(":", 1)[0] for i in compound.fields.get("source_ids", [])}
+        if source.accession in clusters and \
+                _words(str(compound.fields.get("source_organism", ""))) == \
+                _words(source.organism):
+            out.append(DemoLink(strain.accession, "produces", compound.accession,
+                                "mibig_cluster_compound", strain.name, compound.name))
+    return out

@@ -1,9 +1,11 @@
 """The demo's sources: which shipped data file is imported with which shipped mapping.
 
-Every entry names a file under ``lanhai/demo/data`` (a small cut of a real public table,
-see ``data/PROVENANCE.md``) and a mapping under ``lanhai/mappings``. The demo imports
-them in this order; the OSD tables come one after the other so the second merges into
-the samples the first created.
+Every entry names a file under ``lanhai/demo/data`` (a small cut of a real public table, or
+a record written from the public sources it names; see ``data/PROVENANCE.md``) and a
+mapping under ``lanhai/mappings`` (none when the file's headers are Lanhai's fields). The
+demo imports them in this order; the OSD tables come one after the other so the second
+merges into the samples the first created. The sequences, documented genes and breeding
+data the demo also ships are named at the end.
 """
 
 from __future__ import annotations
@@ -59,16 +61,28 @@ DEMO_SOURCES: tuple[DemoSource, ...] = (
                title="IJSEM type strains that MIBiG names as producers"),
     DemoSource("zobellia", "strain", "strains/zobellia_galactanivorans_DsijT.csv", None,
                constants={"marine": "yes"},
-               title="Zobellia galactanivorans DsijT (facts from the issue text)"),
+               title="Zobellia galactanivorans DsijT, the type strain (Barbeyron et al. 2001)"),
+    DemoSource("zobellia_isolation", "sample",
+               "samples/zobellia_galactanivorans_DsijT_isolation.csv", None,
+               title="Delesseria sanguinea at Roscoff, where Zobellia galactanivorans DsijT "
+                     "was isolated"),
+    DemoSource("streptomyces_uncialis", "strain", "strains/streptomyces_uncialis_DCA2648.csv",
+               None, title="Streptomyces uncialis DCA2648, named by MIBiG BGC0001377"),
     DemoSource("tara_mags", "assembly", "assemblies/tara_delmont2018_MAG_taxonomy.csv",
                "tara_delmont2018_mags.toml",
                title="Tara Oceans MAGs, Delmont et al. 2018 (taxonomy only)"),
     DemoSource("zobellia_proteome", "assembly",
                "assemblies/zobellia_galactanivorans_DsijT_proteome.csv", None,
                title="Zobellia galactanivorans DsijT proteome (Wolter et al. 2021)"),
+    DemoSource("uncialamycin_region", "assembly",
+               "assemblies/streptomyces_uncialis_DCA2648_BGC0001377.csv", None,
+               title="The uncialamycin gene cluster region of S. uncialis DCA2648 (GenBank)"),
     DemoSource("mibig", "compound", "compounds/mibig_marine_compounds.tsv",
                "mibig_compounds.toml",
                title="MIBiG compounds of marine producers (Salinispora, Pseudoalteromonas …)"),
+    DemoSource("mibig_uncialamycin", "compound", "compounds/mibig_BGC0001377_uncialamycin.tsv",
+               "mibig_compounds.toml",
+               title="Uncialamycin, the compound of MIBiG gene cluster BGC0001377"),
     DemoSource("cmnpd", "compound", "compounds/cmnpd_bacteria_after2000.tsv",
                "cmnpd_bacteria.toml", title="CMNPD marine bacterial natural products"),
     DemoSource("glycans", "compound", "compounds/glycowork_marine_glycans.tsv",
@@ -81,6 +95,10 @@ DEMO_SOURCES: tuple[DemoSource, ...] = (
                "vavilov3_mcpd.toml",
                title="MCPD accessions (tomato; a format example, not aquatic)"),
 )
+
+#: an example patent deposit (one row, headers are Lanhai's fields), created once: deposits
+#: are confidential, so the record is held (random accession) and only curators see it
+DEMO_DEPOSIT = "deposits/example_patent_deposit.csv"
 
 
 def data_dir() -> Path:
@@ -101,8 +119,51 @@ def mapping_path(source: DemoSource) -> Path | None:
     return mappings_dir() / source.mapping if source.mapping else None
 
 
-#: (assembly name in the demo, shipped protein FASTA): sequences the demo ingests
-DEMO_PROTEOMES: tuple[tuple[str, str], ...] = (
-    ("Zobellia galactanivorans DsijT proteome (Wolter et al. 2021)",
-     "sequences/Zobellia_galactanivorans_DsiJ.faa.gz"),
+@dataclass(frozen=True)
+class DemoSequences:
+    """A shipped sequence file and the assembly record that holds it."""
+
+    #: assembly_name of the record (imported from the assembly sources above)
+    assembly: str
+    #: file under lanhai/demo/data
+    file: str
+    #: 'proteome' (proteins given) or 'genome' (contigs; genes are called)
+    kind: str
+
+
+ZOBELLIA_PROTEOME = "Zobellia galactanivorans DsijT proteome (Wolter et al. 2021)"
+UNCIALAMYCIN_REGION = ("Streptomyces uncialis DCA2648 uncialamycin cluster region "
+                       "(MIBiG BGC0001377)")
+#: the sequences the demo ingests, annotates and indexes for sequence search
+DEMO_SEQUENCES: tuple[DemoSequences, ...] = (
+    DemoSequences(ZOBELLIA_PROTEOME, "sequences/Zobellia_galactanivorans_DsiJ.faa.gz",
+                  "proteome"),
+    DemoSequences(UNCIALAMYCIN_REGION, "sequences/BGC0001377.gbk.gz", "genome"),
 )
+#: (assembly name, shipped protein FASTA): the proteomes among them
+DEMO_PROTEOMES: tuple[tuple[str, str], ...] = tuple(
+    (s.assembly, s.file) for s in DEMO_SEQUENCES if s.kind == "proteome")
+
+#: the documented genes of the shipped sequences (see data/PROVENANCE.md)
+DBCAN_PUL_CAZYMES = "genes/zobellia_dbcan_pul_cazymes.tsv"
+CHARACTERISED_PUL_GENES = "genes/zobellia_characterized_pul_genes.tsv"
+#: the MIBiG gene cluster shipped as a GenBank record, and its accession
+MIBIG_CLUSTER_FILE = "sequences/BGC0001377.gbk.gz"
+MIBIG_CLUSTER = "BGC0001377"
+
+
+@dataclass(frozen=True)
+class DemoBreeding:
+    """A shipped breeding data set: genotypes and phenotypes of the same lines."""
+
+    name: str
+    genotypes: str
+    phenotypes: str
+    title: str
+
+
+#: Crossa et al. 2010 (Genetics 186:713), CIMMYT wheat, as distributed with BGLR
+WHEAT = DemoBreeding(
+    "wheat-crossa2010", "breeding/wheat_markers.tsv.gz", "breeding/wheat_phenotypes.tsv",
+    "CIMMYT wheat: 599 lines, 1,279 DArT markers, grain yield in 4 environments "
+    "(Crossa et al. 2010)")

@@ -75,6 +75,10 @@ class ImportReport:
     #: problems not listed because there were too many (the count is still exact)
     problems_omitted: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    #: the file's column headers, in order, and which field each feeds ('' for none)
+    header: list[str] = field(default_factory=list)
+    #: field -> what gives it: a column header, 'A + B' for combined columns, '--set field'
+    sources: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
     committed: bool = False
     #: accessions created or updated, in row order (omitted past 10,000 rows)
@@ -89,6 +93,7 @@ class ImportReport:
             "kind": self.kind, "file": self.file, "rows": self.rows, "created": self.created,
             "updated": self.updated, "unchanged": self.unchanged, "dry_run": self.dry_run,
             "committed": self.committed, "ignored_columns": self.ignored_columns,
+            "header": self.header, "sources": self.sources,
             "problem_count": len(self.problems) + self.problems_omitted,
             "problems": [p.to_dict() for p in self.problems],
             "accessions": self.accessions,

@@ -176,8 +176,34 @@ def build_plan(spec: KindSpec, header: list[str], header_row: int,
         plan.constants[target] = value
         plan.labels[target] = f"--set {target}"
     _match_headers(spec, header, first, explicit, used, plan, header_row)
+    _pair_coordinates(spec, first, explicit, used, plan)
     plan.ignored = [n for n, i in first.items() if i not in used]
     return plan
+
+
+#: headers of a latitude / longitude column in decimal degrees (after :func:`header_key`):
+#: 'Latitude', 'lat', 'decimalLatitude', 'Latitude [degrees_north]', 'Lat (N)', 'lat_dd'
+_LATITUDE = re.compile(r"(decimal|start|sample|site)?lat(itude)?(deg(rees?)?(north)?|n|dd)?")
+_LONGITUDE = re.compile(r"(decimal|start|sample|site)?(lon|long|lng)(gitude|itude)?"
+                        r"(deg(rees?)?(east)?|e|dd)?")
+
+
+def _pair_coordinates(spec: KindSpec, first: dict[str, int], explicit: set[int],
+                      used: set[int], plan: ColumnPlan) -> None:
+    """Separate latitude and longitude columns feed a kind's single ``lat_lon`` field as
+    ``"{lat} {lon}"`` (when nothing else gives it and exactly one column of each is left)."""
+    if "lat_lon" not in spec.field_names or "lat_lon" in plan.fields:
+        return
+    free = [(name, i) for name, i in first.items() if i not in used and i not in explicit]
+    lats = [(n, i) for n, i in free if _LATITUDE.fullmatch(header_key(n))]
+    lons = [(n, i) for n, i in free if _LONGITUDE.fullmatch(header_key(n))]
+    if len(lats) != 1 or len(lons) != 1:
+        return
+    (lat_name, lat), (lon_name, lon) = lats[0], lons[0]
+    used.update((lat, lon))
+    plan.templates.append(("lat_lon", Template(f"{{{lat_name}}} {{{lon_name}}}",
+                                               (lat, " ", lon))))
+    plan.labels["lat_lon"] = f"{lat_name} + {lon_name}"
 
 
 def _find_in(find: Callable[[str, str], int], where: str, source: str) -> int:

@@ -20,6 +20,7 @@ from lanhai.kinds.vocab import (
     ValueContext,
     is_blank,
     missing_term,
+    offer,
     text,
 )
 
@@ -114,7 +115,7 @@ COMMON_FIELDS: tuple[Field, ...] = (
           description="Other identifiers of the same record (';'-separated), searchable.",
           example="DSM 12345; CGMCC 1.6783"),
     Field("restricted", aliases=("confidential",),
-          normalise=lambda v, c, n: _bool(v, c, n),
+          normalise=offer(lambda v, c, n: _bool(v, c, n), ("yes", "no")),
           description="Hide the record from readers (curators and admins still see it)."),
 )
 

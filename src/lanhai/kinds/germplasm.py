@@ -48,7 +48,7 @@ def _coded(table: dict[str, str]) -> vocab.Normaliser:
                 return code
         raise FieldError("is not an MCPD code", "use one of: " +
                          ", ".join(f"{c} {v}" for c, v in table.items()))
-    return normalise
+    return vocab.offer(normalise, [(c, f"{c} {v}") for c, v in table.items()])
 
 
 def _storage(value: Any, ctx: ValueContext, name: str) -> list[str]:
@@ -91,7 +91,8 @@ FIELDS = (
           aliases=("acquisition date",),
           description="Acquisition date; MCPD YYYYMMDD with -- for unknown parts accepted.",
           example="20190315"),
-    Field("storage", _storage, required=True, group="Status",
+    Field("storage", vocab.offer(_storage, [(c, f"{c} {v}") for c, v in STORAGE.items()],
+                                 multiple=True), required=True, group="Status",
           aliases=("type of germplasm storage",),
           description="MCPD storage codes (';'-separated), e.g. 40 cryopreserved.",
           example="40;20"),
@@ -101,7 +102,7 @@ FIELDS = (
     Field("colldate", vocab.partial_date, group="Origin", aliases=("collecting date",)),
     Field("collsrc", group="Origin", aliases=("collecting source",)),
     Field("donorcode", group="Origin", aliases=("donor institute code",)),
-    Field("mlsstat", vocab.boolean, group="Status", aliases=("mls status",)),
+    Field("mlsstat", vocab.yes_no, group="Status", aliases=("mls status",)),
     Field("ancest", group="Origin", aliases=("ancestral data", "pedigree")),
     *COMMON_FIELDS,
 )

@@ -47,7 +47,7 @@ def coded(options: tuple[str, ...]) -> vocab.Normaliser:
         result: str = by_text(raw, ctx, name)
         return result
 
-    return normalise
+    return vocab.offer(normalise, options)
 
 
 def risk_group(value: Any, ctx: ValueContext, name: str) -> str:
@@ -84,9 +84,10 @@ FIELDS = (
           example="DSM 12802; CIP 106680"),
     Field("taxid", vocab.ncbi_taxid, group="Identity", aliases=("ncbi taxid", "taxon id"),
           description="NCBI Taxonomy id."),
-    Field("type_strain", vocab.boolean, group="Identity", aliases=("is type strain",),
+    Field("type_strain", vocab.yes_no, group="Identity", aliases=("is type strain",),
           description="Is this the nomenclatural type strain?"),
-    Field("organism_type", organism_type, required=True, group="Identity",
+    Field("organism_type", vocab.offer(organism_type, ORGANISM_TYPES), required=True,
+          group="Identity",
           aliases=("organism type", "organism group"),
           description="MIRRI organism type: " + ", ".join(ORGANISM_TYPES), example="Bacteria"),
     Field("restrictions_on_use", coded(RESTRICTIONS), required=True, group="Access",
@@ -112,8 +113,9 @@ FIELDS = (
     Field("recommended_medium", required=True, group="Cultivation",
           aliases=("recommended medium for growth", "medium", "growth medium", "培养基"),
           description="Recommended growth medium.", example="Marine agar 2216"),
-    Field("form_of_supply", lambda v, c, n: [vocab.choice(SUPPLY_FORMS)(x, c, n)
-                                             for x in vocab.text_list(v, c, n)],
+    Field("form_of_supply", vocab.offer(lambda v, c, n: [vocab.choice(SUPPLY_FORMS)(x, c, n)
+                                                         for x in vocab.text_list(v, c, n)],
+                                        SUPPLY_FORMS, multiple=True),
           required=True, group="Access", aliases=("form of supply", "supply form"),
           description="Forms the strain is supplied in: " + ", ".join(SUPPLY_FORMS),
           example="Lyo; Agar"),
@@ -126,7 +128,7 @@ FIELDS = (
           description="Substrate or host it was isolated from."),
     Field("latitude", vocab.latitude, group="Origin", description="Decimal degrees."),
     Field("longitude", vocab.longitude, group="Origin", description="Decimal degrees."),
-    Field("marine", vocab.boolean, group="Origin",
+    Field("marine", vocab.yes_no, group="Origin",
           description="Counts as a marine strain for the programme's targets."),
     Field("degrades", vocab.text_list, group="Function",
           aliases=("plastic degraded", "degrades plastics"),

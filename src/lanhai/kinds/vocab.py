@@ -149,6 +149,38 @@ def text_list(value: Any, ctx: ValueContext, name: str) -> list[str]:
     return [item for item in items if item]
 
 
+@dataclass(frozen=True)
+class Offered:
+    """A normaliser that takes only a closed list of terms: forms offer a select (or
+    checkboxes, when several may be given) instead of free text."""
+
+    normalise: Normaliser
+    #: (value, label) pairs
+    options: tuple[tuple[str, str], ...]
+    multiple: bool = False
+
+    def __call__(self, value: Any, ctx: ValueContext, name: str) -> Any:
+        return self.normalise(value, ctx, name)
+
+
+def offer(normalise: Normaliser, options: Sequence[str | tuple[str, str]],
+          multiple: bool = False) -> Offered:
+    """``normalise``, noted as taking only ``options`` (values, or (value, label) pairs)."""
+    return Offered(normalise, tuple(o if isinstance(o, tuple) else (o, o) for o in options),
+                   multiple)
+
+
+def offered(normalise: Normaliser) -> tuple[tuple[tuple[str, str], ...], bool] | None:
+    """The (value, label) options ``normalise`` takes and whether several may be given, or
+    None for an open field."""
+    if isinstance(normalise, Offered):
+        return normalise.options, normalise.multiple
+    return None
+
+
+yes_no = offer(boolean, ("yes", "no"))
+
+
 def choice(options: Sequence[str], aliases: dict[str, str] | None = None) -> Normaliser:
     """One of a fixed list of terms, matched case- and spacing-insensitively."""
     lookup = {_key(o): o for o in options}
@@ -164,7 +196,7 @@ def choice(options: Sequence[str], aliases: dict[str, str] | None = None) -> Nor
                 "is not one of the allowed terms", "use one of: " + ", ".join(options)
             ) from None
 
-    return normalise
+    return offer(normalise, options)
 
 
 def _key(raw: str) -> str:

@@ -126,7 +126,8 @@ class CatalogFilters:
 
 @dataclass(frozen=True)
 class FamilyQuery:
-    """Which hits: families (names or accessions; GH16 also matches subfamily GH16_3)."""
+    """Which hits: families (names or accessions; GH16 also matches subfamily GH16_3), or
+    every family acting on the ``substrates``; optionally only in some ``assemblies``."""
 
     families: tuple[str, ...] = ()
     packs: tuple[str, ...] = ()
@@ -135,12 +136,21 @@ class FamilyQuery:
     max_evalue: float | None = None
     filters: CatalogFilters = field(default_factory=CatalogFilters)
     limit: int | None = DEFAULT_FAMILY_LIMIT
+    assemblies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.max_evalue is not None and not self.max_evalue > 0:
             raise UsageError(f"max-evalue must be above 0, got {self.max_evalue}")
         if self.limit is not None and self.limit < 1:
             raise UsageError("limit must be at least 1")
+
+
+def check_named(query: FamilyQuery) -> None:
+    """A usage error unless the query names a family or a substrate."""
+    if not any(f.strip() for f in query.families) and not any(
+            s.strip() for s in query.substrates):
+        raise UsageError("name at least one family (e.g. GH16 or PF07980) or a substrate "
+                         "(e.g. alginate)")
 
 
 def family_names(families: tuple[str, ...] | list[str]) -> list[str]:

@@ -2,7 +2,12 @@
 
 :class:`SequenceReader` yields one :class:`SeqRecord` at a time and collects every
 :class:`~lanhai.errors.Problem` (record id, line number, what is wrong, how to fix it) in
-``problems``; the caller decides what to keep. Windows line endings are accepted silently.
+``problems``; the caller decides what to keep. Only valid records are yielded: a record
+with a problem of its own (a stray character, an empty sequence, a missing or repeated id)
+is listed in ``set_aside`` with its line and reasons, so that a caller may store the others;
+``file_problems`` counts the problems no single record explains (a file that is not FASTA or
+GenBank, a truncated gzip, a GenBank record without its terminator). Windows line endings
+are accepted silently.
 
 Memory stays within the :class:`~lanhai.limits.Limits` handed in: lines are read in pieces of
 at most :data:`PIECE` characters (a chromosome on one line streams, and is validated piece
@@ -41,6 +46,18 @@ PIECE = 1 << 20
 #: bytes looked at first to tell text from binary data
 _SNIFF = 4096
 _GENBANK_JUNK = re.compile(r"[\s\d]+")
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A record not yielded because of its own problems: id, header line, the reasons."""
+
+    id: str
+    line: int | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "line": self.line, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -111,6 +128,13 @@ class SequenceReader:
         self.limits, self.cap = limits or Limits(), cap
         self.problems: list[Problem] = []
         self.problem_count = 0
+        #: records with problems of their own (the first MAX_PROBLEMS), and how many in all
+        self.set_aside: list[SetAside] = []
+        self.set_aside_count = 0
+        #: problems that belong to the file rather than to one record
+        self.file_problems = 0
+        #: reasons found so far for the record being read (None between records)
+        self._reasons: list[str] | None = None
         self.format = ""
         self.compressed = False
         self._raw = _Hashing(stream)
@@ -130,9 +154,15 @@ class SequenceReader:
         return self._raw.bytes_read
 
     def problem(self, reason: str, fix: str, *, line: int | None = None,
-                record: str | None = None, value: str | None = None) -> None:
-        """Note one problem (only the first MAX_PROBLEMS are kept in full)."""
+                record: str | None = None, value: str | None = None,
+                whole_file: bool = False) -> None:
+        """Note one problem (only the first MAX_PROBLEMS are kept in full): the current
+        record's, or (``whole_file``, or between records) the file's."""
         self.problem_count += 1
+        if self._reasons is None or whole_file:
+            self.file_problems += 1
+        else:
+            self._reasons.append(reason)
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(Problem(reason=reason, fix=fix, row=line, record=record,
                                          value=value, file=self.name or None))
@@ -158,13 +188,16 @@ class SequenceReader:
             finished = True
         except EOFError:
             self.problem("the gzip file is truncated (it ends before the end-of-stream marker)",
-                         "copy or download the file again and check it with `gzip -t FILE`")
+                         "copy or download the file again and check it with `gzip -t FILE`",
+                         whole_file=True)
             finished = True
         except (gzip.BadGzipFile, zlib.error) as err:
             self.problem(f"the gzip data is corrupt ({err})",
-                         "copy or download the file again and check it with `gzip -t FILE`")
+                         "copy or download the file again and check it with `gzip -t FILE`",
+                         whole_file=True)
             finished = True
-        if finished and not self.problem_count:
+        self._reasons = None
+        if finished and not self.file_problems:
             # read what is left so the checksum covers the whole file
             while self._raw.read(1 << 20):
                 pass
@@ -229,12 +262,14 @@ class SequenceReader:
 
     def _fasta(self, header: str, first: int, pieces: Iterator[Piece]
                ) -> Iterator[SeqRecord]:
+        self._reasons = []
         ident, description = self._title(header, first)
         head_line, residues = first, _Residues(first)
         for piece in pieces:
             number, text, starts, _ = piece
             if starts and text.startswith(">"):
                 yield from self._finish(ident, description, head_line, residues)
+                self._reasons = []
                 ident, description = self._title(self._whole(piece, pieces), number)
                 head_line, residues = number, _Residues(number)
             else:
@@ -252,8 +287,15 @@ class SequenceReader:
 
     def _finish(self, ident: str, description: str, line: int, residues: _Residues
                 ) -> Iterator[SeqRecord]:
+        """Yield the record read, or set it aside with its reasons."""
         sequence = self._check(ident, residues)
-        if self._register(ident, line) and sequence is not None:
+        self._register(ident, line)
+        reasons, self._reasons = self._reasons or [], None
+        if reasons:
+            self.set_aside_count += 1
+            if len(self.set_aside) < MAX_PROBLEMS:
+                self.set_aside.append(SetAside(ident, line, "; ".join(reasons)))
+        elif sequence is not None:
             yield SeqRecord(ident, description, sequence, line)
 
     def _register(self, ident: str, line: int) -> bool:
@@ -319,26 +361,25 @@ class SequenceReader:
             return ("internal stop codon '*' in a protein",
                     "pass --allow-stops to accept proteins with internal stops "
                     "(pseudogenes), or remove them")
-        what = "nucleotide (IUPAC)" if self.kind == GENOME else "amino-acid (IUPAC)"
+        what = "a nucleotide (IUPAC)" if self.kind == GENOME else "an amino-acid (IUPAC)"
         fix = f"remove the character; valid: {''.join(sorted(self._alphabet))}"
         if self.kind == GENOME and char in AMINO_ACIDS:
             fix += "; if this is a protein FASTA, ingest it with --kind proteome"
         shown = {" ": "space", "\t": "tab", "-": "gap"}.get(char, repr(char))
-        return f"stray character {shown}: not a {what} code", fix
+        return f"stray character {shown}: not {what} code", fix
 
     def _genbank(self, locus: str, first: int, pieces: Iterator[Piece]
                  ) -> Iterator[SeqRecord]:
         ident, description, head_line = _locus_name(locus), "", first
         residues = _Residues(first)
         in_origin = False
+        self._reasons = []
         for piece in pieces:
             number, text, starts, _ = piece
             if starts and text.startswith("//"):
                 if not piece[3]:
                     self._whole(piece, pieces)
-                sequence = self._check(ident, residues)
-                if self._register(ident, head_line) and sequence is not None:
-                    yield SeqRecord(ident, description, sequence, head_line)
+                yield from self._finish(ident, description, head_line, residues)
                 ident, description, in_origin = "", "", False
                 residues = _Residues(number)
             elif in_origin:
@@ -351,7 +392,8 @@ class SequenceReader:
                     if ident:
                         self.problem("the previous record has no '//' terminator",
                                      "end every GenBank record with a line '//'",
-                                     line=number, record=ident)
+                                     line=number, record=ident, whole_file=True)
+                    self._reasons = []
                     ident, head_line, residues = _locus_name(line), number, _Residues(number)
                 elif line.startswith("VERSION") and len(line.split()) > 1:
                     ident = line.split()[1]
@@ -362,7 +404,8 @@ class SequenceReader:
         if ident:
             self.problem("the last record has no '//' terminator (is the file cut short?)",
                          "end every GenBank record with a line '//'", line=head_line,
-                         record=ident)
+                         record=ident, whole_file=True)
+        self._reasons = None
 
 
 def _locus_name(line: str) -> str:

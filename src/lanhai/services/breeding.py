@@ -76,8 +76,11 @@ class BreedingService:
                 "factors": meta.get("factors", []), "covariates": meta.get("covariates", []),
                 "sources": meta.get("sources", {}), "created_by": meta.get("created_by", ""),
                 "created_at": meta.get("created_at", "")}
+        if meta.get("map"):
+            item["map"] = meta["map"]
         if not actor.can_see_restricted:
             del item["sources"]
+            item.pop("map", None)
         return item
 
     def list_datasets(self, actor: Actor, germplasm: str | None = None
@@ -119,9 +122,12 @@ class BreedingService:
     def import_dataset(self, actor: Actor, name: str, data: Dataset, *,
                        germplasm: str | None = None, dosage: bool = False,
                        sources: dict[str, str] | None = None, published: bool = False,
-                       replace: bool = False, dry_run: bool = False) -> dict[str, Any]:
+                       replace: bool = False, dry_run: bool = False,
+                       columns: dict[str, str] | None = None) -> dict[str, Any]:
         """Check a loaded dataset (genotypes; germplasm accessions against the catalog as
-        ``actor`` sees it) and store it as ``name``; with ``dry_run`` check and count only."""
+        ``actor`` sees it) and store it as ``name``; with ``dry_run`` check and count only.
+        ``columns`` is the column mapping the files were read with (kept in the manifest;
+        the dataset itself is stored with Lanhai's column names)."""
         require_writer(actor)
         self.check_name(name)  # a usage error for a bad name, before any work
         if not (data.genotypes or data.pedigree or data.phenotypes):
@@ -148,6 +154,8 @@ class BreedingService:
         meta = {"name": name, "sources": sources or {}, "published": published,
                 "germplasm": lines, "created_by": actor.username,
                 "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        if columns:
+            meta["map"] = dict(columns)
         self.datasets.save(name, data, meta, replace=replace)
         return {**body, "created_by": actor.username, "created_at": meta["created_at"]}
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from lanhai.errors import Problem, ValidationFailed
 from lanhai.limits import GZIP_MAGIC, Limits, gunzip
-from lanhai.search.filters import LINEAGE_DEPTH, CatalogFilters, FamilyQuery, family_names
+from lanhai.search.filters import LINEAGE_DEPTH, CatalogFilters, FamilyQuery, check_named
 from lanhai.services.access import Actor
 from lanhai.store import hits as hit_store
 from lanhai.store import links as link_store
@@ -153,8 +153,11 @@ class FamilySearchService:
 
     def search(self, actor: Actor, query: FamilyQuery) -> FamilyResult:
         """Every stored annotation hit matching ``query``, best score first."""
-        family_names(list(query.families))  # a usage error before anything is read
+        check_named(query)  # a usage error before anything is read
         files = self.sequences.annotated()
+        if query.assemblies:
+            wanted = {a.strip().upper() for a in query.assemblies}
+            files = {acc: path for acc, path in files.items() if acc in wanted}
         context = self._candidates(actor, list(files), query.filters)
         chosen = {acc: files[acc] for acc in sorted(context)}
         if not chosen:

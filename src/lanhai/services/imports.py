@@ -23,20 +23,20 @@ record on two rows of the file is reported with both row numbers.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lanhai.errors import ConcurrentChange, LanhaiError, NotFound, Problem, writing
+from lanhai.errors import ConcurrentChange, NotFound, Problem, writing
 from lanhai.imports import ImportOptions, ImportReport
 from lanhai.imports.columns import ColumnPlan, build_plan
-from lanhai.imports.mapping import resolve_options
+from lanhai.imports.mapping import apply_overrides, parse_pairs, resolve_options
 from lanhai.imports.reader import Row, open_table
 from lanhai.kinds import KindSpec, kind_spec
 from lanhai.kinds.fields import Fields, validate_fields
 from lanhai.kinds.vocab import ValueContext
-from lanhai.limits import Limits
+from lanhai.limits import Limits, TooLarge
 from lanhai.model import NewRecord, Record, Upload, identifier_key
 from lanhai.services.access import Actor, require_writer
 from lanhai.services.catalog import CatalogBatch, CatalogService
@@ -70,20 +70,25 @@ class ImportService:
         return self.uploads.new(filename, {"owner": actor.username,
                                            "kind": kind_spec(kind).name})
 
-    def check_staged(self, actor: Actor, upload: Upload) -> ImportReport:
-        """Dry-run a staged upload; one with problems (or past the limits) is not kept."""
+    def check_staged(self, actor: Actor, upload: Upload,
+                     reading: Mapping[str, Any] | None = None) -> ImportReport:
+        """Dry-run a staged upload, read as ``reading`` says (see :func:`reading_options`).
+
+        The upload is kept (for the same curator, a day) so that the columns can be mapped
+        again and the check repeated without uploading the file again; one past the limits
+        is removed. The reading is remembered and :meth:`commit_staged` uses it."""
+        options = reading_options(upload.meta["kind"], reading or {})
         try:
-            report = self.run(actor, upload.path, ImportOptions(kind=upload.meta["kind"],
-                                                                dry_run=True))
-        except LanhaiError:
+            report = self.run(actor, upload.path, replace(options, dry_run=True))
+        except TooLarge:
             self.uploads.remove(upload.id)
             raise
-        if not report.ok or report.problems_omitted:
-            self.uploads.remove(upload.id)
+        self.uploads.update(upload.id, {"reading": dict(reading or {}), "last_report": {
+            "header": report.header, "sources": report.sources}})
         return report
 
-    def commit_staged(self, actor: Actor, upload_id: str) -> ImportReport:
-        """Import a staged upload of ``actor``'s for real; it is gone afterwards."""
+    def staged(self, actor: Actor, upload_id: str) -> Upload:
+        """``actor``'s staged upload ``upload_id``; NotFound once committed or expired."""
         require_writer(actor)
         upload = self.uploads.get(upload_id)
         if upload is None:
@@ -91,8 +96,16 @@ class ImportService:
                            "already, or older than a day); upload the file again")
         if upload.meta.get("owner") != actor.username:
             raise NotFound("this upload is not yours; upload the file again")
-        report = self.run(actor, upload.path, ImportOptions(kind=upload.meta["kind"]))
-        self.uploads.remove(upload.id)  # kept when the bank was busy: commit it again
+        return upload
+
+    def commit_staged(self, actor: Actor, upload_id: str) -> ImportReport:
+        """Import a staged upload of ``actor``'s for real, read as last checked; it is gone
+        afterwards unless the bank was busy (then commit it again)."""
+        upload = self.staged(actor, upload_id)
+        options = reading_options(upload.meta["kind"], upload.meta.get("reading") or {})
+        report = self.run(actor, upload.path, options)
+        if report.committed:
+            self.uploads.remove(upload.id)
         return report
 
     def run(self, actor: Actor, path: Path, options: ImportOptions,
@@ -124,6 +137,7 @@ class ImportService:
                 return report
             plan = build_plan(spec, table.header, table.header_row, options)
             report.ignored_columns = plan.ignored
+            report.header, report.sources = list(table.header), dict(plan.labels)
             for problem in [*table.problems, *plan.problems]:
                 sink.add(problem)
             table.problems.clear()
@@ -478,3 +492,24 @@ class _Run:
         """Fill the report's accession list (records created only if they were kept)."""
         self.report.accessions = [a for a, created in self.accessions
                                   if not created or self.report.committed]
+
+
+#: what the import page may say about reading a table, besides the file
+READING = ("map", "set", "unit", "date_format", "sheet")
+
+
+def reading_options(kind: str, reading: Mapping[str, Any]) -> ImportOptions:
+    """Import options from the import page's choices: ``map``/``set``/``unit`` as lists of
+    ``A=B`` (the same as ``--map``/``--set``/``--unit``), ``date_format`` and ``sheet``."""
+    unknown = set(reading) - set(READING)
+    if unknown:
+        raise TypeError(f"unknown reading options {sorted(unknown)}")
+
+    def pairs(name: str, option: str, split_last: bool = False) -> list[tuple[str, str]]:
+        return parse_pairs(list(reading.get(name) or []), option, split_last=split_last)
+
+    options = apply_overrides(
+        ImportOptions(kind=kind_spec(kind).name), columns=pairs("map", "--map", True),
+        constants=pairs("set", "--set"), units=pairs("unit", "--unit"),
+        date_format=reading.get("date_format") or None, sheet=reading.get("sheet") or None)
+    return resolve_options(options)

@@ -14,6 +14,7 @@ sequences.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -46,11 +47,25 @@ def _no_progress(done: int, total: int, what: str) -> None:
 
 
 
+_BARE = re.compile(rb"^[A-Za-z*\s\d-]+$")
+
+
+def bare_sequence_as_fasta(raw: bytes) -> bytes:
+    """A pasted sequence without a '>' line (letters, perhaps numbered lines or spaces, as
+    copied from a paper or a GenBank ORIGIN block) becomes one FASTA record "query"."""
+    text = raw.strip()
+    if not text or text.startswith((b">", b"\x1f\x8b", b"LOCUS")) or not _BARE.match(text):
+        return raw
+    letters = re.sub(rb"[\s\d-]", b"", text)
+    return b">query\n" + letters + b"\n" if letters else raw
+
+
 def read_query(data: bytes | str, db: str = "proteins", name: str = "query",
                limits: Limits | None = None) -> list[tuple[str, str]]:
     """(id, sequence) of a query FASTA; ValidationFailed listing every problem. A gzip
     query may expand to ``limits.query`` bytes (it is a search request)."""
     raw = data.encode() if isinstance(data, str) else data
+    raw = bare_sequence_as_fasta(raw)
     kind = GENOME if db == "contigs" else PROTEOME
     reader = SequenceReader(io.BytesIO(raw), kind=kind, name=name, allow_stops=True,
                             limits=limits, cap="query")

@@ -75,15 +75,20 @@ class SequenceService(AnnotationReads):
 
     # -- ingest ----------------------------------------------------------------------------
     def ingest(self, actor: Actor, accession: str, path: Path, *, kind: str = GENOME,
-               replace: bool = False, allow_stops: bool = False,
+               replace: bool = False, allow_stops: bool = False, set_aside_bad: bool = False,
                progress: Progress = _no_progress) -> dict[str, Any]:
         """Validate FASTA/GenBank (plain or gzip) and store it as the assembly's sequences.
 
-        All or nothing: a file with any problem stores nothing and raises ValidationFailed
-        listing them; a file past the limits (a decompression bomb, a sequence or line too
-        long) raises TooLarge and a full device NoSpace, storing nothing either. Ingesting
-        the same file again changes nothing; a different file needs ``replace`` (which also
-        drops the old annotation results).
+        All or nothing by default: a file with any problem stores nothing and raises
+        ValidationFailed listing them. With ``set_aside_bad``, records with problems of
+        their own (stray characters, empty sequences, missing or repeated ids) are left out
+        and listed (id, line, reason) in the answer, the stored manifest and the history
+        note, and the others are stored; a problem of the whole file (not FASTA or GenBank,
+        a truncated gzip, a GenBank record without its end), or no valid record at all,
+        still stores nothing. A file past the limits (a decompression bomb, a sequence or
+        line too long) raises TooLarge and a full device NoSpace, storing nothing either.
+        Ingesting the same file again changes nothing; a different file needs ``replace``
+        (which also drops the old annotation results).
         """
         require_writer(actor)
         if kind not in KINDS:
@@ -105,35 +110,36 @@ class SequenceService(AnnotationReads):
                                "pass --replace to replace them (their annotation is dropped)")
         with writing(f"the sequences of {record.accession} under {self.store.root}",
                      "nothing was stored"):
-            manifest = self._stage(record.accession, path, kind, allow_stops, progress)
+            manifest = self._stage(record.accession, path, kind, allow_stops, set_aside_bad,
+                                   progress)
         with writing(self.catalog.db.where, f"the sequences are stored but {record.accession} "
                      "does not show them yet: run the same ingest again"):
+            note = f"ingested {path.name}" + (" (replaced)" if old else "")
             self._set_summary(actor, record.accession, manifest["summary"],
-                              f"ingested {path.name}" + (" (replaced)" if old else ""))
+                              note + _set_aside_note(manifest, _NOTE - len(note)))
         return {**_public(manifest), "accession": record.accession,
                 "status": "replaced" if old else "stored"}
 
     def _stage(self, accession: str, path: Path, kind: str, allow_stops: bool,
-               progress: Progress) -> dict[str, Any]:
+               set_aside_bad: bool, progress: Progress) -> dict[str, Any]:
         size = path.stat().st_size
         stats = AssemblyStats()
         with path.open("rb") as stream, self.store.stage_ingest(accession) as staged:
             reader = SequenceReader(stream, kind=kind, name=path.name, allow_stops=allow_stops,
                                     limits=self.limits)
             table = staged.table("contigs" if kind == GENOME else "proteins", SEQUENCES)
+            number = 0  # records without problems
             for number, rec in enumerate(reader, 1):
-                if not reader.problem_count:
+                if set_aside_bad or not reader.problem_count:
                     table.add({"id": rec.id, "description": rec.description,
                                "length": len(rec.sequence), "sequence": rec.sequence})
                     stats.add(rec.sequence)
                 if number % 1000 == 0:
                     progress(reader.bytes_read, size, accession)
             progress(size, size, accession)
-            if reader.problem_count:
-                more = reader.problem_count - len(reader.problems)
-                raise ValidationFailed(
-                    f"{path.name}: {reader.problem_count} problem(s); nothing was stored"
-                    + (f" ({more} more not listed)" if more else ""), reader.problems)
+            if reader.problem_count and (not set_aside_bad or reader.file_problems
+                                         or not stats.count):
+                raise _refused(path.name, reader, set_aside_bad, number)
             summary: dict[str, Any] = {"sequence_kind": kind}
             if kind == GENOME:
                 summary.update(stats.genome_summary(), gene_count=None, protein_count=None)
@@ -144,6 +150,9 @@ class SequenceService(AnnotationReads):
                         "format": reader.format, "compressed": reader.compressed,
                         "bytes": size, "allow_stops": allow_stops, "summary": summary,
                         "ingested_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+            if reader.set_aside_count:
+                manifest["set_aside"] = [r.to_dict() for r in reader.set_aside]
+                manifest["set_aside_count"] = reader.set_aside_count
             staged.write_json("manifest.json", manifest)
             staged.commit()
         return manifest
@@ -460,7 +469,55 @@ def _gene_summary(marker: Mapping[str, Any]) -> dict[str, Any]:
 
 def _public(manifest: Mapping[str, Any]) -> dict[str, Any]:
     return {k: manifest[k] for k in ("kind", "file", "sha256", "format", "compressed",
-                                     "summary", "ingested_at") if k in manifest}
+                                     "summary", "ingested_at", "set_aside", "set_aside_count")
+            if k in manifest}
+
+
+def _refused(name: str, reader: SequenceReader, set_aside_bad: bool, valid: int
+             ) -> ValidationFailed:
+    """Why nothing of the file was stored (``valid``: records without problems)."""
+    more = reader.problem_count - len(reader.problems)
+    why = f"{name}: {reader.problem_count} problem(s); nothing was stored"
+    if reader.file_problems:
+        if set_aside_bad:
+            why += (f" ({reader.file_problems} of them concern the whole file, so no record "
+                    "could be set aside)")
+    elif set_aside_bad:
+        why += " (every record has a problem: there is nothing valid to store)"
+    elif valid:
+        bad = reader.set_aside_count
+        why += (f"; to store the {valid:,} valid record{'s' if valid != 1 else ''} and set "
+                f"aside the {bad:,} with problems, ingest with --set-aside-bad (API: "
+                "set_aside_bad=true)")
+    return ValidationFailed(why + (f" ({more} more not listed)" if more else ""),
+                            reader.problems)
+
+
+#: the most a history note holds (the versions table's note column)
+_NOTE = 500
+
+
+def _set_aside_note(manifest: Mapping[str, Any], room: int) -> str:
+    """'; 6 bad records set aside: ID (line 12: reason); …' in at most ``room`` characters
+    (the whole list is in the manifest: GET /api/assemblies/{accession}/sequences)."""
+    count = int(manifest.get("set_aside_count", 0))
+    if not count:
+        return ""
+    head = f"; {count} bad record{'s' if count != 1 else ''} set aside"
+    parts: list[str] = []
+    used = len(head) + 2 + len(f"; and {count} more")
+    for item in manifest.get("set_aside", []):
+        part = f"{item['id']} (line {item['line']}: {item['reason']})"
+        if len(part) > 120:
+            part = part[:118] + "…)"
+        if used + len(part) + 2 > room:
+            break
+        parts.append(part)
+        used += len(part) + 2
+    rest = count - len(parts)
+    text = head + (": " + "; ".join(parts) if parts else "") + (
+        f"; and {rest} more" if rest and parts else "")
+    return text[:max(room, 0)]
 
 
 def _sha256(path: Path) -> str:
@@ -469,4 +526,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-

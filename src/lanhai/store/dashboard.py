@@ -19,6 +19,7 @@ deposits count for curators and admins only).
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Integer,
     String,
     and_,
     case,
@@ -226,8 +228,13 @@ def programme_counts(conn: Connection, include_restricted: bool,
             _source_visible(source, include_restricted)))
     marine = and_(records.c.kind == "strain",
                   or_(func.lower(_text("marine")).in_(("true", "1")), from_sample))
-    degrades = and_(records.c.kind == "strain",
-                    func.length(func.coalesce(_text("degrades"), "")) > 2)
+    said = func.lower(func.trim(func.coalesce(_text("degrades"), "")))
+    degrades = and_(records.c.kind == "strain", func.length(said) > 2,
+                    ~said.like("not %"), ~said.like("missing%"),
+                    said != "restricted access", said != "none", said != "unknown")
+    # new parts are those mined from one of the bank's own assemblies or strains
+    mined = and_(records.c.kind == "part", records.c.id.in_(
+        select(links.c.target_id).where(links.c.rel == "mined_from")))
     metagenomic = and_(records.c.kind == "assembly",
                        _text("assembly_type").in_(("metagenome", "MAG")))
     klass = func.lower(func.coalesce(_text("compound_class"), ""))
@@ -240,10 +247,11 @@ def programme_counts(conn: Connection, include_restricted: bool,
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
     row = conn.execute(select(tally(marine), tally(degrades), tally(metagenomic),
-                              tally(carbohydrate)).where(
-        visible, records.c.kind.in_(("strain", "assembly", "compound")))).one()
+                              tally(carbohydrate), tally(mined)).where(
+        visible, records.c.kind.in_(("strain", "assembly", "compound", "part")))).one()
     counts.update(marine_strains=int(row[0]), plastic_degrading_strains=int(row[1]),
-                  metagenomic_entries=int(row[2]), carbohydrate_compounds=int(row[3]))
+                  metagenomic_entries=int(row[2]), carbohydrate_compounds=int(row[3]),
+                  mined_parts=int(row[4]))
     return counts
 
 
@@ -277,20 +285,22 @@ FACETS: dict[str, tuple[str, ...]] = {
     "assembly": ("assembly_type", "assembly_qual", "seq_meth"),
     "compound": ("compound_class", "source_organism"),
     "part": ("part_type", "role"),
-    "germplasm": ("genus", "species", "sampstat", "origcty"),
+    "germplasm": ("genus", "species", "sampstat", "origcty", "instcode"),
 }
 
 
-def facet_counts(conn: Connection, kind: str, include_restricted: bool, top: int = 8
+def facet_counts(conn: Connection, kind: str, include_restricted: bool, top: int = 8,
+                 narrowed: Sequence[ColumnElement[bool]] = ()
                  ) -> dict[str, list[dict[str, Any]]]:
-    """The most common values of each facet field of ``kind`` over all its visible records
-    (one GROUP BY per facet; not narrowed by the page's current filters)."""
+    """The most common values of each facet field of ``kind`` over its visible records, or
+    over those matching the ``narrowed`` conditions (a page's filters and words); one GROUP
+    BY per facet."""
     spec = kind_spec(kind)
     out: dict[str, list[dict[str, Any]]] = {}
     for name in FACETS.get(spec.name, ()):
         value = _text(name)
         conditions = [records.c.kind == spec.name, _visible(include_restricted),
-                      value.is_not(None)]
+                      value.is_not(None), *narrowed]
         rows = conn.execute(select(value, func.count().label("n")).where(*conditions)
                             .group_by(value).order_by(func.count().desc(), value).limit(top))
         values = [{"value": str(v), "count": int(n)} for v, n in rows]
@@ -310,3 +320,85 @@ def map_points(conn: Connection, include_restricted: bool, limit: int = 5000
     return [{"accession": a, "kind": k, "name": n, "latitude": float(lat),
              "longitude": float(lon), "depth_m": None if d is None else float(d)}
             for a, k, n, lat, lon, d in conn.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class MapQuery:
+    """A part of the world and which records to place on it: the box (degrees), the grid
+    cell (degrees) records are gathered in, and the filters."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+    cell: float
+    kinds: tuple[str, ...] = ()
+    depth_min: float | None = None
+    depth_max: float | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+
+
+def map_cells(conn: Connection, include_restricted: bool, q: MapQuery
+              ) -> list[dict[str, Any]]:
+    """The records with coordinates inside ``q``'s box, gathered per grid cell: how many,
+    their mean position, depth range and kinds; a cell of one record names it."""
+    lat, lon = records.c.latitude, records.c.longitude
+    # the cell index: floor (PostgreSQL's cast rounds; SQLite's truncates, the same for
+    # these non-negative values, and has no floor without its math extension)
+    row: ColumnElement[Any]
+    col: ColumnElement[Any]
+    if conn.dialect.name == "postgresql":
+        row, col = func.floor((lat + 90.0) / q.cell), func.floor((lon + 180.0) / q.cell)
+    else:
+        row = cast((lat + 90.0) / q.cell, Integer)
+        col = cast((lon + 180.0) / q.cell, Integer)
+    where = [_visible(include_restricted), lat.is_not(None), lon.is_not(None),
+             lat >= q.south, lat <= q.north, lon >= q.west, lon <= q.east]
+    if q.kinds:
+        where.append(records.c.kind.in_(q.kinds))
+    if q.depth_min is not None:
+        where.append(records.c.depth_m >= q.depth_min)
+    if q.depth_max is not None:
+        where.append(records.c.depth_m <= q.depth_max)
+    year = func.substr(records.c.event_date, 1, 4)
+    if q.year_from is not None:
+        where.append(year >= f"{q.year_from:04d}")
+    if q.year_to is not None:
+        where.append(year <= f"{q.year_to:04d}")
+    stmt = (select(row, col, func.count(), func.avg(lat), func.avg(lon),
+                   func.min(records.c.depth_m), func.max(records.c.depth_m),
+                   func.min(records.c.accession), func.min(records.c.name),
+                   func.min(records.c.kind), func.max(records.c.kind))
+            .where(*where).group_by(row, col).order_by(row, col))
+    out = []
+    for _, _, n, mean_lat, mean_lon, shallow, deep, first, name, kind, other in \
+            conn.execute(stmt):
+        out.append({"count": int(n), "latitude": float(mean_lat), "longitude": float(mean_lon),
+                    "depth_min": None if shallow is None else float(shallow),
+                    "depth_max": None if deep is None else float(deep),
+                    "accession": first if n == 1 else None, "name": name if n == 1 else None,
+                    "kind": kind if kind == other else None})
+    return out
+
+
+def by_year(conn: Connection, include_restricted: bool) -> list[tuple[str, str, int]]:
+    """(kind, YYYY, records) by the year of each record's own date (collection, isolation,
+    deposit or acquisition), for the records that have one."""
+    year = func.substr(records.c.event_date, 1, 4)
+    stmt = (select(records.c.kind, year, func.count())
+            .where(_visible(include_restricted), records.c.event_date.is_not(None),
+                   func.length(records.c.event_date) >= 4)
+            .group_by(records.c.kind, year).order_by(year, records.c.kind))
+    return [(str(k), str(y), int(n)) for k, y, n in conn.execute(stmt) if str(y).isdigit()]
+
+
+def last_change(conn: Connection, include_restricted: bool) -> dt.datetime | None:
+    """When a record the caller may see last changed."""
+    value = conn.execute(select(func.max(records.c.updated_at)).where(
+        _visible(include_restricted))).scalar()
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -55,11 +55,14 @@ def family_hits(files: Mapping[str, Path], query: FamilyQuery
     most ``query.limit``), and how many match in all."""
     import duckdb
 
-    condition, params = family_condition(query.families)
     paths = [str(p) for p in files.values()]
     if not paths:
         return [], 0
-    where = [condition]
+    where: list[str] = []
+    params: list[Any] = []
+    if any(f.strip() for f in query.families):
+        condition, params = family_condition(query.families)
+        where.append(condition)
     if query.min_score is not None:
         where.append("h.score >= ?")
         params.append(query.min_score)
@@ -131,3 +134,29 @@ def protein_sequences(store: SequenceStore, wanted: Mapping[str, Sequence[str]]
     finally:
         con.close()
     return found
+
+
+def rows_where(store: SequenceStore, accession: str, table: str, column: str,
+               values: Sequence[Any], columns: Sequence[str] | None = None
+               ) -> list[dict[str, Any]]:
+    """Rows of one stored table whose ``column`` is one of ``values`` (read with the
+    filter pushed into the Parquet reader, so a lookup in a large table reads only the row
+    groups that may hold them); [] when the table does not exist."""
+    import pyarrow.parquet as pq
+
+    path = store.table_path(accession, table)
+    if path is None or not values:
+        return []
+    found = pq.read_table(path, columns=list(columns) if columns else None,
+                          filters=[(column, "in", list(values))])
+    return list(found.to_pylist())
+
+
+def column_values(store: SequenceStore, accession: str, table: str, column: str) -> list[Any]:
+    """One column of a stored table, in file order ([] when it does not exist)."""
+    import pyarrow.parquet as pq
+
+    path = store.table_path(accession, table)
+    if path is None:
+        return []
+    return list(pq.read_table(path, columns=[column]).column(column).to_pylist())

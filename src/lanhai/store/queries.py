@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Generator, Sequence
 from typing import Any
 
@@ -27,6 +28,9 @@ from lanhai.kinds import KindSpec, fts_phrase, kind_spec
 from lanhai.model import Filter, Record
 from lanhai.store.records import record_from_row
 
+#: fields stored as a range or a pair, and the numbers to compare instead
+_NUMBER_OF = {"depth": "depth_m (metres, the shallower end)",
+              "lat_lon": "latitude and longitude", "tot_depth_water_col": "depth_m"}
 _COLUMN_FILTERS = {"accession", "name", "taxon", "latitude", "longitude", "depth_m",
                    "event_date", "restricted", "created_at", "updated_at", "created_by",
                    "updated_by", "version"}
@@ -69,10 +73,17 @@ def _condition(conn: Connection, spec: KindSpec | None, flt: Filter) -> ColumnEl
         if spec is not None and flt.field not in spec.field_names and flt.field not in (
             *spec.computed, "taxon_name"
         ):
+            names = sorted({*spec.field_names, *spec.computed, *_COLUMN_FILTERS})
+            close = difflib.get_close_matches(flt.field, names, n=1, cutoff=0.6)
             raise UsageError(
-                f"{spec.name} has no field {flt.field!r}; filter on one of: "
-                + ", ".join(sorted({*spec.field_names, *spec.computed, *_COLUMN_FILTERS}))
-            )
+                f"{spec.name} has no field {flt.field!r}"
+                + (f"; did you mean {close[0]!r}?" if close else "")
+                + " Filter on one of: " + ", ".join(names))
+        if flt.field in _NUMBER_OF and flt.op in (">", ">=", "<", "<="):
+            raise UsageError(
+                f"{flt.field} holds a range or a pair, not one number; compare "
+                f"{_NUMBER_OF[flt.field]} instead (e.g. {_NUMBER_OF[flt.field].split()[0]}"
+                f"{flt.op}{flt.value})")
         element = records.c.fields[flt.field]
         if numeric is not None and flt.op in (">", ">=", "<", "<="):
             column, value = element.as_float(), numeric
@@ -92,6 +103,17 @@ def _condition(conn: Connection, spec: KindSpec | None, flt: Filter) -> ColumnEl
     }
     made: ColumnElement[bool] = ops[flt.op](column, value)
     return made
+
+
+def match_conditions(conn: Connection, kind: str, filters: Sequence[Filter],
+                     query: str | None) -> list[ColumnElement[bool]]:
+    """The conditions a list of ``kind`` applies for its filters and words (checked now: a
+    bad filter is a usage error)."""
+    spec = kind_spec(kind)
+    found = [_condition(conn, spec, f) for f in filters]
+    if query and query.strip():
+        found.append(_text_match(conn, query))
+    return found
 
 
 def _text_match(conn: Connection, query: str) -> ColumnElement[bool]:

@@ -78,6 +78,16 @@ class UploadStore:
             return None
         return Upload(upload_id, folder / str(meta.get("file", "")), meta)
 
+    def update(self, upload_id: str, changes: dict[str, Any]) -> None:
+        """Add ``changes`` to a waiting upload's description (written whole, then renamed)."""
+        upload = self.get(upload_id)
+        if upload is None:
+            return
+        folder = self.root / upload_id
+        partial = folder / (META + ".partial")
+        partial.write_text(json.dumps({**upload.meta, **changes}), "utf-8")
+        os.replace(partial, folder / META)
+
     def remove(self, upload_id: str) -> None:
         if _ID.match(upload_id or ""):
             shutil.rmtree(self.root / upload_id, ignore_errors=True)

@@ -26,6 +26,10 @@ FORMS: dict[tuple[str, str], tuple[str, str | None]] = {
     ("POST", "/import/commit"): ("body", "writer"),
     ("POST", "/search/sequence"): ("query", None),
     ("POST", "/search/sequence.json"): ("query", None),
+    ("POST", "/breeding/import"): ("upload", "writer"),
+    ("POST", "/breeding/import.json"): ("upload", "writer"),
+    ("POST", "/breeding/datasets/{name}/run"): ("body", "writer"),
+    ("POST", "/breeding/datasets/{name}/run.json"): ("body", "writer"),
 }
 
 
@@ -39,10 +43,11 @@ async def error_page(request: Request, exc: LanhaiError) -> Response:
 
 def install(app: FastAPI) -> None:
     """Add the pages and their local static files (CSS, a tiny script) to ``app``."""
-    from lanhai.web import forms, pages, search_pages
+    from lanhai.web import breeding, forms, pages, search_pages
 
     app.include_router(pages.router)
     app.include_router(forms.router)
     app.include_router(search_pages.router)
+    app.include_router(breeding.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="static")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,8 +26,11 @@ from lanhai.errors import (
     UsageError,
     ValidationFailed,
 )
+from lanhai.imports import ImportReport
+from lanhai.imports.mapping import unit_fields
 from lanhai.kinds import KINDS, PLURALS, kind_spec
-from lanhai.kinds.fields import KindSpec
+from lanhai.kinds.fields import Field, KindSpec
+from lanhai.kinds.vocab import offered
 from lanhai.model import Record
 from lanhai.services.access import ANONYMOUS, Actor, require_user, require_writer
 from lanhai.services.catalog import check_accession
@@ -166,7 +170,7 @@ def _text(form: FormData, name: str) -> str:
 
 # --- edit a record -------------------------------------------------------------------------
 
-def editable(spec: KindSpec, record: Record) -> list[dict[str, Any]]:
+def editable(spec: KindSpec, fields: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The form's fields: every field a curator may set, with its current value as text.
 
     Lists of events (a deposit's receipts, viability tests, furnishings) are changed with
@@ -176,14 +180,40 @@ def editable(spec: KindSpec, record: Record) -> list[dict[str, Any]]:
     for f in spec.fields:
         if f.name in spec.computed:
             continue
-        value = record.fields.get(f.name)
+        value = fields.get(f.name)
         if isinstance(value, list) and any(isinstance(v, dict) for v in value):
             continue
         out.append({"name": f.name, "group": f.group, "required": f.required,
                     "description": f.description, "example": f.example,
-                    "value": show(value)})
+                    "value": show(value), **_widget(f, value)})
     order = {g: i for i, g in enumerate(dict.fromkeys(f["group"] for f in out))}
     return sorted(out, key=lambda f: order[f["group"]])  # each group once, as on the page
+
+
+def _widget(f: Field, value: Any) -> dict[str, Any]:
+    """How the form asks for a field: a select (one of a closed list), checkboxes (several
+    of one), or free text; a stored value outside the list stays offered."""
+    closed = offered(f.normalise)
+    if closed is None:
+        return {"widget": "text", "options": []}
+    options, multiple = closed
+    current = [show(v) for v in value] if isinstance(value, list) else (
+        [show(value)] if value is not None else [])
+    known = {v for v, _ in options}
+    options = (*options, *((v, v) for v in current if v and v not in known))
+    return {"widget": "checkboxes" if multiple else "select",
+            "options": [{"value": v, "label": label, "chosen": v in current}
+                        for v, label in options]}
+
+
+def _submitted(form: FormData, item: dict[str, Any]) -> str:
+    """A field's value as the form sent it; checkboxes as 'a; b', unchanged when the same
+    set as stored (whatever the order)."""
+    if item.get("widget") != "checkboxes":
+        return _text(form, f"f_{item['name']}").strip()
+    chosen = [v for v in form.getlist(f"f_{item['name']}") if isinstance(v, str)]
+    stored = [v for v in item["value"].split("; ") if v]
+    return item["value"] if set(chosen) == set(stored) else "; ".join(chosen)
 
 
 def _version(text: str) -> int | None:
@@ -205,7 +235,7 @@ def _edit_data(bank: Bank, actor: Actor, accession: str, version: int | None = N
               else bank.catalog.at_version(actor, acc, version))
     spec = kind_spec(record.kind)
     return record, {"accession": record.accession, "kind": record.kind, "name": record.name,
-                    "version": record.version, "fields": editable(spec, record),
+                    "version": record.version, "fields": editable(spec, record.fields),
                     "problems": {}, "message": None, "note": ""}
 
 
@@ -239,37 +269,135 @@ async def edit(request: Request, accession: str) -> Response:
         return error(request, exc, False, actor)
     # what the curator changed is what differs from the form as it was opened (that
     # version), so fields others changed since are not written back with old values
-    raw: dict[str, Any] = {}
-    for item in data["fields"]:
-        submitted = _text(form, f"f_{item['name']}").strip()
-        if submitted != item["value"]:
-            raw[item["name"]] = submitted
-        item["value"] = submitted
-    note = _text(form, "note").strip()[:500]
-    data["note"] = note
+    raw = _take(form, data, changed_only=True)
     if not raw:
         return RedirectResponse(f"/records/{record.accession}", status_code=303)
     try:
         await run_in_threadpool(functools.partial(
-            bank_of(request).catalog.update, actor, record.accession, raw, None, note or None,
-            since_version=record.version))
-    except StaleVersion as exc:
-        # changed on both sides: the form again, on the current version, each field with
-        # the curator's value and the one stored now
+            bank_of(request).catalog.update, actor, record.accession, raw, None,
+            data["note"] or None, since_version=record.version))
+    except LanhaiError as exc:
+        return _refused(request, "edit.html", data, actor, exc)
+    return RedirectResponse(f"/records/{record.accession}/history", status_code=303)
+
+
+def _take(form: FormData, data: dict[str, Any], changed_only: bool) -> dict[str, Any]:
+    """Put the submitted values into the form's data (a refused form shows them again) and
+    return what to write: the fields that differ from the form as opened (an edit), or every
+    field given (a new record)."""
+    raw: dict[str, Any] = {}
+    for item in data["fields"]:
+        opened = item["value"]
+        submitted = _submitted(form, item if changed_only else {**item, "value": ""})
+        if (submitted != opened) if changed_only else submitted:
+            raw[item["name"]] = submitted
+        item["value"] = submitted
+        chosen = set(submitted.split("; ")) if item["widget"] == "checkboxes" else {submitted}
+        for option in item["options"]:
+            option["chosen"] = option["value"] in chosen
+    data["note"] = _text(form, "note").strip()[:500]
+    return raw
+
+
+def _refused(request: Request, template: str, data: dict[str, Any], actor: Actor,
+             exc: LanhaiError) -> Response:
+    """A record form refused: again, with each problem beside its field (422), both values
+    of a field changed meanwhile by someone else (409), or the conflict said (409)."""
+    if isinstance(exc, (StaleVersion, ValidationFailed)):
         data["problems"] = {p.field or "": p.to_dict() for p in exc.problems}
+    if isinstance(exc, StaleVersion):
+        data["version"] = exc.current  # the form again, on the current version
+    if isinstance(exc, (StaleVersion, ValidationFailed, Conflict, UsageError)):
         data["message"] = exc.message
-        data["version"] = exc.current
-        return html(request, "edit.html", data, actor, status=409)
-    except ValidationFailed as exc:
-        data["problems"] = {p.field or "": p.to_dict() for p in exc.problems}
-        data["message"] = exc.message
-        return html(request, "edit.html", data, actor, status=422)
-    except (Conflict, UsageError) as exc:
-        data["message"] = exc.message
-        return html(request, "edit.html", data, actor, status=exc.http_status)
+        return html(request, template, data, actor, status=exc.http_status)
+    return error(request, exc, False, actor)
+
+
+# --- create a record ------------------------------------------------------------------------
+
+def _defaults(spec: KindSpec) -> dict[str, Any]:
+    """What a new record of ``spec`` starts with: restricted when the kind is held."""
+    return {"restricted": True} if spec.restricted_by_default else {}
+
+
+def _new_data(actor: Actor, kind: str) -> dict[str, Any]:
+    """The empty form for a new record of ``kind`` (every field a curator may set)."""
+    require_writer(actor)
+    spec = kind_spec(kind)
+    return {"kind": spec.name, "title": spec.title, "plural": PLURALS[spec.name],
+            "standard": spec.standard, "fields": editable(spec, _defaults(spec)), "problems": {},
+            "message": None, "note": ""}
+
+
+async def new_form(request: Request, is_json: bool) -> Response:
+    actor = None
+    try:
+        actor = await page_actor(request)
+        data = _new_data(actor, request.path_params["kind"])
+    except LanhaiError as exc:
+        return error(request, exc, is_json, actor)
+    if is_json:
+        return JSONResponse(data)
+    return html(request, "new.html", data, actor)
+
+
+twin(router, "/new/{kind}", new_form)
+
+
+@router.post("/new/{kind}")
+async def create(request: Request, kind: str) -> Response:
+    form = await request.form()
+    actor = None
+    try:
+        actor = await page_actor(request)
+        check_csrf(request, _text(form, "csrf"))
+        data = _new_data(actor, kind)
     except LanhaiError as exc:
         return error(request, exc, False, actor)
-    return RedirectResponse(f"/records/{record.accession}/history", status_code=303)
+    raw = _take(form, data, changed_only=False)
+    try:
+        made = await run_in_threadpool(functools.partial(
+            bank_of(request).catalog.create, actor, data["kind"], raw, None,
+            data["note"] or None))
+    except LanhaiError as exc:
+        return _refused(request, "new.html", data, actor, exc)
+    return RedirectResponse(f"/records/{made.accession}", status_code=303)
+
+
+# --- links -----------------------------------------------------------------------------------
+
+@router.post("/records/{accession}/links")
+async def add_link(request: Request, accession: str) -> Response:
+    """Link this record to another (the relation is read in the direction its rule allows)."""
+    form = await request.form()
+    actor = None
+    try:
+        actor = await page_actor(request)
+        check_csrf(request, _text(form, "csrf"))
+        other = _text(form, "other").strip().upper()
+        if not other:
+            raise UsageError("give the accession of the record to link, e.g. LHSM0000001")
+        await run_in_threadpool(bank_of(request).catalog.link, actor,
+                                check_accession(accession), _text(form, "rel"),
+                                check_accession(other))
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    return RedirectResponse(f"/records/{accession.upper()}#links-h", status_code=303)
+
+
+@router.post("/records/{accession}/links/remove")
+async def remove_link(request: Request, accession: str) -> Response:
+    form = await request.form()
+    actor = None
+    try:
+        actor = await page_actor(request)
+        check_csrf(request, _text(form, "csrf"))
+        await run_in_threadpool(bank_of(request).catalog.unlink, actor,
+                                check_accession(_text(form, "source")), _text(form, "rel"),
+                                check_accession(_text(form, "target")))
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    return RedirectResponse(f"/records/{accession.upper()}#links-h", status_code=303)
 
 
 # --- import --------------------------------------------------------------------------------
@@ -277,7 +405,52 @@ async def edit(request: Request, accession: str) -> Response:
 def _import_page(kind: str = "sample") -> dict[str, Any]:
     return {"kinds": [{"kind": k, "plural": PLURALS[k], "title": KINDS[k].title}
                       for k in KINDS], "kind": kind, "report": None, "upload": None,
-            "committed": False}
+            "committable": False, "committed": False, "reading": {}, "columns": [],
+            "fields": [], "units": [], "message": None}
+
+
+def _mapping(kind: str, report: dict[str, Any], reading: dict[str, Any]) -> dict[str, Any]:
+    """The mapping part of the page: each column of the file with the field it feeds now
+    (automatically, or as the curator chose), and the kind's fields to choose from."""
+    spec = kind_spec(kind)
+    chosen = dict(p.partition("=")[::2] for p in (reading.get("map") or []))
+    feeds: dict[str, str] = {}
+    for fld, source in report.get("sources", {}).items():
+        for part in source.split(" + "):
+            feeds.setdefault(part, fld)
+    columns = [{"index": i, "name": name, "chosen": chosen.get(name, ""),
+                "feeds": feeds.get(name, ""),
+                "combined": " + " in report.get("sources", {}).get(feeds.get(name, ""), "")}
+               for i, name in enumerate(report.get("header", [])) if name]
+    return {"columns": columns, "fields": [f.name for f in spec.fields
+                                           if f.name not in spec.computed],
+            "units": unit_fields(spec)}
+
+
+def _reading(form: FormData) -> dict[str, Any]:
+    """The import page's choices as reading options: a field per column, values for all
+    rows, units, the date format."""
+    maps = []
+    for key in form:
+        if key.startswith("col_") and key[4:].isdigit():
+            name, target = _text(form, key), _text(form, f"map_{key[4:]}").strip()
+            if name and target:
+                maps.append(f"{name}={target}")
+
+    def lines(name: str) -> list[str]:
+        return [line.strip() for line in _text(form, name).splitlines() if line.strip()]
+
+    reading: dict[str, Any] = {"map": maps, "set": lines("set"), "unit": lines("unit"),
+                               "date_format": _text(form, "date_format").strip()}
+    return {k: v for k, v in reading.items() if v}
+
+
+def _import_result(kind: str, report: ImportReport, upload: str | None,
+                   reading: dict[str, Any]) -> dict[str, Any]:
+    body = report.to_dict()
+    return {**_import_page(kind), **_mapping(kind, body, reading), "report": body,
+            "upload": upload, "reading": reading,
+            "committable": bool(upload) and report.ok and not report.problems_omitted}
 
 
 @router.get("/import")
@@ -294,25 +467,43 @@ async def _form_actor(request: Request, form: FormData) -> Actor:
 
 
 async def import_check(request: Request, is_json: bool) -> Response:
-    """Save the upload, dry-run it, and show the report (and a commit button if clean)."""
+    """Save the upload, dry-run it, and show the report (and a commit button if clean).
+
+    The upload waits (a day) so its columns can be mapped and checked again: a form with
+    ``upload`` instead of ``file`` checks the same file again with the new mapping."""
     form = await request.form(max_part_size=_MAX_UPLOAD)
     actor = None
     try:
         actor = await _form_actor(request, form)
-        kind = kind_spec(_text(form, "kind") or "sample").name
-        sent = form.get("file")
-        if not isinstance(sent, UploadFile) or not sent.filename:
-            raise UsageError("choose a CSV, TSV or XLSX file to upload")
         imports = bank_of(request).imports
-        upload = await run_in_threadpool(imports.stage, actor, kind, sent.filename)
-        await save_upload(sent, upload.path)
-        report = await run_in_threadpool(imports.check_staged, actor, upload)
+        reading = _reading(form)
+        if _text(form, "upload"):
+            upload = await run_in_threadpool(imports.staged, actor, _text(form, "upload"))
+            kind = upload.meta["kind"]
+        else:
+            kind = kind_spec(_text(form, "kind") or "sample").name
+            sent = form.get("file")
+            if not isinstance(sent, UploadFile) or not sent.filename:
+                raise UsageError("choose a CSV, TSV or XLSX file to upload")
+            upload = await run_in_threadpool(imports.stage, actor, kind, sent.filename)
+            await save_upload(sent, upload.path)
     except LanhaiError as exc:
         return error(request, exc, is_json, actor)
-    body = report.to_dict()
-    data = {**_import_page(kind), "report": body,
-            "upload": upload.id if report.ok and not report.problems_omitted else None}
-    status = 200 if data["upload"] else 422
+    try:
+        report = await run_in_threadpool(imports.check_staged, actor, upload, reading)
+    except UsageError as exc:  # a mapping that does not fit the file: choose again
+        data = {**_import_page(kind), "upload": upload.id, "reading": reading,
+                "message": exc.message, "report": None}
+        last = upload.meta.get("last_report")
+        if isinstance(last, dict):
+            data.update(_mapping(kind, last, reading))
+        if is_json:
+            return JSONResponse(data, status_code=exc.http_status)
+        return html(request, "import.html", data, actor, status=exc.http_status)
+    except LanhaiError as exc:
+        return error(request, exc, is_json, actor)
+    data = _import_result(kind, report, upload.id, reading)
+    status = 200 if data["committable"] else 422
     if is_json:
         return JSONResponse(data, status_code=status)
     return html(request, "import.html", data, actor, status=status)
@@ -328,8 +519,7 @@ async def import_commit(request: Request) -> Response:
                                          _text(form, "upload"))
     except LanhaiError as exc:
         return error(request, exc, False, actor)
-    data = {**_import_page(report.kind), "report": report.to_dict(), "upload": None,
-            "committed": report.committed}
+    data = {**_import_result(report.kind, report, None, {}), "committed": report.committed}
     return html(request, "import.html", data, actor, status=200 if report.committed else 422)
 
 

@@ -10,17 +10,47 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
+from lanhai.errors import LanhaiError
 from lanhai.services.access import Actor
 from lanhai.web import services
-from lanhai.web.render import bank_of, page, twin
+from lanhai.web.auth import page_actor
+from lanhai.web.render import bank_of, error, page, twin
 
 router = APIRouter(include_in_schema=False, tags=["web"])
 
 
 async def home(request: Request, is_json: bool) -> Response:
-    return await page(request, "dashboard.html", is_json,
-                      lambda actor: bank_of(request).dashboard.dashboard(actor))
+    def call(actor: Actor) -> dict[str, Any]:
+        data = bank_of(request).dashboard.dashboard(actor)
+        data["downloads"] = services.dashboard_downloads(data)
+        return data
+
+    return await page(request, "dashboard.html", is_json, call)
+
+
+@router.get("/targets.csv")
+@router.get("/targets.xlsx")
+async def targets_file(request: Request) -> Response:
+    """The dashboard's targets table, as of now, as CSV or XLSX."""
+    actor = None
+    try:
+        actor = await page_actor(request)
+        data = await run_in_threadpool(bank_of(request).dashboard.dashboard, actor)
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    stamp = str(data["as_of"])[:10]
+    if request.url.path.endswith(".csv"):
+        return Response(services.targets_csv(data), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="lanhai-targets-{stamp}.csv"'})
+    body = await run_in_threadpool(services.targets_xlsx, data)
+    return Response(body, media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="lanhai-targets-{stamp}.xlsx"'})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def browse(request: Request, is_json: bool) -> Response:
@@ -46,6 +76,13 @@ async def record(request: Request, is_json: bool) -> Response:
     return await page(request, "record.html", is_json, call)
 
 
+async def protein(request: Request, is_json: bool) -> Response:
+    accession = request.path_params["accession"]
+    protein_id = request.path_params["protein_id"]
+    return await page(request, "protein.html", is_json, lambda actor: services.protein(
+        bank_of(request), actor, accession, protein_id))
+
+
 async def lineage(request: Request, is_json: bool) -> Response:
     accession = request.path_params["accession"]
     return await page(request, "lineage.html", is_json,
@@ -60,7 +97,9 @@ async def history(request: Request, is_json: bool) -> Response:
 
 async def site_map(request: Request, is_json: bool) -> Response:
     return await page(request, "map.html", is_json,
-                      lambda actor: services.site_map(bank_of(request), actor))
+                      lambda actor: services.site_map(bank_of(request), actor,
+                                                      dict(request.query_params),
+                                                      request.query_params.getlist("kind")))
 
 
 def _jobs(request: Request, actor: Actor) -> dict[str, Any]:
@@ -77,6 +116,7 @@ async def jobs(request: Request, is_json: bool) -> Response:
 
 twin(router, "/", home)
 twin(router, "/browse/{kind}", browse)
+twin(router, "/records/{accession}/proteins/{protein_id}", protein)
 twin(router, "/records/{accession}/lineage", lineage)
 twin(router, "/records/{accession}/history", history)
 twin(router, "/records/{accession}", record)

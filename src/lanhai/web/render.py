@@ -11,11 +11,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import Undefined, pass_context
+from jinja2.runtime import Context
 from starlette.concurrency import run_in_threadpool
 
 from lanhai.bank import Bank
 from lanhai.errors import LanhaiError
 from lanhai.kinds import PLURALS
+from lanhai.problem_text import localize, localize_error
 from lanhai.services.access import ANONYMOUS, Actor
 from lanhai.web import svg
 from lanhai.web.auth import csrf_token, page_actor, set_csrf_cookie
@@ -48,8 +51,18 @@ def when(value: str) -> str:
         return str(value)
 
 
+@pass_context
+def tp(context: Context, text: Any) -> str:
+    """A validation text (a problem's reason or fix, an error's message) in the page's
+    language, from lanhai/problems.toml: ``{{ tp(p.reason) }}``; unknown text as it is."""
+    if text is None or isinstance(text, Undefined):
+        return ""
+    return localize(str(text), str(context.get("lang") or "en"))
+
+
 TEMPLATES.env.filters["show"] = show
 TEMPLATES.env.filters["when"] = when
+TEMPLATES.env.globals["tp"] = tp
 TEMPLATES.env.globals["svg"] = svg
 TEMPLATES.env.globals["KIND_ORDER"] = KIND_ORDER
 TEMPLATES.env.globals["PLURALS"] = PLURALS
@@ -114,8 +127,8 @@ def error(request: Request, exc: LanhaiError, is_json: bool, actor: Actor | None
     if exc.http_status == 401 and not request.headers.get("authorization"):
         headers.pop("WWW-Authenticate", None)  # a page asks to sign in, not for a token
     if is_json:
-        return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status,
-                            headers=headers or None)
+        return JSONResponse({"error": localize_error(exc.to_dict(), language(request))},
+                            status_code=exc.http_status, headers=headers or None)
     response = html(request, "error.html", {"error": exc.to_dict()}, actor or ANONYMOUS,
                     status=exc.http_status)
     if headers:

@@ -7,21 +7,25 @@ Bad input is a :class:`~lanhai.errors.ValidationFailed` whose problems name the 
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
+from importlib import resources
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from lanhai.bank import Bank
 from lanhai.errors import LanhaiError, Problem, UsageError, ValidationFailed
+from lanhai.exports.common import TableWriter
 from lanhai.kinds import KINDS, PLURALS
+from lanhai.search.enzymes import Suggestion, families_by_substrate, substrate_names, suggest
 from lanhai.search.filters import SORTS, BBox, CatalogFilters, FamilyQuery
 from lanhai.services.access import Actor
 from lanhai.services.compounds import DEFAULT_THRESHOLD
-from lanhai.services.sequence_search import MAX_EVALUE, SYNC_QUERIES, read_query
+from lanhai.services.sequence_search import MAX_EVALUE, SYNC_QUERIES, as_rows, read_query
 
 #: fields of the text search form (query string names)
 TEXT_FIELDS = ("q", "taxon", "depth_min", "depth_max", "date_from", "date_to", "bbox",
@@ -161,7 +165,9 @@ def text_search(bank: Bank, actor: Actor, params: Mapping[str, str], kinds: Sequ
                     "bbox": raw_box or None, "has_genome": filters.has_genome,
                     "has_family": list(filters.has_family), "available": filters.available,
                     "sort": sort, "desc": descending, "limit": limit_used}
+    enzymes = [{**s.to_dict(), "href": _family_link(s)} for s in suggest(q)]
     return {**body, "items": items, "filters": filters_echo, "sorts": list(SORTS),
+            "enzymes": enzymes,
             "page_sizes": list(PAGE_SIZES), "kinds": list(KINDS),
             "links": {"kind": kind_links, "taxon": taxon_links, "depth": depth_links,
                       "year": year_links,
@@ -178,7 +184,21 @@ def text_search(bank: Bank, actor: Actor, params: Mapping[str, str], kinds: Sequ
                 + [("format", "tsv"), ("limit", "1000")])}
 
 
+def _family_link(found: Suggestion) -> str:
+    """The family search for a suggestion: its substrate, or the families named."""
+    if found.substrate is not None:
+        return "/search/families?" + urlencode([("substrate", found.substrate)])
+    return "/search/families?" + urlencode([("family", " ".join(found.families))])
+
+
 # --- sequence search -----------------------------------------------------------------------
+
+def example_query() -> str:
+    """A real query to try: the beta-agarase AgaB of Zobellia galactanivorans DsijT (GH16;
+    Hehemann et al. 2012), from the proteome the demo bank holds."""
+    return resources.files("lanhai.web").joinpath("data", "example_query.faa").read_text(
+        "utf-8")
+
 
 def sequence_form(options: Mapping[str, Any] | None = None, fasta: str = "",
                   problems: Sequence[Problem] = ()) -> dict[str, Any]:
@@ -188,7 +208,7 @@ def sequence_form(options: Mapping[str, Any] | None = None, fasta: str = "",
         by_field.setdefault(p.field or "fasta", []).append(p.to_dict())
     return {"options": {**SEQUENCE_DEFAULTS, **(options or {})}, "fasta": fasta,
             "problems": by_field, "sync_queries": SYNC_QUERIES, "dbs": ["proteins", "contigs"],
-            "result": None, "job": None}
+            "result": None, "job": None, "example": "/search/sequence?example=agab"}
 
 
 def sequence_options(form: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
@@ -255,8 +275,22 @@ def sequence_search(bank: Bank, actor: Actor, fasta: str, options: Mapping[str, 
         lineage["assembly"]["href"] = f"/records/{lineage['assembly']['accession']}"
         for item in lineage["strains"] + lineage["samples"]:
             item["href"] = f"/records/{item['accession']}"
+        if options["db"] == "proteins":
+            hit["href"] = _protein_href(hit["assembly"], hit["target"])
     data["result"] = result
+    data["tsv"] = _tsv_download(as_rows(result))
     return data
+
+
+def _tsv_download(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """The hits as a TSV file to save (a data: link: the search was a POST)."""
+    if not rows:
+        return None
+    out = io.StringIO()
+    writer = TableWriter(out, tsv=True, lineterminator="\n")
+    writer.writerow(list(rows[0]))
+    writer.writerows([row[c] for c in rows[0]] for row in rows)
+    return "data:text/tab-separated-values;charset=utf-8," + quote(out.getvalue())
 
 
 # --- compound search -----------------------------------------------------------------------
@@ -404,7 +438,14 @@ def family_search(bank: Bank, actor: Actor, params: Mapping[str, str],
         except UsageError as err:
             problems.append(Problem(err.message, "e.g. 110,20,130,40", field="bbox",
                                     value=raw_box))
-    form = {"family": " ".join(names), "taxon": (params.get("taxon") or "").strip()[:300],
+    substrate = (params.get("substrate") or "").strip()
+    if substrate and substrate not in families_by_substrate():
+        problems.append(Problem(f"{substrate[:60]!r} is not a substrate the annotation knows",
+                                "choose one of: " + ", ".join(substrate_names()),
+                                field="substrate", value=substrate[:60]))
+    assembly = (params.get("assembly") or "").strip().upper()[:20]
+    form = {"family": " ".join(names), "substrate": substrate, "assembly": assembly,
+            "taxon": (params.get("taxon") or "").strip()[:300],
             "depth_min": depth_min, "depth_max": depth_max, "min_score": min_score,
             "date_from": (params.get("date_from") or "").strip(),
             "date_to": (params.get("date_to") or "").strip(), "bbox": raw_box,
@@ -422,18 +463,41 @@ def family_search(bank: Bank, actor: Actor, params: Mapping[str, str],
                                 "the lower depth first", field=field))
     if problems or filters is None:
         raise ValidationFailed("the search form has problems; fix the fields marked", problems)
-    if not names:
-        return {**form, "searched": False, "total": 0, "returned": 0, "items": []}
+    choices = {"substrates": [{"substrate": s, "families": list(families_by_substrate()[s])}
+                              for s in substrate_names()]}
+    if not names and not substrate:
+        return {**form, **choices, "searched": False, "total": 0, "returned": 0, "items": []}
     try:
         result = bank.families.search(actor, FamilyQuery(
-            tuple(names), min_score=min_score, filters=filters, limit=limit))
+            tuple(names), substrates=(substrate,) if substrate else (), min_score=min_score,
+            filters=filters, limit=limit, assemblies=(assembly,) if assembly else ()))
     except (UsageError, ValidationFailed) as err:
         raise ValidationFailed(err.message, [Problem(err.message, "check the family names",
                                                      field="family")]) from None
     body = result.to_dict()
     for item in body["items"]:
         item["substrates"] = list(item.get("substrates") or [])
-    return {**form, "searched": True, **body}
+        item["href"] = _protein_href(item["assembly"], item["protein_id"])
+    return {**form, **choices, "searched": True, **body,
+            "downloads": _family_downloads(params, names, substrate)}
+
+
+def _protein_href(assembly: str, protein: str) -> str:
+    return f"/records/{assembly}/proteins/{quote(protein, safe='')}"
+
+
+def _family_downloads(params: Mapping[str, str], names: Sequence[str], substrate: str
+                      ) -> list[dict[str, str]]:
+    """The same search from the API, as a table, protein FASTA or GenBank."""
+    pairs = [("family", n) for n in names]
+    pairs += [(k, str(params.get(k)).strip()) for k in (
+        "taxon", "depth_min", "depth_max", "date_from", "date_to", "bbox", "min_score",
+        "available") if (params.get(k) or "").strip()]
+    if substrate:
+        pairs.append(("substrate", substrate))
+    return [{"label": label, "href": "/api/search/families?" + urlencode(
+        [*pairs, ("format", fmt), ("limit", "5000")])}
+        for fmt, label in (("tsv", "TSV"), ("fasta", "FASTA"), ("genbank", "GenBank"))]
 
 
 def form_problems(err: LanhaiError) -> dict[str, list[dict[str, Any]]]:

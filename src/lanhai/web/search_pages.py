@@ -66,8 +66,14 @@ def _field(form: FormData, name: str) -> str:
 
 
 async def sequence_form(request: Request, is_json: bool) -> Response:
-    return await _answer(request, "search_sequence.html", is_json, search.SEQUENCE_DEFAULTS,
-                         lambda actor: search.sequence_form())
+    """The empty form, or filled with ``?fasta=`` (a link from a protein page) or the
+    example query (``?example=agab``)."""
+    fasta = (request.query_params.get("fasta") or "")[:search.MAX_FASTA_BYTES]
+    if request.query_params.get("example"):
+        fasta = search.example_query()
+    form = {**search.SEQUENCE_DEFAULTS, "fasta": fasta}
+    return await _answer(request, "search_sequence.html", is_json, form,
+                         lambda actor: search.sequence_form(fasta=fasta))
 
 
 twin(router, "/search/sequence", sequence_form)

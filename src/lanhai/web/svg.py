@@ -7,6 +7,7 @@ every drawing has ``role="img"`` and a ``<title>`` so screen readers can name it
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from functools import cache
 from html import escape
@@ -20,18 +21,21 @@ KIND_COLOURS = {"sample": "#0072B2", "strain": "#D55E00", "deposit": "#CC79A7",
 
 
 def _svg(width: float, height: float, title: str, body: str, extra: str = "",
-         links: bool = False, css: str = "chart") -> str:
+         links: bool = False, css: str = "chart", origin: tuple[float, float] = (0, 0)
+         ) -> str:
     """A drawing: ``role="img"``, or ``role="group"`` when it holds links (an image may not
-    contain interactive elements)."""
+    contain interactive elements); ``origin`` is the top left corner of what it shows."""
     role = "group" if links else "img"
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:g} {height:g}" '
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" '
+            f'viewBox="{origin[0]:g} {origin[1]:g} {width:g} {height:g}" '
             f'role="{role}" aria-label="{escape(title)}" class="{css}"{extra}>'
             f"<title>{escape(title)}</title>{body}</svg>")
 
 
 def growth_chart(rows: Sequence[Mapping[str, Any]], title: str, width: int = 640,
-                 height: int = 220) -> str:
-    """Cumulative records per kind by month (one line per kind) from growth rows."""
+                 height: int = 220, labels: Mapping[str, str] | None = None) -> str:
+    """Cumulative records per kind by month or year (one line per kind) from growth rows
+    (``month`` is YYYY-MM or YYYY); ``labels`` name the kinds in the page's language."""
     months = sorted({str(r["month"]) for r in rows})
     if not months:
         return _svg(width, 40, title, '<text x="8" y="24" font-size="14">—</text>')
@@ -71,11 +75,15 @@ def growth_chart(rows: Sequence[Mapping[str, Any]], title: str, width: int = 640
         ly = top_pad + 12 + i * 16
         parts.append(f'<rect x="{width - right + 10}" y="{ly - 9}" width="10" height="10" '
                      f'fill="{colour}"/><text x="{width - right + 24}" y="{ly}" '
-                     f'font-size="11">{escape(kind)} {series[kind][-1]:,}</text>')
+                     f'font-size="11">{escape((labels or {}).get(kind, kind))} '
+                     f"{series[kind][-1]:,}</text>")
     return _svg(width, height, title, "".join(parts))
 
 
 def _month_before(month: str) -> str:
+    """The month (YYYY-MM) or year (YYYY) before."""
+    if len(month) == 4 and month.isdigit():
+        return str(int(month) - 1)
     try:
         year, number = int(month[:4]), int(month[5:7])
     except ValueError:
@@ -169,21 +177,43 @@ def depth_colour(depth: float | None) -> str:
     return DEPTH_BANDS[-1][2]
 
 
-def world_map(points: Sequence[Mapping[str, Any]], title: str) -> str:
-    """Equirectangular world (Natural Earth 110 m land) with points coloured by depth."""
-    parts = ['<rect x="0" y="0" width="360" height="180" fill="#eaf4fb"/>',
+def world_map(cells: Sequence[Mapping[str, Any]], box: Sequence[float], title: str) -> str:
+    """Equirectangular world (Natural Earth 110 m land) cut to ``box`` (west, south, east,
+    north) with the map's cells: a record as a dot coloured by depth, linking to its page;
+    several as a circle sized by their number, labelled with it, linking to its ``href``
+    (a closer view)."""
+    west, south, east, north = box
+    width, height = east - west, north - south
+    scale = width / 360
+    parts = [f'<rect x="{west + 180:g}" y="{90 - north:g}" width="{width:g}" '
+             f'height="{height:g}" fill="#eaf4fb"/>',
              f'<path d="{_land()["path"]}" fill="#cfd8c4" stroke="#8a9a7b" '
-             'stroke-width="0.2"/>']
-    for p in points:
-        x, y = float(p["longitude"]) + 180, 90 - float(p["latitude"])
-        depth = p.get("depth_m")
-        label = f'{p["accession"]} {p.get("name", "")}' + (
-            "" if depth is None else f" — {depth:g} m")
-        parts.append(f'<a href="/records/{escape(str(p["accession"]))}" '
-                     f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
-                     f'<circle cx="{x:.2f}" cy="{y:.2f}" r="1.6" '
-                     f'fill="{depth_colour(depth)}" stroke="#fff" stroke-width="0.3"/></a>')
-    return _svg(360, 180, title, "".join(parts), css="map", links=bool(points))
+             f'stroke-width="{0.2 * scale:.4f}"/>']
+    for c in cells:
+        x, y = float(c["longitude"]) + 180, 90 - float(c["latitude"])
+        deep = c.get("depth_max")
+        if c["count"] == 1:
+            label = f'{c["accession"]} {c.get("name") or ""}' + (
+                "" if deep is None else f" — {deep:g} m")
+            parts.append(f'<a href="/records/{escape(str(c["accession"]))}" '
+                         f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
+                         f'<circle cx="{x:.4f}" cy="{y:.4f}" r="{1.6 * scale:.4f}" '
+                         f'fill="{depth_colour(deep)}" stroke="#fff" '
+                         f'stroke-width="{0.3 * scale:.4f}"/></a>')
+            continue
+        radius = (2.2 + 1.1 * math.log2(c["count"])) * scale
+        label = f'{c["count"]:,} records' + ("" if deep is None else
+                                             f' — {c["depth_min"]:g}–{deep:g} m')
+        parts.append(f'<a href="{escape(str(c["href"]))}" aria-label="{escape(label)}">'
+                     f'<title>{escape(label)}</title>'
+                     f'<circle cx="{x:.4f}" cy="{y:.4f}" r="{radius:.4f}" '
+                     f'fill="{depth_colour(deep)}" fill-opacity="0.85" stroke="#fff" '
+                     f'stroke-width="{0.3 * scale:.4f}"/>'
+                     f'<text x="{x:.4f}" y="{y + 0.9 * scale:.4f}" text-anchor="middle" '
+                     f'font-size="{2.6 * scale:.4f}" fill="#fff" font-weight="bold">'
+                     f'{c["count"]}</text></a>')
+    return _svg(width, height, title, "".join(parts), css="map", links=bool(cells),
+                origin=(west + 180, 90 - north))
 
 
 def gene_map(contig: str, length: int, genes: Sequence[Mapping[str, Any]], title: str,
@@ -213,3 +243,76 @@ def gene_map(contig: str, length: int, genes: Sequence[Mapping[str, Any]], title
         body.append(f'<path d="{d}" fill="{colour}" fill-opacity="0.85">'
                     f"<title>{escape(label)}</title></path>")
     return _svg(width, 64, title, "".join(body), css="genemap")
+
+
+#: colours of a family's category (Okabe-Ito): CAZymes, plastics, PUL components, the rest
+CATEGORY_COLOURS = {"cazy": "#D55E00", "cazyme": "#D55E00", "plastics": "#CC79A7",
+                    "pul": "#0072B2", "orthology": "#E69F00"}
+OTHER_COLOUR = "#56B4E9"
+
+
+def category_colour(category: str | None) -> str:
+    return CATEGORY_COLOURS.get((category or "").lower(), OTHER_COLOUR)
+
+
+def domain_map(length: int, domains: Sequence[Mapping[str, Any]], title: str,
+               width: int = 900) -> str:
+    """A protein as a bar with its domain hits above it (one row per hit, family named),
+    coloured by category."""
+    if length <= 0:
+        return _svg(width, 30, title, "")
+    scale = (width - 20) / length
+    rows = max(1, len(domains))
+    height = 40 + rows * 22
+    body = [f'<rect x="10" y="{height - 24}" width="{length * scale:.1f}" height="8" '
+            f'fill="#bcccdc"/><text x="10" y="{height - 4}" font-size="11">1</text>'
+            f'<text x="{10 + length * scale:.1f}" y="{height - 4}" font-size="11" '
+            f'text-anchor="end">{length:,} aa</text>']
+    for i, d in enumerate(domains):
+        start, end = int(d.get("ali_from") or 1), int(d.get("ali_to") or length)
+        x1, x2 = 10 + (start - 1) * scale, 10 + end * scale
+        y = 8 + i * 22
+        label = f"{d.get('family', '')} {start}-{end}"
+        body.append(f'<rect x="{x1:.1f}" y="{y}" width="{max(x2 - x1, 2):.1f}" height="16" '
+                    f'rx="3" fill="{category_colour(d.get("category"))}" fill-opacity="0.85">'
+                    f"<title>{escape(label)} (e-value {d.get('evalue', 0):.2g})</title></rect>"
+                    f'<text x="{x1 + 3:.1f}" y="{y + 12}" font-size="11" fill="#fff">'
+                    f"{escape(str(d.get('family', '')))}</text>")
+    return _svg(width, height, title, "".join(body), css="genemap")
+
+
+def neighbourhood(genes: Sequence[Mapping[str, Any]], title: str, href: str,
+                  width: int = 900) -> str:
+    """Genes around one (``self``) as arrows with their best family over them; each links
+    to its protein page (``href`` with ``{id}``)."""
+    placed = [g for g in genes if g.get("start") is not None]
+    if not placed:
+        return ""
+    low = min(int(g["start"]) for g in placed)
+    high = max(int(g["end"]) for g in placed)
+    scale = (width - 20) / max(high - low + 1, 1)
+    body = [f'<line x1="10" y1="50" x2="{width - 10}" y2="50" stroke="#52606d"/>']
+    for g in placed:
+        x1 = 10 + (int(g["start"]) - low) * scale
+        x2 = 10 + (int(g["end"]) - low + 1) * scale
+        head = min(6.0, (x2 - x1) / 2)
+        forward = int(g.get("strand", 1)) >= 0
+        y, h = 42, 16
+        if forward:
+            d = (f"M{x1:.1f},{y}L{x2 - head:.1f},{y}L{x2:.1f},{y + h / 2}"
+                 f"L{x2 - head:.1f},{y + h}L{x1:.1f},{y + h}Z")
+        else:
+            d = (f"M{x2:.1f},{y}L{x1 + head:.1f},{y}L{x1:.1f},{y + h / 2}"
+                 f"L{x1 + head:.1f},{y + h}L{x2:.1f},{y + h}Z")
+        family = str(g.get("family") or "")
+        colour = category_colour(g.get("category")) if family else "#9aa5b1"
+        stroke = ' stroke="#102a43" stroke-width="2"' if g.get("self") else ""
+        pid = str(g["protein_id"])
+        link = escape(href.replace("{id}", pid), quote=True)
+        body.append(f'<a href="{link}"><path d="{d}" fill="{colour}"{stroke}>'
+                    f"<title>{escape(pid)}{' ' + escape(family) if family else ''}</title>"
+                    "</path></a>")
+        if family:
+            body.append(f'<text x="{(x1 + x2) / 2:.1f}" y="{34 if forward else 74}" '
+                        f'font-size="10" text-anchor="middle">{escape(family)}</text>')
+    return _svg(width, 84, title, "".join(body), links=True, css="genemap")
