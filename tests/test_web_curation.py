@@ -25,6 +25,25 @@ def _form(site: Site, path: str) -> tuple[str, str]:
     return page.text, csrf_of(page.text)
 
 
+def _as_sent(page: str, csrf: str) -> dict[str, str | list[str]]:
+    """The edit form as a browser sends it unchanged: every text field, select and ticked
+    checkbox."""
+    form: dict[str, str | list[str]] = {"csrf": csrf}
+    version = re.search(r'name="version" value="(\d+)"', page)
+    if version:
+        form["version"] = version[1]
+    for name, value in re.findall(r'type="text" id="f_\w+" name="f_(\w+)" value="([^"]*)"',
+                                  page):
+        form[f"f_{name}"] = value.replace("&#39;", "'").replace("&amp;", "&")
+    for name, body in re.findall(r'<select id="f_(\w+)"[^>]*>(.*?)</select>', page, re.S):
+        selected = re.search(r'<option value="([^"]*)" selected>', body)
+        form[f"f_{name}"] = selected[1] if selected else ""
+    for name in set(re.findall(r'type="checkbox" name="f_(\w+)"', page)):
+        form[f"f_{name}"] = re.findall(
+            rf'type="checkbox" name="f_{name}" value="([^"]*)" checked', page)
+    return form
+
+
 def test_a_curator_creates_one_strain_from_the_page(site: Site) -> None:
     assert site.client.get("/new/strain").status_code in (401, 403)
     sign_in(site, "ana")
@@ -74,18 +93,10 @@ def test_edit_form_uses_widgets_and_keeps_unchanged_sets(site: Site) -> None:
     page, csrf = _form(site, f"/records/{site.strain}/edit")
     assert re.search(r'<option value="WHO" selected>WHO</option>', page)
     assert re.search(r'value="Lyo" checked', page)
+    fields = site.bank.catalog.get(LOCAL_ADMIN, site.strain).fields
+    form = _as_sent(page, csrf)
     version = re.search(r'name="version" value="(\d+)"', page)
     assert version
-    fields = site.bank.catalog.get(LOCAL_ADMIN, site.strain).fields
-    form: dict[str, str | list[str]] = {"csrf": csrf, "version": version[1]}
-    for name, value in re.findall(r'name="f_(\w+)" value="([^"]*)"', page):
-        if name != "form_of_supply":
-            form[f"f_{name}"] = value.replace("&#39;", "'").replace("&amp;", "&")
-    for name in re.findall(r'<select id="f_(\w+)"', page):
-        chosen = re.search(rf'<select id="f_{name}".*?</select>', page, re.S)
-        assert chosen
-        selected = re.search(r'<option value="([^"]*)" selected>', chosen[0])
-        form[f"f_{name}"] = selected[1] if selected else ""
     form["f_form_of_supply"] = ["Lyo"]
     unchanged = site.client.post(f"/records/{site.strain}/edit", data=form,
                                  follow_redirects=False)
@@ -137,3 +148,54 @@ def test_a_curator_adds_and_removes_a_lineage_link(site: Site) -> None:
                               data={"csrf": "forged", "rel": "isolated_from",
                                     "other": site.sample})
     assert forged.status_code == 403
+
+
+def test_suppress_and_withdraw_with_a_reason(site: Site) -> None:
+    """Suppressed: out of every list, count and search, but its page still opens; withdrawn:
+    readers get 410 with when and why, never the data; a reason is required; clearing the
+    status reinstates the record."""
+    from lanhai.errors import ValidationFailed
+
+    catalog = site.bank.catalog
+    sample = catalog.get(LOCAL_ADMIN, site.sample)
+    with pytest.raises(ValidationFailed) as refused:
+        catalog.update(LOCAL_ADMIN, site.sample, {"record_status": "withdrawn"})
+    assert [(p.field, p.reason) for p in refused.value.problems] == [
+        ("status_reason", "a withdrawn record needs a reason")]
+    sign_in(site, "ana")
+    page, csrf = _form(site, f"/records/{site.plastic_strain}/edit")
+    assert re.search(r'<select id="f_record_status"[^>]*><option value="">—</option>'
+                     r'<option value="suppressed">suppressed</option>', page)
+    form = {**_as_sent(page, csrf), "f_record_status": "suppressed",
+            "f_status_reason": "duplicate of NBRC 110686 entry"}
+    assert site.client.post(f"/records/{site.plastic_strain}/edit", data=form,
+                            follow_redirects=False).status_code == 303
+    catalog.update(LOCAL_ADMIN, site.sample, {"record_status": "withdrawn",
+                                              "status_reason": "mislabelled station"})
+    site.client.cookies.clear()  # a visitor
+    strains = site.client.get("/browse/strains.json").json()
+    assert site.plastic_strain not in [r["accession"] for r in strains["items"]]
+    assert site.client.get("/.json").json()["records_by_kind"]["strain"] == 1
+    assert site.plastic_strain not in site.client.get("/search.json?q=Ideonella").text
+    suppressed = site.client.get(f"/records/{site.plastic_strain}")
+    assert suppressed.status_code == 200
+    assert "Suppressed" in suppressed.text and "duplicate of NBRC 110686 entry" in suppressed.text
+    assert site.client.get(f"/api/records/{site.plastic_strain}").status_code == 200
+    gone = site.client.get(f"/records/{site.sample}")
+    assert gone.status_code == 410 and "mislabelled station" in gone.text
+    assert sample.fields["samp_name"] not in gone.text  # none of its data
+    api = site.client.get(f"/api/records/{site.sample}")
+    assert api.status_code == 410 and api.json()["error"]["code"] == "gone"
+    assert "was withdrawn on" in api.json()["error"]["message"]
+    zh = site.client.get(f"/api/records/{site.sample}", headers={"Accept-Language": "zh"})
+    assert zh.status_code == 410
+    # a record created hidden stays unknown whatever its status
+    catalog.update(LOCAL_ADMIN, site.hidden_sample, {"record_status": "withdrawn",
+                                                     "status_reason": "test"})
+    assert site.client.get(f"/records/{site.hidden_sample}").status_code == 404
+    # curators see everything, with the status said; clearing it reinstates the record
+    curator = site.client.get(f"/api/records/{site.sample}", headers=site.bearer("ana"))
+    assert curator.status_code == 200
+    catalog.update(LOCAL_ADMIN, site.sample, {"record_status": "", "status_reason": ""})
+    assert site.client.get(f"/records/{site.sample}").status_code == 200
+    assert site.client.get("/.json").json()["records_by_kind"]["sample"] == 1

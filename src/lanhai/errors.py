@@ -83,6 +83,13 @@ class NotFound(LanhaiError):
     http_status = 404
 
 
+class Gone(LanhaiError):
+    """The record was withdrawn: its accession stays, with when and why, never its data."""
+
+    code = "gone"
+    http_status = 410
+
+
 class Conflict(LanhaiError):
     """The request clashes with what is stored (a duplicate identifier, say)."""
 

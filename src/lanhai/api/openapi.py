@@ -39,6 +39,7 @@ MEANING = {
            "unknown, expired or revoked",
     "403": "The caller's role does not allow this",
     "404": "No such record, route item or kind (or one hidden from the caller)",
+    "410": "The record was withdrawn: the message says when and why",
     "409": "The change clashes with what is stored (a taken identifier, a changed version)",
     "413": "The body is over its limit (LANHAI_MAX_BODY, LANHAI_MAX_QUERY or "
            "LANHAI_MAX_UPLOAD)",
@@ -197,6 +198,8 @@ def statuses(method: str, path: str, who: str | None, takes_body: bool,
         found.add("403")
     if "{" in path or method in _WRITES:
         found.add("404")
+    if "{accession}" in path and method == "get":
+        found.add("410")
     if method in _WRITES:
         found |= {"409", "503", "507"}
     if takes_body:

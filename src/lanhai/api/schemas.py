@@ -758,7 +758,7 @@ class ImportReport(Closed):
 ERROR_CODES = {
     400: "usage (a bad parameter, filter or option), bad_json (a body that is not JSON)",
     401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    409: "conflict, stale_version", 413: "too_large",
+    409: "conflict, stale_version", 410: "gone", 413: "too_large",
     422: "invalid (bad data: every problem listed), invalid_request (a request that does "
          "not fit this document)",
     429: "too_many_attempts", 500: "internal", 502: "download_failed", 503: "busy",

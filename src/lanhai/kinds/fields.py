@@ -106,6 +106,9 @@ def header_key(header: str) -> str:
     return re.sub(r"[\s_\-./()\[\]:]+", "", header.strip().lower())
 
 
+#: what a record may become besides current (see :func:`lifecycle_problems`)
+RECORD_STATES = ("suppressed", "withdrawn")
+
 #: fields every kind has
 COMMON_FIELDS: tuple[Field, ...] = (
     Field("description", aliases=("remarks", "comment", "notes", "描述"),
@@ -117,7 +120,31 @@ COMMON_FIELDS: tuple[Field, ...] = (
     Field("restricted", aliases=("confidential",),
           normalise=offer(lambda v, c, n: _bool(v, c, n), ("yes", "no")),
           description="Hide the record from readers (curators and admins still see it)."),
+    Field("record_status", group="Status",
+          normalise=offer(lambda v, c, n: _record_status(v, c, n), RECORD_STATES),
+          description="suppressed: kept out of lists, search, counts and the map, but its page "
+                      "still opens at its accession; withdrawn: readers see only that it was "
+                      "withdrawn, when and why (410). Empty: a current record."),
+    Field("status_reason", group="Status", aliases=("withdrawal reason",),
+          description="Why the record was suppressed or withdrawn (shown with it).",
+          example="duplicate of LHST0000012"),
 )
+
+
+def _record_status(value: Any, ctx: ValueContext, name: str) -> str:
+    from lanhai.kinds.vocab import choice
+
+    result: str = choice(RECORD_STATES)(value, ctx, name)
+    return result
+
+
+def lifecycle_problems(fields: Fields) -> list[Problem]:
+    """A suppressed or withdrawn record says why."""
+    if fields.get("record_status") and not str(fields.get("status_reason") or "").strip():
+        return [Problem(reason=f"a {fields['record_status']} record needs a reason",
+                        fix="say why in status_reason (e.g. 'duplicate of LHST0000012')",
+                        field="status_reason")]
+    return []
 
 
 def _identifier_list(value: Any, ctx: ValueContext, name: str) -> list[str]:
@@ -195,6 +222,8 @@ def validate_fields(
                 if fld.missing_ok else ""
             problem(name, f"is required by {spec.standard} but missing",
                     f"add a column {name!r}{aliases} or set a constant{example}{unknown}")
+    if not problems:
+        problems.extend(_at_row(found, row, columns) for found in lifecycle_problems(out))
     if not problems:
         for check in spec.checks:
             for found in check(out):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from lanhai.errors import Forbidden, NotFound, Unauthorized
+from lanhai.errors import Forbidden, Gone, NotFound, Unauthorized
 
 ANONYMOUS_NAME = "anonymous"
 
@@ -71,10 +71,25 @@ def may_see(actor: Actor, restricted: bool) -> bool:
 
 
 def visible(actor: Actor, item: T | None, name: str) -> T:
-    """``item`` if it exists and ``actor`` may see it; else the same 404 either way."""
-    if item is None or not may_see(actor, item.restricted):
+    """``item`` if it exists and ``actor`` may see it; else the same 404 either way.
+
+    A record that was public (a numbered accession) and is now suppressed still opens at
+    its accession; one withdrawn answers 410 with when and why; a record created hidden
+    (a held accession) stays a 404 whatever its status."""
+    if item is None:
         raise NotFound(f"no record {name!r}")
-    return item
+    if may_see(actor, item.restricted):
+        return item
+    found = getattr(item, "fields", None)
+    fields: dict[str, object] = found if isinstance(found, dict) else {}
+    status = fields.get("record_status")
+    accession = str(getattr(item, "accession", ""))
+    if status and accession[4:].isdigit():  # numbered: it was public once
+        if status == "suppressed":
+            return item
+        when = str(getattr(item, "updated_at", ""))[:10]
+        raise Gone(f"{accession} was withdrawn on {when}: {fields.get('status_reason', '')}")
+    raise NotFound(f"no record {name!r}")
 
 
 def may_see_dataset(actor: Actor, published: bool) -> bool:

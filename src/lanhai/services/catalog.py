@@ -51,10 +51,18 @@ from lanhai.store.database import Conn, Database
 _ACCESSION_IN_TEXT = re.compile(rf"\b{ACCESSION_PATTERN}\b")
 
 
-def _restricted(spec: KindSpec, fields: Fields, given: bool | None) -> bool:
+def restricted_of(spec: KindSpec, fields: Fields, before: Record | None = None) -> bool:
+    """Whether a record with ``fields`` is hidden from readers: suppressed and withdrawn
+    records always (they leave every list); else as its ``restricted`` field says; else as
+    it was ``before`` this change (not counting a status it had then); else the kind's
+    default (patent deposits are held)."""
+    if fields.get("record_status"):
+        return True
     if "restricted" in fields:
         return bool(fields["restricted"])
-    return spec.restricted_by_default if given is None else given
+    if before is None or before.fields.get("record_status"):
+        return spec.restricted_by_default
+    return before.restricted
 
 
 def _refuse_crossed_changes(record: Record, since: Mapping[str, Any], fields: Fields,
@@ -250,7 +258,7 @@ class CatalogService:
                 raise Conflict(f"a {spec.name} with these identifiers exists: {clashes}; "
                                "update that record instead")
             [accession] = store.insert_records(
-                conn, [NewRecord(spec, fields, ids, _restricted(spec, fields, None))],
+                conn, [NewRecord(spec, fields, ids, restricted_of(spec, fields))],
                 actor.username, note)
             created = store.get_record(conn, accession)
         assert created is not None
@@ -343,7 +351,7 @@ class CatalogService:
             raise Conflict(f"identifiers {', '.join(clash)} already belong to another "
                            f"{spec.name}: {', '.join(sorted(set(owners.values())))}")
         store.update_record(conn, record, spec, fields, ids,
-                            _restricted(spec, fields, record.restricted), actor.username, note)
+                            restricted_of(spec, fields, record), actor.username, note)
         return record
 
     def set_summary(self, actor: Actor, accession: str, values: Mapping[str, Any],

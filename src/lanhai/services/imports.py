@@ -39,7 +39,7 @@ from lanhai.kinds.vocab import ValueContext
 from lanhai.limits import Limits, TooLarge
 from lanhai.model import NewRecord, Record, Upload, identifier_key
 from lanhai.services.access import Actor, require_writer
-from lanhai.services.catalog import CatalogBatch, CatalogService
+from lanhai.services.catalog import CatalogBatch, CatalogService, restricted_of
 from lanhai.store.uploads import UploadStore
 
 #: rows validated and written together (all inside the one transaction)
@@ -321,8 +321,7 @@ class _Run:
                                           rejected=not p.problems)]
             if problems:
                 return self._reject(p, problems)
-            restricted = bool(p.fields.get("restricted", spec.restricted_by_default))
-            new.append((p.row, NewRecord(spec, p.fields, p.ids, restricted)))
+            new.append((p.row, NewRecord(spec, p.fields, p.ids, restricted_of(spec, p.fields))))
             chunk_keys.update(dict.fromkeys(p.keys, p.row))
             return None
         earlier = self._row_of(target)
@@ -397,8 +396,7 @@ class _Run:
                     *self._duplicates(p, ids, keys, fields, chunk_keys, rejected=True)]
         if problems:
             return self._reject(p, problems)
-        restricted = bool(fields["restricted"]) if "restricted" in fields else record.restricted
-        changed = batch.update(record, fields, ids, restricted)
+        changed = batch.update(record, fields, ids, restricted_of(self.spec, fields, record))
         self.touched[record.accession] = p.row
         chunk_keys.update(dict.fromkeys(keys, p.row))
         if changed:
