@@ -206,13 +206,15 @@ def demo_paths(folder: Path) -> list[str]:
                   "/search/families?substrate=alginate", "/search/families?family=GH16",
                   "/search/sequence?example=agab", "/breeding",
                   "/breeding/datasets/wheat-crossa2010"]
-        for record in bank.catalog.each(ANONYMOUS, "assembly"):  # the annotated ones
-            if record.fields.get("protein_count") or record.fields.get("gene_count"):
-                paths.append(f"/records/{record.accession}")
-                for row in bank.sequences.rows(ANONYMOUS, record.accession, "families"):
-                    paths.append(f"/records/{record.accession}/proteins/"
-                                 + quote(str(row["protein_id"]), safe=""))
-                    break
+        with bank.catalog.each(ANONYMOUS, "assembly") as batches:  # the annotated ones
+            annotated = [r.accession for batch in batches for r in batch
+                         if r.fields.get("protein_count") or r.fields.get("gene_count")]
+        for accession in annotated:
+            paths.append(f"/records/{accession}")
+            for row in bank.sequences.rows(ANONYMOUS, accession, "proteins"):
+                paths.append(f"/records/{accession}/proteins/"
+                             + quote(str(row.get("protein_id") or row["id"]), safe=""))
+                break
         return paths
     finally:
         bank.close()

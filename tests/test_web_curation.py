@@ -196,6 +196,11 @@ def test_suppress_and_withdraw_with_a_reason(site: Site) -> None:
     # curators see everything, with the status said; clearing it reinstates the record
     curator = site.client.get(f"/api/records/{site.sample}", headers=site.bearer("ana"))
     assert curator.status_code == 200
+    # and no target counts a suppressed or withdrawn record, for curators either
+    counted = site.client.get("/.json", headers=site.bearer("ana")).json()["records_by_kind"]
+    assert (counted["sample"], counted["strain"]) == (0, 1)
     catalog.update(LOCAL_ADMIN, site.sample, {"record_status": "", "status_reason": ""})
     assert site.client.get(f"/records/{site.sample}").status_code == 200
     assert site.client.get("/.json").json()["records_by_kind"]["sample"] == 1
+    assert site.client.get("/.json", headers=site.bearer("ana")).json()[
+        "records_by_kind"]["sample"] == 1  # the hidden one is still withdrawn

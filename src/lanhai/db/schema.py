@@ -53,7 +53,9 @@ records = Table(
     Index("ix_records_taxon", "taxon"),
     Index("ix_records_depth_m", "depth_m"),
     Index("ix_records_event_date", "event_date"),
-    Index("ix_records_lat_lon", "latitude", "longitude"),
+    # every column the map's grid query reads (lanhai.store.dashboard.map_cells)
+    Index("ix_records_map", "latitude", "longitude", "restricted", "depth_m", "kind",
+          "accession", "name", "event_date"),
     Index("ix_records_created_at", "created_at"),
 )
 

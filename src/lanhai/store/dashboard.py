@@ -48,7 +48,7 @@ T = TypeVar("T")
 
 #: fields whose value a dashboard count reads (a change to any other field keeps the counts)
 COUNT_FIELDS = frozenset({"marine", "degrades", "assembly_type", "wurcs", "glycan_iupac",
-                          "compound_class", "restricted"})
+                          "compound_class", "restricted", "record_status"})
 #: actions on existing records that only change fields or links (``create`` adds a record)
 _EDITS = frozenset({"update", "link", "unlink"})
 #: at most this many new versions are examined one by one; more drop every cached value
@@ -212,7 +212,8 @@ def programme_counts(conn: Connection, include_restricted: bool,
     plural = {"sample": "samples", "strain": "strains", "deposit": "patent_deposits",
               "assembly": "assemblies", "compound": "compounds", "part": "genetic_parts",
               "germplasm": "germplasm"}
-    visible = _visible(include_restricted)
+    # suppressed and withdrawn records count towards no target, for curators either
+    visible = and_(_visible(include_restricted), _text("record_status").is_(None))
     if ids is not None:
         visible = and_(visible, records.c.id.in_(list(ids)))
     for kind, n in conn.execute(select(records.c.kind, func.count()).where(visible)
