@@ -216,6 +216,16 @@ def world_map(cells: Sequence[Mapping[str, Any]], box: Sequence[float], title: s
                 origin=(west + 180, 90 - north))
 
 
+def _arrow(x1: float, x2: float, y: float, h: float, forward: bool) -> str:
+    """The path of a gene drawn as an arrow from x1 to x2 (pointing right when forward)."""
+    head = min(6.0, (x2 - x1) / 2)
+    if forward:
+        return (f"M{x1:.1f},{y}L{x2 - head:.1f},{y}L{x2:.1f},{y + h / 2}"
+                f"L{x2 - head:.1f},{y + h}L{x1:.1f},{y + h}Z")
+    return (f"M{x2:.1f},{y}L{x1 + head:.1f},{y}L{x1:.1f},{y + h / 2}"
+            f"L{x1 + head:.1f},{y + h}L{x2:.1f},{y + h}Z")
+
+
 def gene_map(contig: str, length: int, genes: Sequence[Mapping[str, Any]], title: str,
              width: int = 900) -> str:
     """A contig as a line with its genes as arrows (strand), labelled when there is room."""
@@ -228,14 +238,8 @@ def gene_map(contig: str, length: int, genes: Sequence[Mapping[str, Any]], title
         start, end = int(g["start"]), int(g["end"])
         strand = int(g.get("strand", 1))
         x1, x2 = 10 + (start - 1) * scale, 10 + end * scale
-        head = min(6.0, (x2 - x1) / 2)
-        y, h = (26, 12) if strand >= 0 else (44, 12)
-        if strand >= 0:
-            d = (f"M{x1:.1f},{y}L{x2 - head:.1f},{y}L{x2:.1f},{y + h / 2}"
-                 f"L{x2 - head:.1f},{y + h}L{x1:.1f},{y + h}Z")
-        else:
-            d = (f"M{x2:.1f},{y}L{x1 + head:.1f},{y}L{x1:.1f},{y + h / 2}"
-                 f"L{x1 + head:.1f},{y + h}L{x2:.1f},{y + h}Z")
+        y = 26 if strand >= 0 else 44
+        d = _arrow(x1, x2, y, 12, strand >= 0)
         family = str(g.get("family") or "")
         colour = "#D55E00" if family else "#009E73"
         label = f'{g.get("id", "")} {start}..{end} ({"+" if strand >= 0 else "-"})' + (
@@ -295,15 +299,9 @@ def neighbourhood(genes: Sequence[Mapping[str, Any]], title: str, href: str,
     for g in placed:
         x1 = 10 + (int(g["start"]) - low) * scale
         x2 = 10 + (int(g["end"]) - low + 1) * scale
-        head = min(6.0, (x2 - x1) / 2)
         forward = int(g.get("strand", 1)) >= 0
         y, h = 42, 16
-        if forward:
-            d = (f"M{x1:.1f},{y}L{x2 - head:.1f},{y}L{x2:.1f},{y + h / 2}"
-                 f"L{x2 - head:.1f},{y + h}L{x1:.1f},{y + h}Z")
-        else:
-            d = (f"M{x2:.1f},{y}L{x1 + head:.1f},{y}L{x1:.1f},{y + h / 2}"
-                 f"L{x1 + head:.1f},{y + h}L{x2:.1f},{y + h}Z")
+        d = _arrow(x1, x2, y, h, forward)
         family = str(g.get("family") or "")
         colour = category_colour(g.get("category")) if family else "#9aa5b1"
         stroke = ' stroke="#102a43" stroke-width="2"' if g.get("self") else ""
