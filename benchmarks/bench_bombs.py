@@ -34,22 +34,21 @@ import argparse
 import csv
 import gzip
 import hashlib
-import io
 import json
 import os
 import random
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support import SAMPLE
+from tests.support.bombs import MIB, gzip_bomb, sparse_zeros, xlsx_bomb
+
 ROOT = Path(__file__).resolve().parents[1]
-MIB = 1 << 20
 #: runs a command, then writes its peak memory (KiB) to a file; the command is started from
 #: this small process because a process started from a fork of a larger one (this benchmark,
 #: after it built a bomb) counts that one's memory in its own peak
@@ -62,14 +61,6 @@ with open(report, "w") as out:
     out.write(str(usage.ru_maxrss))
 sys.exit(os.waitstatus_to_exitcode(status))
 """
-SAMPLE = {
-    "samp_name": "OSD1_2014-06-21_0m", "project_name": "Ocean Sampling Day 2014",
-    "samp_taxon_id": "408172", "collection_date": "2014-06-21",
-    "geo_loc_name": "United Kingdom: Western English Channel", "lat_lon": "50.25 -4.22",
-    "env_broad_scale": "marine biome [ENVO:00000447]",
-    "env_local_scale": "coastal water body [ENVO:02000049]",
-    "env_medium": "sea water [ENVO:00002149]", "depth": "0-1 m",
-}
 
 
 #: builds a bomb in a folder; its path
@@ -90,85 +81,6 @@ class Result:
 
 
 # --- the files -------------------------------------------------------------------------------
-
-def gzip_bomb(path: Path, block: bytes, copies: int, first: bytes = b"") -> Path:
-    """``first`` then ``block`` repeated: one gzip member written ``copies`` times."""
-    member = gzip.compress(block, 9)
-    with path.open("wb") as out:
-        if first:
-            out.write(gzip.compress(first))
-        for _ in range(copies):
-            out.write(member)
-    return path
-
-
-def sparse(path: Path, size: int) -> Path:
-    with path.open("wb") as out:
-        out.truncate(size)
-    return path
-
-
-def _deflate(parts: list[tuple[bytes, int]]) -> tuple[bytes, int, int]:
-    """A raw deflate stream of each (bytes, times); a block's output after a full flush is
-    the same every time, so repeats cost nothing to build. Data, CRC-32, size."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
-    out, crc, size = [], 0, 0
-    for data, times in parts:
-        out.append((packer.compress(data) + packer.flush(zlib.Z_FULL_FLUSH)) * times)
-        for _ in range(times):
-            crc = zlib.crc32(data, crc)
-        size += len(data) * times
-    out.append(packer.flush())
-    return b"".join(out), crc, size
-
-
-def xlsx_bomb(path: Path, cell_mib: int, declared: int | None = None) -> Path:
-    """A workbook whose first shared string is ``cell_mib`` MiB of 'A'."""
-    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    pkg = 'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"'
-    types = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-    parts = {
-        "[Content_Types].xml":
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{types}.sheet.main+xml"/>'
-            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{types}.'
-            'worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" '
-            f'ContentType="{types}.sharedStrings+xml"/></Types>',
-        "_rels/.rels": f'<Relationships {pkg}><Relationship Id="rId1" '
-                       f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        "xl/workbook.xml": f'<workbook {main} xmlns:r="{rel}"><sheets><sheet name="Samples" '
-                           'sheetId="1" r:id="rId1"/></sheets></workbook>',
-        "xl/_rels/workbook.xml.rels":
-            f'<Relationships {pkg}><Relationship Id="rId1" Type="{rel}/worksheet" '
-            f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
-            f'Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
-        "xl/worksheets/sheet1.xml":
-            f'<worksheet {main}><sheetData><row r="1"><c r="A1" t="s"><v>1</v></c></row>'
-            '<row r="2"><c r="A2" t="s"><v>0</v></c></row></sheetData></worksheet>',
-    }
-    members = [(name, *_deflate([(text.encode(), 1)]), None) for name, text in parts.items()]
-    strings = _deflate([(f'<sst {main} count="2" uniqueCount="2"><si><t>'.encode(), 1),
-                        (b"A" * MIB, cell_mib),
-                        (b"</t></si><si><t>samp_name</t></si></sst>", 1)])
-    members.append(("xl/sharedStrings.xml", *strings, declared))
-    out, central = io.BytesIO(), []
-    for name, data, crc, size, claimed in members:
-        offset, raw = out.tell(), name.encode()
-        size = size if claimed is None else claimed
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data),
-                              size, len(raw), 0) + raw + data)
-        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21,
-                                   crc, len(data), size, len(raw), 0, 0, 0, 0, 0, offset) + raw)
-    start = out.tell()
-    out.write(b"".join(central))
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central),
-                          out.tell() - start, start, 0))
-    path.write_bytes(out.getvalue())
-    return path
-
 
 def samples(path: Path, rows: int) -> Path:
     """A gzip CSV of ``rows`` genuine sample rows (the OSD 2014 sample, varied)."""
@@ -258,10 +170,10 @@ def main(argv: list[str] | None = None) -> int:
                                                                   2048, declared=1000)),
         ("wide.csv", "import", "40 MB",
          lambda d: _write(d / "wide.csv", b"samp_name" + b",x" * 20_000_000 + b"\n")),
-        ("zeros.csv", "import", "10 GiB", lambda d: sparse(d / "zeros.csv", 10 << 30)),
+        ("zeros.csv", "import", "10 GiB", lambda d: sparse_zeros(d / "zeros.csv", 10 << 30)),
         ("zeros.fna.gz", "ingest", "10 GiB",
          lambda d: gzip_bomb(d / "zeros.fna.gz", bytes(64 * MIB), 160)),
-        ("zeros.fna", "ingest", "10 GiB", lambda d: sparse(d / "zeros.fna", 10 << 30)),
+        ("zeros.fna", "ingest", "10 GiB", lambda d: sparse_zeros(d / "zeros.fna", 10 << 30)),
         ("chromosome.fna.gz", "ingest", "10 GiB",
          lambda d: gzip_bomb(d / "chromosome.fna.gz", b"N" * (64 * MIB), 160,
                              first=b">chr1\n")),

@@ -35,17 +35,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.support import SAMPLE
+
 from benchmarks.bench_api_get import LUA, _free_port, load
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = {
-    "samp_name": "OSD1_2014-06-21_0m", "project_name": "Ocean Sampling Day 2014",
-    "samp_taxon_id": "408172", "collection_date": "2014-06-21",
-    "geo_loc_name": "United Kingdom: Western English Channel", "lat_lon": "50.25 -4.22",
-    "env_broad_scale": "marine biome [ENVO:00000447]",
-    "env_local_scale": "coastal water body [ENVO:02000049]",
-    "env_medium": "sea water [ENVO:00002149]", "depth": "0-1 m",
-}
 FIELDS = ("temp", "salinity", "samp_collect_device", "size_frac", "isolation_source",
           "description", "geo_loc_name", "project_name")
 PASSWORD = "kelp forest at dusk"
