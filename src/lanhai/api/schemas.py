@@ -974,6 +974,10 @@ class Locus(Closed):
     susc_susd_pairs: int | None
     substrate: str | None = Field(description="The substrate its CAZymes point to")
     substrate_evidence: str | None
+    substrate_confidence: float | None = Field(
+        None, description="Confidence of the substrate call, 0 to 1: the winner's share of "
+                          "the CAZymes' weighted vote, lowered when few genes support it "
+                          "(null for loci found before it was recorded)")
 
 
 class Cluster(Closed):

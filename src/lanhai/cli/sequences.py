@@ -257,7 +257,7 @@ RESULT_COLUMNS = {
                  "ali_to", "coverage"),
     "loci": ("locus_id", "contig", "start", "end", "first_protein", "last_protein",
              "gene_count", "cazyme_count", "sulfatase_count", "susc_susd_pairs", "substrate",
-             "substrate_evidence"),
+             "substrate_confidence", "substrate_evidence"),
     "clusters": ("cluster_id", "contig", "start", "end", "type", "average_probability",
                  "max_probability", "proteins", "domains"),
 }
@@ -293,7 +293,7 @@ def _show_results(service: SequenceService, acc: str, what: str, as_json: bool,
     def lines() -> Iterator[str]:
         yield "\t".join(columns) + "\n"
         for row in rows:
-            yield "\t".join(_cell(row[c]) for c in columns) + "\n"
+            yield "\t".join(_cell(row.get(c)) for c in columns) + "\n"
 
     _write(output, lines())
 

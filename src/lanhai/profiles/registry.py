@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-import tomllib
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from importlib.resources import files
@@ -31,6 +30,8 @@ from typing import Any, cast, get_args
 
 from lanhai.errors import Conflict, Problem, UsageError, ValidationFailed
 from lanhai.profiles.pack import Category, Cutoff, Family, Pack
+from lanhai.profiles.substrates import family_of, substrates_of
+from lanhai.profiles.substrates import table as substrate_table
 
 #: format version of pack.json
 MANIFEST_FORMAT = 1
@@ -39,7 +40,6 @@ BUILTIN = ("pfam-gecco", "marine-cazy", "plastics", "sus")
 CATEGORIES: tuple[str, ...] = get_args(Category)
 CUTOFFS: tuple[str, ...] = get_args(Cutoff)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
-_CAZY_FAMILY = re.compile(r"^(GH|GT|PL|CE|AA|CBM|S)(\d+)")
 
 
 def builtin_dir() -> Path:
@@ -47,23 +47,26 @@ def builtin_dir() -> Path:
     return Path(str(files("lanhai.profiles") / "data"))
 
 
-@functools.lru_cache(maxsize=1)
 def marine_substrates() -> dict[str, tuple[str, ...]]:
-    """The shipped CAZy family -> marine substrates table (``marine_substrates.toml``)."""
-    with (builtin_dir() / "marine_substrates.toml").open("rb") as handle:
-        table = tomllib.load(handle)["families"]
-    return {family: tuple(values) for family, values in table.items()}
+    """CAZy family -> marine substrates: the ``[marine]`` section of ``cazy_substrates.toml``,
+    the families the marine-cazy pack is built from."""
+    return dict(substrate_table().marine)
+
+
+def cazy_substrates() -> dict[str, tuple[str, ...]]:
+    """CAZy family or subfamily -> substrates: the general table (``cazy_substrates.toml``)."""
+    return dict(substrate_table().families)
 
 
 def cazy_family(name: str) -> str | None:
     """The CAZy (or SulfAtlas S) family of an HMM name: ``GH16_3.hmm`` -> ``GH16``."""
-    match = _CAZY_FAMILY.match(name.removesuffix(".hmm"))
-    return f"{match.group(1)}{match.group(2)}" if match else None
+    return family_of(name)
 
 
 def substrates_for(name: str) -> tuple[str, ...]:
-    family = cazy_family(name)
-    return marine_substrates().get(family, ()) if family else ()
+    """The substrates of an HMM name from the general table, its subfamily's entry first
+    (``GH16_3.hmm`` -> laminarin, beta-glucan), else its family's."""
+    return substrates_of(name)
 
 
 # -- manifests ----------------------------------------------------------------------------------
@@ -132,7 +135,8 @@ def read_manifest(folder: Path) -> Pack:
 
 
 def with_cazy_substrates(pack: Pack) -> Pack:
-    """For a "cazy" pack, fill each family's substrates from the marine table when empty."""
+    """For a "cazy" pack, fill each family's substrates from the general table (subfamily
+    first) when its manifest leaves them empty."""
     if pack.category != "cazy":
         return pack
     families = {

@@ -124,8 +124,9 @@ class AnnotationReads:
                 by_contig.setdefault(locus["contig"], []).append({
                     "start": locus["start"], "end": locus["end"], "kind": "PUL",
                     "note": f"{locus['locus_id']}: polysaccharide utilisation locus, "
-                            f"predicted substrate {locus['substrate'] or 'unknown'}; "
-                            f"{locus['substrate_evidence']}"})
+                            f"predicted substrate {locus['substrate'] or 'unknown'}"
+                            + _confidence(locus.get("substrate_confidence"))
+                            + f"; {locus['substrate_evidence']}"})
         for cluster in self.store.iter_rows(accession, "clusters"):
             for protein in cluster["proteins"]:
                 bgc[protein] = cluster["cluster_id"]
@@ -186,3 +187,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return spreadsheet_safe(value)
+
+
+def _confidence(value: float | None) -> str:
+    """' (confidence 83%)', or nothing for a locus stored before confidences were."""
+    return "" if value is None else f" (confidence {round(value * 100)}%)"

@@ -67,7 +67,8 @@ LOCI = pa.schema([
     ("proteins", pa.list_(pa.string())), ("roles", pa.list_(pa.string())),
     ("families", pa.list_(pa.string())), ("cazyme_count", pa.int32()),
     ("sulfatase_count", pa.int32()), ("susc_susd_pairs", pa.int32()),
-    ("substrate", pa.string()), ("substrate_evidence", pa.string())])
+    ("substrate", pa.string()), ("substrate_evidence", pa.string()),
+    ("substrate_confidence", pa.float64())])
 #: biosynthetic gene clusters (annotation/clusters.parquet), by contig then start
 CLUSTERS = pa.schema([
     ("cluster_id", pa.string()), ("contig", pa.string()), ("start", pa.int64()),
