@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 Genes = list[tuple[str, dict[str, tuple[str, ...]]]]
+#: the substrates the old marine table knew (its own ground)
+MARINE_TERMS = ("agar", "porphyran", "carrageenan", "alginate", "ulvan", "fucoidan",
+                "laminarin", "chitin")
 
 
 @dataclass
@@ -168,6 +171,15 @@ def evaluate(loci: Mapping[str, tuple[tuple[str, ...], Genes, Genes]], title: st
     for substrate, (old_t, new_t) in rows:
         print(f"{substrate:<28}{old_t.n:>5}   {old_t.cells():>16} |   {new_t.cells():>16}")
     print(f"{'all':<28}{old_all.n:>5}   {old_all.cells():>16} |   {new_all.cells():>16}")
+    marine = [per[s] for s in MARINE_TERMS if s in per]
+    if marine:
+        old_m, new_m = Tally(), Tally()
+        for old_t, new_t in marine:
+            for total, part in ((old_m, old_t), (new_m, new_t)):
+                for name in ("n", "exact", "near", "top2", "silent"):
+                    setattr(total, name, getattr(total, name) + getattr(part, name))
+        print(f"{'marine substrates only':<28}{old_m.n:>5}   {old_m.cells():>16} |   "
+              f"{new_m.cells():>16}")
     print(f"no call: old {old_all.silent}, new {new_all.silent} of {new_all.n}")
     for ok in (True, False):
         values = confidence[ok]
