@@ -6,13 +6,16 @@ Each install downloads from the official address (resumable: the partial file is
 user; otherwise the SHA-256 is computed and recorded), unpacks and validates every HMM[Any], presses
 them with ``pyhmmer.hmmer.hmmpress`` (or keeps text) into a staging folder, and renames that
 folder to ``profiles/<name>`` only when everything succeeded: a failed install registers
-nothing. An install holds a lock on its downloads folder from start to end, so two installs
-of one pack take turns and ``lanhai clean`` removes only the downloads of installs that
-stopped.
+nothing. A pack kept as text is pressed into the bank's cache of pressed profiles
+(:mod:`lanhai.profiles.pressed`) right after, so that annotation searches pressed profiles
+from its first use. An install holds a lock on its downloads folder from start to end, so
+two installs of one pack take turns and ``lanhai clean`` removes only the downloads of
+installs that stopped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import http.client
@@ -30,6 +33,7 @@ import pyhmmer
 from pyhmmer.plan7 import HMM, HMMFile
 
 from lanhai.errors import LanhaiError, Problem, UsageError, ValidationFailed
+from lanhai.profiles import pressed
 from lanhai.profiles.pack import Category, Cutoff, Family, Pack
 from lanhai.profiles.registry import (
     check_name,
@@ -295,7 +299,11 @@ def install(root: Path, name: str, *, url: str | None = None, sha256: str | None
                  extra_url=extra_url, press=press, replace=replace,
                  progress=progress or (lambda done, total, what: None), timeout=timeout)
         shutil.rmtree(downloads, ignore_errors=True)
-    return load_pack(root, target)
+    pack = load_pack(root, target)
+    if not press:  # kept as text: its pressed copy is made now rather than at first use
+        with contextlib.suppress(OSError, ValueError):  # then it is made at first use
+            pressed.ensure(pack, pressed.cache_folder(root))
+    return pack
 
 
 def _install(root: Path, source: Source, target: str, downloads: Path, *, url: str | None,

@@ -17,6 +17,12 @@ Proteins are searched in batches (a :class:`pyhmmer.easel.DigitalSequenceBlock` 
 of a metagenome. E-values are computed with ``Z`` = the number of proteins of the whole
 assembly, as one hmmsearch over all of them would; the domain E-value's ``domZ`` is that of
 the batch (for a genome of under ``batch_size`` proteins the figures equal hmmsearch's).
+
+Packs are searched with pressed optimized profiles (:mod:`lanhai.profiles.pressed`: the
+pack's own pressed files, or a copy pressed into the bank's cache at first use), read once per
+load and reused by every batch, so no profile is rebuilt from its HMM at each search; the
+hits are the same as with the HMMs. A pack whose profiles would take more than
+:data:`MEMORY_BUDGET` is streamed from its pressed files at each search instead.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Any
 
 import pyhmmer
 
+from lanhai.profiles import pressed
 from lanhai.profiles.pack import Pack
 
 #: proteins searched at once (one DigitalSequenceBlock)
@@ -38,6 +45,9 @@ BATCH_SIZE = 20_000
 MAX_LENGTH = 100_000
 #: HMMER's option for each cutoff mode
 _CUTOFFS = {"gathering": "gathering", "trusted": "trusted", "noise": "noise"}
+#: a pack's optimized profiles are held in memory up to this size (bytes of ``.h3p`` +
+#: ``.h3f``, about what they take in memory); a larger pack is read from disk at each search
+MEMORY_BUDGET = 512 << 20
 
 
 #: GECCO's own filter on its domain annotation (`gecco run --p-filter` default)
@@ -46,17 +56,76 @@ GECCO_P_FILTER = 1e-9
 DEFAULT_E = 10.0
 
 
+@dataclass(frozen=True)
+class Cutoffs:
+    """A profile's GA/TC/NC bit-score pairs (sequence, domain), None when absent."""
+
+    gathering: tuple[float, float] | None
+    trusted: tuple[float, float] | None
+    noise: tuple[float, float] | None
+
+
+@dataclass(frozen=True)
+class Model:
+    """What annotation reads of a profile searched from disk (the profile itself is not
+    kept): the same attributes as pyhmmer's HMMs and optimized profiles."""
+
+    name: str
+    accession: str | None
+    description: str | None
+    M: int
+    cutoffs: Cutoffs
+
+    @classmethod
+    def of(cls, profile: Any) -> Model:
+        cut = profile.cutoffs
+        return cls(_name(profile.name), profile.accession and _name(profile.accession),
+                   profile.description and _name(profile.description), int(profile.M),
+                   Cutoffs(cut.gathering, cut.trusted, cut.noise))
+
+
+@dataclass
+class Group:
+    """HMMs of a pack whose hits are decided the same way."""
+
+    #: each HMM's metadata in search order (a pyhmmer HMM or OptimizedProfile, or a
+    #: :class:`Model` when the profiles are read from disk at each search)
+    models: list[Any]
+    #: the HMMs' own cut-off used (``bit_cutoffs``), or None for E-value/calibrated filtering
+    cutoff: str | None
+    #: the models' positions in the pack's HMM file
+    positions: list[int]
+
+
 @dataclass
 class LoadedPack:
     """A pack's HMMs, grouped by how their hits are decided."""
 
     pack: Pack
-    #: (HMMs, bit_cutoffs or None for E-value/calibrated filtering)
-    groups: list[tuple[list[Any], str | None]] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: for GECCO's own Pfam file: its size (GECCO's Z and domZ); the pack is then searched
     #: once, permissively, and both the pack's hits and GECCO's domains are taken from it
     gecco_size: int | None = None
+    #: the pressed database the profiles were read from (None: read from the HMM file)
+    pressed: Path | None = None
+    #: whether the profiles are read from :attr:`pressed` at each search (a large pack)
+    streamed: bool = False
+    #: how many HMMs the pack has
+    count: int = 0
+    #: the pressed file a streamed pack's profiles are read from, open from its load on (so
+    #: that a pack replaced meanwhile is still read whole)
+    source: Any = None
+
+    def queries(self, group: Group) -> Iterable[Any]:
+        """What to search for ``group``: its models, or its profiles read from disk."""
+        if self.source is None:
+            return group.models
+        self.source.rewind()
+        if len(group.positions) == self.count:
+            return (p for p in self.source)
+        wanted = set(group.positions)
+        return (p for index, p in enumerate(self.source) if index in wanted)
 
 
 def gecco_pfam() -> tuple[Path, int] | None:
@@ -71,30 +140,64 @@ def gecco_pfam() -> tuple[Path, int] | None:
     return None  # pragma: no cover
 
 
-def load_pack(pack: Pack) -> LoadedPack:
-    """Read a pack's HMM file (text, gzip text or pressed ``.h3m``)."""
-    with pyhmmer.plan7.HMMFile(str(pack.path)) as handle:
-        hmms = list(handle)
-    if not hmms:
-        raise ValueError(f"pack {pack.name}: {pack.path} holds no HMM")
+def load_pack(pack: Pack, *, cache: Path | None = None, press: bool = True) -> LoadedPack:
+    """Read a pack for searching: its pressed optimized profiles (pressed into ``cache``, by
+    default :func:`lanhai.profiles.pressed.default_cache`, at first use; see
+    :mod:`lanhai.profiles.pressed`), or, without ``press`` or when no pressed copy can be
+    had, its HMM file (text, gzip text or binary ``.h3m``)."""
     loaded = LoadedPack(pack)
+    models = _pressed_models(loaded, cache) if press else None
+    if models is None:
+        with pyhmmer.plan7.HMMFile(str(pack.path)) as handle:
+            models = list(handle)
+    if not models:
+        raise ValueError(f"pack {pack.name}: {pack.path} holds no HMM")
+    loaded.count = len(models)
     gecco = gecco_pfam()
     if gecco is not None and Path(pack.path).resolve() == gecco[0] and gecco[1]:
         loaded.gecco_size = gecco[1]
     mode = _CUTOFFS.get(pack.cutoff)
     if mode is None:
-        loaded.groups.append((hmms, None))
+        loaded.groups.append(Group(models, None, list(range(len(models)))))
         return loaded
-    with_cut = [h for h in hmms if getattr(h.cutoffs, f"{mode}_available")()]
-    without = [h for h in hmms if not getattr(h.cutoffs, f"{mode}_available")()]
+    with_cut = [i for i, m in enumerate(models) if getattr(m.cutoffs, mode) is not None]
+    without = [i for i, m in enumerate(models) if getattr(m.cutoffs, mode) is None]
     if with_cut:
-        loaded.groups.append((with_cut, mode))
+        loaded.groups.append(Group([models[i] for i in with_cut], mode, with_cut))
     if without:
-        loaded.groups.append((without, None))
-        names = ", ".join(h.name for h in without[:5]) + (" …" if len(without) > 5 else "")
+        loaded.groups.append(Group([models[i] for i in without], None, without))
+        names = ", ".join(_name(models[i].name) for i in without[:5]) \
+            + (" …" if len(without) > 5 else "")
         loaded.warnings.append(f"pack {pack.name}: {len(without)} HMM(s) have no {mode} "
                                f"cut-off and use the E-value {pack.evalue:g} ({names})")
     return loaded
+
+
+def _pressed_models(loaded: LoadedPack, cache: Path | None) -> list[Any] | None:
+    """The pack's optimized profiles (or, for a pack over :data:`MEMORY_BUDGET`, their
+    metadata, the profiles being streamed), pressing the pack first if needed; None when it
+    has no pressed copy and none can be made (no cache, a read-only bank)."""
+    pack = loaded.pack
+    where = cache if cache is not None else pressed.default_cache(pack)
+    try:
+        base = (pressed.ensure(pack, where) if where is not None
+                else pressed.pressed_base(Path(pack.path)))
+    except (OSError, ValueError):
+        return None  # searched from the HMM file as it is
+    if base is None:
+        return None
+    try:
+        if pressed.profiles_size(base) <= MEMORY_BUDGET:
+            models = pressed.read_profiles(base)
+        else:
+            source = pressed.open_profiles(base)
+            models = [Model.of(p) for p in source]
+            loaded.source, loaded.streamed = source, True
+    except (OSError, ValueError, EOFError):  # removed or replaced while being read
+        loaded.source, loaded.streamed = None, False
+        return None
+    loaded.pressed = base
+    return models
 
 
 def _name(value: Any) -> str:
@@ -138,10 +241,11 @@ def _shared(loaded: LoadedPack, ids: Sequence[str], block: Any, total: int, thre
     reporting thresholds) and GECCO's domains (reported at E <= 10 with Z = domZ = GECCO's
     size, p-value < 1e-9), so GECCO need not search again."""
     pack, size = loaded.pack, loaded.gecco_size or 1
-    for hmms, cutoff in loaded.groups:
-        for hmm, top in zip(hmms, pyhmmer.hmmsearch(
-                hmms, block, cpus=threads, Z=total, E=1e300, domE=1e300, incE=1e300,
-                incdomE=1e300), strict=True):
+    for group in loaded.groups:
+        cutoff = group.cutoff
+        for hmm, top in zip(group.models, pyhmmer.hmmsearch(
+                loaded.queries(group), block, cpus=threads, Z=total, E=1e300, domE=1e300,
+                incE=1e300, incdomE=1e300), strict=True):
             family = _name(hmm.name)
             hits = list(top)
             if cutoff is not None:  # hmmsearch --cut_xx: T = cut 1, domT = cut 2
@@ -196,14 +300,16 @@ def search_batch(packs: Sequence[LoadedPack], ids: Sequence[str], block: Any, *,
         if loaded.gecco_size:
             _shared(loaded, ids, block, total, threads, found, gecco)
             continue
-        for hmms, cutoff in loaded.groups:
+        for group in loaded.groups:
+            cutoff = group.cutoff
             options: dict[str, Any] = {"cpus": threads, "Z": total}
             if cutoff is not None:
                 options["bit_cutoffs"] = cutoff
             else:
                 options.update(E=pack.evalue, domE=pack.evalue, incE=pack.evalue,
                                incdomE=pack.evalue)
-            for hmm, top in zip(hmms, pyhmmer.hmmsearch(hmms, block, **options),
+            for hmm, top in zip(group.models,
+                                pyhmmer.hmmsearch(loaded.queries(group), block, **options),
                                 strict=True):
                 family = _name(hmm.name)
                 for hit in top:

@@ -22,6 +22,9 @@ the whole index (``search/<db>/.lock``, :mod:`lanhai.store.seq_index`); a job's 
     breeding/.<name>.<hex>.part/ and .old/ a dataset being imported, the one it replaces
     profiles/.staging-<name>-<hex>/, .old-<name>-<hex>/   a profile pack being written
     profiles/.downloads/<pack>/            an install's download (kept so a rerun resumes)
+    profiles/.pressed/.staging-<key>-<hex>/, .old-<key>-<hex>/, .<key>.lock
+                                           a pack being pressed, a superseded pressed copy
+                                           being removed, the lock of a pack's pressing
     jobs/.<id>.json.<hex>.part, <id>.lock  a job file being written; a stopped job's lock
     uploads/<id>/                          a request's or a job's upload (held while in use),
                                            or one waiting for a commit (kept a day)
@@ -600,6 +603,29 @@ def _profiles(layout: Layout) -> list[Leftover]:
                 "" if state == IN_USE else " for an install that stopped (running the "
                 "same `lanhai profiles install` again resumes it)"),
             state, lock=path, at_startup=False))
+    return items + _pressed_items(root / ".pressed")
+
+
+def _pressed_items(folder: Path) -> list[Leftover]:
+    """The cache of pressed packs (:mod:`lanhai.profiles.pressed`): only its hidden items are
+    unfinished work; its entries are complete pressed copies."""
+    items = []
+    for entry in _entries(folder):
+        path = Path(entry.path)
+        directory = entry.is_dir(follow_symlinks=False)
+        if directory and entry.name.startswith(".staging-"):
+            key = entry.name[len(".staging-"):].rsplit("-", 1)[0]
+            why = f"pressed profiles {key!r} being written"
+        elif directory and entry.name.startswith(".old-"):
+            key = entry.name[len(".old-"):].rsplit("-", 1)[0]
+            why = f"superseded pressed profiles {key!r} being removed"
+        elif not directory and entry.name.startswith(".") and entry.name.endswith(".lock"):
+            why = f"the lock of the pressing of {entry.name[1:-len('.lock')]!r}"
+        else:
+            continue
+        state = _state(path)
+        items.append(Leftover(path, "pressed profiles", why + (
+            "" if state == IN_USE else " (a run that stopped)"), state, lock=path))
     return items
 
 
