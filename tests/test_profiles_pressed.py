@@ -286,3 +286,32 @@ def test_an_install_kept_as_text_is_pressed_at_install(tmp_path: Path) -> None:
     [name] = entries(root / pressed.PRESSED)
     assert name.startswith(f"dbcan-{hashlib.sha256(pack.path.read_bytes()).hexdigest()[:16]}")
     assert hmm.load_pack(pack).pressed == root / pressed.PRESSED / name / pressed.BASE
+
+
+def test_a_pack_rebuilt_while_being_pressed_is_not_cached_under_its_old_content(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyhmmer
+
+    path = tmp_path / "three.hmm"
+    path.write_bytes(THREE.read_bytes())
+    pack = Pack(name="three", version="1", category="families", path=path, cutoff="gathering")
+    digest = pressed.content_digest(path)
+    real = pyhmmer.hmmer.hmmpress
+
+    def rebuilt_meanwhile(hmms: Any, output: Any) -> int:
+        count: int = real(hmms, output)
+        changed = read_hmms(THREE)[:2]
+        write_hmms(changed, tmp_path / "new.hmm")
+        (tmp_path / "new.hmm").replace(path)  # as builders do: a new file renamed in place
+        return count
+
+    monkeypatch.setattr(pyhmmer.hmmer, "hmmpress", rebuilt_meanwhile)
+    cache = tmp_path / "cache"
+    with pytest.raises(OSError, match="changed while being pressed"):
+        pressed.ensure(pack, cache)
+    assert entries(cache) == []  # nothing under the old content's name, nothing half done
+    assert pressed.content_digest(path) != digest
+    monkeypatch.setattr(pyhmmer.hmmer, "hmmpress", real)
+    loaded = hmm.load_pack(pack, cache=cache)  # the new file, pressed under its own name
+    assert loaded.count == 2 and loaded.pressed is not None
+    assert loaded.pressed.parent.name == pressed.entry_name(pack, pressed.content_digest(path))

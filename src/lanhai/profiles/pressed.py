@@ -126,7 +126,8 @@ def ensure(pack: Pack, cache: Path) -> Path:
     own = pressed_base(Path(pack.path))
     if own is not None:
         return own
-    key = entry_name(pack, content_digest(Path(pack.path)))
+    digest = content_digest(Path(pack.path))
+    key = entry_name(pack, digest)
     entry = cache / key
     if _complete(entry):
         return entry / BASE
@@ -135,7 +136,7 @@ def ensure(pack: Pack, cache: Path) -> Path:
         if not _complete(entry):
             if entry.exists():  # damaged by hand: never read, replaced
                 _discard(cache, entry)
-            _press_entry(pack, cache, key)
+            _press_entry(pack, cache, key, digest)
         _remove_superseded(cache, pack.name, key)
     return entry / BASE
 
@@ -176,8 +177,9 @@ def _same(fd: int, path: Path) -> bool:
     return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
-def _press_entry(pack: Pack, cache: Path, key: str) -> None:
-    """Press ``pack`` into a locked staging folder and rename it to ``cache/key``."""
+def _press_entry(pack: Pack, cache: Path, key: str, digest: str) -> None:
+    """Press ``pack`` (whose HMM file has the SHA-256 ``digest``) into a locked staging
+    folder and rename it to ``cache/key``."""
     staging = cache / f".staging-{key}-{uuid.uuid4().hex[:12]}"
     started = time.perf_counter()
     with held_folder(staging):
@@ -186,10 +188,12 @@ def _press_entry(pack: Pack, cache: Path, key: str) -> None:
                 count = pyhmmer.hmmer.hmmpress(handle, staging / BASE)
             if not count:
                 raise ValueError(f"pack {pack.name}: {pack.path} holds no HMM")
+            if content_digest(Path(pack.path)) != digest:  # rebuilt while being read
+                raise OSError(f"pack {pack.name}: {pack.path} changed while being pressed")
             for suffix in SUFFIXES:  # on disk before the entry is named complete
                 _sync(staging / (BASE + suffix))
             info = {"pack": pack.name, "source": str(pack.path),
-                    "sha256": content_digest(Path(pack.path)), "hmm_count": count,
+                    "sha256": digest, "hmm_count": count,
                     "engine": engine(),
                     "pressed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     "seconds": round(time.perf_counter() - started, 3)}
