@@ -1,25 +1,30 @@
 """Build the ``plastics`` pack (``lanhai profiles build plastics``).
 
 Inputs (``DATA``): ``plastics/PDG_DB_dev.faa`` + ``PDG_DB_dev_labels.tsv`` (experimentally
-validated plastic-degrading enzymes with their plastic types, from PDG_DB) and the 24 PlastEDMA
-PETase HMMs (``hmm/PlastEDMA_After_tcoffee_UPI_75-80.hmm.gz``).
+validated plastic-degrading enzymes with their plastic types, from PDG_DB), the 24 PlastEDMA
+PETase HMMs (``hmm/PlastEDMA_After_tcoffee_UPI_75-80.hmm.gz``) and, as background, the
+flavobacterial proteomes in ``cazy/proteomes/`` except Maribacter 62-1 (held out of every build
+to measure false positives, ``benchmarks/bench_plastics.py``).
 
-Method:
+Method (one HMM file, every HMM with its own calibrated bit-score threshold):
 
-1. **Hold-out.** Within each primary plastic label, enzymes are ordered by the SHA-256 of their
-   id and every fourth is held out for evaluation (``benchmarks/bench_plastics.py``); they are
-   listed in the manifest and never used to build.
-2. **Families.** Training enzymes are clustered by single linkage on phmmer hits
-   (E <= 1e-30, one direction enough); each cluster is aligned with FAMSA and built into
-   an HMM (a singleton gives a single-sequence HMM). Its substrates are the union of its
-   members' plastic types. The PlastEDMA HMMs join as ``PlastEDMA_<n>`` with substrate PET.
-3. **Calibration.** Each family's sequence bit-score threshold separates its positives (its
-   member enzymes; for a PlastEDMA HMM, the training enzymes with a shared plastic type it
-   finds) from negatives: training enzymes with no shared plastic type and two training
-   flavobacterial proteomes (background, assumed plastic-inactive). Clusters are tight, so the
-   threshold sits 20 % of the way from the highest negative to the lowest member (to reach
-   divergent relatives); see :func:`lanhai.profiles.hmmtools.choose_threshold`. Written to
-   ``thresholds`` and as GA lines.
+1. **Families.** Training enzymes are clustered by single linkage on phmmer hits (E <= 1e-10,
+   a loose linkage); every cluster of two or more enzymes is aligned with FAMSA and built into
+   an HMM named after its main plastic type's activity (``PET_hydrolase_2``,
+   ``PHA_depolymerase_1``); its substrates are the members' plastic types.
+2. **Enzyme profiles.** Every training enzyme also gets a single-sequence HMM
+   (``PDG_PET_AAD03558.1``; substrates: its own plastic types): a
+   nearest-neighbour layer inside the pack format, which reaches close relatives of each
+   validated enzyme that a family profile can miss.
+3. **PlastEDMA** PETase HMMs join as ``PlastEDMA_<n>`` (substrate PET).
+4. **Calibration.** Every HMM is searched against the background proteomes (assumed to hold
+   no plastic-degrading enzyme); its threshold is 10 % above the highest background sequence
+   score, and never below 25 bits. Written to ``thresholds`` and as GA lines, so
+   ``hmmsearch --cut_ga`` gives the same calls.
+5. **Cross-validation.** The shipped pack is built from every enzyme. Its manifest records
+   the recall of a 5-fold cross-validation (:func:`cv_folds`: stratified by plastic type,
+   near-identical enzymes kept in one fold), each fold rebuilt from the other four exactly as
+   above; a call is right when the family's substrates include one of the enzyme's types.
 """
 
 from __future__ import annotations
@@ -27,13 +32,16 @@ from __future__ import annotations
 import csv
 import dataclasses
 import hashlib
-from collections import defaultdict
-from collections.abc import Callable
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyfamsa
 import pyhmmer
+from pyhmmer.easel import DigitalSequenceBlock
+from pyhmmer.plan7 import HMM
 
 from lanhai.errors import Problem, UsageError
 from lanhai.profiles import hmmtools
@@ -43,12 +51,30 @@ from lanhai.profiles.registry import write_pack
 Progress = Callable[[int, int, str], None]
 
 PACK_NAME = "plastics"
-PACK_VERSION = "1.0"
-BACKGROUND = ("Maribacter_dokdonensis_DSW-8", "Zobellia_galactanivorans_DsiJ")
-CLUSTER_EVALUE = 1e-30
+PACK_VERSION = "2.0"
+#: the proteome kept out of every build: false positives are measured on it
+HELD_OUT_PROTEOME = "Maribacter_62-1"
+PLASTEDMA = "hmm/PlastEDMA_After_tcoffee_UPI_75-80.hmm.gz"
+#: phmmer E-values linking two enzymes into a family (a loose linkage; more values, each
+#: tighter, would add subfamilies)
+LINK_EVALUES = (1e-10,)
+#: enzymes at least this identical (over the shorter one) share a cross-validation fold
+TWIN_IDENTITY = 0.9
+FOLDS = 5
 SEED = 42
-#: where the threshold sits between the highest negative (0) and the lowest member (1)
-POSITION = 0.2
+#: threshold = MARGIN x the highest background score, never below FLOOR bits
+MARGIN = 1.1
+FLOOR = 25.0
+
+#: what a plastic type's family is called (its usual activity); others: "<type>_enzyme"
+ACTIVITY = {
+    "PET": "PET_hydrolase", "PBAT": "PBAT_hydrolase", "PHAs": "PHA_depolymerase",
+    "PLA": "PLA_depolymerase", "PBS": "PBS_depolymerase", "PBSA": "PBSA_depolymerase",
+    "PCL": "PCL_depolymerase", "PES": "PES_depolymerase", "PU": "PU_hydrolase",
+    "PA": "nylon_hydrolase", "PAE": "phthalate_ester_hydrolase", "DBP": "phthalate_ester_hydrolase",
+    "DIBP": "phthalate_ester_hydrolase", "TP": "terephthalate_degrading_enzyme",
+    "NR": "rubber_oxygenase", "PE": "PE_oxidising_enzyme", "PVA": "PVA_oxidising_enzyme",
+}
 
 
 def read_labels(path: Path) -> dict[str, tuple[str, ...]]:
@@ -58,135 +84,371 @@ def read_labels(path: Path) -> dict[str, tuple[str, ...]]:
                 for row in csv.DictReader(handle, delimiter="\t")}
 
 
-def split_holdout(labels: dict[str, tuple[str, ...]]) -> tuple[list[str], list[str]]:
-    """Training and held-out ids: every fourth enzyme (by SHA-256 of its id) of each primary
-    plastic label is held out."""
-    by_label: dict[str, list[str]] = defaultdict(list)
-    for ident, plastics in labels.items():
-        by_label[plastics[0] if plastics else ""].append(ident)
-    train: list[str] = []
-    held: list[str] = []
-    for label in sorted(by_label):
-        ordered = sorted(by_label[label], key=lambda i: hashlib.sha256(i.encode()).hexdigest())
-        for k, ident in enumerate(ordered):
-            (held if k % 4 == 3 else train).append(ident)
-    return sorted(train), sorted(held)
+def background_strains(data: Path) -> list[str]:
+    """The background proteomes: every ``cazy/proteomes/*.faa.gz`` but the held-out one."""
+    folder = data / "cazy" / "proteomes"
+    return sorted(p.name.removesuffix(".faa.gz") for p in folder.glob("*.faa.gz")
+                  if p.name.removesuffix(".faa.gz") != HELD_OUT_PROTEOME)
 
 
-def _clusters(proteins: dict[str, str], cpus: int) -> list[list[str]]:
-    block = hmmtools.digitize(proteins)
-    links = ((str(hits.query.name), str(hit.name))
-             for hits in pyhmmer.hmmer.phmmer(block, block, cpus=cpus, E=CLUSTER_EVALUE)
-             for hit in hits if hit.evalue <= CLUSTER_EVALUE)
-    return hmmtools.linked_groups(proteins, links)
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def twin_links(enzymes: Mapping[str, str], *, identity: float = TWIN_IDENTITY,
+               cpus: int = 1) -> list[tuple[str, str]]:
+    """Pairs of enzymes whose best phmmer alignment is at least ``identity`` identical over the
+    shorter sequence."""
+    block = hmmtools.digitize(enzymes)
+    links = []
+    for hits in pyhmmer.hmmer.phmmer(block, block, cpus=cpus, E=1e-5):
+        query = str(hits.query.name)
+        for hit in hits:
+            target = str(hit.name)
+            if target == query:
+                continue
+            shorter = min(len(enzymes[query]), len(enzymes[target]))
+            same = max(sum(c.isalpha() for c in d.alignment.identity_sequence)
+                       for d in hit.domains)
+            if same >= identity * shorter:
+                links.append((query, target))
+    return links
+
+
+def cv_folds(labels: Mapping[str, tuple[str, ...]], twins: Sequence[tuple[str, str]], *,
+             folds: int = FOLDS) -> list[list[str]]:
+    """Cross-validation folds: near-identical enzymes (``twins``) stay together; groups are
+    dealt per primary plastic type (largest first, then by SHA-256) to the fold holding the
+    fewest of that type, then the fewest enzymes."""
+    groups = hmmtools.linked_groups(sorted(labels), twins)
+    by_type: dict[str, list[list[str]]] = defaultdict(list)
+    for group in groups:
+        primary = Counter(labels[i][0] if labels[i] else "" for i in group)
+        by_type[min(primary, key=lambda p: (-primary[p], p))].append(group)
+    out: list[list[str]] = [[] for _ in range(folds)]
+    for plastic in sorted(by_type, key=lambda p: (-sum(map(len, by_type[p])), p)):
+        per_fold = [0] * folds
+        for group in sorted(by_type[plastic], key=lambda g: (-len(g), _hash(g[0]))):
+            k = min(range(folds), key=lambda f: (per_fold[f], len(out[f]), f))
+            per_fold[k] += len(group)
+            out[k].extend(group)
+    return [sorted(fold) for fold in out]
+
+
+def enzyme_label(ident: str) -> str:
+    """A short, readable HMM-name part for a PDG_DB enzyme id."""
+    if "____" in ident:  # 00187____PETase____Organism____PET
+        number, name = ident.split("____")[:2]
+        short = f"{name}_{number}"
+    elif ident.startswith(("sp__", "tr__")):  # sp__P07061__NYLB_PAEUR
+        short = ident.split("__")[-1]
+    else:
+        short = ident
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", short).strip("_") or _hash(ident)[:8]
+
+
+@dataclasses.dataclass
+class _Model:
+    hmm: HMM[Any]
+    family: Family
+    members: list[str]
+    kind: str  #: "family", "enzyme", "PlastEDMA"
+
+
+@dataclasses.dataclass
+class _Cache:
+    """What does not depend on the training set: enzyme HMMs and background maxima."""
+
+    enzyme_hmms: dict[str, HMM[Any]] = dataclasses.field(default_factory=dict)
+    #: family HMMs by their members (a fold that keeps a family whole reuses it)
+    family_hmms: dict[tuple[str, ...], HMM[Any]] = dataclasses.field(default_factory=dict)
+
+    background_max: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+#: per set of inputs (their SHA-256s): builds in one process (the cross-validation, the
+#: benchmark's folds) search each HMM against the background once
+_CACHES: dict[str, _Cache] = {}
+
+
+def _families(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]],
+              cache: _Cache, cpus: int) -> list[_Model]:
+    """Single-linkage clusters of 2+ training enzymes at each phmmer E-value of LINK_EVALUES
+    (a cluster found at two levels is built once), as HMMs whose substrates are the union of
+    the members' plastic types."""
+    block = hmmtools.digitize(training)
+    scored = [(str(hits.query.name), str(hit.name), float(hit.evalue))
+              for hits in pyhmmer.hmmer.phmmer(block, block, cpus=cpus, E=max(LINK_EVALUES))
+              for hit in hits]
+    numbers: Counter[str] = Counter()
+    seen: set[tuple[str, ...]] = set()
+    models = []
+    for level in LINK_EVALUES:
+        links = [(a, b) for a, b, evalue in scored if evalue <= level]
+        for group in hmmtools.linked_groups(list(training), links):
+            if len(group) < 2 or tuple(group) in seen:
+                continue
+            seen.add(tuple(group))
+            primary = Counter(labels[i][0] for i in group if labels[i])
+            main = min(primary, key=lambda p: (-primary[p], p)) if primary else "plastic"
+            plastics = [main, *sorted({p for i in group for p in labels[i]} - {main})]
+            activity = ACTIVITY.get(main, f"{main}_enzyme")
+            numbers[activity] += 1
+            name = f"{activity}_{numbers[activity]}"
+            description = (f"{activity.replace('_', ' ')} family: {len(group)} validated "
+                           f"PDG_DB enzymes acting on {', '.join(plastics)}")
+            if tuple(group) not in cache.family_hmms:
+                cache.family_hmms[tuple(group)] = hmmtools.build_hmm(
+                    name, {i: training[i] for i in group}, seed=SEED, description=description)
+            hmm = cache.family_hmms[tuple(group)].copy()
+            hmm.name = name
+            hmm.description = description
+            models.append(_Model(hmm, Family(name, None, description, tuple(plastics),
+                                             "enzyme"), list(group), "family"))
+    return models
+
+
+def enzyme_description(ident: str, plastics: Sequence[str]) -> str:
+    """What an enzyme profile stands for, in words (``PETase of Thermobifida fusca ...``)."""
+    if "____" in ident:  # 00203____PETase____Thermobifida_fusca____PET
+        number, name, organism = [*ident.split("____"), "", ""][:3]
+        who = f"{name.replace('_', ' ')} of {organism.replace('_', ' ')} (PDG_DB {number})"
+    else:
+        who = f"enzyme {ident} (PDG_DB)"
+    return (f"{who}, validated on {', '.join(plastics) or 'plastic'}; single-sequence "
+            "profile")
+
+
+def _enzyme_hmm(ident: str, sequence: str, plastics: tuple[str, ...], name: str) -> HMM[Any]:
+    return hmmtools.build_hmm(name, {ident: sequence}, seed=SEED,
+                              description=enzyme_description(ident, plastics))
+
+
+def enzyme_names(labels: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
+    """``{enzyme id: HMM name}`` (``PDG_<first plastic type>_<short id>``), unique."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for ident in sorted(labels):
+        base = f"PDG_{labels[ident][0] if labels[ident] else 'plastic'}_{enzyme_label(ident)}"
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
+        names[ident] = name
+    return names
+
+
+def _background_max(models: Sequence[_Model], background: DigitalSequenceBlock,
+                    cache: _Cache, cpus: int) -> dict[str, float]:
+    """Highest background sequence score per HMM (0 when none reaches FLOOR / MARGIN)."""
+    key = {m.family.name: _hash(f"{m.kind} {m.members if m.kind == 'family' else m.family.name}")
+           for m in models}
+    todo = [m.hmm for m in models if key[m.family.name] not in cache.background_max]
+    # scores below FLOOR / MARGIN cannot move a threshold off the floor: not reported
+    options = {"cpus": cpus, "T": FLOOR / MARGIN, "domT": FLOOR / MARGIN}
+    for hits in (pyhmmer.hmmer.hmmsearch(todo, background, **options) if todo else []):
+        name = str(hits.query.name)
+        cache.background_max[key[name]] = max((float(h.score) for h in hits), default=0.0)
+    return {name: cache.background_max[k] for name, k in key.items()}
+
+
+def _threshold(background_max: float) -> float:
+    return round(max(FLOOR, background_max * MARGIN) + 0.05, 1)
+
+
+def _models(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]],
+            plastedma: Sequence[HMM[Any]], cache: _Cache, cpus: int) -> list[_Model]:
+    families = _families(training, labels, cache, cpus)
+    family_of = {i: m for m in families for i in m.members}
+    names = enzyme_names(labels)
+    models = list(families)
+    for ident in training:
+        if ident not in cache.enzyme_hmms:
+            cache.enzyme_hmms[ident] = _enzyme_hmm(ident, training[ident], labels[ident],
+                                                   names[ident])
+        hmm = cache.enzyme_hmms[ident]
+        family = family_of.get(ident)
+        description = str(hmm.description) + (
+            f"; member of {family.family.name}" if family else "")
+        models.append(_Model(hmm, Family(str(hmm.name), None, description, labels[ident],
+                                         "enzyme"),
+                             [ident], "enzyme"))
+    for hmm in plastedma:
+        name = f"PlastEDMA_{str(hmm.name).removeprefix('PlastEDMA_')}"
+        copy = hmm.copy()
+        copy.name = name
+        copy.description = "PETase-like HMM from PlastEDMA (UniProt 75-80 % clusters)"
+        models.append(_Model(copy, Family(name, None, str(copy.description), ("PET",), "enzyme"),
+                             [], "PlastEDMA"))
+    return models
+
+
+def _calls(models: Sequence[_Model], thresholds: Mapping[str, float],
+           proteins: DigitalSequenceBlock, cpus: int) -> dict[str, set[str]]:
+    """``{protein: families}`` whose sequence score reaches the family's threshold."""
+    called: dict[str, set[str]] = defaultdict(set)
+    for hits in pyhmmer.hmmer.hmmsearch([m.hmm for m in models], proteins, cpus=cpus,
+                                        T=FLOOR, domT=FLOOR):
+        family = str(hits.query.name)
+        for hit in hits:
+            if hit.score >= thresholds[family]:
+                called[str(hit.name)].add(family)
+    return called
+
+
+def _recall(held: Sequence[str], called: Mapping[str, set[str]],
+            substrates: Mapping[str, tuple[str, ...]],
+            labels: Mapping[str, tuple[str, ...]]) -> dict[str, list[int]]:
+    """``{primary plastic type: [enzymes, right]}`` and ``"all"``."""
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for ident in held:
+        right = any(set(substrates[f]) & set(labels[ident]) for f in called.get(ident, ()))
+        for key in (labels[ident][0] if labels[ident] else "", "all"):
+            out[key][0] += 1
+            out[key][1] += int(right)
+    return dict(out)
 
 
 def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True,
-                   progress: Progress | None = None) -> tuple[Pack, dict[str, Any]]:
+                   progress: Progress | None = None, held_out: Collection[str] = (),
+                   cross_validate: bool | None = None) -> tuple[Pack, dict[str, Any]]:
+    """Build the pack from every labelled enzyme not in ``held_out``; when ``held_out`` is
+    empty (the shipped pack) also run and record the cross-validation, unless
+    ``cross_validate`` is False."""
     report = progress or (lambda done, total, what: None)
     faa = data / "plastics" / "PDG_DB_dev.faa"
     labels_path = data / "plastics" / "PDG_DB_dev_labels.tsv"
-    plastedma = data / "hmm" / "PlastEDMA_After_tcoffee_UPI_75-80.hmm.gz"
-    background_files = [data / "cazy" / "proteomes" / f"{s}.faa.gz" for s in BACKGROUND]
-    for path in (faa, labels_path, plastedma, *background_files):
-        if not path.is_file():
+    plastedma_path = data / PLASTEDMA
+    strains = background_strains(data) if (data / "cazy" / "proteomes").is_dir() else []
+    background_files = [data / "cazy" / "proteomes" / f"{s}.faa.gz" for s in strains]
+    for path in (faa, labels_path, plastedma_path, *(background_files or [
+            data / "cazy" / "proteomes"])):
+        if not path.exists():
             raise UsageError(f"missing input {path}", [Problem(
                 "the labelled plastics data is incomplete", file=str(path),
                 fix="pass --data pointing at the folder that holds plastics/, hmm/ and cazy/")])
-    report(0, 4, "reading enzymes")
     enzymes = hmmtools.read_fasta(faa)
     labels = read_labels(labels_path)
     missing = sorted(set(labels) - set(enzymes))
     if missing:
         raise UsageError("labelled enzymes missing from the FASTA", [Problem(
             "no sequence", value=m, file=str(faa)) for m in missing[:20]])
-    train, held = split_holdout(labels)
+    unknown = sorted(set(held_out) - set(labels))
+    if unknown:
+        raise UsageError("held-out ids that are not labelled enzymes", [Problem(
+            "unknown enzyme id", value=u, file=str(labels_path)) for u in unknown[:20]])
+    cv = not held_out if cross_validate is None else cross_validate
+    steps = 4 + (FOLDS if cv else 0)
+    report(0, steps, "reading enzymes and background proteomes")
+    held = sorted(set(held_out))
+    train = sorted(set(labels) - set(held))
     training = {i: enzymes[i] for i in train}
-
-    report(1, 4, "clustering and building")
-    hmms: dict[str, Any] = {}
-    families: dict[str, Family] = {}
-    members: dict[str, list[str]] = {}
-    for n, group in enumerate(_clusters(training, cpus), start=1):
-        plastics = sorted({p for i in group for p in labels[i]})
-        primary = max(sorted(plastics), key=lambda p: sum(p in labels[i] for i in group))
-        name = f"PDG_{primary.replace(' ', '_')}_{n:03d}"
-        hmm = hmmtools.build_hmm(name, {i: training[i] for i in group}, seed=SEED,
-                                 description=f"plastic-degrading enzymes ({', '.join(plastics)}); "
-                                             f"{len(group)} validated PDG_DB enzyme(s)")
-        hmms[name] = hmm
-        members[name] = group
-        families[name] = Family(name, None, str(hmm.description), tuple(plastics), "enzyme")
-    for hmm in hmmtools.read_hmms(plastedma):
-        name = f"PlastEDMA_{hmm.name}"
-        hmm.name = name
-        hmm.description = "PETase-like HMM from PlastEDMA (UniProt 75-80 % clusters)"
-        hmms[name] = hmm
-        members[name] = []
-        families[name] = Family(name, None, str(hmm.description), ("PET",), "enzyme")
-
-    report(2, 4, "calibrating thresholds")
     background: dict[str, str] = {}
     for path in background_files:
         background.update(hmmtools.read_fasta(path))
-    block = hmmtools.digitize({**training, **background})
-    scores = hmmtools.search_best(list(hmms.values()), block, cpus=cpus)
-    thresholds: dict[str, float] = {}
+    # identical sequences (strains of one species) score the same: searched once
+    unique = {seq: name for name, seq in reversed(background.items())}
+    background_block = hmmtools.digitize({name: seq for seq, name in unique.items()})
+    plastedma = hmmtools.read_hmms(plastedma_path)
+    inputs = {str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in (faa, labels_path, plastedma_path, *background_files)}
+    cache = _CACHES.setdefault(_hash(repr(sorted(inputs.items()))), _Cache())
+
+    report(1, steps, "building families and enzyme profiles")
+    models = _models(training, labels, plastedma, cache, cpus)
+    report(2, steps, "calibrating on the background proteomes")
+    highest = _background_max(models, background_block, cache, cpus)
+    thresholds = {m.family.name: _threshold(highest[m.family.name]) for m in models}
+    for m in models:
+        m.hmm.cutoffs.gathering = (thresholds[m.family.name], thresholds[m.family.name])
+    called = _calls(models, thresholds, hmmtools.digitize(training), cpus)
+    substrates = {m.family.name: m.family.substrates for m in models}
+    training_recall = _recall(train, called, substrates, labels)
+
+    cross: dict[str, Any] | None = None
+    if cv:
+        twins = twin_links(enzymes, cpus=cpus)
+        folds = cv_folds(labels, twins)
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for k, fold in enumerate(folds):
+            report(3 + k, steps, f"cross-validation fold {k + 1}/{FOLDS}")
+            fold_training = {i: enzymes[i] for i in labels if i not in set(fold)}
+            fold_models = _models(fold_training, labels, plastedma, cache, cpus)
+            fold_high = _background_max(fold_models, background_block, cache, cpus)
+            fold_thr = {m.family.name: _threshold(fold_high[m.family.name])
+                        for m in fold_models}
+            fold_called = _calls(fold_models, fold_thr, hmmtools.digitize(
+                {i: enzymes[i] for i in fold}), cpus)
+            fold_subs = {m.family.name: m.family.substrates for m in fold_models}
+            for key, (n, right) in _recall(fold, fold_called, fold_subs, labels).items():
+                totals[key][0] += n
+                totals[key][1] += right
+        cross = {
+            "folds": FOLDS, "fold_sizes": [len(f) for f in folds],
+            "grouping": f"enzymes >= {TWIN_IDENTITY:.0%} identical (phmmer, over the shorter) "
+                        "share a fold; stratified by primary plastic type",
+            "recall": round(totals["all"][1] / max(totals["all"][0], 1), 3),
+            "per_type": {t: {"enzymes": n, "right": r, "recall": round(r / n, 3)}
+                         for t, (n, r) in sorted(totals.items(), key=lambda x: (-x[1][0], x[0]))
+                         if t != "all"},
+            "right_means": "a called family's substrates include one of the enzyme's plastic "
+                           "types",
+            "false_positives": f"measured on {HELD_OUT_PROTEOME} (held out of every build) by "
+                               "benchmarks/bench_plastics.py",
+        }
+
+    report(steps - 1, steps, "writing the pack")
     records: dict[str, Any] = {}
-    for name, hmm in hmms.items():
-        subs = set(families[name].substrates)
-        hits = scores.get(name, {})
-        # a built family's positives are its members; a PlastEDMA HMM's are the training
-        # enzymes with a shared plastic type that it finds at E <= 1e-5
-        positives = [h.score for i, h in hits.items() if i in training and (
-            i in members[name] if members[name] else
-            bool(subs & set(labels[i])) and h.evalue <= 1e-5)]
-        negatives = [h.score for i, h in hits.items() if i in background
-                     or (i in training and not subs & set(labels[i]))]
-        if positives:
-            value, how = hmmtools.choose_threshold(positives, negatives, position=POSITION)
-        else:
-            value = round(max([20.0] + [s + 1.0 for s in negatives]), 1)
-            how = "no training enzyme hit; 1 bit above the highest background/other-plastic score"
-        thresholds[name] = value
-        hmm.cutoffs.gathering = (value, value)
-        records[name] = {"members": members[name] if members[name] else None,
-                         "substrates": list(families[name].substrates), "threshold": value,
-                         "threshold_how": how, "positives": len(positives),
-                         "negatives_scored": len(negatives),
-                         "training_recall": round(sum(s >= value for s in positives)
-                                                  / len(positives), 3) if positives else None,
-                         "background_false_positives": sum(
-                             1 for i, h in hits.items() if i in background and h.score >= value)}
-    report(3, 4, "writing the pack")
+    for m in models:
+        name = m.family.name
+        member_hits = [i for i in m.members if name in called.get(i, set())]
+        records[name] = {
+            "kind": m.kind, "members": m.members or None,
+            "substrates": list(m.family.substrates), "threshold": thresholds[name],
+            "threshold_how": f"max({FLOOR:g}, {MARGIN:g} x highest background score "
+                             f"{highest[name]:.1f})",
+            "members_called": len(member_hits) if m.members else None,
+            "training_enzymes_called": sum(1 for i in train if name in called.get(i, set())),
+        }
+    kinds = Counter(m.kind for m in models)
     provenance: dict[str, Any] = {
         "source": "built by `lanhai profiles build plastics` from PDG_DB validated enzymes "
                   "(github Z-bioinfo/PDG_DB @875f0969) and PlastEDMA HMMs (github "
                   "ozefreitas/PlastEDMA @1b94529a, MIT)",
-        "inputs": {str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
-                   for p in (faa, labels_path, plastedma, *background_files)},
+        "inputs": inputs,
         "training_enzymes": len(train), "held_out_enzymes": held,
-        "background_strains": list(BACKGROUND),
+        "built_from": "every labelled enzyme" if not held else
+                      f"the labelled enzymes less {len(held)} held out",
+        "background_strains": strains, "held_out_proteome": HELD_OUT_PROTEOME,
         "method": {
-            "families": f"single-linkage clusters of phmmer hits (E <= {CLUSTER_EVALUE}) "
-                        "among training enzymes; FAMSA + pyhmmer Builder "
-                        f"(seed {SEED}); plus the 24 PlastEDMA PETase HMMs",
-            "threshold": "sequence bit score between training enzymes sharing a plastic type "
-                         "(positives) and background proteomes + other-plastic enzymes "
-                         "(negatives): 20 % of the way from the highest negative to the lowest "
-                         "positive when separable, else best F1; floor 20 bits",
+            "families": "single-linkage clusters of phmmer hits (E <= "
+                        f"{' and <= '.join(f'{e:g}' for e in LINK_EVALUES)}) among the "
+                        f"training enzymes, 2+ enzymes each: FAMSA + pyhmmer "
+                        f"Builder (seed {SEED}); substrates = the members' plastic types; "
+                        f"{kinds['family']} families",
+            "enzyme_profiles": f"one single-sequence HMM per training enzyme "
+                               f"({kinds['enzyme']}), substrates = its plastic types",
+            "plastedma": f"{kinds['PlastEDMA']} PlastEDMA PETase HMMs, substrate PET",
+            "threshold": f"{MARGIN:g} x the highest sequence score on {len(strains)} "
+                         f"background proteomes ({len(background):,} proteins, "
+                         f"{len(unique):,} distinct), never below {FLOOR:g} bits",
             "threshold_applies_to": "sequence score (hit.score)",
         },
+        "training_recall": {t: {"enzymes": n, "right": r} for t, (n, r) in sorted(
+            training_recall.items())},
+        "cross_validation": cross,
         "versions": {"pyhmmer": pyhmmer.__version__, "pyfamsa": pyfamsa.__version__},
         "families": records,
     }
     pack = Pack(
         name=PACK_NAME, version=PACK_VERSION, category="plastics",
         path=Path("plastics.hmm.gz"), cutoff="calibrated", evalue=1e-5, thresholds=thresholds,
-        families=families,
-        description=("Plastic-degrading enzymes (PET, PHA, PLA, PBAT, PU, PA, PE, ...) built "
-                     "from experimentally validated PDG_DB enzymes, plus PlastEDMA PETase HMMs"),
-        provenance=provenance, hmm_count=len(hmms))
-    folder = write_pack(out, pack, list(hmms.values()), replace=replace)
-    report(4, 4, "done")
+        families={m.family.name: m.family for m in models},
+        description=("Plastic-degrading enzymes (PET, PHA, PLA, PBAT, PU, PA, PE, ...): "
+                     "plastic-type families and single-enzyme profiles from experimentally "
+                     "validated PDG_DB enzymes, plus PlastEDMA PETase HMMs"),
+        provenance=provenance, hmm_count=len(models))
+    folder = write_pack(out, pack, [m.hmm for m in models], replace=replace)
+    report(steps, steps, "done")
     return dataclasses.replace(pack, path=folder / pack.path.name), records

@@ -1,0 +1,124 @@
+"""The plastics pack builder, on a small real subset (tests/data/profiles/mini_plastics), and
+the shipped pack's manifest."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from lanhai.errors import UsageError
+from lanhai.profiles.build_plastics import (
+    FLOOR,
+    HELD_OUT_PROTEOME,
+    build_plastics,
+    cv_folds,
+    enzyme_label,
+    enzyme_names,
+    read_labels,
+)
+from lanhai.profiles.calls import call_pack
+from lanhai.profiles.hmmtools import digitize, read_fasta, read_hmms
+from lanhai.profiles.registry import builtin_pack, read_manifest
+
+MINI = Path(__file__).parent / "data" / "profiles" / "mini_plastics"
+PETASE = "5LUK_A"
+
+
+def test_mini_build_is_deterministic_calibrated_and_cross_validated(tmp_path: Path) -> None:
+    one, records = build_plastics(MINI, tmp_path / "a")
+    two, _ = build_plastics(MINI, tmp_path / "b")
+    assert one.path.read_bytes() == two.path.read_bytes()
+    assert (one.path.parent / "pack.json").read_text() == \
+        (two.path.parent / "pack.json").read_text()
+    pack = read_manifest(one.path.parent)
+    assert pack.category == "plastics" and pack.cutoff == "calibrated"
+    names = set(pack.families)
+    # families named after their activity, one profile per enzyme, the PlastEDMA HMMs
+    assert {"PET_hydrolase_1", "PHA_depolymerase_1", "nylon_hydrolase_1"} <= names
+    assert f"PDG_PET_{PETASE}" in names and "PDG_PA_NYLB_PAEUR" in names
+    assert sum(n.startswith("PlastEDMA_") for n in names) == 2
+    assert pack.families["PDG_PHAs_PHB_depolymerase_00006"].substrates == ("PHAs",)
+    assert pack.families[f"PDG_PET_{PETASE}"].description.startswith(
+        "enzyme 5LUK_A (PDG_DB), validated on PET")
+    assert "PET" in pack.families["PET_hydrolase_1"].substrates
+    assert records["PET_hydrolase_1"]["kind"] == "family"
+    # thresholds: GA lines, never below the floor, above every background protein
+    hmms = {str(h.name): h for h in read_hmms(pack.path)}
+    assert sorted(hmms) == sorted(pack.thresholds) == sorted(names)
+    for name, value in pack.thresholds.items():
+        assert value >= FLOOR
+        assert hmms[name].cutoffs.gathering[0] == pytest.approx(value, abs=0.01)
+    background = read_fasta(MINI / "cazy" / "proteomes" / "Zobellia_galactanivorans_DsiJ.faa.gz")
+    assert call_pack(pack, digitize(background)) == []
+    # every enzyme is found by its own profile with its own plastic type
+    labels = read_labels(MINI / "plastics" / "PDG_DB_dev_labels.tsv")
+    calls = call_pack(pack, digitize(read_fasta(MINI / "plastics" / "PDG_DB_dev.faa")))
+    own = enzyme_names(labels)
+    assert {c.protein for c in calls if c.family == own[c.protein]} == set(labels)
+    prov = pack.provenance
+    assert prov["training_enzymes"] == len(labels) and prov["held_out_enzymes"] == []
+    assert not any(HELD_OUT_PROTEOME in name for name in prov["inputs"])  # never read
+    assert prov["background_strains"] == ["Zobellia_galactanivorans_DsiJ"]
+    cv = prov["cross_validation"]
+    assert cv["folds"] == 5 and sum(cv["fold_sizes"]) == len(labels)
+    assert sum(t["enzymes"] for t in cv["per_type"].values()) == len(labels)
+    assert 0.0 <= cv["recall"] <= 1.0
+    assert sum(t["right"] for t in cv["per_type"].values()) == round(cv["recall"] * len(labels))
+
+
+def test_held_out_enzymes_are_not_built_from(tmp_path: Path) -> None:
+    held = [PETASE, "1WYB_A"]
+    pack, records = build_plastics(MINI, tmp_path, held_out=held)
+    members = {m for r in records.values() for m in (r["members"] or [])}
+    assert not members & set(held)
+    assert f"PDG_PET_{PETASE}" not in pack.families
+    assert pack.provenance["held_out_enzymes"] == sorted(held)
+    assert pack.provenance["cross_validation"] is None  # only for the pack built from all
+
+
+def test_unknown_held_out_enzyme_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="held-out ids"):
+        build_plastics(MINI, tmp_path, held_out=["no_such_enzyme"])
+
+
+def test_missing_data_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="missing input"):
+        build_plastics(tmp_path, tmp_path / "out")
+
+
+def test_folds_keep_twins_together_and_are_stratified() -> None:
+    labels = {f"pet{i}": ("PET",) for i in range(10)} | {f"pha{i}": ("PHAs",) for i in range(5)}
+    twins = [("pet0", "pet1"), ("pet1", "pet2"), ("pha3", "pha4")]
+    folds = cv_folds(labels, twins, folds=5)
+    assert sorted(i for f in folds for i in f) == sorted(labels)
+    fold_of = {i: k for k, f in enumerate(folds) for i in f}
+    assert fold_of["pet0"] == fold_of["pet1"] == fold_of["pet2"]
+    assert fold_of["pha3"] == fold_of["pha4"]
+    per_fold = [Counter(labels[i][0] for i in f) for f in folds]
+    assert max(c["PET"] for c in per_fold) - min(c["PET"] for c in per_fold) <= 2
+    assert sum(c["PHAs"] > 0 for c in per_fold) == 4  # 4 groups, 4 folds
+    assert cv_folds(labels, twins, folds=5) == folds
+
+
+def test_enzyme_names_are_readable_and_unique() -> None:
+    assert enzyme_label("00187____PETase____Uncultured_bacterium____PET") == "PETase_00187"
+    assert enzyme_label("sp__P07061__NYLB_PAEUR") == "NYLB_PAEUR"
+    assert enzyme_label("tr__B0FLR6__B0FLR6_AMYOR") == "B0FLR6_AMYOR"
+    assert enzyme_label("AAD03558.1") == "AAD03558.1"
+    names = enzyme_names({"a b": ("PET",), "a_b": ("PET",), "x": ()})
+    assert names == {"a b": "PDG_PET_a_b", "a_b": "PDG_PET_a_b_2", "x": "PDG_plastic_x"}
+
+
+def test_shipped_pack_is_built_from_every_enzyme_and_records_its_cross_validation() -> None:
+    pack = builtin_pack("plastics")
+    prov = pack.provenance
+    assert prov["held_out_enzymes"] == [] and prov["training_enzymes"] == 190
+    assert HELD_OUT_PROTEOME not in prov["background_strains"]
+    cv = prov["cross_validation"]
+    assert cv["folds"] == 5 and sum(cv["fold_sizes"]) == 190
+    assert {"PET", "PHAs", "PLA"} <= set(cv["per_type"])
+    kinds = Counter(r["kind"] for r in prov["families"].values())
+    assert kinds["enzyme"] == 190 and kinds["PlastEDMA"] == 24 and kinds["family"] > 0
+    assert all(pack.families[n].substrates for n in pack.families)
