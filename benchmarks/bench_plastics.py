@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lanhai.profiles.build_plastics import (
         FOLDS,
         HELD_OUT_PROTEOME,
+        BuildCache,
         build_plastics,
         cv_folds,
         read_labels,
@@ -78,10 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     fold_fp: list[set[str]] = []
     build_times: list[float] = []
     workdir = Path(tempfile.mkdtemp(prefix="lanhai-bench-plastics-"))
+    cache = BuildCache()
     for k, fold in enumerate(folds):
         start = time.perf_counter()
         pack, _records = build_plastics(args.data, workdir / f"fold{k}", cpus=args.jobs,
-                                        held_out=fold, cross_validate=False)
+                                        held_out=fold, cross_validate=False, cache=cache)
         build_times.append(time.perf_counter() - start)
         calls = call_pack(pack, hmmtools.digitize({i: enzymes[i] for i in fold}),
                           cpus=args.jobs)

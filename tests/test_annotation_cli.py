@@ -49,7 +49,9 @@ def test_genome_annotation_results(bank_dir: Path, capsys: pytest.CaptureFixture
     assert sum(f["domains"] for f in families) == item["hit_count"]
     ks = next(f for f in families if f["family"] == "ketoacyl-synt")
     assert ks["family_accession"].startswith("PF00109") and ks["proteins"] >= 1
-    assert out(capsys, ["annotations", acc, "--families"]).startswith("pack\tcategory\tfamily")
+    assert {f["pack_version"] for f in families} == {report["packs"][0]["version"]}
+    assert out(capsys, ["annotations", acc, "--families"]).startswith(
+        "pack\tpack_version\tcategory\tfamily")
     assert run_json(capsys, ["annotations", acc, "--substrates"])["substrates"] == {}
     assert "no CAZyme" in out(capsys, ["annotations", acc, "--substrates"])
     assert run_json(capsys, ["annotations", acc, "--loci"]) == []

@@ -64,6 +64,21 @@ def test_a_pul_needs_an_adjacent_susc_susd_pair_and_a_cazyme() -> None:
     assert find_puls(moved, roles) == []  # signature genes on another contig do not join
 
 
+def test_cazyme_gene_clusters_without_a_sus_pair_are_cgcs() -> None:
+    assert find_puls(*annotated("cazyme", "", "cazyme")) == []  # two CAZymes alone: no
+    [three] = find_puls(*annotated("cazyme", "cazyme", "", "cazyme"))
+    assert (three["type"], three["locus_id"], three["cazyme_count"]) == ("CGC", "CGC1", 3)
+    assert three["susc_susd_pairs"] == 0 and three["substrate"] == "agar"
+    [sulfated] = find_puls(*annotated("cazyme", "sulfatase", "cazyme"))
+    assert sulfated["type"] == "CGC" and sulfated["sulfatase_count"] == 1
+    [lone] = find_puls(*annotated("susC", "cazyme", "cazyme"))  # a SusC without its SusD
+    assert lone["type"] == "CGC"
+    # PULs and CGCs are numbered apart: a PUL keeps its number whatever CGCs precede it
+    genes, roles = annotated("cazyme", "cazyme", "cazyme", "", "", "", "susC", "susD", "cazyme")
+    assert [(x["locus_id"], x["type"]) for x in find_puls(genes, roles)] == \
+        [("CGC1", "CGC"), ("PUL1", "PUL")]
+
+
 def test_substrate_is_the_weighted_vote_of_the_cazymes_with_evidence() -> None:
     call = predict_substrate([
         ("p1", {"GH16": ("agar", "porphyran")}), ("p2", {"GH86": ("agar",)}),
@@ -192,9 +207,14 @@ def test_characterised_zobellia_puls_are_found() -> None:
             if genes & set(locus["proteins"]):
                 matched[pul] = (locus["substrate"], len(genes & set(locus["proteins"])))
     # the agarase agaB PUL (ZOBELLIA_3570-3573), the alginate PUL (ZOBELLIA_2613-2624, lyases
-    # alyA1/alyA2 = ZOBELLIA_2618/2624), a carrageenan PUL and the hemicellulose PUL
+    # alyA1/alyA2 = ZOBELLIA_2618/2624), a carrageenan PUL and the hemicellulose PUL; and the
+    # alginate lyase cluster ZOBELLIA_4130-4132 (PL6, PL7, PL6: no SusC/SusD), a CGC
     assert matched == {"PUL0315": ("agar/porphyran", 4), "PUL0151": ("alginate", 7),
-                       "PUL0149": ("carrageenan", 10), "PUL0132": ("hemicellulose", 7)}
+                       "PUL0149": ("carrageenan", 10), "PUL0132": ("hemicellulose", 7),
+                       "PUL0313": ("alginate", 3)}
+    lyases = next(locus for locus in found if full["ZOBELLIA_4131"] in locus["proteins"])
+    assert lyases["type"] == "CGC" and lyases["locus_id"].startswith("CGC")
+    assert lyases["susc_susd_pairs"] == 0 and lyases["cazyme_count"] == 3
     agar = next(locus for locus in found if full["ZOBELLIA_3573"] in locus["proteins"])
     assert agar["contig"] is None and agar["start"] is None  # a proteome: order only
     assert agar["roles"] == ["susC", "susD", "", "cazyme"]

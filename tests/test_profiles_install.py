@@ -171,9 +171,8 @@ def test_dbcan_install_with_sha256_gets_marine_substrates(server: Server, tmp_pa
     assert out["version"] == "V13" and out["category"] == "cazy" and out["hmm_count"] == 3
     pack, = load_packs(tmp_path / "profiles", ["dbcan"])
     assert pack.path.name == "dbcan.hmm" and pack.cutoff == "evalue" and pack.evalue == 1e-15
-    # marine_substrates.toml: GH16 -> agar, porphyran, carrageenan, laminarin; PL7 -> alginate
-    assert pack.families["GH16_3.hmm"].substrates == ("agar", "porphyran", "carrageenan",
-                                                      "laminarin")
+    # cazy_substrates.toml: the subfamily first (GH16_3: laminarinases), else the family
+    assert pack.families["GH16_3.hmm"].substrates == ("laminarin", "beta-glucan")
     assert pack.families["PL7_5.hmm"].substrates == ("alginate",)
     assert pack.families["GT2.hmm"].substrates == ()
     # installing again needs --replace

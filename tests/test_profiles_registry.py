@@ -48,7 +48,7 @@ def test_unknown_pack_lists_the_available_ones(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as err:
         load_packs(tmp_path / "profiles", ["sus", "pfam-full", "kegg"])
     assert "pfam-full, kegg" in err.value.message
-    assert "pfam-gecco, marine-cazy, plastics, sus" in err.value.problems[0].reason
+    assert "pfam-gecco, cazy, marine-cazy, plastics, sus" in err.value.problems[0].reason
 
 
 def test_sus_pack_roles_and_ga_from_pfam(tmp_path: Path) -> None:

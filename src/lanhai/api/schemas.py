@@ -928,8 +928,9 @@ class FamilyCount(Closed):
     proteins: int
     domains: int
     best_evalue: float | None
-    substrates: list[str] | None = Field(description="Marine polysaccharides the family acts "
-                                                     "on (CAZymes), or plastics")
+    substrates: list[str] | None = Field(description="Polysaccharides the family acts on "
+                                                     "(CAZymes), or plastics")
+    pack_version: str | None = Field(None, description="Version of the pack that called it")
 
 
 class PackUsed(Closed):
@@ -1029,6 +1030,7 @@ class PlasticHit(Closed):
     ali_from: int | None
     ali_to: int | None
     coverage: float | None
+    pack_version: str | None = Field(None, description="Version of the pack that called it")
 
 
 def _rows(name: str, what: str) -> dict[str, Any]:
@@ -1048,7 +1050,8 @@ ANNOTATIONS = {
     "examples": [[{"pack": "marine-cazy", "category": "cazy", "family": "GH16",
                    "family_accession": None, "description": "marine CAZy family GH16",
                    "proteins": 14, "domains": 14, "best_evalue": 2.13e-76,
-                   "substrates": ["agar", "porphyran", "carrageenan", "laminarin"]}]]}
+                   "substrates": ["agar", "porphyran", "carrageenan", "laminarin"],
+                   "pack_version": "1.0"}]]}
 
 
 # --- breeding --------------------------------------------------------------------------------

@@ -251,10 +251,10 @@ def _json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 
 RESULT_COLUMNS = {
-    "families": ("pack", "category", "family", "family_accession", "proteins", "domains",
-                 "best_evalue", "substrates", "description"),
-    "plastics": ("protein_id", "pack", "family", "substrates", "evalue", "score", "ali_from",
-                 "ali_to", "coverage"),
+    "families": ("pack", "pack_version", "category", "family", "family_accession", "proteins",
+                 "domains", "best_evalue", "substrates", "description"),
+    "plastics": ("protein_id", "pack", "pack_version", "family", "substrates", "evalue",
+                 "score", "ali_from", "ali_to", "coverage"),
     "loci": ("locus_id", "contig", "start", "end", "first_protein", "last_protein",
              "gene_count", "cazyme_count", "sulfatase_count", "susc_susd_pairs", "substrate",
              "substrate_confidence", "substrate_evidence"),
@@ -271,7 +271,7 @@ def _show_results(service: SequenceService, acc: str, what: str, as_json: bool,
         if as_json:
             _write(output, iter([json.dumps(found, indent=1, ensure_ascii=False) + "\n"]))
         else:
-            text = found["lines"] or ["no CAZyme with a known marine substrate was found"]
+            text = found["lines"] or ["no CAZyme with a known substrate was found"]
             _write(output, iter(line + "\n" for line in text))
         return
     rows: list[dict[str, Any]] | Iterator[dict[str, Any]]

@@ -3,7 +3,7 @@
 Input (``DATA/cazy``, see /work/shared/data/README.md): 18 flavobacterial proteomes, dbCAN2
 hits with domain coordinates, and the characterised Zobellia galactanivorans PUL genes.
 
-Method, per marine family of ``marine_substrates.toml``:
+Method, per marine family (the ``[marine]`` section of ``cazy_substrates.toml``):
 
 1. **Labels to sequences.** dbCAN hits of the *training* strains that pass the paper's filter
    (coverage >= 0.65, E < 1e-15) name RefSeq WP_ proteins, while the proteomes use locus tags.
@@ -62,10 +62,18 @@ WIDEN_IEVALUE = 1e-20
 WIDEN_COVERAGE = 0.65
 RESOLVE_BITS = 20.0
 SEED = 42
+_UNIT = re.compile(r"^((?:GH|GT|PL|CE|AA|CBM)\d+(?:_\d+)?)(?![0-9])(?:_[A-Za-z]|$)")
 
 
 def strain_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def cazy_unit(name: str) -> str | None:
+    """The CAZy family or subfamily a dbCAN model or label names: ``GH13_9.hmm`` -> ``GH13_9``,
+    ``GT2_Glycos_transf_2.hmm`` -> ``GT2``."""
+    match = _UNIT.match(name.removesuffix(".hmm"))
+    return match.group(1) if match else None
 
 
 def locus_tag(header: str) -> str:
@@ -81,6 +89,7 @@ class Domain:
     start: int  #: 1-based inclusive on the protein
     end: int
     source: str  #: "dbcan-unique-length", "dbcan-best-scoring", "zobellia-ec", "widening"
+    unit: str = ""  #: the dbCAN model's family or subfamily (``GH13_9``) when it names one
 
 
 @dataclass
@@ -129,10 +138,11 @@ def read_dbcan_rows(path: Path) -> list[dict[str, str]]:
 
 
 def _candidates(rows: list[dict[str, str]], proteomes: Mapping[str, Mapping[str, str]],
-                marine: Mapping[str, tuple[str, ...]]
+                marine: Mapping[str, object] | None, *, min_coverage: float = MIN_COVERAGE
                 ) -> tuple[dict[str, list[tuple[str, dict[str, str], list[str]]]], dict[str, int]]:
     """Per family, each filtered dbCAN row of a training strain with its candidate proteins:
-    the protein with the row's id, else every protein of the strain with the row's length."""
+    the protein with the row's id, else every protein of the strain with the row's length.
+    Only the families in ``marine`` are kept (every family when it is None)."""
     keys = {strain_key(s): s for s in proteomes}
     by_tag = {s: {locus_tag(h): h for h in prots} for s, prots in proteomes.items()}
     by_len: dict[str, dict[int, list[str]]] = {}
@@ -146,9 +156,9 @@ def _candidates(rows: list[dict[str, str]], proteomes: Mapping[str, Mapping[str,
     for row in rows:
         found = keys.get(strain_key(row["Strain"]))
         family = cazy_family(row["HMMProfile"])
-        if found is None or family is None or family not in marine:
+        if found is None or family is None or (marine is not None and family not in marine):
             continue
-        if float(row["Coverage"]) < MIN_COVERAGE or float(row["evalue"]) >= MAX_EVALUE:
+        if float(row["Coverage"]) < min_coverage or float(row["evalue"]) >= MAX_EVALUE:
             continue
         labelled[family] += 1
         exact = by_tag[found].get(row["protein_id"])
@@ -219,7 +229,7 @@ def _resolve_family(family: str, entries: list[tuple[str, dict[str, str], list[s
         source = ("dbcan-exact-id" if row["protein_id"] == locus_tag(top.split("|", 1)[1])
                   else "dbcan-unique-length" if single else "dbcan-length-consensus")
         domains.append(Domain(family, strain, top.split("|", 1)[1], int(row["GeneStart"]),
-                              int(row["GeneEnd"]), source))
+                              int(row["GeneEnd"]), source, cazy_unit(row["HMMProfile"]) or ""))
     return domains
 
 

@@ -156,7 +156,7 @@ class _Model:
 
 
 @dataclasses.dataclass
-class _Cache:
+class BuildCache:
     """What does not depend on the training set: enzyme HMMs and background maxima."""
 
     enzyme_hmms: dict[str, HMM[Any]] = dataclasses.field(default_factory=dict)
@@ -164,15 +164,14 @@ class _Cache:
     family_hmms: dict[tuple[str, ...], HMM[Any]] = dataclasses.field(default_factory=dict)
 
     background_max: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: the SHA-256 of each input the cached results come from
+    inputs: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
-#: per set of inputs (their SHA-256s): builds in one process (the cross-validation, the
-#: benchmark's folds) search each HMM against the background once
-_CACHES: dict[str, _Cache] = {}
 
 
 def _families(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]],
-              cache: _Cache, cpus: int) -> list[_Model]:
+              cache: BuildCache, cpus: int) -> list[_Model]:
     """Single-linkage clusters of 2+ training enzymes at each phmmer E-value of LINK_EVALUES
     (a cluster found at two levels is built once), as HMMs whose substrates are the union of
     the members' plastic types."""
@@ -240,7 +239,7 @@ def enzyme_names(labels: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
 
 
 def _background_max(models: Sequence[_Model], background: DigitalSequenceBlock,
-                    cache: _Cache, cpus: int) -> dict[str, float]:
+                    cache: BuildCache, cpus: int) -> dict[str, float]:
     """Highest background sequence score per HMM (0 when none reaches FLOOR / MARGIN)."""
     key = {m.family.name: _hash(f"{m.kind} {m.members if m.kind == 'family' else m.family.name}")
            for m in models}
@@ -258,7 +257,7 @@ def _threshold(background_max: float) -> float:
 
 
 def _models(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]],
-            plastedma: Sequence[HMM[Any]], cache: _Cache, cpus: int) -> list[_Model]:
+            plastedma: Sequence[HMM[Any]], cache: BuildCache, cpus: int) -> list[_Model]:
     families = _families(training, labels, cache, cpus)
     family_of = {i: m for m in families for i in m.members}
     names = enzyme_names(labels)
@@ -312,10 +311,12 @@ def _recall(held: Sequence[str], called: Mapping[str, set[str]],
 
 def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True,
                    progress: Progress | None = None, held_out: Collection[str] = (),
-                   cross_validate: bool | None = None) -> tuple[Pack, dict[str, Any]]:
+                   cross_validate: bool | None = None, cache: BuildCache | None = None
+                   ) -> tuple[Pack, dict[str, Any]]:
     """Build the pack from every labelled enzyme not in ``held_out``; when ``held_out`` is
     empty (the shipped pack) also run and record the cross-validation, unless
-    ``cross_validate`` is False."""
+    ``cross_validate`` is False. Builds from the same inputs may share one ``cache`` (the
+    benchmark's folds): each HMM is then searched against the background once."""
     report = progress or (lambda done, total, what: None)
     faa = data / "plastics" / "PDG_DB_dev.faa"
     labels_path = data / "plastics" / "PDG_DB_dev_labels.tsv"
@@ -353,7 +354,11 @@ def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True
     plastedma = hmmtools.read_hmms(plastedma_path)
     inputs = {str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
               for p in (faa, labels_path, plastedma_path, *background_files)}
-    cache = _CACHES.setdefault(_hash(repr(sorted(inputs.items()))), _Cache())
+    if cache is None:
+        cache = BuildCache()
+    if cache.inputs and cache.inputs != inputs:
+        raise ValueError("a build cache is shared only by builds from the same inputs")
+    cache.inputs = dict(inputs)
 
     report(1, steps, "building families and enzyme profiles")
     models = _models(training, labels, plastedma, cache, cpus)

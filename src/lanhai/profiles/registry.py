@@ -7,6 +7,8 @@ writes and renames into place (:func:`staging`). Built-in packs:
 
 * ``pfam-gecco`` — the 2,766 Pfam 35 HMMs shipped in the gecco wheel (``gecco/hmmer/Pfam.h3m``),
   searched with their gathering (GA) cut-offs; the file is used where it is, not copied;
+* ``cazy`` — CAZy families and subfamilies (GH, GT, PL, CE, AA, CBM) built by ``lanhai profiles
+  build cazy`` from labelled public data, with per-family quality figures;
 * ``marine-cazy`` — marine CAZyme families built by ``lanhai profiles build marine-cazy``;
 * ``plastics`` — plastic-degrading enzymes built by ``lanhai profiles build plastics``;
 * ``sus`` — the 8 SusC/SusD Pfam HMMs (GA cut-offs) used to find PUL signatures.
@@ -36,7 +38,7 @@ from lanhai.profiles.substrates import table as substrate_table
 #: format version of pack.json
 MANIFEST_FORMAT = 1
 MANIFEST = "pack.json"
-BUILTIN = ("pfam-gecco", "marine-cazy", "plastics", "sus")
+BUILTIN = ("pfam-gecco", "cazy", "marine-cazy", "plastics", "sus")
 CATEGORIES: tuple[str, ...] = get_args(Category)
 CUTOFFS: tuple[str, ...] = get_args(Cutoff)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")

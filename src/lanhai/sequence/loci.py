@@ -3,13 +3,16 @@
 Signature genes are CAZymes, sulfatases, SusC and SusD (and, when a pack marks them,
 transporters and transcription factors). On one contig, signature genes follow each other
 in a cluster while at most ``max_gap`` non-signature genes lie between two consecutive ones
-(dbCAN's CGC-finder distance, default 2). A cluster is a PUL when it holds a SusC gene next
-to a SusD gene (adjacent in gene order, either order) and at least one CAZyme. Its predicted
-substrate comes from a weighted vote of its CAZyme genes (:func:`predict_substrate`): a family
-acting on one substrate weighs more than one acting on five, a subfamily with its own entry in
-the substrate table more than a family, a binding module (CBM) less than a catalytic module. The
-call carries its evidence (which families and genes voted for it and for the runners-up) and a
-confidence in 0..1 (the winner's share of the vote, lowered when its support is thin).
+(dbCAN's CGC-finder distance, default 2). A cluster is a PUL (type ``PUL``) when it holds a
+SusC gene next to a SusD gene (adjacent in gene order, either order) and at least one CAZyme;
+otherwise a CAZyme gene cluster (type ``CGC``) when it holds at least three CAZyme genes, or two
+beside another signature gene (a lone SusC or SusD, a sulfatase, a transporter, a regulator).
+Its predicted substrate comes from a weighted vote of its CAZyme genes
+(:func:`predict_substrate`): a family acting on one substrate weighs more than one acting on
+five, a subfamily with its own entry in the substrate table more than a family, a binding
+module (CBM) less than a catalytic module. The call carries its evidence (which families and
+genes voted for it and for the runners-up) and a confidence in 0..1 (the winner's share of the
+vote, lowered when its support is thin).
 
 Pure: takes genes in order and their roles, returns plain dicts. For a proteome (no
 coordinates) the caller passes the proteins in file order as the gene order, on one
@@ -28,6 +31,13 @@ SUSC, SUSD, CAZYME, SULFATASE, TRANSPORTER, TF = (
     "susC", "susD", "cazyme", "sulfatase", "transporter", "tf")
 SIGNATURE_ROLES = frozenset({SUSC, SUSD, CAZYME, SULFATASE, TRANSPORTER, TF})
 MAX_GAP = 2
+#: locus types: a SusC/SusD pair with CAZymes (a Bacteroidetes PUL), or a CAZyme gene cluster
+#: without one (as dbCAN's CGC-finder reports: many marine PULs, alginate and agar loci of
+#: Proteobacteria among them, have no Sus genes)
+PUL, CGC = "PUL", "CGC"
+#: CAZyme genes that make a cluster a CGC on their own (two suffice next to a SusC, SusD,
+#: sulfatase, transporter or regulator gene)
+CGC_CAZYMES = 3
 #: vote weight of a module acting on one substrate: a catalytic family, a subfamily with its
 #: own table entry, a carbohydrate-binding module; a module acting on n substrates gives 1/n
 FAMILY_WEIGHT, SUBFAMILY_WEIGHT, CBM_WEIGHT = 1.0, 1.5, 0.5
@@ -81,6 +91,7 @@ def find_puls(genes: Iterable[Gene], annotations: Mapping[str, Annotation], *,
     if max_gap < 0:
         raise ValueError("max_gap must be 0 or more")
     loci: list[dict[str, Any]] = []
+    numbered: dict[str, int] = {}  # loci of each type so far: PUL1, PUL2 …, CGC1 …
     span: list[Gene] = []  # from the cluster's first signature gene to the current gene
     members: list[int] = []  # positions of the signature genes in ``span``
     gap = 0
@@ -89,7 +100,9 @@ def find_puls(genes: Iterable[Gene], annotations: Mapping[str, Annotation], *,
         if members:
             locus = _pul(span[:members[-1] + 1], members, annotations)
             if locus is not None:
-                locus["locus_id"] = f"PUL{len(loci) + 1}"
+                kind = locus["type"]
+                numbered[kind] = numbered.get(kind, 0) + 1
+                locus["locus_id"] = f"{kind}{numbered[kind]}"
                 loci.append(locus)
         span.clear()
         members.clear()
@@ -127,7 +140,14 @@ def _pul(genes: Sequence[Gene], members: list[int],
              and ((SUSC in roles[i] and SUSD in roles[i + 1])
                   or (SUSD in roles[i] and SUSC in roles[i + 1]))]
     cazymes = [i for i in members if CAZYME in roles[i]]
-    if not pairs or not cazymes:
+    if not cazymes:
+        return None
+    if pairs:
+        kind = PUL
+    elif len(cazymes) >= CGC_CAZYMES or (
+            len(cazymes) >= 2 and any(roles[i] - {CAZYME} for i in members)):
+        kind = CGC
+    else:
         return None
     first, last = members[0], members[-1]
     span = genes[first:last + 1]
@@ -136,7 +156,7 @@ def _pul(genes: Sequence[Gene], members: list[int],
     starts = [g.start for g in span if g.start is not None]
     ends = [g.end for g in span if g.end is not None]
     return {
-        "locus_id": "", "type": "PUL", "contig": genes[first].contig or None,
+        "locus_id": "", "type": kind, "contig": genes[first].contig or None,
         "start": min(starts) if starts else None, "end": max(ends) if ends else None,
         "first_protein": genes[first].protein_id, "last_protein": genes[last].protein_id,
         "gene_count": len(span),

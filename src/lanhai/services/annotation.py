@@ -24,6 +24,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from lanhai.profiles import pressed
 from lanhai.profiles.pack import Pack
 from lanhai.sequence import hmm
 from lanhai.sequence.loci import CAZYME, MAX_GAP, SULFATASE, Annotation, Gene, find_puls, role_of
@@ -102,7 +103,8 @@ def annotate_families(root: str, accession: str, packs: Sequence[Pack], threads:
         raise FileNotFoundError(f"{accession} has no sequences")
     proteome = manifest["kind"] == PROTEOME
     total = protein_count(store, accession)
-    loaded = [hmm.load_pack(pack) for pack in packs]
+    cache = pressed.cache_folder(store.profiles_folder())
+    loaded = [hmm.load_pack(pack, cache=cache) for pack in packs]
     roles = {p.name: {name: f.role for name, f in p.families.items()} for p in packs}
     annotations: dict[str, Annotation] = {}
     #: category -> substrate -> family -> proteins

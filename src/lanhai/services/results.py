@@ -4,7 +4,7 @@ GFF3 / GenBank exports (a part of :class:`lanhai.services.sequences.SequenceServ
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +66,14 @@ class AnnotationReads:
         return {"accession": acc, **marker}
 
     def families(self, actor: Actor, accession: str) -> list[dict[str, Any]]:
-        """One row per (pack, family) hit: proteins and domains, best E-value."""
-        acc, _ = self._marker(actor, accession, ANNOTATION)
+        """One row per (pack, family) hit: proteins and domains, best E-value, and the
+        version of the pack that called it."""
+        acc, marker = self._marker(actor, accession, ANNOTATION)
         path = self.store.table_path(acc, "hits")
         assert path is not None
-        return family_summary(path)
+        versions = _pack_versions(marker)
+        return [{**row, "pack_version": versions.get(row["pack"])}
+                for row in family_summary(path)]
 
     def substrates(self, actor: Actor, accession: str) -> dict[str, Any]:
         """Per marine substrate, the CAZyme families and how many proteins have them."""
@@ -82,9 +85,11 @@ class AnnotationReads:
 
     def plastics(self, actor: Actor, accession: str) -> list[dict[str, Any]]:
         """Hits of plastic-degrading enzyme packs, one row per domain."""
-        self._marker(actor, accession, ANNOTATION)
-        return [{k: row[k] for k in ("protein_id", "pack", "family", "substrates", "evalue",
-                                     "score", "ali_from", "ali_to", "coverage")}
+        _, marker = self._marker(actor, accession, ANNOTATION)
+        versions = _pack_versions(marker)
+        return [{**{k: row[k] for k in ("protein_id", "pack", "family", "substrates", "evalue",
+                                        "score", "ali_from", "ali_to", "coverage")},
+                 "pack_version": versions.get(row["pack"])}
                 for row in self.rows(actor, accession, "hits")
                 if row["category"] == "plastics"]
 
@@ -123,8 +128,10 @@ class AnnotationReads:
             if locus["contig"] and locus["start"] is not None:
                 by_contig.setdefault(locus["contig"], []).append({
                     "start": locus["start"], "end": locus["end"], "kind": "PUL",
-                    "note": f"{locus['locus_id']}: polysaccharide utilisation locus, "
-                            f"predicted substrate {locus['substrate'] or 'unknown'}"
+                    "note": f"{locus['locus_id']}: "
+                            + ("CAZyme gene cluster" if locus.get("type") == "CGC"
+                               else "polysaccharide utilisation locus")
+                            + f", predicted substrate {locus['substrate'] or 'unknown'}"
                             + _confidence(locus.get("substrate_confidence"))
                             + f"; {locus['substrate_evidence']}"})
         for cluster in self.store.iter_rows(accession, "clusters"):
@@ -192,3 +199,9 @@ def _cell(value: Any) -> str:
 def _confidence(value: float | None) -> str:
     """' (confidence 83%)', or nothing for a locus stored before confidences were."""
     return "" if value is None else f" (confidence {round(value * 100)}%)"
+
+
+def _pack_versions(marker: Mapping[str, Any]) -> dict[str, str]:
+    """Pack name -> the version the annotation used (from its marker)."""
+    return {p["name"]: str(p["version"]) for p in marker.get("packs", [])
+            if isinstance(p, Mapping) and "name" in p}

@@ -197,6 +197,12 @@ class SequenceStore:
     def folder(self, accession: str) -> Path:
         return self.root / accession
 
+    def profiles_folder(self) -> Path:
+        """The bank's profile-pack folder (installed packs and the pressed cache)."""
+        from lanhai.store.layout import Layout
+
+        return Layout(self.root.parent).profiles
+
     def accessions(self) -> list[str]:
         """Every assembly with a folder (finished or not), in name order."""
         try:
