@@ -397,6 +397,12 @@ def _best_families(bank: Bank, actor: Actor, accession: str) -> dict[str, str]:
     return {protein: family for protein, (_, family) in best.items()}
 
 
+def _same_family(found: str | None, documented: str) -> bool:
+    """Whether a hit's family is the documented CAZy family or one of its subfamilies
+    (GH16_16 for GH16)."""
+    return found is not None and (found == documented or found.startswith(documented + "_"))
+
+
 def _called(bank: Bank, actor: Actor, accession: str) -> dict[tuple[str, int, int, int], str]:
     """(contig, start, end, strand) -> protein id of each called gene."""
     return {(str(g["contig"]), int(g["start"]), int(g["end"]), int(g["strand"])):
@@ -426,7 +432,7 @@ def mine_documented_parts(bank: Bank, actor: Actor, summary: DemoSummary
                 protein = called.get(gene.place)
             else:
                 protein = next((p for p in best if p.startswith(gene.locus + "[")), None)
-            if protein is not None and best.get(protein) == gene.family:
+            if protein is not None and _same_family(best.get(protein), gene.family):
                 chosen.setdefault(protein, gene)
         if not chosen:
             continue
