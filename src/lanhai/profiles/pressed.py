@@ -44,7 +44,7 @@ from pyhmmer.plan7 import HMMFile, HMMPressedFile
 
 from lanhai.errors import LanhaiError
 from lanhai.profiles.pack import Pack
-from lanhai.profiles.registry import MANIFEST, builtin_dir, held_folder
+from lanhai.profiles.registry import MANIFEST, builtin_dir, held_folder, same_file
 
 #: the cache folder's name inside a bank's profiles folder
 PRESSED = ".pressed"
@@ -155,7 +155,7 @@ def _key_lock(path: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError:  # a file system that cannot lock: press on (the rename decides)
             break
-        if _same(fd, path):
+        if same_file(fd, path):
             break
         os.close(fd)  # removed by its holder between our open and our lock: again
     try:
@@ -166,15 +166,6 @@ def _key_lock(path: Path) -> Iterator[None]:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
-
-
-def _same(fd: int, path: Path) -> bool:
-    try:
-        named = os.stat(path)
-    except OSError:
-        return False
-    opened = os.fstat(fd)
-    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _press_entry(pack: Pack, cache: Path, key: str, digest: str) -> None:

@@ -284,7 +284,7 @@ def held_folder(path: Path, *, exist_ok: bool = False) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError:  # a file system that cannot lock: write on (nothing removes it)
             break
-        if _same(fd, path):
+        if same_file(fd, path):
             break
         os.close(fd)
     try:
@@ -295,7 +295,8 @@ def held_folder(path: Path, *, exist_ok: bool = False) -> Iterator[Path]:
         os.close(fd)
 
 
-def _same(fd: int, path: Path) -> bool:
+def same_file(fd: int, path: Path) -> bool:
+    """Whether the open file ``fd`` is still the one at ``path`` (not removed or replaced)."""
     try:
         named = os.stat(path)
     except OSError:
@@ -337,7 +338,7 @@ def _sweep(root: Path, name: str) -> None:
                 continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                if _same(fd, path):
+                if same_file(fd, path):
                     shutil.rmtree(path, ignore_errors=True)
             except OSError:
                 pass  # a live writer holds it
