@@ -30,7 +30,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,7 +302,7 @@ def build_marine_cazy(data: Path, out: Path, *, held_out: Sequence[str] = HELD_O
         domains = resolved.get(family, [])
         proteins = {d.protein for d in domains}
         fb.seeds = len(proteins)
-        fb.seed_sources = dict(sorted(_count(d.source for d in domains).items()))
+        fb.seed_sources = dict(sorted(Counter(d.source for d in domains).items()))
         if not labelled.get(family):
             fb.reason = "no labelled member in the training strains"
         elif fb.seeds < min_seeds:
@@ -410,13 +410,6 @@ def build_marine_cazy(data: Path, out: Path, *, held_out: Sequence[str] = HELD_O
 def _overlap(a: hmmtools.BestHit, b: hmmtools.BestHit) -> float:
     shared = min(a.env_to, b.env_to) - max(a.env_from, b.env_from) + 1
     return max(shared, 0) / max(min(a.env_to - a.env_from, b.env_to - b.env_from) + 1, 1)
-
-
-def _count(items: Any) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for item in items:
-        counts[item] += 1
-    return counts
 
 
 def _family_record(fb: FamilyBuild) -> dict[str, Any]:

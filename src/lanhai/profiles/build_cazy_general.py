@@ -36,7 +36,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +53,7 @@ from lanhai.profiles.build_cazy import (
     MAX_EVALUE,
     _candidates,
     _resolve_family,
+    _sha256,
     cazy_unit,
     load_proteomes,
     read_dbcan_rows,
@@ -121,10 +122,6 @@ class Universe:
     labels: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     #: unit -> proteins whose membership is unknown (neither member nor non-member)
     ambiguous: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _domains(spec: str) -> list[tuple[int, int]]:
@@ -239,7 +236,7 @@ def _units(members: Sequence[Member], min_members: int, min_subfamily: int
         proteins = {m.protein for m in items}
         fb = UnitBuild(unit, family, members=len(proteins),
                        organisms=len({m.group for m in items}))
-        fb.sources = dict(sorted(_count(m.source for m in items).items()))
+        fb.sources = dict(sorted(Counter(m.source for m in items).items()))
         need = min_subfamily if unit != family else min_members
         if len(proteins) < need:
             fb.reason = (f"{len(proteins)} labelled protein(s) from {fb.organisms} "
@@ -287,10 +284,6 @@ def _model(unit: str, items: Sequence[Member]) -> HMM[Any]:
     return hmmtools.build_hmm(unit, seqs, seed=SEED)
 
 
-def _members_of(unit: str, items: Sequence[Member]) -> set[str]:
-    return {m.protein for m in items}
-
-
 def _excluded(unit: str, family: str, universe: Universe,
               by_unit: Mapping[str, Sequence[Member]]) -> set[str]:
     """Proteins that are neither members nor non-members of ``unit``."""
@@ -307,7 +300,7 @@ def _best_domain_scores(models: Sequence[HMM[Any]], block: Any, cpus: int
     return {unit: {p: hit.domain_score for p, hit in per.items()} for unit, per in found.items()}
 
 
-def _calibrate(unit: str, scores: Mapping[str, float], members: set[str], excluded: set[str],
+def _calibrate(scores: Mapping[str, float], members: set[str], excluded: set[str],
                proteins: Iterable[str]) -> tuple[float, str, list[float], list[float]] | None:
     keep = set(proteins)
     positives = [scores.get(p, 0.0) for p in members if p in keep]
@@ -404,7 +397,7 @@ def build_general_cazy(data: Path, out: Path, *, held_out: Sequence[str] = HELD_
     by_unit, builds = _units(members, min_members, min_subfamily)
     built = [u for u, b in builds.items() if b.built]
     block = hmmtools.digitize(universe.sequences)
-    member_sets = {u: _members_of(u, by_unit[u]) for u in built}
+    member_sets = {u: {m.protein for m in by_unit[u]} for u in built}
 
     report(1, total_steps, "building the models")
     models = {u: _model(u, by_unit[u]) for u in built}
@@ -432,7 +425,7 @@ def build_general_cazy(data: Path, out: Path, *, held_out: Sequence[str] = HELD_
         for model in fold_models:
             unit = str(model.name)
             per = fold_scores.get(unit, {})
-            calibrated = _calibrate(unit, per, member_sets[unit] - inside, excluded[unit],
+            calibrated = _calibrate(per, member_sets[unit] - inside, excluded[unit],
                                     outside)
             held_members = member_sets[unit] & inside
             if calibrated is None:
@@ -450,7 +443,7 @@ def build_general_cazy(data: Path, out: Path, *, held_out: Sequence[str] = HELD_
     thresholds: dict[str, float] = {}
     for unit in built:
         fb = builds[unit]
-        calibrated = _calibrate(unit, scores.get(unit, {}), member_sets[unit], excluded[unit],
+        calibrated = _calibrate(scores.get(unit, {}), member_sets[unit], excluded[unit],
                                 universe.sequences)
         if calibrated is None:
             fb.built, fb.reason = False, "its model does not find its own members"
@@ -535,13 +528,6 @@ def _unit_key(unit: str) -> tuple[str, int, int]:
     number = int(family[len(prefix):] or 0)
     sub = unit[len(family) + 1:] if unit != family else ""
     return prefix, number, int(sub) if sub.isdigit() else -1
-
-
-def _count(items: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for item in items:
-        counts[item] += 1
-    return counts
 
 
 def _unit_record(fb: UnitBuild) -> dict[str, Any]:
