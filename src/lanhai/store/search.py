@@ -120,9 +120,12 @@ class TextMatch:
         if not tokens:
             return
         if conn.dialect.name != "sqlite":
+            # pg_trgm, too, finds only words of three characters or more through the index:
+            # a one- or two-character Han word is looked up as the search text spells it
+            # out (the same records: every Han run is stored spelled out as well)
             for token in tokens:
                 self.conditions.append(records.c.search_text.ilike(
-                    "%" + _escape(token) + "%", escape="\\"))
+                    "%" + _escape(fts_phrase(token) or token) + "%", escape="\\"))
             self.ranked = True
             return
         phrases = [p for p in (fts_phrase(t) for t in tokens) if p is not None]
