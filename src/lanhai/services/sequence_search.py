@@ -13,9 +13,11 @@ sequences.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 from lanhai.errors import NotFound, Problem, UsageError, ValidationFailed
@@ -34,6 +36,9 @@ Progress = Callable[[int, int, str], None]
 SYNC_QUERIES = 50
 #: largest total query size accepted (residues)
 MAX_QUERY_RESIDUES = 50_000_000
+#: a bank's searched residues from which its segments are searched on the Dask cluster
+#: (when one is named): below it, connecting to the cluster costs more than it saves
+CLUSTER_MIN_RESIDUES = 100_000_000
 _DNA = frozenset("ACGTUN")
 STRAIN_FIELDS = ("taxon_name", "strain_designation", "collection_numbers", "status",
                  "restrictions_on_use", "nagoya_compliance", "risk_group", "risk_group_scheme",
@@ -111,7 +116,8 @@ class SequenceSearch:
 
     def __init__(self, catalog: CatalogService, layout: Layout, *,
                  mmseqs: MMseqs | None = None, binary: str | None = None,
-                 jobs: int = 0, limits: Limits | None = None) -> None:
+                 jobs: int = 0, limits: Limits | None = None, scheduler: str = "",
+                 cluster_min_residues: int = CLUSTER_MIN_RESIDUES) -> None:
         self.catalog = catalog
         self.layout = layout
         self._mmseqs = mmseqs
@@ -119,11 +125,16 @@ class SequenceSearch:
         self.jobs = jobs
         #: what a query may hold once decompressed
         self.limits = limits or Limits()
+        #: the Dask scheduler whose workers search the index segments ("" = this machine)
+        self.scheduler = scheduler
+        #: a search of fewer residues than this stays on this machine
+        self.cluster_min_residues = cluster_min_residues
 
     def with_jobs(self, jobs: int) -> SequenceSearch:
         """The same search with MMseqs2 on ``jobs`` threads (0: all cores)."""
         return SequenceSearch(self.catalog, self.layout, binary=self.binary, jobs=jobs,
-                              limits=self.limits)
+                              limits=self.limits, scheduler=self.scheduler,
+                              cluster_min_residues=self.cluster_min_residues)
 
     @property
     def mmseqs(self) -> MMseqs:
@@ -152,7 +163,14 @@ class SequenceSearch:
         index = self.index(db)
         seen = actor.can_see_restricted
         restricted = self._restricted()
-        with scratch() as work:  # locked while used, so `lanhai clean` takes only dead ones
+        hidden = () if seen else restricted
+        segments = index.searched(seen, hidden)
+        on_cluster = bool(self.scheduler) and len(segments) > 1 and sum(
+            index.live_residues(seg) for seg in segments) >= self.cluster_min_residues
+        # locked while used, so `lanhai clean` takes only dead ones; under the data folder
+        # (shared with the cluster's workers) when the segments are searched there
+        with scratch(self.layout.scratch if on_cluster else None) as work, \
+                self._executor(on_cluster) as executor:
             fasta = work / "query.fasta"
             with open(fasta, "w", encoding="ascii", errors="replace") as out:
                 for ident, seq in records:
@@ -162,8 +180,10 @@ class SequenceSearch:
             # assemblies would answer (hits, e-values, sizes)
             raw, info = index.search(fasta, work, evalue=evalue,
                                      max_seqs=max(300, max_hits), sensitive=sensitive,
-                                     include_restricted=seen,
-                                     hidden=() if seen else restricted, progress=progress)
+                                     include_restricted=seen, hidden=hidden,
+                                     progress=progress, executor=executor)
+        if on_cluster:
+            info["cluster"] = self.scheduler
         lineage = Lineage(self.catalog, actor, index)
         hits: list[dict[str, Any]] = []
         per_query: dict[str, int] = {}
@@ -188,6 +208,20 @@ class SequenceSearch:
                 "evalue": evalue, "min_identity": min_identity, "max_hits": max_hits,
                 "index": {**info, "pending": self._pending(index, restricted, seen)},
                 "hits": hits}
+
+    @contextlib.contextmanager
+    def _executor(self, on_cluster: bool) -> Iterator[Executor | None]:
+        """The cluster's executor (each segment one task on a worker), or None: here."""
+        if not on_cluster:
+            yield None
+            return
+        from lanhai.services.cluster import ClusterExecutor
+
+        executor = ClusterExecutor(self.scheduler, self.layout.root)
+        try:
+            yield executor
+        finally:
+            executor.shutdown(cancel_futures=True)
 
     # -- the index -------------------------------------------------------------------------
     def update_index(self, accessions: Iterable[str] | None = None, *,

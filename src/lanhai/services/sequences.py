@@ -66,12 +66,15 @@ class SequenceService(AnnotationReads):
     """Sequence use cases over one bank: its catalog, stored sequences and profile packs."""
 
     def __init__(self, catalog: CatalogService, store: SequenceStore,
-                 profiles: ProfileService, limits: Limits | None = None) -> None:
+                 profiles: ProfileService, limits: Limits | None = None,
+                 scheduler: str = "") -> None:
         self.catalog = catalog
         self.store = store
         self.profiles = profiles
         #: what an ingested file may hold (decompressed size, line and sequence length)
         self.limits = limits or Limits()
+        #: the Dask scheduler annotation runs on (``tcp://host:8786``); "" = this machine
+        self.scheduler = scheduler
 
     # -- ingest ----------------------------------------------------------------------------
     def ingest(self, actor: Actor, accession: str, path: Path, *, kind: str = GENOME,
@@ -162,17 +165,20 @@ class SequenceService(AnnotationReads):
                  threads: int | None = None, executor: Executor | None = None,
                  progress: Progress = _no_progress, packs: Sequence[Pack] | None = None,
                  pack_names: Sequence[str] | None = None, steps: Sequence[str] = STEPS,
-                 max_gap: int = MAX_GAP) -> dict[str, Any]:
+                 max_gap: int = MAX_GAP, scheduler: str | None = None,
+                 only_pending: bool = False) -> dict[str, Any]:
         """Annotate each assembly: gene calling, family hits against profile packs with
         substrate calls and PULs, and biosynthetic gene clusters (``steps``); finished steps
         are not redone.
 
         ``packs`` (default: ``pack_names`` or every available pack, from the registry) are
         searched with pyhmmer. ``jobs`` assemblies run at once in ``executor`` (default:
-        inline for one job, else a process pool; ``jobs=0`` = all cores); ``threads``
-        pyrodigal/pyhmmer threads work inside each (default: the cores divided among the
-        jobs). Returns per-assembly results; an assembly that fails is listed under
-        ``failed`` and the others still finish.
+        the Dask cluster at ``scheduler`` (default: the service's) when one is named, else
+        inline for one job and a process pool for more; ``jobs=0`` = all cores);
+        ``threads`` pyrodigal/pyhmmer threads work inside each (default: the cores divided
+        among the jobs; 1 on a cluster). ``only_pending`` leaves assemblies with nothing to
+        do out of the answer. Returns per-assembly results; an assembly that fails is listed
+        under ``failed`` and the others still finish.
         """
         require_writer(actor)
         if jobs < 0:
@@ -186,8 +192,6 @@ class SequenceService(AnnotationReads):
         if FAMILIES in steps and packs is None:
             packs = self.profiles.load(pack_names)
         chosen = list(packs or []) if FAMILIES in steps else []
-        workers = jobs or cpu_count()
-        threads = threads or max(1, cpu_count() // max(1, min(workers, len(accessions))))
         results: dict[str, dict[str, Any]] = {}
         todo: list[tuple[str, str | None, list[str]]] = []
         order: list[str] = []
@@ -204,6 +208,8 @@ class SequenceService(AnnotationReads):
             needed = [s for s, v in state["steps"].items() if v == "to do"]
             if needed:
                 todo.append((record.accession, record.fields.get("assembly_type"), needed))
+            elif only_pending:
+                order.pop()
             else:
                 self._set_summary(actor, record.accession,
                                   self._stored_summary(record.accession, manifest),
@@ -213,11 +219,32 @@ class SequenceService(AnnotationReads):
                     state.update(status="skipped", reason="; ".join(skipped))
                 else:
                     state["status"] = "already done"
-        failed = self._run(actor, todo, workers, threads, executor, progress, results,
-                           chosen, max_gap)
+        address = self.scheduler if scheduler is None else scheduler
+        own = executor is None and bool(todo) and (bool(address) or (jobs or cpu_count()) > 1)
+        if own and address:
+            from lanhai.services.cluster import ClusterExecutor
+
+            executor = ClusterExecutor(address, self.store.root)
+            workers, threads = executor.threads, threads or 1
+        else:
+            workers = jobs or cpu_count()
+            threads = threads or max(1, cpu_count() // max(1, min(workers, len(accessions))))
+            if own:
+                executor = _process_pool(min(workers, len(todo)))
+        try:
+            failed = self._run(actor, todo, threads, executor or _Inline(), progress,
+                               results, chosen, max_gap)
+        finally:
+            if own and executor is not None:
+                executor.shutdown(cancel_futures=True)
         return {"assemblies": [{"accession": a, **results[a]} for a in dict.fromkeys(order)],
                 "failed": [p.to_dict() for p in failed], "jobs": workers, "threads": threads,
-                "packs": [{"name": p.name, "version": p.version} for p in chosen]}
+                "packs": [{"name": p.name, "version": p.version} for p in chosen],
+                **({"cluster": address} if own and address else {})}
+
+    def stored_accessions(self) -> list[str]:
+        """Assemblies with ingested sequences, in accession order (``--all-pending``)."""
+        return sorted(self.store.with_sequences())
 
     def _steps_state(self, accession: str, manifest: Mapping[str, Any], steps: Sequence[str],
                      packs: Sequence[Pack], max_gap: int) -> dict[str, Any]:
@@ -255,41 +282,32 @@ class SequenceService(AnnotationReads):
                 state[CLUSTERS_STEP] = "to do"
         return {"status": "to do", "steps": state, **info}
 
-    def _run(self, actor: Actor, todo: list[tuple[str, str | None, list[str]]], workers: int,
-             threads: int, executor: Executor | None, progress: Progress,
+    def _run(self, actor: Actor, todo: list[tuple[str, str | None, list[str]]],
+             threads: int, pool: Executor, progress: Progress,
              results: dict[str, dict[str, Any]], packs: Sequence[Pack],
              max_gap: int) -> list[Problem]:
         failed: list[Problem] = []
-        if not todo:
-            return failed
-        own = executor is None and workers > 1
-        pool = executor or (_process_pool(min(workers, len(todo))) if own else _Inline())
-        try:
-            futures: dict[Future[dict[str, Any]], str] = {
-                pool.submit(annotate_assembly, str(self.store.root), acc, kind, threads,
-                            list(packs), needed, max_gap): acc
-                for acc, kind, needed in todo}
-            for done, future in enumerate(as_completed(futures), 1):
-                accession = futures[future]
-                state = results[accession]
-                try:
-                    markers = future.result()
-                except Exception as err:  # one assembly failing must not stop the others
-                    failed.append(Problem(
-                        f"annotation failed: {type(err).__name__}: {err}",
-                        f"run `lanhai annotate {accession}` again (finished assemblies and "
-                        "steps are not redone)", record=accession))
-                    state.update(status="failed", error=str(err))
-                    for step, value in state["steps"].items():
-                        if value == "to do" and step not in markers_done(self.store,
-                                                                        accession):
-                            state["steps"][step] = "not finished"
-                else:
-                    self._record_markers(actor, accession, markers, state)
-                progress(done, len(todo), accession)
-        finally:
-            if own:
-                pool.shutdown(cancel_futures=True)
+        futures: dict[Future[dict[str, Any]], str] = {
+            pool.submit(annotate_assembly, str(self.store.root), acc, kind, threads,
+                        list(packs), needed, max_gap): acc
+            for acc, kind, needed in todo}
+        for done, future in enumerate(as_completed(futures), 1):
+            accession = futures[future]
+            state = results[accession]
+            try:
+                markers = future.result()
+            except Exception as err:  # one assembly failing must not stop the others
+                failed.append(Problem(
+                    f"annotation failed: {type(err).__name__}: {err}",
+                    f"run `lanhai annotate {accession}` again (finished assemblies and "
+                    "steps are not redone)", record=accession))
+                state.update(status="failed", error=str(err))
+                for step, value in state["steps"].items():
+                    if value == "to do" and step not in markers_done(self.store, accession):
+                        state["steps"][step] = "not finished"
+            else:
+                self._record_markers(actor, accession, markers, state)
+            progress(done, len(todo), accession)
         return failed
 
     def _record_markers(self, actor: Actor, accession: str, markers: Mapping[str, Any],

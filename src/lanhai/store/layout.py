@@ -11,6 +11,7 @@
     uploads/<ID>/         web uploads waiting to be committed
     web-secret.key        the key signing the pages' cookies (unless LANHAI_SECRET_KEY)
     .writing/             notes of files being written outside the data folder (exports)
+    .scratch/             scratch folders of searches run on a Dask cluster
 
 Folders and files whose name starts with '.' hold unfinished writes (staging, partial
 downloads); the store renames finished work into place, so a reader never sees half of
@@ -61,6 +62,10 @@ class Layout:
     @property
     def secret_key(self) -> Path:
         return self.root / "web-secret.key"
+
+    @property
+    def scratch(self) -> Path:
+        return self.root / ".scratch"
 
     @property
     def writing(self) -> Path:

@@ -33,6 +33,7 @@ the whole index (``search/<db>/.lock``, :mod:`lanhai.store.seq_index`); a job's 
                                            ``.<name>.<hex>.part`` beside the target
     .<name>.<hex>.part                     a small file of the data folder being replaced
     <temp>/lanhai-work-<hex>/              a search's scratch folder in the system's temp
+    .scratch/lanhai-work-<hex>/            the same, for a search on a Dask cluster
 
 An interrupted commit that had moved the old data aside but not yet put the new data in its
 place (``.old`` beside a staging folder nobody holds, and no data at the target) is rolled
@@ -282,10 +283,11 @@ def sweep_beside(target: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def scratch() -> Iterator[Path]:
-    """A locked scratch folder in the system's temporary folder, removed when the block ends
-    (and by ``lanhai clean`` when the process that made it died)."""
-    path = Path(tempfile.gettempdir()) / f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"
+def scratch(parent: Path | None = None) -> Iterator[Path]:
+    """A locked scratch folder in ``parent`` (default: the system's temporary folder;
+    the data folder's ``.scratch`` when a cluster's workers must read it), removed when the
+    block ends (and by ``lanhai clean`` when the process that made it died)."""
+    path = (parent or Path(tempfile.gettempdir())) / f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"
     hold = hold_folder(path)
     try:
         yield path
@@ -739,7 +741,7 @@ def _root(layout: Layout) -> list[Leftover]:
 
 def _scratch(layout: Layout) -> list[Leftover]:
     items = []
-    for entry in _entries(Path(tempfile.gettempdir())):
+    for entry in [*_entries(Path(tempfile.gettempdir())), *_entries(layout.scratch)]:
         if entry.name.startswith(SCRATCH_PREFIX) and entry.is_dir(follow_symlinks=False):
             path = Path(entry.path)
             state = _state(path)

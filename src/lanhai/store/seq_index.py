@@ -41,6 +41,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -455,12 +456,13 @@ class SequenceIndex:
 
     def search(self, query_fasta: Path, workdir: Path, *, evalue: float = 1e-3,
                max_seqs: int = 300, sensitive: bool = False, include_restricted: bool = True,
-               hidden: Collection[str] = (), progress: Progress = _no_progress
-               ) -> tuple[list[RawHit], dict[str, Any]]:
+               hidden: Collection[str] = (), progress: Progress = _no_progress,
+               executor: Executor | None = None) -> tuple[list[RawHit], dict[str, Any]]:
         """Search the segments a caller may (``include_restricted``: the restricted ones too;
         ``hidden`` assemblies are left out as if masked); hits with e-values corrected to the
         live size of what was searched, masked assemblies dropped, sorted by query (input
-        order), e-value, bit score."""
+        order), e-value, bit score. Segments are searched one after another here, or at once
+        in ``executor`` (a Dask cluster's: ``workdir`` must then be on shared storage)."""
         segments = self.searched(include_restricted, hidden)
         total = sum(self.live_residues(s) for s in segments)
         info = {"db": self.db, "segments": len(segments), "residues": total,
@@ -472,45 +474,52 @@ class SequenceIndex:
         self.mmseqs.run("createdb", query_fasta, qdb,
                         options=["--dbtype", "2" if self.nucleotide else "1"])
         queries = len(_query_order(query_fasta))
-        hits: list[RawHit] = []
+        tasks = []
         for number, seg in enumerate(segments):
-            progress(number, len(segments), f"searching {seg['name']}")
             masked = set(seg.get("masked", []))
             if len(masked) == len(seg["assemblies"]):
                 continue
-            scale = total / max(1, seg["residues"])
-            tdb = self.segment_path(seg["name"]) / "db"
-            result = workdir / f"res{number}"
-            options = ["-a", "-e", repr(evalue / scale), "--max-seqs", str(max_seqs),
-                       "--db-load-mode", "2"]
-            if self.nucleotide:
-                options += ["--search-type", "3"]
-            pairs = queries * seg["sequences"]
-            kmer = ["-k", str(k)] if (k := self.segment_kmer(seg)) else []
-            if sensitive and not self.nucleotide and pairs <= SENSITIVE_EXHAUSTIVE_PAIRS:
-                # every query against every target; few pairs keep MMseqs2's default
-                # threshold (as the default mode's exhaustive search of small segments)
-                options += ["--prefilter-mode", "1"]
-                if pairs > UNGAPPED_MAX_PAIRS:
-                    options += ["--min-ungapped-score", str(SENSITIVE_MIN_UNGAPPED_SCORE)]
-            elif sensitive:
-                options += ["--num-iterations", "3", "-s", "7.5", *kmer]
-            elif not self.nucleotide and not seg.get("indexed", True) \
-                    and pairs <= UNGAPPED_MAX_PAIRS:
-                options += ["--prefilter-mode", "1"]
-            elif k == 5:
-                options += [*kmer, "--min-ungapped-score", str(KMER5_MIN_UNGAPPED_SCORE)]
-            self.mmseqs.run("search", qdb, tdb, result, workdir / f"tmp{number}",
-                            options=options)
-            tsv = workdir / f"res{number}.tsv"
-            self.mmseqs.run("convertalis", qdb, tdb, result, tsv, options=[
-                "--format-output", ",".join(HIT_COLUMNS), "--db-load-mode", "2"])
-            hits.extend(self._parse(tsv, scale, masked, seg["name"]))
+            tasks.append((number, seg, masked, self._search_options(
+                seg, queries, evalue / (total / max(1, seg["residues"])), max_seqs,
+                sensitive)))
+        pool = executor or _Inline()
+        futures = [pool.submit(search_segment, self.mmseqs, qdb,
+                               self.segment_path(seg["name"]) / "db", workdir, number,
+                               options, total / max(1, seg["residues"]), masked, seg["name"])
+                   for number, seg, masked, options in tasks]
+        hits: list[RawHit] = []
+        for done, future in enumerate(futures):  # in segment order, as a local search
+            progress(done, len(segments), f"searching {tasks[done][1]['name']}")
+            hits.extend(future.result())
         progress(len(segments), len(segments), "merging")
         order = _query_order(query_fasta)
         hits.sort(key=lambda h: (order.get(h.query, 0), h.evalue, -h.bits, h.assembly,
                                  h.target))
         return hits, info
+
+    def _search_options(self, seg: dict[str, Any], queries: int, evalue: float,
+                        max_seqs: int, sensitive: bool) -> list[str]:
+        """MMseqs2 ``search`` options for one segment (``evalue`` already rescaled to it)."""
+        options = ["-a", "-e", repr(evalue), "--max-seqs", str(max_seqs),
+                   "--db-load-mode", "2"]
+        if self.nucleotide:
+            options += ["--search-type", "3"]
+        pairs = queries * seg["sequences"]
+        kmer = ["-k", str(k)] if (k := self.segment_kmer(seg)) else []
+        if sensitive and not self.nucleotide and pairs <= SENSITIVE_EXHAUSTIVE_PAIRS:
+            # every query against every target; few pairs keep MMseqs2's default
+            # threshold (as the default mode's exhaustive search of small segments)
+            options += ["--prefilter-mode", "1"]
+            if pairs > UNGAPPED_MAX_PAIRS:
+                options += ["--min-ungapped-score", str(SENSITIVE_MIN_UNGAPPED_SCORE)]
+        elif sensitive:
+            options += ["--num-iterations", "3", "-s", "7.5", *kmer]
+        elif not self.nucleotide and not seg.get("indexed", True) \
+                and pairs <= UNGAPPED_MAX_PAIRS:
+            options += ["--prefilter-mode", "1"]
+        elif k == 5:
+            options += [*kmer, "--min-ungapped-score", str(KMER5_MIN_UNGAPPED_SCORE)]
+        return options
 
     @staticmethod
     def _parse(tsv: Path, scale: float, masked: set[str], segment: str) -> Iterator[RawHit]:
@@ -527,6 +536,31 @@ class SequenceIndex:
                     gap_opens=int(f[7]), query_start=int(f[8]), query_end=int(f[9]),
                     target_start=int(f[10]), target_end=int(f[11]), query_length=int(f[12]),
                     target_length=int(f[13]), segment=segment)
+
+
+def search_segment(mmseqs: MMseqs, qdb: Path, tdb: Path, workdir: Path, number: int,
+                   options: Sequence[str], scale: float, masked: set[str],
+                   segment: str) -> list[RawHit]:
+    """Search one segment (where it is stored: in this process or on a cluster worker);
+    its hits with e-values rescaled to everything searched, masked assemblies dropped."""
+    result = workdir / f"res{number}"
+    mmseqs.run("search", qdb, tdb, result, workdir / f"tmp{number}", options=options)
+    tsv = workdir / f"res{number}.tsv"
+    mmseqs.run("convertalis", qdb, tdb, result, tsv, options=[
+        "--format-output", ",".join(HIT_COLUMNS), "--db-load-mode", "2"])
+    return list(SequenceIndex._parse(tsv, scale, masked, segment))
+
+
+class _Inline(Executor):
+    """Runs each segment's search at once in this process."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as err:
+            future.set_exception(err)
+        return future
 
 
 def _query_order(fasta: Path) -> dict[str, int]:
