@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from lanhai.db.schema import records
-from lanhai.store.search import TextMatch
+from lanhai.store.search import TextMatch, records_text
 from tests.support import CURATOR, READER, bank_on
 from tests.support.search import TOMATO
 
@@ -47,15 +47,43 @@ def test_short_han_words_match_on_every_backend(engine: Engine, tmp_path: Path) 
     assert found("鲸") == set()
 
 
-def test_postgresql_looks_up_the_spelled_out_word(engine: Engine) -> None:
+def test_both_backends_look_up_the_spelled_out_word(engine: Engine) -> None:
     """pg_trgm gets a pattern with a trigram in it (a bare two-character word has none, and
     was a scan of every record); SQLite's FTS5 phrase is the same text."""
     with engine.connect() as conn:
-        match = TextMatch(conn, "海参 鲷 tara 06", records)
-        if engine.dialect.name == "sqlite":
-            assert match.fts is not None
-            compiled = str(match.fts.element.compile(compile_kwargs={"literal_binds": True}))
-            assert '"海 参" AND " 鲷 " AND "tara"' in compiled
-            return
-        patterns = [c.right.value for c in match.conditions]  # type: ignore[attr-defined]
-    assert patterns == ["%海 参%", "% 鲷 %", "%tara%", "%06%"]
+        match = TextMatch(conn, "海参 鲷 TARA 06", records)
+    assert match.fts is not None
+    compiled = match.fts.element.compile(bind=engine)
+    if engine.dialect.name == "sqlite":
+        assert list(compiled.params.values()) == ['"海 参" AND " 鲷 " AND "TARA"']
+        assert len(match.conditions) == 1  # 06: LIKE on the rows FTS5 found
+    else:  # the lower-cased copy, LIKE the lower-cased words
+        assert "records_text.folded LIKE lower(" in str(compiled)
+        assert list(compiled.params.values()) == ["%海 参%", "% 鲷 %", "%TARA%", "%06%"]
+        assert match.conditions == []
+
+
+def test_the_lower_cased_copy_follows_every_change(engine: Engine, tmp_path: Path) -> None:
+    """PostgreSQL's copy of the search text (migration 0006) is written with a record,
+    rewritten with its search text and deleted with it: searches see every change."""
+    made = _bank(engine, tmp_path)
+    bank = bank_on(engine, tmp_path)
+
+    def found(query: str) -> set[str]:
+        return {h.accession for h in bank.search.search(READER, query, limit=50).hits}
+
+    assert found("SEA CUCUMBER") == {made["BENCH-1"]}
+    bank.catalog.update(CURATOR, made["BENCH-1"], {"description": "Stichopus japonicus"})
+    assert found("sea cucumber") == set()
+    assert found("STICHOPUS Japonicus") == {made["BENCH-1"]}
+    assert found("海参") == {made["BENCH-3"]}
+    bank.catalog.update(CURATOR, made["BENCH-3"], {"restricted": "yes"})
+    assert found("鲷鱼") == set()  # restricted: readers never see it
+    assert {h.accession for h in bank.search.search(CURATOR, "鲷鱼").hits} == {made["BENCH-3"]}
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            rows = dict(conn.execute(select(records.c.search_text, records_text.c.folded)
+                                     .join(records_text, records_text.c.id == records.c.id)
+                                     ).all())
+        assert len(rows) == len(GERMPLASM)
+        assert all(folded == text.lower() for text, folded in rows.items())

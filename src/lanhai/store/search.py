@@ -1,8 +1,9 @@
 """The SQL of catalogue search: which records match words and filters, their facet columns.
 
-Words go through the full-text index (SQLite FTS5 trigram, PostgreSQL pg_trgm); filters on
-the indexed columns. On SQLite the facet columns are read from ``records_search``, the narrow
-copy migration 0002 keeps in step by triggers, so reading many matches never reads the wide
+Words go through the full-text index (SQLite FTS5 trigram; PostgreSQL pg_trgm over
+``records_text``, the lower-cased copy migration 0006 keeps); filters on the indexed
+columns. On SQLite the facet columns are read from ``records_search``, the narrow copy
+migration 0002 keeps in step by triggers, so reading many matches never reads the wide
 records rows. Restricted records are excluded here for callers who may not see them, so they
 never reach a page or a count.
 """
@@ -51,6 +52,13 @@ records_search = Table(
     Column("restricted", Boolean), Column("accession", String(16)), Column("name", String(300)),
     Column("taxon", String(300)), Column("depth_m", Float), Column("event_date", String(32)),
     Column("latitude", Float), Column("longitude", Float), Column("availability", Text),
+)
+
+#: PostgreSQL only (migration 0006): each record's search text lower-cased, in narrow rows
+#: under a trigram index, kept in step by triggers
+records_text = Table(
+    "records_text", MetaData(),
+    Column("id", Integer, primary_key=True), Column("folded", Text),
 )
 
 
@@ -120,12 +128,15 @@ class TextMatch:
         if not tokens:
             return
         if conn.dialect.name != "sqlite":
-            # pg_trgm, too, finds only words of three characters or more through the index:
-            # a one- or two-character Han word is looked up as the search text spells it
-            # out (the same records: every Han run is stored spelled out as well)
-            for token in tokens:
-                self.conditions.append(records.c.search_text.ilike(
-                    "%" + _escape(fts_phrase(token) or token) + "%", escape="\\"))
+            # pg_trgm over the lower-cased copy of the search text (migration 0006), checked
+            # by LIKE of the lower-cased word: ILIKE's matches without lower-casing every
+            # candidate's text. pg_trgm, too, finds only words of three characters or more
+            # through the index: a one- or two-character Han word is looked up as the search
+            # text spells it out (the same records: every Han run is stored spelled out too)
+            likes = [records_text.c.folded.like(
+                func.lower("%" + _escape(fts_phrase(token) or token) + "%"), escape="\\")
+                for token in tokens]
+            self.fts = select(records_text.c.id.label("rid")).where(*likes).subquery("fts")
             self.ranked = True
             return
         phrases = [p for p in (fts_phrase(t) for t in tokens) if p is not None]
