@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from lanhai.db.schema import records
-from lanhai.store.search import TextMatch, records_text
+from lanhai.store.search import TextMatch, records_search
 from tests.support import CURATOR, READER, bank_on
 from tests.support.search import TOMATO
 
@@ -51,21 +51,24 @@ def test_both_backends_look_up_the_spelled_out_word(engine: Engine) -> None:
     """pg_trgm gets a pattern with a trigram in it (a bare two-character word has none, and
     was a scan of every record); SQLite's FTS5 phrase is the same text."""
     with engine.connect() as conn:
-        match = TextMatch(conn, "海参 鲷 TARA 06", records)
-    assert match.fts is not None
-    compiled = match.fts.element.compile(bind=engine)
+        match = TextMatch(conn, "海参 鲷 TARA 06", records_search)
     if engine.dialect.name == "sqlite":
+        assert match.fts is not None
+        compiled = match.fts.element.compile(bind=engine)
         assert list(compiled.params.values()) == ['"海 参" AND " 鲷 " AND "TARA"']
         assert len(match.conditions) == 1  # 06: LIKE on the rows FTS5 found
     else:  # the lower-cased copy, LIKE the lower-cased words
-        assert "records_text.folded LIKE lower(" in str(compiled)
-        assert list(compiled.params.values()) == ["%海 参%", "% 鲷 %", "%TARA%", "%06%"]
-        assert match.conditions == []
+        assert match.fts is None
+        compiled = [c.compile(bind=engine) for c in match.conditions]
+        assert all("records_search.folded LIKE lower(" in str(c) for c in compiled)
+        assert [v for c in compiled for v in c.params.values()] == \
+            ["%海 参%", "% 鲷 %", "%TARA%", "%06%"]
 
 
-def test_the_lower_cased_copy_follows_every_change(engine: Engine, tmp_path: Path) -> None:
-    """PostgreSQL's copy of the search text (migration 0006) is written with a record,
-    rewritten with its search text and deleted with it: searches see every change."""
+def test_the_search_copy_follows_every_change(engine: Engine, tmp_path: Path) -> None:
+    """The narrow copy searches read (``records_search``; on PostgreSQL with the search text
+    lower-cased, migration 0006) is written with a record and rewritten with it: searches
+    see every change."""
     made = _bank(engine, tmp_path)
     bank = bank_on(engine, tmp_path)
 
@@ -80,10 +83,13 @@ def test_the_lower_cased_copy_follows_every_change(engine: Engine, tmp_path: Pat
     bank.catalog.update(CURATOR, made["BENCH-3"], {"restricted": "yes"})
     assert found("鲷鱼") == set()  # restricted: readers never see it
     assert {h.accession for h in bank.search.search(CURATOR, "鲷鱼").hits} == {made["BENCH-3"]}
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            rows = dict(conn.execute(select(records.c.search_text, records_text.c.folded)
-                                     .join(records_text, records_text.c.id == records.c.id)
+    with engine.connect() as conn:
+        copied = conn.execute(select(records_search.c.restricted).where(
+            records_search.c.accession == made["BENCH-3"])).scalar()
+        assert copied is True
+        if engine.dialect.name == "postgresql":
+            rows = dict(conn.execute(select(records.c.search_text, records_search.c.folded)
+                                     .join(records_search, records_search.c.id == records.c.id)
                                      ).all())
-        assert len(rows) == len(GERMPLASM)
-        assert all(folded == text.lower() for text, folded in rows.items())
+            assert len(rows) == len(GERMPLASM)
+            assert all(folded == text.lower() for text, folded in rows.items())

@@ -1,10 +1,10 @@
 """The SQL of catalogue search: which records match words and filters, their facet columns.
 
-Words go through the full-text index (SQLite FTS5 trigram; PostgreSQL pg_trgm over
-``records_text``, the lower-cased copy migration 0006 keeps); filters on the indexed
-columns. On SQLite the facet columns are read from ``records_search``, the narrow copy
-migration 0002 keeps in step by triggers, so reading many matches never reads the wide
-records rows. Restricted records are excluded here for callers who may not see them, so they
+Words go through the full-text index (SQLite FTS5 trigram; PostgreSQL pg_trgm over the
+lower-cased text of ``records_search``); filters on the indexed columns. The facet columns
+are read from ``records_search``, the narrow copy migrations 0002 (SQLite) and 0006
+(PostgreSQL) keep in step by triggers, so reading many matches never reads the wide records
+rows. Restricted records are excluded here for callers who may not see them, so they
 never reach a page or a count.
 """
 
@@ -44,21 +44,16 @@ from lanhai.search.filters import BBox, CatalogFilters, words_of
 from lanhai.store.records import record_from_row
 from lanhai.store.search_columns import Columns, Vocabularies
 
-#: SQLite only (migration 0002): a narrow copy of each record's facet columns, kept in step
-#: by triggers, so reading the facets of many matches never reads the wide records rows
+#: a narrow copy of each record's facet columns (SQLite: migration 0002; PostgreSQL: 0006,
+#: with ``folded``, the search text lower-cased, under the trigram index), kept in step by
+#: triggers, so reading the facets of many matches never reads the wide records rows
 records_search = Table(
     "records_search", MetaData(),
     Column("id", Integer, primary_key=True), Column("kind", String(16)),
     Column("restricted", Boolean), Column("accession", String(16)), Column("name", String(300)),
     Column("taxon", String(300)), Column("depth_m", Float), Column("event_date", String(32)),
     Column("latitude", Float), Column("longitude", Float), Column("availability", Text),
-)
-
-#: PostgreSQL only (migration 0006): each record's search text lower-cased, in narrow rows
-#: under a trigram index, kept in step by triggers
-records_text = Table(
-    "records_text", MetaData(),
-    Column("id", Integer, primary_key=True), Column("folded", Text),
+    Column("folded", Text),  # PostgreSQL only
 )
 
 
@@ -108,9 +103,10 @@ def filter_conditions(filters: CatalogFilters, table: Table = records
 
 
 def has_search_table(conn: Connection) -> bool:
-    """Whether this is a SQLite bank with ``records_search`` (migration 0002)."""
+    """Whether the bank has ``records_search`` (SQLite: migration 0002, PostgreSQL: 0006)."""
     if conn.dialect.name != "sqlite":
-        return False
+        return conn.exec_driver_sql(
+            "SELECT to_regclass('records_search') IS NOT NULL").scalar() is True
     return conn.exec_driver_sql(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records_search'"
     ).first() is not None
@@ -128,15 +124,16 @@ class TextMatch:
         if not tokens:
             return
         if conn.dialect.name != "sqlite":
-            # pg_trgm over the lower-cased copy of the search text (migration 0006), checked
-            # by LIKE of the lower-cased word: ILIKE's matches without lower-casing every
-            # candidate's text. pg_trgm, too, finds only words of three characters or more
-            # through the index: a one- or two-character Han word is looked up as the search
-            # text spells it out (the same records: every Han run is stored spelled out too)
-            likes = [records_text.c.folded.like(
-                func.lower("%" + _escape(fts_phrase(token) or token) + "%"), escape="\\")
-                for token in tokens]
-            self.fts = select(records_text.c.id.label("rid")).where(*likes).subquery("fts")
+            # pg_trgm, too, finds only words of three characters or more through the index:
+            # a one- or two-character Han word is looked up as the search text spells it
+            # out (the same records: every Han run is stored spelled out as well)
+            patterns = ["%" + _escape(fts_phrase(t) or t) + "%" for t in tokens]
+            if table is records_search:  # its lower-cased text: LIKE gives ILIKE's matches
+                self.conditions += [records_search.c.folded.like(func.lower(p), escape="\\")
+                                    for p in patterns]
+            else:
+                self.conditions += [records.c.search_text.ilike(p, escape="\\")
+                                    for p in patterns]
             self.ranked = True
             return
         phrases = [p for p in (fts_phrase(t) for t in tokens) if p is not None]
@@ -180,8 +177,8 @@ def text_ids(conn: Connection, query: str) -> NDArray[np.int64] | None:
 
 def matching_rows(conn: Connection, query: str, filters: CatalogFilters,
                   include_restricted: bool) -> Columns:
-    """The facet columns of every match, read by one SQL query (PostgreSQL, a one-off
-    command, or a SQLite bank without ``records_search``)."""
+    """The facet columns of every match, read by one SQL query (PostgreSQL, or a one-off
+    command on SQLite)."""
     table = records_search if has_search_table(conn) else records
     match = TextMatch(conn, query, table)
     conditions = filter_conditions(filters, table)
