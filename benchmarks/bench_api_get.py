@@ -1,4 +1,4 @@
-"""Get-by-accession latency of the HTTP API on a 100,000-record SQLite bank, under load.
+"""Get-by-accession latency of the HTTP API on a 100,000-record bank, under load.
 
 Builds (once, then reuses) a SQLite bank of realistic samples derived from real Ocean
 Sampling Day 2014 rows, serves it with uvicorn on 127.0.0.1, and drives
@@ -7,7 +7,13 @@ the path). In the same run, the reference floor — a bare Starlette app doing t
 SQLite lookup with the stdlib driver, served the same way — is measured, and the ratios are
 printed. Target: p99 < 20 ms.
 
+On PostgreSQL (``--database-url``, or ``--backends sqlite,postgresql`` for both side by
+side) the same samples go into a database of their own (``<database>_api``, kept and reused
+like the SQLite bank; ``--rebuild`` makes it again), Lanhai is served with
+``LANHAI_DATABASE_URL`` set to it, and the floor does the same lookup with ``psycopg``.
+
     python -m benchmarks.bench_api_get [--records 100000] [--duration 20]
+    python -m benchmarks.bench_api_get --backends sqlite,postgresql
 
 Not a test: figures are printed, never asserted.
 """
@@ -33,7 +39,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url
+
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: benchmarks.backends from the root
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.backends import (  # noqa: E402
+    Backend,
+    Figure,
+    add_arguments,
+    chosen,
+    load_average,
+    side_by_side,
+)
+
 OSD = ROOT.parent / "shared" / "data" / "catalog" / "samples" / "OSD14Data_version1.csv"
 DEFAULT_DIR = ROOT / "benchmarks" / "output" / "api-get-bank"
 TARGET_P99_MS = 20.0
@@ -113,8 +133,11 @@ def _variants(templates: list[dict[str, Any]], count: int) -> Iterator[dict[str,
         yield fields
 
 
-def build_bank(data_dir: Path, count: int, rebuild: bool) -> None:
-    """Create a SQLite bank with ``count`` samples unless one is already there."""
+def build_bank(data_dir: Path, count: int, rebuild: bool, backend: Backend | None = None,
+               bank: str = "api") -> str:
+    """Create a bank with ``count`` samples unless one is already there: SQLite in
+    ``data_dir``, or the PostgreSQL database of ``backend`` named after ``bank``; return
+    its database URL ("" for the SQLite one)."""
     from lanhai.bank import init_bank
     from lanhai.kinds import kind_spec
     from lanhai.model import NewRecord
@@ -124,19 +147,21 @@ def build_bank(data_dir: Path, count: int, rebuild: bool) -> None:
 
     if rebuild and data_dir.exists():
         shutil.rmtree(data_dir)
-    bank = init_bank(Settings(data_dir=data_dir))
+    url = backend.bank_url(bank, fresh=rebuild) if backend else ""
+    bank_ = init_bank(Settings(data_dir=data_dir, database_url=url))
     try:
-        with bank.db.engine.connect() as conn:
+        with bank_.db.engine.connect() as conn:
             have = count_by_kind(conn, True).get("sample", 0)
         if have == count:
-            print(f"reusing the bank in {data_dir} ({have:,} samples)", file=sys.stderr)
-            return
+            print(f"reusing the bank in {bank_.db.where} ({have:,} samples)",
+                  file=sys.stderr)
+            return url
         if have:
             raise SystemExit(f"{data_dir} holds {have:,} samples, not {count:,}: use --rebuild")
         spec = kind_spec("sample")
         started = time.perf_counter()
         batch: list[NewRecord] = []
-        with bank.db.engine.begin() as conn:
+        with bank_.db.engine.begin() as conn:
             for fields in _variants(_templates(), count):
                 batch.append(NewRecord(spec, fields, spec.identifiers(fields), False))
                 if len(batch) == 5000:
@@ -146,7 +171,15 @@ def build_bank(data_dir: Path, count: int, rebuild: bool) -> None:
         print(f"built {count:,} samples in {time.perf_counter() - started:.1f} s",
               file=sys.stderr)
     finally:
-        bank.close()
+        bank_.close()
+    if url:  # statistics for the planner, as after any bulk load
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        engine.dispose()
+    return url
 
 
 # --- the reference floor -------------------------------------------------------------------
@@ -177,6 +210,40 @@ def floor_app() -> Any:
             "version": row[6], "created_at": row[7], "updated_at": row[8],
             "created_by": row[9], "updated_by": row[10], "identifiers": ids,
             "fields": json.loads(row[4])})
+
+    return Starlette(routes=[Route("/api/records/{accession}", get_record)])
+
+
+def pg_floor_app() -> Any:
+    """A bare Starlette app: the same two PostgreSQL lookups with psycopg, as JSON."""
+    import psycopg
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    conn = psycopg.connect(os.environ["LANHAI_BENCH_PG"], autocommit=True)
+    lock = threading.Lock()
+
+    def stamp(value: Any) -> Any:
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+    async def get_record(request: Request) -> JSONResponse:
+        accession = request.path_params["accession"].upper()
+        with lock:
+            row = conn.execute(
+                "SELECT id, accession, kind, name, fields, restricted, version, created_at, "
+                "updated_at, created_by, updated_by FROM records WHERE accession = %s",
+                (accession,)).fetchone()
+            if row is None or row[5]:
+                return JSONResponse({"error": {"code": "not_found"}}, status_code=404)
+            ids = [r[0] for r in conn.execute(
+                "SELECT value FROM identifiers WHERE record_id = %s ORDER BY id", (row[0],))]
+        return JSONResponse({
+            "accession": row[1], "kind": row[2], "name": row[3], "restricted": bool(row[5]),
+            "version": row[6], "created_at": stamp(row[7]), "updated_at": stamp(row[8]),
+            "created_by": row[9], "updated_by": row[10], "identifiers": ids,
+            "fields": row[4]})
 
     return Starlette(routes=[Route("/api/records/{accession}", get_record)])
 
@@ -248,29 +315,71 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--rebuild", action="store_true", help="build the bank again")
+    add_arguments(parser)
     args = parser.parse_args(argv)
+    figures: list[Figure] = []
+    for backend in chosen(args):
+        figures += measure(backend, args)
+    if len(args.backends.split(",")) > 1:
+        side_by_side(f"GET /api/records/{{accession}}, {args.records:,} samples", figures)
+    return 0
 
-    build_bank(args.data_dir, args.records, args.rebuild)
-    db = (args.data_dir / "lanhai.sqlite").resolve()
-    _warm(db)
+
+def measure(backend: Backend, args: argparse.Namespace) -> list[Figure]:
+    """Lanhai and the floor on one backend, under the same load; print the table."""
+    data_dir: Path = args.data_dir
+    if not backend.is_sqlite:
+        data_dir = data_dir.with_name(data_dir.name + "-postgresql")
+    url = build_bank(data_dir, args.records, args.rebuild, backend)
+    if backend.is_sqlite:
+        db = (data_dir / "lanhai.sqlite").resolve()
+        _warm(db)
+        url = f"sqlite:///{db}"
+        floor = ("floor (bare Starlette + sqlite3)",
+                 ("benchmarks.bench_api_get:floor_app", {"LANHAI_BENCH_DB": str(db)}))
+    else:
+        _pg_warm(url)
+        floor = ("floor (bare Starlette + psycopg)",
+                 ("benchmarks.bench_api_get:pg_floor_app",
+                  {"LANHAI_BENCH_PG": make_url(url).set(drivername="postgresql")
+                   .render_as_string(hide_password=False)}))
     results: dict[str, dict[str, float]] = {}
+    loads: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "random_get.lua"
         script.write_text(LUA % {"n": args.records})
         servers = {
             "lanhai API (FastAPI)": ("lanhai.app:create_app",
-                                     {"LANHAI_DATA_DIR": str(args.data_dir),
-                                      "LANHAI_DATABASE_URL": f"sqlite:///{db}"}),
-            "floor (bare Starlette + sqlite3)": ("benchmarks.bench_api_get:floor_app",
-                                                 {"LANHAI_BENCH_DB": str(db)}),
+                                     {"LANHAI_DATA_DIR": str(data_dir),
+                                      "LANHAI_DATABASE_URL": url}),
+            floor[0]: floor[1],
         }
         for name, (target, env) in servers.items():
             with serve(target, env) as base:
                 print(f"loading {name} at {base} for {args.duration} s …", file=sys.stderr)
                 results[name] = load(base, script, args.duration, args.threads,
                                      args.connections)
-    _print_table(results, args)
-    return 0
+                loads[name] = load_average()
+    _print_table(results, args, backend, loads)
+    lanhai, bare = results.values()
+    load_lanhai, load_floor = loads.values()
+    return [Figure(backend.name, "get by accession p99, lanhai API", lanhai["p99_ms"], "ms",
+                   TARGET_P99_MS, load_lanhai),
+            Figure(backend.name, "get by accession p50, lanhai API", lanhai["p50_ms"], "ms",
+                   None, load_lanhai),
+            Figure(backend.name, f"get by accession p99, {floor[0][7:-1]}", bare["p99_ms"],
+                   "ms", None, load_floor)]
+
+
+def _pg_warm(url: str) -> None:
+    """Read the bank's tables once so both servers start with them in memory."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        for table in ("records", "identifiers"):
+            conn.execute(text(f"SELECT count(*) FROM {table}"))
+    engine.dispose()
 
 
 def _warm(path: Path) -> None:
@@ -280,23 +389,26 @@ def _warm(path: Path) -> None:
             pass
 
 
-def _print_table(results: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
-    print(f"\nGET /api/records/{{random accession}} — {args.records:,} samples on SQLite, "
+def _print_table(results: dict[str, dict[str, float]], args: argparse.Namespace,
+                 backend: Backend, loads: dict[str, str]) -> None:
+    name = "SQLite" if backend.is_sqlite else "PostgreSQL"
+    print(f"\nGET /api/records/{{random accession}} — {args.records:,} samples on {name}, "
           f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, 127.0.0.1, "
           f"{os.cpu_count()} CPUs")
     head = f"{'server':34} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} " \
-           f"{'max ms':>8} {'errors':>7}"
+           f"{'max ms':>8} {'errors':>7} {'load average':>16}"
     print(head)
     print("-" * len(head))
     for name, r in results.items():
         print(f"{name:34} {r['req_s']:>9,.0f} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f} "
-              f"{r['p99_ms']:>8.2f} {r['max_ms']:>8.2f} {int(r['errors']):>7}")
+              f"{r['p99_ms']:>8.2f} {r['max_ms']:>8.2f} {int(r['errors']):>7} "
+              f"{loads[name]:>16}")
     lanhai, floor = results.values()
     print(f"\nratio lanhai/floor: p50 {lanhai['p50_ms'] / floor['p50_ms']:.2f}x, "
           f"p99 {lanhai['p99_ms'] / floor['p99_ms']:.2f}x, "
           f"throughput {lanhai['req_s'] / floor['req_s']:.2f}x")
     verdict = "meets" if lanhai["p99_ms"] < TARGET_P99_MS else "MISSES"
-    print(f"lanhai p99 {lanhai['p99_ms']:.2f} ms {verdict} the target of "
+    print(f"{backend.name}: lanhai p99 {lanhai['p99_ms']:.2f} ms {verdict} the target of "
           f"{TARGET_P99_MS:.0f} ms")
 
 

@@ -1,4 +1,4 @@
-"""Benchmark: bulk import of 100,000 sample rows into a fresh SQLite bank, fully validated.
+"""Benchmark: bulk import of 100,000 sample rows into a fresh bank, fully validated.
 
 What it measures
     * wall time and rows/s of ``lanhai.services.imports.ImportService.run`` for a 100,000-row CSV of
@@ -11,6 +11,12 @@ What it measures
       transaction; the ratio says what validation, identity matching, versions and the
       full-text index cost on top of raw inserts.
 
+On PostgreSQL (``--database-url``, or ``--backends sqlite,postgresql`` for both side by
+side) each import goes into a database created fresh for it (``<database>_import``; its
+schema from Lanhai's migrations), and the floor is ``psycopg`` ``executemany`` of the same
+rows into an equivalent table (``<database>_import_floor``). Peak memory is the import's
+process; the server's own memory is not in it.
+
 The rows vary real ones: every sample of the planet-microbe BATS, GOS, OSD 2014 and Tara
 Oceans tables in ../shared/data/catalog/samples/ (their ENVO terms, places, coordinates,
 depths, dates), with new names and BioSamples and small shifts of position, depth and date.
@@ -19,6 +25,7 @@ Run it from the repository root::
 
     .venv/bin/python -m benchmarks.bench_import            # 100,000 rows
     .venv/bin/python benchmarks/bench_import.py --rows 20000
+    .venv/bin/python -m benchmarks.bench_import --backends sqlite,postgresql
 
 It is not a test and asserts nothing; it prints the figures.
 """
@@ -41,7 +48,22 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url
+
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: benchmarks.backends from the root
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.backends import (  # noqa: E402
+    Backend,
+    Figure,
+    add_arguments,
+    chosen,
+    database_megabytes,
+    load_average,
+    side_by_side,
+)
+
 SAMPLES = ROOT.parent / "shared" / "data" / "catalog" / "samples"
 HEADER = ["samp_name", "project_name", "samp_taxon_id", "collection_date", "geo_loc_name",
           "lat_lon", "env_broad_scale", "env_local_scale", "env_medium", "depth", "biosample",
@@ -144,8 +166,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(path: Path) -> dict[str, Any]:
-    """Run one import in this process (a fresh one); time and peak memory."""
+def child(path: Path, url: str = "") -> dict[str, Any]:
+    """Run one import in this process (a fresh one) into a new bank, the embedded SQLite
+    one or the (fresh) database at ``url``; time and peak memory."""
     sys.path.insert(0, str(ROOT / "src"))
 
     from lanhai.bank import init_bank
@@ -154,13 +177,14 @@ def child(path: Path) -> dict[str, Any]:
     from lanhai.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="lanhai-bench-") as folder:
-        bank = init_bank(Settings(data_dir=Path(folder)))
+        bank = init_bank(Settings(data_dir=Path(folder), database_url=url))
         before = peak_rss_mb()
         start = time.perf_counter()
         report = bank.imports.run(Actor("bench", "admin"), path, ImportOptions("sample"))
         seconds = time.perf_counter() - start
-        size = (Path(folder) / "lanhai.sqlite").stat().st_size
         bank.close()
+        size = database_megabytes(url) * 1e6 if url else \
+            (Path(folder) / "lanhai.sqlite").stat().st_size
     return {"rows": report.rows, "created": report.created, "problems": report.problems_omitted
             + len(report.problems), "committed": report.committed, "seconds": seconds,
             "rss_before_mb": before, "rss_peak_mb": peak_rss_mb(), "db_mb": size / 1e6,
@@ -187,9 +211,32 @@ def floor(path: Path) -> float:
     return seconds
 
 
-def run_child(path: Path) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(path)],
-                          check=True, capture_output=True, text=True)
+def pg_floor(path: Path, backend: Backend) -> float:
+    """Plain psycopg: read the CSV, executemany into an equivalent table, one transaction."""
+    import psycopg
+
+    url = make_url(backend.bank_url("import_floor", fresh=True))
+    with psycopg.connect(url.set(drivername="postgresql")
+                         .render_as_string(hide_password=False)) as conn:
+        columns = ", ".join(f"{name} TEXT" for name in HEADER)
+        conn.execute(f"CREATE TABLE samples (id SERIAL PRIMARY KEY, {columns})")
+        conn.commit()
+        marks = ", ".join("%s" for _ in HEADER)
+        start = time.perf_counter()
+        with path.open(encoding="utf-8", newline="") as handle, conn.cursor() as cursor:
+            rows = csv.reader(handle)
+            next(rows)
+            cursor.executemany(f"INSERT INTO samples ({', '.join(HEADER)}) VALUES ({marks})",
+                               rows)
+        conn.commit()
+        seconds = time.perf_counter() - start
+    return seconds
+
+
+def run_child(path: Path, backend: Backend) -> dict[str, Any]:
+    url = backend.bank_url("import", fresh=True)  # PostgreSQL: a new database each time
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(path),
+                           "--child-url", url], check=True, capture_output=True, text=True)
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 
@@ -199,37 +246,63 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000,
                         help="rows of the smaller run that memory is compared with")
+    add_arguments(parser)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-url", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child)))
+        print(json.dumps(child(args.child, args.child_url)))
         return 0
+    backends = chosen(args)
+    figures: list[Figure] = []
+    worst = 0
     with tempfile.TemporaryDirectory(prefix="lanhai-bench-data-") as folder:
         small, large = Path(folder) / "small.csv", Path(folder) / "large.csv"
         seeds = write_rows(large, args.rows)
         write_rows(small, args.small)
         print(f"input: {args.rows:,} sample rows ({large.stat().st_size / 1e6:.1f} MB CSV) "
               f"varying {seeds} real samples (BATS, GOS, OSD 2014, Tara Oceans)")
-        low = run_child(small)
-        high = run_child(large)
-        base = floor(large)
+        for backend in backends:
+            code, found = measure(backend, small, large)
+            worst = max(worst, code)
+            figures += found
+    if len(backends) > 1:
+        side_by_side(f"import of {args.rows:,} sample rows", figures)
+    return worst
+
+
+def measure(backend: Backend, small: Path, large: Path) -> tuple[int, list[Figure]]:
+    """Both imports and the floor on one backend; print the figures."""
+    low = run_child(small, backend)
+    high = run_child(large, backend)
+    load = load_average()
+    base = floor(large) if backend.is_sqlite else pg_floor(large, backend)
     for result in (low, high):
         if result["problems"] or not result["committed"]:
             print(f"import failed: {result['problems']} problems: {result['first_problems']}")
-            return 1
+            return 1, []
     rate = high["rows"] / high["seconds"]
-    print(f"lanhai import, {high['rows']:,} rows, SQLite, one transaction, fully validated: "
-          f"{high['seconds']:.1f} s ({rate:,.0f} rows/s); bank file {high['db_mb']:.0f} MB")
+    where = "bank file" if backend.is_sqlite else "database"
+    name = "SQLite" if backend.is_sqlite else "PostgreSQL"
+    print(f"\nlanhai import, {high['rows']:,} rows, {name}, one transaction, fully validated: "
+          f"{high['seconds']:.1f} s ({rate:,.0f} rows/s); {where} {high['db_mb']:.0f} MB; "
+          f"load average {load}")
     print(f"peak RSS: {low['rss_peak_mb']:.0f} MB at {low['rows']:,} rows, "
           f"{high['rss_peak_mb']:.0f} MB at {high['rows']:,} rows "
           f"(process before the import: {high['rss_before_mb']:.0f} MB); growth "
           f"{high['rss_peak_mb'] - low['rss_peak_mb']:+.0f} MB for "
           f"{high['rows'] - low['rows']:,} more rows")
-    print(f"floor, plain sqlite3 executemany of the same rows, no validation: {base:.2f} s "
+    driver = "sqlite3" if backend.is_sqlite else "psycopg"
+    print(f"floor, plain {driver} executemany of the same rows, no validation: {base:.2f} s "
           f"({high['rows'] / base:,.0f} rows/s)")
+    per_100k = high["seconds"] * 100_000 / high["rows"]
     print(f"ratio lanhai / floor: {high['seconds'] / base:.1f}x; target: 100,000 rows < 60 s "
-          f"({'met' if high['seconds'] * 100_000 / high['rows'] < 60 else 'NOT met'})")
-    return 0
+          f"({'met' if per_100k < 60 else 'NOT met'})")
+    return 0, [Figure(backend.name, f"import {high['rows']:,} rows, s", high["seconds"], "s",
+                      60.0 * high["rows"] / 100_000, load),
+               Figure(backend.name, "import peak RSS growth, MB",
+                      high["rss_peak_mb"] - low["rss_peak_mb"], "MB", None, load),
+               Figure(backend.name, f"floor ({driver} executemany), s", base, "s", None, load)]
 
 
 if __name__ == "__main__":

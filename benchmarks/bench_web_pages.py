@@ -15,7 +15,12 @@ lanhai.store.dashboard.AggregateCache). The reference in the
 same run is ``GET /api/stats`` (one GROUP BY over the records: the least a dashboard can
 do), with the ratio. Target: every page < 300 ms.
 
+On PostgreSQL (``--database-url``, or ``--backends sqlite,postgresql`` for both side by
+side) the two banks are databases of their own (``<database>_web_demo``,
+``<database>_web_big``), built the same way and kept like the SQLite ones.
+
     python -m benchmarks.bench_web_pages [--repeat 15] [--rebuild]
+    python -m benchmarks.bench_web_pages --backends sqlite,postgresql
 
 Not a test: figures are printed, never asserted.
 """
@@ -32,11 +37,25 @@ from typing import Any
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: benchmarks.backends from the root
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.backends import (  # noqa: E402
+    Backend,
+    Figure,
+    add_arguments,
+    chosen,
+    load_average,
+    side_by_side,
+)
+
 OUTPUT = ROOT / "benchmarks" / "output"
 TARGET_MS = 300.0
 
 
-def build_demo(folder: Path, rebuild: bool) -> None:
+def build_demo(folder: Path, rebuild: bool, backend: Backend | None = None) -> str:
+    """The demo bank in ``folder`` (and, on PostgreSQL, its database); its database URL
+    ("" for SQLite)."""
     from lanhai.bank import init_bank
     from lanhai.demo.builder import build_demo as build
     from lanhai.services.access import Actor
@@ -45,21 +64,27 @@ def build_demo(folder: Path, rebuild: bool) -> None:
 
     if rebuild and folder.exists():
         shutil.rmtree(folder)
-    bank = init_bank(Settings(data_dir=folder))
+    url = backend.bank_url("web_demo", fresh=rebuild) if backend else ""
+    bank = init_bank(Settings(data_dir=folder, database_url=url))
     try:
         with bank.db.engine.connect() as conn:
             have = sum(count_by_kind(conn, True).values())
         if have:
-            print(f"reusing the demo bank in {folder} ({have:,} records)", file=sys.stderr)
-            return
+            print(f"reusing the demo bank in {bank.db.where} ({have:,} records)",
+                  file=sys.stderr)
+            return url
         started = time.perf_counter()
         build(bank, Actor("demo", "admin"))
         print(f"built the demo bank in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     finally:
         bank.close()
+    return url
 
 
-def build_big(folder: Path, samples: int, strains: int, rebuild: bool) -> None:
+def build_big(folder: Path, samples: int, strains: int, rebuild: bool,
+              backend: Backend | None = None) -> str:
+    """The big bank in ``folder`` (and, on PostgreSQL, its database); its database URL
+    ("" for SQLite)."""
     from benchmarks.bench_api_get import build_bank
     from lanhai.bank import init_bank
     from lanhai.kinds import kind_spec
@@ -69,12 +94,12 @@ def build_big(folder: Path, samples: int, strains: int, rebuild: bool) -> None:
     from lanhai.store.queries import count_by_kind
     from lanhai.store.records import insert_records
 
-    build_bank(folder, samples, rebuild)
-    bank = init_bank(Settings(data_dir=folder))
+    url = build_bank(folder, samples, rebuild, backend, "web_big")
+    bank = init_bank(Settings(data_dir=folder, database_url=url))
     try:
         with bank.db.engine.connect() as conn:
             if count_by_kind(conn, True).get("strain", 0) == strains:
-                return
+                return url
         spec = kind_spec("strain")
         base = {"taxon_name": "Zobellia galactanivorans", "organism_type": "Bacteria",
                 "restrictions_on_use": "1", "nagoya_compliance": "1", "risk_group": "1",
@@ -100,9 +125,10 @@ def build_big(folder: Path, samples: int, strains: int, rebuild: bool) -> None:
               file=sys.stderr)
     finally:
         bank.close()
+    return url
 
 
-def time_pages(folder: Path, paths: list[str], repeat: int
+def time_pages(folder: Path, paths: list[str], repeat: int, url: str = ""
                ) -> list[tuple[str, int, float, float, float]]:
     from fastapi.testclient import TestClient
 
@@ -110,7 +136,8 @@ def time_pages(folder: Path, paths: list[str], repeat: int
     from lanhai.bank import init_bank
     from lanhai.settings import Settings
 
-    bank = init_bank(Settings(data_dir=folder))  # brings a bank cached by an older version up
+    # brings a bank cached by an older version up
+    bank = init_bank(Settings(data_dir=folder, database_url=url))
     rows = []
     try:
         with TestClient(create_app(bank=bank)) as client:
@@ -137,7 +164,8 @@ def time_pages(folder: Path, paths: list[str], repeat: int
 CHANGES = ("edit", "new record", "link", "unlink", "restrict", "release")
 
 
-def after_a_change(folder: Path, paths: list[str]) -> list[tuple[str, str, float]]:
+def after_a_change(folder: Path, paths: list[str], url: str = ""
+                   ) -> list[tuple[str, str, float]]:
     """Server time of each page right after a record changed (the process, templates and
     database pages are warm; the cached aggregates are carried over the change, updated or
     recomputed: lanhai.store.dashboard.AggregateCache)."""
@@ -148,7 +176,7 @@ def after_a_change(folder: Path, paths: list[str]) -> list[tuple[str, str, float
     from lanhai.services.access import LOCAL_ADMIN
     from lanhai.settings import Settings
 
-    bank = open_bank(Settings(data_dir=folder))
+    bank = open_bank(Settings(data_dir=folder, database_url=url))
     catalog = bank.catalog
     part = {"part_name": "benchmark promoter", "part_type": "DNA", "role": "promoter",
             "sequence": "TTGACAGCTAGCTCAGTCCTAGGTATAATGCTAGC",
@@ -183,12 +211,12 @@ def after_a_change(folder: Path, paths: list[str]) -> list[tuple[str, str, float
     return out
 
 
-def demo_paths(folder: Path) -> list[str]:
+def demo_paths(folder: Path, url: str = "") -> list[str]:
     from lanhai.bank import open_bank
     from lanhai.services.access import ANONYMOUS
     from lanhai.settings import Settings
 
-    bank = open_bank(Settings(data_dir=folder))
+    bank = open_bank(Settings(data_dir=folder, database_url=url))
     try:
         paths = ["/api/stats", "/", "/.json", "/map", "/jobs", "/import", "/signin"]
         for plural, kind in (("samples", "sample"), ("strains", "strain"),
@@ -241,25 +269,61 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strains", type=int, default=20_000)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--big-only", action="store_true", help="skip the demo bank")
+    add_arguments(parser)
     args = parser.parse_args(argv)
-    demo = OUTPUT / "web-demo-bank"
-    big = OUTPUT / "web-big-bank"
-    ok = True
-    if not args.big_only:
-        build_demo(demo, args.rebuild)
-        ok = report(f"demo bank (median of {args.repeat} calls, in-process ASGI)",
-                    time_pages(demo, demo_paths(demo), args.repeat))
-    build_big(big, args.samples, args.strains, args.rebuild)
-    ok = report(f"big bank: {args.samples:,} samples + {args.strains:,} strains",
-                time_pages(big, ["/api/stats", "/", "/.json", "/browse/samples",
-                                 "/browse/strains", "/map"], args.repeat)) and ok
-    print("\nbig bank, right after a record changed (process warm; cached aggregates "
-          "carried over, updated or recomputed):")
-    print(f"{'page':30} {'change':>12} {'ms':>9}")
-    for path, what, ms in after_a_change(big, ["/", "/browse/samples", "/browse/strains"]):
-        print(f"{path:30} {what:>12} {ms:>9.1f}")
-    print(f"\ntarget: every page < {TARGET_MS:.0f} ms median: {'met' if ok else 'NOT met'}")
+    figures: list[Figure] = []
+    for backend in chosen(args):
+        figures += measure(backend, args)
+    if len(chosen(args)) > 1:
+        side_by_side(f"web pages and dashboard, {args.samples:,} samples + "
+                     f"{args.strains:,} strains", figures)
     return 0
+
+
+def measure(backend: Backend, args: argparse.Namespace) -> list[Figure]:
+    """Both banks on one backend: every page's time, then the big bank after changes."""
+    suffix = "" if backend.is_sqlite else "-postgresql"
+    demo = OUTPUT / f"web-demo-bank{suffix}"
+    big = OUTPUT / f"web-big-bank{suffix}"
+    print(f"\n== {backend.name}")
+    ok = True
+    figures = []
+    if not args.big_only:
+        url = build_demo(demo, args.rebuild, None if backend.is_sqlite else backend)
+        rows = time_pages(demo, demo_paths(demo, url), args.repeat, url)
+        load = load_average()
+        ok = report(f"demo bank, {backend.name} (median of {args.repeat} calls, in-process "
+                    f"ASGI; load average {load})", rows)
+        figures.append(Figure(backend.name, "demo bank: slowest page median",
+                              max(r[3] for r in rows if r[0] != "/api/stats"), "ms",
+                              TARGET_MS, load))
+    url = build_big(big, args.samples, args.strains, args.rebuild,
+                    None if backend.is_sqlite else backend)
+    rows = time_pages(big, ["/api/stats", "/", "/.json", "/browse/samples", "/browse/strains",
+                            "/map"], args.repeat, url)
+    load = load_average()
+    ok = report(f"big bank, {backend.name}: {args.samples:,} samples + {args.strains:,} "
+                f"strains (load average {load})", rows) and ok
+    home = next(r for r in rows if r[0] == "/")
+    figures += [
+        Figure(backend.name, "big bank: dashboard (/) median", home[3], "ms", TARGET_MS, load),
+        Figure(backend.name, "big bank: dashboard (/) first call", home[2], "ms", None, load),
+        Figure(backend.name, "big bank: slowest page median",
+               max(r[3] for r in rows if r[0] != "/api/stats"), "ms", TARGET_MS, load),
+        Figure(backend.name, "big bank: GET /api/stats median (reference)",
+               next(r[3] for r in rows if r[0] == "/api/stats"), "ms", None, load)]
+    print(f"\nbig bank, {backend.name}, right after a record changed (process warm; cached "
+          "aggregates carried over, updated or recomputed):")
+    print(f"{'page':30} {'change':>12} {'ms':>9}")
+    changed = after_a_change(big, ["/", "/browse/samples", "/browse/strains"], url)
+    for path, what, ms in changed:
+        print(f"{path:30} {what:>12} {ms:>9.1f}")
+    figures.append(Figure(backend.name, "big bank: dashboard (/) after a change, worst",
+                          max(ms for path, _, ms in changed if path == "/"), "ms", None,
+                          load_average()))
+    print(f"\n{backend.name}: target: every page < {TARGET_MS:.0f} ms median: "
+          f"{'met' if ok else 'NOT met'}")
+    return figures
 
 
 if __name__ == "__main__":
