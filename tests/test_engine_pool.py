@@ -1,0 +1,61 @@
+"""A server database keeps a connection open for each of the web server's reading threads."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.pool import QueuePool
+
+from lanhai.db.engine import SERVER_POOL_OVERFLOW, SERVER_POOL_SIZE, make_engine
+from tests.conftest import PG_URL
+
+URL = PG_URL or "postgresql+psycopg://lanhai:secret@127.0.0.1:5432/nowhere"
+
+
+def test_a_server_database_keeps_connections_for_the_web_server_threads() -> None:
+    engine = make_engine(URL)  # no connection is made until one is used
+    try:
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)
+        assert pool.size() == SERVER_POOL_SIZE >= 16
+        assert pool._max_overflow == SERVER_POOL_OVERFLOW
+        # every thread of the web server's pool (anyio's 40) can hold a connection at once
+        assert SERVER_POOL_SIZE + SERVER_POOL_OVERFLOW >= 40
+    finally:
+        engine.dispose()
+
+
+def test_settings_given_win() -> None:
+    engine = make_engine(URL, pool_size=3, max_overflow=0)
+    try:
+        assert engine.pool.size() == 3
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="LANHAI_TEST_DATABASE_URL is not set")
+def test_connections_are_reused_under_concurrent_reads() -> None:
+    """Twenty threads reading at once, again and again, open twenty connections once."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from sqlalchemy import event, text
+
+    engine = make_engine(PG_URL)
+    opened = []
+    event.listen(engine, "connect", lambda *_: opened.append(1))
+    barrier = Barrier(20)
+
+    def read(_: int) -> int:
+        with engine.connect() as conn:
+            barrier.wait(10)  # all hold a connection at once
+            return int(conn.execute(text("SELECT 1")).scalar_one())
+
+    try:
+        with ThreadPoolExecutor(20) as threads:
+            for _ in range(3):
+                barrier.reset()
+                assert sum(threads.map(read, range(20))) == 20
+        assert len(opened) == 20
+    finally:
+        engine.dispose()
