@@ -15,7 +15,7 @@ import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from lanhai.limits import Limits
 from lanhai.model import Record
 from lanhai.profiles.pack import Pack
 from lanhai.sequence import formats
-from lanhai.sequence.genes import SINGLE, call_genes, make_finder, mode_for
+from lanhai.sequence.genes import META, SINGLE, call_genes, make_finder, mode_for
 from lanhai.sequence.loci import MAX_GAP
 from lanhai.sequence.reader import GENOME, KINDS, PROTEOME, SequenceReader
 from lanhai.sequence.stats import AssemblyStats
@@ -48,6 +48,9 @@ STEPS = (GENES_STEP, FAMILIES, CLUSTERS_STEP)
 #: progress callback: (done, total, what) — bytes of the file when ingesting, assemblies
 #: when annotating
 Progress = Callable[[int, int, str], None]
+#: a metagenome larger than this (bases) has its genes called in contig batches of about
+#: this size, each one task, so that no task holds all of a very large assembly
+BATCH_BASES = 50_000_000
 
 
 def _no_progress(done: int, total: int, what: str) -> None:
@@ -166,7 +169,8 @@ class SequenceService(AnnotationReads):
                  progress: Progress = _no_progress, packs: Sequence[Pack] | None = None,
                  pack_names: Sequence[str] | None = None, steps: Sequence[str] = STEPS,
                  max_gap: int = MAX_GAP, scheduler: str | None = None,
-                 only_pending: bool = False) -> dict[str, Any]:
+                 only_pending: bool = False, batch_bases: int = BATCH_BASES
+                 ) -> dict[str, Any]:
         """Annotate each assembly: gene calling, family hits against profile packs with
         substrate calls and PULs, and biosynthetic gene clusters (``steps``); finished steps
         are not redone.
@@ -177,7 +181,9 @@ class SequenceService(AnnotationReads):
         inline for one job and a process pool for more; ``jobs=0`` = all cores);
         ``threads`` pyrodigal/pyhmmer threads work inside each (default: the cores divided
         among the jobs; 1 on a cluster). ``only_pending`` leaves assemblies with nothing to
-        do out of the answer. Returns per-assembly results; an assembly that fails is listed
+        do out of the answer. The genes of a metagenome larger than ``batch_bases`` are
+        called in contig batches of about that size, one task each, then joined (the same
+        rows as one task). Returns per-assembly results; an assembly that fails is listed
         under ``failed`` and the others still finish.
         """
         require_writer(actor)
@@ -233,7 +239,7 @@ class SequenceService(AnnotationReads):
                 executor = _process_pool(min(workers, len(todo)))
         try:
             failed = self._run(actor, todo, threads, executor or _Inline(), progress,
-                               results, chosen, max_gap)
+                               results, chosen, max_gap, batch_bases)
         finally:
             if own and executor is not None:
                 executor.shutdown(cancel_futures=True)
@@ -284,31 +290,107 @@ class SequenceService(AnnotationReads):
 
     def _run(self, actor: Actor, todo: list[tuple[str, str | None, list[str]]],
              threads: int, pool: Executor, progress: Progress,
-             results: dict[str, dict[str, Any]], packs: Sequence[Pack],
-             max_gap: int) -> list[Problem]:
+             results: dict[str, dict[str, Any]], packs: Sequence[Pack], max_gap: int,
+             batch_bases: int) -> list[Problem]:
+        """Run every assembly's steps in ``pool``: one task per assembly, or (a large
+        metagenome's genes) one task per contig batch, a task joining them, then one task for
+        the other steps."""
+        root = str(self.store.root)
         failed: list[Problem] = []
-        futures: dict[Future[dict[str, Any]], str] = {
-            pool.submit(annotate_assembly, str(self.store.root), acc, kind, threads,
-                        list(packs), needed, max_gap): acc
-            for acc, kind, needed in todo}
-        for done, future in enumerate(as_completed(futures), 1):
-            accession = futures[future]
-            state = results[accession]
-            try:
-                markers = future.result()
-            except Exception as err:  # one assembly failing must not stop the others
-                failed.append(Problem(
-                    f"annotation failed: {type(err).__name__}: {err}",
-                    f"run `lanhai annotate {accession}` again (finished assemblies and "
-                    "steps are not redone)", record=accession))
-                state.update(status="failed", error=str(err))
-                for step, value in state["steps"].items():
-                    if value == "to do" and step not in markers_done(self.store, accession):
-                        state["steps"][step] = "not finished"
-            else:
-                self._record_markers(actor, accession, markers, state)
-            progress(done, len(todo), accession)
+        #: task -> (accession, stage): "steps", "batch" or "join"
+        running: dict[Future[dict[str, Any]], tuple[str, str]] = {}
+        plans: dict[str, tuple[str | None, list[str], list[tuple[int, int]]]] = {}
+        waiting: dict[str, int] = {}  # batches still running, per assembly
+        joined: dict[str, dict[str, Any]] = {}  # genes markers of joined assemblies
+
+        def steps(accession: str, kind: str | None, needed: list[str]) -> None:
+            running[pool.submit(annotate_assembly, root, accession, kind, threads,
+                                list(packs), needed, max_gap)] = (accession, "steps")
+
+        def join(accession: str) -> None:
+            batches = plans[accession][2]
+            running[pool.submit(join_gene_batches, root, accession, len(batches),
+                                plans[accession][0])] = (accession, "join")
+
+        for accession, kind, needed in todo:
+            batches = self._gene_batches(accession, kind, needed, batch_bases)
+            if not batches:
+                steps(accession, kind, needed)
+                continue
+            plans[accession] = (kind, needed, batches)
+            sha = (self.store.manifest(accession) or {}).get("sha256")
+            left = [(n, span) for n, span in enumerate(batches)
+                    if (self.store.gene_part(accession, n) or {}).get("input_sha256") != sha
+                    or (self.store.gene_part(accession, n) or {}).get("contigs") != list(span)]
+            waiting[accession] = len(left)
+            for number, (first, last) in left:
+                running[pool.submit(call_gene_batch, root, accession, number, first, last,
+                                    threads)] = (accession, "batch")
+            if not left:
+                join(accession)
+        done = 0
+        while running:
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in finished:
+                accession, stage = running.pop(future)
+                state = results[accession]
+                if state.get("status") == "failed":
+                    continue  # another batch of it failed: reported once
+                try:
+                    markers = future.result()
+                except Exception as err:  # one assembly failing must not stop the others
+                    failed.append(Problem(
+                        f"annotation failed: {type(err).__name__}: {err}",
+                        f"run `lanhai annotate {accession}` again (finished assemblies, steps "
+                        "and contig batches are not redone)", record=accession))
+                    state.update(status="failed", error=str(err))
+                    for step, value in state["steps"].items():
+                        if value == "to do" and step not in markers_done(self.store,
+                                                                        accession):
+                            state["steps"][step] = "not finished"
+                    done += 1
+                    progress(done, len(todo), accession)
+                    continue
+                if stage == "batch":
+                    waiting[accession] -= 1
+                    if not waiting[accession]:
+                        join(accession)
+                    continue
+                if stage == "join":
+                    joined[accession] = markers
+                    kind, needed, _ = plans[accession]
+                    rest = [s for s in needed if s != GENES_STEP]
+                    if rest:
+                        steps(accession, kind, rest)
+                        continue
+                    markers = {}
+                self._record_markers(actor, accession, {
+                    **({GENES_STEP: joined[accession]} if accession in joined else {}),
+                    **markers}, state)
+                done += 1
+                progress(done, len(todo), accession)
         return failed
+
+    def _gene_batches(self, accession: str, kind: str | None, needed: Sequence[str],
+                      batch_bases: int) -> list[tuple[int, int]]:
+        """Contig ranges (first, last row) of about ``batch_bases`` bases each, when the
+        assembly's genes are called in metagenomic mode and it is larger than that; else []."""
+        if GENES_STEP not in needed:
+            return []
+        manifest = self.store.manifest(accession) or {}
+        size = int((manifest.get("summary") or {}).get("genome_size") or 0)
+        if size <= batch_bases or mode_for(kind, size)[0] != META:
+            return []
+        lengths = [length for _, length in self.store.contig_lengths(accession)]
+        batches: list[tuple[int, int]] = []
+        first = bases = 0
+        for row, length in enumerate(lengths):
+            if bases and bases + length > batch_bases:
+                batches.append((first, row))
+                first, bases = row, 0
+            bases += length
+        batches.append((first, len(lengths)))
+        return batches
 
     def _record_markers(self, actor: Actor, accession: str, markers: Mapping[str, Any],
                         state: dict[str, Any]) -> None:
@@ -448,9 +530,7 @@ def call_assembly_genes(root: str, accession: str, assembly_type: str | None,
             for gene in found:
                 row = gene.as_row()
                 gene_table.add(row)
-                protein_table.add({"id": gene.protein_id, "length": len(gene.protein),
-                                   "description": formats.gene_description(row),
-                                   "sequence": gene.protein})
+                protein_table.add(_protein_row(gene.protein_id, gene.protein, row))
             genes += len(found)
             proteins += len(found)
         staged.commit()
@@ -461,6 +541,70 @@ def call_assembly_genes(root: str, accession: str, assembly_type: str | None,
               "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     store.mark_genes_done(accession, marker)
     return marker
+
+
+def call_gene_batch(root: str, accession: str, part: int, first: int, last: int,
+                    threads: int) -> dict[str, Any]:
+    """Call the genes of contigs ``first`` to ``last`` (rows) of a metagenome and store them
+    as one part (runs in a worker); returns the part's marker."""
+    store = SequenceStore(Path(root))
+    manifest = store.manifest(accession)
+    if manifest is None:
+        raise FileNotFoundError(f"{accession} has no sequences")
+    finder, _ = make_finder(META)
+    marker: dict[str, Any] = {"input_sha256": manifest["sha256"], "contigs": [first, last]}
+    genes = 0
+    with store.stage_gene_part(accession, part) as staged:
+        gene_table = staged.table("genes", GENES)
+        protein_table = staged.table("proteins", SEQUENCES)
+        for found in call_genes(finder, store.iter_sequences(accession, start=first,
+                                                             stop=last), threads):
+            for gene in found:
+                row = gene.as_row()
+                gene_table.add(row)
+                protein_table.add(_protein_row(gene.protein_id, gene.protein, row))
+            genes += len(found)
+        marker["gene_count"] = genes
+        staged.write_json("part.json", marker)
+        staged.commit()
+    return marker
+
+
+def join_gene_batches(root: str, accession: str, parts: int, assembly_type: str | None
+                      ) -> dict[str, Any]:
+    """Join a metagenome's finished contig batches, in order, into its genes and proteins
+    (the rows one task would have written) and mark gene calling done (runs in a worker)."""
+    store = SequenceStore(Path(root))
+    manifest = store.manifest(accession)
+    if manifest is None:
+        raise FileNotFoundError(f"{accession} has no sequences")
+    mode, reason = mode_for(assembly_type, int(manifest["summary"]["genome_size"]))
+    counts: dict[str, int] = {}
+    with store.stage_genes(accession) as staged:
+        for table, schema in (("genes", GENES), ("proteins", SEQUENCES)):
+            writer = staged.table(table, schema)
+            for part in range(parts):
+                marker = store.gene_part(accession, part)
+                if marker is None or marker.get("input_sha256") != manifest["sha256"]:
+                    raise RuntimeError(f"contig batch {part + 1} of {accession} is missing; "
+                                       "its gene calling runs again")
+                for row in store.iter_gene_part(accession, part, table):
+                    writer.add(row)
+            counts[table] = writer.rows
+        staged.commit()
+    done = {"input_sha256": manifest["sha256"], "mode": mode, "reason": reason,
+            "warnings": [], "gene_count": counts["genes"], "protein_count": counts["proteins"],
+            "tool": f"pyrodigal {version('pyrodigal')}",
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    store.mark_genes_done(accession, done)
+    store.remove_gene_parts(accession)
+    return done
+
+
+def _protein_row(protein_id: str, protein: str, gene_row: Mapping[str, Any]
+                 ) -> dict[str, Any]:
+    return {"id": protein_id, "length": len(protein),
+            "description": formats.gene_description(gene_row), "sequence": protein}
 
 
 class _Inline(Executor):

@@ -249,12 +249,27 @@ class SequenceStore:
         return "proteins" if manifest.get("kind") == "proteome" else "contigs"
 
     def iter_sequences(self, accession: str, table: str = "contigs",
-                       batch_size: int = 1000) -> Iterator[tuple[str, str]]:
-        """(id, sequence) of the ingested contigs or proteins, one row group at a time."""
+                       batch_size: int = 1000, start: int = 0,
+                       stop: int | None = None) -> Iterator[tuple[str, str]]:
+        """(id, sequence) of the ingested contigs or proteins (rows ``start`` to ``stop``),
+        one row group at a time; row groups wholly outside the range are not read."""
         path = self.folder(accession) / f"{table}.parquet"
-        for batch in pq.ParquetFile(path).iter_batches(batch_size, columns=["id", "sequence"]):
-            yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(),
-                           strict=True)
+        parquet = pq.ParquetFile(path)
+        groups, row, first = [], 0, None
+        for index in range(parquet.num_row_groups):
+            rows = parquet.metadata.row_group(index).num_rows
+            if row + rows > start and (stop is None or row < stop):
+                groups.append(index)
+                first = row if first is None else first
+            row += rows
+        row = first or 0
+        for batch in parquet.iter_batches(batch_size, row_groups=groups,
+                                          columns=["id", "sequence"]):
+            for ident, sequence in zip(batch.column(0).to_pylist(),
+                                       batch.column(1).to_pylist(), strict=True):
+                if row >= start and (stop is None or row < stop):
+                    yield ident, sequence
+                row += 1
 
     def contig_lengths(self, accession: str) -> list[tuple[str, int]]:
         path = self.folder(accession) / "contigs.parquet"
@@ -281,6 +296,30 @@ class SequenceStore:
     def genes_done(self, accession: str) -> dict[str, Any] | None:
         """The completion marker of gene calling, or None when it has not finished."""
         return _read_json(self.folder(accession) / MARKER)
+
+    # -- gene calls of a large assembly in contig batches -------------------------------------
+    def stage_gene_part(self, accession: str, part: int) -> Staged:
+        """Staging for one contig batch's genes and proteins; write ``part.json`` into it and
+        commit: the part is there whole, with its marker, or not at all."""
+        return Staged(self, accession, self._parts(accession) / f"part-{part:05d}")
+
+    def gene_part(self, accession: str, part: int) -> dict[str, Any] | None:
+        """A finished contig batch's marker (``part.json``), or None."""
+        return _read_json(self._parts(accession) / f"part-{part:05d}" / "part.json")
+
+    def iter_gene_part(self, accession: str, part: int, table: str,
+                       batch_size: int = 5000) -> Iterator[dict[str, Any]]:
+        """Rows of a finished batch's ``genes`` or ``proteins`` table, in order."""
+        path = self._parts(accession) / f"part-{part:05d}" / f"{table}.parquet"
+        for batch in pq.ParquetFile(path).iter_batches(batch_size):
+            yield from batch.to_pylist()
+
+    def remove_gene_parts(self, accession: str) -> None:
+        """Drop the batches once their genes are joined (and marked done)."""
+        shutil.rmtree(self._parts(accession), ignore_errors=True)
+
+    def _parts(self, accession: str) -> Path:
+        return self.folder(accession) / "genes-parts"
 
     # -- annotation steps (hits + loci, clusters) --------------------------------------------
     def stage_step(self, accession: str, step: str) -> Staged:
