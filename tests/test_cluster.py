@@ -337,3 +337,21 @@ def test_a_search_runs_each_index_segment_on_the_cluster(tmp_path: Path, cluster
     assert there["index"].pop("cluster") == cluster
     assert len(here["hits"]) > 8 and there == here  # the same hits, e-values and lineage
     assert list((tmp_path / ".scratch").iterdir()) == []  # its scratch folder is gone
+
+
+def test_storage_that_refuses_writes_fails_cleanly_and_the_rerun_succeeds(
+        tmp_path: Path, cluster: str) -> None:
+    service = new_bank(tmp_path / "bank", cluster)
+    accession = add(service, "Maribacter Hel I 7 slice", PROTEOME, kind="proteome")
+    staging = service.store.root / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.write_text("not a folder: the storage refuses new files here")  # writes fail
+    report = service.annotate(ANNOTATOR, [accession], pack_names=["sus"], steps=["families"])
+    [problem] = report["failed"]
+    assert problem["record"] == accession and "annotation failed" in problem["reason"]
+    assert str(staging) in problem["reason"] and "again" in problem["fix"]
+    assert service.store.step_done(accession, "annotation") is None  # nothing half-visible
+    assert not (service.store.folder(accession) / "annotation").exists()
+    staging.unlink()  # the storage takes writes again
+    again = service.annotate(ANNOTATOR, [accession], pack_names=["sus"], steps=["families"])
+    assert again["failed"] == [] and again["assemblies"][0]["status"] == "done"
