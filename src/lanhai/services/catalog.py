@@ -107,9 +107,15 @@ class CatalogBatch:
     :meth:`commit` (otherwise everything is rolled back).
     """
 
+    #: rows written before the database's statistics are first refreshed; again each time
+    #: the rows written have doubled since (:func:`lanhai.store.records.refresh_statistics`)
+    STATISTICS_AFTER = 2_000
+
     def __init__(self, conn: Conn, actor: Actor, spec: KindSpec, note: str | None) -> None:
         self._conn, self.actor, self.spec, self.note = conn, actor, spec, note
         self.committed = False
+        self._written = 0
+        self._statistics_at = self.STATISTICS_AFTER
 
     def owners(self, values: Iterable[str]) -> dict[str, str]:
         """identifier key -> accession of the record of this kind holding it."""
@@ -121,7 +127,12 @@ class CatalogBatch:
 
     def insert(self, items: Sequence[NewRecord]) -> list[str]:
         """Insert validated new records; their accessions, in order."""
-        return store.insert_records(self._conn, items, self.actor.username, self.note)
+        made = store.insert_records(self._conn, items, self.actor.username, self.note)
+        self._written += len(made)
+        if self._written >= self._statistics_at:
+            store.refresh_statistics(self._conn)
+            self._statistics_at = 2 * self._written
+        return made
 
     def update(self, record: Record, fields: Fields, ids: list[str], restricted: bool) -> bool:
         """Store new validated fields of ``record``; whether anything changed."""

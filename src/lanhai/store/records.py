@@ -281,6 +281,18 @@ def update_record(conn: Connection, record: Record, spec: KindSpec, fields: Fiel
     return True
 
 
+def refresh_statistics(conn: Connection) -> None:
+    """Let PostgreSQL's planner see the rows this transaction wrote (ANALYZE counts them).
+
+    A long bulk write looks records up by identifier as it goes; planned for the tables as
+    they were before it (on a new bank: empty), such a lookup read every identifier of the
+    kind, so an import took time growing with the square of its rows. Tables another
+    transaction is analysing are skipped rather than waited for. SQLite plans by its
+    indexes: nothing to do."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE (SKIP_LOCKED) records, identifiers")
+
+
 def identifier_owners(conn: Connection, kind: str, values: Iterable[str]) -> dict[str, str]:
     """identifier key -> accession of the record holding it."""
     keys = list({identifier_key(v) for v in values if v})
