@@ -28,7 +28,6 @@ import json
 import operator
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,35 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-DASK = Path(sys.executable).with_name("dask")
-
-
-@contextmanager
-def local_cluster(folder: Path, workers: int) -> Iterator[str]:
-    """``dask scheduler`` and ``workers`` ``dask worker`` processes on 127.0.0.1."""
-    from distributed import Client
-
-    file = folder / "scheduler.json"
-    log = (folder / "dask.log").open("ab")
-    processes = [subprocess.Popen(
-        [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-         "--scheduler-file", str(file)], stdout=log, stderr=subprocess.STDOUT)]
-    try:
-        while not file.exists():
-            time.sleep(0.2)
-        address = str(json.loads(file.read_text())["address"])
-        processes += [subprocess.Popen(
-            [str(DASK), "worker", address, "--nthreads", "1", "--no-dashboard", "--host",
-             "127.0.0.1"], stdout=log, stderr=subprocess.STDOUT) for _ in range(workers)]
-        with Client(address, timeout=30) as client:
-            client.wait_for_workers(workers, timeout=120)
-        yield address
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
-        log.close()
+DASK = Path(sys.executable).with_name("dask")  # as tests.support.cluster finds it
 
 
 def tiny_tasks(address: str, count: int, workers: int) -> None:
@@ -122,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("the dask command is not installed (pip install 'lanhai[cluster]'): skipped")
         return 0
 
+    from tests.support.cluster import dask_cluster
+
     from lanhai.bank import init_bank, open_bank
     from lanhai.services.access import Actor
     from lanhai.settings import Settings
@@ -151,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     packs = args.packs.split(",")
     steps = args.steps.split(",")
 
-    with local_cluster(workdir, args.workers) if not args.scheduler else \
+    with dask_cluster(workdir, args.workers) if not args.scheduler else \
             _given(args.scheduler) as address:
         tiny_tasks(address, args.tiny, args.workers)
         timings = {}

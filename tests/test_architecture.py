@@ -29,7 +29,7 @@ CORES = ("lanhai.kinds", "lanhai.sequence", "lanhai.breeding", "lanhai.profiles"
          "lanhai.search", "lanhai.imports", "lanhai.exports", "lanhai.model")
 STORE = ("lanhai.store", "lanhai.db")
 SHARED = ("lanhai.errors", "lanhai.problem_text", "lanhai.settings", "lanhai.limits",
-          "lanhai")
+          "lanhai.executors", "lanhai")
 #: libraries that read or write the bank's storage: only the store may use them
 STORAGE_LIBRARIES = ("sqlalchemy", "alembic", "duckdb", "pyarrow", "psycopg")
 

@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from lanhai.services.sequence_search import SequenceSearch
 from lanhai.services.sequences import SequenceService
 from lanhai.settings import Settings
 from tests.support import add_user, bank_on, catalog_on, make_client, run_json
+from tests.support.cluster import DASK, dask_cluster
 from tests.support.sequences import (
     ANNOTATOR,
     DOKDONENSIS,
@@ -56,42 +56,7 @@ from tests.support.sequences import (
     records,
 )
 
-DASK = Path(sys.executable).with_name("dask")
 pytestmark = pytest.mark.skipif(not DASK.exists(), reason="the dask command is not installed")
-
-
-@contextmanager
-def dask_cluster(folder: Path, workers: int = 2,
-                 env: dict[str, str] | None = None) -> Iterator[str]:
-    """A scheduler and ``workers`` worker processes (one thread each) on 127.0.0.1."""
-    folder.mkdir(parents=True, exist_ok=True)
-    file = folder / "scheduler.json"
-    log = (folder / "dask.log").open("ab")
-    processes = [subprocess.Popen(
-        [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-         "--scheduler-file", str(file)], stdout=log, stderr=subprocess.STDOUT)]
-    try:
-        deadline = time.monotonic() + 60
-        while not file.exists():
-            assert time.monotonic() < deadline, (folder / "dask.log").read_text()
-            time.sleep(0.2)
-        address = str(json.loads(file.read_text())["address"])
-        processes += [subprocess.Popen(
-            [str(DASK), "worker", address, "--nthreads", "1", "--no-dashboard",
-             "--host", "127.0.0.1", "--name", f"worker-{i}"],
-            stdout=log, stderr=subprocess.STDOUT, env=env) for i in range(workers)]
-        with Client(address, timeout=30) as client:
-            client.wait_for_workers(workers, timeout=120)
-        yield address
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

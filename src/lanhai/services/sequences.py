@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lanhai.errors import Conflict, NotFound, Problem, UsageError, ValidationFailed, writing
+from lanhai.executors import InlineExecutor
 from lanhai.limits import Limits
 from lanhai.model import Record
 from lanhai.profiles.pack import Pack
@@ -238,7 +239,7 @@ class SequenceService(AnnotationReads):
             if own:
                 executor = _process_pool(min(workers, len(todo)))
         try:
-            failed = self._run(actor, todo, threads, executor or _Inline(), progress,
+            failed = self._run(actor, todo, threads, executor or InlineExecutor(), progress,
                                results, chosen, max_gap, batch_bases)
         finally:
             if own and executor is not None:
@@ -605,18 +606,6 @@ def _protein_row(protein_id: str, protein: str, gene_row: Mapping[str, Any]
                  ) -> dict[str, Any]:
     return {"id": protein_id, "length": len(protein),
             "description": formats.gene_description(gene_row), "sequence": protein}
-
-
-class _Inline(Executor):
-    """Runs each task at once in this process (one job needs no pool)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as err:
-            future.set_exception(err)
-        return future
 
 
 def _process_pool(workers: int) -> ProcessPoolExecutor:

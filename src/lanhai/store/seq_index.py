@@ -41,11 +41,12 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lanhai.executors import InlineExecutor
 from lanhai.search.mmseqs import HIT_COLUMNS, MMseqs
 from lanhai.store.layout import Layout
 from lanhai.store.sequences import SequenceStore
@@ -482,7 +483,7 @@ class SequenceIndex:
             tasks.append((number, seg, masked, self._search_options(
                 seg, queries, evalue / (total / max(1, seg["residues"])), max_seqs,
                 sensitive)))
-        pool = executor or _Inline()
+        pool = executor or InlineExecutor()
         futures = [pool.submit(search_segment, self.mmseqs, qdb,
                                self.segment_path(seg["name"]) / "db", workdir, number,
                                options, total / max(1, seg["residues"]), masked, seg["name"])
@@ -549,18 +550,6 @@ def search_segment(mmseqs: MMseqs, qdb: Path, tdb: Path, workdir: Path, number: 
     mmseqs.run("convertalis", qdb, tdb, result, tsv, options=[
         "--format-output", ",".join(HIT_COLUMNS), "--db-load-mode", "2"])
     return list(SequenceIndex._parse(tsv, scale, masked, segment))
-
-
-class _Inline(Executor):
-    """Runs each segment's search at once in this process."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as err:
-            future.set_exception(err)
-        return future
 
 
 def _query_order(fasta: Path) -> dict[str, int]:
