@@ -10,11 +10,11 @@ import functools
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep
@@ -91,6 +91,17 @@ def record_url(record: Record) -> str:
     return f"/api/{PLURALS[record.kind]}/{record.accession}"
 
 
+#: threads reading one record from a server database at once: each mostly waits on the
+#: database, and more of them only contend with the event loop for the interpreter and
+#: with each other for the server's processes (a long tail under load)
+SERVER_READ_THREADS = 4
+
+
+@functools.cache
+def _server_reads() -> CapacityLimiter:
+    return CapacityLimiter(SERVER_READ_THREADS)
+
+
 async def _read(bank: Bank, func: Callable[..., T], *args: Any) -> T:
     """Run a one-record read: inline on SQLite, in the thread pool on a database server.
 
@@ -100,7 +111,7 @@ async def _read(bank: Bank, func: Callable[..., T], *args: Any) -> T:
     """
     if bank.catalog.embedded:
         return func(*args)
-    return await run_in_threadpool(func, *args)
+    return await to_thread.run_sync(functools.partial(func, *args), limiter=_server_reads())
 
 
 def _json(data: Any, status_code: int = 200, headers: dict[str, str] | None = None
