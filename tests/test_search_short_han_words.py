@@ -93,3 +93,22 @@ def test_the_search_copy_follows_every_change(engine: Engine, tmp_path: Path) ->
                                      ).all())
             assert len(rows) == len(GERMPLASM)
             assert all(folded == text.lower() for text, folded in rows.items())
+
+
+def test_lists_filtered_by_words_use_the_search_copy(engine: Engine, tmp_path: Path) -> None:
+    """``lanhai list --query`` / ``/browse?q=``: the same matches on every backend; on
+    PostgreSQL through the lower-cased copy under the trigram index."""
+    from lanhai.store.queries import list_records, match_conditions
+
+    made = _bank(engine, tmp_path)
+    with engine.connect() as conn:
+        found, total = list_records(conn, "germplasm", query="SEA cucumber")
+        assert [r.accession for r in found] == [made["BENCH-1"]] and total == 1
+        found, total = list_records(conn, "germplasm", query="鲷")
+        assert {r.accession for r in found} == {made["BENCH-2"], made["BENCH-3"]}
+        assert list_records(conn, "germplasm", query="100%")[1] == 0
+        (condition,) = match_conditions(conn, "germplasm", [], "Red SEABREAM")
+        compiled = condition.compile(bind=engine)
+        if engine.dialect.name == "postgresql":
+            assert "records_search.folded LIKE" in str(compiled)
+            assert list(compiled.params.values()) == ["%red seabream%"]

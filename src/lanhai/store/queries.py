@@ -27,6 +27,7 @@ from lanhai.errors import UsageError
 from lanhai.kinds import KindSpec, fts_phrase, kind_spec
 from lanhai.model import Filter, Record
 from lanhai.store.records import record_from_row
+from lanhai.store.search import has_search_table, records_search
 
 #: fields stored as a range or a pair, and the numbers to compare instead
 _NUMBER_OF = {"depth": "depth_m (metres, the shallower end)",
@@ -126,6 +127,10 @@ def _text_match(conn: Connection, query: str) -> ColumnElement[bool]:
         return records.c.id.in_(fts)
     pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
         "_", "\\_") + "%"
+    if conn.dialect.name != "sqlite" and has_search_table(conn):
+        # the search text lower-cased already, under the trigram index (migration 0006)
+        return records.c.id.in_(select(records_search.c.id).where(
+            records_search.c.folded.like(pattern, escape="\\")))
     return func.lower(records.c.search_text).like(pattern, escape="\\")
 
 
