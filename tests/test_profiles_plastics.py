@@ -3,12 +3,14 @@ the shipped pack's manifest."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from lanhai.errors import UsageError
+from lanhai.profiles import build_plastics as build_plastics_module
 from lanhai.profiles.build_plastics import (
     FLOOR,
     HELD_OUT_PROTEOME,
@@ -49,7 +51,8 @@ def test_mini_build_is_deterministic_calibrated_and_cross_validated(tmp_path: Pa
     assert sorted(hmms) == sorted(pack.thresholds) == sorted(names)
     for name, value in pack.thresholds.items():
         assert value >= FLOOR
-        assert hmms[name].cutoffs.gathering[0] == pytest.approx(value, abs=0.01)
+        gathering = hmms[name].cutoffs.gathering
+        assert gathering is not None and gathering[0] == pytest.approx(value, abs=0.01)
     background = read_fasta(MINI / "cazy" / "proteomes" / "Zobellia_galactanivorans_DsiJ.faa.gz")
     assert call_pack(pack, digitize(background)) == []
     # every enzyme is found by its own profile with its own plastic type
@@ -66,6 +69,32 @@ def test_mini_build_is_deterministic_calibrated_and_cross_validated(tmp_path: Pa
     assert sum(t["enzymes"] for t in cv["per_type"].values()) == len(labels)
     assert 0.0 <= cv["recall"] <= 1.0
     assert sum(t["right"] for t in cv["per_type"].values()) == round(cv["recall"] * len(labels))
+
+
+def _level(description: str) -> float:
+    """The linkage E-value a family's description states."""
+    found = re.search(r"phmmer E <= ([0-9.e+-]+)", description)
+    assert found, description
+    return float(found.group(1))
+
+
+def test_subfamilies_nest_in_families_and_each_cluster_is_built_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_plastics_module, "LINK_EVALUES", (1e-5, 1e-100))
+    pack, records = build_plastics(MINI, tmp_path, cross_validate=False)
+    families = {n: frozenset(r["members"]) for n, r in records.items() if r["kind"] == "family"}
+    assert len(set(families.values())) == len(families)  # no member set built twice
+    levels = {n: _level(pack.families[n].description) for n in families}
+    loose = [m for n, m in families.items() if levels[n] == 1e-5]
+    tight = [m for n, m in families.items() if levels[n] == 1e-100]
+    assert loose and tight
+    assert all(any(t < f for f in loose) for t in tight)  # strictly inside a family
+    labels = read_labels(MINI / "plastics" / "PDG_DB_dev_labels.tsv")
+    for name, members in families.items():
+        assert set(pack.families[name].substrates) == {p for i in members for p in labels[i]}
+    # an enzyme profile names every family it belongs to
+    petase = pack.families[f"PDG_PET_{PETASE}"].description
+    assert sum(n in petase for n, m in families.items() if PETASE in m) >= 2
 
 
 def test_held_out_enzymes_are_not_built_from(tmp_path: Path) -> None:
@@ -122,3 +151,11 @@ def test_shipped_pack_is_built_from_every_enzyme_and_records_its_cross_validatio
     kinds = Counter(r["kind"] for r in prov["families"].values())
     assert kinds["enzyme"] == 190 and kinds["PlastEDMA"] == 24 and kinds["family"] > 0
     assert all(pack.families[n].substrates for n in pack.families)
+    # families at the loose level and subfamilies inside them
+    families = {n: frozenset(r["members"]) for n, r in prov["families"].items()
+                if r["kind"] == "family"}
+    levels = {n: _level(pack.families[n].description) for n in families}
+    assert set(levels.values()) == {1e-5, 1e-10}
+    loose = [m for n, m in families.items() if levels[n] == 1e-5]
+    assert all(any(m < f for f in loose) for n, m in families.items() if levels[n] == 1e-10)
+    assert len(set(families.values())) == len(families)

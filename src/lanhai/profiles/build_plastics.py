@@ -8,10 +8,12 @@ to measure false positives, ``benchmarks/bench_plastics.py``).
 
 Method (one HMM file, every HMM with its own calibrated bit-score threshold):
 
-1. **Families.** Training enzymes are clustered by single linkage on phmmer hits (E <= 1e-10,
-   a loose linkage); every cluster of two or more enzymes is aligned with FAMSA and built into
-   an HMM named after its main plastic type's activity (``PET_hydrolase_2``,
-   ``PHA_depolymerase_1``); its substrates are the members' plastic types.
+1. **Families and subfamilies.** Training enzymes are clustered by single linkage on phmmer
+   hits at two levels, E <= 1e-5 (loose families) and E <= 1e-10 (subfamilies nested in
+   them); every cluster of two or more enzymes (built once when both levels find it) is
+   aligned with FAMSA and built into an HMM named after its main plastic type's activity
+   (``PET_hydrolase_2``, ``PHA_depolymerase_1``); its substrates are the members' plastic
+   types.
 2. **Enzyme profiles.** Every training enzyme also gets a single-sequence HMM
    (``PDG_PET_AAD03558.1``; substrates: its own plastic types): a
    nearest-neighbour layer inside the pack format, which reaches close relatives of each
@@ -51,13 +53,12 @@ from lanhai.profiles.registry import write_pack
 Progress = Callable[[int, int, str], None]
 
 PACK_NAME = "plastics"
-PACK_VERSION = "2.0"
+PACK_VERSION = "2.1"
 #: the proteome kept out of every build: false positives are measured on it
 HELD_OUT_PROTEOME = "Maribacter_62-1"
 PLASTEDMA = "hmm/PlastEDMA_After_tcoffee_UPI_75-80.hmm.gz"
-#: phmmer E-values linking two enzymes into a family (a loose linkage; more values, each
-#: tighter, would add subfamilies)
-LINK_EVALUES = (1e-10,)
+#: phmmer E-values linking two enzymes into a family: loose families, then subfamilies
+LINK_EVALUES = (1e-5, 1e-10)
 #: enzymes at least this identical (over the shorter one) share a cross-validation fold
 TWIN_IDENTITY = 0.9
 FOLDS = 5
@@ -194,8 +195,9 @@ def _families(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]]
             activity = ACTIVITY.get(main, f"{main}_enzyme")
             numbers[activity] += 1
             name = f"{activity}_{numbers[activity]}"
-            description = (f"{activity.replace('_', ' ')} family: {len(group)} validated "
-                           f"PDG_DB enzymes acting on {', '.join(plastics)}")
+            description = (f"{activity.replace('_', ' ')} family (phmmer E <= {level:g}): "
+                           f"{len(group)} validated PDG_DB enzymes acting on "
+                           f"{', '.join(plastics)}")
             if tuple(group) not in cache.family_hmms:
                 cache.family_hmms[tuple(group)] = hmmtools.build_hmm(
                     name, {i: training[i] for i in group}, seed=SEED, description=description)
@@ -259,7 +261,10 @@ def _threshold(background_max: float) -> float:
 def _models(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]],
             plastedma: Sequence[HMM[Any]], cache: BuildCache, cpus: int) -> list[_Model]:
     families = _families(training, labels, cache, cpus)
-    family_of = {i: m for m in families for i in m.members}
+    family_of: dict[str, list[str]] = defaultdict(list)
+    for m in families:
+        for i in m.members:
+            family_of[i].append(m.family.name)
     names = enzyme_names(labels)
     models = list(families)
     for ident in training:
@@ -267,9 +272,9 @@ def _models(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]],
             cache.enzyme_hmms[ident] = _enzyme_hmm(ident, training[ident], labels[ident],
                                                    names[ident])
         hmm = cache.enzyme_hmms[ident]
-        family = family_of.get(ident)
+        within = family_of.get(ident)
         description = str(hmm.description) + (
-            f"; member of {family.family.name}" if family else "")
+            f"; member of {', '.join(within)}" if within else "")
         models.append(_Model(hmm, Family(str(hmm.name), None, description, labels[ident],
                                          "enzyme"),
                              [ident], "enzyme"))
@@ -417,6 +422,8 @@ def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True
             "training_enzymes_called": sum(1 for i in train if name in called.get(i, set())),
         }
     kinds = Counter(m.kind for m in models)
+    levels = " and ".join(f"E <= {e:g} ({'families' if n == 0 else 'subfamilies'})"
+                          for n, e in enumerate(LINK_EVALUES))
     provenance: dict[str, Any] = {
         "source": "built by `lanhai profiles build plastics` from PDG_DB validated enzymes "
                   "(github Z-bioinfo/PDG_DB @875f0969) and PlastEDMA HMMs (github "
@@ -427,11 +434,10 @@ def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True
                       f"the labelled enzymes less {len(held)} held out",
         "background_strains": strains, "held_out_proteome": HELD_OUT_PROTEOME,
         "method": {
-            "families": "single-linkage clusters of phmmer hits (E <= "
-                        f"{' and <= '.join(f'{e:g}' for e in LINK_EVALUES)}) among the "
-                        f"training enzymes, 2+ enzymes each: FAMSA + pyhmmer "
-                        f"Builder (seed {SEED}); substrates = the members' plastic types; "
-                        f"{kinds['family']} families",
+            "families": "single-linkage clusters of phmmer hits among the training "
+                        f"enzymes at {levels}, 2+ enzymes each, a cluster found at two levels "
+                        f"built once: FAMSA + pyhmmer Builder (seed {SEED}); substrates = "
+                        f"the members' plastic types; {kinds['family']} families",
             "enzyme_profiles": f"one single-sequence HMM per training enzyme "
                                f"({kinds['enzyme']}), substrates = its plastic types",
             "plastedma": f"{kinds['PlastEDMA']} PlastEDMA PETase HMMs, substrate PET",
