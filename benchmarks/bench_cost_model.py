@@ -10,7 +10,8 @@ or ../shared/data, so its cost is extrapolated, and said so)
 What it measures
     Each is ingested and annotated with every step and every available pack on one thread
     (what one single-threaded worker process does with one task): CPU seconds (this process
-    and its children), wall seconds, genes, and the bytes the results take in the store. From
+    and its children), wall seconds, genes, the bytes the results take in the store and the
+    process's peak resident memory (so far: the second row includes the first). From
     the per-Mb cost in metagenomic mode it prints the cost of 100,000 metagenome entries on N
     workers: core-hours, hours, and storage, for an assumed entry size (``--entry-mb``,
     default 100 Mb of contigs) and the cluster efficiency measured by ``bench_cluster``
@@ -71,7 +72,8 @@ def measure(folder: Path, genome: Path, assembly_type: str) -> dict[str, Any]:
                    if p.is_file())
         return {"type": assembly_type, "mb": stored["summary"]["genome_size"] / 1e6,
                 "cpu": cpu + ingest_cpu, "wall": wall, "genes": item.get("gene_count"),
-                "mode": item.get("mode"), "bytes": size}
+                "mode": item.get("mode"), "bytes": size,
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     finally:
         bank.close()
 
@@ -91,11 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [measure(workdir / "isolate", genome, "isolate genome"),
             measure(workdir / "meta", genome, "metagenome")]
     print(f"{'input':<30} {'Mb':>5} {'mode':>6} {'genes':>6} {'CPU s':>7} {'wall s':>7} "
-          f"{'CPU s/Mb':>8} {'store MB':>8}")
+          f"{'CPU s/Mb':>8} {'store MB':>8} {'peak RSS MB':>11}")
     for row in rows:
         print(f"{row['type']:<30} {row['mb']:>5.2f} {row['mode']:>6} {row['genes']:>6} "
               f"{row['cpu']:>7.1f} {row['wall']:>7.1f} {row['cpu'] / row['mb']:>8.1f} "
-              f"{row['bytes'] / 1e6:>8.1f}")
+              f"{row['bytes'] / 1e6:>8.1f} {row['rss_mb']:>11.0f}")
     meta = rows[1]
     per_mb, bytes_per_mb = meta["cpu"] / meta["mb"], meta["bytes"] / meta["mb"]
     core_hours = args.entries * args.entry_mb * per_mb / 3600
