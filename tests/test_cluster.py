@@ -320,3 +320,34 @@ def test_storage_that_refuses_writes_fails_cleanly_and_the_rerun_succeeds(
     staging.unlink()  # the storage takes writes again
     again = service.annotate(ANNOTATOR, [accession], pack_names=["sus"], steps=["families"])
     assert again["failed"] == [] and again["assemblies"][0]["status"] == "done"
+
+
+def test_a_lost_scheduler_fails_the_run_clearly_and_the_rerun_resumes(tmp_path: Path) -> None:
+    with dask_cluster(tmp_path / "dask", workers=2) as address:
+        service = new_bank(tmp_path / "bank", address)
+        accessions = [add(service, f"Zobellia {n}", ZOBELLIA_PROTEOME, kind="proteome")
+                      for n in range(3)]
+        report: dict[str, Any] = {}
+        run = threading.Thread(target=lambda: report.update(service.annotate(
+            ANNOTATOR, accessions, pack_names=["cazy"])))
+        with Client(address, timeout=30) as client:
+            run.start()
+            deadline = time.monotonic() + 120
+            while not any(client.processing().values()):
+                assert time.monotonic() < deadline, "no task started"
+                time.sleep(0.1)
+            scheduler = client.run_on_scheduler(os.getpid)
+        os.kill(scheduler, signal.SIGKILL)
+        run.join(timeout=300)
+        assert not run.is_alive()
+    lost = [a["accession"] for a in report["assemblies"] if a["status"] == "failed"]
+    assert lost and {p["record"] for p in report["failed"]} == set(lost)
+    assert {p["reason"] for p in report["failed"]} == {
+        f"annotation failed: the task was cancelled: the Dask scheduler at {address} was "
+        "lost (or this machine's connection to it)"}
+    for accession in accessions:  # a result is there whole, with its marker, or not at all
+        hits = service.store.annotation_folder(accession) / "hits.parquet"
+        assert hits.exists() == (service.store.step_done(accession, "annotation") is not None)
+    again = service.annotate(ANNOTATOR, accessions, pack_names=["cazy"], scheduler="")
+    assert again["failed"] == []
+    assert {a["status"] for a in again["assemblies"]} <= {"done", "already done"}

@@ -15,7 +15,14 @@ import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    CancelledError,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -341,7 +348,7 @@ class SequenceService(AnnotationReads):
                     markers = future.result()
                 except Exception as err:  # one assembly failing must not stop the others
                     failed.append(Problem(
-                        f"annotation failed: {type(err).__name__}: {err}",
+                        f"annotation failed: {_failure(err, pool)}",
                         f"run `lanhai annotate {accession}` again (finished assemblies, steps "
                         "and contig batches are not redone)", record=accession))
                     state.update(status="failed", error=str(err))
@@ -542,6 +549,18 @@ def call_assembly_genes(root: str, accession: str, assembly_type: str | None,
               "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     store.mark_genes_done(accession, marker)
     return marker
+
+
+def _failure(err: BaseException, pool: Executor) -> str:
+    """Why a task failed, in words (a cluster's lost scheduler or workers named)."""
+    cluster = getattr(pool, "address", None)
+    if cluster and isinstance(err, CancelledError):
+        return (f"the task was cancelled: the Dask scheduler at {cluster} was lost (or this "
+                "machine's connection to it)")
+    if cluster and type(err).__name__ == "KilledWorker":
+        return (f"the workers running the task died each time it was tried ({err}): out of "
+                "memory? give the workers more (dask worker --memory-limit)")
+    return f"{type(err).__name__}: {err}"
 
 
 def call_gene_batch(root: str, accession: str, part: int, first: int, last: int,
