@@ -351,3 +351,19 @@ def test_a_lost_scheduler_fails_the_run_clearly_and_the_rerun_resumes(tmp_path: 
     again = service.annotate(ANNOTATOR, accessions, pack_names=["cazy"], scheduler="")
     assert again["failed"] == []
     assert {a["status"] for a in again["assemblies"]} <= {"done", "already done"}
+
+
+def test_doctor_checks_the_cluster(bank_dir: Path, cluster: str,
+                                   capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANHAI_DASK_SCHEDULER", cluster)
+    report = run_json(capsys, ["doctor"])
+    [check] = [c for c in report["checks"] if c["check"] == "cluster"]
+    assert check["status"] == "ok" and check["threads"] >= 2
+    assert "each running this Lanhai" in check["message"]
+    assert report["leftovers"] == []  # the storage probe leaves nothing behind
+    monkeypatch.setenv("LANHAI_DASK_SCHEDULER", "tcp://127.0.0.1:9")
+    report = run_json(capsys, ["doctor"], 1)
+    [check] = [c for c in report["checks"] if c["check"] == "cluster"]
+    assert check["status"] == "problem" and "cannot reach the Dask scheduler" in check["message"]
+    assert "unset LANHAI_DASK_SCHEDULER" in check["fix"]

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from lanhai.errors import UsageError
 from lanhai.services.access import Actor, require_admin
 from lanhai.settings import Settings, safe_url
 from lanhai.store import leftovers
@@ -69,9 +70,30 @@ class MaintenanceService:
         items = leftovers.scan(self.layout) if facts["exists"] else []
         checks = [_folder_check(facts), _space_check(facts), self._schema_check(),
                   self._jobs_check(now), _leftovers_check(items)]
+        if self.settings.dask_scheduler and facts["exists"]:
+            checks.append(self._cluster_check())
         return {"data_dir": facts["path"], "database_url": safe_url(self.settings.database_url),
                 "status": max((c["status"] for c in checks), key=_RANK.__getitem__),
                 "checks": checks, "leftovers": [item.to_dict(now) for item in items]}
+
+    def _cluster_check(self) -> dict[str, Any]:
+        """The Dask cluster LANHAI_DASK_SCHEDULER names: reachable, its workers running this
+        Lanhai and seeing this bank's sequence store (the checks annotation makes first)."""
+        from lanhai.services.cluster import CONNECT_TIMEOUT, ClusterExecutor
+
+        address = self.settings.dask_scheduler
+        try:
+            cluster = ClusterExecutor(address, self.layout.assemblies,
+                                      connect_timeout=CONNECT_TIMEOUT / 3)
+        except UsageError as err:
+            return _check("cluster", PROBLEM, str(err),
+                          "start the scheduler and workers, or unset LANHAI_DASK_SCHEDULER "
+                          "to annotate on this machine")
+        threads = cluster.threads
+        cluster.shutdown()
+        return _check("cluster", OK, f"{address}: {threads} worker thread"
+                      f"{'s' if threads != 1 else ''}, each running this Lanhai and its "
+                      "engines and seeing the bank's sequence store", threads=threads)
 
     def _database(self) -> Database | None:
         """The catalog database, without creating one (None when its SQLite file is
