@@ -56,14 +56,15 @@ def gene_files(service: SequenceService, accession: str) -> dict[str, bytes]:
 class Recording(Executor):
     """Runs tasks inline and records them; the batch numbered ``failing`` raises."""
 
-    def __init__(self, failing: int | None = None) -> None:
-        self.failing = failing
+    def __init__(self, failing: int | str | None = None) -> None:
+        self.failing = failing  # a batch's number, or the name of a task that fails
         self.ran: list[tuple[str, Any]] = []
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
         self.ran.append((fn.__name__, args[2] if fn.__name__ == "call_gene_batch" else None))
-        if fn.__name__ == "call_gene_batch" and args[2] == self.failing:
+        if fn.__name__ == self.failing or (
+                fn.__name__ == "call_gene_batch" and args[2] == self.failing):
             future.set_exception(RuntimeError("worker lost"))
         else:
             future.set_result(fn(*args, **kwargs))
@@ -118,3 +119,19 @@ def test_a_lost_batch_is_the_only_one_redone(engine: Engine, tmp_path: Path) -> 
     theirs = whole.store.folder(acc) / "annotation" / "hits.parquet"
     ours = split.store.folder(acc2) / "annotation" / "hits.parquet"
     assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_joined_genes_are_kept_when_a_later_step_fails(engine: Engine, tmp_path: Path) -> None:
+    split, acc = new_bank(engine, tmp_path / "split", metagenome(tmp_path))
+    report = split.annotate(ANNOTATOR, [acc], steps=["genes", "families"], packs=[sus_pack()],
+                            batch_bases=50_000, executor=Recording(failing="annotate_assembly"))
+    [item] = report["assemblies"]
+    assert item["status"] == "failed" and "RuntimeError: worker lost" in item["error"]
+    assert item["steps"] == {"genes": "done", "families": "not finished"}
+    genes = split.store.genes_done(acc)
+    assert genes is not None  # the joined genes stay, and the record shows them
+    assert split.catalog.get(ANNOTATOR, acc).fields["gene_count"] == genes["gene_count"]
+    again = Recording()
+    split.annotate(ANNOTATOR, [acc], steps=["genes", "families"], packs=[sus_pack()],
+                   batch_bases=50_000, executor=again)
+    assert again.ran == [("annotate_assembly", None)]  # only the step that failed

@@ -347,11 +347,15 @@ class SequenceService(AnnotationReads):
                 try:
                     markers = future.result()
                 except Exception as err:  # one assembly failing must not stop the others
+                    why = _failure(err, pool)
                     failed.append(Problem(
-                        f"annotation failed: {_failure(err, pool)}",
+                        f"annotation failed: {why}",
                         f"run `lanhai annotate {accession}` again (finished assemblies, steps "
                         "and contig batches are not redone)", record=accession))
-                    state.update(status="failed", error=str(err))
+                    if accession in joined:  # its genes were joined before the step failed
+                        self._record_markers(actor, accession,
+                                             {GENES_STEP: joined[accession]}, state)
+                    state.update(status="failed", error=why)
                     for step, value in state["steps"].items():
                         if value == "to do" and step not in markers_done(self.store,
                                                                         accession):
