@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy.pool import QueuePool
 
-from lanhai.db.engine import SERVER_POOL_OVERFLOW, SERVER_POOL_SIZE, make_engine
+from lanhai.bank import init_bank
+from lanhai.db.engine import SERVER_POOL, make_engine
+from lanhai.errors import UsageError
+from lanhai.settings import Settings
 from tests.conftest import PG_URL
 
 URL = PG_URL or "postgresql+psycopg://lanhai:secret@127.0.0.1:5432/nowhere"
@@ -16,12 +21,31 @@ def test_a_server_database_keeps_connections_for_the_web_server_threads() -> Non
     try:
         pool = engine.pool
         assert isinstance(pool, QueuePool)
-        assert pool.size() == SERVER_POOL_SIZE >= 16
-        assert pool._max_overflow == SERVER_POOL_OVERFLOW
+        assert pool.size() == SERVER_POOL // 2 >= 16
         # every thread of the web server's pool (anyio's 40) can hold a connection at once
-        assert SERVER_POOL_SIZE + SERVER_POOL_OVERFLOW >= 40
+        assert pool.size() + pool._max_overflow == SERVER_POOL >= 40
     finally:
         engine.dispose()
+
+
+def test_the_pool_follows_lanhai_database_pool(tmp_path: Path) -> None:
+    """Several servers on one database stay under its max_connections with a smaller pool."""
+    settings = Settings.from_env({"LANHAI_DATABASE_URL": URL, "LANHAI_DATABASE_POOL": "9"})
+    assert settings.database_pool == 9
+    engine = make_engine(URL, pool=settings.database_pool)
+    try:
+        assert engine.pool.size() == 4 and engine.pool._max_overflow == 5  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
+    for bad in ("0", "-3", "many"):
+        with pytest.raises(UsageError, match="LANHAI_DATABASE_POOL="):
+            Settings.from_env({"LANHAI_DATABASE_POOL": bad})
+    if PG_URL:  # the bank a server opens uses it
+        bank = init_bank(Settings(data_dir=tmp_path, database_url=PG_URL, database_pool=6))
+        try:
+            assert bank.db.engine.pool.size() == 3  # type: ignore[attr-defined]
+        finally:
+            bank.close()
 
 
 def test_settings_given_win() -> None:

@@ -183,14 +183,14 @@ class Bank:
 def init_bank(settings: Settings) -> Bank:
     """Create (or upgrade) the bank's database and data folder; safe to run again."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool=settings.database_pool)
     db.migrate()
     return Bank.over(settings, db)
 
 
 def open_bank(settings: Settings) -> Bank:
     """Open an initialised bank; tells the user to run `lanhai init` otherwise."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool=settings.database_pool)
     revision = db.revision()
     if revision is None:
         db.dispose()

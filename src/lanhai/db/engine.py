@@ -13,14 +13,14 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 #: execution option of a connection whose transaction will write (SQLite: BEGIN IMMEDIATE)
 WRITE_OPTION = "lanhai_write"
-#: connections to a server database kept open, and opened beyond them at most (together the
-#: size of the web server's thread pool)
-SERVER_POOL_SIZE = 20
-SERVER_POOL_OVERFLOW = 20
+#: most connections one process opens to a server database (the size of the web server's
+#: thread pool), half of them kept open (LANHAI_DATABASE_POOL)
+SERVER_POOL = 40
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create the catalog engine; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, pool: int = SERVER_POOL, **kwargs: Any) -> Engine:
+    """Create the catalog engine; SQLite gets WAL, foreign keys and a busy timeout; a server
+    database at most ``pool`` connections, half of them kept open."""
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs.setdefault("poolclass", StaticPool)
@@ -56,8 +56,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # kept open for every thread that commonly reads at once, and room for all of them;
     # with the default 5 kept, each read beyond 5 at once opened and closed a connection of
     # its own (a server process each time: ~20x the p99 of a lookup under load)
-    kwargs.setdefault("pool_size", SERVER_POOL_SIZE)
-    kwargs.setdefault("max_overflow", SERVER_POOL_OVERFLOW)
+    kwargs.setdefault("pool_size", max(1, pool // 2))
+    kwargs.setdefault("max_overflow", max(0, pool - max(1, pool // 2)))
     return create_engine(url, **kwargs)
 
 

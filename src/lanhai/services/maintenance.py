@@ -102,7 +102,8 @@ class MaintenanceService:
             file = leftovers.sqlite_file(self.settings.database_url)
             if file is not None and not file.is_file():
                 return None
-            self._db, self._own_db = Database(self.settings.database_url), True
+            self._db, self._own_db = Database(self.settings.database_url,
+                                              pool=self.settings.database_pool), True
         return self._db
 
     def _schema_check(self) -> dict[str, Any]:

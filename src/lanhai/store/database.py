@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lanhai.db.engine import (
+    SERVER_POOL,
     WRITE_OPTION,
     current_revision,
     head_revision,
@@ -60,9 +61,10 @@ class Transaction:
 class Database:
     """The catalog at one SQLAlchemy URL (SQLite or PostgreSQL)."""
 
-    def __init__(self, url: str, engine: Engine | None = None) -> None:
+    def __init__(self, url: str, engine: Engine | None = None, *,
+                 pool: int = SERVER_POOL) -> None:
         self.url = url
-        self.engine = engine or make_engine(url)
+        self.engine = engine or make_engine(url, pool=pool)
 
     @property
     def dialect(self) -> str:
