@@ -24,16 +24,15 @@ It is not a test and asserts nothing; it prints the figures.
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import operator
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -62,22 +61,6 @@ def tiny_tasks(address: str, count: int, workers: int) -> None:
           f"{1000 * pool_time / count:.3f} ms per task")
 
 
-def result_files(root: Path) -> dict[str, bytes]:
-    """Every result file of the store (markers without their clock)."""
-    found = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root).as_posix()
-        if path.is_file() and not relative.startswith("."):
-            data = path.read_bytes()
-            if path.suffix == ".json":
-                content = json.loads(data)
-                content.pop("finished_at", None)
-                content.pop("ingested_at", None)
-                data = json.dumps(content, sort_keys=True).encode()
-            found[relative] = data
-    return found
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -93,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("the dask command is not installed (pip install 'lanhai[cluster]'): skipped")
         return 0
 
-    from tests.support.cluster import dask_cluster
+    from tests.support.cluster import dask_cluster, result_files
 
     from lanhai.bank import init_bank, open_bank
     from lanhai.services.access import Actor
@@ -125,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     steps = args.steps.split(",")
 
     with dask_cluster(workdir, args.workers) if not args.scheduler else \
-            _given(args.scheduler) as address:
+            contextlib.nullcontext(args.scheduler) as address:
         tiny_tasks(address, args.tiny, args.workers)
         timings = {}
         for name, folder, scheduler in (("local process pool", local_dir, ""),
@@ -151,11 +134,6 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{timings['Dask cluster'] / timings['local process pool']:.3f}x")
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
-
-
-@contextmanager
-def _given(address: str) -> Iterator[str]:
-    yield address
 
 
 if __name__ == "__main__":

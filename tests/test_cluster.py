@@ -10,7 +10,6 @@ message that says what to do.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -40,7 +39,7 @@ from lanhai.services.sequence_search import SequenceSearch
 from lanhai.services.sequences import SequenceService
 from lanhai.settings import Settings
 from tests.support import add_user, bank_on, catalog_on, make_client, run_json
-from tests.support.cluster import DASK, dask_cluster
+from tests.support.cluster import DASK, dask_cluster, result_files
 from tests.support.sequences import (
     ANNOTATOR,
     DOKDONENSIS,
@@ -82,23 +81,6 @@ def add(service: SequenceService, name: str, path: Path, kind: str = "genome") -
     return record.accession
 
 
-def stored_files(root: Path) -> dict[str, bytes]:
-    """Every result file under the sequence store, the markers without their clock."""
-    found = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root).as_posix()
-        if not path.is_file() or relative.startswith("."):
-            continue
-        data = path.read_bytes()
-        if path.suffix == ".json":
-            content = json.loads(data)
-            for key in ("finished_at", "ingested_at"):
-                content.pop(key, None)
-            data = json.dumps(content, sort_keys=True).encode()
-        found[relative] = data
-    return found
-
-
 def test_a_cluster_writes_the_files_a_local_run_writes(tmp_path: Path, cluster: str) -> None:
     results = {}
     for name, scheduler in (("local", ""), ("cluster", cluster)):
@@ -116,7 +98,7 @@ def test_a_cluster_writes_the_files_a_local_run_writes(tmp_path: Path, cluster: 
         if scheduler:
             assert report["cluster"] == cluster and report["jobs"] >= 2
             assert report["threads"] == 1
-        results[name] = (stored_files(service.store.root),
+        results[name] = (result_files(service.store.root),
                          [service.catalog.get(ANNOTATOR, a).fields for a in accessions])
     local, remote = results["local"], results["cluster"]
     assert sorted(remote[0]) == sorted(local[0])
@@ -149,8 +131,8 @@ def test_a_worker_killed_in_the_middle_of_an_assembly(tmp_path: Path, cluster: s
         run.join(timeout=600)
     assert not run.is_alive()
     assert report["failed"] == [] and report["assemblies"][0]["status"] == "done"
-    ours = stored_files(service.store.root)
-    theirs = stored_files(local.store.root)
+    ours = result_files(service.store.root)
+    theirs = result_files(local.store.root)
     assert {k: v for k, v in ours.items() if "annotation" in k} == \
         {k: v for k, v in theirs.items() if "annotation" in k}
 

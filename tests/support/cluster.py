@@ -49,3 +49,20 @@ def dask_cluster(folder: Path, workers: int = 2,
             except subprocess.TimeoutExpired:
                 process.kill()
         log.close()
+
+
+def result_files(root: Path) -> dict[str, bytes]:
+    """Every result file under the sequence store, the markers without their clock."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if not path.is_file() or relative.startswith("."):
+            continue
+        data = path.read_bytes()
+        if path.suffix == ".json":
+            content = json.loads(data)
+            for key in ("finished_at", "ingested_at"):
+                content.pop(key, None)
+            data = json.dumps(content, sort_keys=True).encode()
+        found[relative] = data
+    return found

@@ -44,7 +44,7 @@ from pyhmmer.plan7 import HMMFile, HMMPressedFile
 
 from lanhai.errors import LanhaiError
 from lanhai.profiles.pack import Pack
-from lanhai.profiles.registry import MANIFEST, builtin_dir, held_folder, same_file
+from lanhai.profiles.registry import MANIFEST, builtin_dir, held_folder, locked_open
 
 #: the cache folder's name inside a bank's profiles folder
 PRESSED = ".pressed"
@@ -149,15 +149,7 @@ def _complete(entry: Path) -> bool:
 def _key_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on the lock file ``path`` (waiting for another holder); the file
     is removed before the lock is let go, so a leftover lock file means a dead presser."""
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:  # a file system that cannot lock: press on (the rename decides)
-            break
-        if same_file(fd, path):
-            break
-        os.close(fd)  # removed by its holder between our open and our lock: again
+    fd = locked_open(path, lambda: os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
     try:
         yield
     finally:

@@ -25,7 +25,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, cast, get_args
@@ -274,24 +274,36 @@ def held_folder(path: Path, *, exist_ok: bool = False) -> Iterator[Path]:
     so that it is never taken for what a dead run left (the lock protocol of
     ``lanhai.store.leftovers``: a cleaner removes only what nobody holds). With ``exist_ok``
     the folder may exist already; another writer holding it is waited for."""
-    while True:
-        try:
+    def make() -> int:
+        while True:
             path.mkdir(parents=True, exist_ok=exist_ok)
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            continue  # removed as a leftover in between: make it again
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:  # a file system that cannot lock: write on (nothing removes it)
-            break
-        if same_file(fd, path):
-            break
-        os.close(fd)
+            try:
+                return os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # removed as a leftover in between: make it again
+
+    fd = locked_open(path, make)
     try:
         yield path
     finally:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def locked_open(path: Path, open_path: Callable[[], int]) -> int:
+    """Open ``path`` (``open_path``) and hold an exclusive ``flock`` on it, opening it again
+    until the locked file is still the one at ``path`` (its holder may remove it between our
+    open and our lock). On a file system that cannot lock, the file is returned unlocked:
+    the writer goes on and its final rename decides."""
+    while True:
+        fd = open_path()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            return fd
+        if same_file(fd, path):
+            return fd
         os.close(fd)
 
 

@@ -326,10 +326,10 @@ class SequenceService(AnnotationReads):
                 steps(accession, kind, needed)
                 continue
             plans[accession] = (kind, needed, batches)
-            sha = (self.store.manifest(accession) or {}).get("sha256")
-            left = [(n, span) for n, span in enumerate(batches)
-                    if (self.store.gene_part(accession, n) or {}).get("input_sha256") != sha
-                    or (self.store.gene_part(accession, n) or {}).get("contigs") != list(span)]
+            current = {"input_sha256": (self.store.manifest(accession) or {}).get("sha256")}
+            left = [(n, span) for n, span in enumerate(batches)  # batches not finished yet
+                    if _part_of(self.store.gene_part(accession, n)) != {
+                        **current, "contigs": list(span)}]
             waiting[accession] = len(left)
             for number, (first, last) in left:
                 running[pool.submit(call_gene_batch, root, accession, number, first, last,
@@ -553,6 +553,11 @@ def call_assembly_genes(root: str, accession: str, assembly_type: str | None,
               "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     store.mark_genes_done(accession, marker)
     return marker
+
+
+def _part_of(marker: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What identifies a finished contig batch: the input it was called from, its rows."""
+    return {k: (marker or {}).get(k) for k in ("input_sha256", "contigs")}
 
 
 def _failure(err: BaseException, pool: Executor) -> str:
