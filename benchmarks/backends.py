@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import make_url, text
@@ -128,6 +129,17 @@ class Figure:
         if self.target is None:
             return "-"
         return "met" if self.value < self.target else "NOT met"
+
+
+def measure_each(args: argparse.Namespace,
+                 measure: Callable[[Backend, argparse.Namespace], list[Figure]],
+                 title: str) -> int:
+    """Run ``measure`` on every chosen backend; with more than one, print them side by side."""
+    backends = chosen(args)
+    figures = [figure for backend in backends for figure in measure(backend, args)]
+    if len(backends) > 1:
+        side_by_side(title, figures)
+    return 0
 
 
 def side_by_side(title: str, figures: list[Figure]) -> None:

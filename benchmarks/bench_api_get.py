@@ -49,9 +49,8 @@ from benchmarks.backends import (  # noqa: E402
     Backend,
     Figure,
     add_arguments,
-    chosen,
     load_average,
-    side_by_side,
+    measure_each,
 )
 
 OSD = ROOT.parent / "shared" / "data" / "catalog" / "samples" / "OSD14Data_version1.csv"
@@ -317,12 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="build the bank again")
     add_arguments(parser)
     args = parser.parse_args(argv)
-    figures: list[Figure] = []
-    for backend in chosen(args):
-        figures += measure(backend, args)
-    if len(args.backends.split(",")) > 1:
-        side_by_side(f"GET /api/records/{{accession}}, {args.records:,} samples", figures)
-    return 0
+    return measure_each(args, measure, f"GET /api/records/{{accession}}, {args.records:,} samples")
 
 
 def measure(backend: Backend, args: argparse.Namespace) -> list[Figure]:

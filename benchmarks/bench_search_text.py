@@ -61,10 +61,9 @@ from benchmarks.backends import (  # noqa: E402
     Backend,
     Figure,
     add_arguments,
-    chosen,
     database_megabytes,
     load_average,
-    side_by_side,
+    measure_each,
 )
 
 OUTPUT = ROOT / "benchmarks" / "output" / "search-text-bank"
@@ -291,12 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true")
     add_arguments(parser)
     args = parser.parse_args(argv)
-    figures: list[Figure] = []
-    for backend in chosen(args):
-        figures += measure(backend, args)
-    if len(args.backends.split(",")) > 1:
-        side_by_side(f"full text over {args.records:,} records", figures)
-    return 0
+    return measure_each(args, measure, f"full text over {args.records:,} records")
 
 
 def measure(backend: Backend, args: argparse.Namespace) -> list[Figure]:

@@ -44,9 +44,8 @@ from benchmarks.backends import (  # noqa: E402
     Backend,
     Figure,
     add_arguments,
-    chosen,
     load_average,
-    side_by_side,
+    measure_each,
 )
 
 OUTPUT = ROOT / "benchmarks" / "output"
@@ -271,13 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big-only", action="store_true", help="skip the demo bank")
     add_arguments(parser)
     args = parser.parse_args(argv)
-    figures: list[Figure] = []
-    for backend in chosen(args):
-        figures += measure(backend, args)
-    if len(chosen(args)) > 1:
-        side_by_side(f"web pages and dashboard, {args.samples:,} samples + "
-                     f"{args.strains:,} strains", figures)
-    return 0
+    return measure_each(args, measure, f"web pages and dashboard, {args.samples:,} samples + "
+                                       f"{args.strains:,} strains")
 
 
 def measure(backend: Backend, args: argparse.Namespace) -> list[Figure]:
