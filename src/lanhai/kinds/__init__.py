@@ -8,19 +8,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from lanhai.errors import UsageError
-from lanhai.kinds import assemblies, compounds, deposits, germplasm, parts, samples, strains
+from lanhai.kinds import (
+    assemblies,
+    compounds,
+    deposits,
+    germplasm,
+    market,
+    parts,
+    samples,
+    strains,
+)
 from lanhai.kinds.fields import Fields, KindSpec
 
 KINDS: dict[str, KindSpec] = {
     spec.name: spec
     for spec in (samples.SPEC, strains.SPEC, deposits.SPEC, assemblies.SPEC, compounds.SPEC,
-                 parts.SPEC, germplasm.SPEC)
+                 parts.SPEC, germplasm.SPEC, market.ORGANISATION_SPEC, market.OFFER_SPEC,
+                 market.DEMAND_SPEC)
 }
 #: the plural used in URLs and the CLI (`/api/samples`, `lanhai list samples`)
 PLURALS: dict[str, str] = {
     "sample": "samples", "strain": "strains", "deposit": "deposits",
     "assembly": "assemblies", "compound": "compounds", "part": "parts",
-    "germplasm": "germplasm",
+    "germplasm": "germplasm", "organisation": "organisations", "offer": "offers",
+    "demand": "demands",
 }
 _BY_NAME = {**{k: k for k in KINDS}, **{v: k for k, v in PLURALS.items()}}
 _BY_PREFIX = {spec.prefix: spec for spec in KINDS.values()}
@@ -104,6 +115,14 @@ LINK_RULES: dict[str, LinkRule] = {
                  "metagenome assembly --binned_from--> MAG"),
         LinkRule("genotyped_as", ("germplasm",), ("assembly", "germplasm"),
                  "germplasm --genotyped_as--> genotyped individual or genome"),
+        LinkRule("offers", ("organisation",), ("offer",),
+                 "organisation --offers--> technology offer"),
+        LinkRule("seeks", ("organisation",), ("demand",),
+                 "organisation --seeks--> technology demand"),
+        LinkRule("evidence_for", ("sample", "strain", "deposit", "assembly", "compound",
+                                  "part", "germplasm"), ("offer",),
+                 "bank record --evidence_for--> offer: the record stands behind the offer "
+                 "(its strain, genome, enzyme part, patent deposit, compound)"),
         LinkRule("derived_from", tuple(KINDS), tuple(KINDS),
                  "A --derived_from--> B of the same kind: B was derived from A (subculture, "
                  "mutant, sub-sample, improved line)"),
@@ -127,6 +146,8 @@ def display_name(spec: KindSpec, fields: Fields) -> str:
     if spec.name == "germplasm":
         name = fields.get("accename") or fields.get("accenumb", "")
         return f"{name} ({fields.get('genus', '')} {fields.get('species', '')})".strip()
+    if spec.name in ("offer", "demand"):
+        return str(fields.get("title") or fields.get("title_zh") or "")
     return str(fields.get(spec.name_field, ""))
 
 

@@ -163,7 +163,8 @@ class DashboardService:
         by_kind = {"sample": counts["samples"], "strain": counts["strains"],
                    "deposit": counts["patent_deposits"], "assembly": counts["assemblies"],
                    "compound": counts["compounds"], "part": counts["genetic_parts"],
-                   "germplasm": counts["germplasm"]}
+                   "germplasm": counts["germplasm"], "organisation": counts["organisations"],
+                   "offer": counts["offers"], "demand": counts["demands"]}
         breakdowns = []
         for kind, field in BREAKDOWNS:
             values = self.facets(actor, kind).get(field, [])

@@ -447,7 +447,11 @@ class _Run:
                 self.rejected_keys.setdefault(key, p.row)
 
     def _remember(self, accession: str, row: int) -> None:
-        number = int(accession[len(self.spec.prefix):])
+        tail = accession[len(self.spec.prefix):]
+        if not tail.isdigit():  # a held accession (a row created restricted)
+            self.touched[accession] = row
+            return
+        number = int(tail)
         if self.first_created is None:
             self.first_created = number
         if number == self.first_created + len(self.created_rows):
@@ -459,7 +463,8 @@ class _Run:
         """The row of this file that already touched ``accession``, if any."""
         if accession in self.touched:
             return self.touched[accession]
-        if self.first_created is None or not accession.startswith(self.spec.prefix):
+        if self.first_created is None or not accession.startswith(self.spec.prefix) \
+                or not accession[len(self.spec.prefix):].isdigit():
             return None
         index = int(accession[len(self.spec.prefix):]) - self.first_created
         return self.created_rows[index] if 0 <= index < len(self.created_rows) else None

@@ -207,11 +207,11 @@ def programme_counts(conn: Connection, include_restricted: bool,
                      ids: Sequence[int] | None = None) -> dict[str, int]:
     """Every dashboard count, in two aggregate queries (over the records ``ids`` only, when
     given: each count is a sum over records, so counts of disjoint sets add up)."""
-    counts = {k: 0 for k in ("samples", "strains", "patent_deposits", "assemblies",
-                             "compounds", "genetic_parts", "germplasm")}
     plural = {"sample": "samples", "strain": "strains", "deposit": "patent_deposits",
               "assembly": "assemblies", "compound": "compounds", "part": "genetic_parts",
-              "germplasm": "germplasm"}
+              "germplasm": "germplasm", "organisation": "organisations", "offer": "offers",
+              "demand": "demands"}
+    counts = {k: 0 for k in plural.values()}
     # suppressed and withdrawn records count towards no target, for curators either
     visible = and_(_visible(include_restricted), _text("record_status").is_(None))
     if ids is not None:

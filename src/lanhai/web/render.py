@@ -25,7 +25,8 @@ from lanhai.web.auth import csrf_token, page_actor, set_csrf_cookie
 from lanhai.web.i18n import LANG_COOKIE, LANGUAGES, language, term, translator
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-KIND_ORDER = ("sample", "strain", "deposit", "assembly", "compound", "part", "germplasm")
+KIND_ORDER = ("sample", "strain", "deposit", "assembly", "compound", "part", "germplasm",
+              "organisation", "offer", "demand")
 
 
 def show(value: Any) -> str:

@@ -17,7 +17,8 @@ from typing import Any
 #: one colour per kind (colour-blind safe palette, Okabe-Ito)
 KIND_COLOURS = {"sample": "#0072B2", "strain": "#D55E00", "deposit": "#CC79A7",
                 "assembly": "#009E73", "compound": "#E69F00", "part": "#56B4E9",
-                "germplasm": "#000000"}
+                "germplasm": "#000000", "organisation": "#F0E442", "offer": "#882255",
+                "demand": "#44AA99"}
 
 
 def _svg(width: float, height: float, title: str, body: str, extra: str = "",
