@@ -23,10 +23,11 @@ from lanhai.kinds.vocab import FieldError
 from lanhai.services.access import Actor
 from lanhai.settings import Settings
 
-OFFERS_ZH = """成果编号,成果名称,成果简介,技术领域,行业,技术成熟度,合作方式,专利号,状态,有效期至
-OUC-01,褐藻胶裂解酶及褐藻胶寡糖制备技术,PL7家族褐藻胶裂解酶的高效表达与寡糖定向制备,酶制剂,大健康,TRL 6,许可;合作开发,ZL201510123456.1,已发布,2027-12-31
-OUC-02,琼胶酶,GH16 beta-琼胶酶制备新琼寡糖,酶,食品与健康,5,转让,,草稿,
-"""
+OFFERS_ZH = "\n".join((
+    "成果编号,成果名称,成果简介,技术领域,行业,技术成熟度,合作方式,专利号,状态,有效期至",
+    "OUC-01,褐藻胶裂解酶及褐藻胶寡糖制备技术,PL7家族褐藻胶裂解酶的高效表达与寡糖定向制备,"
+    "酶制剂,大健康,TRL 6,许可;合作开发,ZL201510123456.1,已发布,2027-12-31",
+    "OUC-02,琼胶酶,GH16 beta-琼胶酶制备新琼寡糖,酶,食品与健康,5,转让,,草稿,", ""))
 
 ORGS = """机构名称,english name,机构类型,统一社会信用代码
 青岛某海洋生物公司,Qingdao Marine Bio,企业,91370200163562681G
@@ -91,7 +92,7 @@ def test_bad_offer_rows_are_refused_whole_with_where_and_how(
         "A3,Carrageenase,enzyme,food_health,4,licence,ZL201510123456.7\n"
         "A4,Ulvan lyase,enzyme,pharma,4,sale,\n"
         "A5,,enzyme,pharma,4,licence,\n", encoding="utf-8")
-    code, out, err = run(capsys, "import", "offer", str(table), "--json")
+    code, out, _ = run(capsys, "import", "offer", str(table), "--json")
     assert code == 1
     report = json.loads(out)
     assert report["committed"] is False
