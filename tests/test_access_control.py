@@ -194,6 +194,27 @@ def assembly(method: str, suffix: str, hidden: bool = False, body: Any = None,
     return build
 
 
+def market(which: str) -> Callable[[World, str], Request]:
+    """A match for a published demand, or for a draft one (readers never see drafts)."""
+
+    def build(w: World, caller: str) -> Request:
+        state = w.client.app.state  # type: ignore[attr-defined]
+        made: dict[str, str] | None = getattr(state, "test_market", None)
+        if made is None:
+            catalog, curator = state.bank.catalog, Actor("ana", "curator")
+            base = {"field": "enzyme", "sector": "food_health", "market_status": "published"}
+            catalog.create(curator, "offer", {
+                **base, "reference": "O-1", "title": "PL7 alginate lyase", "trl": "6",
+                "transfer_types": "licence"})
+            made = {which: catalog.create(curator, "demand", {
+                **base, "reference": f"D-{which}", "title_zh": "褐藻胶寡糖",
+                "market_status": "published" if which == "public" else "draft"}).accession
+                for which in ("public", "draft")}
+            state.test_market = made
+        return Request("GET", f"/api/market/match/{made[which]}")
+    return build
+
+
 DOCS = Case(fixed("GET", "/openapi.json"), 200, 200, 200, 200, bad_token=200)
 PUBLIC = dict(anonymous=200, reader=200, curator=200, admin=200)
 HIDDEN = dict(anonymous=404, reader=404, curator=200, admin=200)
@@ -235,6 +256,8 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     # -- catalogue-wide reads
     ("GET", "/api/kinds"): [Case(fixed("GET", "/api/kinds"), **PUBLIC)],
     ("GET", "/api/stats"): [Case(fixed("GET", "/api/stats"), **PUBLIC)],
+    ("GET", "/api/market/match/{accession}"): [
+        Case(market("public"), **PUBLIC), Case(market("draft"), **HIDDEN)],
     ("GET", "/api/records/{accession}"): [
         Case(fixed("GET", "/api/records/{w.sample}"), **PUBLIC),
         Case(lambda w, caller: Request("GET", f"/api/records/{w.deposit.lower()}"), **HIDDEN),

@@ -166,6 +166,7 @@ def test_a_session_gets_only_documented_answers(
         session: tuple[Checked, dict[str, dict[str, str]]]) -> None:
     api, people = session
     strain = _catalogue(api, people)
+    _market(api, people["curator"], strain)
     _people(api, people)
     _tables(api, people["curator"])
     _sequences(api, people["curator"], strain)
@@ -180,6 +181,28 @@ def test_a_session_gets_only_documented_answers(
     statuses = {status for _, _, status in api.document.checked}
     assert {"200", "201", "202", "204", "400", "401", "403", "404", "409", "413", "422",
             "429"} <= statuses
+
+
+def _market(api: Checked, curator: dict[str, str], strain: str) -> None:
+    """An offer with the strain behind it, a demand in Chinese, and their match."""
+    base = {"field": "enzyme", "sector": "food_health", "market_status": "published"}
+    offer = api.json("POST", "/api/offers", 201, headers=curator, json={
+        **base, "reference": "ALY-1", "title": "PL7 alginate lyase for oligosaccharides",
+        "trl": "6", "transfer_types": "licence; co-development",
+        "patents": "ZL201510123456.1"})["accession"]
+    demand = api.json("POST", "/api/demands", 201, headers=curator, json={
+        **base, "reference": "D-1", "title_zh": "褐藻胶寡糖制备用酶",
+        "min_trl": "7"})["accession"]
+    api.call("POST", "/api/links", 201, headers=curator,
+             json={"source": strain, "rel": "evidence_for", "target": offer})
+    found = api.json("GET", f"/api/market/match/{demand}?top=3", 200)
+    assert found["matches"][0]["evidence"][0]["accession"] == strain
+    api.call("GET", f"/api/market/match/{offer}", 200, headers=curator)
+    api.call("GET", f"/api/market/match/{strain}", 400)
+    api.call("GET", "/api/market/match/LHDM0099999", 404)
+    api.call("GET", f"/api/market/match/{demand}?top=0", 422)
+    api.call("POST", "/api/offers", 422, headers=curator, json={
+        **base, "reference": "BAD", "title": "x", "trl": "10", "transfer_types": "licence"})
 
 
 def _catalogue(api: Checked, people: dict[str, dict[str, str]]) -> str:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from lanhai.services.imports import ImportService
     from lanhai.services.jobs import JobRunner
     from lanhai.services.maintenance import MaintenanceService
+    from lanhai.services.market import MarketService
     from lanhai.services.parts_mining import PartMiner
     from lanhai.services.profiles import ProfileService
     from lanhai.services.proteins import ProteinService
@@ -161,6 +162,12 @@ class Bank:
         from lanhai.services.dashboard import DashboardService
 
         return DashboardService(self.db, self.settings.targets_file)
+
+    @functools.cached_property
+    def market(self) -> MarketService:
+        from lanhai.services.market import MarketService
+
+        return MarketService(self.db, self.catalog)
 
     @functools.cached_property
     def maintenance(self) -> MaintenanceService:

@@ -21,6 +21,7 @@ def install(app: FastAPI) -> None:
         home,
         imports,
         jobs,
+        market,
         records,
         search_catalog,
         search_sequences,
@@ -37,4 +38,5 @@ def install(app: FastAPI) -> None:
     app.include_router(search_sequences.router)
     app.include_router(search_catalog.router)
     app.include_router(sequences.router)
+    app.include_router(market.router)
     app.include_router(records.router)

@@ -383,6 +383,82 @@ class SearchAnswer(Closed):
     facets: Facets
 
 
+class MarketConcept(Closed):
+    """A concept both entries name (or reach), and the words each used."""
+
+    concept: str = Field(description="group:key of the lexicon (family:PL7, "
+                                     "substrate:alginate …)")
+    en: str
+    zh: str
+    weight: float = Field(description="its share of the similarity (before normalising)")
+    query_says: list[str] = Field(description="the words of the matched entry that named it")
+    query_via: str | None = Field(description="the concept those words named, when this "
+                                              "one was reached from it; null when named")
+    candidate_says: list[str]
+    candidate_via: str | None
+
+
+class MarketConstraint(Closed):
+    constraint: str = Field(description="trl, transfer_types, sector, field, offer_expires "
+                                        "or demand_expires")
+    met: bool
+    wanted: Any
+    given: Any
+
+
+class MarketEvidence(Closed):
+    """A bank record standing behind the offer (linked evidence_for)."""
+
+    accession: str
+    kind: str
+    name: str
+    title: str = Field(description="the kind's title (Strain, Patent deposit …)")
+    #: records it comes from (its sample, its strain)
+    from_: list[dict[str, str]] = Field(alias="from")
+
+
+class MarketMatch(Closed):
+    accession: str
+    kind: str
+    name: str
+    title_zh: str | None
+    score: float = Field(description="similarity × 0.8 per constraint missed")
+    similarity: float = Field(description="cosine of the weighted concept and word vectors")
+    shared_concepts: list[MarketConcept]
+    shared_words: list[str]
+    constraints: list[MarketConstraint]
+    evidence: list[MarketEvidence]
+
+
+class MarketMatches(Closed):
+    """Offers ranked for a demand, or demands for an offer, best first, explained."""
+
+    model_config = _example({
+        "accession": "LHDM0000001", "kind": "demand", "name": "",
+        "candidates_kind": "offer", "candidates": 2,
+        "matches": [{
+            "accession": "LHOF0000001", "kind": "offer",
+            "name": "PL7 alginate lyase for alginate oligosaccharides", "title_zh": None,
+            "score": 0.412, "similarity": 0.412,
+            "shared_concepts": [{
+                "concept": "product:alginate oligosaccharide",
+                "en": "alginate oligosaccharide", "zh": "褐藻胶寡糖", "weight": 3.1,
+                "query_says": ["褐藻胶寡糖"], "query_via": None,
+                "candidate_says": ["alginate oligosaccharide"], "candidate_via": None}],
+            "shared_words": [],
+            "constraints": [{"constraint": "trl", "met": True, "wanted": ">= 5", "given": 6}],
+            "evidence": [{"accession": "LHST0000001", "kind": "strain",
+                          "name": "Zobellia galactanivorans DsijT", "title": "Strain",
+                          "from": [{"accession": "LHSM0000001", "rel": "isolated_from"}]}]}]})
+
+    accession: str
+    kind: str
+    name: str
+    candidates_kind: str
+    candidates: int = Field(description="entries on the market that were ranked")
+    matches: list[MarketMatch]
+
+
 class CompoundHit(Closed):
     accession: str
     name: str

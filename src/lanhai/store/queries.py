@@ -234,3 +234,12 @@ def restricted_of_kind(conn: Connection, kind: str) -> set[str]:
     """Accessions of the restricted records of ``kind``."""
     return set(conn.execute(select(records.c.accession).where(
         records.c.kind == kind, records.c.restricted == literal(True))).scalars())
+
+
+def versions_of_kind(conn: Connection, kind: str, include_restricted: bool) -> dict[str, int]:
+    """accession -> version of every record of ``kind`` (those public only, unless
+    ``include_restricted``): what a cache keyed by record needs to see what changed."""
+    stmt = select(records.c.accession, records.c.version).where(records.c.kind == kind)
+    if not include_restricted:
+        stmt = stmt.where(records.c.restricted == literal(False))
+    return {acc: int(version) for acc, version in conn.execute(stmt)}

@@ -140,6 +140,8 @@ def record(bank: Bank, actor: Actor, accession: str) -> dict[str, Any]:
         "relations": link_choices(rec.kind) if actor.can_write else []}
     if rec.kind == "assembly":
         data["assembly"] = assembly_panel(bank, actor, rec.accession, None)
+    if rec.kind in ("offer", "demand"):
+        data["market"] = bank.market.match(actor, rec.accession, top=10)
     return data
 
 
