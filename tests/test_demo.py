@@ -56,14 +56,17 @@ CURATOR = Actor(DEMO_CURATOR, "curator")
 #: Malaspina samples (the 28 VLIZ rows merge into OSD ones) + the Zobellia isolation sample;
 #: 236 + 1 IJSEM strains + Zobellia + S. uncialis; 300 MAGs + the two sequenced assemblies;
 #: 87 + 1 MIBiG + 200 CMNPD + 143 glycans; 37 iGEM parts + 20 Zobellia CAZymes + ucmE;
-#: 38 MCPD accessions; the example deposit (curators and admins count it)
+#: 38 MCPD accessions; the example deposit (curators and admins count it); an example
+#: offer per Zobellia part and one example demand
 COUNTS = {"sample": 414, "strain": 239, "assembly": 302, "compound": 431, "part": 58,
-          "germplasm": 38, "deposit": 1}
+          "germplasm": 38, "deposit": 1, "offer": 20, "demand": 1}
 #: links per rule: 13 MIBiG compounds of Salinispora tropica CNB-440T, 19 MCPD safety
-#: duplicates, and one link per step of the two documented chains, 21 parts
+#: duplicates, and one link per step of the two documented chains, 21 parts, and each
+#: Zobellia part behind its example offer
 RULE_COUNTS = {"mibig_producer": 13, "mcpd_safety_duplicate": 19, "proteome_of_strain": 1,
                "type_strain_isolation": 1, "genbank_source_strain": 1,
-               "mibig_cluster_compound": 1, "documented_gene_part": 21}
+               "mibig_cluster_compound": 1, "documented_gene_part": 21,
+               "example_offer_evidence": 20}
 #: the beta-agarase AgaA of Zobellia galactanivorans (GH16; dbCAN-PUL PUL0317)
 AGAA = "ZOBELLIA_4203_[Zobellia_galactanivorans_DsiJ]"
 #: ucmE, the enediyne polyketide synthase: GenBank CDS complement(13144..18996)
@@ -159,8 +162,10 @@ def test_the_first_build_makes_everything(demo: Demo) -> None:
     assert first["curator"] == DEMO_CURATOR and first["curator_created"] is True
     assert first["deposit_created"] is True
     # every record of the bank was created by this run: from the shipped tables, the mined
-    # parts and the deposit
-    assert first["created"] + first["parts_created"] + 1 == sum(COUNTS.values())
+    # parts, the deposit and the example listings
+    assert first["created"] + first["parts_created"] + 1 + first["market"]["created"] == \
+        sum(COUNTS.values())
+    assert first["market"]["created"] == 21 and len(first["market"]["offers"]) == 20
     by_kind: dict[str, int] = {}
     for source in first["sources"]:
         by_kind[source["kind"]] = by_kind.get(source["kind"], 0) + source["created"]
@@ -180,6 +185,8 @@ def test_building_again_creates_and_changes_nothing(demo: Demo) -> None:
     assert (second.created, second.updated, second.links_created, second.parts_created,
             second.jobs_created) == (0, 0, 0, 0, 0)
     assert not second.curator_created and not second.deposit_created
+    assert second.market["created"] == 0 and second.market["offers"] == \
+        demo.first["market"]["offers"]
     assert all(s.unchanged == s.rows for s in second.sources)
     assert [s["status"] for s in second.sequences] == ["unchanged", "unchanged"]
     assert second.breeding["status"] == "unchanged"
@@ -351,6 +358,12 @@ def _check_link(demo: Demo, rule: str, source: Record, target: Record,
         record = genbank_source(data_dir() / MIBIG_CLUSTER_FILE)
         assert f"{record.accession}:{target.name}" in target.fields["source_ids"]
         assert target.fields["source_organism"] == source.fields["taxon_name"]
+    elif rule == "example_offer_evidence":
+        assert kinds == ("part", "offer")
+        assert target.fields["reference"] == f"demo-{source.fields['display_id']}"
+        assert target.fields["summary"] == source.fields["description"]
+        assert "example" in target.name.lower() and "example" in target.fields["description"]
+        assert source.fields["organism"] == "Zobellia galactanivorans"
     else:
         assert rule == "documented_gene_part"
         assert kinds == ("assembly", "part")
@@ -493,6 +506,8 @@ def test_the_summary_speaks_to_the_user(demo: Demo) -> None:
     assert "Sequence search is ready: 4,775 proteins and 1 contig indexed" in text
     assert "wheat-crossa2010" in text
     assert f"Patent deposit {h['deposit_curators_only']}: an example record" in text
+    assert f"lanhai market match {h['market_demand']}`" in text
+    assert "Technology market: 20 example offers drawn from the mined Zobellia parts" in text
     assert "LANHAI_DATA_DIR=demo-data lanhai users set demo-curator --password-stdin" in text
     assert "LANHAI_DATA_DIR=demo-data lanhai tokens create demo-curator" in text
     assert "http://127.0.0.1:8000/search/sequence?example=agab" in text

@@ -32,6 +32,7 @@ from lanhai.demo.links import (
     proteome_links,
     safety_duplicate_links,
 )
+from lanhai.demo.market import market_examples
 from lanhai.demo.sources import (
     CHARACTERISED_PUL_GENES,
     DBCAN_PUL_CAZYMES,
@@ -126,6 +127,8 @@ class DemoSummary:
     #: sources name one) -> strain -> assembly -> documented genes (protein, family, part)
     #: and the strain's compounds (see :func:`documented_chains`)
     chains: list[dict[str, Any]] = field(default_factory=list)
+    #: the example listings of the technology market (offers, the demand, how many made)
+    market: dict[str, Any] = field(default_factory=dict)
 
     @property
     def created(self) -> int:
@@ -151,7 +154,7 @@ class DemoSummary:
                 "annotation": self.annotation, "parts": self.parts,
                 "parts_created": self.parts_created, "index": self.index,
                 "jobs": self.jobs, "jobs_created": self.jobs_created,
-                "breeding": self.breeding, "chains": self.chains}
+                "breeding": self.breeding, "chains": self.chains, "market": self.market}
 
 
 def options_for(source: DemoSource) -> ImportOptions:
@@ -226,6 +229,7 @@ def build_demo(bank: Bank, actor: Actor, progress: Progress | None = None, *,
     summary.curator_created = ensure_curator(bank, actor)
     curator = Actor(DEMO_CURATOR, "curator")
     jobs = DemoJobs(bank, curator)
+    market_links: list[DemoLink] = []
     if annotate:
         say("annotating the sequences and indexing them for sequence search: "
             + ("done already" if jobs.find(JOB_ANNOTATE) else
@@ -237,6 +241,9 @@ def build_demo(bank: Bank, actor: Actor, progress: Progress | None = None, *,
         say("mining parts from documented genes")
         summary.parts = mine_documented_parts(bank, actor, summary)
         summary.links_created += sum(p["linked_now"] for p in summary.parts)
+        say("example listings of the technology market, from the mined parts")
+        summary.market, market_links = market_examples(bank, actor, summary.parts)
+        summary.links_created += apply_links(catalog, actor, market_links)
     say("bringing the sequence index up to date")
     summary.index = index_status(bank)
     if annotate:
@@ -252,7 +259,8 @@ def build_demo(bank: Bank, actor: Actor, progress: Progress | None = None, *,
     summary.breeding = import_breeding(bank, actor)
     summary.links = [*links, *(DemoLink(p["assembly"], "mined_from", p["accession"],
                                         "documented_gene_part", p["assembly_name"],
-                                        p["part_name"]) for p in summary.parts)]
+                                        p["part_name"]) for p in summary.parts),
+                     *market_links]
     summary.chains = documented_chains(summary)
     summary.jobs, summary.jobs_created = jobs.listed(), jobs.created
     summary.counts = catalog.counts(actor)
@@ -594,6 +602,7 @@ def _highlights(bank: Bank, actor: Actor, summary: DemoSummary) -> dict[str, str
         "osd_merged_sample": _first(bank, actor, "sample",
                                     ["project_name=Ocean Sampling Day 2014",
                                      "identifiers~OSD"]),
+        "market_demand": summary.market.get("demand"),
     }
     return {k: v for k, v in picks.items() if v}
 

@@ -37,6 +37,9 @@ in the bank, so a link exists only between records that both came from a source:
     sources document whose family the demo's annotation finds too: the characterised CAZymes
     of Zobellia galactanivorans (dbCAN-PUL, CAZy family) and the enediyne polyketide
     synthase ucmE of the uncialamycin cluster (GenBank CDS; ketoacyl synthase domain).
+``example_offer_evidence``
+    part --evidence_for--> offer: each mined Zobellia CAZyme part stands behind an example
+    offer of the technology market (an example listing: no organisation offers it).
 
 Nothing else is linked: Tara MAGs name no sample and IJSEM strains name no sample.
 """
@@ -72,6 +75,7 @@ LINK_RULES: dict[str, tuple[str, str]] = {
     "documented_gene_part": ("mined_from", "part mined from a gene the sources document "
                                            "(dbCAN-PUL, GenBank) whose family the annotation "
                                            "finds too"),
+    "example_offer_evidence": ("evidence_for", "the example listing offers this mined part"),
 }
 
 

@@ -26,6 +26,7 @@ PAGES: dict[str, str] = {
     "producer_strain": "Salinispora tropica CNB-440T and its MIBiG compounds",
     "osd_merged_sample": "an Ocean Sampling Day sample two tables describe, merged",
     "deposit_curators_only": "the example patent deposit (signed-in curators only)",
+    "market_demand": "an example demand in Chinese and the English offers it matches",
 }
 
 
@@ -161,6 +162,12 @@ def summary_text(summary: DemoSummary, url: str, data: str) -> str:
         say(f"Breeding data set {b['dataset']}: {b['title']}; "
             f"{_n(b['counts']['genotyped_animals'])} lines genotyped, "
             f"traits {', '.join(b['counts']['traits'])}")
+    if summary.market:
+        offers = _count(len(summary.market["offers"]), "example offer", "example offers")
+        say(f"Technology market: {offers} drawn from the mined Zobellia parts (each part is the "
+            "evidence behind its offer) and one example demand in Chinese; no organisation "
+            f"offers or seeks them. Try `LANHAI_DATA_DIR={data} lanhai market match "
+            f"{summary.market['demand']}`")
     deposit = summary.highlights.get("deposit_curators_only")
     if deposit:
         say(f"Patent deposit {deposit}: an example record, not a real deposit. It is held "
