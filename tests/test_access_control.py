@@ -194,24 +194,53 @@ def assembly(method: str, suffix: str, hidden: bool = False, body: Any = None,
     return build
 
 
-def market(which: str) -> Callable[[World, str], Request]:
-    """A match for a published demand, or for a draft one (readers never see drafts)."""
-
-    def build(w: World, caller: str) -> Request:
-        state = w.client.app.state  # type: ignore[attr-defined]
-        made: dict[str, str] | None = getattr(state, "test_market", None)
-        if made is None:
-            catalog, curator = state.bank.catalog, Actor("ana", "curator")
-            base = {"field": "enzyme", "sector": "food_health", "market_status": "published"}
-            catalog.create(curator, "offer", {
-                **base, "reference": "O-1", "title": "PL7 alginate lyase", "trl": "6",
-                "transfer_types": "licence"})
-            made = {which: catalog.create(curator, "demand", {
+def market_world(w: World) -> dict[str, str]:
+    """An offer, a published and a draft demand, an accredited broker (wang) and a deal he
+    opened on the offer and the published demand; made once per application."""
+    state = w.client.app.state  # type: ignore[attr-defined]
+    made: dict[str, str] | None = getattr(state, "test_market", None)
+    if made is None:
+        bank, curator = state.bank, Actor("ana", "curator")
+        base = {"field": "enzyme", "sector": "food_health", "market_status": "published"}
+        made = {"offer": bank.catalog.create(curator, "offer", {
+            **base, "reference": "O-1", "title": "PL7 alginate lyase", "trl": "6",
+            "transfer_types": "licence"}).accession}
+        for which in ("public", "draft"):
+            made[which] = bank.catalog.create(curator, "demand", {
                 **base, "reference": f"D-{which}", "title_zh": "褐藻胶寡糖",
                 "market_status": "published" if which == "public" else "draft"}).accession
-                for which in ("public", "draft")}
-            state.test_market = made
-        return Request("GET", f"/api/market/match/{made[which]}")
+        create_user(w.engine, "wang", "broker")
+        admin = Actor("root", "admin")
+        bank.deals.accredit(admin, "wang", ["enzyme"], "senior")
+        made["deal"] = str(bank.deals.open(Actor("wang", "broker"), made["offer"],
+                                           made["public"]).id)
+        state.test_market = made
+    return made
+
+
+def market(which: str) -> Callable[[World, str], Request]:
+    """A match for a published demand, or for a draft one (readers never see drafts)."""
+    return lambda w, caller: Request("GET", f"/api/market/match/{market_world(w)[which]}")
+
+
+def deal(method: str, suffix: str = "", body: Any = None) -> Callable[[World, str], Request]:
+    """A request on the world's deal (seen by its broker and admins only here)."""
+    return lambda w, caller: Request(
+        method, f"/api/market/deals/{market_world(w)['deal']}{suffix}", body)
+
+
+def new_deal(w: World, caller: str) -> Request:
+    made = market_world(w)
+    return Request("POST", "/api/market/deals",
+                   {"offer": made["offer"], "demand": made["public"], "broker": "wang"})
+
+
+def on_market(method: str, path: str, body: Any = None) -> Callable[[World, str], Request]:
+    """A market request that needs the market's world made first."""
+
+    def build(w: World, caller: str) -> Request:
+        market_world(w)
+        return Request(method, path, body)
     return build
 
 
@@ -258,6 +287,22 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/stats"): [Case(fixed("GET", "/api/stats"), **PUBLIC)],
     ("GET", "/api/market/match/{accession}"): [
         Case(market("public"), **PUBLIC), Case(market("draft"), **HIDDEN)],
+    ("GET", "/api/market/brokers"): [
+        Case(on_market("GET", "/api/market/brokers"), 401, 200, 200, 200)],
+    ("PUT", "/api/market/brokers/{username}"): [
+        Case(on_market("PUT", "/api/market/brokers/wang",
+                       {"specialities": ["enzyme"], "level": "senior"}), 401, 403, 403, 200)],
+    ("GET", "/api/market/brokers/{username}/performance"): [
+        Case(on_market("GET", "/api/market/brokers/wang/performance"), 401, 403, 403, 200)],
+    ("GET", "/api/market/ledger"): [
+        Case(on_market("GET", "/api/market/ledger"), 401, 403, 403, 200)],
+    ("POST", "/api/market/deals"): [Case(new_deal, 401, 403, 403, 201)],
+    ("GET", "/api/market/deals"): [
+        Case(on_market("GET", "/api/market/deals"), 401, 200, 200, 200)],
+    ("GET", "/api/market/deals/{deal_id}"): [Case(deal("GET"), 401, 404, 404, 200)],
+    ("POST", "/api/market/deals/{deal_id}/events"): [
+        Case(deal("POST", "/events", {"kind": "note", "note": "called both"}),
+             401, 404, 404, 201)],
     ("GET", "/api/records/{accession}"): [
         Case(fixed("GET", "/api/records/{w.sample}"), **PUBLIC),
         Case(lambda w, caller: Request("GET", f"/api/records/{w.deposit.lower()}"), **HIDDEN),

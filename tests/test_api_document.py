@@ -203,6 +203,25 @@ def _market(api: Checked, curator: dict[str, str], strain: str) -> None:
     api.call("GET", f"/api/market/match/{demand}?top=0", 422)
     api.call("POST", "/api/offers", 422, headers=curator, json={
         **base, "reference": "BAD", "title": "x", "trl": "10", "transfer_types": "licence"})
+    engine = api.client.app.state.bank.db.engine  # type: ignore[attr-defined]
+    admin = add_user(engine, "boss", "admin")
+    broker = add_user(engine, "wang", "broker")
+    api.call("PUT", "/api/market/brokers/wang", 200, headers=admin,
+             json={"specialities": ["enzyme"], "level": "senior"})
+    api.call("PUT", "/api/market/brokers/wang", 422, headers=admin, json={"level": "senior"})
+    api.call("GET", "/api/market/brokers", 200, headers=broker)
+    deal = api.json("POST", "/api/market/deals", 201, headers=broker,
+                    json={"offer": offer, "demand": demand})
+    events = f"/api/market/deals/{deal['id']}/events"
+    api.call("POST", events, 201, headers=broker, json={"kind": "stage", "stage": "evaluation"})
+    api.call("POST", events, 400, headers=broker, json={"kind": "stage", "stage": "payment"})
+    api.call("POST", events, 409, headers={**broker, "If-Match": '"1"'},
+             json={"kind": "note", "note": "x"})
+    api.call("POST", events, 404, headers=curator, json={"kind": "note", "note": "x"})
+    api.call("GET", f"/api/market/deals/{deal['id']}", 200, headers=broker)
+    api.call("GET", "/api/market/deals", 200, headers=broker)
+    api.call("GET", "/api/market/ledger", 200, headers=admin)
+    api.call("GET", "/api/market/brokers/wang/performance", 200, headers=broker)
 
 
 def _catalogue(api: Checked, people: dict[str, dict[str, str]]) -> str:
@@ -547,15 +566,17 @@ def test_the_document_says_who_may_call_what(document: Document) -> None:
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             who = operation["x-lanhai-access"]
-            assert who in ("anyone", "signed in", "curator", "admin"), (method, path)
+            assert who in ("anyone", "signed in", "member or curator", "curator", "admin"), \
+                (method, path)
             needs_token = [{"bearer": []}]
             assert operation["security"] == (
                 [{}, {"bearer": []}] if who == "anyone" else needs_token), (method, path)
-            if who in ("curator", "admin"):
+            if who in ("member or curator", "curator", "admin"):
                 assert {"401", "403"} <= set(operation["responses"]), (method, path)
             assert "401" in operation["responses"]  # a bad token, on any route
     paths = spec["paths"]
-    assert paths["/api/{kind}"]["post"]["x-lanhai-access"] == "curator"
+    assert paths["/api/{kind}"]["post"]["x-lanhai-access"] == "member or curator"
+    assert paths["/api/links"]["post"]["x-lanhai-access"] == "curator"
     assert paths["/api/users"]["get"]["x-lanhai-access"] == "admin"
     assert paths["/api/tokens"]["post"]["x-lanhai-access"] == "signed in"
     assert paths["/api/{kind}"]["get"]["x-lanhai-access"] == "anyone"

@@ -56,8 +56,8 @@ def _commands(group: click.Group, prefix: str) -> list[tuple[str, str]]:
     for name in group.list_commands(ctx):  # loads each command's module
         command = group.get_command(ctx, name)
         assert command is not None, name
-        if isinstance(command, click.Group):
-            out.extend((f"{prefix} {name}", sub) for sub in command.commands)
+        if isinstance(command, click.Group):  # its commands, and theirs (market deal open)
+            out.extend(_commands(command, f"{prefix} {name}"))
         else:
             out.append((prefix, name))
     return out

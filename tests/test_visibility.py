@@ -27,7 +27,7 @@ from lanhai.app import create_app
 from lanhai.bank import Bank
 from lanhai.breeding.pipeline import Inputs, load
 from lanhai.db.engine import make_engine, migrate
-from lanhai.services.access import ANONYMOUS
+from lanhai.services.access import ANONYMOUS, Actor
 from tests.support import (
     CURATOR,
     DEPOSIT,
@@ -54,6 +54,8 @@ from tests.support.sequences import fasta
 from tests.support.web import csrf_of
 
 BREEDING = Path(__file__).parent / "data" / "breeding"
+MARKET = {"field": "enzyme", "sector": "food_health", "market_status": "published"}
+ADMIN = Actor("root", "admin")
 SUSD = (DATA / "SusD_RagB_PF07980.hmm").read_bytes()
 
 
@@ -97,10 +99,21 @@ def build(folder: Path, with_hidden: bool) -> Iterator[World]:
     _proteome(bank, folder, pub["assembly"], halves[:15])
     pub["dataset"] = "open-fish"
     _dataset(bank, "open-fish", pub["germplasm"], published=True)
+    pub["organisation"] = catalog.create(CURATOR, "organisation", {
+        "name_en": "Ocean Institute", "org_type": "institute"}).accession
+    pub["offer"] = catalog.create(CURATOR, "offer", {
+        **MARKET, "reference": "O-1", "title": "PL7 alginate lyase for oligosaccharides",
+        "trl": "6", "transfer_types": "licence", "organisation": pub["organisation"]}
+    ).accession
+    pub["demand"] = catalog.create(CURATOR, "demand", {
+        **MARKET, "reference": "D-1", "title_zh": "褐藻胶寡糖制备用酶"}).accession
+    catalog.link(CURATOR, pub["part"], "evidence_for", pub["offer"])
     tokens = {}
-    for role, name in (("reader", "rui"), ("curator", "ana"), ("admin", "root")):
+    for role, name in (("reader", "rui"), ("curator", "ana"), ("admin", "root"),
+                       ("broker", "wang")):
         create_user(engine, name, role)
         tokens[role] = add_token(engine, name)
+    bank.deals.accredit(ADMIN, "wang", ["enzyme"], "senior")
     hidden: dict[str, str] = {}
     if with_hidden:
         hidden["sample"] = catalog.create(CURATOR, "sample", {
@@ -126,6 +139,18 @@ def build(folder: Path, with_hidden: bool) -> Iterator[World]:
                                lambda progress: {"accession": hidden["assembly"]})
         bank.jobs.wait(job.id, 30)
         hidden["job"] = job.id
+        hidden["offer"] = catalog.create(CURATOR, "offer", {
+            **MARKET, "reference": "O-secret", "title": "secret alginate lyase PL7",
+            "trl": "8", "transfer_types": "licence", "market_status": "draft"}).accession
+        catalog.create(CURATOR, "offer", {
+            **MARKET, "reference": "O-invited", "title": "invited alginate oligosaccharides",
+            "trl": "7", "transfer_types": "licence", "visibility": "invitation"})
+        hidden["demand"] = catalog.create(CURATOR, "demand", {
+            **MARKET, "reference": "D-secret", "title_zh": "保密的褐藻胶裂解酶需求",
+            "market_status": "submitted"}).accession
+        catalog.link(CURATOR, hidden["sample"], "evidence_for", pub["offer"])
+        hidden["deal"] = str(bank.deals.open(Actor("wang", "broker"), pub["offer"],
+                                             pub["demand"]).id)
     bank.sequence_search.update_index()
     with TestClient(create_app(bank=bank)) as client:
         yield World(client, bank, tokens, pub, hidden)
@@ -198,18 +223,20 @@ def gets(*paths: str) -> Builder:
 #: held accession written as one placeholder
 HIDDEN_ACCESSIONS = {"sample": "LHSMQ0000ZZ", "deposit": "LHDPQ0000ZZ",
                      "assembly": "LHASQ0000ZZ", "compound": "LHCPQ0000ZZ",
-                     "germplasm": "LHGPQ0000ZZ", "dataset": "secret-fish",
-                     "job": "0" * 32}
-RECORDS = ("sample", "strain", "assembly", "germplasm", "part", "compound")
+                     "germplasm": "LHGPQ0000ZZ", "offer": "LHOFQ0000ZZ",
+                     "demand": "LHDMQ0000ZZ", "dataset": "secret-fish",
+                     "job": "0" * 32, "deal": "1"}
+RECORDS = ("sample", "strain", "assembly", "germplasm", "part", "compound", "organisation",
+           "offer", "demand")
 KINDS = ("samples", "strains", "deposits", "assemblies", "compounds", "parts", "germplasm",
-         "records")
+         "organisations", "offers", "demands", "records")
 
 
 def record_paths(template: str) -> Builder:
     """The route for each public record and each hidden one."""
     paths = [template.format(f"{{public:{n}}}") for n in RECORDS]
     paths += [template.format(f"{{hidden:{n}}}") for n in
-              ("sample", "deposit", "assembly", "compound", "germplasm")]
+              ("sample", "deposit", "assembly", "compound", "germplasm", "offer", "demand")]
     return gets(*paths)
 
 
@@ -393,6 +420,24 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("GET", "/api/sign-in-log"): gets("/api/sign-in-log"),
     ("POST", "/api/me/password"): lambda w: [Ask("POST", "/api/me/password", json={
         "current": "wrong", "new": "kelp forest at dusk"})],
+    ("GET", "/api/market/match/{accession}"): gets(
+        "/api/market/match/{public:demand}", "/api/market/match/{public:offer}",
+        "/api/market/match/{hidden:demand}", "/api/market/match/{hidden:offer}?top=50"),
+    ("GET", "/api/market/brokers"): gets("/api/market/brokers"),
+    ("GET", "/api/market/brokers/{username}/performance"): gets(
+        "/api/market/brokers/wang/performance"),
+    ("GET", "/api/market/ledger"): gets("/api/market/ledger",
+                                        "/api/market/ledger?broker=wang"),
+    ("GET", "/api/market/deals"): gets("/api/market/deals"),
+    ("GET", "/api/market/deals/{deal_id}"): gets("/api/market/deals/{hidden:deal}"),
+    ("PUT", "/api/market/brokers/{username}"): lambda w: [Ask(
+        "PUT", "/api/market/brokers/wang", json={"specialities": ["enzyme"],
+                                                 "level": "junior"})],
+    ("POST", "/api/market/deals"): lambda w: [Ask("POST", "/api/market/deals", json={
+        "offer": w.public["offer"], "demand": w.public["demand"]})],
+    ("POST", "/api/market/deals/{deal_id}/events"): lambda w: [Ask(
+        "POST", f"/api/market/deals/{_hidden_or(w, 'deal', '1')}/events",
+        json={"kind": "interest"})],
     # -- the API: changes an anonymous caller or a reader may not make
     ("POST", "/api/{kind}"): lambda w: [Ask("POST", "/api/samples", json=SAMPLE)],
     ("PATCH", "/api/{kind}/{accession}"): writes("PATCH", "/api/records/{}",
@@ -583,7 +628,9 @@ def _markers(world: World) -> dict[str, str]:
                   "assembly name": "secret second half",
                   "compound name": "secret salinosporamide B",
                   "germplasm number": CROAKER["accenumb"], "compound id": "CMNPD99999",
-                  "hidden protein": proteins()[20][0].split()[0]})
+                  "hidden protein": proteins()[20][0].split()[0],
+                  "draft offer": "secret alginate lyase", "invited offer": "O-invited",
+                  "draft demand": "保密的褐藻胶"})
     return found
 
 

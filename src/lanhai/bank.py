@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from lanhai.services.breeding import BreedingService
     from lanhai.services.compounds import CompoundService
     from lanhai.services.dashboard import DashboardService
+    from lanhai.services.deals import DealService
     from lanhai.services.exports import ExportService
     from lanhai.services.families import FamilySearchService
     from lanhai.services.imports import ImportService
@@ -164,6 +165,12 @@ class Bank:
         return DashboardService(self.db, self.settings.targets_file)
 
     @functools.cached_property
+    def deals(self) -> DealService:
+        from lanhai.services.deals import DealService
+
+        return DealService(self.db, self.settings.incentives_file or None)
+
+    @functools.cached_property
     def market(self) -> MarketService:
         from lanhai.services.market import MarketService
 
@@ -177,9 +184,11 @@ class Bank:
 
     def warm(self) -> None:
         """Load what a long-running server keeps in memory (catalogue search's columns, the
-        dashboard's and facets' counts) now rather than at the first visit."""
+        dashboard's and facets' counts, the market's readings of its entries) now rather
+        than at the first visit."""
         self.search.warm()
         self.dashboard.warm()
+        self.market.warm()
 
     def close(self) -> None:
         if "jobs" in self.__dict__:

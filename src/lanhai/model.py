@@ -15,8 +15,10 @@ from lanhai.kinds.fields import Fields, KindSpec
 
 #: the furthest a caller may page into a list or a search (far past any bank's size)
 MAX_OFFSET = 1_000_000_000
-#: the roles a user can have, from least to most trusted
-ROLES = ("reader", "curator", "admin")
+#: the roles a user can have, from least to most trusted: a reader reads; a member acts for
+#: its organisation on the market; an investor also sees financing needs; a broker takes
+#: matches into deals; a curator changes records; an admin manages users too
+ROLES = ("reader", "member", "investor", "broker", "curator", "admin")
 
 
 def identifier_key(value: str) -> str:
@@ -136,11 +138,13 @@ class User:
     display_name: str
     active: bool
     created_at: dt.datetime
+    #: the organisation record (LHOG…) the user acts for, if any
+    organisation: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"username": self.username, "role": self.role,
                 "display_name": self.display_name, "active": self.active,
-                "created_at": self.created_at.isoformat()}
+                "created_at": self.created_at.isoformat(), "organisation": self.organisation}
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,11 @@ SETTINGS_DOC: dict[str, str] = {
         "TOML file of the programme targets the dashboard shows; default: the shipped "
         "lanhai/services/targets.toml (2027 targets)."
     ),
+    "LANHAI_INCENTIVES_FILE": (
+        "TOML file of the incentive rules the market pays its brokers by (a bonus or a share "
+        "of the amount per stage, payment or paid service); default: the shipped "
+        "lanhai/market/data/incentives.toml."
+    ),
     "LANHAI_MAX_BODY": (
         "Largest JSON or form request body (records, links, users, search forms), checked "
         "before it is read: 413 beyond it; default 1M. Sizes take K, M, G."
@@ -116,6 +121,7 @@ class Settings:
     mmseqs: str = ""
     secret_key: str = ""
     targets_file: str = ""
+    incentives_file: str = ""
     dask_scheduler: str = ""
     limits: Limits = field(default_factory=Limits)
 
@@ -139,6 +145,7 @@ class Settings:
             mmseqs=env.get("LANHAI_MMSEQS", ""),
             secret_key=env.get("LANHAI_SECRET_KEY", ""),
             targets_file=env.get("LANHAI_TARGETS_FILE", ""),
+            incentives_file=env.get("LANHAI_INCENTIVES_FILE", ""),
             dask_scheduler=env.get("LANHAI_DASK_SCHEDULER", ""),
             limits=limits_from_env(dict(env)),
         )

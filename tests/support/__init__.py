@@ -116,17 +116,17 @@ def add_token(engine: Engine, username: str, name: str = "test",
     return secret
 
 
-def create_user(engine: Engine, username: str, role: str, password: str | None = None
-                ) -> None:
+def create_user(engine: Engine, username: str, role: str, password: str | None = None,
+                organisation: str | None = None) -> None:
     with database(engine).write() as conn:
         user_store.insert_user(conn, username, role, "",
-                               hash_password(password) if password else None)
+                               hash_password(password) if password else None, organisation)
 
 
-def add_user(engine: Engine, username: str, role: str, password: str | None = None
-             ) -> dict[str, str]:
+def add_user(engine: Engine, username: str, role: str, password: str | None = None,
+             organisation: str | None = None) -> dict[str, str]:
     """Create a user with a token; the Authorization header to send."""
-    create_user(engine, username, role, password)
+    create_user(engine, username, role, password, organisation)
     return {"Authorization": f"Bearer {add_token(engine, username)}"}
 
 

@@ -8,7 +8,15 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from lanhai.bank import Bank
-from lanhai.services.access import ANONYMOUS, Actor, require_admin, require_user, require_writer
+from lanhai.errors import UsageError
+from lanhai.services.access import (
+    ANONYMOUS,
+    Actor,
+    require_admin,
+    require_some_writer,
+    require_user,
+    require_writer,
+)
 
 
 def bank_of(request: Request) -> Bank:
@@ -44,6 +52,13 @@ async def get_curator(actor: ActorDep) -> Actor:
     return actor
 
 
+async def get_entry_writer(actor: ActorDep) -> Actor:
+    """The actor, if they may change some records: a curator or an admin, or a member (its
+    organisation's offers and demands); 401 anonymous, 403 otherwise."""
+    require_some_writer(actor)
+    return actor
+
+
 async def get_admin(actor: ActorDep) -> Actor:
     """The actor, if they are an admin (401 anonymous, 403 otherwise)."""
     require_admin(actor)
@@ -57,5 +72,17 @@ async def get_user(actor: ActorDep) -> Actor:
 
 
 CuratorDep = Annotated[Actor, Depends(get_curator)]
+EntryWriterDep = Annotated[Actor, Depends(get_entry_writer)]
 AdminDep = Annotated[Actor, Depends(get_admin)]
 UserDep = Annotated[Actor, Depends(get_user)]
+
+
+def if_match_version(value: str | None) -> int | None:
+    """The version an If-Match header names (``"3"``, ``W/"3"`` or ``3``; ``*``: any)."""
+    if value is None or value.strip() == "*":
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        raise UsageError(f"If-Match {value!r} is not a version: send the ETag as you read "
+                         'it, e.g. If-Match: "3"')
+    return int(text)

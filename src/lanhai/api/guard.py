@@ -40,6 +40,7 @@ from lanhai.services.access import (
     ANONYMOUS,
     Actor,
     require_admin,
+    require_some_writer,
     require_user,
     require_writer,
 )
@@ -58,8 +59,10 @@ SECURITY_HEADERS = {
 HSTS = "max-age=31536000"
 #: who a route needs, and the check for it
 WHO: dict[str, Callable[[Actor], None]] = {
-    "user": require_user, "writer": require_writer, "admin": require_admin}
-_DEPENDENCY_WHO = {"get_user": "user", "get_curator": "writer", "get_admin": "admin"}
+    "user": require_user, "entry writer": require_some_writer, "writer": require_writer,
+    "admin": require_admin}
+_DEPENDENCY_WHO = {"get_user": "user", "get_entry_writer": "entry writer",
+                   "get_curator": "writer", "get_admin": "admin"}
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_COOKIE = "lanhai_session"
 
@@ -119,7 +122,7 @@ def needs(app: FastAPI) -> dict[tuple[str, str], str | None]:
 
 
 def _who(dependant: Any) -> str | None:
-    order = [None, "user", "writer", "admin"]
+    order = [None, "user", "entry writer", "writer", "admin"]
     found: str | None = None
     for sub in dependant.dependencies:
         name = _DEPENDENCY_WHO.get(getattr(sub.call, "__name__", ""))

@@ -1,14 +1,20 @@
 """API routes of the technology market: ``GET /api/market/match/{accession}`` ranks the
-offers for a demand (or the demands for an offer) the caller may see, explained."""
+offers for a demand (or the demands for an offer) the caller may see, explained; brokers,
+deals and their events, the incentive ledger and broker performance under
+``/api/market/brokers``, ``/deals`` and ``/ledger``."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from lanhai.api import schemas
-from lanhai.api.deps import ActorDep, BankDep
+from lanhai.api.deps import ActorDep, AdminDep, BankDep, UserDep, if_match_version
 from lanhai.services.market import MAX_TOP
 
 router = APIRouter(prefix="/api/market", tags=["market"])
@@ -25,3 +31,148 @@ def match(actor: ActorDep, bank: BankDep, accession: str,
     transfer type, sector, field, expiry) and the bank's records behind the offer. Only
     published entries the caller may see are ranked."""
     return bank.market.match(actor, accession, top)
+
+
+# --- brokers and deals --------------------------------------------------------------------------
+
+class Accreditation(BaseModel):
+    """A broker's accreditation."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"specialities": ["enzyme", "strain"], "level": "senior"}]})
+
+    specialities: list[str] = Field(min_length=1, max_length=9,
+                                    description="Fields of the market the broker knows")
+    level: str = Field(description="junior, intermediate or senior")
+    active: bool = True
+
+
+class NewDeal(BaseModel):
+    """A match taken into a deal."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"offer": "LHOF0000001", "demand": "LHDM0000001", "note": "both parties agree to talk"}]})
+
+    offer: str = Field(max_length=16)
+    demand: str = Field(max_length=16)
+    broker: str | None = Field(default=None, max_length=100,
+                               description="The broker (an admin opening it for one)")
+    note: str = Field(default="", max_length=2000)
+    on: dt.date | None = Field(default=None, description="The day it began (default today)")
+
+
+class NewEvent(BaseModel):
+    """One event of a deal."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"kind": "stage", "stage": "evaluation"},
+        {"kind": "stage", "stage": "signing", "amount": "1200000",
+         "documents": ["licence contract.pdf"]},
+        {"kind": "stage", "stage": "registration", "registration_number": "2024370212000123"},
+        {"kind": "payment", "amount": "600000"},
+        {"kind": "service", "service": "due diligence", "amount": "20000"},
+        {"kind": "stage", "stage": "closed", "outcome": "won", "outcome_type": "licence"},
+        {"kind": "interest", "note": "we would like a sample of the enzyme"}]})
+
+    kind: str = Field(description="stage, interest, note, service or payment")
+    stage: str | None = Field(default=None, description="The stage entered (stage events)")
+    amount: str | None = Field(default=None, max_length=20,
+                               description="Yuan: the contract amount on signing, the sum "
+                                           "paid, the fee of a service")
+    note: str | None = Field(default=None, max_length=2000)
+    documents: list[str] = Field(default_factory=list, max_length=50)
+    outcome: str | None = Field(default=None, description="won or lost (closing)")
+    outcome_type: str | None = Field(default=None, description="licence, assignment, "
+                                                               "co-development, service, "
+                                                               "equity (won)")
+    registration_number: str | None = Field(default=None, max_length=100)
+    service: str | None = Field(default=None, description="evaluation, due diligence, "
+                                                          "valuation, legal, incubation, other")
+    on: dt.date | None = Field(default=None, description="The day it happened (default today)")
+
+
+@router.get("/brokers", summary="Accredited brokers (signed in)", response_model=schemas.Brokers)
+def brokers(actor: UserDep, bank: BankDep) -> dict[str, Any]:
+    """The accredited technology brokers, with their specialities and level."""
+    return {"brokers": [b.to_dict() for b in bank.deals.brokers(actor)]}
+
+
+@router.put("/brokers/{username}", summary="Accredit a broker (admin)",
+            response_model=schemas.Broker)
+def accredit(username: str, body: Accreditation, actor: AdminDep, bank: BankDep
+             ) -> dict[str, Any]:
+    """Accredit a user who has the broker role, or change their specialities, level or
+    whether they are active."""
+    return bank.deals.accredit(actor, username, body.specialities, body.level,
+                               body.active).to_dict()
+
+
+@router.get("/brokers/{username}/performance", summary="A broker's figures",
+            response_model=schemas.BrokerPerformance)
+def broker_performance(username: str, actor: UserDep, bank: BankDep) -> dict[str, Any]:
+    """Deals, expressions of interest, deals signed, registered, won and lost, the contract
+    amount, paid services, mean days per stage and what the incentive rules pay, all from
+    the event log (the broker themself, or an admin)."""
+    return bank.deals.performance(actor, username)
+
+
+@router.get("/ledger", summary="The incentive ledger", response_model=schemas.Ledger)
+def incentive_ledger(actor: UserDep, bank: BankDep,
+                     broker: Annotated[str | None, Query(max_length=100)] = None
+                     ) -> dict[str, Any]:
+    """What the incentive rules pay, line by line, computed from the deals' events: all
+    brokers' (admin; ``broker`` for one), or the caller's own (a broker)."""
+    lines = bank.deals.ledger(actor, broker)
+    totals: dict[str, int] = {}
+    for line in lines:
+        totals[line.broker] = totals.get(line.broker, 0) + line.amount_fen
+    return {"rules": [r.to_dict() for r in bank.deals.rules()],
+            "lines": [line.to_dict() for line in lines],
+            "totals": {b: f"{Decimal(v) / 100:.2f}" for b, v in sorted(totals.items())}}
+
+
+@router.post("/deals", status_code=201, summary="Take a match into a deal (broker)",
+             response_model=schemas.Deal)
+def open_deal(body: NewDeal, actor: UserDep, bank: BankDep) -> JSONResponse:
+    """An accredited broker opens a deal between an offer and a demand on the market (an
+    admin names the broker). Only the two organisations' members, the broker and admins
+    ever see it."""
+    deal = bank.deals.open(actor, body.offer, body.demand, broker=body.broker,
+                           note=body.note, on=body.on)
+    return JSONResponse(deal.to_dict(), status_code=201,
+                        headers={"Location": f"/api/market/deals/{deal.id}",
+                                 "ETag": f'"{deal.version}"'})
+
+
+@router.get("/deals", summary="The caller's deals", response_model=schemas.Deals)
+def list_deals(actor: UserDep, bank: BankDep) -> dict[str, Any]:
+    """The deals the caller is party to: a member's organisation's, a broker's own; all of
+    them for an admin."""
+    return {"deals": [d.to_dict() for d in bank.deals.of(actor)]}
+
+
+@router.get("/deals/{deal_id}", summary="One deal (its parties, broker and admins)",
+            response_model=schemas.Deal)
+def get_deal(deal_id: int, actor: UserDep, bank: BankDep) -> JSONResponse:
+    """A deal with every event; 404 for anyone not party to it."""
+    deal = bank.deals.get(actor, deal_id)
+    return JSONResponse(deal.to_dict(), headers={"ETag": f'"{deal.version}"'})
+
+
+@router.post("/deals/{deal_id}/events", status_code=201, summary="Record an event of a deal",
+             response_model=schemas.Deal)
+def deal_event(deal_id: int, body: NewEvent, actor: UserDep, bank: BankDep,
+               if_match: Annotated[str | None, Header(
+                   description="The version the change is based on (ETag): 409 if the "
+                               "deal changed since")] = None) -> JSONResponse:
+    """A stage entered, a paid service or a payment (the broker or an admin); an
+    expression of interest (a member of either organisation); a note (anyone party to
+    the deal). Stages go one at a time; a deal is closed as lost at any stage, as won once
+    signed."""
+    details = body.model_dump(include={"note", "documents", "outcome", "outcome_type",
+                                       "registration_number", "service"}, exclude_none=True)
+    deal = bank.deals.record(actor, deal_id, body.kind, stage=body.stage, amount=body.amount,
+                             details=details, on=body.on,
+                             expected_version=if_match_version(if_match))
+    return JSONResponse(deal.to_dict(), status_code=201,
+                        headers={"ETag": f'"{deal.version}"'})

@@ -88,11 +88,15 @@ cross-validation, large breeding analyses) answers 202 with a job (schema `Job`)
 route answers at once for small requests) or `failed`.
 """
 #: whom a route needs (a key of lanhai.api.guard.WHO, None for anyone) as callers say it
-ACCESS = {None: "anyone", "user": "signed in", "writer": "curator", "admin": "admin"}
+ACCESS = {None: "anyone", "user": "signed in", "entry writer": "member or curator",
+          "writer": "curator", "admin": "admin"}
 ACCESS_TEXT = {
     None: "Anyone may call this; with a token, restricted records count for curators and "
           "admins.",
     "user": "Needs a token (Authorization: Bearer lh_…) of any signed-in user.",
+    "entry writer": "Needs a token (Authorization: Bearer lh_…) of a curator or admin; a "
+                    "member's token also writes its own organisation's offers and demands "
+                    "(up to submitting them).",
     "writer": "Needs a token (Authorization: Bearer lh_…) of a curator or admin.",
     "admin": "Needs a token (Authorization: Bearer lh_…) of an admin.",
 }

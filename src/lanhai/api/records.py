@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from lanhai.api import schemas
-from lanhai.api.deps import ActorDep, BankDep, CuratorDep
+from lanhai.api.deps import ActorDep, BankDep, CuratorDep, EntryWriterDep, if_match_version
 from lanhai.bank import Bank
 from lanhai.errors import NotFound, Problem, UsageError, ValidationFailed
 from lanhai.kinds import KINDS, LINK_RULES, PLURALS, KindSpec, kind_of_accession, kind_spec
@@ -124,17 +124,6 @@ def _record_json(record: Record, status_code: int = 200,
     """A record, with its version as the ETag (send it back in If-Match to change it)."""
     return _json(record.to_dict(), status_code,
                  {**(headers or {}), "ETag": f'"{record.version}"'})
-
-
-def _if_match(value: str | None) -> int | None:
-    """The version an If-Match header names (``"3"``, ``W/"3"`` or ``3``; ``*``: any)."""
-    if value is None or value.strip() == "*":
-        return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 9:
-        raise UsageError(f"If-Match {value!r} is not a record version: send the ETag of "
-                         'the record as you read it, e.g. If-Match: "3"')
-    return int(text)
 
 
 def _note(spec: KindSpec, body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
@@ -303,7 +292,7 @@ def list_records(
 
 @router.post("/{kind}", status_code=201, summary="Create a record (curator)",
              response_model=schemas.Record, responses={201: CREATED})
-def create_record(kind: str, body: FieldsBody, actor: CuratorDep, bank: BankDep,
+def create_record(kind: str, body: FieldsBody, actor: EntryWriterDep, bank: BankDep,
                   date_format: DateFormat = None) -> JSONResponse:
     """Validate and store a new record; 201 with a Location header. Every invalid field is
     reported at once (422); identifiers that belong to another record give 409."""
@@ -331,7 +320,7 @@ IfMatch = Annotated[str | None, Header(
                 "nobody changed the record since, else 409 with the current version")]
 
 
-def _change(kind: str, accession: str, body: dict[str, Any], actor: CuratorDep, bank: BankDep,
+def _change(kind: str, accession: str, body: dict[str, Any], actor: EntryWriterDep, bank: BankDep,
             date_format: str | None, replace: bool, if_match: str | None) -> JSONResponse:
     spec = _spec(kind)
     acc = _accession_of(spec, accession)
@@ -341,13 +330,13 @@ def _change(kind: str, accession: str, body: dict[str, Any], actor: CuratorDep, 
     fields, note = _note(target, body)
     record = bank.catalog.update(actor, acc, fields, ValueContext(date_format=date_format),
                                  note=note, replace=replace,
-                                 expected_version=_if_match(if_match))
+                                 expected_version=if_match_version(if_match))
     return _record_json(record)
 
 
 @router.patch("/{kind}/{accession}", summary="Change some fields of a record (curator)",
               response_model=schemas.Record, responses={200: CHANGED})
-def patch_record(kind: str, accession: str, body: FieldsBody, actor: CuratorDep,
+def patch_record(kind: str, accession: str, body: FieldsBody, actor: EntryWriterDep,
                  bank: BankDep, date_format: DateFormat = None, if_match: IfMatch = None
                  ) -> JSONResponse:
     """Set the given fields (null or '' clears one); the others stay, including fields
@@ -359,7 +348,7 @@ def patch_record(kind: str, accession: str, body: FieldsBody, actor: CuratorDep,
 
 @router.put("/{kind}/{accession}", summary="Replace all fields of a record (curator)",
             response_model=schemas.Record, responses={200: CHANGED})
-def put_record(kind: str, accession: str, body: FieldsBody, actor: CuratorDep,
+def put_record(kind: str, accession: str, body: FieldsBody, actor: EntryWriterDep,
                bank: BankDep, date_format: DateFormat = None, if_match: IfMatch = None
                ) -> JSONResponse:
     """Replace the record's fields with the body; required fields must all be given. Send

@@ -459,6 +459,130 @@ class MarketMatches(Closed):
     matches: list[MarketMatch]
 
 
+class Broker(Closed):
+    """An accredited technology broker."""
+
+    model_config = _example({"username": "wang", "specialities": ["enzyme", "strain"],
+                             "level": "senior", "accredited_by": "root",
+                             "accredited_at": WHEN, "active": True})
+
+    username: str
+    specialities: list[str]
+    level: str
+    accredited_by: str
+    accredited_at: dt.datetime
+    active: bool
+
+
+class Brokers(Closed):
+    model_config = _example({"brokers": [{
+        "username": "wang", "specialities": ["enzyme", "strain"], "level": "senior",
+        "accredited_by": "root", "accredited_at": WHEN, "active": True}]})
+
+    brokers: list[Broker]
+
+
+class DealEvent(Closed):
+    """One change of a deal: who, when, what, the amount (yuan) and documents."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    kind: str = Field(description="stage, interest, note, service or payment")
+    stage: str | None = Field(description="the stage entered (stage events)")
+    amount: str | None = Field(description="yuan, two decimals: the contract amount on "
+                                           "signing, the sum paid, the service's fee")
+    details: dict[str, Any] = Field(description="note, documents, outcome, outcome_type, "
+                                                "registration_number, service")
+
+
+DEAL = {"id": 1, "reference": "DEAL-000001", "offer": "LHOF0000001", "demand": "LHDM0000001",
+        "broker": "wang", "stage": "signing", "outcome": None, "outcome_type": None,
+        "amount": "1200000.00", "created_at": WHEN, "created_by": "wang", "updated_at": LATER,
+        "version": 3, "events": [
+            {"id": 1, "at": WHEN, "actor": "wang", "kind": "stage", "stage": "evaluation",
+             "amount": None, "details": {}},
+            {"id": 2, "at": LATER, "actor": "wang", "kind": "stage", "stage": "signing",
+             "amount": "1200000.00", "details": {"documents": ["licence contract.pdf"]}}]}
+
+
+class Deal(Closed):
+    """A deal between an offer and a demand, as its parties, broker and admins see it."""
+
+    model_config = _example(DEAL)
+
+    id: int
+    reference: str
+    offer: str
+    demand: str | None
+    broker: str
+    stage: str = Field(description="initiation, evaluation, matching, negotiation, signing, "
+                                   "registration, payment or closed")
+    outcome: str | None = Field(description="won or lost, once closed")
+    outcome_type: str | None = Field(description="how a won deal changed hands")
+    amount: str | None = Field(description="the signed contract's amount, yuan")
+    created_at: dt.datetime
+    created_by: str
+    updated_at: dt.datetime
+    version: int
+    events: list[DealEvent]
+
+
+class Deals(Closed):
+    model_config = _example({"deals": [DEAL]})
+
+    deals: list[Deal]
+
+
+class LedgerLine(Closed):
+    broker: str
+    deal: str
+    event: int
+    date: str
+    rule: str
+    basis: str | None = Field(description="the amount the rule's share is reckoned on, yuan")
+    amount: str = Field(description="what the rule pays, yuan")
+
+
+class Ledger(Closed):
+    """The incentive ledger, computed from the deals' events by the rules in force."""
+
+    model_config = _example({
+        "rules": [{"name": "contract signed", "on": "stage:signing", "bonus": "0.00",
+                   "share": "0.01", "cap": "100000.00"}],
+        "lines": [{"broker": "wang", "deal": "DEAL-000001", "event": 2,
+                   "date": "2025-03-18", "rule": "contract signed", "basis": "1200000.00",
+                   "amount": "12000.00"}],
+        "totals": {"wang": "12000.00"}})
+
+    rules: list[dict[str, Any]]
+    lines: list[LedgerLine]
+    totals: dict[str, str] = Field(description="broker -> total, yuan")
+
+
+class BrokerPerformance(Closed):
+    """A broker's figures, all from the event log."""
+
+    model_config = _example({
+        "broker": "wang", "deals": 3, "expressions_of_interest": 4, "signed": 1,
+        "registered": 1, "won": 1, "lost": 1, "open": 1, "contract_amount": "1200000.00",
+        "services": 1, "days_per_stage": {"initiation": 5.0, "evaluation": 4.5},
+        "earned": "44200.00"})
+
+    broker: str
+    deals: int
+    expressions_of_interest: int
+    signed: int
+    registered: int
+    won: int
+    lost: int
+    open: int
+    contract_amount: str | None
+    services: int
+    days_per_stage: dict[str, float]
+    earned: str | None
+
+
 class CompoundHit(Closed):
     accession: str
     name: str
@@ -692,7 +816,7 @@ class Jobs(Closed):
 
 # --- users and tokens ------------------------------------------------------------------------
 
-Role = Literal["reader", "curator", "admin"]
+Role = Literal["reader", "member", "investor", "broker", "curator", "admin"]
 
 
 class Me(Closed):
@@ -702,29 +826,35 @@ class Me(Closed):
                              "can_see_restricted": True, "display_name": "Ana Li"})
 
     username: str
-    role: Literal["anonymous", "reader", "curator", "admin"]
+    role: Literal["anonymous", "reader", "member", "investor", "broker", "curator", "admin"]
     can_write: bool
     can_see_restricted: bool
     display_name: str = sometimes("Signed-in callers only")
+    organisation: str = sometimes("The organisation (LHOG…) a user acts for, if any")
 
 
 class User(Closed):
     """A user account."""
 
     model_config = _example({"username": "ana", "role": "curator", "display_name": "Ana Li",
-                             "active": True, "created_at": WHEN})
+                             "active": True, "created_at": WHEN, "organisation": None})
 
     username: str
     role: Role
     display_name: str
     active: bool
     created_at: dt.datetime
+    organisation: str | None = Field(description="The organisation (LHOG…) the user acts "
+                                                 "for, if any")
 
 
 class Users(Closed):
     model_config = _example({"users": [{"username": "ana", "role": "curator",
                                         "display_name": "Ana Li", "active": True,
-                                        "created_at": WHEN}]})
+                                        "created_at": WHEN, "organisation": None},
+                                       {"username": "sun", "role": "member",
+                                        "display_name": "Sun Hai", "active": True,
+                                        "created_at": WHEN, "organisation": "LHOG0000001"}]})
 
     users: list[User]
 

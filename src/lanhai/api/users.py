@@ -22,7 +22,7 @@ from lanhai.services.users import Throttled
 
 router = APIRouter(prefix="/api", tags=["users"])
 
-Role = Literal["reader", "curator", "admin"]
+Role = Literal["reader", "member", "investor", "broker", "curator", "admin"]
 USERNAME = r"^[A-Za-z0-9._-]{1,100}$"
 
 
@@ -35,6 +35,9 @@ class NewUser(BaseModel):
     username: str = Field(pattern=USERNAME, examples=["ana"])
     role: Role = Field(examples=["curator"])
     display_name: str = Field(default="", max_length=200, examples=["Ana Li"])
+    organisation: str | None = Field(default=None, max_length=16,
+                                     description="The organisation record (LHOG…) the user "
+                                                 "acts for: needed for a member")
     password: str | None = Field(default=None, max_length=1024,
                                  description="For web sign-in (at least 10 characters, not "
                                              "common or easy to guess); programs use tokens")
@@ -49,6 +52,9 @@ class UserChange(BaseModel):
     role: Role | None = None
     active: bool | None = Field(default=None, description="false disables the user and "
                                                           "all their tokens")
+    organisation: str | None = Field(default=None, max_length=16,
+                                     description="The organisation (LHOG…) the user acts for; "
+                                                 "an empty string clears it")
 
 
 class NewToken(BaseModel):
@@ -72,6 +78,8 @@ def get_me(actor: ActorDep, bank: BankDep) -> JSONResponse:
     data: dict[str, Any] = {"username": actor.username, "role": actor.role,
                             "can_write": actor.can_write,
                             "can_see_restricted": actor.can_see_restricted}
+    if actor.organisation:
+        data["organisation"] = actor.organisation
     name = bank.users.display_name(actor)
     if name is not None:
         data["display_name"] = name
@@ -92,7 +100,7 @@ def create_user(body: NewUser, actor: AdminDep, bank: BankDep) -> JSONResponse:
     """A new active user; 409 if the username is taken. Give them a token with
     POST /api/tokens."""
     user = bank.users.create_user(actor, body.username, body.role, body.display_name,
-                                  body.password)
+                                  body.password, body.organisation)
     return JSONResponse(user.to_dict(), status_code=201,
                         headers={"Location": f"/api/users/{user.username}"})
 
@@ -110,7 +118,8 @@ def change_user(username: str, body: UserChange, actor: AdminDep, bank: BankDep
                 ) -> JSONResponse:
     """Set role and/or active. An admin cannot demote or disable themselves (409), so a
     bank always keeps the admin who is acting."""
-    user = bank.users.set_user(actor, username, role=body.role, active=body.active)
+    user = bank.users.set_user(actor, username, role=body.role, active=body.active,
+                               organisation=body.organisation)
     return JSONResponse(user.to_dict())
 
 

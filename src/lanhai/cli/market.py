@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import click
 
 from lanhai.cli.common import bank, emit, handles_errors, json_option, local_actor
+from lanhai.kinds.market import FIELDS_OF_WORK
+from lanhai.market.deals import (
+    EVENT_KINDS,
+    OUTCOME_TYPES,
+    OUTCOMES,
+    SERVICES,
+    STAGES,
+    yuan,
+)
+from lanhai.services.deals import LEVELS
 
 
 def register(cli: click.Group) -> None:
@@ -16,7 +27,8 @@ def register(cli: click.Group) -> None:
 
 @click.group("market")
 def market() -> None:
-    """The technology market: offers (成果), demands (需求) and their matches."""
+    """The technology market: offers (成果), demands (需求), their matches, brokers and
+    deals."""
 
 
 @market.command("match")
@@ -57,3 +69,188 @@ def _concept(concept: dict[str, Any]) -> str:
         f"{concept['en']} ({concept['zh']})"
     said = "/".join(dict.fromkeys([*concept["query_says"], *concept["candidate_says"]]))
     return f"{label} [{said}]"
+
+
+# --- brokers ---------------------------------------------------------------------------------
+
+@market.group("broker")
+def broker() -> None:
+    """Accredited technology brokers (技术经纪人)."""
+
+
+@broker.command("accredit")
+@click.argument("username")
+@click.option("--speciality", "specialities", multiple=True, required=True,
+              type=click.Choice(FIELDS_OF_WORK), help="A field the broker knows (repeatable).")
+@click.option("--level", required=True, type=click.Choice(LEVELS))
+@click.option("--inactive", is_flag=True, help="Suspend the accreditation.")
+@json_option
+@handles_errors
+def accredit(username: str, specialities: tuple[str, ...], level: str, inactive: bool,
+             as_json: bool) -> None:
+    """Accredit USERNAME (a user with the broker role), or change the accreditation."""
+    with bank() as opened:
+        found = opened.deals.accredit(local_actor(), username, list(specialities), level,
+                                      not inactive)
+    emit(found.to_dict(), as_json, f"{found.username}: {found.level} broker for "
+                                   f"{', '.join(found.specialities)}"
+                                   + ("" if found.active else " (suspended)"))
+
+
+@broker.command("list")
+@json_option
+@handles_errors
+def list_brokers(as_json: bool) -> None:
+    """The accredited brokers."""
+    with bank() as opened:
+        found = opened.deals.brokers(local_actor())
+
+    def text() -> None:
+        for b in found:
+            click.echo(f"{b.username}\t{b.level}\t{', '.join(b.specialities)}\t"
+                       f"{'active' if b.active else 'suspended'}")
+
+    emit([b.to_dict() for b in found], as_json, text)
+
+
+@broker.command("performance")
+@click.argument("username")
+@json_option
+@handles_errors
+def broker_performance(username: str, as_json: bool) -> None:
+    """A broker's figures, from the deals' event log."""
+    with bank() as opened:
+        figures = opened.deals.performance(local_actor(), username)
+
+    def text() -> None:
+        for key, value in figures.items():
+            if isinstance(value, dict):
+                value = ", ".join(f"{k} {v} d" for k, v in value.items()) or "-"
+            click.echo(f"{key.replace('_', ' ')}: {value}")
+
+    emit(figures, as_json, text)
+
+
+@market.command("ledger")
+@click.option("--broker", "broker_name", default=None, help="Only this broker's lines.")
+@json_option
+@handles_errors
+def incentive_ledger(broker_name: str | None, as_json: bool) -> None:
+    """The incentive ledger: what the rules (LANHAI_INCENTIVES_FILE) pay each broker,
+    line by line, computed from the deals' events."""
+    with bank() as opened:
+        lines = opened.deals.ledger(local_actor(), broker_name)
+
+    def text() -> None:
+        totals: dict[str, int] = {}
+        for line in lines:
+            click.echo(f"{line.on}\t{line.broker}\t{line.deal}\t{line.rule}\t"
+                       f"{yuan(line.amount_fen)}")
+            totals[line.broker] = totals.get(line.broker, 0) + line.amount_fen
+        for name, total in sorted(totals.items()):
+            click.echo(f"total {name}: {yuan(total)} yuan", err=True)
+
+    emit([line.to_dict() for line in lines], as_json, text)
+
+
+# --- deals -----------------------------------------------------------------------------------
+
+@market.group("deal")
+def deal() -> None:
+    """Deals: a match taken by a broker from initiation to close."""
+
+
+@deal.command("open")
+@click.argument("offer")
+@click.argument("demand")
+@click.option("--broker", "broker_name", default=None, help="The broker (an admin opening it "
+                                                            "for one).")
+@click.option("--note", default="", help="A first note.")
+@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The day it began (default today).")
+@json_option
+@handles_errors
+def open_deal(offer: str, demand: str, broker_name: str | None, note: str,
+              on: dt.datetime | None, as_json: bool) -> None:
+    """Take OFFER and DEMAND (both on the market) into a deal."""
+    with bank() as opened:
+        made = opened.deals.open(local_actor(), offer, demand, broker=broker_name, note=note,
+                                 on=on.date() if on else None)
+    emit(made.to_dict(), as_json, f"{made.reference} (id {made.id}): {made.offer} for "
+                                  f"{made.demand}, broker {made.broker}, at {made.stage}")
+
+
+@deal.command("list")
+@json_option
+@handles_errors
+def list_deals(as_json: bool) -> None:
+    """Every deal (on the bank's own machine)."""
+    with bank() as opened:
+        found = opened.deals.of(local_actor())
+
+    def text() -> None:
+        for d in found:
+            click.echo(f"{d.id}\t{d.reference}\t{d.offer}\t{d.demand}\t{d.broker}\t{d.stage}"
+                       f"\t{d.outcome or ''}\t{yuan(d.amount_fen) or ''}")
+
+    emit([d.to_dict() for d in found], as_json, text)
+
+
+@deal.command("show")
+@click.argument("deal_id", type=int)
+@json_option
+@handles_errors
+def show_deal(deal_id: int, as_json: bool) -> None:
+    """A deal with every event."""
+    with bank() as opened:
+        found = opened.deals.get(local_actor(), deal_id)
+
+    def text() -> None:
+        click.echo(f"{found.reference}: {found.offer} for {found.demand}, broker "
+                   f"{found.broker}, {found.stage}"
+                   + (f" ({found.outcome}, {found.outcome_type or ''})" if found.outcome
+                      else "")
+                   + (f", contract {yuan(found.amount_fen)} yuan" if found.amount_fen else ""))
+        for e in found.events:
+            what = e.stage if e.kind == "stage" else e.kind
+            amount = f" {yuan(e.amount_fen)} yuan" if e.amount_fen is not None else ""
+            extra = "; ".join(f"{k}: {v}" for k, v in e.details.items())
+            click.echo(f"  {e.at.date()}  {e.actor}  {what}{amount}  {extra}".rstrip())
+
+    emit(found.to_dict(), as_json, text)
+
+
+@deal.command("event")
+@click.argument("deal_id", type=int)
+@click.argument("kind", type=click.Choice(EVENT_KINDS))
+@click.option("--stage", type=click.Choice(STAGES), default=None)
+@click.option("--amount", default=None, help="Yuan: the contract amount on signing, the sum "
+                                             "paid, a service's fee.")
+@click.option("--note", default=None)
+@click.option("--document", "documents", multiple=True, help="A document (repeatable).")
+@click.option("--outcome", type=click.Choice(OUTCOMES), default=None)
+@click.option("--outcome-type", type=click.Choice(OUTCOME_TYPES), default=None)
+@click.option("--registration-number", default=None,
+              help="The technology contract's registration number (registration).")
+@click.option("--service", type=click.Choice(SERVICES), default=None)
+@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The day it happened (default today).")
+@json_option
+@handles_errors
+def deal_event(deal_id: int, kind: str, stage: str | None, amount: str | None,
+               note: str | None, documents: tuple[str, ...], outcome: str | None,
+               outcome_type: str | None, registration_number: str | None,
+               service: str | None, on: dt.datetime | None, as_json: bool) -> None:
+    """Record an event of deal DEAL_ID: a stage entered, interest, a note, a paid service
+    or a payment."""
+    details: dict[str, Any] = {k: v for k, v in (("note", note), ("outcome", outcome),
+                                 ("outcome_type", outcome_type),
+                                 ("registration_number", registration_number),
+                                 ("service", service)) if v}
+    if documents:
+        details["documents"] = list(documents)
+    with bank() as opened:
+        found = opened.deals.record(local_actor(), deal_id, kind, stage=stage, amount=amount,
+                                    details=details, on=on.date() if on else None)
+    emit(found.to_dict(), as_json, f"{found.reference}: {found.stage}"
+                                   + (f" ({found.outcome})" if found.outcome else ""))

@@ -38,25 +38,30 @@ def _date(value: dt.datetime | None) -> str:
 
 @click.group()
 def users() -> None:
-    """Manage users (reader, curator, admin) of this bank."""
+    """Manage users (reader, member, investor, broker, curator, admin) of this bank."""
 
 
 @users.command("add")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(ROLES),
-              help="reader: sees public records; curator: also changes records and sees "
-                   "restricted ones; admin: also manages users and tokens.")
+              help="reader: sees public records; member: acts for its organisation on "
+                   "the market; investor: also sees financing needs; broker: takes matches "
+                   "into deals; curator: also changes records and sees restricted ones; "
+                   "admin: also manages users and tokens.")
 @click.option("--display-name", default="", help="Full name shown in the interface.")
+@click.option("--organisation", default=None, metavar="LHOG…",
+              help="The organisation record the user acts for (needed for a member).")
 @click.option("--password-stdin", is_flag=True,
               help="Read a password for web sign-in from standard input (first line).")
 @json_option
 @handles_errors
-def add_user(username: str, role: str, display_name: str, password_stdin: bool,
-             as_json: bool) -> None:
+def add_user(username: str, role: str, display_name: str, organisation: str | None,
+             password_stdin: bool, as_json: bool) -> None:
     """Create user USERNAME with a role. Give them a token with `lanhai tokens create`."""
     password = _read_password() if password_stdin else None
     with bank() as opened:
-        user = opened.users.create_user(local_actor(), username, role, display_name, password)
+        user = opened.users.create_user(local_actor(), username, role, display_name, password,
+                                        organisation)
     emit(user.to_dict(), as_json, f"created {user.role} {user.username!r}; create a token "
                                   f"with `lanhai tokens create {user.username}`")
 
@@ -74,8 +79,8 @@ def list_users(as_json: bool) -> None:
             echo_err("no users yet; add one with `lanhai users add USERNAME --role curator`")
             return
         _table([(u.username, u.role, "active" if u.active else "disabled", u.display_name,
-                 _date(u.created_at)) for u in found],
-               ("USERNAME", "ROLE", "STATUS", "NAME", "CREATED"))
+                 u.organisation or "", _date(u.created_at)) for u in found],
+               ("USERNAME", "ROLE", "STATUS", "NAME", "ORGANISATION", "CREATED"))
 
     emit([u.to_dict() for u in found], as_json, text)
 
@@ -86,20 +91,22 @@ def list_users(as_json: bool) -> None:
 @click.option("--disable", "active", flag_value=False, default=None,
               help="Disable the user; their tokens stop working.")
 @click.option("--enable", "active", flag_value=True, help="Enable the user again.")
+@click.option("--organisation", default=None, metavar="LHOG…",
+              help="The organisation the user acts for ('' to clear).")
 @click.option("--password-stdin", is_flag=True,
               help="Set the web sign-in password, read from standard input (first line).")
 @json_option
 @handles_errors
-def set_user(username: str, role: str | None, active: bool | None, password_stdin: bool,
-             as_json: bool) -> None:
-    """Change USERNAME's role or web password, or disable / enable them."""
-    if role is None and active is None and not password_stdin:
-        raise UsageError("nothing to change: give --role, --disable, --enable or "
-                         "--password-stdin")
+def set_user(username: str, role: str | None, active: bool | None, organisation: str | None,
+             password_stdin: bool, as_json: bool) -> None:
+    """Change USERNAME's role, organisation or web password, or disable / enable them."""
+    if role is None and active is None and organisation is None and not password_stdin:
+        raise UsageError("nothing to change: give --role, --organisation, --disable, "
+                         "--enable or --password-stdin")
     password = _read_password() if password_stdin else None
     with bank() as opened:
         user = opened.users.set_user(local_actor(), username, role=role, active=active,
-                                     password=password)
+                                     password=password, organisation=organisation)
     emit(user.to_dict(), as_json,
          f"{user.username!r} is now a {user.role} ({'active' if user.active else 'disabled'})"
          + ("; password set" if password else ""))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -114,6 +115,8 @@ users = Table(
     Column("password_hash", String(200), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    #: the organisation record (LHOG…) a member acts for (an investor or broker may name one)
+    Column("organisation", String(16), nullable=True),
 )
 
 api_tokens = Table(
@@ -155,4 +158,55 @@ auth_events = Table(
     Column("detail", String(200), nullable=False, default=""),
     Index("ix_auth_events_username_at", "username", "at"),
     Index("ix_auth_events_address_at", "address", "at"),
+)
+
+# --- the technology market ------------------------------------------------------------------
+
+#: technology brokers accredited by an admin: their specialities (fields of the market) and
+#: level
+brokers = Table(
+    "brokers", metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("specialities", JSON, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("accredited_by", String(100), nullable=False),
+    Column("accredited_at", DateTime(timezone=True), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+#: a broker's deal between an offer and a demand; its terms are seen only by the parties,
+#: the broker and admins
+deals = Table(
+    "deals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("offer", String(16), nullable=False),
+    Column("demand", String(16), nullable=True),
+    Column("broker", String(100), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("outcome", String(8), nullable=True),
+    Column("outcome_type", String(16), nullable=True),
+    #: the signed contract's amount, in CNY fen (1/100 yuan)
+    Column("amount_fen", BigInteger, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_deals_broker", "broker"),
+    Index("ix_deals_offer", "offer"),
+    Index("ix_deals_demand", "demand"),
+)
+
+#: every change of a deal: stage entered, expression of interest, note, paid service,
+#: payment; who, when, amount (fen), documents and the rest in ``details``
+deal_events = Table(
+    "deal_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deal_id", Integer, ForeignKey("deals.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("stage", String(16), nullable=True),
+    Column("amount_fen", BigInteger, nullable=True),
+    Column("details", JSON, nullable=False),
+    Index("ix_deal_events_deal_id", "deal_id", "id"),
 )

@@ -254,6 +254,21 @@ def _text_fields(noun: str) -> tuple[Field, ...]:
     )
 
 
+def organisation_accession(value: Any, ctx: ValueContext, name: str) -> str:
+    """The accession of an organisation record (LHOG…)."""
+    raw = vocab.text(value, ctx, name).upper()
+    if not re.fullmatch(r"LHOG[0-9A-Z]{7}", raw):
+        raise FieldError("is not an organisation's accession",
+                         "give the accession of an organisation record, e.g. LHOG0000001")
+    return raw
+
+
+_OWNER = Field("organisation", organisation_accession, group="Market",
+               aliases=("organisation accession", "owner", "机构", "单位", "所属机构"),
+               description="The organisation record (LHOG…) that offers or seeks it; a "
+                           "member's entries are its organisation's.",
+               example="LHOG0000001")
+
 _STATUS_FIELDS = (
     Field("visibility", vocab.choice(VISIBILITIES, _VISIBILITY_ALIASES), group="Market",
           aliases=("公开方式", "可见性"),
@@ -318,6 +333,7 @@ OFFER_FIELDS = (
           aliases=("price", "asking price", "价格", "转让价格", "价格区间"),
           description="Asking price (CNY): " + ", ".join(PRICE_BANDS) + ".",
           example="negotiable"),
+    _OWNER,
     *_STATUS_FIELDS,
     *COMMON_FIELDS,
 )
@@ -337,6 +353,7 @@ DEMAND_FIELDS = (
     Field("budget_band", vocab.choice(PRICE_BANDS, _PRICE_ALIASES), group="Market",
           aliases=("budget", "预算", "预算区间", "拟投入资金"),
           description="Budget (CNY): " + ", ".join(PRICE_BANDS) + ".", example="500k-2M"),
+    _OWNER,
     *_STATUS_FIELDS,
     *COMMON_FIELDS,
 )
@@ -357,9 +374,10 @@ def listed(fields: Fields, today: dt.date | None = None) -> bool:
 def _market_derive(fields: Fields) -> list[Problem]:
     fields.setdefault("market_status", "draft")
     fields.setdefault("visibility", "public")
-    # readers see published entries only, and never those shown by invitation
-    fields["restricted"] = bool(fields.get("restricted")) or \
-        fields["market_status"] != "published" or fields["visibility"] == "invitation"
+    # status and visibility decide: readers see published entries only, and never those
+    # shown by invitation
+    fields["restricted"] = fields["market_status"] != "published" or \
+        fields["visibility"] == "invitation"
     return []
 
 

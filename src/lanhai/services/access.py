@@ -9,14 +9,17 @@ Every service answers through these functions, so the rule is written once:
 - **Unpublished breeding datasets** follow the same rule as restricted records.
 - **Changing** records, imports and analyses need a curator or an admin; managing users and
   other people's tokens needs an admin.
+- **The market's offers and demands** are also written by members for their own
+  organisation, up to submitting them; its members see them whatever their status.
 - **Jobs** are read by their owner or an admin; a job started anonymously by whoever holds
   its id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from lanhai.errors import Forbidden, Gone, NotFound, Unauthorized
 
@@ -25,12 +28,20 @@ ANONYMOUS_NAME = "anonymous"
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is asking: a username and a role (anonymous, reader, curator, admin)."""
+    """Who is asking: a username and a role (anonymous, reader, member, investor, broker,
+    curator, admin), and the organisation a member acts for."""
 
     username: str
     role: str
     #: a command run on the bank's own machine (not a user signed in over the network)
     local: bool = False
+    #: the organisation record (LHOG…) the user acts for
+    organisation: str | None = None
+
+    @property
+    def member_of(self) -> str | None:
+        """The organisation a member acts for (None for every other role)."""
+        return self.organisation if self.role == "member" else None
 
     @property
     def signed_in(self) -> bool:
@@ -78,7 +89,7 @@ def visible(actor: Actor, item: T | None, name: str) -> T:
     (a held accession) stays a 404 whatever its status."""
     if item is None:
         raise NotFound(f"no record {name!r}")
-    if may_see(actor, item.restricted):
+    if may_see(actor, item.restricted) or own_entry(actor, item):
         return item
     found = getattr(item, "fields", None)
     fields: dict[str, object] = found if isinstance(found, dict) else {}
@@ -90,6 +101,50 @@ def visible(actor: Actor, item: T | None, name: str) -> T:
         when = str(getattr(item, "updated_at", ""))[:10]
         raise Gone(f"{accession} was withdrawn on {when}: {fields.get('status_reason', '')}")
     raise NotFound(f"no record {name!r}")
+
+
+#: the market's record kinds a member writes for its organisation
+ENTRY_KINDS = ("offer", "demand")
+#: the review states a member may give its own entry (publishing and returning it are the
+#: reviewing curators')
+MEMBER_STATES = ("draft", "submitted", "withdrawn")
+
+
+def own_entry(actor: Actor, item: object) -> bool:
+    """Whether ``item`` is an offer or demand of the organisation ``actor`` is a member of
+    (its members see it whatever its status: drafts, entries by invitation)."""
+    org = actor.member_of
+    fields = getattr(item, "fields", None)
+    return bool(org) and getattr(item, "kind", "") in ENTRY_KINDS and \
+        isinstance(fields, dict) and fields.get("organisation") == org
+
+
+def require_some_writer(actor: Actor) -> None:
+    """A caller who may change some records: a curator or an admin, or a member (its
+    organisation's offers and demands); 401 anonymous, 403 anyone else."""
+    if actor.member_of is None:
+        require_writer(actor)
+
+
+def require_record_writer(actor: Actor, kind: str, fields: Mapping[str, Any],
+                          before: Mapping[str, Any] | None = None) -> None:
+    """Curators and admins change any record; a member creates and changes its own
+    organisation's offers and demands, up to submitting them for review."""
+    if actor.can_write:
+        return
+    org = actor.member_of
+    if org is None or kind not in ENTRY_KINDS:
+        require_writer(actor)
+        return
+    owner = fields.get("organisation")
+    if owner != org or (before is not None and before.get("organisation") != org):
+        raise Forbidden(f"member {actor.username!r} acts for {org}; this {kind} is "
+                        f"{'of ' + str(owner) if owner else 'of no organisation'}")
+    status = fields.get("market_status", "draft")
+    if status not in MEMBER_STATES:
+        raise Forbidden(f"a member may keep its {kind} as a draft, submit it or withdraw it "
+                        f"({', '.join(MEMBER_STATES)}), not make it {status}: curators review "
+                        "and publish entries (to change a published one, submit it again)")
 
 
 def may_see_dataset(actor: Actor, published: bool) -> bool:

@@ -42,7 +42,15 @@ from lanhai.model import (
     identifier_key,
     parse_filter,
 )
-from lanhai.services.access import Actor, may_see, require_writer, visible
+from lanhai.services.access import (
+    ENTRY_KINDS,
+    Actor,
+    may_see,
+    require_record_writer,
+    require_some_writer,
+    require_writer,
+    visible,
+)
 from lanhai.store import links as link_store
 from lanhai.store import queries
 from lanhai.store import records as store
@@ -90,6 +98,19 @@ def _shown(value: Any) -> str:
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     return str(value)
+
+
+def _check_references(conn: Conn, spec: KindSpec, fields: Fields) -> None:
+    """An offer's or demand's organisation is a record of this bank."""
+    owner = fields.get("organisation")
+    if spec.name not in ENTRY_KINDS or not owner:
+        return
+    found = store.get_record(conn, owner)
+    if found is None or found.kind != "organisation":
+        raise ValidationFailed(f"the {spec.name} is not valid", [Problem(
+            reason=f"{owner} is not an organisation of this bank", field="organisation",
+            value=owner, fix="create the organisation first (`lanhai create organisation` or "
+                             "`lanhai import organisation FILE`) and give its accession")])
 
 
 def check_accession(accession: str) -> str:
@@ -255,13 +276,17 @@ class CatalogService:
     def create(self, actor: Actor, kind: str, raw: Mapping[str, Any],
                ctx: ValueContext | None = None, note: str | None = None) -> Record:
         """Validate and store one new record; identifiers must not belong to another."""
-        require_writer(actor)
+        require_some_writer(actor)
         spec = kind_spec(kind)
+        if actor.member_of and spec.name in ENTRY_KINDS and "organisation" not in raw:
+            raw = {**raw, "organisation": actor.member_of}  # a member writes for its own
         fields, problems = validate_fields(spec, raw, ctx)
+        require_record_writer(actor, spec.name, fields)
         if problems:
             raise ValidationFailed(f"the {spec.name} is not valid", problems)
         ids = spec.identifiers(fields)
         with self.db.write() as conn:
+            _check_references(conn, spec, fields)
             owners = store.identifier_owners(conn, spec.name, ids)
             if owners:
                 clashes = ", ".join(f"{v} ({owners[identifier_key(v)]})" for v in ids
@@ -305,7 +330,7 @@ class CatalogService:
         others stay, and only a field changed on both sides to different values is refused
         (StaleVersion naming each such field with both values).
         """
-        require_writer(actor)
+        require_some_writer(actor)
         for attempt in range(3):
             try:
                 with self.db.write() as conn:
@@ -349,9 +374,11 @@ class CatalogService:
         base = ({k: v for k, v in record.fields.items() if k in spec.summary_fields}
                 if replace else spec.editable_fields(record.fields))
         fields, problems = validate_fields(spec, raw, ctx, existing=base)
+        require_record_writer(actor, spec.name, fields, record.fields)
         if problems:
             raise ValidationFailed(f"the change to {record.accession} is not valid",
                                    [_with_record(p, record.accession) for p in problems])
+        _check_references(conn, spec, fields)
         if since is not None:
             _refuse_crossed_changes(record, since, fields, raw)
         ids = spec.identifiers(fields)

@@ -19,7 +19,7 @@ from lanhai.kinds import KINDS, kind_of_accession
 from lanhai.market.lexicon import Lexicon, lexicon
 from lanhai.market.matching import Entry, Features, MatchIndex, features
 from lanhai.model import Record
-from lanhai.services.access import Actor
+from lanhai.services.access import ANONYMOUS, Actor
 from lanhai.services.catalog import CatalogService, check_accession
 from lanhai.store import queries
 from lanhai.store import records as record_store
@@ -95,6 +95,13 @@ class MarketService:
         return {"accession": record.accession, "kind": record.kind, "name": record.name,
                 "candidates_kind": other, "candidates": len(index.entries),
                 "matches": rows}
+
+    def warm(self) -> None:
+        """Read every public offer and demand now (about 0.7 ms each), so that the first
+        match a server answers is as fast as the rest."""
+        with self._lock:
+            for kind in COUNTERPART:
+                self._index(ANONYMOUS, kind)
 
     # -- readings and indexes ---------------------------------------------------------------
     def _reading(self, record: Record) -> _Read:

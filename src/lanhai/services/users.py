@@ -41,6 +41,7 @@ from lanhai.errors import (
 from lanhai.model import ROLES, AuthEvent, TokenInfo, User
 from lanhai.services.access import ANONYMOUS, ANONYMOUS_NAME, Actor, require_admin, require_user
 from lanhai.services.passwords import check_password
+from lanhai.store import records as record_store
 from lanhai.store import users as store
 from lanhai.store.database import Conn, Database
 from lanhai.store.keys import load_or_create
@@ -105,6 +106,26 @@ def hash_password(password: str) -> str:
     return str(PasswordHasher().hash(password))
 
 
+def _actor(user: User) -> Actor:
+    return Actor(user.username, user.role, organisation=user.organisation)
+
+
+def _check_organisation(conn: Conn, accession: str) -> str:
+    """The accession of an existing organisation record, or a usage error saying so."""
+    acc = accession.strip().upper()
+    record = record_store.get_record(conn, acc)
+    if record is None or record.kind != "organisation":
+        raise UsageError(f"{accession!r} is not an organisation of this bank; create it first "
+                         "(`lanhai create organisation …` or `lanhai import organisation "
+                         "FILE`) and give its accession (LHOG…)")
+    return acc
+
+
+def _check_member(role: str, organisation: str | None) -> None:
+    if role == "member" and not organisation:
+        raise UsageError("a member acts for an organisation: give --organisation LHOG…")
+
+
 def _check_role(role: str) -> None:
     if role not in ROLES:
         raise UsageError(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
@@ -145,10 +166,12 @@ class UserService:
 
     # -- users -----------------------------------------------------------------------------
     def create_user(self, actor: Actor, username: str, role: str, display_name: str = "",
-                    password: str | None = None) -> User:
-        """A new active user; Conflict when the name is taken."""
+                    password: str | None = None, organisation: str | None = None) -> User:
+        """A new active user (a member with the organisation it acts for); Conflict when
+        the name is taken."""
         require_admin(actor)
         _check_role(role)
+        _check_member(role, organisation)
         check_username(username)
         if password is not None:
             check_password(password, [username, display_name])
@@ -158,7 +181,8 @@ class UserService:
             if existing is not None:
                 raise Conflict(f"user {existing.username!r} already exists (usernames are "
                                "the same whatever their case)")
-            return store.insert_user(conn, username, role, display_name, hashed)
+            org = _check_organisation(conn, organisation) if organisation else None
+            return store.insert_user(conn, username, role, display_name, hashed, org)
 
     def list_users(self, actor: Actor) -> list[User]:
         require_admin(actor)
@@ -181,10 +205,12 @@ class UserService:
         return user
 
     def set_user(self, actor: Actor, username: str, *, role: str | None = None,
-                 active: bool | None = None, password: str | None = None) -> User:
-        """Change a user's role, active flag or password. An admin signed in through the API
-        cannot demote or disable themselves (Conflict), so a bank always keeps the admin
-        who is acting; the local admin on the bank's machine can."""
+                 active: bool | None = None, password: str | None = None,
+                 organisation: str | None = None) -> User:
+        """Change a user's role, active flag, password or organisation ("" to clear it).
+        An admin signed in through the API cannot demote or disable themselves (Conflict),
+        so a bank always keeps the admin who is acting; the local admin on the bank's
+        machine can."""
         require_admin(actor)
         if not actor.local and username == actor.username and (
                 active is False or role not in (None, "admin")):
@@ -198,6 +224,11 @@ class UserService:
             values["active"] = active
         with self.db.read() as conn:
             user = self._existing(conn, username)
+            org = user.organisation
+            if organisation is not None:
+                org = _check_organisation(conn, organisation) if organisation.strip() else None
+                values["organisation"] = org
+        _check_member(role or user.role, org)
         if password is not None:
             check_password(password, [user.username, user.display_name])
             values["password_hash"] = hash_password(password)
@@ -206,6 +237,8 @@ class UserService:
             store.update_user(conn, username, values)
             after = self._existing(conn, username)
             why = [w for w, changed in (("role changed", after.role != before.role),
+                                        ("organisation changed",
+                                         after.organisation != before.organisation),
                                         ("disabled", before.active and not after.active),
                                         ("password set", password is not None)) if changed]
             if why and store.delete_sessions_of(conn, username):
@@ -300,7 +333,7 @@ class UserService:
         if found.last_used_at is None or stamp - found.last_used_at > TOUCH_EVERY:
             with self.db.write() as conn:
                 store.touch_token(conn, found.token_id, stamp)
-        return Actor(found.user.username, found.user.role)
+        return _actor(found.user)
 
     def actor_for_authorization(self, header: str) -> Actor:
         """The actor of an ``Authorization`` header (anonymous when empty); 401 for a header
@@ -336,7 +369,7 @@ class UserService:
             store.add_auth_event(conn, "sign_in" if ok else "sign_in_failed",
                                  user.username if user is not None else name, address,
                                  "" if ok else "wrong username or password")
-        return Actor(user.username, user.role) if ok and user is not None else None
+        return _actor(user) if ok and user is not None else None
 
     def _throttle(self, conn: Conn, name: str, address: str, now: dt.datetime) -> int:
         since = now - FAILURE_WINDOW
@@ -405,7 +438,7 @@ class UserService:
         if now - found.last_seen_at > TOUCH_EVERY:
             with self.db.write() as conn:
                 store.touch_session(conn, found.session_id, now)
-        return Actor(found.user.username, found.user.role)
+        return _actor(found.user)
 
     def end_session(self, secret: str, address: str = "") -> None:
         """Sign out: the session ends on the server (its cookie is worth nothing after)."""

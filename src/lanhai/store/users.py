@@ -27,16 +27,17 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 def _user(row: Any) -> User:
     created = _utc(row.created_at)
     assert created is not None
-    return User(row.username, row.role, row.display_name, bool(row.active), created)
+    return User(row.username, row.role, row.display_name, bool(row.active), created,
+                row.organisation)
 
 
 def insert_user(conn: Connection, username: str, role: str, display_name: str,
-                password_hash: str | None) -> User:
+                password_hash: str | None, organisation: str | None = None) -> User:
     stamp = dt.datetime.now(dt.UTC)
     conn.execute(insert(users).values(username=username, role=role, display_name=display_name,
                                       password_hash=password_hash, active=True,
-                                      created_at=stamp))
-    return User(username, role, display_name, True, stamp)
+                                      created_at=stamp, organisation=organisation))
+    return User(username, role, display_name, True, stamp, organisation)
 
 
 def get_user(conn: Connection, username: str) -> User | None:
@@ -55,7 +56,7 @@ def list_users(conn: Connection) -> list[User]:
 
 
 def update_user(conn: Connection, username: str, values: dict[str, Any]) -> None:
-    """Set columns (role, active, password_hash, display_name) of a user."""
+    """Set columns (role, active, password_hash, display_name, organisation) of a user."""
     if values:
         conn.execute(update(users).where(_named(username)).values(**values))
 

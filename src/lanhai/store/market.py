@@ -1,0 +1,146 @@
+"""The market's own tables: accredited brokers, deals and their events (SQL only; the
+rules of who may see and change them are :mod:`lanhai.services.deals`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
+
+from lanhai.db.schema import brokers, deal_events, deals, users
+from lanhai.market.deals import Deal, DealEvent
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Broker:
+    """An accredited broker."""
+
+    username: str
+    specialities: list[str]
+    level: str
+    accredited_by: str
+    accredited_at: dt.datetime
+    active: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"username": self.username, "specialities": self.specialities,
+                "level": self.level, "accredited_by": self.accredited_by,
+                "accredited_at": self.accredited_at.isoformat(), "active": self.active}
+
+
+def _broker(row: Any) -> Broker:
+    return Broker(row.username, list(row.specialities), row.level, row.accredited_by,
+                  _utc(row.accredited_at), bool(row.active))
+
+
+def _broker_query() -> Any:
+    return select(users.c.username, brokers.c.specialities, brokers.c.level,
+                  brokers.c.accredited_by, brokers.c.accredited_at, brokers.c.active
+                  ).join(users, users.c.id == brokers.c.user_id)
+
+
+def get_broker(conn: Connection, username: str) -> Broker | None:
+    row = conn.execute(_broker_query().where(
+        func.lower(users.c.username) == username.lower())).first()
+    return None if row is None else _broker(row)
+
+
+def list_brokers(conn: Connection) -> list[Broker]:
+    return [_broker(r) for r in conn.execute(_broker_query().order_by(users.c.username))]
+
+
+def put_broker(conn: Connection, username: str, specialities: list[str], level: str,
+               by: str, active: bool = True) -> None:
+    """Accredit ``username`` (or change an accreditation)."""
+    user_id = conn.execute(select(users.c.id).where(
+        func.lower(users.c.username) == username.lower())).scalar_one()
+    values = {"specialities": specialities, "level": level, "accredited_by": by,
+              "accredited_at": dt.datetime.now(dt.UTC), "active": active}
+    if conn.execute(select(brokers.c.user_id).where(brokers.c.user_id == user_id)).first():
+        conn.execute(update(brokers).where(brokers.c.user_id == user_id).values(**values))
+    else:
+        conn.execute(insert(brokers).values(user_id=user_id, **values))
+
+
+# --- deals -----------------------------------------------------------------------------------
+
+def _deal(row: Any) -> Deal:
+    return Deal(row.id, row.offer, row.demand, row.broker, row.stage, row.outcome,
+                row.outcome_type, row.amount_fen, _utc(row.created_at), row.created_by,
+                _utc(row.updated_at), row.version)
+
+
+def _event(row: Any) -> DealEvent:
+    return DealEvent(row.id, row.deal_id, _utc(row.at), row.actor, row.kind, row.stage,
+                     row.amount_fen, dict(row.details or {}))
+
+
+def insert_deal(conn: Connection, offer: str, demand: str | None, broker: str, actor: str,
+                at: dt.datetime) -> int:
+    key = conn.execute(insert(deals).values(
+        offer=offer, demand=demand, broker=broker, stage="initiation", created_at=at,
+        created_by=actor, updated_at=at, version=1)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def get_deal(conn: Connection, deal_id: int, for_update: bool = False) -> Deal | None:
+    stmt = select(deals).where(deals.c.id == deal_id)
+    if for_update and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).first()
+    if row is None:
+        return None
+    deal = _deal(row)
+    deal.events = events_of(conn, [deal_id]).get(deal_id, [])
+    return deal
+
+
+def events_of(conn: Connection, deal_ids: Sequence[int]) -> dict[int, list[DealEvent]]:
+    out: dict[int, list[DealEvent]] = {}
+    for start in range(0, len(deal_ids), 500):
+        for row in conn.execute(select(deal_events).where(
+                deal_events.c.deal_id.in_(list(deal_ids[start:start + 500])))
+                .order_by(deal_events.c.id)):
+            out.setdefault(row.deal_id, []).append(_event(row))
+    return out
+
+
+def find_deals(conn: Connection, *, everyone: bool = False, broker: str | None = None,
+               entries: Iterable[str] = ()) -> list[Deal]:
+    """Deals (with their events) of ``broker`` or about any of ``entries`` (offers or
+    demands); every deal when ``everyone``."""
+    stmt = select(deals).order_by(deals.c.id)
+    if not everyone:
+        wanted = list(entries)
+        conditions: list[ColumnElement[bool]] = \
+            [deals.c.offer.in_(wanted), deals.c.demand.in_(wanted)] if wanted else []
+        if broker:
+            conditions.append(func.lower(deals.c.broker) == broker.lower())
+        if not conditions:
+            return []
+        stmt = stmt.where(or_(*conditions))
+    found = [_deal(r) for r in conn.execute(stmt)]
+    events = events_of(conn, [d.id for d in found])
+    for deal in found:
+        deal.events = events.get(deal.id, [])
+    return found
+
+
+def add_event(conn: Connection, deal: Deal, actor: str, kind: str, at: dt.datetime,
+              stage: str | None, amount_fen: int | None, details: Mapping[str, Any],
+              changes: Mapping[str, Any]) -> None:
+    """Record one event and apply ``changes`` (stage, outcome, amount …) to its deal (read
+    in the same write transaction, so no other change slips in between)."""
+    conn.execute(insert(deal_events).values(
+        deal_id=deal.id, at=at, actor=actor, kind=kind, stage=stage, amount_fen=amount_fen,
+        details=dict(details)))
+    conn.execute(update(deals).where(deals.c.id == deal.id).values(
+        **changes, updated_at=at, version=deal.version + 1))

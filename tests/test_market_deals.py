@@ -1,0 +1,215 @@
+"""The market's parties through the API: members write their organisation's entries up to
+submitting them, curators publish, a broker takes the match into a deal and through every
+stage, and the incentive ledger and the broker's figures come out of the event log, checked
+against a hand computation. Deals are seen by their parties only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from lanhai.services.access import Actor
+from tests.support import add_user, make_client
+
+CURATOR = Actor("ana", "curator")
+ENTRY = {"field": "enzyme", "sector": "food_health"}
+
+
+@dataclass
+class Market:
+    client: TestClient
+    who: dict[str, dict[str, str]]
+    orgs: dict[str, str]
+
+    def call(self, caller: str, method: str, path: str, status: int, **kwargs: Any) -> Any:
+        answer = self.client.request(method, path, headers=self.who.get(caller, {}), **kwargs)
+        assert answer.status_code == status, (caller, method, path, answer.text[:300])
+        return answer.json() if answer.content else None
+
+
+@pytest.fixture
+def market(engine: Engine) -> Market:
+    client = make_client(engine)
+    catalog = client.app.state.bank.catalog  # type: ignore[attr-defined]
+    orgs = {name: catalog.create(CURATOR, "organisation", {
+        "name_en": name, "org_type": kind}).accession
+        for name, kind in (("Seaweed Bio", "enterprise"), ("Ocean Institute", "institute"),
+                           ("Other Co", "enterprise"))}
+    who = {"admin": add_user(engine, "root", "admin"),
+           "curator": add_user(engine, "ana", "curator"),
+           "reader": add_user(engine, "rui", "reader"),
+           "investor": add_user(engine, "ivy", "investor"),
+           "seller": add_user(engine, "sun", "member", organisation=orgs["Ocean Institute"]),
+           "buyer": add_user(engine, "bai", "member", organisation=orgs["Seaweed Bio"]),
+           "outsider": add_user(engine, "oli", "member", organisation=orgs["Other Co"]),
+           "broker": add_user(engine, "wang", "broker"),
+           "other broker": add_user(engine, "xu", "broker")}
+    return Market(client, who, orgs)
+
+
+def entries(m: Market) -> tuple[str, str]:
+    """An offer of the institute and a demand of the enterprise, written by their members
+    and published by a curator."""
+    offer = m.call("seller", "POST", "/api/offers", 201, json={
+        **ENTRY, "reference": "OI-ALY", "title": "PL7 alginate lyase", "trl": "6",
+        "transfer_types": "licence", "market_status": "submitted"})
+    assert offer["fields"]["organisation"] == m.orgs["Ocean Institute"]
+    assert offer["restricted"] is True  # submitted, not yet published
+    demand = m.call("buyer", "POST", "/api/demands", 201, json={
+        **ENTRY, "reference": "SB-01", "title_zh": "褐藻胶寡糖制备用酶",
+        "market_status": "draft"})
+    for acc, kind in ((offer["accession"], "offers"), (demand["accession"], "demands")):
+        m.call("curator", "PATCH", f"/api/{kind}/{acc}", 200,
+               json={"market_status": "published"})
+    return offer["accession"], demand["accession"]
+
+
+def test_members_write_their_own_entries_and_curators_publish(market: Market) -> None:
+    m = market
+    draft = m.call("seller", "POST", "/api/offers", 201, json={
+        **ENTRY, "reference": "OI-1", "title": "Agarase", "trl": "4",
+        "transfer_types": "licence"})
+    acc = draft["accession"]
+    assert draft["fields"]["market_status"] == "draft"
+    # its members see the draft; nobody else but curators does
+    m.call("seller", "GET", f"/api/offers/{acc}", 200)
+    for caller in ("outsider", "reader", "buyer", "broker"):
+        m.call(caller, "GET", f"/api/offers/{acc}", 404)
+    m.call("curator", "GET", f"/api/offers/{acc}", 200)
+    # a member may submit, not publish; never for another organisation; a reader not at all
+    m.call("seller", "PATCH", f"/api/offers/{acc}", 403, json={"market_status": "published"})
+    m.call("seller", "PATCH", f"/api/offers/{acc}", 200, json={"market_status": "submitted"})
+    m.call("outsider", "PATCH", f"/api/offers/{acc}", 404, json={"trl": "5"})
+    m.call("seller", "POST", "/api/offers", 403, json={
+        **ENTRY, "reference": "OI-2", "title": "x", "trl": "4", "transfer_types": "licence",
+        "organisation": m.orgs["Other Co"]})
+    m.call("reader", "POST", "/api/offers", 403, json={
+        **ENTRY, "reference": "OI-3", "title": "x", "trl": "4", "transfer_types": "licence"})
+    m.call("seller", "POST", "/api/samples", 403, json={"samp_name": "x"})
+    m.call("curator", "PATCH", f"/api/offers/{acc}", 200, json={"market_status": "published"})
+    # a published entry is changed by submitting it again for review
+    m.call("seller", "PATCH", f"/api/offers/{acc}", 403, json={"trl": "5"})
+    m.call("seller", "PATCH", f"/api/offers/{acc}", 200,
+           json={"trl": "5", "market_status": "submitted"})
+    bad = m.call("curator", "POST", "/api/offers", 422, json={
+        **ENTRY, "reference": "OI-4", "title": "x", "trl": "4", "transfer_types": "licence",
+        "organisation": "LHOG0099999"})
+    assert bad["error"]["problems"][0]["field"] == "organisation"
+
+
+def test_a_deals_whole_life_and_the_ledger_by_hand(market: Market) -> None:
+    m = market
+    offer, demand = entries(m)
+    m.call("broker", "POST", "/api/market/deals", 403,
+           json={"offer": offer, "demand": demand})  # not accredited yet
+    m.call("curator", "PUT", "/api/market/brokers/wang", 403,
+           json={"specialities": ["enzyme"], "level": "senior"})
+    m.call("admin", "PUT", "/api/market/brokers/wang", 200,
+           json={"specialities": ["enzyme", "strain"], "level": "senior"})
+    m.call("admin", "PUT", "/api/market/brokers/xu", 200,
+           json={"specialities": ["chassis"], "level": "junior"})
+    m.call("admin", "PUT", "/api/market/brokers/ana", 400,
+           json={"specialities": ["enzyme"], "level": "senior"})  # a curator, not a broker
+    assert [b["username"] for b in m.call("buyer", "GET", "/api/market/brokers", 200)[
+        "brokers"]] == ["wang", "xu"]
+
+    deal = m.call("broker", "POST", "/api/market/deals", 201, json={
+        "offer": offer, "demand": demand, "on": "2026-01-05", "note": "first call"})
+    path, events = f"/api/market/deals/{deal['id']}", f"/api/market/deals/{deal['id']}/events"
+    assert (deal["stage"], deal["reference"]) == ("initiation", "DEAL-000001")
+
+    def event(caller: str, status: int = 201, **body: Any) -> Any:
+        return m.call(caller, "POST", events, status, json=body)
+
+    event("buyer", kind="interest", note="we want samples", on="2026-01-06")
+    event("outsider", 404, kind="interest")
+    event("seller", 403, kind="stage", stage="evaluation")
+    event("broker", 400, kind="stage", stage="matching", on="2026-01-10")  # skips evaluation
+    event("broker", kind="stage", stage="evaluation", on="2026-01-10")
+    event("broker", kind="service", service="due diligence", amount="20000", on="2026-01-12")
+    event("broker", 400, kind="payment", amount="1000", on="2026-01-12")  # nothing signed
+    event("broker", 400, kind="stage", stage="closed", outcome="won", outcome_type="licence")
+    event("broker", kind="stage", stage="matching", on="2026-01-15")
+    event("broker", kind="stage", stage="negotiation", on="2026-01-20")
+    event("broker", 400, kind="stage", stage="signing", on="2026-02-01")  # no amount
+    event("broker", 400, kind="stage", stage="signing", amount="1200000", on="2026-01-01")
+    signed = event("broker", kind="stage", stage="signing", amount="1,200,000",
+                   documents=["licence contract.pdf"], on="2026-02-01")
+    assert signed["amount"] == "1200000.00"
+    event("broker", 400, kind="stage", stage="registration", on="2026-02-10")
+    event("broker", kind="stage", stage="registration", registration_number="2026370212000123",
+          on="2026-02-10")
+    event("broker", kind="stage", stage="payment", on="2026-02-15")
+    event("broker", kind="payment", amount="600000", on="2026-02-20")
+    stale = m.call("broker", "GET", path, 200)
+    event("broker", kind="payment", amount="600000", on="2026-03-20")
+    answer = m.client.post(events, headers={**m.who["broker"],
+                                            "If-Match": f'"{stale["version"]}"'},
+                           json={"kind": "note", "note": "late"})
+    assert answer.status_code == 409, answer.text
+    done = event("broker", kind="stage", stage="closed", outcome="won",
+                 outcome_type="licence", on="2026-03-25")
+    assert (done["stage"], done["outcome"], done["outcome_type"]) == \
+        ("closed", "won", "licence")
+    event("broker", 400, kind="note", note="after the close")
+
+    # who sees it: the two organisations' members, the broker, admins; nobody else
+    for caller in ("seller", "buyer", "broker", "admin"):
+        m.call(caller, "GET", path, 200)
+        assert len(m.call(caller, "GET", "/api/market/deals", 200)["deals"]) == 1
+    for caller in ("outsider", "other broker", "curator", "reader", "investor"):
+        m.call(caller, "GET", path, 404)
+        assert m.call(caller, "GET", "/api/market/deals", 200)["deals"] == []
+    m.call("anonymous", "GET", path, 401)
+
+    # by hand, with the shipped rules: 200 (matching) + 1 % of 1,200,000 (signing) + 2,000
+    # (registration) + 2 % of 600,000 twice (payments) + 30 % of 20,000 (the service)
+    ledger = m.call("broker", "GET", "/api/market/ledger", 200)
+    assert [(line["rule"], line["amount"]) for line in ledger["lines"]] == [
+        ("paid service rendered", "6000.00"), ("match taken into a deal", "200.00"),
+        ("contract signed", "12000.00"), ("contract registered (技术合同认定登记)", "2000.00"),
+        ("payment received", "12000.00"), ("payment received", "12000.00")]
+    assert ledger["totals"] == {"wang": "44200.00"}
+    assert m.call("admin", "GET", "/api/market/ledger?broker=wang", 200)["totals"] == \
+        {"wang": "44200.00"}
+    assert m.call("other broker", "GET", "/api/market/ledger", 200)["totals"] == {}
+    m.call("seller", "GET", "/api/market/ledger", 403)
+    m.call("other broker", "GET", "/api/market/ledger?broker=wang", 403)
+
+    figures = m.call("broker", "GET", "/api/market/brokers/wang/performance", 200)
+    assert {k: figures[k] for k in ("deals", "expressions_of_interest", "signed",
+                                    "registered", "won", "lost", "open", "services")} == {
+        "deals": 1, "expressions_of_interest": 1, "signed": 1, "registered": 1, "won": 1,
+        "lost": 0, "open": 0, "services": 1}
+    assert figures["contract_amount"] == "1200000.00" and figures["earned"] == "44200.00"
+    assert figures["days_per_stage"] == {
+        "initiation": 5.0, "evaluation": 5.0, "matching": 5.0, "negotiation": 12.0,
+        "signing": 9.0, "registration": 5.0, "payment": 38.0}
+    m.call("other broker", "GET", "/api/market/brokers/wang/performance", 403)
+
+
+def test_a_deal_is_lost_at_any_stage_and_only_entries_on_the_market_make_one(
+        market: Market) -> None:
+    m = market
+    offer, demand = entries(m)
+    m.call("admin", "PUT", "/api/market/brokers/wang", 200,
+           json={"specialities": ["enzyme"], "level": "intermediate"})
+    m.call("curator", "PATCH", f"/api/demands/{demand}", 200,
+           json={"market_status": "withdrawn"})
+    # withdrawn: off the market, and out of a broker's sight
+    m.call("broker", "POST", "/api/market/deals", 404, json={"offer": offer, "demand": demand})
+    m.call("admin", "POST", "/api/market/deals", 400,
+           json={"offer": offer, "demand": demand, "broker": "wang"})
+    m.call("curator", "PATCH", f"/api/demands/{demand}", 200,
+           json={"market_status": "published"})
+    m.call("broker", "POST", "/api/market/deals", 400, json={"offer": demand, "demand": offer})
+    deal = m.call("admin", "POST", "/api/market/deals", 201,
+                  json={"offer": offer, "demand": demand, "broker": "wang"})
+    assert deal["broker"] == "wang"
+    lost = m.call("broker", "POST", f"/api/market/deals/{deal['id']}/events", 201,
+                  json={"kind": "stage", "stage": "closed", "outcome": "lost"})
+    assert (lost["stage"], lost["outcome"]) == ("closed", "lost")
