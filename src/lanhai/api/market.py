@@ -9,15 +9,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, AdminDep, BankDep, UserDep, if_match_version
+from lanhai.services.deals import MAX_DEAL_ID
 from lanhai.services.market import MAX_TOP
 
 router = APIRouter(prefix="/api/market", tags=["market"])
+
+DealId = Annotated[int, Path(ge=1, le=MAX_DEAL_ID, description="The deal's number")]
 
 
 @router.get("/match/{accession}", summary="Offers for a demand, or demands for an offer",
@@ -153,7 +156,7 @@ def list_deals(actor: UserDep, bank: BankDep) -> dict[str, Any]:
 
 @router.get("/deals/{deal_id}", summary="One deal (its parties, broker and admins)",
             response_model=schemas.Deal)
-def get_deal(deal_id: int, actor: UserDep, bank: BankDep) -> JSONResponse:
+def get_deal(deal_id: DealId, actor: UserDep, bank: BankDep) -> JSONResponse:
     """A deal with every event; 404 for anyone not party to it."""
     deal = bank.deals.get(actor, deal_id)
     return JSONResponse(deal.to_dict(), headers={"ETag": f'"{deal.version}"'})
@@ -161,7 +164,7 @@ def get_deal(deal_id: int, actor: UserDep, bank: BankDep) -> JSONResponse:
 
 @router.post("/deals/{deal_id}/events", status_code=201, summary="Record an event of a deal",
              response_model=schemas.Deal)
-def deal_event(deal_id: int, body: NewEvent, actor: UserDep, bank: BankDep,
+def deal_event(deal_id: DealId, body: NewEvent, actor: UserDep, bank: BankDep,
                if_match: Annotated[str | None, Header(
                    description="The version the change is based on (ETag): 409 if the "
                                "deal changed since")] = None) -> JSONResponse:

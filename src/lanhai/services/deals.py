@@ -10,6 +10,7 @@ services and payments; the parties' members express interest and add notes.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from lanhai.market.deals import (
 )
 from lanhai.model import parse_filter
 from lanhai.services.access import Actor, require_admin, require_user, visible
+from lanhai.services.catalog import check_accession
 from lanhai.services.market import on_market
 from lanhai.store import market as store
 from lanhai.store import queries
@@ -43,6 +45,9 @@ from lanhai.store.database import Conn, Database
 LEVELS = ("junior", "intermediate", "senior")
 #: the longest note and document name kept
 MAX_TEXT = 2000
+_USERNAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+#: the largest deal number (a 32-bit key): any other number names no deal
+MAX_DEAL_ID = 2**31 - 1
 
 
 class DealService:
@@ -61,6 +66,7 @@ class DealService:
                  active: bool = True) -> store.Broker:
         """Accredit a user with the broker role (admin), or change the accreditation."""
         require_admin(actor)
+        _username(username)
         wrong = [s for s in specialities if s not in FIELDS_OF_WORK]
         if wrong or not specialities:
             raise UsageError("give the broker's specialities among the market's fields: "
@@ -98,7 +104,7 @@ class DealService:
             name = self._broker_of(conn, actor, broker)
             entries = {}
             for acc, kind in ((offer, "offer"), (demand, "demand")):
-                record = visible(actor, record_store.get_record(conn, acc.strip().upper()),
+                record = visible(actor, record_store.get_record(conn, check_accession(acc)),
                                  acc)
                 if record.kind != kind:
                     raise UsageError(f"{record.accession} is a {record.kind}, not an {kind}"
@@ -123,6 +129,7 @@ class DealService:
 
     def _broker_of(self, conn: Conn, actor: Actor, named: str | None) -> str:
         if actor.is_admin and named:
+            _username(named)
             broker = store.get_broker(conn, named)
             if broker is None or not broker.active:
                 raise UsageError(f"{named} is not an accredited broker; accredit them first "
@@ -141,7 +148,7 @@ class DealService:
         """One deal, to its parties, its broker and admins (404 to anyone else)."""
         require_user(actor)
         with self.db.read() as conn:
-            return self._seen(conn, actor, store.get_deal(conn, deal_id), deal_id)
+            return self._seen(conn, actor, self._deal(conn, deal_id), deal_id)
 
     def of(self, actor: Actor) -> list[Deal]:
         """The deals the caller is party to (all of them for an admin)."""
@@ -165,7 +172,7 @@ class DealService:
         given = dict(details or {})
         amount_fen = None if amount in (None, "") else fen(amount)
         with self.db.write() as conn:
-            deal = self._seen(conn, actor, store.get_deal(conn, deal_id, for_update=True),
+            deal = self._seen(conn, actor, self._deal(conn, deal_id, for_update=True),
                               deal_id)
             if expected_version is not None and deal.version != expected_version:
                 raise StaleVersion(f"{deal.reference} is at version {deal.version}, not "
@@ -239,6 +246,12 @@ class DealService:
             raise Forbidden("an expression of interest comes from a member of one of the "
                             "two organisations")
 
+    @staticmethod
+    def _deal(conn: Conn, deal_id: int, for_update: bool = False) -> Deal | None:
+        if not 1 <= deal_id <= MAX_DEAL_ID:
+            return None
+        return store.get_deal(conn, deal_id, for_update=for_update)
+
     # -- visibility ---------------------------------------------------------------------------
     def _parties(self, conn: Conn, deal: Deal) -> set[str]:
         """The organisations whose offer and demand the deal joins."""
@@ -247,6 +260,7 @@ class DealService:
                 if r.fields.get("organisation")}
 
     def _seen(self, conn: Conn, actor: Actor, deal: Deal | None, deal_id: int) -> Deal:
+        """The deal, if ``actor`` is party to it; else the same 404 as for no deal."""
         if deal is not None and (actor.is_admin or actor.username.lower() == deal.broker.lower()
                                  or (actor.member_of is not None and
                                      actor.member_of in self._parties(conn, deal))):
@@ -284,12 +298,20 @@ class DealService:
 
     def _whose(self, actor: Actor, broker: str | None) -> str | None:
         require_user(actor)
+        if broker is not None:
+            _username(broker)
         if actor.is_admin:
             return broker
         if actor.role == "broker" and (broker is None or broker.lower() ==
                                        actor.username.lower()):
             return actor.username
         raise Forbidden("a broker sees their own figures; all of them are for admins")
+
+
+def _username(name: str) -> None:
+    """Refuse what cannot be a username (before it reaches a query)."""
+    if not _USERNAME.fullmatch(name):
+        raise NotFound(f"no user {name[:100]!r}")
 
 
 def _when(on: dt.date | None, after: dt.datetime | None) -> dt.datetime:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 import threading
 from pathlib import Path
@@ -106,6 +107,10 @@ def hash_password(password: str) -> str:
     return str(PasswordHasher().hash(password))
 
 
+#: an organisation record's accession (numbered or held)
+ORGANISATION = re.compile(r"LHOG[0-9A-Z]{7}")
+
+
 def _actor(user: User) -> Actor:
     return Actor(user.username, user.role, organisation=user.organisation)
 
@@ -113,7 +118,7 @@ def _actor(user: User) -> Actor:
 def _check_organisation(conn: Conn, accession: str) -> str:
     """The accession of an existing organisation record, or a usage error saying so."""
     acc = accession.strip().upper()
-    record = record_store.get_record(conn, acc)
+    record = record_store.get_record(conn, acc) if ORGANISATION.fullmatch(acc) else None
     if record is None or record.kind != "organisation":
         raise UsageError(f"{accession!r} is not an organisation of this bank; create it first "
                          "(`lanhai create organisation …` or `lanhai import organisation "
