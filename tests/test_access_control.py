@@ -214,6 +214,12 @@ def market_world(w: World) -> dict[str, str]:
         bank.deals.accredit(admin, "wang", ["enzyme"], "senior")
         made["deal"] = str(bank.deals.open(Actor("wang", "broker"), made["offer"],
                                            made["public"]).id)
+        issued, offers = dt.date(2026, 11, 30), [made["offer"]]
+        made["release"] = str(bank.releases.publish(admin, bank.releases.compose(
+            admin, title="Best results", issued=issued, offers=offers)["id"])["id"])
+        for which in ("draft release", "to publish"):
+            made[which] = str(bank.releases.compose(admin, title=which, issued=issued,
+                                                    offers=offers)["id"])
         state.test_market = made
     return made
 
@@ -233,6 +239,18 @@ def new_deal(w: World, caller: str) -> Request:
     made = market_world(w)
     return Request("POST", "/api/market/deals",
                    {"offer": made["offer"], "demand": made["public"], "broker": "wang"})
+
+
+def release(method: str, which: str, suffix: str = "", with_body: bool = False
+            ) -> Callable[[World, str], Request]:
+    """A request on one of the world's releases (published, a draft, one to publish)."""
+
+    def build(w: World, caller: str) -> Request:
+        made = market_world(w)
+        body = {"title": "x", "issued": "2026-12-01", "offers": [made["offer"]]} \
+            if with_body else None
+        return Request(method, f"/api/market/releases/{made[which]}{suffix}", body)
+    return build
 
 
 def on_market(method: str, path: str, body: Any = None) -> Callable[[World, str], Request]:
@@ -297,6 +315,21 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/market/ledger"): [
         Case(on_market("GET", "/api/market/ledger"), 401, 403, 403, 200)],
     ("POST", "/api/market/deals"): [Case(new_deal, 401, 403, 403, 201)],
+    ("GET", "/api/market/releases"): [
+        Case(on_market("GET", "/api/market/releases"), **PUBLIC)],
+    ("GET", "/api/market/releases.atom"): [
+        Case(on_market("GET", "/api/market/releases.atom"), **PUBLIC)],
+    ("POST", "/api/market/releases"): [
+        Case(lambda w, c: Request("POST", "/api/market/releases", {
+            "title": "x", "issued": "2026-12-01", "offers": [market_world(w)["offer"]]}),
+             401, 403, 403, 201)],
+    ("GET", "/api/market/releases/{release_id}"): [
+        Case(release("GET", "release"), **PUBLIC),
+        Case(release("GET", "draft release"), 404, 404, 404, 200)],
+    ("PUT", "/api/market/releases/{release_id}"): [
+        Case(release("PUT", "draft release", with_body=True), 401, 403, 403, 200)],
+    ("POST", "/api/market/releases/{release_id}/publish"): [
+        Case(release("POST", "to publish", "/publish"), 401, 403, 403, 200)],
     ("GET", "/api/market/deals"): [
         Case(on_market("GET", "/api/market/deals"), 401, 200, 200, 200)],
     ("GET", "/api/market/deals/{deal_id}"): [Case(deal("GET"), 401, 404, 404, 200)],

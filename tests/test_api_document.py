@@ -222,6 +222,19 @@ def _market(api: Checked, curator: dict[str, str], strain: str) -> None:
     api.call("GET", "/api/market/deals", 200, headers=broker)
     api.call("GET", "/api/market/ledger", 200, headers=admin)
     api.call("GET", "/api/market/brokers/wang/performance", 200, headers=broker)
+    body = {"title": "Marine enzymes", "title_zh": "海洋酶专场", "issued": "2026-12-01",
+            "offers": [offer]}
+    made = api.json("POST", "/api/market/releases", 201, headers=admin, json=body)
+    one = f"/api/market/releases/{made['id']}"
+    api.call("POST", "/api/market/releases", 400, headers=admin,
+             json={**body, "offers": [demand]})
+    api.call("PUT", one, 200, headers=admin, json={**body, "title": "Marine enzymes 2026"})
+    api.call("POST", f"{one}/publish", 200, headers=admin)
+    api.call("PUT", one, 400, headers=admin, json=body)
+    api.call("GET", one, 200)
+    api.call("GET", "/api/market/releases/999", 404)
+    api.call("GET", "/api/market/releases", 200)
+    api.call("GET", "/api/market/releases.atom", 200)
 
 
 def _catalogue(api: Checked, people: dict[str, dict[str, str]]) -> str:

@@ -62,3 +62,14 @@ def test_a_deal_from_the_shell(bank_dir: Path, tmp_path: Path,
     shown = capsys.readouterr().out
     assert "DEAL-000001" in shown and "contract 500000.00 yuan" in shown
     assert "registration_number: 2026370212000007" in shown
+
+    made = run_json(capsys, ["market", "release", "compose", offer, "--title", "Marine enzymes",
+                             "--title-zh", "海洋酶专场", "--issued", "2026-12-01"])
+    assert made["published"] is False and made["offers"] == [offer]
+    assert run_json(capsys, ["market", "release", "publish", str(made["id"])])["published"]
+    capsys.readouterr()
+    assert main(["market", "release", "compose", demand, "--title", "x", "--issued",
+                 "2026-12-01"]) == 2
+    assert f"not offers of this bank: {demand}" in capsys.readouterr().err
+    assert main(["market", "release", "list"]) == 0
+    assert "published\t1\tMarine enzymes" in capsys.readouterr().out

@@ -13,6 +13,7 @@ here fails :func:`test_every_route_is_asked`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -151,6 +152,15 @@ def build(folder: Path, with_hidden: bool) -> Iterator[World]:
         catalog.link(CURATOR, hidden["sample"], "evidence_for", pub["offer"])
         hidden["deal"] = str(bank.deals.open(Actor("wang", "broker"), pub["offer"],
                                              pub["demand"]).id)
+    invited = [catalog.by_identifier(ADMIN, "offer", "offer:O-invited")]
+    release = bank.releases.compose(ADMIN, title="Best results", issued=dt.date(2026, 11, 30),
+                                    offers=[pub["offer"], *(r.accession for r in invited
+                                                            if r is not None)])
+    pub["release"] = str(bank.releases.publish(ADMIN, release["id"])["id"])
+    if with_hidden:
+        hidden["release"] = str(bank.releases.compose(
+            ADMIN, title="secret release", issued=dt.date(2026, 12, 1),
+            offers=[pub["offer"]])["id"])
     bank.sequence_search.update_index()
     with TestClient(create_app(bank=bank)) as client:
         yield World(client, bank, tokens, pub, hidden)
@@ -225,7 +235,7 @@ HIDDEN_ACCESSIONS = {"sample": "LHSMQ0000ZZ", "deposit": "LHDPQ0000ZZ",
                      "assembly": "LHASQ0000ZZ", "compound": "LHCPQ0000ZZ",
                      "germplasm": "LHGPQ0000ZZ", "offer": "LHOFQ0000ZZ",
                      "demand": "LHDMQ0000ZZ", "dataset": "secret-fish",
-                     "job": "0" * 32, "deal": "1"}
+                     "job": "0" * 32, "deal": "1", "release": "2"}
 RECORDS = ("sample", "strain", "assembly", "germplasm", "part", "compound", "organisation",
            "offer", "demand")
 KINDS = ("samples", "strains", "deposits", "assemblies", "compounds", "parts", "germplasm",
@@ -438,6 +448,17 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/market/deals/{deal_id}/events"): lambda w: [Ask(
         "POST", f"/api/market/deals/{_hidden_or(w, 'deal', '1')}/events",
         json={"kind": "interest"})],
+    ("GET", "/api/market/releases"): gets("/api/market/releases"),
+    ("GET", "/api/market/releases.atom"): gets("/api/market/releases.atom"),
+    ("GET", "/api/market/releases/{release_id}"): gets(
+        "/api/market/releases/{public:release}", "/api/market/releases/{hidden:release}"),
+    ("POST", "/api/market/releases"): lambda w: [Ask("POST", "/api/market/releases", json={
+        "title": "x", "issued": "2026-12-01", "offers": [w.public["offer"]]})],
+    ("PUT", "/api/market/releases/{release_id}"): lambda w: [Ask(
+        "PUT", f"/api/market/releases/{_hidden_or(w, 'release', '2')}", json={
+            "title": "x", "issued": "2026-12-01", "offers": [w.public["offer"]]})],
+    ("POST", "/api/market/releases/{release_id}/publish"): lambda w: [Ask(
+        "POST", f"/api/market/releases/{_hidden_or(w, 'release', '2')}/publish")],
     # -- the API: changes an anonymous caller or a reader may not make
     ("POST", "/api/{kind}"): lambda w: [Ask("POST", "/api/samples", json=SAMPLE)],
     ("PATCH", "/api/{kind}/{accession}"): writes("PATCH", "/api/records/{}",
@@ -491,6 +512,17 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("GET", "/map"): gets("/map", "/map?at=50.25,-4.22&zoom=8"),
     ("GET", "/map.json"): gets("/map.json", "/map.json?depth_min=2000",
                                "/map.json?at=50.25,-4.22&zoom=8&kind=sample"),
+    ("GET", "/market/releases"): gets("/market/releases", "/market/releases?lang=zh"),
+    ("GET", "/market/releases.json"): gets("/market/releases.json"),
+    ("GET", "/market/releases/{release_id}"): gets(
+        "/market/releases/{public:release}", "/market/releases/{hidden:release}"),
+    ("GET", "/market/releases/{release_id}.json"): gets(
+        "/market/releases/{public:release}.json", "/market/releases/{hidden:release}.json"),
+    ("GET", "/market/releases/{release_id}/brochure"): gets(
+        "/market/releases/{public:release}/brochure"),
+    ("GET", "/market/releases/{release_id}/brochure.json"): gets(
+        "/market/releases/{public:release}/brochure.json",
+        "/market/releases/{hidden:release}/brochure.json"),
     ("GET", "/jobs"): gets("/jobs"),
     ("GET", "/jobs.json"): gets("/jobs.json"),
     ("GET", "/search"): gets("/search", "/search?q=hidden", "/search?depth_min=500"),

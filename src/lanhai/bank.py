@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from lanhai.services.parts_mining import PartMiner
     from lanhai.services.profiles import ProfileService
     from lanhai.services.proteins import ProteinService
+    from lanhai.services.releases import ReleaseService
     from lanhai.services.search import SearchService
     from lanhai.services.sequence_search import SequenceSearch
     from lanhai.services.sequences import SequenceService
@@ -169,6 +170,12 @@ class Bank:
         from lanhai.services.deals import DealService
 
         return DealService(self.db, self.settings.incentives_file or None)
+
+    @functools.cached_property
+    def releases(self) -> ReleaseService:
+        from lanhai.services.releases import ReleaseService
+
+        return ReleaseService(self.db, self.catalog)
 
     @functools.cached_property
     def market(self) -> MarketService:

@@ -9,14 +9,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, AdminDep, BankDep, UserDep, if_match_version
+from lanhai.market.feeds import ATOM_TYPE
 from lanhai.services.deals import MAX_DEAL_ID
 from lanhai.services.market import MAX_TOP
+from lanhai.services.releases import MAX_OFFERS, MAX_RELEASE_ID
 
 router = APIRouter(prefix="/api/market", tags=["market"])
 
@@ -179,3 +182,80 @@ def deal_event(deal_id: DealId, body: NewEvent, actor: UserDep, bank: BankDep,
                              expected_version=if_match_version(if_match))
     return JSONResponse(deal.to_dict(), status_code=201,
                         headers={"ETag": f'"{deal.version}"'})
+
+
+# --- releases --------------------------------------------------------------------------------
+
+ReleaseId = Annotated[int, Path(ge=1, le=MAX_RELEASE_ID, description="The release's number")]
+
+
+class ReleaseBody(BaseModel):
+    """A release's contents."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"title": "Qingdao's best results: synthetic biology",
+         "title_zh": "青岛好成果 · 合成生物专场", "issued": "2026-12-18",
+         "introduction": "Enzymes and strains from the city's marine banks.",
+         "offers": ["LHOF0000001", "LHOF0000002"]}]})
+
+    title: str = Field(min_length=1, max_length=300)
+    title_zh: str = Field(default="", max_length=300)
+    issued: dt.date
+    introduction: str = Field(default="", max_length=5000)
+    introduction_zh: str = Field(default="", max_length=5000)
+    offers: list[str] = Field(min_length=1, max_length=MAX_OFFERS)
+
+
+@router.get("/releases", summary="Releases of selected offers", response_model=schemas.Releases)
+def releases(actor: ActorDep, bank: BankDep) -> dict[str, Any]:
+    """Published releases, newest first (drafts too for admins)."""
+    return {"releases": bank.releases.all(actor)}
+
+
+@router.get("/releases.atom", summary="The releases as an Atom feed", response_class=Response,
+            responses={200: {"description": "An Atom feed (RFC 4287)", "content": {
+                "application/atom+xml": {"schema": {"type": "string"}}}}})
+def releases_feed(request: Request, actor: ActorDep, bank: BankDep) -> Response:
+    """Every published release as an entry: its title, introduction and offers."""
+    return Response(bank.releases.feed(actor, str(request.base_url)), media_type=ATOM_TYPE)
+
+
+@router.post("/releases", status_code=201, summary="Compose a release (admin)",
+             response_model=schemas.Release)
+def compose_release(body: ReleaseBody, actor: AdminDep, bank: BankDep) -> JSONResponse:
+    """A draft release of published offers; publish it with
+    POST /api/market/releases/{release_id}/publish."""
+    made = bank.releases.compose(actor, **body.model_dump())
+    return JSONResponse(jsonable_encoder(made), status_code=201, headers={
+        "Location": f"/api/market/releases/{made['id']}", "ETag": f'"{made["version"]}"'})
+
+
+@router.get("/releases/{release_id}", summary="One release",
+            response_model=schemas.Release)
+def get_release(release_id: ReleaseId, actor: ActorDep, bank: BankDep) -> JSONResponse:
+    """A release with the offers the caller may see (a draft: admins only)."""
+    found = bank.releases.get(actor, release_id)
+    return JSONResponse(jsonable_encoder(found), headers={"ETag": f'"{found["version"]}"'})
+
+
+@router.put("/releases/{release_id}", summary="Change a draft release (admin)",
+            response_model=schemas.Release)
+def change_release(release_id: ReleaseId, body: ReleaseBody, actor: AdminDep, bank: BankDep,
+                   if_match: Annotated[str | None, Header(
+                       description="The release's ETag as you read it: 409 if it changed "
+                                   "since")] = None) -> JSONResponse:
+    """Replace a draft's contents; a published release stays as issued (400)."""
+    found = bank.releases.change(actor, release_id, **body.model_dump(),
+                                 expected_version=if_match_version(if_match))
+    return JSONResponse(jsonable_encoder(found), headers={"ETag": f'"{found["version"]}"'})
+
+
+@router.post("/releases/{release_id}/publish", summary="Publish a release (admin)",
+             response_model=schemas.Release)
+def publish_release(release_id: ReleaseId, actor: AdminDep, bank: BankDep,
+                    if_match: Annotated[str | None, Header(
+                        description="The release's ETag as you read it: 409 if it changed "
+                                    "since")] = None) -> JSONResponse:
+    """Publish a draft: its page, the Atom feed and the brochure show it from now on."""
+    found = bank.releases.publish(actor, release_id, if_match_version(if_match))
+    return JSONResponse(jsonable_encoder(found), headers={"ETag": f'"{found["version"]}"'})

@@ -583,6 +583,80 @@ class BrokerPerformance(Closed):
     earned: str | None
 
 
+RELEASE = {"id": 1, "title": "Qingdao's best results: synthetic biology",
+           "title_zh": "青岛好成果 · 合成生物专场", "issued": "2025-03-18",
+           "introduction": "Enzymes and strains from the city's marine banks.",
+           "introduction_zh": "", "offers": ["LHOF0000001"], "published": True,
+           "created_by": "root", "created_at": WHEN, "published_at": LATER, "version": 2}
+
+
+class ReleaseEntry(Closed):
+    """An offer as a release presents it, with who offers it and the bank's records
+    behind it."""
+
+    accession: str
+    title: str | None
+    title_zh: str | None
+    summary: str | None
+    summary_zh: str | None
+    field: str | None
+    sector: str | None
+    trl: int | None
+    transfer_types: list[str]
+    patents: list[str]
+    organisation: dict[str, str] | None
+    evidence: list[dict[str, str]]
+
+
+class Release(Closed):
+    """A release of selected offers."""
+
+    model_config = _example({**RELEASE, "entries": [{
+        "accession": "LHOF0000001", "title": "PL7 alginate lyase for oligosaccharides",
+        "title_zh": "褐藻胶裂解酶", "summary": None, "summary_zh": None, "field": "enzyme",
+        "sector": "food_health", "trl": 6, "transfer_types": ["licence"], "patents": [],
+        "organisation": {"accession": "LHOG0000001", "name": "Ocean Institute"},
+        "evidence": [{"accession": "LHST0000001", "kind": "strain",
+                      "name": "Zobellia galactanivorans DsijT", "title": "Strain"}]}]})
+
+    id: int
+    title: str
+    title_zh: str
+    issued: str
+    introduction: str
+    introduction_zh: str
+    offers: list[str]
+    published: bool
+    created_by: str
+    created_at: dt.datetime
+    published_at: dt.datetime | None
+    version: int
+    entries: list[ReleaseEntry] = Field(description="the offers the caller may see, in order")
+
+
+class ReleaseSummary(Closed):
+    id: int
+    title: str
+    title_zh: str
+    issued: str
+    introduction: str
+    introduction_zh: str
+    offers: list[str] = Field(description="the offers the caller may see")
+    published: bool
+    created_by: str
+    created_at: dt.datetime
+    published_at: dt.datetime | None
+    version: int
+
+
+class Releases(Closed):
+    """Releases, newest first."""
+
+    model_config = _example({"releases": [RELEASE]})
+
+    releases: list[ReleaseSummary]
+
+
 class CompoundHit(Closed):
     accession: str
     name: str

@@ -254,3 +254,59 @@ def deal_event(deal_id: int, kind: str, stage: str | None, amount: str | None,
                                     details=details, on=on.date() if on else None)
     emit(found.to_dict(), as_json, f"{found.reference}: {found.stage}"
                                    + (f" ({found.outcome})" if found.outcome else ""))
+
+
+# --- releases --------------------------------------------------------------------------------
+
+@market.group("release")
+def release() -> None:
+    """Releases of selected offers ("青岛好成果"): a page, an Atom feed, a brochure."""
+
+
+@release.command("compose")
+@click.argument("offers", nargs=-1, required=True)
+@click.option("--title", required=True)
+@click.option("--title-zh", default="")
+@click.option("--issued", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="The day it is issued.")
+@click.option("--introduction", default="")
+@click.option("--introduction-zh", default="")
+@json_option
+@handles_errors
+def compose_release(offers: tuple[str, ...], title: str, title_zh: str, issued: dt.datetime,
+                    introduction: str, introduction_zh: str, as_json: bool) -> None:
+    """A draft release of OFFERS (published offers, in the order given)."""
+    with bank() as opened:
+        made = opened.releases.compose(local_actor(), title=title, title_zh=title_zh,
+                                       issued=issued.date(), offers=list(offers),
+                                       introduction=introduction,
+                                       introduction_zh=introduction_zh)
+    emit(made, as_json, f"release {made['id']} (draft): {len(made['offers'])} offers; "
+                        f"publish it with `lanhai market release publish {made['id']}`")
+
+
+@release.command("publish")
+@click.argument("release_id", type=int)
+@json_option
+@handles_errors
+def publish_release(release_id: int, as_json: bool) -> None:
+    """Publish a draft release: its page, the Atom feed and the brochure show it."""
+    with bank() as opened:
+        done = opened.releases.publish(local_actor(), release_id)
+    emit(done, as_json, f"release {done['id']} published: /market/releases/{done['id']}")
+
+
+@release.command("list")
+@json_option
+@handles_errors
+def list_releases(as_json: bool) -> None:
+    """Every release, newest first."""
+    with bank() as opened:
+        found = opened.releases.all(local_actor())
+
+    def text() -> None:
+        for r in found:
+            click.echo(f"{r['id']}\t{r['issued']}\t{'published' if r['published'] else 'draft'}"
+                       f"\t{len(r['offers'])}\t{r['title']}")
+
+    emit(found, as_json, text)

@@ -210,3 +210,22 @@ deal_events = Table(
     Column("details", JSON, nullable=False),
     Index("ix_deal_events_deal_id", "deal_id", "id"),
 )
+
+#: releases of selected offers ("青岛好成果 · 合成生物专场"): composed and published by admins
+releases = Table(
+    "releases", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(300), nullable=False),
+    Column("title_zh", String(300), nullable=False, default=""),
+    #: the day it is issued (ISO date)
+    Column("issued", String(10), nullable=False),
+    Column("introduction", Text, nullable=False, default=""),
+    Column("introduction_zh", Text, nullable=False, default=""),
+    #: the accessions of the offers it presents, in order
+    Column("offers", JSON, nullable=False),
+    Column("published", Boolean, nullable=False, default=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("version", Integer, nullable=False),
+)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
 
-from lanhai.db.schema import brokers, deal_events, deals, users
+from lanhai.db.schema import brokers, deal_events, deals, releases, users
 from lanhai.market.deals import Deal, DealEvent
 
 
@@ -144,3 +144,65 @@ def add_event(conn: Connection, deal: Deal, actor: str, kind: str, at: dt.dateti
         details=dict(details)))
     conn.execute(update(deals).where(deals.c.id == deal.id).values(
         **changes, updated_at=at, version=deal.version + 1))
+
+
+# --- releases --------------------------------------------------------------------------------
+
+@dataclass
+class Release:
+    """A release of selected offers, as stored (the offers as accessions)."""
+
+    id: int
+    title: str
+    title_zh: str
+    issued: str
+    introduction: str
+    introduction_zh: str
+    offers: list[str]
+    published: bool
+    created_by: str
+    created_at: dt.datetime
+    published_at: dt.datetime | None
+    version: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "title_zh": self.title_zh,
+                "issued": self.issued, "introduction": self.introduction,
+                "introduction_zh": self.introduction_zh, "offers": list(self.offers),
+                "published": self.published, "created_by": self.created_by,
+                "created_at": self.created_at.isoformat(),
+                "published_at": self.published_at.isoformat() if self.published_at else None,
+                "version": self.version}
+
+
+def _release(row: Any) -> Release:
+    return Release(row.id, row.title, row.title_zh, row.issued, row.introduction,
+                   row.introduction_zh, list(row.offers), bool(row.published), row.created_by,
+                   _utc(row.created_at), _utc(row.published_at) if row.published_at else None,
+                   row.version)
+
+
+def insert_release(conn: Connection, values: Mapping[str, Any], actor: str) -> int:
+    key = conn.execute(insert(releases).values(
+        **values, published=False, created_by=actor, created_at=dt.datetime.now(dt.UTC),
+        version=1)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def get_release(conn: Connection, release_id: int) -> Release | None:
+    row = conn.execute(select(releases).where(releases.c.id == release_id)).first()
+    return None if row is None else _release(row)
+
+
+def list_releases(conn: Connection, drafts: bool) -> list[Release]:
+    """Published releases, newest first (and drafts, when asked)."""
+    stmt = select(releases).order_by(releases.c.issued.desc(), releases.c.id.desc())
+    if not drafts:
+        stmt = stmt.where(releases.c.published.is_(True))
+    return [_release(r) for r in conn.execute(stmt)]
+
+
+def update_release(conn: Connection, release: Release, values: Mapping[str, Any]) -> None:
+    conn.execute(update(releases).where(releases.c.id == release.id).values(
+        **values, version=release.version + 1))

@@ -1,4 +1,5 @@
-"""The technology market: a user's organisation, accredited brokers, deals and their events.
+"""The technology market: a user's organisation, accredited brokers, deals and their events,
+releases of selected offers.
 
 Revision 0001 creates its tables from the schema as declared at run time, so this revision
 only creates what is missing (a bank made by 0001 today already has these tables and the
@@ -20,7 +21,7 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-_TABLES = ["brokers", "deals", "deal_events"]
+_TABLES = ["brokers", "deals", "deal_events", "releases"]
 
 
 def upgrade() -> None:

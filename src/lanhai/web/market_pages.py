@@ -1,0 +1,44 @@
+"""The market's pages: its releases of selected offers (a page each, and a printable
+brochure), with their JSON twins; offers, demands and their matches are record pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from lanhai.errors import NotFound
+from lanhai.services.access import Actor
+from lanhai.web.render import bank_of, page, twin
+
+router = APIRouter(include_in_schema=False, tags=["web"])
+
+
+def _release_id(request: Request) -> int:
+    raw = str(request.path_params["release_id"])
+    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
+        raise NotFound(f"no release {raw[:20]!r}")
+    return int(raw)
+
+
+async def releases(request: Request, is_json: bool) -> Response:
+    def call(actor: Actor) -> dict[str, Any]:
+        return {"releases": bank_of(request).releases.all(actor), "can_compose": actor.is_admin}
+
+    return await page(request, "market_releases.html", is_json, call)
+
+
+async def release(request: Request, is_json: bool) -> Response:
+    return await page(request, "market_release.html", is_json, lambda actor: bank_of(
+        request).releases.get(actor, _release_id(request)))
+
+
+async def brochure(request: Request, is_json: bool) -> Response:
+    return await page(request, "market_brochure.html", is_json, lambda actor: bank_of(
+        request).releases.get(actor, _release_id(request)))
+
+
+twin(router, "/market/releases", releases)
+twin(router, "/market/releases/{release_id}/brochure", brochure)
+twin(router, "/market/releases/{release_id}", release)
