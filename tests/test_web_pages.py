@@ -686,6 +686,11 @@ WEB_ROUTES = {
     ("GET", "/breeding/datasets/{name}.json"), ("POST", "/breeding/datasets/{name}/run"),
     ("POST", "/breeding/datasets/{name}/run.json"), ("GET", "/breeding/results/{job_id}"),
     ("GET", "/breeding/results/{job_id}.json"), ("GET", "/breeding/results/{job_id}.csv"),
+    # the market's releases (tests/test_market_releases.py)
+    ("GET", "/market/releases"), ("GET", "/market/releases.json"),
+    ("GET", "/market/releases/{release_id}"), ("GET", "/market/releases/{release_id}.json"),
+    ("GET", "/market/releases/{release_id}/brochure"),
+    ("GET", "/market/releases/{release_id}/brochure.json"),
 }
 
 
