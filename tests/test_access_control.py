@@ -330,6 +330,13 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case(release("PUT", "draft release", with_body=True), 401, 403, 403, 200)],
     ("POST", "/api/market/releases/{release_id}/publish"): [
         Case(release("POST", "to publish", "/publish"), 401, 403, 403, 200)],
+    ("GET", "/api/market/inbox"): [Case(fixed("GET", "/api/market/inbox"), 401, 200, 200, 200)],
+    ("GET", "/api/market/inbox.atom"): [
+        Case(fixed("GET", "/api/market/inbox.atom"), 401, 200, 200, 200)],
+    ("POST", "/api/market/inbox/{notice_id}/read"): [
+        Case(fixed("POST", "/api/market/inbox/1/read"), 401, 404, 404, 404)],
+    ("POST", "/api/market/notify"): [Case(on_market("POST", "/api/market/notify"),
+                                          401, 403, 403, 200)],
     ("GET", "/api/market/deals"): [
         Case(on_market("GET", "/api/market/deals"), 401, 200, 200, 200)],
     ("GET", "/api/market/deals/{deal_id}"): [Case(deal("GET"), 401, 404, 404, 200)],

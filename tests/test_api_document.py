@@ -235,6 +235,10 @@ def _market(api: Checked, curator: dict[str, str], strain: str) -> None:
     api.call("GET", "/api/market/releases/999", 404)
     api.call("GET", "/api/market/releases", 200)
     api.call("GET", "/api/market/releases.atom", 200)
+    api.call("POST", "/api/market/notify", 200, headers=admin)
+    api.call("GET", "/api/market/inbox", 200, headers=broker)
+    api.call("GET", "/api/market/inbox.atom", 200, headers=broker)
+    api.call("POST", "/api/market/inbox/99/read", 404, headers=broker)
 
 
 def _catalogue(api: Checked, people: dict[str, dict[str, str]]) -> str:

@@ -448,6 +448,11 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/market/deals/{deal_id}/events"): lambda w: [Ask(
         "POST", f"/api/market/deals/{_hidden_or(w, 'deal', '1')}/events",
         json={"kind": "interest"})],
+    ("GET", "/api/market/inbox"): gets("/api/market/inbox"),
+    ("GET", "/api/market/inbox.atom"): gets("/api/market/inbox.atom"),
+    ("POST", "/api/market/inbox/{notice_id}/read"): lambda w: [Ask(
+        "POST", "/api/market/inbox/1/read")],
+    ("POST", "/api/market/notify"): lambda w: [Ask("POST", "/api/market/notify")],
     ("GET", "/api/market/releases"): gets("/api/market/releases"),
     ("GET", "/api/market/releases.atom"): gets("/api/market/releases.atom"),
     ("GET", "/api/market/releases/{release_id}"): gets(
@@ -512,6 +517,8 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("GET", "/map"): gets("/map", "/map?at=50.25,-4.22&zoom=8"),
     ("GET", "/map.json"): gets("/map.json", "/map.json?depth_min=2000",
                                "/map.json?at=50.25,-4.22&zoom=8&kind=sample"),
+    ("GET", "/market/inbox"): gets("/market/inbox"),
+    ("GET", "/market/inbox.json"): gets("/market/inbox.json"),
     ("GET", "/market/releases"): gets("/market/releases", "/market/releases?lang=zh"),
     ("GET", "/market/releases.json"): gets("/market/releases.json"),
     ("GET", "/market/releases/{release_id}"): gets(

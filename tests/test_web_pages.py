@@ -688,6 +688,7 @@ WEB_ROUTES = {
     ("GET", "/breeding/results/{job_id}.json"), ("GET", "/breeding/results/{job_id}.csv"),
     # the market's releases (tests/test_market_releases.py)
     ("GET", "/market/releases"), ("GET", "/market/releases.json"),
+    ("GET", "/market/inbox"), ("GET", "/market/inbox.json"),
     ("GET", "/market/releases/{release_id}"), ("GET", "/market/releases/{release_id}.json"),
     ("GET", "/market/releases/{release_id}/brochure"),
     ("GET", "/market/releases/{release_id}/brochure.json"),

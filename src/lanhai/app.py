@@ -50,7 +50,9 @@ async def _refuse(request: Request, exc: LanhaiError) -> Response:
 
 def warm(app: FastAPI) -> None:
     """Load what the server keeps in memory now (search columns, dashboard and facet
-    counts), so the first visitors get fast pages. `lanhai serve` and `lanhai demo` call it
-    before serving; tests do not."""
+    counts, the market's readings), so the first visitors get fast pages, and start the
+    market's notifier. `lanhai serve` and `lanhai demo` call it before serving; tests do
+    not."""
     bank: Bank = app.state.bank
     bank.warm()
+    bank.notifications.start()  # new matches notified every LANHAI_NOTIFY_EVERY seconds

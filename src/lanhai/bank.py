@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from lanhai.services.jobs import JobRunner
     from lanhai.services.maintenance import MaintenanceService
     from lanhai.services.market import MarketService
+    from lanhai.services.notifications import NotificationService
     from lanhai.services.parts_mining import PartMiner
     from lanhai.services.profiles import ProfileService
     from lanhai.services.proteins import ProteinService
@@ -178,6 +179,12 @@ class Bank:
         return ReleaseService(self.db, self.catalog)
 
     @functools.cached_property
+    def notifications(self) -> NotificationService:
+        from lanhai.services.notifications import NotificationService
+
+        return NotificationService(self.db, self.market, self.settings)
+
+    @functools.cached_property
     def market(self) -> MarketService:
         from lanhai.services.market import MarketService
 
@@ -200,6 +207,8 @@ class Bank:
     def close(self) -> None:
         if "jobs" in self.__dict__:
             self.jobs.shutdown()
+        if "notifications" in self.__dict__:
+            self.notifications.stop()
         self.db.dispose()
 
 

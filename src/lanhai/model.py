@@ -140,11 +140,14 @@ class User:
     created_at: dt.datetime
     #: the organisation record (LHOG…) the user acts for, if any
     organisation: str | None = None
+    #: where the market's notices are e-mailed, if anywhere
+    email: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"username": self.username, "role": self.role,
                 "display_name": self.display_name, "active": self.active,
-                "created_at": self.created_at.isoformat(), "organisation": self.organisation}
+                "created_at": self.created_at.isoformat(), "organisation": self.organisation,
+                "email": self.email}
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,20 @@ SETTINGS_DOC: dict[str, str] = {
         "TOML file of the programme targets the dashboard shows; default: the shipped "
         "lanhai/services/targets.toml (2027 targets)."
     ),
+    "LANHAI_SMTP_URL": (
+        "Where the market e-mails its notices, as smtp://[user:password@]host[:port] (or "
+        "smtps:// for TLS from the start; smtp+starttls:// to upgrade); unset: notices go to "
+        "the users' inboxes and Atom feeds only."
+    ),
+    "LANHAI_SMTP_FROM": "The sender of the market's e-mails; default lanhai@<the SMTP host>.",
+    "LANHAI_NOTIFY_SCORE": (
+        "The least match score (0-1) at which a newly published offer or demand is notified "
+        "to the members of both organisations; default 0.35."
+    ),
+    "LANHAI_NOTIFY_EVERY": (
+        "Seconds between the server's looks for new matches to notify (0: only when asked, "
+        "`lanhai market notify` or POST /api/market/notify); default 60."
+    ),
     "LANHAI_INCENTIVES_FILE": (
         "TOML file of the incentive rules the market pays its brokers by (a bonus or a share "
         "of the amount per stage, payment or paid service); default: the shipped "
@@ -83,6 +97,35 @@ SETTINGS_DOC: dict[str, str] = {
         "Longest single sequence (residues) in a FASTA or GenBank file; default 2000000000."
     ),
 }
+
+
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number from 0 to 1 from ``env``; UsageError naming the variable otherwise."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        from lanhai.errors import UsageError
+
+        raise UsageError(f"{name}={raw!r}: give a number from 0 to 1 (default {default})")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of seconds, 0 or more, from ``env``."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        from lanhai.errors import UsageError
+
+        raise UsageError(f"{name}={raw!r}: give a whole number of seconds, 0 or more "
+                         f"(default {default})")
+    return int(raw)
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
@@ -122,6 +165,10 @@ class Settings:
     secret_key: str = ""
     targets_file: str = ""
     incentives_file: str = ""
+    smtp_url: str = ""
+    smtp_from: str = ""
+    notify_score: float = 0.35
+    notify_every: int = 60
     dask_scheduler: str = ""
     limits: Limits = field(default_factory=Limits)
 
@@ -146,6 +193,10 @@ class Settings:
             secret_key=env.get("LANHAI_SECRET_KEY", ""),
             targets_file=env.get("LANHAI_TARGETS_FILE", ""),
             incentives_file=env.get("LANHAI_INCENTIVES_FILE", ""),
+            smtp_url=env.get("LANHAI_SMTP_URL", ""),
+            smtp_from=env.get("LANHAI_SMTP_FROM", ""),
+            notify_score=_fraction(env, "LANHAI_NOTIFY_SCORE", 0.35),
+            notify_every=_seconds(env, "LANHAI_NOTIFY_EVERY", 60),
             dask_scheduler=env.get("LANHAI_DASK_SCHEDULER", ""),
             limits=limits_from_env(dict(env)),
         )

@@ -259,3 +259,44 @@ def publish_release(release_id: ReleaseId, actor: AdminDep, bank: BankDep,
     """Publish a draft: its page, the Atom feed and the brochure show it from now on."""
     found = bank.releases.publish(actor, release_id, if_match_version(if_match))
     return JSONResponse(jsonable_encoder(found), headers={"ETag": f'"{found["version"]}"'})
+
+
+# --- notices ---------------------------------------------------------------------------------
+
+NoticeId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The notice's number")]
+
+
+@router.get("/inbox", summary="The caller's notices", response_model=schemas.Inbox)
+def inbox(actor: UserDep, bank: BankDep,
+          unread: Annotated[bool, Query(description="Only those not yet read")] = False
+          ) -> dict[str, Any]:
+    """New matches of the caller's organisation's offers and demands, newest first."""
+    notices = bank.notifications.inbox(actor, unread)
+    return {"notices": [n.to_dict() for n in notices],
+            "unread": sum(n.read_at is None for n in notices)}
+
+
+@router.get("/inbox.atom", summary="The caller's notices as an Atom feed",
+            response_class=Response,
+            responses={200: {"description": "An Atom feed (RFC 4287)", "content": {
+                "application/atom+xml": {"schema": {"type": "string"}}}}})
+def inbox_feed(request: Request, actor: UserDep, bank: BankDep) -> Response:
+    """The same notices, for a feed reader that sends the caller's token."""
+    return Response(bank.notifications.feed(actor, str(request.base_url)),
+                    media_type=ATOM_TYPE)
+
+
+@router.post("/inbox/{notice_id}/read", status_code=204, summary="Mark a notice read",
+             responses={204: {"description": "Marked read"}})
+def read_notice(notice_id: NoticeId, actor: UserDep, bank: BankDep) -> Response:
+    """Mark one of the caller's notices read (404 for anyone else's)."""
+    bank.notifications.read(actor, notice_id)
+    return Response(status_code=204)
+
+
+@router.post("/notify", summary="Notify new matches now (admin)", response_model=schemas.Sweep)
+def notify(actor: AdminDep, bank: BankDep) -> dict[str, int]:
+    """Look at once for new matches of the entries published since the last look, notify
+    both sides' members and e-mail them (the server also does it every
+    LANHAI_NOTIFY_EVERY seconds)."""
+    return bank.notifications.sweep(actor)

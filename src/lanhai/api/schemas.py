@@ -657,6 +657,44 @@ class Releases(Closed):
     releases: list[ReleaseSummary]
 
 
+NOTICE = {"id": 7, "created_at": WHEN,
+          "subject": "New match · 新的匹配: PL7 alginate lyase ↔ 褐藻胶寡糖制备用酶 (0.52)",
+          "body": {"kind": "match", "offer": "LHOF0000001", "demand": "LHDM0000001",
+                   "offer_name": "PL7 alginate lyase", "demand_name": "褐藻胶寡糖制备用酶",
+                   "score": 0.52, "shared": ["alginate lyase", "alginate"]},
+          "read": False, "emailed": True}
+
+
+class Notice(Closed):
+    """A notice to the caller: a new match of their organisation's entry."""
+
+    id: int
+    created_at: dt.datetime
+    subject: str
+    body: dict[str, Any]
+    read: bool
+    emailed: bool
+
+
+class Inbox(Closed):
+    """The caller's notices, newest first."""
+
+    model_config = _example({"notices": [NOTICE], "unread": 1})
+
+    notices: list[Notice]
+    unread: int
+
+
+class Sweep(Closed):
+    """What one look for new matches did."""
+
+    model_config = _example({"entries": 3, "notified": 4, "emailed": 4})
+
+    entries: int = Field(description="published entries written since the last look")
+    notified: int = Field(description="notices made")
+    emailed: int = Field(description="e-mails sent")
+
+
 class CompoundHit(Closed):
     accession: str
     name: str
@@ -911,7 +949,8 @@ class User(Closed):
     """A user account."""
 
     model_config = _example({"username": "ana", "role": "curator", "display_name": "Ana Li",
-                             "active": True, "created_at": WHEN, "organisation": None})
+                             "active": True, "created_at": WHEN, "organisation": None,
+                             "email": None})
 
     username: str
     role: Role
@@ -920,15 +959,18 @@ class User(Closed):
     created_at: dt.datetime
     organisation: str | None = Field(description="The organisation (LHOG…) the user acts "
                                                  "for, if any")
+    email: str | None = Field(description="Where the market's notices are e-mailed")
 
 
 class Users(Closed):
     model_config = _example({"users": [{"username": "ana", "role": "curator",
                                         "display_name": "Ana Li", "active": True,
-                                        "created_at": WHEN, "organisation": None},
+                                        "created_at": WHEN, "organisation": None,
+                                        "email": None},
                                        {"username": "sun", "role": "member",
                                         "display_name": "Sun Hai", "active": True,
-                                        "created_at": WHEN, "organisation": "LHOG0000001"}]})
+                                        "created_at": WHEN, "organisation": "LHOG0000001",
+                                        "email": "sun@example.org"}]})
 
     users: list[User]
 

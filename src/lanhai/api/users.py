@@ -38,6 +38,8 @@ class NewUser(BaseModel):
     organisation: str | None = Field(default=None, max_length=16,
                                      description="The organisation record (LHOG…) the user "
                                                  "acts for: needed for a member")
+    email: str | None = Field(default=None, max_length=320,
+                              description="Where the market's notices are e-mailed")
     password: str | None = Field(default=None, max_length=1024,
                                  description="For web sign-in (at least 10 characters, not "
                                              "common or easy to guess); programs use tokens")
@@ -55,6 +57,9 @@ class UserChange(BaseModel):
     organisation: str | None = Field(default=None, max_length=16,
                                      description="The organisation (LHOG…) the user acts for; "
                                                  "an empty string clears it")
+    email: str | None = Field(default=None, max_length=320,
+                              description="Where notices are e-mailed; an empty string clears "
+                                          "it")
 
 
 class NewToken(BaseModel):
@@ -100,7 +105,7 @@ def create_user(body: NewUser, actor: AdminDep, bank: BankDep) -> JSONResponse:
     """A new active user; 409 if the username is taken. Give them a token with
     POST /api/tokens."""
     user = bank.users.create_user(actor, body.username, body.role, body.display_name,
-                                  body.password, body.organisation)
+                                  body.password, body.organisation, body.email)
     return JSONResponse(user.to_dict(), status_code=201,
                         headers={"Location": f"/api/users/{user.username}"})
 
@@ -119,7 +124,7 @@ def change_user(username: str, body: UserChange, actor: AdminDep, bank: BankDep
     """Set role and/or active. An admin cannot demote or disable themselves (409), so a
     bank always keeps the admin who is acting."""
     user = bank.users.set_user(actor, username, role=body.role, active=body.active,
-                               organisation=body.organisation)
+                               organisation=body.organisation, email=body.email)
     return JSONResponse(user.to_dict())
 
 

@@ -310,3 +310,15 @@ def list_releases(as_json: bool) -> None:
                        f"\t{len(r['offers'])}\t{r['title']}")
 
     emit(found, as_json, text)
+
+
+@market.command("notify")
+@json_option
+@handles_errors
+def notify(as_json: bool) -> None:
+    """Notify the new matches of the offers and demands published since the last look, in
+    the members' inboxes and by e-mail (LANHAI_SMTP_URL); for cron when no server runs."""
+    with bank() as opened:
+        done = opened.notifications.sweep(local_actor())
+    emit(done, as_json, f"{done['entries']} entries looked at: {done['notified']} notices, "
+                        f"{done['emailed']} e-mails")

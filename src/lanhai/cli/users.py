@@ -51,17 +51,18 @@ def users() -> None:
 @click.option("--display-name", default="", help="Full name shown in the interface.")
 @click.option("--organisation", default=None, metavar="LHOG…",
               help="The organisation record the user acts for (needed for a member).")
+@click.option("--email", default=None, help="Where the market's notices are e-mailed.")
 @click.option("--password-stdin", is_flag=True,
               help="Read a password for web sign-in from standard input (first line).")
 @json_option
 @handles_errors
 def add_user(username: str, role: str, display_name: str, organisation: str | None,
-             password_stdin: bool, as_json: bool) -> None:
+             email: str | None, password_stdin: bool, as_json: bool) -> None:
     """Create user USERNAME with a role. Give them a token with `lanhai tokens create`."""
     password = _read_password() if password_stdin else None
     with bank() as opened:
         user = opened.users.create_user(local_actor(), username, role, display_name, password,
-                                        organisation)
+                                        organisation, email)
     emit(user.to_dict(), as_json, f"created {user.role} {user.username!r}; create a token "
                                   f"with `lanhai tokens create {user.username}`")
 
@@ -93,20 +94,24 @@ def list_users(as_json: bool) -> None:
 @click.option("--enable", "active", flag_value=True, help="Enable the user again.")
 @click.option("--organisation", default=None, metavar="LHOG…",
               help="The organisation the user acts for ('' to clear).")
+@click.option("--email", default=None, help="Where notices are e-mailed ('' to clear).")
 @click.option("--password-stdin", is_flag=True,
               help="Set the web sign-in password, read from standard input (first line).")
 @json_option
 @handles_errors
 def set_user(username: str, role: str | None, active: bool | None, organisation: str | None,
-             password_stdin: bool, as_json: bool) -> None:
-    """Change USERNAME's role, organisation or web password, or disable / enable them."""
-    if role is None and active is None and organisation is None and not password_stdin:
-        raise UsageError("nothing to change: give --role, --organisation, --disable, "
-                         "--enable or --password-stdin")
+             email: str | None, password_stdin: bool, as_json: bool) -> None:
+    """Change USERNAME's role, organisation, e-mail or web password, or disable / enable
+    them."""
+    if role is None and active is None and organisation is None and email is None \
+            and not password_stdin:
+        raise UsageError("nothing to change: give --role, --organisation, --email, "
+                         "--disable, --enable or --password-stdin")
     password = _read_password() if password_stdin else None
     with bank() as opened:
         user = opened.users.set_user(local_actor(), username, role=role, active=active,
-                                     password=password, organisation=organisation)
+                                     password=password, organisation=organisation,
+                                     email=email)
     emit(user.to_dict(), as_json,
          f"{user.username!r} is now a {user.role} ({'active' if user.active else 'disabled'})"
          + ("; password set" if password else ""))

@@ -117,6 +117,8 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     #: the organisation record (LHOG…) a member acts for (an investor or broker may name one)
     Column("organisation", String(16), nullable=True),
+    #: where the market's notices are e-mailed (when an SMTP server is configured)
+    Column("email", String(320), nullable=True),
 )
 
 api_tokens = Table(
@@ -228,4 +230,28 @@ releases = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=True),
     Column("version", Integer, nullable=False),
+)
+
+#: what the market tells a user: a new match of their organisation's entry; at most once per
+#: user and subject (``key``: "match:<offer>:<demand>")
+notifications = Table(
+    "notifications", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False),
+    Column("key", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("read_at", DateTime(timezone=True), nullable=True),
+    Column("emailed_at", DateTime(timezone=True), nullable=True),
+    Column("email_attempts", Integer, nullable=False, default=0),
+    UniqueConstraint("username", "key"),
+    Index("ix_notifications_username_id", "username", "id"),
+)
+
+#: when the market last looked for new matches to notify (one row)
+market_sweeps = Table(
+    "market_sweeps", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
 )

@@ -126,6 +126,17 @@ def _check_organisation(conn: Conn, accession: str) -> str:
     return acc
 
 
+_EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
+
+
+def check_email(email: str) -> str:
+    """An e-mail address as a user gives it, or a usage error."""
+    address = email.strip()
+    if len(address) > 320 or not _EMAIL.fullmatch(address):
+        raise UsageError(f"{email[:100]!r} is not an e-mail address (name@example.org)")
+    return address
+
+
 def _check_member(role: str, organisation: str | None) -> None:
     if role == "member" and not organisation:
         raise UsageError("a member acts for an organisation: give --organisation LHOG…")
@@ -171,7 +182,8 @@ class UserService:
 
     # -- users -----------------------------------------------------------------------------
     def create_user(self, actor: Actor, username: str, role: str, display_name: str = "",
-                    password: str | None = None, organisation: str | None = None) -> User:
+                    password: str | None = None, organisation: str | None = None,
+                    email: str | None = None) -> User:
         """A new active user (a member with the organisation it acts for); Conflict when
         the name is taken."""
         require_admin(actor)
@@ -187,7 +199,8 @@ class UserService:
                 raise Conflict(f"user {existing.username!r} already exists (usernames are "
                                "the same whatever their case)")
             org = _check_organisation(conn, organisation) if organisation else None
-            return store.insert_user(conn, username, role, display_name, hashed, org)
+            return store.insert_user(conn, username, role, display_name, hashed, org,
+                                     check_email(email) if email else None)
 
     def list_users(self, actor: Actor) -> list[User]:
         require_admin(actor)
@@ -211,7 +224,7 @@ class UserService:
 
     def set_user(self, actor: Actor, username: str, *, role: str | None = None,
                  active: bool | None = None, password: str | None = None,
-                 organisation: str | None = None) -> User:
+                 organisation: str | None = None, email: str | None = None) -> User:
         """Change a user's role, active flag, password or organisation ("" to clear it).
         An admin signed in through the API cannot demote or disable themselves (Conflict),
         so a bank always keeps the admin who is acting; the local admin on the bank's
@@ -227,6 +240,8 @@ class UserService:
             values["role"] = role
         if active is not None:
             values["active"] = active
+        if email is not None:
+            values["email"] = check_email(email) if email.strip() else None
         with self.db.read() as conn:
             user = self._existing(conn, username)
             org = user.organisation

@@ -10,7 +10,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
 
-from lanhai.db.schema import brokers, deal_events, deals, releases, users
+from lanhai.db.schema import (
+    brokers,
+    deal_events,
+    deals,
+    market_sweeps,
+    notifications,
+    records,
+    releases,
+    users,
+)
 from lanhai.market.deals import Deal, DealEvent
 
 
@@ -206,3 +215,118 @@ def list_releases(conn: Connection, drafts: bool) -> list[Release]:
 def update_release(conn: Connection, release: Release, values: Mapping[str, Any]) -> None:
     conn.execute(update(releases).where(releases.c.id == release.id).values(
         **values, version=release.version + 1))
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Notification:
+    """One notice to one user."""
+
+    id: int
+    username: str
+    key: str
+    created_at: dt.datetime
+    subject: str
+    body: dict[str, Any]
+    read_at: dt.datetime | None
+    emailed_at: dt.datetime | None
+    email_attempts: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "created_at": self.created_at.isoformat(),
+                "subject": self.subject, "body": self.body,
+                "read": self.read_at is not None,
+                "emailed": self.emailed_at is not None}
+
+
+def _notification(row: Any) -> Notification:
+    return Notification(row.id, row.username, row.key, _utc(row.created_at), row.subject,
+                        dict(row.body), _utc(row.read_at) if row.read_at else None,
+                        _utc(row.emailed_at) if row.emailed_at else None,
+                        int(row.email_attempts or 0))
+
+
+def sweep_started(conn: Connection) -> dt.datetime | None:
+    """When the last look for new matches started (None before the first)."""
+    row = conn.execute(select(market_sweeps.c.started_at).where(market_sweeps.c.id == 1)
+                       ).first()
+    return _utc(row[0]) if row else None
+
+
+def set_sweep_started(conn: Connection, at: dt.datetime) -> None:
+    if conn.execute(select(market_sweeps.c.id).where(market_sweeps.c.id == 1)).first():
+        conn.execute(update(market_sweeps).where(market_sweeps.c.id == 1).values(started_at=at))
+    else:
+        conn.execute(insert(market_sweeps).values(id=1, started_at=at))
+
+
+def entries_changed_since(conn: Connection, since: dt.datetime | None) -> list[str]:
+    """Accessions of the offers and demands written since ``since`` (all when None)."""
+    stmt = select(records.c.accession).where(records.c.kind.in_(("offer", "demand")))
+    if since is not None:
+        stmt = stmt.where(records.c.updated_at >= since)
+    return list(conn.execute(stmt.order_by(records.c.accession)).scalars())
+
+
+def members_of(conn: Connection, organisations: Iterable[str]) -> dict[str, list[Any]]:
+    """organisation -> its active members' (username, email) rows."""
+    wanted = list(organisations)
+    out: dict[str, list[Any]] = {o: [] for o in wanted}
+    if wanted:
+        for row in conn.execute(select(users.c.username, users.c.email, users.c.organisation)
+                                .where(users.c.organisation.in_(wanted),
+                                       users.c.role == "member",
+                                       users.c.active.is_(True))):
+            out[row.organisation].append(row)
+    return out
+
+
+def add_notification(conn: Connection, username: str, key: str, subject: str,
+                     body: Mapping[str, Any], at: dt.datetime) -> bool:
+    """Store a notice unless the user already has one of that key; whether it is new."""
+    if conn.execute(select(notifications.c.id).where(notifications.c.username == username,
+                                                     notifications.c.key == key)).first():
+        return False
+    conn.execute(insert(notifications).values(
+        username=username, key=key, created_at=at, subject=subject, body=dict(body),
+        email_attempts=0))
+    return True
+
+
+def notifications_of(conn: Connection, username: str, limit: int = 200,
+                     unread: bool = False) -> list[Notification]:
+    stmt = select(notifications).where(notifications.c.username == username)
+    if unread:
+        stmt = stmt.where(notifications.c.read_at.is_(None))
+    return [_notification(r) for r in conn.execute(
+        stmt.order_by(notifications.c.id.desc()).limit(limit))]
+
+
+def unsent(conn: Connection, attempts: int) -> list[tuple[Notification, str]]:
+    """Notices not yet e-mailed to users who have an address, tried fewer than ``attempts``
+    times: (notice, address)."""
+    rows = conn.execute(
+        select(notifications, users.c.email.label("address"))
+        .join(users, users.c.username == notifications.c.username)
+        .where(notifications.c.emailed_at.is_(None), users.c.email.is_not(None),
+               notifications.c.email_attempts < attempts)
+        .order_by(notifications.c.id))
+    return [(_notification(r), str(r.address)) for r in rows]
+
+
+def mark_emailed(conn: Connection, notice_id: int, at: dt.datetime | None) -> None:
+    """Record a sending (``at``) or a failed attempt (None)."""
+    values: dict[str, Any] = {"email_attempts": notifications.c.email_attempts + 1}
+    if at is not None:
+        values["emailed_at"] = at
+    conn.execute(update(notifications).where(notifications.c.id == notice_id).values(**values))
+
+
+def mark_read(conn: Connection, username: str, notice_id: int, at: dt.datetime) -> bool:
+    result = conn.execute(update(notifications).where(
+        notifications.c.id == notice_id, notifications.c.username == username,
+        notifications.c.read_at.is_(None)).values(read_at=at))
+    return bool(result.rowcount) or conn.execute(select(notifications.c.id).where(
+        notifications.c.id == notice_id, notifications.c.username == username)).first() \
+        is not None

@@ -28,16 +28,18 @@ def _user(row: Any) -> User:
     created = _utc(row.created_at)
     assert created is not None
     return User(row.username, row.role, row.display_name, bool(row.active), created,
-                row.organisation)
+                row.organisation, row.email)
 
 
 def insert_user(conn: Connection, username: str, role: str, display_name: str,
-                password_hash: str | None, organisation: str | None = None) -> User:
+                password_hash: str | None, organisation: str | None = None,
+                email: str | None = None) -> User:
     stamp = dt.datetime.now(dt.UTC)
     conn.execute(insert(users).values(username=username, role=role, display_name=display_name,
                                       password_hash=password_hash, active=True,
-                                      created_at=stamp, organisation=organisation))
-    return User(username, role, display_name, True, stamp, organisation)
+                                      created_at=stamp, organisation=organisation,
+                                      email=email))
+    return User(username, role, display_name, True, stamp, organisation, email)
 
 
 def get_user(conn: Connection, username: str) -> User | None:

@@ -1,5 +1,6 @@
 """The market's pages: its releases of selected offers (a page each, and a printable
-brochure), with their JSON twins; offers, demands and their matches are record pages."""
+brochure) and a signed-in user's notices, with their JSON twins; offers, demands and their
+matches are record pages."""
 
 from __future__ import annotations
 
@@ -39,6 +40,18 @@ async def brochure(request: Request, is_json: bool) -> Response:
         request).releases.get(actor, _release_id(request)))
 
 
+async def inbox(request: Request, is_json: bool) -> Response:
+    def call(actor: Actor) -> dict[str, Any]:
+        if not actor.signed_in:
+            return {"signed_in": False, "notices": []}
+        notices = [n.to_dict() for n in bank_of(request).notifications.inbox(actor)]
+        return {"signed_in": True, "notices": notices,
+                "unread": sum(not n["read"] for n in notices)}
+
+    return await page(request, "market_inbox.html", is_json, call)
+
+
+twin(router, "/market/inbox", inbox)
 twin(router, "/market/releases", releases)
 twin(router, "/market/releases/{release_id}/brochure", brochure)
 twin(router, "/market/releases/{release_id}", release)

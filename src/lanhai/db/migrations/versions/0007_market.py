@@ -1,5 +1,5 @@
-"""The technology market: a user's organisation, accredited brokers, deals and their events,
-releases of selected offers.
+"""The technology market: a user's organisation and e-mail, accredited brokers, deals and
+their events, releases of selected offers, notifications of new matches.
 
 Revision 0001 creates its tables from the schema as declared at run time, so this revision
 only creates what is missing (a bank made by 0001 today already has these tables and the
@@ -21,7 +21,7 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-_TABLES = ["brokers", "deals", "deal_events", "releases"]
+_TABLES = ["brokers", "deals", "deal_events", "releases", "notifications", "market_sweeps"]
 
 
 def upgrade() -> None:
@@ -29,6 +29,8 @@ def upgrade() -> None:
     columns = {c["name"] for c in sa.inspect(bind).get_columns("users")}
     if "organisation" not in columns:
         op.add_column("users", sa.Column("organisation", sa.String(16), nullable=True))
+    if "email" not in columns:
+        op.add_column("users", sa.Column("email", sa.String(320), nullable=True))
     for name in _TABLES:
         metadata.tables[name].create(bind, checkfirst=True)
 
@@ -37,4 +39,5 @@ def downgrade() -> None:
     for name in reversed(_TABLES):
         metadata.tables[name].drop(op.get_bind(), checkfirst=True)
     with op.batch_alter_table("users") as batch:
+        batch.drop_column("email")
         batch.drop_column("organisation")
