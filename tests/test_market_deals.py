@@ -213,3 +213,29 @@ def test_a_deal_is_lost_at_any_stage_and_only_entries_on_the_market_make_one(
     lost = m.call("broker", "POST", f"/api/market/deals/{deal['id']}/events", 201,
                   json={"kind": "stage", "stage": "closed", "outcome": "lost"})
     assert (lost["stage"], lost["outcome"]) == ("closed", "lost")
+
+
+def test_details_under_nda_stay_with_the_organisation_and_curators(market: Market) -> None:
+    m = market
+    made = m.call("seller", "POST", "/api/offers", 201, json={
+        **ENTRY, "reference": "OI-NDA", "title": "Alginate lyase AlyZ7",
+        "summary": "High-activity PL7 lyase", "details": "His-tag at the N-terminus, "
+        "fed-batch at 30 C to 1.2 g/L", "trl": "6", "transfer_types": "licence",
+        "visibility": "nda", "market_status": "submitted"})
+    acc = made["accession"]
+    m.call("curator", "PATCH", f"/api/offers/{acc}", 200,
+           json={"market_status": "published"})
+    for caller in ("anonymous", "reader", "buyer", "broker"):
+        seen = m.call(caller, "GET", f"/api/offers/{acc}", 200)
+        assert seen["fields"]["summary"] == "High-activity PL7 lyase"
+        assert "details" not in seen["fields"], caller
+        history = m.call(caller, "GET", f"/api/records/{acc}/history", 200)
+        assert "fed-batch" not in str(history)
+        listed = m.call(caller, "GET", "/api/offers?q=AlyZ7", 200)
+        assert "fed-batch" not in str(listed)
+        assert "fed-batch" not in m.client.get(
+            "/api/offers/export?format=json", headers=m.who.get(caller, {})).text
+        assert m.call(caller, "GET", "/api/search?q=fed-batch", 200)["total"] == 0
+    for caller in ("seller", "curator", "admin"):
+        assert "fed-batch" in m.call(caller, "GET", f"/api/offers/{acc}", 200)["fields"][
+            "details"]

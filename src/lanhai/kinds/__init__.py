@@ -151,12 +151,17 @@ def display_name(spec: KindSpec, fields: Fields) -> str:
     return str(fields.get(spec.name_field, ""))
 
 
+#: fields never indexed for full text: sequences and structures (not words), and the
+#: market's details, which an entry shown under NDA keeps from most callers
+UNSEARCHED = ("sequence", "smiles", "wurcs", "details", "details_zh")
+
+
 def search_text(spec: KindSpec, fields: Fields, identifiers: list[str]) -> str:
     """Text indexed for full-text search: names, descriptions, places, identifiers."""
     values: list[str] = [display_name(spec, fields), *identifiers]
     for f in spec.fields:
         value: Any = fields.get(f.name)
-        if isinstance(value, str) and f.name not in ("sequence", "smiles", "wurcs"):
+        if isinstance(value, str) and f.name not in UNSEARCHED:
             values.append(value)
         elif isinstance(value, list) and value and isinstance(value[0], str):
             values.extend(value)

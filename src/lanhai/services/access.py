@@ -18,7 +18,7 @@ Every service answers through these functions, so the rule is written once:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 from lanhai.errors import Forbidden, Gone, NotFound, Unauthorized
@@ -117,6 +117,24 @@ def own_entry(actor: Actor, item: object) -> bool:
     fields = getattr(item, "fields", None)
     return bool(org) and getattr(item, "kind", "") in ENTRY_KINDS and \
         isinstance(fields, dict) and fields.get("organisation") == org
+
+
+#: an offer's or demand's parts that an entry shown under NDA keeps from those who may not
+#: see it whole (its summary stays public)
+NDA_FIELDS = ("details", "details_zh")
+R = TypeVar("R")
+
+
+def redacted(actor: Actor, record: R) -> R:
+    """``record`` as ``actor`` may read it: an offer or demand shown under NDA without its
+    details, except to curators, admins and the members of its organisation."""
+    fields = getattr(record, "fields", None)
+    if not isinstance(fields, dict) or getattr(record, "kind", "") not in ENTRY_KINDS \
+            or fields.get("visibility") != "nda" or actor.can_see_restricted \
+            or own_entry(actor, record) or not any(k in fields for k in NDA_FIELDS):
+        return record
+    kept = {k: v for k, v in fields.items() if k not in NDA_FIELDS}
+    return replace(record, fields=kept)  # type: ignore[type-var]
 
 
 def require_some_writer(actor: Actor) -> None:

@@ -9,6 +9,7 @@ transaction, the same store functions), summaries of stored sequences through
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import json
 import re
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
@@ -44,8 +45,10 @@ from lanhai.model import (
 )
 from lanhai.services.access import (
     ENTRY_KINDS,
+    NDA_FIELDS,
     Actor,
     may_see,
+    redacted,
     require_record_writer,
     require_some_writer,
     require_writer,
@@ -179,13 +182,15 @@ class CatalogService:
     # -- reading --------------------------------------------------------------------------
     def get(self, actor: Actor, accession: str) -> Record:
         with self.db.read() as conn:
-            return visible(actor, store.get_record(conn, accession), accession)
+            return redacted(actor, visible(actor, store.get_record(conn, accession),
+                                           accession))
 
     def find(self, actor: Actor, accessions: Iterable[str]) -> dict[str, Record]:
         """accession -> record, for those of ``accessions`` that exist and ``actor`` may see."""
         with self.db.read() as conn:
             found = store.get_records(conn, accessions)
-        return {acc: rec for acc, rec in found.items() if may_see(actor, rec.restricted)}
+        return {acc: redacted(actor, rec) for acc, rec in found.items()
+                if may_see(actor, rec.restricted)}
 
     def by_identifier(self, actor: Actor, kind: str, identifier: str) -> Record | None:
         """The record of ``kind`` holding this external identifier, if ``actor`` may see it."""
@@ -193,7 +198,8 @@ class CatalogService:
             owners = store.identifier_owners(conn, kind, [identifier])
             accession = owners.get(identifier_key(identifier))
             record = store.get_record(conn, accession) if accession else None
-        return record if record is not None and may_see(actor, record.restricted) else None
+        return redacted(actor, record) if record is not None and \
+            may_see(actor, record.restricted) else None
 
     def list(self, actor: Actor, kind: str | None, where: Sequence[str] = (), *,
              query: str | None = None, limit: int = 50, offset: int = 0,
@@ -203,9 +209,10 @@ class CatalogService:
                              f"{MAX_OFFSET:,}")
         filters = [parse_filter(w) for w in where]
         with self.db.read() as conn:
-            return queries.list_records(conn, kind, filters, query=query,
-                                        include_restricted=actor.can_see_restricted,
-                                        limit=limit, offset=offset, sort=sort)
+            found, total = queries.list_records(conn, kind, filters, query=query,
+                                                include_restricted=actor.can_see_restricted,
+                                                limit=limit, offset=offset, sort=sort)
+        return [redacted(actor, r) for r in found], total
 
     @contextmanager
     def each(self, actor: Actor, kind: str, where: Sequence[str] = (), *,
@@ -217,8 +224,9 @@ class CatalogService:
         filters = [parse_filter(w) for w in where]
         include = actor.can_see_restricted and not public_only
         with self.db.read() as conn:
-            yield queries.iter_records(conn, kind, filters, query=query,
-                                       include_restricted=include, batch_size=batch_size)
+            yield ([redacted(actor, r) for r in batch] for batch in queries.iter_records(
+                conn, kind, filters, query=query, include_restricted=include,
+                batch_size=batch_size))
 
     def links(self, actor: Actor, accession: str) -> builtins.list[Link]:
         with self.db.read() as conn:
@@ -254,6 +262,9 @@ class CatalogService:
         with self.db.read() as conn:
             record = visible(actor, store.get_record(conn, accession), accession)
             versions = store.history(conn, record)
+            if redacted(actor, record) is not record:  # under NDA: no details in the diffs
+                versions = [dataclasses.replace(v, changes={k: c for k, c in v.changes.items()
+                                                if k not in NDA_FIELDS}) for v in versions]
             if actor.can_see_restricted:
                 return versions
             named = {acc for v in versions if v.action in ("link", "unlink")
@@ -363,7 +374,7 @@ class CatalogService:
             if version != record.version:
                 record.fields = store.fields_at(conn, record, version)
                 record.version = version
-            return record
+            return redacted(actor, record)
 
     def _update_in(self, conn: Conn, actor: Actor, record: Record,
                    raw: Mapping[str, Any], ctx: ValueContext | None, note: str | None,
