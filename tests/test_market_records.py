@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,3 +179,42 @@ def test_invitation_offers_are_restricted_even_when_published() -> None:
     assert problems == [] and fields["restricted"] is True
     fields, _ = validate_fields(spec, base)
     assert fields["restricted"] is False and fields["visibility"] == "public"
+
+
+def test_an_offer_moves_into_an_incubation_project(sqlite_engine: Any) -> None:
+    from tests.support import add_user, make_client
+
+    client = make_client(sqlite_engine)
+    curator = add_user(sqlite_engine, "ana", "curator")
+
+    def post(kind: str, body: dict[str, Any], status: int = 201) -> Any:
+        answer = client.post(f"/api/{kind}", json=body, headers=curator)
+        assert answer.status_code == status, answer.text
+        return answer.json()
+
+    park = post("organisations", {"name_zh": "青岛蓝色生物医药产业园", "org_type": "园区",
+                                  "district": "崂山区"})["accession"]
+    offer = post("offers", {"reference": "X", "title": "Alginate lyase", "field": "enzyme",
+                            "sector": "food_health", "trl": "5",
+                            "transfer_types": "co-development",
+                            "market_status": "published"})["accession"]
+    base = {"project_name": "AlyZ7 pilot", "offer": offer, "stage": "中试", "host": park,
+            "started": "2026-09-01"}
+    made = post("incubations", {**base, "milestones": json.dumps([
+        {"name": "100 L batch", "due": "2026-12-31", "done": "2026-11-20"},
+        {"name": "food-grade dossier", "due": "2027-06-30"}])})
+    assert made["fields"]["stage"] == "pilot" and made["fields"]["project_status"] == "active"
+    assert [m["name"] for m in made["fields"]["milestones"]] == ["100 L batch",
+                                                                  "food-grade dossier"]
+    link = client.post("/api/links", headers=curator, json={
+        "source": offer, "rel": "incubated_in", "target": made["accession"]})
+    assert link.status_code == 201, link.text
+    wrong = post("incubations", {**base, "project_name": "b", "offer": "LHOF0099999"}, 422)
+    assert wrong["error"]["problems"][0]["reason"] == \
+        "LHOF0099999 is not an offer of this bank"
+    early = post("incubations", {**base, "project_name": "c", "milestones": json.dumps([
+        {"name": "m", "due": "2026-10-01", "done": "2026-08-01"}])}, 422)
+    assert "before the project started (2026-09-01)" in \
+        early["error"]["problems"][0]["reason"]
+    host = post("incubations", {**base, "project_name": "d", "host": "LHOG0099999"}, 422)
+    assert host["error"]["problems"][0]["field"] == "host"

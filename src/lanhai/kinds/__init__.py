@@ -24,14 +24,14 @@ KINDS: dict[str, KindSpec] = {
     spec.name: spec
     for spec in (samples.SPEC, strains.SPEC, deposits.SPEC, assemblies.SPEC, compounds.SPEC,
                  parts.SPEC, germplasm.SPEC, market.ORGANISATION_SPEC, market.OFFER_SPEC,
-                 market.DEMAND_SPEC)
+                 market.DEMAND_SPEC, market.INCUBATION_SPEC)
 }
 #: the plural used in URLs and the CLI (`/api/samples`, `lanhai list samples`)
 PLURALS: dict[str, str] = {
     "sample": "samples", "strain": "strains", "deposit": "deposits",
     "assembly": "assemblies", "compound": "compounds", "part": "parts",
     "germplasm": "germplasm", "organisation": "organisations", "offer": "offers",
-    "demand": "demands",
+    "demand": "demands", "incubation": "incubations",
 }
 _BY_NAME = {**{k: k for k in KINDS}, **{v: k for k, v in PLURALS.items()}}
 _BY_PREFIX = {spec.prefix: spec for spec in KINDS.values()}
@@ -119,6 +119,9 @@ LINK_RULES: dict[str, LinkRule] = {
                  "organisation --offers--> technology offer"),
         LinkRule("seeks", ("organisation",), ("demand",),
                  "organisation --seeks--> technology demand"),
+        LinkRule("incubated_in", ("offer",), ("incubation",),
+                 "offer --incubated_in--> incubation project (proof of concept, pilot, "
+                 "scale-up)"),
         LinkRule("evidence_for", ("sample", "strain", "deposit", "assembly", "compound",
                                   "part", "germplasm"), ("offer",),
                  "bank record --evidence_for--> offer: the record stands behind the offer "

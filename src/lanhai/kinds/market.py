@@ -11,6 +11,7 @@ is shown by invitation only, is restricted: readers never see it in any list, co
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -447,4 +448,93 @@ DEMAND_SPEC = KindSpec(
     name="demand", prefix="LHDM", title="Technology demand", standard=MARKET,
     fields=DEMAND_FIELDS, name_field="title", identifiers=_market_identifiers("demand"),
     derive=_market_derive, checks=(_one_title,),
+)
+
+
+# --- incubation ------------------------------------------------------------------------------
+
+INCUBATION_STAGES = ("proof of concept", "pilot", "scale-up")
+_INCUBATION_ALIASES = {"概念验证": "proof of concept", "poc": "proof of concept",
+                       "中试": "pilot", "pilot scale": "pilot", "放大": "scale-up",
+                       "产业化": "scale-up", "scale up": "scale-up", "scaleup": "scale-up"}
+INCUBATION_STATES = ("active", "completed", "stopped")
+_INCUBATION_STATE_ALIASES = {"进行中": "active", "已完成": "completed", "已终止": "stopped"}
+
+
+def offer_accession(value: Any, ctx: ValueContext, name: str) -> str:
+    """The accession of an offer record (LHOF…)."""
+    raw = vocab.text(value, ctx, name).upper()
+    if not re.fullmatch(r"LHOF[0-9A-Z]{7}", raw):
+        raise FieldError("is not an offer's accession",
+                         "give the accession of an offer record, e.g. LHOF0000001")
+    return raw
+
+
+def milestones(value: Any, ctx: ValueContext, name: str) -> list[dict[str, str]]:
+    """A JSON list of milestones: [{"name": "…", "due": "YYYY-MM-DD", "done": "…"}]."""
+    items = value
+    if isinstance(value, str):
+        try:
+            items = json.loads(value)
+        except json.JSONDecodeError:
+            raise FieldError("is not a JSON list of milestones",
+                             'write [{"name": "pilot batch", "due": "2027-06-30"}]') from None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise FieldError("is not a list of milestones",
+                         'each milestone is {"name": "…", "due": "YYYY-MM-DD"}')
+    out = []
+    for item in items:
+        if vocab.is_blank(item.get("name")) or vocab.is_blank(item.get("due")):
+            raise FieldError("has a milestone without its name or due date",
+                             'each milestone is {"name": "…", "due": "YYYY-MM-DD"}')
+        clean = {"name": vocab.text(item["name"], ctx, name),
+                 "due": vocab.full_date(item["due"], ctx, name)}
+        if not vocab.is_blank(item.get("done")):
+            clean["done"] = vocab.full_date(item["done"], ctx, name)
+        out.append(clean)
+    return sorted(out, key=lambda m: m["due"])
+
+
+INCUBATION_FIELDS = (
+    Field("project_name", required=True, missing_ok=False, group="Incubation",
+          aliases=("project", "name", "项目名称", "孵化项目"),
+          description="The incubation project's name.", example="AlyZ7 pilot production"),
+    Field("offer", offer_accession, required=True, missing_ok=False, group="Incubation",
+          aliases=("offer accession", "成果", "成果编号"),
+          description="The offer (LHOF…) it takes forward.", example="LHOF0000001"),
+    Field("stage", vocab.choice(INCUBATION_STAGES, _INCUBATION_ALIASES), required=True,
+          missing_ok=False, group="Incubation", aliases=("阶段", "孵化阶段"),
+          description="proof of concept, pilot or scale-up.", example="pilot"),
+    Field("host", organisation_accession, required=True, missing_ok=False,
+          group="Incubation", aliases=("platform", "park", "host organisation", "承载平台",
+                                       "孵化平台", "园区"),
+          description="The platform or park (an organisation record, LHOG…) that hosts it.",
+          example="LHOG0000002"),
+    Field("started", vocab.full_date, group="Incubation", aliases=("start date", "开始日期"),
+          description="The day it began.", example="2026-09-01"),
+    Field("milestones", milestones, group="Incubation", aliases=("里程碑",),
+          description='Milestones: [{"name": "…", "due": "YYYY-MM-DD", "done": "…"}].'),
+    Field("project_status", vocab.choice(INCUBATION_STATES, _INCUBATION_STATE_ALIASES),
+          group="Incubation", aliases=("status", "状态"),
+          description="active, completed or stopped. Default active.", example="active"),
+    *COMMON_FIELDS,
+)
+
+
+def _incubation_derive(fields: Fields) -> list[Problem]:
+    fields.setdefault("project_status", "active")
+    started = fields.get("started")
+    return [Problem(reason=f"has a milestone done on {m['done']}, before the project "
+                           f"started ({started})", fix="check the dates", field="milestones",
+                    value=m["name"])
+            for m in fields.get("milestones", []) if started and m.get("done", started) <
+            started]
+
+
+INCUBATION_SPEC = KindSpec(
+    name="incubation", prefix="LHIC", title="Incubation project", standard=MARKET,
+    fields=INCUBATION_FIELDS, name_field="project_name",
+    identifiers=lambda f: unique([f"incubation:{f.get('offer')}:{f.get('project_name')}",
+                                  *f.get("identifiers", [])]),
+    derive=_incubation_derive,
 )

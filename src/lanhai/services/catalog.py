@@ -104,16 +104,28 @@ def _shown(value: Any) -> str:
 
 
 def _check_references(conn: Conn, spec: KindSpec, fields: Fields) -> None:
-    """An offer's or demand's organisation is a record of this bank."""
-    owner = fields.get("organisation")
-    if spec.name not in ENTRY_KINDS or not owner:
+    """The records a market record names exist and are of the right kind: an offer's or
+    demand's organisation, an incubation project's offer and host."""
+    if spec.name not in (*ENTRY_KINDS, "incubation"):
         return
-    found = store.get_record(conn, owner)
-    if found is None or found.kind != "organisation":
-        raise ValidationFailed(f"the {spec.name} is not valid", [Problem(
-            reason=f"{owner} is not an organisation of this bank", field="organisation",
-            value=owner, fix="create the organisation first (`lanhai create organisation` or "
-                             "`lanhai import organisation FILE`) and give its accession")])
+    problems = []
+    for name in ("organisation", "host", "offer"):
+        value = fields.get(name)
+        if not value:
+            continue
+        found = store.get_record(conn, value)
+        if name == "offer" and (found is None or found.kind != "offer"):
+            problems.append(Problem(
+                reason=f"{value} is not an offer of this bank", field=name, value=value,
+                fix="give the accession of an offer (LHOF…) this bank holds"))
+        elif name != "offer" and (found is None or found.kind != "organisation"):
+            problems.append(Problem(
+                reason=f"{value} is not an organisation of this bank", field=name,
+                value=value, fix="create the organisation first (`lanhai create "
+                                 "organisation` or `lanhai import organisation FILE`) and "
+                                 "give its accession"))
+    if problems:
+        raise ValidationFailed(f"the {spec.name} is not valid", problems)
 
 
 def check_accession(accession: str) -> str:

@@ -164,7 +164,8 @@ class DashboardService:
                    "deposit": counts["patent_deposits"], "assembly": counts["assemblies"],
                    "compound": counts["compounds"], "part": counts["genetic_parts"],
                    "germplasm": counts["germplasm"], "organisation": counts["organisations"],
-                   "offer": counts["offers"], "demand": counts["demands"]}
+                   "offer": counts["offers"], "demand": counts["demands"],
+                   "incubation": counts["incubations"]}
         breakdowns = []
         for kind, field in BREAKDOWNS:
             values = self.facets(actor, kind).get(field, [])

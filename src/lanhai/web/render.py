@@ -26,7 +26,7 @@ from lanhai.web.i18n import LANG_COOKIE, LANGUAGES, language, term, translator
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 KIND_ORDER = ("sample", "strain", "deposit", "assembly", "compound", "part", "germplasm",
-              "organisation", "offer", "demand")
+              "organisation", "offer", "demand", "incubation")
 
 
 def show(value: Any) -> str:

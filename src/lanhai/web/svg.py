@@ -18,7 +18,7 @@ from typing import Any
 KIND_COLOURS = {"sample": "#0072B2", "strain": "#D55E00", "deposit": "#CC79A7",
                 "assembly": "#009E73", "compound": "#E69F00", "part": "#56B4E9",
                 "germplasm": "#000000", "organisation": "#F0E442", "offer": "#882255",
-                "demand": "#44AA99"}
+                "demand": "#44AA99", "incubation": "#DDCC77"}
 
 
 def _svg(width: float, height: float, title: str, body: str, extra: str = "",
