@@ -220,6 +220,11 @@ def market_world(w: World) -> dict[str, str]:
         for which in ("draft release", "to publish"):
             made[which] = str(bank.releases.compose(admin, title=which, issued=issued,
                                                     offers=offers)["id"])
+        made["organisation"] = bank.catalog.create(curator, "organisation", {
+            "name_en": "Ocean Institute", "org_type": "institute"}).accession
+        made["need"] = str(bank.financing.post(
+            admin, title="pilot line", amount="5000000", stage="A", use_of_funds="a line",
+            organisation=made["organisation"])["id"])
         state.test_market = made
     return made
 
@@ -330,6 +335,19 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case(release("PUT", "draft release", with_body=True), 401, 403, 403, 200)],
     ("POST", "/api/market/releases/{release_id}/publish"): [
         Case(release("POST", "to publish", "/publish"), 401, 403, 403, 200)],
+    ("GET", "/api/market/financing"): [
+        Case(fixed("GET", "/api/market/financing"), 401, 200, 200, 200)],
+    ("POST", "/api/market/financing"): [
+        Case(lambda w, c: Request("POST", "/api/market/financing", {
+            "title": "x", "amount": "100", "stage": "seed", "use_of_funds": "y",
+            "organisation": market_world(w)["organisation"]}), 401, 403, 403, 201)],
+    ("GET", "/api/market/financing/{need_id}"): [
+        Case(lambda w, c: Request("GET", f"/api/market/financing/{market_world(w)['need']}"),
+             401, 404, 404, 200)],
+    ("POST", "/api/market/financing/{need_id}/close"): [
+        Case(lambda w, c: Request(
+            "POST", f"/api/market/financing/{market_world(w)['need']}/close"),
+             401, 404, 404, 200)],
     ("GET", "/api/market/inbox"): [Case(fixed("GET", "/api/market/inbox"), 401, 200, 200, 200)],
     ("GET", "/api/market/inbox.atom"): [
         Case(fixed("GET", "/api/market/inbox.atom"), 401, 200, 200, 200)],

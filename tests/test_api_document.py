@@ -186,6 +186,8 @@ def test_a_session_gets_only_documented_answers(
 def _market(api: Checked, curator: dict[str, str], strain: str) -> None:
     """An offer with the strain behind it, a demand in Chinese, and their match."""
     base = {"field": "enzyme", "sector": "food_health", "market_status": "published"}
+    org = api.json("POST", "/api/organisations", 201, headers=curator, json={
+        "name_zh": "中国海洋大学", "org_type": "高校"})["accession"]
     offer = api.json("POST", "/api/offers", 201, headers=curator, json={
         **base, "reference": "ALY-1", "title": "PL7 alginate lyase for oligosaccharides",
         "trl": "6", "transfer_types": "licence; co-development",
@@ -236,6 +238,16 @@ def _market(api: Checked, curator: dict[str, str], strain: str) -> None:
     api.call("GET", "/api/market/releases", 200)
     api.call("GET", "/api/market/releases.atom", 200)
     api.call("POST", "/api/market/notify", 200, headers=admin)
+    need = api.json("POST", "/api/market/financing", 201, headers=admin, json={
+        "title": "pilot line", "amount": "5000000", "stage": "A", "use_of_funds": "a line",
+        "organisation": org})
+    api.call("POST", "/api/market/financing", 400, headers=admin, json={
+        "title": "pilot line", "amount": "-1", "stage": "A", "use_of_funds": "a line",
+        "organisation": org})
+    api.call("GET", "/api/market/financing", 200, headers=admin)
+    api.call("GET", f"/api/market/financing/{need['id']}", 200, headers=admin)
+    api.call("GET", f"/api/market/financing/{need['id']}", 404, headers=broker)
+    api.call("POST", f"/api/market/financing/{need['id']}/close", 200, headers=admin)
     api.call("GET", "/api/market/inbox", 200, headers=broker)
     api.call("GET", "/api/market/inbox.atom", 200, headers=broker)
     api.call("POST", "/api/market/inbox/99/read", 404, headers=broker)

@@ -239,3 +239,28 @@ def test_details_under_nda_stay_with_the_organisation_and_curators(market: Marke
     for caller in ("seller", "curator", "admin"):
         assert "fed-batch" in m.call(caller, "GET", f"/api/offers/{acc}", 200)["fields"][
             "details"]
+
+
+def test_financing_needs_are_for_investors_admins_and_the_organisation(
+        market: Market) -> None:
+    m = market
+    offer, _ = entries(m)
+    need = {"title": "AlyZ7 pilot line", "amount": "5,000,000", "stage": "A",
+            "use_of_funds": "a 5 t/year pilot line", "offer": offer}
+    m.call("reader", "POST", "/api/market/financing", 403, json=need)
+    m.call("investor", "POST", "/api/market/financing", 403, json=need)
+    m.call("buyer", "POST", "/api/market/financing", 400, json=need)  # another's offer
+    made = m.call("seller", "POST", "/api/market/financing", 201, json=need)
+    assert (made["amount"], made["organisation"], made["status"]) == \
+        ("5000000.00", m.orgs["Ocean Institute"], "open")
+    one = f"/api/market/financing/{made['id']}"
+    for caller in ("investor", "admin", "seller"):
+        m.call(caller, "GET", one, 200)
+        assert len(m.call(caller, "GET", "/api/market/financing", 200)["needs"]) == 1
+    for caller in ("buyer", "reader", "curator", "broker"):
+        m.call(caller, "GET", one, 404)
+        assert m.call(caller, "GET", "/api/market/financing", 200)["needs"] == []
+    m.call("anonymous", "GET", "/api/market/financing", 401)
+    m.call("seller", "POST", "/api/market/financing", 400, json={**need, "stage": "IPO"})
+    m.call("investor", "POST", f"{one}/close", 403)
+    assert m.call("seller", "POST", f"{one}/close", 200)["status"] == "closed"

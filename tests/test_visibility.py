@@ -158,6 +158,9 @@ def build(folder: Path, with_hidden: bool) -> Iterator[World]:
                                                             if r is not None)])
     pub["release"] = str(bank.releases.publish(ADMIN, release["id"])["id"])
     if with_hidden:
+        hidden["need"] = str(bank.financing.post(
+            ADMIN, title="secret pilot line", amount="5000000", stage="A",
+            use_of_funds="a line", organisation=pub["organisation"])["id"])
         hidden["release"] = str(bank.releases.compose(
             ADMIN, title="secret release", issued=dt.date(2026, 12, 1),
             offers=[pub["offer"]])["id"])
@@ -235,7 +238,7 @@ HIDDEN_ACCESSIONS = {"sample": "LHSMQ0000ZZ", "deposit": "LHDPQ0000ZZ",
                      "assembly": "LHASQ0000ZZ", "compound": "LHCPQ0000ZZ",
                      "germplasm": "LHGPQ0000ZZ", "offer": "LHOFQ0000ZZ",
                      "demand": "LHDMQ0000ZZ", "dataset": "secret-fish",
-                     "job": "0" * 32, "deal": "1", "release": "2"}
+                     "job": "0" * 32, "deal": "1", "release": "2", "need": "1"}
 RECORDS = ("sample", "strain", "assembly", "germplasm", "part", "compound", "organisation",
            "offer", "demand")
 KINDS = ("samples", "strains", "deposits", "assemblies", "compounds", "parts", "germplasm",
@@ -448,6 +451,13 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/market/deals/{deal_id}/events"): lambda w: [Ask(
         "POST", f"/api/market/deals/{_hidden_or(w, 'deal', '1')}/events",
         json={"kind": "interest"})],
+    ("GET", "/api/market/financing"): gets("/api/market/financing"),
+    ("GET", "/api/market/financing/{need_id}"): gets("/api/market/financing/{hidden:need}"),
+    ("POST", "/api/market/financing"): lambda w: [Ask("POST", "/api/market/financing", json={
+        "title": "x", "amount": "100", "stage": "seed", "use_of_funds": "y",
+        "organisation": w.public["organisation"]})],
+    ("POST", "/api/market/financing/{need_id}/close"): lambda w: [Ask(
+        "POST", f"/api/market/financing/{_hidden_or(w, 'need', '1')}/close")],
     ("GET", "/api/market/inbox"): gets("/api/market/inbox"),
     ("GET", "/api/market/inbox.atom"): gets("/api/market/inbox.atom"),
     ("POST", "/api/market/inbox/{notice_id}/read"): lambda w: [Ask(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from lanhai.services.deals import DealService
     from lanhai.services.exports import ExportService
     from lanhai.services.families import FamilySearchService
+    from lanhai.services.financing import FinancingService
     from lanhai.services.imports import ImportService
     from lanhai.services.jobs import JobRunner
     from lanhai.services.maintenance import MaintenanceService
@@ -171,6 +172,12 @@ class Bank:
         from lanhai.services.deals import DealService
 
         return DealService(self.db, self.settings.incentives_file or None)
+
+    @functools.cached_property
+    def financing(self) -> FinancingService:
+        from lanhai.services.financing import FinancingService
+
+        return FinancingService(self.db)
 
     @functools.cached_property
     def releases(self) -> ReleaseService:

@@ -300,3 +300,58 @@ def notify(actor: AdminDep, bank: BankDep) -> dict[str, int]:
     both sides' members and e-mail them (the server also does it every
     LANHAI_NOTIFY_EVERY seconds)."""
     return bank.notifications.sweep(actor)
+
+
+# --- financing needs -------------------------------------------------------------------------
+
+NeedId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The need's number")]
+
+
+class NewNeed(BaseModel):
+    """A financing need."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"title": "AlyZ7 pilot line", "amount": "5000000", "stage": "A",
+         "use_of_funds": "a 5 t/year pilot line and its food-grade dossier",
+         "offer": "LHOF0000001"}]})
+
+    title: str = Field(min_length=1, max_length=300)
+    amount: str = Field(max_length=20, description="Yuan")
+    stage: str = Field(description="seed, angel, pre-A, A, B, C+, strategic, loan or grant")
+    use_of_funds: str = Field(min_length=1, max_length=5000)
+    organisation: str | None = Field(default=None, max_length=16,
+                                     description="The organisation (an admin posting for one)")
+    offer: str | None = Field(default=None, max_length=16,
+                              description="The organisation's offer it would take forward")
+
+
+@router.post("/financing", status_code=201, summary="Post a financing need",
+             response_model=schemas.FinancingNeed)
+def post_need(body: NewNeed, actor: UserDep, bank: BankDep) -> JSONResponse:
+    """A member posts its organisation's need (an admin names the organisation); only
+    investors, admins and the organisation's members ever see it."""
+    made = bank.financing.post(actor, **body.model_dump())
+    return JSONResponse(made, status_code=201,
+                        headers={"Location": f"/api/market/financing/{made['id']}"})
+
+
+@router.get("/financing", summary="Financing needs the caller may see",
+            response_model=schemas.FinancingNeeds)
+def list_needs(actor: UserDep, bank: BankDep) -> dict[str, Any]:
+    """Every need for investors and admins; a member's organisation's own; nothing for
+    anyone else."""
+    return {"needs": bank.financing.all(actor)}
+
+
+@router.get("/financing/{need_id}", summary="One financing need",
+            response_model=schemas.FinancingNeed)
+def get_need(need_id: NeedId, actor: UserDep, bank: BankDep) -> dict[str, Any]:
+    """One need (404 for anyone who may not see it)."""
+    return bank.financing.get(actor, need_id)
+
+
+@router.post("/financing/{need_id}/close", summary="Close a financing need",
+             response_model=schemas.FinancingNeed)
+def close_need(need_id: NeedId, actor: UserDep, bank: BankDep) -> dict[str, Any]:
+    """Close a need (its organisation's members, or an admin)."""
+    return bank.financing.close(actor, need_id)

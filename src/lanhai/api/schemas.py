@@ -695,6 +695,36 @@ class Sweep(Closed):
     emailed: int = Field(description="e-mails sent")
 
 
+NEED = {"id": 1, "organisation": "LHOG0000001", "title": "AlyZ7 pilot line",
+        "amount": "5000000.00", "stage": "A", "use_of_funds": "a 5 t/year pilot line",
+        "offer": "LHOF0000001", "status": "open", "created_by": "sun", "created_at": WHEN,
+        "updated_at": WHEN}
+
+
+class FinancingNeed(Closed):
+    """A financing need (investors, admins and the organisation's members only)."""
+
+    model_config = _example(NEED)
+
+    id: int
+    organisation: str
+    title: str
+    amount: str = Field(description="yuan")
+    stage: str
+    use_of_funds: str
+    offer: str | None
+    status: str = Field(description="open or closed")
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class FinancingNeeds(Closed):
+    model_config = _example({"needs": [NEED]})
+
+    needs: list[FinancingNeed]
+
+
 class CompoundHit(Closed):
     accession: str
     name: str

@@ -18,6 +18,7 @@ from lanhai.market.deals import (
     yuan,
 )
 from lanhai.services.deals import LEVELS
+from lanhai.services.financing import STAGES as FINANCING_STAGES
 
 
 def register(cli: click.Group) -> None:
@@ -322,3 +323,57 @@ def notify(as_json: bool) -> None:
         done = opened.notifications.sweep(local_actor())
     emit(done, as_json, f"{done['entries']} entries looked at: {done['notified']} notices, "
                         f"{done['emailed']} e-mails")
+
+
+# --- financing needs -------------------------------------------------------------------------
+
+@market.group("financing")
+def financing() -> None:
+    """Financing needs (investors, admins and the organisation's members only)."""
+
+
+@financing.command("post")
+@click.argument("organisation")
+@click.option("--title", required=True)
+@click.option("--amount", required=True, help="Yuan.")
+@click.option("--stage", required=True, type=click.Choice(FINANCING_STAGES))
+@click.option("--use-of-funds", required=True)
+@click.option("--offer", default=None, help="The organisation's offer it takes forward.")
+@json_option
+@handles_errors
+def post_need(organisation: str, title: str, amount: str, stage: str, use_of_funds: str,
+              offer: str | None, as_json: bool) -> None:
+    """Post a financing need of ORGANISATION (LHOG…)."""
+    with bank() as opened:
+        made = opened.financing.post(local_actor(), title=title, amount=amount, stage=stage,
+                                     use_of_funds=use_of_funds, organisation=organisation,
+                                     offer=offer)
+    emit(made, as_json, f"financing need {made['id']}: {made['title']} ({made['amount']} "
+                        f"yuan, {made['stage']})")
+
+
+@financing.command("list")
+@json_option
+@handles_errors
+def list_needs(as_json: bool) -> None:
+    """Every financing need, newest first."""
+    with bank() as opened:
+        found = opened.financing.all(local_actor())
+
+    def text() -> None:
+        for n in found:
+            click.echo(f"{n['id']}\t{n['organisation']}\t{n['stage']}\t{n['amount']}\t"
+                       f"{n['status']}\t{n['title']}")
+
+    emit(found, as_json, text)
+
+
+@financing.command("close")
+@click.argument("need_id", type=int)
+@json_option
+@handles_errors
+def close_need(need_id: int, as_json: bool) -> None:
+    """Close a financing need."""
+    with bank() as opened:
+        done = opened.financing.close(local_actor(), need_id)
+    emit(done, as_json, f"financing need {done['id']}: {done['status']}")

@@ -255,3 +255,22 @@ market_sweeps = Table(
     Column("id", Integer, primary_key=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
 )
+
+#: financing needs organisations post (amount, stage, use of funds): seen only by investors,
+#: admins and the organisation's members
+financing_needs = Table(
+    "financing_needs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organisation", String(16), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("use_of_funds", Text, nullable=False),
+    #: the offer the money would take forward, if any
+    Column("offer", String(16), nullable=True),
+    Column("status", String(8), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_financing_needs_organisation", "organisation"),
+)

@@ -11,6 +11,8 @@ Every service answers through these functions, so the rule is written once:
   other people's tokens needs an admin.
 - **The market's offers and demands** are also written by members for their own
   organisation, up to submitting them; its members see them whatever their status.
+- **Deals** are seen by their two organisations' members, their broker and admins;
+  **financing needs** by investors, admins and their organisation's members.
 - **Jobs** are read by their owner or an admin; a job started anonymously by whoever holds
   its id.
 """
@@ -163,6 +165,12 @@ def require_record_writer(actor: Actor, kind: str, fields: Mapping[str, Any],
         raise Forbidden(f"a member may keep its {kind} as a draft, submit it or withdraw it "
                         f"({', '.join(MEMBER_STATES)}), not make it {status}: curators review "
                         "and publish entries (to change a published one, submit it again)")
+
+
+def may_see_needs(actor: Actor, organisation: str) -> bool:
+    """Financing needs: investors and admins see every one; a member its own
+    organisation's; nobody else any."""
+    return actor.is_admin or actor.role == "investor" or actor.member_of == organisation
 
 
 def may_see_dataset(actor: Actor, published: bool) -> bool:

@@ -14,6 +14,7 @@ from lanhai.db.schema import (
     brokers,
     deal_events,
     deals,
+    financing_needs,
     market_sweeps,
     notifications,
     records,
@@ -330,3 +331,63 @@ def mark_read(conn: Connection, username: str, notice_id: int, at: dt.datetime) 
     return bool(result.rowcount) or conn.execute(select(notifications.c.id).where(
         notifications.c.id == notice_id, notifications.c.username == username)).first() \
         is not None
+
+
+# --- financing needs -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FinancingNeed:
+    """An organisation's financing need."""
+
+    id: int
+    organisation: str
+    title: str
+    amount_fen: int
+    stage: str
+    use_of_funds: str
+    offer: str | None
+    status: str
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "organisation": self.organisation, "title": self.title,
+                "amount": f"{self.amount_fen / 100:.2f}", "stage": self.stage,
+                "use_of_funds": self.use_of_funds, "offer": self.offer,
+                "status": self.status, "created_by": self.created_by,
+                "created_at": self.created_at.isoformat(),
+                "updated_at": self.updated_at.isoformat()}
+
+
+def _need(row: Any) -> FinancingNeed:
+    return FinancingNeed(row.id, row.organisation, row.title, int(row.amount_fen), row.stage,
+                         row.use_of_funds, row.offer, row.status, row.created_by,
+                         _utc(row.created_at), _utc(row.updated_at))
+
+
+def insert_need(conn: Connection, values: Mapping[str, Any], actor: str) -> int:
+    at = dt.datetime.now(dt.UTC)
+    key = conn.execute(insert(financing_needs).values(
+        **values, status="open", created_by=actor, created_at=at, updated_at=at)
+    ).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def get_need(conn: Connection, need_id: int) -> FinancingNeed | None:
+    row = conn.execute(select(financing_needs).where(financing_needs.c.id == need_id)).first()
+    return None if row is None else _need(row)
+
+
+def list_needs(conn: Connection, organisation: str | None) -> list[FinancingNeed]:
+    """Every need, newest first (one organisation's when given)."""
+    stmt = select(financing_needs).order_by(financing_needs.c.id.desc())
+    if organisation is not None:
+        stmt = stmt.where(financing_needs.c.organisation == organisation)
+    return [_need(r) for r in conn.execute(stmt)]
+
+
+def set_need_status(conn: Connection, need_id: int, status: str) -> None:
+    conn.execute(update(financing_needs).where(financing_needs.c.id == need_id).values(
+        status=status, updated_at=dt.datetime.now(dt.UTC)))

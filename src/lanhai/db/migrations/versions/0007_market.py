@@ -1,5 +1,5 @@
 """The technology market: a user's organisation and e-mail, accredited brokers, deals and
-their events, releases of selected offers, notifications of new matches.
+their events, releases of selected offers, notifications of new matches, financing needs.
 
 Revision 0001 creates its tables from the schema as declared at run time, so this revision
 only creates what is missing (a bank made by 0001 today already has these tables and the
@@ -21,7 +21,8 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-_TABLES = ["brokers", "deals", "deal_events", "releases", "notifications", "market_sweeps"]
+_TABLES = ["brokers", "deals", "deal_events", "releases", "notifications", "market_sweeps",
+           "financing_needs"]
 
 
 def upgrade() -> None:
