@@ -165,6 +165,12 @@ def test_a_deals_whole_life_and_the_ledger_by_hand(market: Market) -> None:
         m.call(caller, "GET", path, 404)
         assert m.call(caller, "GET", "/api/market/deals", 200)["deals"] == []
     m.call("anonymous", "GET", path, 401)
+    page = m.client.get(f"/market/deals/{deal['id']}", headers=m.who["buyer"])
+    assert page.status_code == 200 and "2026370212000123" in page.text
+    assert m.client.get(f"/market/deals/{deal['id']}.json",
+                        headers=m.who["outsider"]).status_code == 404
+    listed = m.client.get("/market/deals.json", headers=m.who["seller"]).json()
+    assert [d["reference"] for d in listed["deals"]] == ["DEAL-000001"]
 
     # by hand, with the shipped rules: 200 (matching) + 1 % of 1,200,000 (signing) + 2,000
     # (registration) + 2 % of 600,000 twice (payments) + 30 % of 20,000 (the service)

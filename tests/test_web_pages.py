@@ -689,6 +689,8 @@ WEB_ROUTES = {
     # the market's releases (tests/test_market_releases.py)
     ("GET", "/market/releases"), ("GET", "/market/releases.json"),
     ("GET", "/market/inbox"), ("GET", "/market/inbox.json"),
+    ("GET", "/market/deals"), ("GET", "/market/deals.json"),
+    ("GET", "/market/deals/{deal_id}"), ("GET", "/market/deals/{deal_id}.json"),
     ("GET", "/market/releases/{release_id}"), ("GET", "/market/releases/{release_id}.json"),
     ("GET", "/market/releases/{release_id}/brochure"),
     ("GET", "/market/releases/{release_id}/brochure.json"),

@@ -1,5 +1,5 @@
 """The market's pages: its releases of selected offers (a page each, and a printable
-brochure) and a signed-in user's notices, with their JSON twins; offers, demands and their
+brochure), a signed-in user's notices and deals, with their JSON twins; offers, demands and their
 matches are record pages."""
 
 from __future__ import annotations
@@ -51,7 +51,31 @@ async def inbox(request: Request, is_json: bool) -> Response:
     return await page(request, "market_inbox.html", is_json, call)
 
 
+def _deal_id(request: Request) -> int:
+    raw = str(request.path_params["deal_id"])
+    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
+        raise NotFound(f"no deal {raw[:20]!r}")
+    return int(raw)
+
+
+async def deals(request: Request, is_json: bool) -> Response:
+    def call(actor: Actor) -> dict[str, Any]:
+        if not actor.signed_in:
+            return {"signed_in": False, "deals": []}
+        return {"signed_in": True,
+                "deals": [d.to_dict() for d in bank_of(request).deals.of(actor)]}
+
+    return await page(request, "market_deals.html", is_json, call)
+
+
+async def deal(request: Request, is_json: bool) -> Response:
+    return await page(request, "market_deal.html", is_json, lambda actor: bank_of(
+        request).deals.get(actor, _deal_id(request)).to_dict())
+
+
 twin(router, "/market/inbox", inbox)
+twin(router, "/market/deals", deals)
+twin(router, "/market/deals/{deal_id}", deal)
 twin(router, "/market/releases", releases)
 twin(router, "/market/releases/{release_id}/brochure", brochure)
 twin(router, "/market/releases/{release_id}", release)
