@@ -42,17 +42,13 @@ DEMANDS = "\n".join((
 
 
 @pytest.fixture
-def bank_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "bank"
-    monkeypatch.setenv("LANHAI_DATA_DIR", str(folder))
-    monkeypatch.delenv("LANHAI_DATABASE_URL", raising=False)
-    monkeypatch.setenv("LANHAI_USER", "curator-ana")
-    init_bank(Settings(data_dir=folder)).close()
+def market_bank(bank_dir: Path, tmp_path: Path) -> Path:
+    """The bank of ``bank_dir`` with the offers and the demand imported."""
     for name, text in (("offers.csv", OFFERS), ("需求.csv", DEMANDS)):
         (tmp_path / name).write_text(text, encoding="utf-8")
         kind = "offer" if name == "offers.csv" else "demand"
         assert main(["import", kind, str(tmp_path / name)]) == 0
-    return folder
+    return bank_dir
 
 
 def accessions(folder: Path) -> dict[str, str]:
@@ -69,8 +65,8 @@ def accessions(folder: Path) -> dict[str, str]:
 
 
 def test_a_chinese_demand_finds_the_english_offer_and_says_why(
-        bank_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    acc = accessions(bank_dir)
+        market_bank: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    acc = accessions(market_bank)
     capsys.readouterr()
     assert main(["market", "match", acc["D-1"], "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -95,9 +91,9 @@ def test_a_chinese_demand_finds_the_english_offer_and_says_why(
     assert acc["D-1"] in text and acc["ALY-1"] in text and "missed: trl" in text
 
 
-def test_readers_never_see_hidden_offers_in_a_match(bank_dir: Path) -> None:
-    acc = accessions(bank_dir)
-    bank = init_bank(Settings(data_dir=bank_dir))
+def test_readers_never_see_hidden_offers_in_a_match(market_bank: Path) -> None:
+    acc = accessions(market_bank)
+    bank = init_bank(Settings(data_dir=market_bank))
     try:
         curator = bank.market.match(CURATOR, acc["D-1"], top=10)
         reader = bank.market.match(Actor("rui", "reader"), acc["D-1"], top=10)
@@ -109,9 +105,9 @@ def test_readers_never_see_hidden_offers_in_a_match(bank_dir: Path) -> None:
     assert reader["candidates"] == 3 and curator["candidates"] == 4
 
 
-def test_offer_evidence_comes_from_the_bank(bank_dir: Path) -> None:
-    acc = accessions(bank_dir)
-    bank = init_bank(Settings(data_dir=bank_dir))
+def test_offer_evidence_comes_from_the_bank(market_bank: Path) -> None:
+    acc = accessions(market_bank)
+    bank = init_bank(Settings(data_dir=market_bank))
     try:
         strain = bank.catalog.create(CURATOR, "strain", {
             "taxon_name": "Zobellia galactanivorans", "strain_designation": "DsijT",

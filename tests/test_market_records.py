@@ -36,16 +36,6 @@ ORGS = """机构名称,english name,机构类型,统一社会信用代码
 """
 
 
-@pytest.fixture
-def bank_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "bank"
-    monkeypatch.setenv("LANHAI_DATA_DIR", str(folder))
-    monkeypatch.delenv("LANHAI_DATABASE_URL", raising=False)
-    monkeypatch.setenv("LANHAI_USER", "curator-ana")
-    init_bank(Settings(data_dir=folder)).close()
-    return folder
-
-
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     capsys.readouterr()
     code = main(list(args))

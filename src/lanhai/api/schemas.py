@@ -608,33 +608,9 @@ class ReleaseEntry(Closed):
     evidence: list[dict[str, str]]
 
 
-class Release(Closed):
-    """A release of selected offers."""
-
-    model_config = _example({**RELEASE, "entries": [{
-        "accession": "LHOF0000001", "title": "PL7 alginate lyase for oligosaccharides",
-        "title_zh": "褐藻胶裂解酶", "summary": None, "summary_zh": None, "field": "enzyme",
-        "sector": "food_health", "trl": 6, "transfer_types": ["licence"], "patents": [],
-        "organisation": {"accession": "LHOG0000001", "name": "Ocean Institute"},
-        "evidence": [{"accession": "LHST0000001", "kind": "strain",
-                      "name": "Zobellia galactanivorans DsijT", "title": "Strain"}]}]})
-
-    id: int
-    title: str
-    title_zh: str
-    issued: str
-    introduction: str
-    introduction_zh: str
-    offers: list[str]
-    published: bool
-    created_by: str
-    created_at: dt.datetime
-    published_at: dt.datetime | None
-    version: int
-    entries: list[ReleaseEntry] = Field(description="the offers the caller may see, in order")
-
-
 class ReleaseSummary(Closed):
+    """A release, without its offers' details."""
+
     id: int
     title: str
     title_zh: str
@@ -647,6 +623,20 @@ class ReleaseSummary(Closed):
     created_at: dt.datetime
     published_at: dt.datetime | None
     version: int
+
+
+class Release(ReleaseSummary):
+    """A release of selected offers, with the offers the caller may see."""
+
+    model_config = _example({**RELEASE, "entries": [{
+        "accession": "LHOF0000001", "title": "PL7 alginate lyase for oligosaccharides",
+        "title_zh": "褐藻胶裂解酶", "summary": None, "summary_zh": None, "field": "enzyme",
+        "sector": "food_health", "trl": 6, "transfer_types": ["licence"], "patents": [],
+        "organisation": {"accession": "LHOG0000001", "name": "Ocean Institute"},
+        "evidence": [{"accession": "LHST0000001", "kind": "strain",
+                      "name": "Zobellia galactanivorans DsijT", "title": "Strain"}]}]})
+
+    entries: list[ReleaseEntry] = Field(description="the offers the caller may see, in order")
 
 
 class Releases(Closed):

@@ -255,13 +255,23 @@ def _text_fields(noun: str) -> tuple[Field, ...]:
     )
 
 
-def organisation_accession(value: Any, ctx: ValueContext, name: str) -> str:
-    """The accession of an organisation record (LHOG…)."""
-    raw = vocab.text(value, ctx, name).upper()
-    if not re.fullmatch(r"LHOG[0-9A-Z]{7}", raw):
-        raise FieldError("is not an organisation's accession",
-                         "give the accession of an organisation record, e.g. LHOG0000001")
-    return raw
+def accession_of(prefix: str, reason: str, fix: str) -> vocab.Normaliser:
+    """A normaliser taking the accession of a record of one kind (its prefix)."""
+    pattern = re.compile(prefix + r"[0-9A-Z]{7}")
+
+    def normalise(value: Any, ctx: ValueContext, name: str) -> str:
+        raw = vocab.text(value, ctx, name).upper()
+        if not pattern.fullmatch(raw):
+            raise FieldError(reason, fix)
+        return raw
+
+    return normalise
+
+
+#: the accession of an organisation record (LHOG…)
+organisation_accession = accession_of(
+    "LHOG", "is not an organisation's accession",
+    "give the accession of an organisation record, e.g. LHOG0000001")
 
 
 _OWNER = Field("organisation", organisation_accession, group="Market",
@@ -461,13 +471,10 @@ INCUBATION_STATES = ("active", "completed", "stopped")
 _INCUBATION_STATE_ALIASES = {"进行中": "active", "已完成": "completed", "已终止": "stopped"}
 
 
-def offer_accession(value: Any, ctx: ValueContext, name: str) -> str:
-    """The accession of an offer record (LHOF…)."""
-    raw = vocab.text(value, ctx, name).upper()
-    if not re.fullmatch(r"LHOF[0-9A-Z]{7}", raw):
-        raise FieldError("is not an offer's accession",
-                         "give the accession of an offer record, e.g. LHOF0000001")
-    return raw
+#: the accession of an offer record (LHOF…)
+offer_accession = accession_of(
+    "LHOF", "is not an offer's accession",
+    "give the accession of an offer record, e.g. LHOF0000001")
 
 
 def milestones(value: Any, ctx: ValueContext, name: str) -> list[dict[str, str]]:

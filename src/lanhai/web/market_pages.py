@@ -16,10 +16,11 @@ from lanhai.web.render import bank_of, page, twin
 router = APIRouter(include_in_schema=False, tags=["web"])
 
 
-def _release_id(request: Request) -> int:
-    raw = str(request.path_params["release_id"])
+def _number(request: Request, what: str) -> int:
+    """The number of the release or deal a page's path names (404 for anything else)."""
+    raw = str(request.path_params[f"{what}_id"])
     if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
-        raise NotFound(f"no release {raw[:20]!r}")
+        raise NotFound(f"no {what} {raw[:20]!r}")
     return int(raw)
 
 
@@ -32,12 +33,12 @@ async def releases(request: Request, is_json: bool) -> Response:
 
 async def release(request: Request, is_json: bool) -> Response:
     return await page(request, "market_release.html", is_json, lambda actor: bank_of(
-        request).releases.get(actor, _release_id(request)))
+        request).releases.get(actor, _number(request, "release")))
 
 
 async def brochure(request: Request, is_json: bool) -> Response:
     return await page(request, "market_brochure.html", is_json, lambda actor: bank_of(
-        request).releases.get(actor, _release_id(request)))
+        request).releases.get(actor, _number(request, "release")))
 
 
 async def inbox(request: Request, is_json: bool) -> Response:
@@ -49,13 +50,6 @@ async def inbox(request: Request, is_json: bool) -> Response:
                 "unread": sum(not n["read"] for n in notices)}
 
     return await page(request, "market_inbox.html", is_json, call)
-
-
-def _deal_id(request: Request) -> int:
-    raw = str(request.path_params["deal_id"])
-    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
-        raise NotFound(f"no deal {raw[:20]!r}")
-    return int(raw)
 
 
 async def deals(request: Request, is_json: bool) -> Response:
@@ -70,7 +64,7 @@ async def deals(request: Request, is_json: bool) -> Response:
 
 async def deal(request: Request, is_json: bool) -> Response:
     return await page(request, "market_deal.html", is_json, lambda actor: bank_of(
-        request).deals.get(actor, _deal_id(request)).to_dict())
+        request).deals.get(actor, _number(request, "deal")).to_dict())
 
 
 twin(router, "/market/inbox", inbox)
