@@ -4,6 +4,7 @@ each match is told once, and nothing hidden is ever told."""
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -149,3 +150,21 @@ def test_an_absent_smtp_server_leaves_the_notices_in_the_inbox(engine: Engine,
     assert (done["notified"], done["emailed"]) == (3, 0)
     notices = client.get("/api/market/inbox", headers=w["tokens"]["b1"]).json()["notices"]
     assert [n["emailed"] for n in notices] == [False]
+
+
+def test_entries_past_their_day_expire_and_leave_the_market(engine: Engine,
+                                                            tmp_path: Path) -> None:
+    client, w = market(engine, tmp_path, "")
+    bank = client.app.state.bank  # type: ignore[attr-defined]
+    offer = w["entries"]["offer"]
+    bank.catalog.update(CURATOR, offer, {"expires": "2026-01-31"})
+    bank.catalog.update(CURATOR, w["entries"]["demand"], {"expires": "2100-12-31"})
+    assert bank.notifications.expire(ADMIN, dt.date(2026, 2, 1)) == \
+        [offer]
+    record = bank.catalog.get(ADMIN, offer)
+    assert record.fields["market_status"] == "expired" and record.restricted
+    assert bank.catalog.history(ADMIN, offer)[-1].note == "expired: listed until 2026-01-31"
+    # off the market: nobody matches it any more
+    found = bank.market.match(ADMIN, w["entries"]["demand"], top=5)
+    assert offer not in [m["accession"] for m in found["matches"]]
+    assert bank.notifications.sweep(ADMIN)["entries"] == 2  # the two demands

@@ -7,7 +7,8 @@ A sweep looks at the entries written since the last one (with a margin, so a tra
 that committed late is not missed) and notifies each (user, offer, demand) once. The server
 sweeps every LANHAI_NOTIFY_EVERY seconds; ``lanhai market notify`` and ``POST
 /api/market/notify`` sweep at once. Only public entries are matched and notified, over the
-public market: a notice never names what its reader may not see.
+public market: a notice never names what its reader may not see. Each sweep first moves the
+published entries whose ``expires`` day has passed to ``expired``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class NotificationService:
         require_admin(actor)
         with self._sweeping:
             started = dt.datetime.now(dt.UTC)
+            self.expire(actor, started.date())
             with self.db.read() as conn:
                 last = store.sweep_started(conn)
                 changed = store.entries_changed_since(conn, last - OVERLAP if last else None)
@@ -66,6 +68,23 @@ class NotificationService:
                 store.set_sweep_started(conn, started)
             sent = self._email()
         return {"entries": len(fresh), "notified": made, "emailed": sent}
+
+    def expire(self, actor: Actor, today: dt.date) -> list[str]:
+        """Move every published offer and demand whose ``expires`` day has passed to
+        ``expired`` (renewing one is moving its date and submitting it again); their
+        accessions."""
+        require_admin(actor)
+        catalog = self.market.catalog
+        passed: list[tuple[str, str]] = []
+        for kind in ("offer", "demand"):
+            with catalog.each(actor, kind, ["market_status=published"]) as batches:
+                passed += [(r.accession, r.fields["expires"]) for batch in batches
+                           for r in batch if r.fields.get("expires")
+                           and r.fields["expires"] < today.isoformat()]
+        for accession, until in passed:
+            catalog.update(actor, accession, {"market_status": "expired"},
+                           note=f"expired: listed until {until}")
+        return [accession for accession, _ in passed]
 
     def _notify(self, record: Any) -> int:
         result = self.market.match(ANONYMOUS, record.accession, top=TOP)
