@@ -15,6 +15,9 @@ from lanhai.kinds.fields import Fields, KindSpec
 
 #: the furthest a caller may page into a list or a search (far past any bank's size)
 MAX_OFFSET = 1_000_000_000
+#: the largest number of a row the bank numbers itself (a deal, a release, a notice: a
+#: 32-bit key); any other number names nothing
+MAX_KEY = 2**31 - 1
 #: the roles a user can have, from least to most trusted: a reader reads; a member acts for
 #: its organisation on the market; an investor also sees financing needs; a broker takes
 #: matches into deals; a curator changes records; an admin manages users too

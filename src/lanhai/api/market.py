@@ -6,7 +6,6 @@ deals and their events, the incentive ledger and broker performance under
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -16,14 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, AdminDep, BankDep, UserDep, if_match_version
+from lanhai.market.deals import ledger_totals, yuan
 from lanhai.market.feeds import ATOM_TYPE
-from lanhai.services.deals import MAX_DEAL_ID
+from lanhai.model import MAX_KEY
 from lanhai.services.market import MAX_TOP
-from lanhai.services.releases import MAX_OFFERS, MAX_RELEASE_ID
+from lanhai.services.releases import MAX_OFFERS
 
 router = APIRouter(prefix="/api/market", tags=["market"])
 
-DealId = Annotated[int, Path(ge=1, le=MAX_DEAL_ID, description="The deal's number")]
+DealId = Annotated[int, Path(ge=1, le=MAX_KEY, description="The deal's number")]
 
 
 @router.get("/match/{accession}", summary="Offers for a demand, or demands for an offer",
@@ -129,12 +129,9 @@ def incentive_ledger(actor: UserDep, bank: BankDep,
     """What the incentive rules pay, line by line, computed from the deals' events: all
     brokers' (admin; ``broker`` for one), or the caller's own (a broker)."""
     lines = bank.deals.ledger(actor, broker)
-    totals: dict[str, int] = {}
-    for line in lines:
-        totals[line.broker] = totals.get(line.broker, 0) + line.amount_fen
     return {"rules": [r.to_dict() for r in bank.deals.rules()],
             "lines": [line.to_dict() for line in lines],
-            "totals": {b: f"{Decimal(v) / 100:.2f}" for b, v in sorted(totals.items())}}
+            "totals": {b: yuan(v) for b, v in ledger_totals(lines).items()}}
 
 
 @router.post("/deals", status_code=201, summary="Take a match into a deal (broker)",
@@ -186,7 +183,7 @@ def deal_event(deal_id: DealId, body: NewEvent, actor: UserDep, bank: BankDep,
 
 # --- releases --------------------------------------------------------------------------------
 
-ReleaseId = Annotated[int, Path(ge=1, le=MAX_RELEASE_ID, description="The release's number")]
+ReleaseId = Annotated[int, Path(ge=1, le=MAX_KEY, description="The release's number")]
 
 
 class ReleaseBody(BaseModel):
@@ -263,7 +260,7 @@ def publish_release(release_id: ReleaseId, actor: AdminDep, bank: BankDep,
 
 # --- notices ---------------------------------------------------------------------------------
 
-NoticeId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The notice's number")]
+NoticeId = Annotated[int, Path(ge=1, le=MAX_KEY, description="The notice's number")]
 
 
 @router.get("/inbox", summary="The caller's notices", response_model=schemas.Inbox)
@@ -304,7 +301,7 @@ def notify(actor: AdminDep, bank: BankDep) -> dict[str, int]:
 
 # --- financing needs -------------------------------------------------------------------------
 
-NeedId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The need's number")]
+NeedId = Annotated[int, Path(ge=1, le=MAX_KEY, description="The need's number")]
 
 
 class NewNeed(BaseModel):

@@ -15,6 +15,7 @@ from lanhai.market.deals import (
     OUTCOMES,
     SERVICES,
     STAGES,
+    ledger_totals,
     yuan,
 )
 from lanhai.services.deals import LEVELS
@@ -143,12 +144,10 @@ def incentive_ledger(broker_name: str | None, as_json: bool) -> None:
         lines = opened.deals.ledger(local_actor(), broker_name)
 
     def text() -> None:
-        totals: dict[str, int] = {}
         for line in lines:
             click.echo(f"{line.on}\t{line.broker}\t{line.deal}\t{line.rule}\t"
                        f"{yuan(line.amount_fen)}")
-            totals[line.broker] = totals.get(line.broker, 0) + line.amount_fen
-        for name, total in sorted(totals.items()):
+        for name, total in ledger_totals(lines).items():
             click.echo(f"total {name}: {yuan(total)} yuan", err=True)
 
     emit([line.to_dict() for line in lines], as_json, text)

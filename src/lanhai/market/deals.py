@@ -268,6 +268,14 @@ def ledger(deals: Iterable[Deal], rules: Sequence[Rule]) -> list[LedgerLine]:
     return sorted(lines, key=lambda line: (line.on, line.event_id, line.rule))
 
 
+def ledger_totals(lines: Iterable[LedgerLine]) -> dict[str, int]:
+    """broker -> what the lines pay them (fen), by broker name."""
+    totals: dict[str, int] = {}
+    for line in lines:
+        totals[line.broker] = totals.get(line.broker, 0) + line.amount_fen
+    return dict(sorted(totals.items()))
+
+
 def performance(broker: str, deals: Sequence[Deal], rules: Sequence[Rule]
                 ) -> dict[str, Any]:
     """A broker's figures, all from the event log: deals started from matches, expressions
@@ -282,7 +290,6 @@ def performance(broker: str, deals: Sequence[Deal], rules: Sequence[Rule]
             stays.setdefault(stage, []).append((until - since).total_seconds() / 86400)
     reached = [max((STAGES.index(e.stage) for e in d.events if e.kind == "stage" and
                     e.stage and e.stage != "closed"), default=0) for d in own]
-    lines = ledger(own, rules)
     return {
         "broker": broker, "deals": len(own),
         "expressions_of_interest": sum(e.kind == "interest" for d in own for e in d.events),
@@ -294,5 +301,5 @@ def performance(broker: str, deals: Sequence[Deal], rules: Sequence[Rule]
         "contract_amount": yuan(sum(d.amount_fen or 0 for d in own)),
         "services": sum(e.kind == "service" for d in own for e in d.events),
         "days_per_stage": {stage: round(sum(v) / len(v), 2) for stage, v in stays.items()},
-        "earned": yuan(sum(line.amount_fen for line in lines)),
+        "earned": yuan(ledger_totals(ledger(own, rules)).get(broker, 0)),
     }

@@ -10,7 +10,6 @@ services and payments; the parties' members express interest and add notes.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,10 +30,11 @@ from lanhai.market.deals import (
     load_rules,
     performance,
 )
-from lanhai.model import parse_filter
+from lanhai.model import MAX_KEY, parse_filter
 from lanhai.services.access import Actor, require_admin, require_user, visible
 from lanhai.services.catalog import check_accession
 from lanhai.services.market import on_market
+from lanhai.services.users import check_username
 from lanhai.store import market as store
 from lanhai.store import queries
 from lanhai.store import records as record_store
@@ -45,9 +45,6 @@ from lanhai.store.database import Conn, Database
 LEVELS = ("junior", "intermediate", "senior")
 #: the longest note and document name kept
 MAX_TEXT = 2000
-_USERNAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
-#: the largest deal number (a 32-bit key): any other number names no deal
-MAX_DEAL_ID = 2**31 - 1
 
 
 class DealService:
@@ -66,7 +63,7 @@ class DealService:
                  active: bool = True) -> store.Broker:
         """Accredit a user with the broker role (admin), or change the accreditation."""
         require_admin(actor)
-        _username(username)
+        check_username(username)
         wrong = [s for s in specialities if s not in FIELDS_OF_WORK]
         if wrong or not specialities:
             raise UsageError("give the broker's specialities among the market's fields: "
@@ -107,9 +104,8 @@ class DealService:
                 record = visible(actor, record_store.get_record(conn, check_accession(acc)),
                                  acc)
                 if record.kind != kind:
-                    raise UsageError(f"{record.accession} is a {record.kind}, not an {kind}"
-                                     if kind == "offer" else
-                                     f"{record.accession} is a {record.kind}, not a demand")
+                    wanted = "an offer" if kind == "offer" else "a demand"
+                    raise UsageError(f"{record.accession} is a {record.kind}, not {wanted}")
                 if not on_market(record.fields):
                     raise UsageError(f"{record.accession} is not on the market (it is "
                                      f"{record.fields.get('market_status', 'a draft')}): "
@@ -129,7 +125,7 @@ class DealService:
 
     def _broker_of(self, conn: Conn, actor: Actor, named: str | None) -> str:
         if actor.is_admin and named:
-            _username(named)
+            check_username(named)
             broker = store.get_broker(conn, named)
             if broker is None or not broker.active:
                 raise UsageError(f"{named} is not an accredited broker; accredit them first "
@@ -248,7 +244,7 @@ class DealService:
 
     @staticmethod
     def _deal(conn: Conn, deal_id: int, for_update: bool = False) -> Deal | None:
-        if not 1 <= deal_id <= MAX_DEAL_ID:
+        if not 1 <= deal_id <= MAX_KEY:
             return None
         return store.get_deal(conn, deal_id, for_update=for_update)
 
@@ -299,7 +295,7 @@ class DealService:
     def _whose(self, actor: Actor, broker: str | None) -> str | None:
         require_user(actor)
         if broker is not None:
-            _username(broker)
+            check_username(broker)
         if actor.is_admin:
             return broker
         if actor.role == "broker" and (broker is None or broker.lower() ==
@@ -307,11 +303,6 @@ class DealService:
             return actor.username
         raise Forbidden("a broker sees their own figures; all of them are for admins")
 
-
-def _username(name: str) -> None:
-    """Refuse what cannot be a username (before it reaches a query)."""
-    if not _USERNAME.fullmatch(name):
-        raise NotFound(f"no user {name[:100]!r}")
 
 
 def _when(on: dt.date | None, after: dt.datetime | None) -> dt.datetime:

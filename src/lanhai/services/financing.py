@@ -8,6 +8,7 @@ from typing import Any
 
 from lanhai.errors import Forbidden, NotFound, UsageError
 from lanhai.market.deals import fen
+from lanhai.model import MAX_KEY
 from lanhai.services.access import Actor, may_see_needs, require_user
 from lanhai.services.catalog import check_accession
 from lanhai.store import market as store
@@ -16,8 +17,6 @@ from lanhai.store.database import Database
 
 #: financing rounds
 STAGES = ("seed", "angel", "pre-A", "A", "B", "C+", "strategic", "loan", "grant")
-#: the largest need number (a 32-bit key)
-MAX_NEED_ID = 2**31 - 1
 
 
 class FinancingService:
@@ -64,7 +63,7 @@ class FinancingService:
         """One need, to investors, admins and its organisation's members (404 otherwise)."""
         require_user(actor)
         need = None
-        if 1 <= need_id <= MAX_NEED_ID:
+        if 1 <= need_id <= MAX_KEY:
             with self.db.read() as conn:
                 need = store.get_need(conn, need_id)
         if need is None or not may_see_needs(actor, need.organisation):

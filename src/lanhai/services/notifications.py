@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from lanhai.errors import NotFound, UsageError
 from lanhai.market.feeds import FeedEntry, atom
+from lanhai.model import MAX_KEY
 from lanhai.services.access import ANONYMOUS, Actor, require_admin, require_user
 from lanhai.services.market import MarketService, on_market
 from lanhai.settings import Settings
@@ -174,7 +175,7 @@ class NotificationService:
     def read(self, actor: Actor, notice_id: int) -> None:
         """Mark one of the caller's notices read (404 for anyone else's)."""
         require_user(actor)
-        if not 1 <= notice_id <= 2**31 - 1:
+        if not 1 <= notice_id <= MAX_KEY:
             raise NotFound(f"no notice {notice_id}")
         with self.db.write() as conn:
             if not store.mark_read(conn, actor.username, notice_id, dt.datetime.now(dt.UTC)):

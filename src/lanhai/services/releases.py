@@ -12,7 +12,7 @@ from typing import Any
 from lanhai.errors import NotFound, StaleVersion, UsageError
 from lanhai.kinds import KINDS
 from lanhai.market.feeds import FeedEntry, atom
-from lanhai.model import Record
+from lanhai.model import MAX_KEY, Record
 from lanhai.services.access import Actor, require_admin
 from lanhai.services.catalog import CatalogService, check_accession
 from lanhai.services.market import on_market
@@ -21,8 +21,6 @@ from lanhai.store.database import Database
 
 #: the most offers one release presents
 MAX_OFFERS = 200
-#: the largest release number (a 32-bit key)
-MAX_RELEASE_ID = 2**31 - 1
 
 
 class ReleaseService:
@@ -84,23 +82,31 @@ class ReleaseService:
                 "entries": entries}
 
     def all(self, actor: Actor) -> list[dict[str, Any]]:
-        """Releases, newest first: published ones (and drafts for admins), each with how
-        many of its offers the caller may see."""
+        """Releases, newest first: published ones (and drafts for admins), each with the
+        offers the caller may see."""
+        return [release for release, _ in self._listed(actor)]
+
+    def _listed(self, actor: Actor) -> list[tuple[dict[str, Any], list[Record]]]:
+        """Each release the caller may see, with the offers of it they may see (one read
+        of the catalogue for all of them)."""
         with self.db.read() as conn:
             found = store.list_releases(conn, drafts=actor.is_admin)
         seen = self.catalog.find(actor, {a for r in found for a in r.offers})
-        return [{**r.to_dict(), "offers": [a for a in r.offers if a in seen]} for r in found]
+        out = []
+        for release in found:
+            offers = [seen[a] for a in release.offers if a in seen]
+            out.append(({**release.to_dict(), "offers": [o.accession for o in offers]},
+                        offers))
+        return out
 
     def feed(self, actor: Actor, base_url: str) -> bytes:
         """The Atom feed of the published releases."""
         base = base_url.rstrip("/")
         entries = []
-        for release in self.all(actor):
+        for release, offers in self._listed(actor):
             if not release["published"]:
                 continue
-            found = self.catalog.find(actor, release["offers"])
-            titles = [found[a].name or str(found[a].fields.get("title_zh", ""))
-                      for a in release["offers"] if a in found]
+            titles = [o.name or str(o.fields.get("title_zh", "")) for o in offers]
             summary = " · ".join(filter(None, (release["title_zh"], release["introduction"])))
             entries.append(FeedEntry(
                 id=f"{base}/market/releases/{release['id']}",
@@ -134,7 +140,7 @@ class ReleaseService:
 
     @staticmethod
     def _release(conn: Any, release_id: int) -> store.Release | None:
-        if not 1 <= release_id <= MAX_RELEASE_ID:
+        if not 1 <= release_id <= MAX_KEY:
             return None
         return store.get_release(conn, release_id)
 

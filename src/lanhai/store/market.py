@@ -21,7 +21,7 @@ from lanhai.db.schema import (
     releases,
     users,
 )
-from lanhai.market.deals import Deal, DealEvent
+from lanhai.market.deals import Deal, DealEvent, yuan
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -353,7 +353,7 @@ class FinancingNeed:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "organisation": self.organisation, "title": self.title,
-                "amount": f"{self.amount_fen / 100:.2f}", "stage": self.stage,
+                "amount": yuan(self.amount_fen), "stage": self.stage,
                 "use_of_funds": self.use_of_funds, "offer": self.offer,
                 "status": self.status, "created_by": self.created_by,
                 "created_at": self.created_at.isoformat(),

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from lanhai.errors import NotFound
+from lanhai.model import MAX_KEY
 from lanhai.services.access import Actor
 from lanhai.web.render import bank_of, page, twin
 
@@ -19,7 +20,7 @@ router = APIRouter(include_in_schema=False, tags=["web"])
 def _number(request: Request, what: str) -> int:
     """The number of the release or deal a page's path names (404 for anything else)."""
     raw = str(request.path_params[f"{what}_id"])
-    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_KEY:
         raise NotFound(f"no {what} {raw[:20]!r}")
     return int(raw)
 
