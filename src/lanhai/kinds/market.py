@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 from typing import Any
 
 from lanhai.errors import Problem
@@ -78,7 +79,7 @@ _STATE_ALIASES = {"草稿": "draft", "已提交": "submitted", "待审核": "sub
                   "已发布": "published", "退回": "returned", "已退回": "returned",
                   "已过期": "expired", "已撤回": "withdrawn"}
 ORGANISATION_TYPES = ("institute", "university", "enterprise", "hospital", "government",
-                      "platform", "park", "service agency", "investor")
+                      "platform", "park", "service agency", "investor", "alliance")
 _ORG_ALIASES = {
     "科研院所": "institute", "研究所": "institute", "研究院": "institute",
     "research institute": "institute", "高校": "university", "大学": "university",
@@ -87,7 +88,8 @@ _ORG_ALIASES = {
     "政府部门": "government", "平台": "platform", "公共服务平台": "platform",
     "园区": "park", "产业园": "park", "中介机构": "service agency",
     "技术转移机构": "service agency", "broker": "service agency", "投资机构": "investor",
-    "基金": "investor", "investment": "investor",
+    "基金": "investor", "investment": "investor", "联盟": "alliance", "产业联盟": "alliance",
+    "创新联盟": "alliance", "产业技术创新战略联盟": "alliance", "industry alliance": "alliance",
 }
 
 # --- codes ---------------------------------------------------------------------------------
@@ -417,6 +419,55 @@ def _organisation_derive(fields: Fields) -> list[Problem]:
     return []
 
 
+#: enterprise qualifications (资质), each held with the year it was granted
+QUALIFICATIONS = ("gazelle", "little_giant", "specialised", "high_tech", "tech_leading",
+                  "unicorn")
+_QUALIFICATION_ALIASES = {
+    "瞪羚": "gazelle", "瞪羚企业": "gazelle", "gazelle enterprise": "gazelle",
+    "专精特新小巨人": "little_giant", "专精特新小巨人企业": "little_giant",
+    "小巨人": "little_giant", "小巨人企业": "little_giant",
+    "国家级专精特新小巨人企业": "little_giant", "little giant": "little_giant",
+    "专精特新中小企业": "specialised", "专精特新企业": "specialised", "专精特新": "specialised",
+    "specialized": "specialised", "高新技术企业": "high_tech", "国家高新技术企业": "high_tech",
+    "高企": "high_tech", "high tech enterprise": "high_tech", "hnte": "high_tech",
+    "科技领军企业": "tech_leading", "tech leading enterprise": "tech_leading",
+    "独角兽": "unicorn", "独角兽企业": "unicorn",
+}
+_QUALIFICATION = vocab.choice(QUALIFICATIONS, _QUALIFICATION_ALIASES)
+_QUALIFICATION_ITEM = re.compile(r"^(?:(\d{4})年?)?(.*?)(?:\(?(\d{4})年?\)?)?$")
+
+
+def qualifications(value: Any, ctx: ValueContext, name: str) -> list[str]:
+    """Qualifications with the year each was granted, ';'-separated: 'gazelle 2024;
+    专精特新"小巨人" 2023; 2022年高新技术企业'. Each is stored as "<qualification> <year>"
+    (little_giant 2023), so that ``qualifications~little_giant`` finds its holders."""
+    raw = unicodedata.normalize("NFKC", vocab.text(value, ctx, name))
+    out = []
+    for item in re.split(r"[;|,、\n]", re.sub(r"[\"'“”‘’「」《》]", "", raw)):
+        item = item.strip()
+        if not item:
+            continue
+        match = _QUALIFICATION_ITEM.match(item)
+        assert match is not None  # every text matches
+        year_text = match[1] or match[3]
+        if year_text is None or (match[1] and match[3]):
+            raise FieldError(f"gives {item!r} without the one year it was granted",
+                             "write each qualification with its year: gazelle 2024; "
+                             "专精特新小巨人 2023")
+        year = int(year_text)
+        if not 1990 <= year <= dt.date.today().year:
+            when = "before 1990" if year < 1990 else "in the future"
+            raise FieldError(f"gives {item!r} the year {year}, {when}",
+                             "write the year the qualification was granted")
+        try:
+            kind = _QUALIFICATION(match[2].strip(" -_:"), ctx, name)
+        except FieldError:
+            raise FieldError(f"names {match[2].strip()!r}, which is no qualification Lanhai "
+                             "knows", "use one of: " + ", ".join(QUALIFICATIONS)) from None
+        out.append(f"{kind} {year}")
+    return unique(out)
+
+
 ORGANISATION_FIELDS = (
     Field("name_zh", group="Organisation",
           aliases=("chinese name", "中文名称", "机构名称", "单位名称", "企业名称", "名称"),
@@ -438,6 +489,13 @@ ORGANISATION_FIELDS = (
           aliases=("district code", "area code", "行政区划代码", "所在区", "区县"),
           description="GB/T 2260 district code (taken from the credit code when not given).",
           example="370212"),
+    _sector(False),
+    Field("qualifications", qualifications, group="Organisation",
+          aliases=("qualification", "enterprise qualifications", "企业资质", "资质",
+                   "资质荣誉", "企业荣誉", "认定资质"),
+          description="Qualifications with the year granted (';'-separated): "
+                      + ", ".join(QUALIFICATIONS) + ".",
+          example="gazelle 2024; 专精特新小巨人 2023; 高新技术企业 2022"),
     Field("address", group="Organisation", aliases=("地址", "通讯地址")),
     Field("website", group="Organisation", aliases=("url", "网址", "网站")),
     *COMMON_FIELDS,
