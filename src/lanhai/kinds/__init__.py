@@ -13,6 +13,7 @@ from lanhai.kinds import (
     compounds,
     deposits,
     germplasm,
+    industry,
     market,
     parts,
     samples,
@@ -24,14 +25,16 @@ KINDS: dict[str, KindSpec] = {
     spec.name: spec
     for spec in (samples.SPEC, strains.SPEC, deposits.SPEC, assemblies.SPEC, compounds.SPEC,
                  parts.SPEC, germplasm.SPEC, market.ORGANISATION_SPEC, market.OFFER_SPEC,
-                 market.DEMAND_SPEC, market.INCUBATION_SPEC)
+                 market.DEMAND_SPEC, market.INCUBATION_SPEC, *industry.SPECS)
 }
 #: the plural used in URLs and the CLI (`/api/samples`, `lanhai list samples`)
 PLURALS: dict[str, str] = {
     "sample": "samples", "strain": "strains", "deposit": "deposits",
     "assembly": "assemblies", "compound": "compounds", "part": "parts",
     "germplasm": "germplasm", "organisation": "organisations", "offer": "offers",
-    "demand": "demands", "incubation": "incubations",
+    "demand": "demands", "incubation": "incubations", "platform": "platforms",
+    "project": "projects", "achievement": "achievements", "team": "teams", "fund": "funds",
+    "product": "products", "approval": "approvals",
 }
 _BY_NAME = {**{k: k for k in KINDS}, **{v: k for k, v in PLURALS.items()}}
 _BY_PREFIX = {spec.prefix: spec for spec in KINDS.values()}
@@ -126,6 +129,14 @@ LINK_RULES: dict[str, LinkRule] = {
                                   "part", "germplasm"), ("offer",),
                  "bank record --evidence_for--> offer: the record stands behind the offer "
                  "(its strain, genome, enzyme part, patent deposit, compound)"),
+        LinkRule("holds", ("organisation",), industry.INDUSTRY_KINDS,
+                 "organisation --holds--> platform, project, achievement, team, fund, "
+                 "product or approval: the organisation hosts, runs or holds it"),
+        LinkRule("underpins", ("sample", "strain", "deposit", "assembly", "compound", "part",
+                               "germplasm", "offer"),
+                 ("project", "achievement", "product", "approval"),
+                 "bank record --underpins--> project, achievement, product or approval: the "
+                 "record the fact rests on"),
         LinkRule("derived_from", tuple(KINDS), tuple(KINDS),
                  "A --derived_from--> B of the same kind: B was derived from A (subculture, "
                  "mutant, sub-sample, improved line)"),
@@ -151,6 +162,8 @@ def display_name(spec: KindSpec, fields: Fields) -> str:
         return f"{name} ({fields.get('genus', '')} {fields.get('species', '')})".strip()
     if spec.name in ("offer", "demand"):
         return str(fields.get("title") or fields.get("title_zh") or "")
+    if spec.name in industry.INDUSTRY_KINDS:
+        return industry.record_name(spec.name, fields)
     return str(fields.get(spec.name_field, ""))
 
 
