@@ -104,12 +104,16 @@ def _shown(value: Any) -> str:
 
 
 def _check_references(conn: Conn, spec: KindSpec, fields: Fields) -> None:
-    """The records a market record names exist and are of the right kind: an offer's or
-    demand's organisation, an incubation project's offer and host."""
-    if spec.name not in (*ENTRY_KINDS, "incubation"):
+    """The records a market or industry record names exist and are of the right kind: an
+    offer's or demand's organisation, an incubation project's offer and host, and the
+    organisation, host, holder or manager of a platform, project, achievement, team, fund,
+    product or approval."""
+    from lanhai.kinds.industry import INDUSTRY_KINDS, ORGANISATION_REFERENCES
+
+    if spec.name not in (*ENTRY_KINDS, "incubation", *INDUSTRY_KINDS):
         return
     problems = []
-    for name in ("organisation", "host", "offer"):
+    for name in (*ORGANISATION_REFERENCES, "offer"):
         value = fields.get(name)
         if not value:
             continue

@@ -165,7 +165,10 @@ class DashboardService:
                    "compound": counts["compounds"], "part": counts["genetic_parts"],
                    "germplasm": counts["germplasm"], "organisation": counts["organisations"],
                    "offer": counts["offers"], "demand": counts["demands"],
-                   "incubation": counts["incubations"]}
+                   "incubation": counts["incubations"], "platform": counts["platforms"],
+                   "project": counts["projects"], "achievement": counts["achievements"],
+                   "team": counts["teams"], "fund": counts["funds"],
+                   "product": counts["products"], "approval": counts["approvals"]}
         breakdowns = []
         for kind, field in BREAKDOWNS:
             values = self.facets(actor, kind).get(field, [])

@@ -210,7 +210,9 @@ def programme_counts(conn: Connection, include_restricted: bool,
     plural = {"sample": "samples", "strain": "strains", "deposit": "patent_deposits",
               "assembly": "assemblies", "compound": "compounds", "part": "genetic_parts",
               "germplasm": "germplasm", "organisation": "organisations", "offer": "offers",
-              "demand": "demands", "incubation": "incubations"}
+              "demand": "demands", "incubation": "incubations", "platform": "platforms",
+              "project": "projects", "achievement": "achievements", "team": "teams",
+              "fund": "funds", "product": "products", "approval": "approvals"}
     counts = {k: 0 for k in plural.values()}
     # suppressed and withdrawn records count towards no target, for curators either
     visible = and_(_visible(include_restricted), _text("record_status").is_(None))
