@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from lanhai.services.notifications import NotificationService
     from lanhai.services.parts_mining import PartMiner
     from lanhai.services.profiles import ProfileService
+    from lanhai.services.programme import ProgrammeService
     from lanhai.services.proteins import ProteinService
     from lanhai.services.releases import ReleaseService
     from lanhai.services.search import SearchService
@@ -172,6 +173,13 @@ class Bank:
         from lanhai.services.deals import DealService
 
         return DealService(self.db, self.settings.incentives_file or None)
+
+    @functools.cached_property
+    def programme(self) -> ProgrammeService:
+        from lanhai.services.programme import ProgrammeService
+
+        return ProgrammeService(self.db, self.settings.indicators_file,
+                                self.layout.root / "evidence")
 
     @functools.cached_property
     def financing(self) -> FinancingService:

@@ -165,6 +165,8 @@ class Settings:
     secret_key: str = ""
     targets_file: str = ""
     incentives_file: str = ""
+    #: the programme's indicators (TOML); empty: the shipped plan
+    indicators_file: str = ""
     smtp_url: str = ""
     smtp_from: str = ""
     notify_score: float = 0.35
@@ -193,6 +195,7 @@ class Settings:
             secret_key=env.get("LANHAI_SECRET_KEY", ""),
             targets_file=env.get("LANHAI_TARGETS_FILE", ""),
             incentives_file=env.get("LANHAI_INCENTIVES_FILE", ""),
+            indicators_file=env.get("LANHAI_INDICATORS_FILE", ""),
             smtp_url=env.get("LANHAI_SMTP_URL", ""),
             smtp_from=env.get("LANHAI_SMTP_FROM", ""),
             notify_score=_fraction(env, "LANHAI_NOTIFY_SCORE", 0.35),

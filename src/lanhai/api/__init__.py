@@ -22,6 +22,7 @@ def install(app: FastAPI) -> None:
         imports,
         jobs,
         market,
+        programme,
         records,
         search_catalog,
         search_sequences,
@@ -39,4 +40,5 @@ def install(app: FastAPI) -> None:
     app.include_router(search_catalog.router)
     app.include_router(sequences.router)
     app.include_router(market.router)
+    app.include_router(programme.router)
     app.include_router(records.router)

@@ -19,7 +19,7 @@ COMMANDS = {
     **dict.fromkeys(("ingest", "annotate", "annotations"), "sequences"),
     "mine-parts": "parts_mining", "search": "search", "demo": "demo", "breed": "breed",
     "profiles": "profiles", "doctor": "maintenance", "clean": "maintenance",
-    "market": "market",
+    "market": "market", "indicators": "programme", "report": "programme",
 }
 
 

@@ -274,3 +274,64 @@ financing_needs = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_financing_needs_organisation", "organisation"),
 )
+
+# --- programme monitoring -------------------------------------------------------------------
+
+#: admins' edits of the programme's indicators: each edit is a new version holding the whole
+#: definition (the shipped file is version 0 of every indicator it lists)
+indicator_versions = Table(
+    "indicator_versions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("changed_by", String(100), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    UniqueConstraint("key", "version"),
+)
+
+#: values reporting units submit for reported indicators, with evidence; only approved ones
+#: count. ``value`` is the indicator's value at the end of ``period`` (a quarter, 2026-Q3)
+indicator_updates = Table(
+    "indicator_updates", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("indicator", String(64), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("value", Float, nullable=False),
+    #: the day the value was observed, within the period
+    Column("as_of", String(10), nullable=False),
+    #: links, record accessions and documents (name, sha256) behind the value
+    Column("evidence", JSON, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    #: the reporting unit: an organisation (LHOG…) or, for the programme office, empty
+    Column("unit", String(16), nullable=True),
+    Column("status", String(10), nullable=False),
+    Column("submitted_by", String(100), nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("reviewed_by", String(100), nullable=True),
+    Column("reviewed_at", DateTime(timezone=True), nullable=True),
+    Column("review_note", Text, nullable=True),
+    Column("version", Integer, nullable=False),
+    Index("ix_indicator_updates_indicator_period", "indicator", "period"),
+    Index("ix_indicator_updates_unit", "unit"),
+)
+
+#: closed quarters: the frozen snapshot of every indicator (canonical JSON) and its digest
+programme_periods = Table(
+    "programme_periods", metadata,
+    Column("period", String(7), primary_key=True),
+    Column("closed_at", DateTime(timezone=True), nullable=False),
+    Column("closed_by", String(100), nullable=False),
+    Column("snapshot", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+)
+
+#: the records behind each computed value of a closed period (accessions, in order)
+period_evidence = Table(
+    "period_evidence", metadata,
+    Column("period", String(7), ForeignKey("programme_periods.period", ondelete="CASCADE"),
+           primary_key=True),
+    Column("indicator", String(64), primary_key=True),
+    Column("accessions", JSON, nullable=False),
+)

@@ -106,6 +106,11 @@ def _condition(conn: Connection, spec: KindSpec | None, flt: Filter) -> ColumnEl
     return made
 
 
+def filter_condition(conn: Connection, kind: str, flt: Filter) -> ColumnElement[bool]:
+    """The condition one filter (``depth_m>1000``) sets on records of ``kind``."""
+    return _condition(conn, kind_spec(kind), flt)
+
+
 def match_conditions(conn: Connection, kind: str, filters: Sequence[Filter],
                      query: str | None) -> list[ColumnElement[bool]]:
     """The conditions a list of ``kind`` applies for its filters and words (checked now: a

@@ -43,12 +43,20 @@ async def error_page(request: Request, exc: LanhaiError) -> Response:
 
 def install(app: FastAPI) -> None:
     """Add the pages and their local static files (CSS, a tiny script) to ``app``."""
-    from lanhai.web import breeding, forms, market_pages, pages, search_pages
+    from lanhai.web import (
+        breeding,
+        forms,
+        market_pages,
+        pages,
+        programme_pages,
+        search_pages,
+    )
 
     app.include_router(pages.router)
     app.include_router(forms.router)
     app.include_router(search_pages.router)
     app.include_router(breeding.router)
     app.include_router(market_pages.router)
+    app.include_router(programme_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="static")

@@ -315,3 +315,60 @@ def neighbourhood(genes: Sequence[Mapping[str, Any]], title: str, href: str,
             body.append(f'<text x="{(x1 + x2) / 2:.1f}" y="{34 if forward else 74}" '
                         f'font-size="10" text-anchor="middle">{escape(family)}</text>')
     return _svg(width, 84, title, "".join(body), links=True, css="genemap")
+
+
+#: the colour of each progress status (achieved, on track, needs attention, off track)
+STATUS_COLOURS = {"achieved": "#1a7f37", "on_track": "#0b5394", "needs_attention": "#b35c00",
+                  "off_track": "#b3261e", "tracked": "#52606d", "no_data": "#52606d"}
+
+
+def trend_chart(series: Sequence[Mapping[str, Any]], goal: float | None,
+                projected: float | None, target_year: int, status: str, title: str,
+                width: int = 640, height: int = 200, small: bool = False) -> str:
+    """An indicator's value at each quarter's end, the target as a dashed line and the
+    trend's projection to the target year's end as a dotted one."""
+    periods = [str(p["period"]) for p in series]
+    if not periods:
+        return _svg(width, 40, title, '<text x="8" y="24" font-size="14">—</text>')
+    last = f"{target_year}-Q4"
+    axis = periods + ([last] if periods[-1] < last else [])
+    values = [p["value"] for p in series]
+    top = max([v for v in values if v is not None] + [goal or 0, projected or 0, 1])
+    left, right, top_pad, bottom = (4, 4, 4, 4) if small else (56, 16, 12, 30)
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    step = plot_w / max(1, len(axis) - 1)
+
+    def y(v: float) -> float:
+        return float(top_pad + plot_h - v / top * plot_h)
+
+    def x(period: str) -> float:
+        if period in axis:
+            return left + axis.index(period) * step
+        return left + plot_w
+
+    colour = STATUS_COLOURS.get(status, "#333")
+    parts = [f'<line x1="{left}" y1="{y(0):.1f}" x2="{left + plot_w}" y2="{y(0):.1f}" '
+             'stroke="#9aa5b1"/>']
+    if goal:
+        parts.append(f'<line x1="{left}" y1="{y(goal):.1f}" x2="{left + plot_w}" '
+                     f'y2="{y(goal):.1f}" stroke="#52606d" stroke-dasharray="6 4"/>')
+    known = [(p, v) for p, v in zip(periods, values, strict=True) if v is not None]
+    if known:
+        pts = " ".join(f"{x(p):.1f},{y(v):.1f}" for p, v in known)
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" '
+                     'stroke-width="2"/>')
+        if projected is not None and known[-1][0] < last:
+            parts.append(f'<line x1="{x(known[-1][0]):.1f}" y1="{y(known[-1][1]):.1f}" '
+                         f'x2="{x(last):.1f}" y2="{y(projected):.1f}" stroke="{colour}" '
+                         'stroke-dasharray="2 3"/>')
+    if not small:
+        labels = [(f"{top:,.0f}", y(top) + 4), ("0", y(0) + 4)]
+        if goal:
+            labels.append((f"{goal:,.0f}", y(goal) + 4))
+        parts += [f'<text x="{left - 4}" y="{ty:.1f}" font-size="11" text-anchor="end">'
+                  f"{escape(text)}</text>" for text, ty in labels]
+        parts.append(f'<text x="{left}" y="{height - 8}" font-size="11">'
+                     f"{escape(axis[0])}</text>")
+        parts.append(f'<text x="{left + plot_w}" y="{height - 8}" font-size="11" '
+                     f'text-anchor="end">{escape(axis[-1])}</text>')
+    return _svg(width, height, title, "".join(parts), css="spark" if small else "chart")
