@@ -20,6 +20,7 @@ from lanhai.kinds import KINDS, LINK_RULES, PLURALS, check_link, display_name
 from lanhai.kinds.fields import validate_fields
 from lanhai.kinds.industry import TASKS, amount_cny, approval_number
 from lanhai.kinds.vocab import FieldError, ValueContext
+from lanhai.problem_text import localize
 from lanhai.services.access import Actor
 from lanhai.settings import Settings
 from tests.support import CURATOR, catalog_on
@@ -279,7 +280,7 @@ def test_numbers_of_each_type(kind: str, raw: str, number: str, year: int | None
     ("medical_device_registration", "鲁青械备20200012", "it is a class I filing"),
     ("medical_device_registration", "美械注准20212400123", ""),
     ("medical_device_registration", "国械注准20103400123", "the year 2010 is before 2014"),
-    ("medical_device_filing", "鲁青械备2020012", "it has 7 digits after 械备, not 8"),
+    ("medical_device_filing", "鲁青械备2020012", "it has 7 digits, not 8"),
     ("medical_device_filing", "国械注准20213400123", ""),
     ("cosmetics_registration", "国妆特字J20190123", "国妆特字 is followed by G, not J"),
     ("cosmetics_registration", "国妆特进字G20190123", "国妆特进字 is followed by J, not G"),
@@ -301,6 +302,7 @@ def test_wrong_numbers_say_what_form_is_expected(kind: str, raw: str, why: str) 
     with pytest.raises(FieldError) as err:
         approval_number(kind, raw)
     assert why in err.value.reason
+    assert localize(err.value.reason, "zh") != err.value.reason  # said in Chinese too
     if kind != "patent":
         assert err.value.reason.startswith(f"{raw.replace(' ', '')} is not a")
         assert "e.g." in err.value.fix  # the expected form with an example
@@ -322,6 +324,8 @@ def test_approval_records_check_the_number_against_type_and_day() -> None:
     assert [(p.field, p.reason) for p in problems] == [(
         "number", "国药准字H20203001 carries the year 2020, after the year it was granted "
                   "(2019-12-31)")]
+    assert localize(problems[0].reason, "zh") == ("国药准字H20203001 中的年份为 2020，晚于批准"
+                                                "年份（2019-12-31）")
     _, problems = _approval(approval_type="patent")
     assert problems[0].field == "number" and "not a patent" in problems[0].reason
     _, problems = _approval(number="")

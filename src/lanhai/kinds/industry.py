@@ -89,6 +89,7 @@ AMOUNT_UNITS = {
     "亿": 10**8, "亿元": 10**8, "billion": 10**9,
 }
 _AMOUNT = re.compile(r"^(?:cny|rmb|¥)?(\d+(?:\.\d+)?)([^\d.]*)$")
+_AMOUNT_EXAMPLES = "1200万元, 1.2亿元"
 
 
 def amount_cny(value: Any, ctx: ValueContext, name: str) -> int:
@@ -96,13 +97,13 @@ def amount_cny(value: Any, ctx: ValueContext, name: str) -> int:
     yuan unless the import says otherwise (``--unit investment_cny=万元``). Computed exactly
     (decimal), never through floating point."""
     if isinstance(value, bool):
-        raise FieldError("is a yes/no value, not an amount", "write e.g. 1200万元")
+        raise FieldError("is a yes/no value, not an amount", f"write e.g. {_AMOUNT_EXAMPLES}")
     raw = unicodedata.normalize("NFKC", vocab.text(value, ctx, name)).lower()
     raw = re.sub(r"[\s,]", "", raw)
     match = _AMOUNT.match(raw)
     if match is None:
         raise FieldError("is not an amount of money",
-                         "write yuan (12000000) or with a unit: 1200万元, 1.2亿元")
+                         f"write yuan (12000000) or with a unit: {_AMOUNT_EXAMPLES}")
     unit = match[2] or ctx.units.get(name, "元").lower()
     if unit not in AMOUNT_UNITS:
         raise FieldError(f"has the unit {unit!r}, which is no unit of yuan",
@@ -110,7 +111,8 @@ def amount_cny(value: Any, ctx: ValueContext, name: str) -> int:
     try:
         amount = Decimal(match[1]) * AMOUNT_UNITS[unit]
     except InvalidOperation:
-        raise FieldError("is not an amount of money", "write e.g. 1200万元") from None
+        raise FieldError("is not an amount of money",
+                         f"write e.g. {_AMOUNT_EXAMPLES}") from None
     if amount != amount.to_integral_value():
         raise FieldError(f"is {amount} yuan, not a whole number of yuan",
                          "give the amount to the yuan")
@@ -555,7 +557,8 @@ def clean_number(value: Any, ctx: ValueContext, name: str) -> str:
     raw = _DASHES.sub("-", re.sub(r"\s+", "", raw)).upper()
     raw = raw.removesuffix("号")
     if not raw:
-        raise FieldError("is empty", "give the number, e.g. 国药准字H20203001")
+        example = NUMBER_FORMS["drug_registration"][1]
+        raise FieldError("is empty", f"give the number, e.g. {example}")
     return raw
 
 
@@ -625,7 +628,7 @@ def _device_registration(n: str) -> ApprovalNumber:
     match = _DEVICE_PREFIX.match(n)
     if match is None:
         if "械备" in n:
-            raise _wrong("medical_device_registration", n, "it is a class I filing (械备): "
+            raise _wrong("medical_device_registration", n, "it is a class I filing number: "
                          "give the type medical_device_filing")
         raise _wrong("medical_device_registration", n)
     prefix, digits = match[1], n[match.end():]
@@ -640,12 +643,13 @@ def _device_registration(n: str) -> ApprovalNumber:
         raise _wrong("medical_device_registration", n, f"its class digit is {klass}, not "
                      "1, 2 or 3")
     if klass == "1":
+        example = NUMBER_FORMS["medical_device_filing"][1]
         raise _wrong("medical_device_registration", n, "class I devices are filed, not "
-                     "registered: their filing number is like 鲁青械备20200012 (type "
+                     f"registered: their filing number is like {example} (type "
                      "medical_device_filing)")
     if klass == "3" and not prefix.startswith("国"):
         raise _wrong("medical_device_registration", n, "class III devices are registered by "
-                     "the NMPA (国械注准…); a province registers class II only")
+                     "the NMPA only; a province registers class II")
     return ApprovalNumber(n, year, "II" if klass == "2" else "III")
 
 
@@ -655,8 +659,7 @@ def _device_filing(n: str) -> ApprovalNumber:
         raise _wrong("medical_device_filing", n)
     digits = match[2]
     if len(digits) != 8:
-        raise _wrong("medical_device_filing", n, f"it has {len(digits)} digits after 械备, "
-                     "not 8")
+        raise _wrong("medical_device_filing", n, f"it has {len(digits)} digits, not 8")
     year = int(digits[:4])
     if year < 2014:
         raise _wrong("medical_device_filing", n, f"the year {year} is before 2014, when "
@@ -670,8 +673,9 @@ def _cosmetics_registration(n: str) -> ApprovalNumber:
         raise _wrong("cosmetics_registration", n)
     imported, letter, digits = bool(match[1]), match[2], match[3]
     if letter != ("J" if imported else "G"):
-        raise _wrong("cosmetics_registration", n, f"{'国妆特进字' if imported else '国妆特字'}"
-                     f" is followed by {'J' if imported else 'G'}, not {letter}")
+        prefix = n[:n.index("字") + 1]
+        raise _wrong("cosmetics_registration", n, f"{prefix} is followed by "
+                     f"{'J' if imported else 'G'}, not {letter}")
     if len(digits) != 8:
         raise _wrong("cosmetics_registration", n, f"it has {len(digits)} digits, not 8")
     return ApprovalNumber(n, int(digits[:4]))

@@ -434,6 +434,7 @@ _QUALIFICATION_ALIASES = {
     "独角兽": "unicorn", "独角兽企业": "unicorn",
 }
 _QUALIFICATION = vocab.choice(QUALIFICATIONS, _QUALIFICATION_ALIASES)
+_QUALIFIED = "gazelle 2024; 专精特新小巨人 2023"
 _QUALIFICATION_ITEM = re.compile(r"^(?:(\d{4})年?)?(.*?)(?:\(?(\d{4})年?\)?)?$")
 
 
@@ -452,8 +453,7 @@ def qualifications(value: Any, ctx: ValueContext, name: str) -> list[str]:
         year_text = match[1] or match[3]
         if year_text is None or (match[1] and match[3]):
             raise FieldError(f"gives {item!r} without the one year it was granted",
-                             "write each qualification with its year: gazelle 2024; "
-                             "专精特新小巨人 2023")
+                             f"write each qualification with its year: {_QUALIFIED}")
         year = int(year_text)
         if not 1990 <= year <= dt.date.today().year:
             when = "before 1990" if year < 1990 else "in the future"
