@@ -37,6 +37,11 @@ _COLUMN_FILTERS = {"accession", "name", "taxon", "latitude", "longitude", "depth
                    "updated_by", "version"}
 
 
+#: how a stored true or false reads back on either database
+_TRUTH = {"true": ("true", "1"), "yes": ("true", "1"), "false": ("false", "0"),
+          "no": ("false", "0")}
+
+
 def _contains(conn: Connection, name: str, needle: str) -> ColumnElement[bool]:
     """Field ``name`` holds text containing ``needle`` (any case): the value itself, or
     any value of a list. Matched on the values, never on the JSON that stores them (where
@@ -86,6 +91,11 @@ def _condition(conn: Connection, spec: KindSpec | None, flt: Filter) -> ColumnEl
                 f"{_NUMBER_OF[flt.field]} instead (e.g. {_NUMBER_OF[flt.field].split()[0]}"
                 f"{flt.op}{flt.value})")
         element = records.c.fields[flt.field]
+        truth = str(value).strip().lower()
+        if flt.op in ("=", "!=") and truth in _TRUTH:
+            # a yes/no field holds JSON true/false, which SQLite reads as 1/0
+            said = func.lower(cast(element.as_string(), String)).in_(_TRUTH[truth])
+            return said if flt.op == "=" else ~said
         if numeric is not None and flt.op in (">", ">=", "<", "<="):
             column, value = element.as_float(), numeric
         elif flt.op == "~":
