@@ -167,6 +167,7 @@ def test_a_session_gets_only_documented_answers(
     api, people = session
     strain = _catalogue(api, people)
     _market(api, people["curator"], strain)
+    _programme(api, people)
     _people(api, people)
     _tables(api, people["curator"])
     _sequences(api, people["curator"], strain)
@@ -181,6 +182,51 @@ def test_a_session_gets_only_documented_answers(
     statuses = {status for _, _, status in api.document.checked}
     assert {"200", "201", "202", "204", "400", "401", "403", "404", "409", "413", "422",
             "429"} <= statuses
+
+
+def _programme(api: Checked, people: dict[str, dict[str, str]]) -> None:
+    """The programme office reports, reviews, closes a quarter and fetches its workbook."""
+    admin, curator, reader = people["admin"], people["curator"], people["reader"]
+    base = "/api/programme"
+    api.call("GET", base, 200)
+    api.call("GET", base, 200, headers=curator)
+    api.call("GET", f"{base}/indicators", 200)
+    api.call("GET", f"{base}/indicators/strains", 200, headers=curator)
+    api.call("GET", f"{base}/indicators/no_such_one", 404)
+    api.call("PUT", f"{base}/indicators/strains", 200, headers=admin,
+             json={"changes": {"target": 41000}, "reason": "mid-term review"})
+    api.call("PUT", f"{base}/indicators/strains", 422, headers=admin,
+             json={"changes": {"target": [9, 1]}, "reason": "typo"})
+    api.call("PUT", f"{base}/indicators/strains", 403, headers=curator,
+             json={"changes": {"target": 1}, "reason": "x"})
+    api.call("GET", f"{base}/indicators/strains/history", 200)
+    api.call("GET", f"{base}/indicators/strains/records", 200, headers=curator)
+    api.call("GET", f"{base}/indicators/strains/records", 404)
+    kept = api.json("POST", f"{base}/documents?name=notice.pdf", 201,
+                    headers={**curator, "Content-Type": "application/octet-stream"},
+                    content=b"%PDF-1.4 founding notice")
+    api.call("GET", f"{base}/documents/{kept['sha256']}", 200, headers=curator)
+    api.call("GET", f"{base}/documents/{kept['sha256']}", 404, headers=reader)
+    body = {"indicator": "plant_medicine_centre", "period": "2025-Q4", "value": 1,
+            "evidence": [{"document": kept["document"], "sha256": kept["sha256"]}]}
+    update = api.json("POST", f"{base}/updates", 201, headers=curator, json=body)
+    api.call("POST", f"{base}/updates", 400, headers=curator,
+             json={**body, "indicator": "strains"})
+    api.call("POST", f"{base}/updates", 401, json=body)
+    one = f"{base}/updates/{update['id']}"
+    api.call("GET", one, 200, headers=curator)
+    api.call("PUT", one, 200, headers=curator, json={"note": "founding notice attached"})
+    api.call("GET", f"{base}/updates?status=submitted", 200, headers=curator)
+    api.call("POST", f"{one}/review", 200, headers=admin, json={"decision": "approve"})
+    api.call("POST", f"{one}/review", 409, headers=admin, json={"decision": "approve"})
+    api.call("GET", f"{base}/periods", 200, headers=curator)
+    api.call("GET", f"{base}/periods/2025-Q4", 404)
+    api.call("POST", f"{base}/periods/2025-Q4/close", 403, headers=reader)
+    api.call("POST", f"{base}/periods/2025-Q4/close", 200, headers=curator)
+    api.call("POST", f"{base}/periods/2025-Q4/close", 409, headers=curator)
+    api.call("GET", f"{base}/periods/2025-Q4", 200)
+    api.call("GET", f"{base}/periods/2025-Q4/report.xlsx", 200)
+    api.call("GET", f"{base}/indicators/strains/records?period=2025-Q4", 200)
 
 
 def _market(api: Checked, curator: dict[str, str], strain: str) -> None:

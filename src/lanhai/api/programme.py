@@ -21,7 +21,57 @@ router = APIRouter(prefix="/api/programme", tags=["programme"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Key = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,62}$", description="The indicator's key")]
 Period = Annotated[str, Path(pattern=r"^\d{4}-Q[1-4]$", description="A quarter: 2026-Q3")]
+_BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
 UpdateId = Annotated[int, Path(ge=1, le=MAX_KEY, description="The update's number")]
+
+def _example(*examples: Any) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
+
+
+TARGET = {"min": 30.0, "max": None, "milestone": False, "above": False, "text": "≥ 30"}
+SUMMARY = {"achieved": 1, "on_track": 0, "needs_attention": 0, "off_track": 0, "tracked": 0,
+           "no_data": 0}
+FIGURES: dict[str, Any] = {
+    "key": "key_technologies", "task": "overall", "en": "Key technologies broken through",
+    "zh": "突破关键核心技术", "unit": "technologies", "unit_zh": "项", "target": TARGET,
+    "target_year": 2027, "baseline_date": "2024-12-31", "baseline_value": 0.0,
+    "responsible": "Municipal Science and Technology Bureau", "responsible_zh": "市科技局",
+    "method": "computed", "how": "achievement records with achievement_type=key_technology",
+    "how_zh": "achievement 记录满足 achievement_type=key_technology", "source": "achievement",
+    "value": 31.0, "series": [{"period": "2025-Q1", "value": 12.0},
+                              {"period": "2025-Q2", "value": 31.0}],
+    "status": "achieved", "status_en": "Achieved", "status_zh": "已完成", "projected": 31.0,
+    "ratio": 1.033, "evidence": 31, "update": None}
+PERIOD = {"period": "2025-Q2", "start": "2025-04-01", "end": "2025-06-30", "closed": True,
+          "closed_at": "2025-07-10T09:00:00+00:00", "closed_by": "office", "sha256": "0" * 64,
+          "pending": 0, "ended": True}
+SNAPSHOT = {"title": "Synthetic biology industry action plan, 2025-2027",
+            "title_zh": "合成生物产业发展行动计划（2025—2027年）", "year": 2027,
+            "period": "2025-Q2", "as_of": "2025-06-30", "closed": True,
+            "start": "2025-04-01", "end": "2025-06-30",
+            "closed_at": "2025-07-10T09:00:00+00:00", "closed_by": "office",
+            "sha256": "0" * 64,
+            "tasks": [{"key": "overall", "en": "Overall targets", "zh": "总体目标",
+                       "summary": SUMMARY}],
+            "indicators": [FIGURES],
+            "by_unit": [{"unit": "Municipal Science and Technology Bureau",
+                         "unit_zh": "市科技局", "indicators": 1, "summary": SUMMARY}],
+            "summary": SUMMARY}
+COUNT = {"source": "achievement", "where": ["achievement_type=key_technology"], "any": [],
+         "date": "appraised", "since_baseline": True}
+DEFINITION = {"key": "key_technologies", "task": "overall", "en": FIGURES["en"],
+              "zh": FIGURES["zh"], "unit": "technologies", "unit_zh": "项", "definition": "",
+              "definition_zh": "", "target": TARGET, "target_year": 2027, "baseline": 0.0,
+              "baseline_date": "2024-12-31", "responsible": FIGURES["responsible"],
+              "responsible_zh": "市科技局", "units": [], "method": "computed", "count": COUNT,
+              "per_year": False, "retired": False, "how": FIGURES["how"],
+              "how_zh": FIGURES["how_zh"]}
+UPDATE = {"id": 1, "indicator": "plant_medicine_centre", "period": "2025-Q2", "value": 1.0,
+          "as_of": "2025-06-30",
+          "evidence": [{"url": "https://example.gov.cn/notice", "title": "founding notice"}],
+          "note": "", "unit": "LHOG0000001", "status": "submitted", "submitted_by": "mei",
+          "submitted_at": "2025-07-02T08:00:00+00:00", "reviewed_by": None,
+          "reviewed_at": None, "review_note": None, "version": 1}
 
 
 class _Closed(BaseModel):
@@ -29,8 +79,8 @@ class _Closed(BaseModel):
 
 
 class TargetOut(_Closed):
-    min: float | None
-    max: float | None
+    min: float | None = None
+    max: float | None = None
     milestone: bool
     above: bool
     text: str
@@ -40,13 +90,13 @@ class CountOut(_Closed):
     source: str
     where: list[str]
     any: list[str]
-    date: str | None
+    date: str | None = None
     since_baseline: bool
 
 
 class SeriesPoint(_Closed):
     period: str
-    value: float | None
+    value: float | None = None
     update: int | None = None
     evidence: int | None = None
 
@@ -62,25 +112,25 @@ class Figures(_Closed):
     unit_zh: str
     target: TargetOut
     target_year: int
-    baseline_date: str | None
+    baseline_date: str | None = None
     baseline_value: float
     responsible: str
     responsible_zh: str
     method: str = Field(description="computed (counted from the bank) or reported")
     how: str
     how_zh: str
-    source: str | None
-    value: float | None
+    source: str | None = None
+    value: float | None = None
     series: list[SeriesPoint]
     status: str = Field(description="achieved, on_track, needs_attention, off_track, "
                                     "tracked or no_data")
     status_en: str
     status_zh: str
-    projected: float | None = Field(description="the trend's value at the target year's end")
-    ratio: float | None = Field(description="projected / target")
+    projected: float | None = Field(default=None, description="the trend's value at the target year's end")
+    ratio: float | None = Field(default=None, description="projected / target")
     evidence: int = Field(description="records behind a computed value, or documents and "
                                       "links behind a reported one")
-    update: int | None = Field(description="the approved update a reported value comes from")
+    update: int | None = Field(default=None, description="the approved update a reported value comes from")
     breakdown: dict[str, dict[str, int]] | None = None
 
 
@@ -103,9 +153,9 @@ class PeriodOut(_Closed):
     start: str
     end: str
     closed: bool
-    closed_at: dt.datetime | None
-    closed_by: str | None
-    sha256: str | None
+    closed_at: dt.datetime | None = None
+    closed_by: str | None = None
+    sha256: str | None = None
     pending: int = Field(description="updates waiting for review (programme office)")
     ended: bool
 
@@ -113,10 +163,12 @@ class PeriodOut(_Closed):
 class Snapshot(_Closed):
     """Every indicator's figures at a quarter: frozen when the quarter is closed."""
 
+    model_config = _example(SNAPSHOT)
+
     title: str = ""
     title_zh: str = ""
     year: int | None = None
-    period: str | None
+    period: str | None = None
     as_of: str | None = None
     closed: bool
     start: str | None = None
@@ -135,6 +187,8 @@ class Definition(_Closed):
     """An indicator's definition; its live figures for those who see them; its values in
     published quarters."""
 
+    model_config = _example(DEFINITION)
+
     key: str
     task: str
     task_name: dict[str, str] | None = None
@@ -147,13 +201,13 @@ class Definition(_Closed):
     target: TargetOut
     target_year: int
     baseline: float
-    baseline_date: str | None
+    baseline_date: str | None = None
     responsible: str
     responsible_zh: str
     units: list[str] = Field(description="organisations whose members report it (any when "
                                          "empty)")
     method: str
-    count: CountOut | None
+    count: CountOut | None = None
     per_year: bool
     retired: bool
     how: str
@@ -164,6 +218,11 @@ class Definition(_Closed):
 
 
 class Definitions(_Closed):
+    model_config = _example({"title": SNAPSHOT["title"], "title_zh": SNAPSHOT["title_zh"],
+                             "year": 2027, "start": "2025-Q1",
+                             "tasks": [{"key": "overall", "en": "Overall targets",
+                                        "zh": "总体目标"}], "indicators": [DEFINITION]})
+
     title: str
     title_zh: str
     year: int
@@ -177,12 +236,32 @@ class Version(_Closed):
     version: int
     definition: dict[str, Any]
     changed_by: str
-    changed_at: dt.datetime | None
+    changed_at: dt.datetime | None = None
     reason: str
+
+
+class Versions(_Closed):
+    model_config = _example({"versions": [{"key": "strains", "version": 1,
+                                           "definition": {"key": "strains", "target": 41000},
+                                           "changed_by": "root",
+                                           "changed_at": "2026-03-01T10:00:00+00:00",
+                                           "reason": "mid-term review"}]})
+
+    versions: list[Version]
+
+
+class Periods(_Closed):
+    model_config = _example({"periods": [PERIOD]})
+
+    periods: list[PeriodOut]
 
 
 class Behind(_Closed):
     """What a value rests on: the records counted, or the approved update."""
+
+    model_config = _example({"indicator": "key_technologies", "method": "computed",
+                             "period": "2025-Q2", "total": 2, "confidential": 0, "offset": 0,
+                             "records": ["LHAC0000001", "LHAC0000002"]})
 
     indicator: str
     method: str
@@ -197,6 +276,8 @@ class Behind(_Closed):
 
 
 class UpdateOut(_Closed):
+    model_config = _example(UPDATE)
+
     id: int
     indicator: str
     period: str
@@ -204,17 +285,19 @@ class UpdateOut(_Closed):
     as_of: str
     evidence: list[dict[str, str]]
     note: str
-    unit: str | None
+    unit: str | None = None
     status: str = Field(description="submitted, approved or returned")
     submitted_by: str
     submitted_at: dt.datetime
-    reviewed_by: str | None
-    reviewed_at: dt.datetime | None
-    review_note: str | None
+    reviewed_by: str | None = None
+    reviewed_at: dt.datetime | None = None
+    review_note: str | None = None
     version: int
 
 
 class Updates(_Closed):
+    model_config = _example({"updates": [UPDATE]})
+
     updates: list[UpdateOut]
 
 
@@ -246,6 +329,11 @@ class NewUpdate(_Closed):
 
 
 class ChangedUpdate(_Closed):
+    """The parts of an update a reporting unit corrects."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"value": 2, "note": "a second centre was recognised in June"}]})
+
     period: str | None = Field(default=None, max_length=10)
     value: float | None = Field(default=None, ge=0, le=1e15)
     as_of: str | None = Field(default=None, max_length=10)
@@ -273,6 +361,9 @@ class Edit(_Closed):
 
 
 class Closing(_Closed):
+    model_config = _example({"period": "2025-Q2", "closed_at": "2025-07-10T09:00:00+00:00",
+                             "closed_by": "office", "sha256": "0" * 64, "indicators": 47})
+
     period: str
     closed_at: dt.datetime
     closed_by: str
@@ -281,6 +372,8 @@ class Closing(_Closed):
 
 
 class Document(_Closed):
+    model_config = _example({"document": "notice.pdf", "sha256": "0" * 64, "size": 2048})
+
     document: str
     sha256: str
     size: int
@@ -327,10 +420,10 @@ def edit_indicator(key: Key, body: Edit, actor: AdminDep, bank: BankDep) -> dict
 
 
 @router.get("/indicators/{key}/history", summary="Every version of an indicator",
-            response_model=list[Version])
-def history(key: Key, actor: ActorDep, bank: BankDep) -> list[dict[str, Any]]:
+            response_model=Versions)
+def history(key: Key, actor: ActorDep, bank: BankDep) -> dict[str, Any]:
     """Version 0 is the shipped definition; each admin edit adds one."""
-    return bank.programme.history(actor, key)
+    return {"versions": bank.programme.history(actor, key)}
 
 
 @router.get("/indicators/{key}/records", summary="What a value rests on",
@@ -346,11 +439,11 @@ def behind(key: Key, actor: ActorDep, bank: BankDep,
     return bank.programme.behind(actor, key, period, limit, offset)
 
 
-@router.get("/periods", summary="The quarters reported on", response_model=list[PeriodOut])
-def periods(actor: ActorDep, bank: BankDep) -> list[dict[str, Any]]:
+@router.get("/periods", summary="The quarters reported on", response_model=Periods)
+def periods(actor: ActorDep, bank: BankDep) -> dict[str, Any]:
     """Closed (published) quarters for everyone; open ones, with their pending updates,
     for the programme office and reporting units."""
-    return bank.programme.periods(actor)
+    return {"periods": bank.programme.periods(actor)}
 
 
 @router.get("/periods/{period}", summary="A quarter's figures", response_model=Snapshot)
@@ -370,7 +463,7 @@ def close(period: Period, actor: UserDep, bank: BankDep) -> dict[str, Any]:
 
 @router.get("/periods/{period}/report.xlsx", summary="The funder's workbook of a quarter",
             response_class=Response,
-            responses={200: {"content": {XLSX: {}}, "description": "The workbook"}})
+            responses={200: {"content": {XLSX: _BINARY}, "description": "The workbook"}})
 def report(period: Period, actor: ActorDep, bank: BankDep) -> Response:
     """One sheet per task (value, target, status, evidence count of every indicator), a
     summary and the breakdowns; for a closed quarter byte-identical every time."""
@@ -441,7 +534,7 @@ def upload(actor: UserDep, bank: BankDep,
 
 
 @router.get("/documents/{sha256}", summary="An evidence document", response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {}},
+            responses={200: {"content": {"application/octet-stream": _BINARY},
                              "description": "The document"}})
 def document(sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")], actor: UserDep,
              bank: BankDep) -> Response:
