@@ -119,10 +119,6 @@ def amount_cny(value: Any, ctx: ValueContext, name: str) -> int:
     return int(amount)
 
 
-def _choice(options: tuple[str, ...], aliases: dict[str, str]) -> vocab.Normaliser:
-    return vocab.choice(options, aliases)
-
-
 # --- fields every industry kind shares -----------------------------------------------------------
 
 def _names(noun: str, zh: str) -> tuple[Field, ...]:
@@ -144,12 +140,12 @@ def _organisation(name: str, what: str, aliases: tuple[str, ...]) -> Field:
                  example="LHOG0000001")
 
 
-_SECTOR = Field("sector", _choice(market.SECTORS, market._SECTOR_ALIASES), group="Industry",
+_SECTOR = Field("sector", vocab.choice(market.SECTORS, market._SECTOR_ALIASES), group="Industry",
                 aliases=("industry", "行业", "产业", "所属产业", "产业领域", "应用领域",
                          "所属领域"),
                 description="Industry sector: " + ", ".join(market.SECTORS) + ".",
                 example="pharma")
-_TASK = Field("task", _choice(TASKS, _TASK_ALIASES), group="Industry",
+_TASK = Field("task", vocab.choice(TASKS, _TASK_ALIASES), group="Industry",
               aliases=("plan task", "重点任务", "任务", "所属任务", "任务方向"),
               description="The plan's task (1-6): " + ", ".join(TASKS) + ".",
               example="platform")
@@ -255,12 +251,12 @@ _LEVEL_ALIASES = {"国家级": "national", "国家": "national", "state": "natio
 PLATFORM_FIELDS = (
     _reference("平台"),
     *_names("platform", "平台"),
-    Field("platform_type", _choice(PLATFORM_TYPES, _PLATFORM_ALIASES), required=True,
+    Field("platform_type", vocab.choice(PLATFORM_TYPES, _PLATFORM_ALIASES), required=True,
           missing_ok=False, group="Industry",
           aliases=("type", "平台类型", "类型", "平台类别"),
           description="What it is: " + ", ".join(PLATFORM_TYPES) + ".",
           example="key_laboratory"),
-    Field("level", _choice(LEVELS, _LEVEL_ALIASES), group="Industry",
+    Field("level", vocab.choice(LEVELS, _LEVEL_ALIASES), group="Industry",
           aliases=("platform level", "级别", "平台级别", "层级"),
           description="national, provincial or municipal.", example="provincial"),
     _organisation("host", "hosts it (依托单位)",
@@ -296,7 +292,7 @@ _PROJECT_STATE_ALIASES = {
 PROJECT_FIELDS = (
     _reference("项目"),
     *_names("project", "项目"),
-    Field("project_type", _choice(PROJECT_TYPES, _PROJECT_ALIASES), required=True,
+    Field("project_type", vocab.choice(PROJECT_TYPES, _PROJECT_ALIASES), required=True,
           missing_ok=False, group="Industry",
           aliases=("type", "项目类型", "类型", "项目类别"),
           description="What it is: " + ", ".join(PROJECT_TYPES) + ".", example="pilot"),
@@ -316,7 +312,7 @@ PROJECT_FIELDS = (
           description="Total investment in yuan (1200万元 and 1.2亿 are read exactly; a "
                       "column in 万元 is read with --unit investment_cny=万元).",
           example="1200万元"),
-    Field("project_status", _choice(PROJECT_STATES, _PROJECT_STATE_ALIASES),
+    Field("project_status", vocab.choice(PROJECT_STATES, _PROJECT_STATE_ALIASES),
           group="Industry", aliases=("status", "项目状态", "状态", "进展", "建设状态",
                                      "进展情况"),
           description="planned, underway, completed or stopped.", example="underway"),
@@ -365,12 +361,12 @@ ACHIEVEMENT_FIELDS = (
     Field("title_zh", bounded_text, group="Industry",
           aliases=("chinese title", "title zh", "成果名称", "技术名称", "名称", "标题"),
           description="The achievement's title in Chinese."),
-    Field("achievement_type", _choice(ACHIEVEMENT_TYPES, _ACHIEVEMENT_ALIASES),
+    Field("achievement_type", vocab.choice(ACHIEVEMENT_TYPES, _ACHIEVEMENT_ALIASES),
           required=True, missing_ok=False, group="Industry",
           aliases=("type", "成果类型", "类型", "类别"),
           description="key_technology (a key technology broken through) or result.",
           example="key_technology"),
-    Field("appraisal", _choice(APPRAISALS, _APPRAISAL_ALIASES), group="Industry",
+    Field("appraisal", vocab.choice(APPRAISALS, _APPRAISAL_ALIASES), group="Industry",
           aliases=("appraisal level", "评价结论", "鉴定结论", "评价水平", "鉴定水平",
                    "技术水平"),
           description="The appraisal's conclusion: " + ", ".join(APPRAISALS) + ".",
@@ -415,7 +411,7 @@ _TEAM_ALIASES = {
 TEAM_FIELDS = (
     _reference("团队"),
     *_names("team", "团队"),
-    Field("team_type", _choice(TEAM_TYPES, _TEAM_ALIASES), required=True, missing_ok=False,
+    Field("team_type", vocab.choice(TEAM_TYPES, _TEAM_ALIASES), required=True, missing_ok=False,
           group="Industry", aliases=("type", "团队类型", "类型", "类别"),
           description="What it is: " + ", ".join(TEAM_TYPES) + ".",
           example="leading_synbio_team"),
@@ -444,7 +440,7 @@ _FUND_ALIASES = {
 FUND_FIELDS = (
     _reference("基金"),
     *_names("fund", "基金"),
-    Field("fund_type", _choice(FUND_TYPES, _FUND_ALIASES), required=True, missing_ok=False,
+    Field("fund_type", vocab.choice(FUND_TYPES, _FUND_ALIASES), required=True, missing_ok=False,
           group="Industry", aliases=("type", "基金类型", "类型", "类别"),
           description="What it is: " + ", ".join(FUND_TYPES) + ".", example="industry_fund"),
     Field("size_cny", amount_cny, group="Industry",
@@ -477,7 +473,7 @@ _PRODUCT_ALIASES = {
 PRODUCT_FIELDS = (
     _reference("产品"),
     *_names("product", "产品"),
-    Field("product_type", _choice(PRODUCT_TYPES, _PRODUCT_ALIASES), required=True,
+    Field("product_type", vocab.choice(PRODUCT_TYPES, _PRODUCT_ALIASES), required=True,
           missing_ok=False, group="Industry", aliases=("type", "产品类型", "类型", "类别"),
           description="What it is: " + ", ".join(PRODUCT_TYPES) + ".", example="drug"),
     _organisation("organisation", "makes it (所属企业)",
@@ -773,7 +769,7 @@ def approval_number(approval_type: str, raw: str) -> ApprovalNumber:
 
 
 APPROVAL_FIELDS = (
-    Field("approval_type", _choice(APPROVAL_TYPES, _APPROVAL_ALIASES), required=True,
+    Field("approval_type", vocab.choice(APPROVAL_TYPES, _APPROVAL_ALIASES), required=True,
           missing_ok=False, group="Approval",
           aliases=("type", "审批类型", "批准类型", "证书类型", "类型", "类别"),
           description="What was granted: " + ", ".join(APPROVAL_TYPES) + ".",
@@ -804,7 +800,7 @@ APPROVAL_FIELDS = (
           aliases=("granted by", "批准机关", "发证机关", "审批部门", "审批机关", "发证部门"),
           description="Who granted it: NMPA, ICAMA, MARA, CNIPA or a province's office.",
           example="NMPA"),
-    Field("device_class", _choice(DEVICE_CLASSES, _DEVICE_CLASS_ALIASES), group="Approval",
+    Field("device_class", vocab.choice(DEVICE_CLASSES, _DEVICE_CLASS_ALIASES), group="Approval",
           aliases=("class", "器械类别", "管理类别", "医疗器械类别"),
           description="A device's class: I, II or III (devices only; it must be the class "
                       "its number names).", example="III"),
