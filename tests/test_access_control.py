@@ -268,6 +268,38 @@ def on_market(method: str, path: str, body: Any = None) -> Callable[[World, str]
 
 
 DOCS = Case(fixed("GET", "/openapi.json"), 200, 200, 200, 200, bad_token=200)
+def programme_document(w: World) -> str:
+    """The SHA-256 of an evidence document the programme office uploaded (once)."""
+    state = w.client.app.state  # type: ignore[attr-defined]
+    digest: str | None = getattr(state, "test_document", None)
+    if digest is None:
+        digest = str(state.bank.programme.save_document(
+            Actor("ana", "curator"), "notice.pdf", b"%PDF-1.4 notice")["sha256"])
+        state.test_document = digest
+    return digest
+
+
+def programme_update(method: str, suffix: str = "", body: Any = None
+                     ) -> Callable[[World, str], Request]:
+    """A request on a fresh update the programme office submitted (one per caller)."""
+
+    def build(w: World, caller: str) -> Request:
+        bank = w.client.app.state.bank  # type: ignore[attr-defined]
+        made = bank.programme.submit(Actor("ana", "curator"), "plant_medicine_centre",
+                                     period="2025-Q4", value=1,
+                                     evidence=[{"url": "https://example.org/notice"}])
+        return Request(method, f"/api/programme/updates/{made['id']}{suffix}", body)
+    return build
+
+
+#: each caller closes its own quarter, so the office's second close is not refused
+_CLOSES = {"curator": "2025-Q2", "admin": "2025-Q3"}
+
+
+def close_quarter(w: World, caller: str) -> Request:
+    return Request("POST", f"/api/programme/periods/{_CLOSES.get(caller, '2025-Q1')}/close")
+
+
 PUBLIC = dict(anonymous=200, reader=200, curator=200, admin=200)
 HIDDEN = dict(anonymous=404, reader=404, curator=200, admin=200)
 WRITE = dict(anonymous=401, reader=403, curator=200, admin=200)
@@ -361,6 +393,44 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/market/deals/{deal_id}/events"): [
         Case(deal("POST", "/events", {"kind": "note", "note": "called both"}),
              401, 404, 404, 201)],
+    # -- programme monitoring: published quarters to everyone, live figures to the office
+    ("GET", "/api/programme"): [Case(fixed("GET", "/api/programme"), **PUBLIC)],
+    ("GET", "/api/programme/indicators"): [
+        Case(fixed("GET", "/api/programme/indicators"), **PUBLIC)],
+    ("GET", "/api/programme/indicators/{key}"): [
+        Case(fixed("GET", "/api/programme/indicators/strains"), **PUBLIC),
+        Case(fixed("GET", "/api/programme/indicators/unknown"), 404, 404, 404, 404)],
+    ("PUT", "/api/programme/indicators/{key}"): [
+        Case(fixed("PUT", "/api/programme/indicators/strains",
+                   {"changes": {"target": 41000}, "reason": "review"}), **ADMIN)],
+    ("GET", "/api/programme/indicators/{key}/history"): [
+        Case(fixed("GET", "/api/programme/indicators/strains/history"), **PUBLIC)],
+    ("GET", "/api/programme/indicators/{key}/records"): [
+        Case(fixed("GET", "/api/programme/indicators/strains/records"), **HIDDEN)],
+    ("GET", "/api/programme/periods"): [Case(fixed("GET", "/api/programme/periods"), **PUBLIC)],
+    ("GET", "/api/programme/periods/{period}"): [
+        Case(fixed("GET", "/api/programme/periods/2026-Q1"), **HIDDEN)],
+    ("POST", "/api/programme/periods/{period}/close"): [Case(close_quarter, **WRITE)],
+    ("GET", "/api/programme/periods/{period}/report.xlsx"): [
+        Case(fixed("GET", "/api/programme/periods/2026-Q1/report.xlsx"), **HIDDEN)],
+    ("GET", "/api/programme/updates"): [
+        Case(fixed("GET", "/api/programme/updates"), 401, 200, 200, 200)],
+    ("POST", "/api/programme/updates"): [
+        Case(fixed("POST", "/api/programme/updates", {
+            "indicator": "plant_medicine_centre", "period": "2025-Q4", "value": 1,
+            "evidence": [{"url": "https://example.org/notice"}]}), **CREATE)],
+    ("GET", "/api/programme/updates/{update_id}"): [
+        Case(programme_update("GET"), 401, 404, 200, 200)],
+    ("PUT", "/api/programme/updates/{update_id}"): [
+        Case(programme_update("PUT", body={"value": 2}), 401, 404, 200, 200)],
+    ("POST", "/api/programme/updates/{update_id}/review"): [
+        Case(programme_update("POST", "/review", {"decision": "approve"}), **WRITE)],
+    ("POST", "/api/programme/documents"): [
+        Case(lambda w, c: Request("POST", "/api/programme/documents?name=n.pdf",
+                                  data={"x": "a notice"}), **CREATE)],
+    ("GET", "/api/programme/documents/{sha256}"): [
+        Case(lambda w, c: Request("GET", f"/api/programme/documents/{programme_document(w)}"),
+             401, 404, 200, 200)],
     ("GET", "/api/records/{accession}"): [
         Case(fixed("GET", "/api/records/{w.sample}"), **PUBLIC),
         Case(lambda w, caller: Request("GET", f"/api/records/{w.deposit.lower()}"), **HIDDEN),

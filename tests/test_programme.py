@@ -341,7 +341,7 @@ def test_values_are_dated_by_the_fact_and_traced_to_their_records(
     assert found["live"]["breakdown"]["sector"] == {"food_health": 1, "pharma": 1}
 
 
-# --- reported updates, closing and the report -----------------------------------------------------
+# --- reported updates, closing and the report ------------------------------------------------
 
 def test_a_reporting_unit_reports_and_the_office_approves_or_returns(
         filled: dict[str, Any]) -> None:
@@ -425,9 +425,12 @@ def test_a_closed_quarter_is_frozen_and_its_report_byte_identical(
         service.close(ADMIN, "2025-Q4")
     first = service.report_xlsx(ANONYMOUS, "2025-Q4")
     frozen = service.snapshot(ANONYMOUS, "2025-Q4")
-    assert frozen["sha256"] == closed["sha256"]
-    values = _values(frozen)
-    assert (values["key_technologies"], values["plant_medicine_centre"]) == (3, 1)
+    office = service.snapshot(CURATOR, "2025-Q4")
+    assert (frozen["sha256"], office["sha256"]) == (closed["public_sha256"], closed["sha256"])
+    # the published figures leave out the restricted A6, the office's count it
+    assert (_values(office)["key_technologies"], _values(frozen)["key_technologies"]) == (3, 2)
+    assert _values(frozen)["plant_medicine_centre"] == 1
+    office_book = service.report_xlsx(CURATOR, "2025-Q4")
     # later: new records, an admin's edit of the target, a new update for a later quarter
     _made(bank, "achievement", title="A7", achievement_type="key_technology",
           appraised="2025-10-15")
@@ -435,17 +438,22 @@ def test_a_closed_quarter_is_frozen_and_its_report_byte_identical(
     with pytest.raises(Conflict, match="2025-Q4 is closed"):
         service.submit(unit, "plant_medicine_centre", period="2025-Q4", value=0,
                        evidence=[{"url": "https://example.org/x"}])
+    _made(bank, "approval", approval_type="drug_clinical_trial", granted="2025-11-02",
+          product_name="late entry", holder=filled["pharma_co"])
     assert service.report_xlsx(ANONYMOUS, "2025-Q4") == first
+    assert service.report_xlsx(CURATOR, "2025-Q4") == office_book != first
     assert service.snapshot(ANONYMOUS, "2025-Q4") == frozen
     assert _values(service.live(ADMIN))["key_technologies"] == 5  # the live figure moved
-    assert service.behind(ANONYMOUS, "key_technologies", "2025-Q4")["total"] == 3
+    behind = service.behind(ANONYMOUS, "key_technologies", "2025-Q4")
+    assert (behind["total"], len(behind["records"])) == (2, 2)  # A6 is neither shown nor counted
+    assert service.behind(CURATOR, "key_technologies", "2025-Q4")["total"] == 3
     # what the workbook holds
     book = load_workbook(io.BytesIO(first))
     assert book.sheetnames[0].startswith("Summary") and len(book.sheetnames) == 10
     overall = book[book.sheetnames[1]]
     rows = {r[0].value: [c.value for c in r] for r in overall.iter_rows(min_row=3)}
     key_row = rows["Key technologies broken through 突破关键核心技术"]
-    assert key_row[3] == "≥ 30" and key_row[5] == 3 and key_row[8] == 3
+    assert key_row[3] == "≥ 30" and key_row[5] == 2 and key_row[8] == 2
     # the public sees published quarters only
     assert [p["period"] for p in service.periods(ANONYMOUS)] == ["2025-Q4"]
     with pytest.raises(NotFound):
@@ -475,11 +483,11 @@ def test_admins_edit_indicators_with_history(filled: dict[str, Any]) -> None:
     assert history[1]["reason"] == "widened"
 
 
-# --- through the API and the CLI --------------------------------------------------------------------
+# --- through the API and the CLI ---------------------------------------------------------------
 
 def test_the_api_serves_each_role_what_it_may_see(engine: Engine, tmp_path: Path) -> None:
-    from tests.support import add_user, make_client
     from lanhai.settings import Settings
+    from tests.support import add_user, make_client
 
     with make_client(engine, Settings(data_dir=tmp_path)) as client:
         bank: Bank = client.app.state.bank  # type: ignore[attr-defined]

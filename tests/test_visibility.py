@@ -164,6 +164,10 @@ def build(folder: Path, with_hidden: bool) -> Iterator[World]:
         hidden["release"] = str(bank.releases.compose(
             ADMIN, title="secret release", issued=dt.date(2026, 12, 1),
             offers=[pub["offer"]])["id"])
+    if with_hidden:  # an update waiting for review is the office's and its unit's alone
+        bank.programme.submit(CURATOR, "plant_medicine_centre", period="2026-Q1", value=1,
+                              evidence=[{"url": "https://example.org/secret-notice"}])
+    bank.programme.close(ADMIN, "2025-Q4")
     bank.sequence_search.update_index()
     with TestClient(create_app(bank=bank)) as client:
         yield World(client, bank, tokens, pub, hidden)
@@ -474,6 +478,60 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
             "title": "x", "issued": "2026-12-01", "offers": [w.public["offer"]]})],
     ("POST", "/api/market/releases/{release_id}/publish"): lambda w: [Ask(
         "POST", f"/api/market/releases/{_hidden_or(w, 'release', '2')}/publish")],
+    # -- programme monitoring: the public sees the published quarter, counted without what
+    #    only curators may see
+    ("GET", "/api/programme"): gets("/api/programme"),
+    ("GET", "/api/programme/indicators"): gets("/api/programme/indicators"),
+    ("GET", "/api/programme/indicators/{key}"): gets(
+        "/api/programme/indicators/gene_bank_samples",
+        "/api/programme/indicators/patent_deposit_strains"),
+    ("GET", "/api/programme/indicators/{key}/history"): gets(
+        "/api/programme/indicators/strains/history"),
+    ("GET", "/api/programme/indicators/{key}/records"): gets(
+        "/api/programme/indicators/gene_bank_samples/records?period=2025-Q4",
+        "/api/programme/indicators/patent_deposit_strains/records?period=2025-Q4",
+        "/api/programme/indicators/plant_medicine_centre/records?period=2025-Q4",
+        "/api/programme/indicators/gene_bank_samples/records"),
+    ("GET", "/api/programme/periods"): gets("/api/programme/periods"),
+    ("GET", "/api/programme/periods/{period}"): gets("/api/programme/periods/2025-Q4",
+                                                     "/api/programme/periods/2026-Q1"),
+    ("GET", "/api/programme/periods/{period}/report.xlsx"): gets(
+        "/api/programme/periods/2025-Q4/report.xlsx"),
+    ("GET", "/api/programme/updates"): gets("/api/programme/updates"),
+    ("GET", "/api/programme/updates/{update_id}"): gets("/api/programme/updates/1"),
+    ("GET", "/api/programme/documents/{sha256}"): gets("/api/programme/documents/" + "a" * 64),
+    ("PUT", "/api/programme/indicators/{key}"): lambda w: [Ask(
+        "PUT", "/api/programme/indicators/strains",
+        json={"changes": {"target": 1}, "reason": "x"})],
+    ("POST", "/api/programme/periods/{period}/close"): lambda w: [Ask(
+        "POST", "/api/programme/periods/2026-Q1/close")],
+    ("POST", "/api/programme/updates"): lambda w: [Ask("POST", "/api/programme/updates", json={
+        "indicator": "plant_medicine_centre", "period": "2026-Q1", "value": 1,
+        "evidence": [{"url": "https://example.org/n"}]})],
+    ("PUT", "/api/programme/updates/{update_id}"): lambda w: [Ask(
+        "PUT", "/api/programme/updates/1", json={"value": 2})],
+    ("POST", "/api/programme/updates/{update_id}/review"): lambda w: [Ask(
+        "POST", "/api/programme/updates/1/review", json={"decision": "approve"})],
+    ("POST", "/api/programme/documents"): lambda w: [Ask(
+        "POST", "/api/programme/documents?name=n.pdf", data={"x": "a notice"})],
+    ("GET", "/programme"): gets("/programme"),
+    ("GET", "/programme.json"): gets("/programme.json"),
+    ("GET", "/programme/updates"): gets("/programme/updates"),
+    ("GET", "/programme/updates.json"): gets("/programme/updates.json"),
+    ("GET", "/programme/indicators/{key}"): gets("/programme/indicators/gene_bank_samples"),
+    ("GET", "/programme/indicators/{key}.json"): gets(
+        "/programme/indicators/patent_deposit_strains.json"),
+    ("GET", "/programme/report/{period}"): gets("/programme/report/2025-Q4",
+                                                "/programme/report/2026-Q1"),
+    ("GET", "/programme/report/{period}.json"): gets("/programme/report/2025-Q4.json"),
+    ("POST", "/programme/indicators/{key}/updates"): lambda w: [Ask(
+        "POST", "/programme/indicators/plant_medicine_centre/updates", form_from="/programme",
+        data={"period": "2026-Q1", "value": "1", "url": "https://example.org/n"})],
+    ("POST", "/programme/updates/{update_id}/review"): lambda w: [Ask(
+        "POST", "/programme/updates/1/review", form_from="/programme",
+        data={"decision": "approve"})],
+    ("POST", "/programme/periods/{period}/close"): lambda w: [Ask(
+        "POST", "/programme/periods/2026-Q1/close", form_from="/programme")],
     # -- the API: changes an anonymous caller or a reader may not make
     ("POST", "/api/{kind}"): lambda w: [Ask("POST", "/api/samples", json=SAMPLE)],
     ("PATCH", "/api/{kind}/{accession}"): writes("PATCH", "/api/records/{}",
@@ -608,6 +666,7 @@ _VOLATILE = [
     (re.compile(r"lh_[A-Za-z0-9_-]{7,}"), "lh_<token>"),
     (re.compile(r'name="csrf" value="[^"]+"'), 'name="csrf" value="<csrf>"'),
     (re.compile(r"\b[0-9a-f]{32}\b"), "<id>"),
+    (re.compile(r"\b[0-9a-f]{64}\b"), "<digest>"),  # of a snapshot holding its closing time
     (re.compile(r"lanhai-test-[\w]+|visibility\d*/(with|without)"), "<folder>"),
     (re.compile(r"\b(with|without)(\.sqlite|-LHAS\d+\.faa)"), r"<bank>\2"),
 ]

@@ -126,11 +126,13 @@ class Figures(_Closed):
                                     "tracked or no_data")
     status_en: str
     status_zh: str
-    projected: float | None = Field(default=None, description="the trend's value at the target year's end")
+    projected: float | None = Field(default=None,
+                                    description="the trend's value at the target year's end")
     ratio: float | None = Field(default=None, description="projected / target")
     evidence: int = Field(description="records behind a computed value, or documents and "
                                       "links behind a reported one")
-    update: int | None = Field(default=None, description="the approved update a reported value comes from")
+    update: int | None = Field(default=None,
+                               description="the approved update a reported value comes from")
     breakdown: dict[str, dict[str, int]] | None = None
 
 
@@ -260,7 +262,7 @@ class Behind(_Closed):
     """What a value rests on: the records counted, or the approved update."""
 
     model_config = _example({"indicator": "key_technologies", "method": "computed",
-                             "period": "2025-Q2", "total": 2, "confidential": 0, "offset": 0,
+                             "period": "2025-Q2", "total": 2, "offset": 0,
                              "records": ["LHAC0000001", "LHAC0000002"]})
 
     indicator: str
@@ -268,8 +270,6 @@ class Behind(_Closed):
     period: str | None = None
     source: str | None = None
     total: int | None = None
-    confidential: int | None = Field(default=None, description="counted records the caller "
-                                                               "may not see")
     offset: int | None = None
     records: list[str] | None = None
     update: dict[str, Any] | None = None
@@ -362,12 +362,15 @@ class Edit(_Closed):
 
 class Closing(_Closed):
     model_config = _example({"period": "2025-Q2", "closed_at": "2025-07-10T09:00:00+00:00",
-                             "closed_by": "office", "sha256": "0" * 64, "indicators": 47})
+                             "closed_by": "office", "sha256": "0" * 64,
+                             "public_sha256": "1" * 64, "indicators": 47})
 
     period: str
     closed_at: dt.datetime
     closed_by: str
-    sha256: str
+    sha256: str = Field(description="the digest of the snapshot over every record")
+    public_sha256: str = Field(description="the digest of the published snapshot over the "
+                                           "records anyone may see")
     indicators: int
 
 
@@ -393,9 +396,10 @@ def overview(actor: ActorDep, bank: BankDep) -> dict[str, Any]:
 
 
 @router.get("/indicators", summary="Every indicator's definition", response_model=Definitions)
-def indicators(bank: BankDep) -> dict[str, Any]:
+def indicators(actor: ActorDep, bank: BankDep) -> dict[str, Any]:
     """Each target of the plan with its unit, baseline, target, responsible unit and how its
     value is counted (a declared query over the bank) or reported."""
+    del actor  # a bad token is refused here as everywhere
     programme = bank.programme.programme()
     return {"title": programme.title, "title_zh": programme.title_zh,
             "year": programme.year, "start": programme.start,
@@ -434,8 +438,8 @@ def behind(key: Key, actor: ActorDep, bank: BankDep,
                                                            "left out")] = None,
            limit: Annotated[int, Query(ge=1, le=MAX_BEHIND)] = 100,
            offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> dict[str, Any]:
-    """The records a computed value counts (those the caller may see; the rest counted as
-    confidential) or the approved update a reported value comes from."""
+    """The records a computed value counts (those the caller may see) or the approved
+    update a reported value comes from."""
     return bank.programme.behind(actor, key, period, limit, offset)
 
 

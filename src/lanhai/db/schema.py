@@ -317,7 +317,9 @@ indicator_updates = Table(
     Index("ix_indicator_updates_unit", "unit"),
 )
 
-#: closed quarters: the frozen snapshot of every indicator (canonical JSON) and its digest
+#: closed quarters: the frozen snapshot of every indicator (canonical JSON) and its digest,
+#: once over every record (the programme office's) and once over the records anyone may see
+#: (the public's), so a published figure never counts what a reader may not see
 programme_periods = Table(
     "programme_periods", metadata,
     Column("period", String(7), primary_key=True),
@@ -325,6 +327,8 @@ programme_periods = Table(
     Column("closed_by", String(100), nullable=False),
     Column("snapshot", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
+    Column("public_snapshot", Text, nullable=False),
+    Column("public_sha256", String(64), nullable=False),
 )
 
 #: the records behind each computed value of a closed period (accessions, in order)

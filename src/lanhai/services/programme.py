@@ -12,9 +12,11 @@ Who may do what:
 - the **programme office** (curators and admins) approves or returns updates, sees the
   live figures over every record and closes quarters; admins edit the indicators.
 
-A closed quarter's snapshot is computed over every record (confidential ones counted, never
-shown) and never changes: its report is generated from the snapshot alone, byte for byte
-the same whenever it is generated again.
+A closed quarter's snapshot is frozen twice: over every record for the programme office
+(confidential ones counted, never named) and over the records anyone may see for everyone
+else, so no published figure counts what a reader may not see. Neither ever changes: a
+report is generated from its snapshot alone, byte for byte the same whenever it is
+generated again.
 """
 
 from __future__ import annotations
@@ -271,7 +273,7 @@ class ProgrammeService:
         published = []
         with self.db.read() as conn:
             for period in store.closed_periods(conn).values():
-                frozen = json.loads(period.snapshot)
+                frozen = json.loads(period.view(_office(actor))[0])
                 for row in frozen["indicators"]:
                     if row["key"] == key:
                         published.append({"period": period.period, "value": row["value"],
@@ -560,7 +562,7 @@ class ProgrammeService:
                         "end": quarter.end.isoformat(), "closed": done is not None,
                         "closed_at": done.closed_at.isoformat() if done else None,
                         "closed_by": done.closed_by if done else None,
-                        "sha256": done.sha256 if done else None,
+                        "sha256": done.view(_office(actor))[1] if done else None,
                         "pending": sum(1 for u in pending if u.period == quarter.key),
                         "ended": quarter.end < today})
         return out
@@ -590,49 +592,54 @@ class ProgrammeService:
                            f"({', '.join(str(u.id) for u in pending[:10])}); approve or "
                            "return them first")
         closed_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        figures = self._figures(True, quarter)
-        figures.update(period=quarter.key, start=quarter.start.isoformat(),
-                       end=quarter.end.isoformat(), closed_at=closed_at.isoformat(),
-                       closed_by=actor.username)
+        meta = {"period": quarter.key, "start": quarter.start.isoformat(),
+                "end": quarter.end.isoformat(), "closed_at": closed_at.isoformat(),
+                "closed_by": actor.username}
+        views: dict[bool, dict[str, Any]] = {}
         evidence: dict[str, list[str]] = {}
-        for item in programme.indicators:
-            if item.retired or item.count is None or item.count.source not in KINDS:
-                continue
-            since = item.baseline_date if item.count.since_baseline else None
-            with self.db.read() as conn:
-                evidence[item.key] = store.behind(conn, item.count, True, since, quarter.end)
-                breakdown = {by: store.breakdown(conn, item.count, True, since, quarter.end,
-                                                 by)
-                             for by in DISAGGREGATIONS
-                             if by in KINDS[item.count.source].field_names}
+        for seen in (True, False):
+            figures = self._figures(seen, quarter)
+            figures.update(meta)
             for row in figures["indicators"]:
-                if row["key"] == item.key:
-                    row["breakdown"] = breakdown
-        text = canonical(figures)
-        digest = hashlib.sha256(text.encode()).hexdigest()
+                item = programme.indicator(row["key"])
+                if item.count is None or item.count.source not in KINDS:
+                    continue
+                since = item.baseline_date if item.count.since_baseline else None
+                with self.db.read() as conn:
+                    if seen:
+                        evidence[item.key] = store.behind(conn, item.count, True, since,
+                                                          quarter.end)
+                    row["breakdown"] = {
+                        by: store.breakdown(conn, item.count, seen, since, quarter.end, by)
+                        for by in DISAGGREGATIONS
+                        if by in KINDS[item.count.source].field_names}
+            views[seen] = figures
+        texts = {seen: canonical(views[seen]) for seen in views}
+        frozen = store.ClosedPeriod(
+            quarter.key, closed_at, actor.username, texts[True],
+            hashlib.sha256(texts[True].encode()).hexdigest(), texts[False],
+            hashlib.sha256(texts[False].encode()).hexdigest())
         with self.db.write() as conn:
             if store.closed_period(conn, quarter.key) is not None:
                 raise Conflict(f"{quarter} is closed already")
             if store.list_updates(conn, status="submitted", period=quarter.key):
                 raise Conflict(f"{quarter} received an update while closing; review it and "
                                "close again")
-            store.close_period(conn, quarter.key, closed_at, actor.username, text, digest,
-                               evidence)
+            store.close_period(conn, frozen, evidence)
         return {"period": quarter.key, "closed_at": closed_at.isoformat(),
-                "closed_by": actor.username, "sha256": digest,
-                "indicators": len(figures["indicators"])}
+                "closed_by": actor.username, "sha256": frozen.sha256,
+                "public_sha256": frozen.public_sha256,
+                "indicators": len(views[True]["indicators"])}
 
     def snapshot(self, actor: Actor, period: str) -> dict[str, Any]:
-        """A closed quarter's frozen figures (everyone), or the live figures of an open one
-        (the programme office and reporting units)."""
+        """A closed quarter's frozen figures (the programme office's over every record,
+        everyone else's over the records anyone may see), or the live figures of an open
+        one (the programme office and reporting units)."""
         quarter = parse_quarter(period)
         with self.db.read() as conn:
             done = store.closed_period(conn, quarter.key)
         if done is not None:
-            frozen: dict[str, Any] = json.loads(done.snapshot)
-            frozen["sha256"] = done.sha256
-            frozen["closed"] = True
-            return frozen
+            return _frozen(done, _office(actor))
         if not actor.signed_in or not _live(actor):
             raise NotFound(f"{quarter} is not published yet; published quarters are listed at "
                            "/api/programme/periods")
@@ -640,17 +647,14 @@ class ProgrammeService:
         live["closed"] = False
         return live
 
-    def published(self) -> dict[str, Any] | None:
-        """The latest closed quarter's snapshot, or None before any is closed."""
+    def published(self, actor: Actor) -> dict[str, Any] | None:
+        """The latest closed quarter's snapshot as the caller may see it, or None before
+        any is closed."""
         with self.db.read() as conn:
             closed = store.closed_periods(conn)
         if not closed:
             return None
-        last = closed[max(closed)]
-        frozen: dict[str, Any] = json.loads(last.snapshot)
-        frozen["sha256"] = last.sha256
-        frozen["closed"] = True
-        return frozen
+        return _frozen(closed[max(closed)], _office(actor))
 
     def overview(self, actor: Actor) -> dict[str, Any]:
         """What the programme page shows the caller: live figures for the office and
@@ -659,7 +663,7 @@ class ProgrammeService:
             figures = self.live(actor)
             figures["closed"] = False
         else:
-            figures = self.published() or {"indicators": [], "tasks": [], "closed": False,
+            figures = self.published(actor) or {"indicators": [], "tasks": [], "closed": False,
                                            "period": None, "summary": _count_statuses([])}
         figures["periods"] = self.periods(actor)
         return figures
@@ -667,8 +671,8 @@ class ProgrammeService:
     def behind(self, actor: Actor, key: str, period: str | None = None,
                limit: int = 100, offset: int = 0) -> dict[str, Any]:
         """The records (or approved update) behind an indicator's value: at a closed
-        quarter's end as frozen, or live. Confidential records are counted, never named,
-        for anyone but the programme office."""
+        quarter's end as frozen, or live; for anyone but the programme office only the
+        records anyone may see (neither named nor counted otherwise)."""
         item = self.definition(key)
         office = _office(actor)
         quarter = parse_quarter(period) if period else None
@@ -699,14 +703,22 @@ class ProgrammeService:
                                                                               accessions))
         limit = max(1, min(limit, MAX_BEHIND))
         return {"indicator": key, "method": "computed", "period": quarter.key if quarter
-                else None, "total": len(accessions), "confidential": len(accessions) -
-                len(shown), "offset": offset, "records": shown[offset:offset + limit]}
+                else None, "total": len(shown), "offset": offset,
+                "records": shown[offset:offset + limit]}
 
     def report_xlsx(self, actor: Actor, period: str) -> bytes:
         """The funder's workbook of a quarter (closed: byte-identical every time)."""
         from lanhai.programme.report import workbook
 
         return workbook(self.snapshot(actor, period))
+
+
+def _frozen(done: store.ClosedPeriod, office: bool) -> dict[str, Any]:
+    text, digest = done.view(office)
+    frozen: dict[str, Any] = json.loads(text)
+    frozen["sha256"] = digest
+    frozen["closed"] = True
+    return frozen
 
 
 def _editable(item: Indicator) -> dict[str, Any]:

@@ -294,36 +294,48 @@ def change_update(conn: Connection, update_id: int, version: int, values: dict[s
 
 @dataclass(frozen=True)
 class ClosedPeriod:
-    """A closed quarter and its frozen snapshot."""
+    """A closed quarter and its two frozen snapshots (every record; public records)."""
 
     period: str
     closed_at: dt.datetime
     closed_by: str
     snapshot: str
     sha256: str
+    public_snapshot: str
+    public_sha256: str
+
+    def view(self, office: bool) -> tuple[str, str]:
+        """The snapshot and its digest for the programme office, or for everyone else."""
+        return (self.snapshot, self.sha256) if office else (self.public_snapshot,
+                                                             self.public_sha256)
+
+
+def _closed(row: Any) -> ClosedPeriod:
+    return ClosedPeriod(row.period, _utc(row.closed_at), row.closed_by, row.snapshot,
+                        row.sha256, row.public_snapshot, row.public_sha256)
 
 
 def closed_periods(conn: Connection) -> dict[str, ClosedPeriod]:
     rows = conn.execute(select(programme_periods).order_by(programme_periods.c.period))
-    return {r.period: ClosedPeriod(r.period, _utc(r.closed_at), r.closed_by, r.snapshot,
-                                   r.sha256) for r in rows}
+    return {r.period: _closed(r) for r in rows}
 
 
 def closed_period(conn: Connection, period: str) -> ClosedPeriod | None:
     row = conn.execute(select(programme_periods).where(
         programme_periods.c.period == period)).one_or_none()
-    return ClosedPeriod(row.period, _utc(row.closed_at), row.closed_by, row.snapshot,
-                        row.sha256) if row else None
+    return _closed(row) if row else None
 
 
-def close_period(conn: Connection, period: str, closed_at: dt.datetime, closed_by: str,
-                 snapshot: str, sha256: str, evidence: dict[str, list[str]]) -> None:
+def close_period(conn: Connection, frozen: ClosedPeriod, evidence: dict[str, list[str]]
+                 ) -> None:
+    """Store a closed quarter and the records behind each of its computed values."""
     conn.execute(insert(programme_periods).values(
-        period=period, closed_at=closed_at, closed_by=closed_by, snapshot=snapshot,
-        sha256=sha256))
+        period=frozen.period, closed_at=frozen.closed_at, closed_by=frozen.closed_by,
+        snapshot=frozen.snapshot, sha256=frozen.sha256,
+        public_snapshot=frozen.public_snapshot, public_sha256=frozen.public_sha256))
     if evidence:
         conn.execute(insert(period_evidence), [
-            {"period": period, "indicator": key, "accessions": accessions}
+            {"period": frozen.period, "indicator": key, "accessions": accessions}
             for key, accessions in evidence.items()])
 
 
