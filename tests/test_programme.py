@@ -566,3 +566,71 @@ def test_the_cli_reports_approves_closes_and_writes_the_workbook(
     bad = run_json(capsys, ["indicators", "edit", "strains", "--set", "target=[9,1]",
                             "--reason", "x"], code=1)
     assert "minimum above its maximum" in json.dumps(bad, ensure_ascii=False)
+
+
+# --- the pages' forms -----------------------------------------------------------------------------
+
+def _sign_in(client: Any, username: str, password: str) -> None:
+    from tests.support.web import csrf_of
+
+    client.cookies.clear()
+    token = csrf_of(client.get("/signin").text)
+    answer = client.post("/signin", data={"username": username, "password": password,
+                                          "csrf": token, "next": "/programme"},
+                         follow_redirects=False)
+    assert answer.status_code == 303, answer.text[:300]
+
+
+def test_the_pages_take_a_units_update_and_the_offices_review_and_close(
+        engine: Engine) -> None:
+    from lanhai.services.access import LOCAL_ADMIN
+    from tests.support import create_user
+    from tests.support.web import csrf_of, make_site
+
+    sites = make_site(engine)
+    site = next(sites)
+    client = site.client
+    org = site.bank.catalog.create(LOCAL_ADMIN, "organisation", {
+        "name_zh": "中国科学院青岛生物能源与过程研究所", "org_type": "institute"}).accession
+    create_user(engine, "mei", "member", password="a member password 1", organisation=org)
+    create_user(engine, "office", "curator", password="an office password 1")
+    _sign_in(client, "mei", "a member password 1")
+    page = client.get("/programme/indicators/plant_medicine_centre")
+    assert page.status_code == 200 and 'name="document" type="file"' in page.text
+    csrf = csrf_of(page.text)
+    form = {"csrf": csrf, "period": "2025-Q4", "value": "1",
+            "url": "https://example.org/founding-notice"}
+    missing = client.post("/programme/indicators/plant_medicine_centre/updates",
+                          data={**form, "value": ""}, follow_redirects=False)
+    assert missing.status_code == 400 and "give the value" in missing.text
+    outside = client.post("/programme/indicators/plant_medicine_centre/updates",
+                          data={**form, "as_of": "2026-02-01"}, follow_redirects=False)
+    assert outside.status_code == 422 and "is outside 2025-Q4" in outside.text
+    sent = client.post("/programme/indicators/plant_medicine_centre/updates", data=form,
+                       files={"document": ("notice.pdf", b"%PDF-1.4 notice", "application/pdf")},
+                       follow_redirects=False)
+    assert sent.status_code == 303, sent.text[:300]
+    shown = client.get("/programme/indicators/plant_medicine_centre").text
+    assert "waiting for review" in shown
+    [update] = site.bank.programme.updates(LOCAL_ADMIN)
+    assert len(update["evidence"]) == 2 and update["unit"] == org
+    # the office approves it and closes the quarter from the pages
+    _sign_in(client, "office", "an office password 1")
+    queue = client.get("/programme/updates?status=submitted")
+    assert f'/programme/updates/{update["id"]}/review' in queue.text
+    approved = client.post(f"/programme/updates/{update['id']}/review",
+                           data={"csrf": csrf_of(queue.text), "decision": "approve"},
+                           follow_redirects=False)
+    assert approved.status_code == 303
+    overview = client.get("/programme")
+    assert "/programme/periods/2025-Q4/close" in overview.text
+    closed = client.post("/programme/periods/2025-Q4/close",
+                         data={"csrf": csrf_of(overview.text)}, follow_redirects=False)
+    assert closed.status_code == 303 and closed.headers["location"] == \
+        "/programme/report/2025-Q4"
+    report = client.get("/programme/report/2025-Q4").text
+    assert "已关账 Closed" in report and "植物分子医药创新中心" in report
+    client.cookies.clear()
+    public = client.get("/programme?lang=zh").text
+    assert "已发布季度" in public and "2025-Q4" in public
+    next(sites, None)

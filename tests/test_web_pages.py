@@ -694,6 +694,14 @@ WEB_ROUTES = {
     ("GET", "/market/releases/{release_id}"), ("GET", "/market/releases/{release_id}.json"),
     ("GET", "/market/releases/{release_id}/brochure"),
     ("GET", "/market/releases/{release_id}/brochure.json"),
+    # programme monitoring (tests/test_programme.py)
+    ("GET", "/programme"), ("GET", "/programme.json"), ("GET", "/programme/updates"),
+    ("GET", "/programme/updates.json"), ("GET", "/programme/indicators/{key}"),
+    ("GET", "/programme/indicators/{key}.json"), ("GET", "/programme/report/{period}"),
+    ("GET", "/programme/report/{period}.json"),
+    ("POST", "/programme/indicators/{key}/updates"),
+    ("POST", "/programme/updates/{update_id}/review"),
+    ("POST", "/programme/periods/{period}/close"),
 }
 
 
