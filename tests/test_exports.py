@@ -58,6 +58,13 @@ def test_csv_columns_and_values(engine: Engine, catalog: CatalogService) -> None
     ("deposit", DEPOSIT),
     ("germplasm", GERMPLASM),
     ("part", PART),
+    ("organisation", {"name_zh": "青岛某海洋生物公司", "org_type": "enterprise",
+                      "credit_code": "91370200163562681G",
+                      "qualifications": "gazelle 2024; high_tech 2022"}),
+    ("platform", {"name": "Biofoundry", "platform_type": "foundry", "level": "municipal",
+                  "recognised": "2025-06-01"}),
+    ("approval", {"approval_type": "pesticide_registration", "number": "PD20250012",
+                  "product_name": "Bt wettable powder", "granted": "2025-10-01"}),
 ])
 def test_csv_and_tsv_round_trip_through_validation(engine: Engine, catalog: CatalogService,
                                                    kind: str, raw: dict[str, str]) -> None:

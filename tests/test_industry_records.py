@@ -476,3 +476,18 @@ def test_dashboard_counts_the_new_kinds(sqlite_engine: Engine) -> None:
         counts = programme_counts(conn, False)
     assert {PLURALS[k]: counts[PLURALS[k]] for k in MINIMAL} == {
         PLURALS[k]: 1 for k in MINIMAL}
+
+
+def test_an_import_naming_a_missing_organisation_writes_nothing(
+        orgs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table = tmp_path / "platforms.csv"
+    table.write_text("平台名称,平台类型,依托单位\n"
+                     "海洋生物制造中试平台,千升级中试,LHOG0000002\n"
+                     "合成生物设计平台,设计与构建平台,LHOG0000099\n", encoding="utf-8")
+    code, report = run(capsys, "import", "platform", str(table), "--json")
+    assert code == 1 and report["committed"] is False, report
+    [problem] = report["problems"]
+    assert (problem["row"], problem["field"], problem["reason"]) == (
+        3, "host", "LHOG0000099 is not an organisation of this bank")
+    code, listed = run(capsys, "list", "platforms", "--json")
+    assert code == 0 and listed["total"] == 0, listed

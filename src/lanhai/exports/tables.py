@@ -32,7 +32,8 @@ from lanhai.model import Record
 def columns(spec: KindSpec) -> list[str]:
     """Header of a table export of ``spec``."""
     names = [f.name for f in spec.fields if f.name != "identifiers"]
-    return ["accession", "name", *names, *spec.computed, "identifiers"]
+    # a kind whose display name is its own field (platform: name) has the column once
+    return list(dict.fromkeys(["accession", "name", *names, *spec.computed, "identifiers"]))
 
 
 def cell(value: Any, fld: Field | None = None) -> str:

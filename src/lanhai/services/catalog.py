@@ -103,31 +103,52 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _check_references(conn: Conn, spec: KindSpec, fields: Fields) -> None:
-    """The records a market or industry record names exist and are of the right kind: an
-    offer's or demand's organisation, an incubation project's offer and host, and the
-    organisation, host, holder or manager of a platform, project, achievement, team, fund,
-    product or approval."""
+def referenced(spec: KindSpec, fields: Fields) -> list[str]:
+    """The accessions of the records a market or industry record names: an offer's or
+    demand's organisation, an incubation project's offer and host, and the organisation,
+    host, holder or manager of a platform, project, achievement, team, fund, product or
+    approval."""
     from lanhai.kinds.industry import INDUSTRY_KINDS, ORGANISATION_REFERENCES
 
     if spec.name not in (*ENTRY_KINDS, "incubation", *INDUSTRY_KINDS):
-        return
+        return []
+    return [str(fields[n]) for n in (*ORGANISATION_REFERENCES, "offer") if fields.get(n)]
+
+
+def reference_problems(spec: KindSpec, fields: Fields, kinds: Mapping[str, str],
+                       row: int | None = None) -> list[Problem]:
+    """What is wrong with the records ``fields`` names, given the kind of each that exists
+    (``kinds``: accession -> kind)."""
+    from lanhai.kinds.industry import ORGANISATION_REFERENCES
+
+    if not referenced(spec, fields):
+        return []
     problems = []
     for name in (*ORGANISATION_REFERENCES, "offer"):
         value = fields.get(name)
         if not value:
             continue
-        found = store.get_record(conn, value)
-        if name == "offer" and (found is None or found.kind != "offer"):
+        kind = kinds.get(str(value))
+        if name == "offer" and kind != "offer":
             problems.append(Problem(
                 reason=f"{value} is not an offer of this bank", field=name, value=value,
-                fix="give the accession of an offer (LHOF…) this bank holds"))
-        elif name != "offer" and (found is None or found.kind != "organisation"):
+                row=row, fix="give the accession of an offer (LHOF…) this bank holds"))
+        elif name != "offer" and kind != "organisation":
             problems.append(Problem(
                 reason=f"{value} is not an organisation of this bank", field=name,
-                value=value, fix="create the organisation first (`lanhai create "
-                                 "organisation` or `lanhai import organisation FILE`) and "
-                                 "give its accession"))
+                value=value, row=row,
+                fix="create the organisation first (`lanhai create organisation` or "
+                    "`lanhai import organisation FILE`) and give its accession"))
+    return problems
+
+
+def _check_references(conn: Conn, spec: KindSpec, fields: Fields) -> None:
+    """The records a market or industry record names exist and are of the right kind."""
+    wanted = referenced(spec, fields)
+    if not wanted:
+        return
+    kinds = {a: r.kind for a, r in store.get_records(conn, wanted).items()}
+    problems = reference_problems(spec, fields, kinds)
     if problems:
         raise ValidationFailed(f"the {spec.name} is not valid", problems)
 

@@ -39,7 +39,13 @@ from lanhai.kinds.vocab import ValueContext
 from lanhai.limits import Limits, TooLarge
 from lanhai.model import NewRecord, Record, Upload, identifier_key
 from lanhai.services.access import Actor, require_writer
-from lanhai.services.catalog import CatalogBatch, CatalogService, restricted_of
+from lanhai.services.catalog import (
+    CatalogBatch,
+    CatalogService,
+    reference_problems,
+    referenced,
+    restricted_of,
+)
 from lanhai.store.uploads import UploadStore
 
 #: rows validated and written together (all inside the one transaction)
@@ -276,6 +282,11 @@ class _Run:
         """Match the queued rows to records, then create, update or reject each."""
         if not self.pending:
             return
+        named = {a for p in self.pending for a in referenced(self.spec, p.fields)}
+        if named:  # the organisations (and offers) rows name must exist
+            kinds = {a: r.kind for a, r in batch.records(named).items()}
+            for p in self.pending:
+                p.problems.extend(reference_problems(self.spec, p.fields, kinds, p.row))
         values = [v for p in self.pending for v in p.ids]
         owners = batch.owners(values)
         wanted = {*owners.values(), *(p.accession for p in self.pending if p.accession)}

@@ -26,7 +26,8 @@ from lanhai.web.i18n import LANG_COOKIE, LANGUAGES, language, term, translator
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 KIND_ORDER = ("sample", "strain", "deposit", "assembly", "compound", "part", "germplasm",
-              "organisation", "offer", "demand", "incubation")
+              "organisation", "offer", "demand", "incubation", "platform", "project",
+              "achievement", "team", "fund", "product", "approval")
 
 
 def show(value: Any) -> str:

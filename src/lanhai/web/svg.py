@@ -18,7 +18,11 @@ from typing import Any
 KIND_COLOURS = {"sample": "#0072B2", "strain": "#D55E00", "deposit": "#CC79A7",
                 "assembly": "#009E73", "compound": "#E69F00", "part": "#56B4E9",
                 "germplasm": "#000000", "organisation": "#F0E442", "offer": "#882255",
-                "demand": "#44AA99", "incubation": "#DDCC77"}
+                "demand": "#44AA99", "incubation": "#DDCC77",
+                # the industry resource database (Paul Tol's muted scheme)
+                "platform": "#117733", "project": "#332288", "achievement": "#AA4499",
+                "team": "#999933", "fund": "#661100", "product": "#6699CC",
+                "approval": "#888888"}
 
 
 def _svg(width: float, height: float, title: str, body: str, extra: str = "",
