@@ -66,6 +66,11 @@ SETTINGS_DOC: dict[str, str] = {
         "of the amount per stage, payment or paid service); default: the shipped "
         "lanhai/market/data/incentives.toml."
     ),
+    "LANHAI_INDICATORS_FILE": (
+        "TOML file of the programme's indicators (every target, how it is counted or "
+        "reported, its responsible unit); default: the shipped "
+        "lanhai/programme/data/indicators.toml (the 2025-2027 plan's 47 targets)."
+    ),
     "LANHAI_MAX_BODY": (
         "Largest JSON or form request body (records, links, users, search forms), checked "
         "before it is read: 413 beyond it; default 1M. Sizes take K, M, G."
