@@ -26,7 +26,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "lanhai"
 ADAPTERS = ("lanhai.cli", "lanhai.api", "lanhai.web", "lanhai.demo", "lanhai.app")
 SERVICES = ("lanhai.services", "lanhai.bank")
 CORES = ("lanhai.kinds", "lanhai.sequence", "lanhai.breeding", "lanhai.profiles",
-         "lanhai.search", "lanhai.imports", "lanhai.exports", "lanhai.model", "lanhai.market")
+         "lanhai.search", "lanhai.imports", "lanhai.exports", "lanhai.model", "lanhai.market",
+         "lanhai.programme")
 STORE = ("lanhai.store", "lanhai.db")
 SHARED = ("lanhai.errors", "lanhai.problem_text", "lanhai.settings", "lanhai.limits",
           "lanhai.executors", "lanhai")
