@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from lanhai.limits import Limits, limits_from_env
 
@@ -208,3 +211,25 @@ class Settings:
             dask_scheduler=env.get("LANHAI_DASK_SCHEDULER", ""),
             limits=limits_from_env(dict(env)),
         )
+
+
+def read_toml(path: str | Path | None, package: str, resource: str, setting: str,
+              what: str) -> dict[str, Any]:
+    """A TOML data file: the one at ``path`` (the setting ``setting`` names it) or the one
+    shipped as ``resource`` of ``package``; a usage error saying which file and how to fix
+    it when it cannot be read or is not TOML."""
+    name = str(path) if path else resource
+    try:
+        text = Path(path).read_text("utf-8") if path else \
+            resources.files(package).joinpath(resource).read_text("utf-8")
+    except OSError as err:
+        from lanhai.errors import UsageError
+
+        raise UsageError(f"cannot read the {what} {name}: {err.strerror}; fix "
+                         f"{setting}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        from lanhai.errors import UsageError
+
+        raise UsageError(f"the {what} {name} is not valid TOML: {err}") from None

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from lanhai.errors import Problem, UsageError, ValidationFailed
 from lanhai.model import parse_filter
+from lanhai.settings import read_toml
 
 #: where a count may come from besides record kinds: the market's own tables
 MARKET_SOURCES = {
@@ -409,20 +408,8 @@ def how_counted(item: Indicator, zh: bool = False) -> str:
 
 def load_programme(path: str | Path | None = None) -> Programme:
     """The shipped plan (or the TOML file at ``path``): tasks and indicators, checked."""
-    if path:
-        try:
-            text = Path(path).read_text("utf-8")
-        except OSError as err:
-            raise UsageError(f"cannot read the indicators file {path}: {err.strerror}; fix "
-                             "LANHAI_INDICATORS_FILE") from None
-    else:
-        text = resources.files("lanhai.programme").joinpath("data/indicators.toml"
-                                                             ).read_text("utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise UsageError(f"the indicators file {path or 'indicators.toml'} is not valid "
-                         f"TOML: {err}") from None
+    data = read_toml(path, "lanhai.programme", "data/indicators.toml",
+                     "LANHAI_INDICATORS_FILE", "indicators file")
     year = data.get("year")
     if not isinstance(year, int):
         raise UsageError("the indicators file needs the target year: year = 2027")

@@ -9,11 +9,9 @@ while nothing changed.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from lanhai.errors import UsageError
 from lanhai.kinds import KINDS, PLURALS, kind_spec
 from lanhai.model import parse_filter
 from lanhai.services.access import Actor
+from lanhai.settings import read_toml
 from lanhai.store import dashboard as store
 from lanhai.store import queries
 from lanhai.store.database import Database
@@ -64,19 +63,8 @@ BREAKDOWNS = (("sample", "project_name"), ("germplasm", "instcode"), ("deposit",
 
 def load_targets(path: str | Path | None) -> dict[str, Any]:
     """The targets TOML: the shipped 2027 file unless ``path`` (LANHAI_TARGETS_FILE)."""
-    if path:
-        try:
-            text = Path(path).read_text("utf-8")
-        except OSError as err:
-            raise UsageError(f"cannot read the targets file {path}: {err.strerror}; fix "
-                             "LANHAI_TARGETS_FILE") from None
-    else:
-        text = resources.files("lanhai.services").joinpath("targets.toml").read_text("utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise UsageError(f"the targets file {path or 'targets.toml'} is not valid TOML: "
-                         f"{err}") from None
+    data = read_toml(path, "lanhai.services", "targets.toml", "LANHAI_TARGETS_FILE",
+                     "targets file")
     targets = data.get("target")
     if not isinstance(targets, list) or not targets:
         raise UsageError("the targets file needs [[target]] tables with key, target, en, zh")
