@@ -339,3 +339,62 @@ period_evidence = Table(
     Column("indicator", String(64), primary_key=True),
     Column("accessions", JSON, nullable=False),
 )
+
+# --- genome projects ----------------------------------------------------------------------------
+
+#: genome projects (the 10,000 fish genomes, the marine microbial genomes …): their goal,
+#: taxon scope, target count and dates, and a count reported from outside the bank
+genome_projects = Table(
+    "genome_projects", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("name_zh", String(300), nullable=False, default=""),
+    Column("goal", Text, nullable=False, default=""),
+    Column("taxon_scope", String(300), nullable=False, default=""),
+    Column("target_count", Integer, nullable=True),
+    Column("started", String(10), nullable=True),
+    Column("ends", String(10), nullable=True),
+    #: the first status that counts a species as done (default insdc_open)
+    Column("done_status", String(32), nullable=False),
+    #: a count the project reports itself (species sequenced so far), with its day and source
+    Column("reported_done", Integer, nullable=True),
+    Column("reported_on", String(10), nullable=True),
+    Column("reported_source", Text, nullable=True),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+#: the species a project means to sequence (one row per project and taxon)
+genome_targets = Table(
+    "genome_targets", metadata,
+    Column("project", String(64), ForeignKey("genome_projects.key", ondelete="CASCADE"),
+           primary_key=True),
+    Column("taxid", Integer, primary_key=True),
+    Column("scientific_name", String(300), nullable=False),
+    #: rank -> name (class, order, family, genus …)
+    Column("lineage", JSON, nullable=False),
+    Column("priority", Integer, nullable=True),
+    Column("added_by", String(100), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+#: every status a species reached in a project, with its day and evidence, in order
+genome_status_events = Table(
+    "genome_status_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(64), ForeignKey("genome_projects.key", ondelete="CASCADE"),
+           nullable=False),
+    Column("taxid", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("day", String(10), nullable=False),
+    #: bank accessions (LH…) and INSDC accessions behind the step
+    Column("evidence", JSON, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("allow_skip", Boolean, nullable=False, default=False),
+    Column("allow_back", Boolean, nullable=False, default=False),
+    Column("actor", String(100), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_genome_status_events_project_taxid", "project", "taxid", "id"),
+)
