@@ -225,7 +225,7 @@ def test_replay_gives_where_each_species_stands() -> None:
     carp = states[("LH10K", CARP)]
     assert (carp.status, carp.since, carp.first) == ("insdc_open", day(20), day(0))
     assert carp.done_since() == day(20) and carp.done_since("in_assembly") == day(9)
-    assert carp.evidence == ("SAMEA7519948", "GCA_949319135.1")
+    assert carp.evidence == ["SAMEA7519948", "GCA_949319135.1"]
     zebrafish = states[("LH10K", 7955)]
     assert zebrafish.status == "sample_collected"  # replay applies as recorded, by day
     assert status_counts(states)["LH10K"]["insdc_open"] == 1

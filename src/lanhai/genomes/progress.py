@@ -104,7 +104,7 @@ def bucket_of(status: str, done_step: str = DONE_STEP) -> str:
     return "in_progress" if step >= _STARTED else "targeted"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Row:
     target: Target
     status: str

@@ -28,6 +28,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from lanhai.errors import Problem
 from lanhai.kinds import ACCESSION_PATTERN
@@ -175,7 +176,7 @@ class StatusEvent:
         return (self.project, self.taxid)
 
 
-@dataclass
+@dataclass(slots=True)
 class SpeciesStatus:
     """Where one species stands in one project after its events."""
 
@@ -188,7 +189,8 @@ class SpeciesStatus:
     first: dt.date | None = None
     #: the day each step held now was reached (steps passed over are absent)
     reached: dict[str, dt.date] = field(default_factory=dict)
-    evidence: tuple[str, ...] = ()
+    #: every accession its events gave, in order
+    evidence: list[str] = field(default_factory=list)
 
     def done_since(self, done_step: str = "insdc_open") -> dt.date | None:
         """The day the species reached ``done_step`` or beyond, or None if it has not (or
@@ -317,37 +319,30 @@ def replay(events: Iterable[StatusEvent]) -> dict[tuple[str, int], SpeciesStatus
     """Each (project, taxid)'s current status after its events, applied in day order (the
     given order within a day) as recorded: the rules are :func:`check_transition`'s job
     when an event is recorded. ValueError on a status that is not on the ladder."""
-    ordered = sorted(events, key=_day_of)
     out: dict[tuple[str, int], SpeciesStatus] = {}
-    for event in ordered:
+    where = POSITION
+    for event in sorted(events, key=attrgetter("day")):
+        status, day = event.status, event.day
         key = (event.project, event.taxid)
-        step = POSITION.get(event.status)
+        step = where.get(status)
         if step is None:
-            raise ValueError(f"unknown status {event.status!r} for {event.project} taxon "
-                             f"{event.taxid} on {event.day.isoformat()}")
+            raise ValueError(f"unknown status {status!r} for {event.project} taxon "
+                             f"{event.taxid} on {day.isoformat()}")
         state = out.get(key)
         if state is None:
-            state = out[key] = SpeciesStatus(event.project, event.taxid, event.status,
-                                             event.day, event.day)
-            state.reached[event.status] = event.day
-        else:
-            held = POSITION[state.status]
-            if step < held:
-                state.reached = {s: d for s, d in state.reached.items()
-                                 if POSITION[s] < step}
-                state.reached[event.status] = event.day
-                state.status, state.since = event.status, event.day
-            elif step > held:
-                state.reached[event.status] = event.day
-                state.status, state.since = event.status, event.day
+            state = out[key] = SpeciesStatus(event.project, event.taxid, status, day, day,
+                                             {status: day})
+        elif status != state.status:
+            if step < where[state.status]:
+                state.reached = {s: d for s, d in state.reached.items() if where[s] < step}
+            state.reached[status] = day
+            state.status, state.since = status, day
         if event.evidence:
-            state.evidence = (*state.evidence,
-                              *(e for e in event.evidence if e not in state.evidence))
+            known = state.evidence
+            for item in event.evidence:
+                if item not in known:
+                    known.append(item)
     return out
-
-
-def _day_of(event: StatusEvent) -> dt.date:
-    return event.day
 
 
 def status_of_events(events: Iterable[StatusEvent]) -> dict[tuple[str, int], str]:
