@@ -320,6 +320,16 @@ def test_goats_export_layout_is_read_per_project_with_row_numbered_problems() ->
         in read.problems[-1].reason
 
 
+def test_a_species_given_twice_for_a_project_is_refused_on_its_second_row() -> None:
+    text = ("ncbi_taxon_id\tgenus\tspecies\tproject\n7955\tDanio\trerio\tVGP\n"
+            "7955\tDanio\trerio\tLH10K\n7955\tDanio\trerio\tvgp\n")
+    read = parse_goat(text)
+    assert [(r.project, r.row) for r in read.rows] == [("VGP", 2), ("LH10K", 3)]
+    [problem] = read.problems
+    assert (problem.row, problem.column) == (4, "ncbi_taxon_id")
+    assert problem.reason == "taxon 7955 is already on row 2 for VGP"
+
+
 def test_a_default_project_names_rows_that_name_none() -> None:
     text = "ncbi_taxon_id\tgenus\tspecies\n7955\tDanio\trerio\n"
     [row] = parse_goat(text, project="lh10k").rows

@@ -20,9 +20,9 @@ is a family representative for the project, 2 when other priority, 3 otherwise.
 
 Problems come with the file's row numbers (the header is row 1): a taxon id that is not a
 positive whole number, a status that is not GoaT's, a ``sequencing_status`` that disagrees
-with the status columns, a row with no project, and a name that is not the taxon id's name
-(nor one of the row's synonyms) when the caller gives a taxon id → name lookup. A row with a
-problem is left out of the rows.
+with the status columns, a row with no project, a species given twice for a project, and a
+name that is not the taxon id's name (nor one of the row's synonyms) when the caller gives a
+taxon id → name lookup. A row with a problem is left out of the rows.
 
 :func:`write_goat` writes the import layout back (GoaT's column names, in the order of its
 own expanded files): each status column holds the project when the species reached that
@@ -147,6 +147,7 @@ def parse_goat(text: str | Iterable[str], *, project: str | None = None,
     reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
     out = GoatFile()
     header: list[str] | None = None
+    seen: dict[tuple[str, int], int] = {}
     for number, cells in enumerate(reader, start=1):
         if header is None:
             if not cells or not any(c.strip() for c in cells):
@@ -162,8 +163,18 @@ def parse_goat(text: str | Iterable[str], *, project: str | None = None,
             continue
         row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
         rows, problems = _read_row(row, number, project, names, file)
-        out.rows.extend(rows)
-        out.problems.extend(problems)
+        for found in rows:
+            first = seen.setdefault((found.project, found.taxid), number)
+            if first != number:
+                problems.append(Problem(
+                    f"taxon {found.taxid} is already on row {first} for {found.project}",
+                    "give each species once per project", value=str(found.taxid),
+                    row=number, column=next(h for h in _TAXON_HEADERS if h in header),
+                    file=file))
+        if problems:
+            out.problems.extend(problems)
+        else:
+            out.rows.extend(rows)
     if header is None:
         out.problems.append(Problem("the file is empty", "give a GoaT status list with a "
                                     "header row and a row per species", row=1, file=file))
