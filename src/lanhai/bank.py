@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from lanhai.services.exports import ExportService
     from lanhai.services.families import FamilySearchService
     from lanhai.services.financing import FinancingService
+    from lanhai.services.genomes import GenomeService
     from lanhai.services.imports import ImportService
     from lanhai.services.jobs import JobRunner
     from lanhai.services.maintenance import MaintenanceService
@@ -180,6 +181,12 @@ class Bank:
 
         return ProgrammeService(self.db, self.settings.indicators_file,
                                 self.layout.root / "evidence")
+
+    @functools.cached_property
+    def genomes(self) -> GenomeService:
+        from lanhai.services.genomes import GenomeService
+
+        return GenomeService(self.db, self.imports, self.layout.scratch)
 
     @functools.cached_property
     def financing(self) -> FinancingService:

@@ -394,6 +394,8 @@ genome_status_events = Table(
     Column("note", Text, nullable=False, default=""),
     Column("allow_skip", Boolean, nullable=False, default=False),
     Column("allow_back", Boolean, nullable=False, default=False),
+    #: read from a status list (GoaT), which says where a species stands but not since when
+    Column("from_list", Boolean, nullable=False, default=False),
     Column("actor", String(100), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_genome_status_events_project_taxid", "project", "taxid", "id"),

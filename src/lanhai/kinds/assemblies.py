@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lanhai.errors import Problem
-from lanhai.kinds import vocab
+from lanhai.kinds import assembly_quality, vocab
 from lanhai.kinds.fields import COMMON_FIELDS, Field, Fields, KindSpec, unique
 
 STANDARD = "MIxS MIGS / MIMAG / MISAG"
@@ -59,6 +59,7 @@ FIELDS = (
     Field("contig_count", vocab.integer, group="Statistics",
           aliases=("contigs", "nr contigs", "nr_contigs", "number of contigs"),
           description="Number of contigs."),
+    *assembly_quality.FIELDS,
     *COMMON_FIELDS,
 )
 
@@ -89,5 +90,6 @@ SEQUENCE_SUMMARY = ("sequence_kind", "n50", "gc_percent", "largest_contig", "gen
 SPEC = KindSpec(
     name="assembly", prefix="LHAS", title="Assembly", standard=STANDARD, fields=FIELDS,
     name_field="assembly_name", identifiers=identifiers, checks=(_mag_fields,),
-    taxon_field="taxon_name", computed=SEQUENCE_SUMMARY, summary_fields=SEQUENCE_SUMMARY,
+    taxon_field="taxon_name", computed=(*SEQUENCE_SUMMARY, *assembly_quality.COMPUTED),
+    summary_fields=SEQUENCE_SUMMARY, derive=assembly_quality.derive,
 )

@@ -54,6 +54,10 @@ PROJECT_FIELDS = ("name", "name_zh", "goal", "taxon_scope", "target_count", "sta
                   "done_status", "reported_done", "reported_on", "reported_source")
 
 
+#: the text columns a project always has (empty when not given)
+_TEXTS = ("name_zh", "goal", "taxon_scope")
+
+
 def _project(row: Any) -> Project:
     return Project(row.key, row.name, row.name_zh or "", row.goal or "", row.taxon_scope or "",
                    row.target_count, row.started, row.ends, row.done_status,
@@ -64,7 +68,8 @@ def _project(row: Any) -> Project:
 def insert_project(conn: Connection, key: str, values: Mapping[str, Any], actor: str) -> None:
     now = dt.datetime.now(dt.UTC)
     conn.execute(insert(genome_projects).values(
-        key=key, **{k: values.get(k) for k in PROJECT_FIELDS}, created_by=actor,
+        key=key, **{k: values.get(k, "" if k in _TEXTS else None) for k in PROJECT_FIELDS},
+        created_by=actor,
         created_at=now, updated_at=now, version=1))
 
 
@@ -153,6 +158,7 @@ class StoredEvent:
     note: str
     allow_skip: bool
     allow_back: bool
+    from_list: bool
     actor: str
     at: dt.datetime
 
@@ -160,7 +166,8 @@ class StoredEvent:
         return {"id": self.id, "project": self.project, "taxid": self.taxid,
                 "status": self.status, "day": self.day, "evidence": self.evidence,
                 "note": self.note, "allow_skip": self.allow_skip,
-                "allow_back": self.allow_back, "actor": self.actor,
+                "allow_back": self.allow_back, "from_list": self.from_list,
+                "actor": self.actor,
                 "at": self.at.isoformat()}
 
 
@@ -174,7 +181,7 @@ def events(conn: Connection, project: str | None = None, taxid: int | None = Non
         stmt = stmt.where(genome_status_events.c.taxid == taxid)
     return [StoredEvent(int(r.id), r.project, int(r.taxid), r.status, r.day,
                         list(r.evidence), r.note or "", bool(r.allow_skip),
-                        bool(r.allow_back), r.actor, _utc(r.at))
+                        bool(r.allow_back), bool(r.from_list), r.actor, _utc(r.at))
             for r in conn.execute(stmt.order_by(genome_status_events.c.id))]
 
 
@@ -189,3 +196,37 @@ def add_events(conn: Connection, rows: Iterable[Mapping[str, Any]], actor: str) 
 def event_count(conn: Connection, project: str) -> int:
     return int(conn.execute(select(func.count()).select_from(genome_status_events).where(
         genome_status_events.c.project == project)).scalar() or 0)
+
+
+@dataclass(frozen=True)
+class Material:
+    """The taxa the bank holds material of: NCBI taxon ids and lower-case names."""
+
+    taxids: frozenset[int]
+    names: frozenset[str]
+
+
+def bank_material(conn: Connection, include_restricted: bool) -> Material:
+    """The taxa of the bank's samples, strains, assemblies and germplasm (what a genome
+    project could start from)."""
+    from lanhai.db.schema import records
+
+    fields = records.c.fields
+    stmt = select(records.c.kind, fields["taxid"].as_string(),
+                  fields["samp_taxon_id"].as_string(), fields["taxon_name"].as_string(),
+                  fields["genus"].as_string(), fields["species"].as_string()).where(
+        records.c.kind.in_(("sample", "strain", "assembly", "germplasm")),
+        fields["record_status"].as_string().is_(None))
+    if not include_restricted:
+        stmt = stmt.where(records.c.restricted == False)  # noqa: E712
+    taxids: set[int] = set()
+    names: set[str] = set()
+    for _, taxid, samp_taxid, taxon, genus, species in conn.execute(stmt):
+        for value in (taxid, samp_taxid):
+            if value is not None and str(value).isdigit():
+                taxids.add(int(value))
+        if taxon:
+            names.add(" ".join(str(taxon).split()[:2]).lower())
+        if genus and species:
+            names.add(f"{genus} {species}".lower())
+    return Material(frozenset(taxids), frozenset(names))
