@@ -426,8 +426,8 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/programme/updates/{update_id}/review"): [
         Case(programme_update("POST", "/review", {"decision": "approve"}), **WRITE)],
     ("POST", "/api/programme/documents"): [
-        Case(lambda w, c: Request("POST", "/api/programme/documents?name=n.pdf",
-                                  data={"x": "a notice"}), **CREATE)],
+        Case(lambda w, c: Request("POST", "/api/programme/documents", files={
+            "file": ("n.pdf", b"%PDF-1.4 notice", "application/pdf")}), **CREATE)],
     ("GET", "/api/programme/documents/{sha256}"): [
         Case(lambda w, c: Request("GET", f"/api/programme/documents/{programme_document(w)}"),
              401, 404, 200, 200)],

@@ -202,9 +202,8 @@ def _programme(api: Checked, people: dict[str, dict[str, str]]) -> None:
     api.call("GET", f"{base}/indicators/strains/history", 200)
     api.call("GET", f"{base}/indicators/strains/records", 200, headers=curator)
     api.call("GET", f"{base}/indicators/strains/records", 404)
-    kept = api.json("POST", f"{base}/documents?name=notice.pdf", 201,
-                    headers={**curator, "Content-Type": "application/octet-stream"},
-                    content=b"%PDF-1.4 founding notice")
+    kept = api.json("POST", f"{base}/documents", 201, headers=curator, files={
+        "file": ("notice.pdf", b"%PDF-1.4 founding notice", "application/pdf")})
     api.call("GET", f"{base}/documents/{kept['sha256']}", 200, headers=curator)
     api.call("GET", f"{base}/documents/{kept['sha256']}", 404, headers=reader)
     body = {"indicator": "plant_medicine_centre", "period": "2025-Q4", "value": 1,

@@ -499,9 +499,8 @@ def test_the_api_serves_each_role_what_it_may_see(engine: Engine, tmp_path: Path
         assert client.get("/api/programme").json()["indicators"] == []  # nothing published
         assert client.get("/api/programme/periods/2025-Q4").status_code == 404
         assert client.get("/api/programme/indicators").json()["year"] == 2027
-        document = client.post("/api/programme/documents?name=notice.pdf", headers=unit,
-                               content=b"%PDF-1.4 founding notice",
-                               )
+        document = client.post("/api/programme/documents", headers=unit, files={
+            "file": ("notice.pdf", b"%PDF-1.4 founding notice", "application/pdf")})
         assert document.status_code == 201, document.text
         kept = document.json()
         made = client.post("/api/programme/updates", headers=unit, json={

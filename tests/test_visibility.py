@@ -513,7 +513,8 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/programme/updates/{update_id}/review"): lambda w: [Ask(
         "POST", "/api/programme/updates/1/review", json={"decision": "approve"})],
     ("POST", "/api/programme/documents"): lambda w: [Ask(
-        "POST", "/api/programme/documents?name=n.pdf", data={"x": "a notice"})],
+        "POST", "/api/programme/documents", files={
+            "file": ("n.pdf", b"%PDF-1.4 notice", "application/pdf")})],
     ("GET", "/programme"): gets("/programme"),
     ("GET", "/programme.json"): gets("/programme.json"),
     ("GET", "/programme/updates"): gets("/programme/updates"),

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from lanhai.api.deps import ActorDep, AdminDep, BankDep, UserDep, if_match_version
 from lanhai.model import MAX_KEY
@@ -527,14 +528,16 @@ def review(update_id: UpdateId, body: Review, actor: UserDep, bank: BankDep) -> 
 
 @router.post("/documents", status_code=201, summary="Upload an evidence document",
              response_model=Document)
-def upload(actor: UserDep, bank: BankDep,
-           name: Annotated[str, Query(min_length=1, max_length=300,
-                                      description="The file's name")],
-           data: Annotated[bytes, Body(media_type="application/octet-stream",
-                                       max_length=MAX_DOCUMENT)]) -> dict[str, Any]:
+async def upload(actor: UserDep, bank: BankDep,
+                 file: Annotated[UploadFile, File(description="The document (PDF, scan, "
+                                                  "spreadsheet), at most 20 MB")]
+                 ) -> dict[str, Any]:
     """Keep a document (notice, certificate, scan) to cite in an update's evidence by its
     name and SHA-256."""
-    return bank.programme.save_document(actor, name, data)
+    data = await file.read(MAX_DOCUMENT + 1)
+    result: dict[str, Any] = await run_in_threadpool(
+        bank.programme.save_document, actor, file.filename or "", data)
+    return result
 
 
 @router.get("/documents/{sha256}", summary="An evidence document", response_class=Response,

@@ -299,7 +299,8 @@ class GenomeService:
             v, since=dated[k].since if k in dated else None,
             first=dated[k].first if k in dated else None,
             reached=dated[k].reached if k in dated else {}) for k, v in full.items()}
-        projections = progress.projections(targets, timed, day, done_step=done)
+        projections = {k: _steady(v) for k, v in
+                       progress.projections(targets, timed, day, done_step=done).items()}
         counts = {k: v.to_dict() for k, v in summary.projects.items()}
         return {"as_of": day.isoformat(), "done_step": done,
                 "projects": counts,
@@ -400,6 +401,21 @@ def assembly_row(m: AssemblyMetrics) -> dict[str, Any]:
         "busco_lineage": (m.busco.lineage or "") if m.busco else "",
         "release_date": m.release_date.isoformat() if m.release_date else "",
     }
+
+
+#: the fewest days of dated steps a completion date is projected from
+MIN_PROJECTION_DAYS = 90
+
+
+def _steady(projection: progress.Projection) -> progress.Projection:
+    """No completion date from a few days of steps: a rate needs a season to mean much."""
+    if projection.completion is None or projection.remaining == 0 or \
+            projection.window_days >= MIN_PROJECTION_DAYS:
+        return projection
+    return dataclasses.replace(
+        projection, completion=None,
+        reason=f"the dated steps span {projection.window_days} day(s); a completion date is "
+               f"projected from at least {MIN_PROJECTION_DAYS} days of them")
 
 
 def _busco(m: AssemblyMetrics) -> str:

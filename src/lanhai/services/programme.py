@@ -513,10 +513,10 @@ class ProgrammeService:
                             "programme office")
         name = Path(name.strip()).name[:300]
         if not name:
-            raise UsageError("name the document (e.g. name=approval-notice.pdf)")
+            raise UsageError("name the document (its file name, e.g. approval-notice.pdf)")
         if not data:
             raise UsageError(f"{name} is empty")
-        if len(data) > MAX_DOCUMENT:
+        if len(data) > MAX_DOCUMENT:  # (readers stop one byte past the limit)
             raise UsageError(f"{name} has {len(data):,} bytes; documents up to "
                              f"{MAX_DOCUMENT // 1024 // 1024} MB are kept")
         assert self.documents is not None
