@@ -18,6 +18,7 @@ def install(app: FastAPI) -> None:
     from lanhai.api import (
         breeding,
         exports,
+        genomes,
         home,
         imports,
         jobs,
@@ -41,4 +42,5 @@ def install(app: FastAPI) -> None:
     app.include_router(sequences.router)
     app.include_router(market.router)
     app.include_router(programme.router)
+    app.include_router(genomes.router)
     app.include_router(records.router)

@@ -46,6 +46,7 @@ def install(app: FastAPI) -> None:
     from lanhai.web import (
         breeding,
         forms,
+        genome_pages,
         market_pages,
         pages,
         programme_pages,
@@ -58,5 +59,6 @@ def install(app: FastAPI) -> None:
     app.include_router(breeding.router)
     app.include_router(market_pages.router)
     app.include_router(programme_pages.router)
+    app.include_router(genome_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="static")

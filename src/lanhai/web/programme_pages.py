@@ -31,6 +31,7 @@ async def overview(request: Request, is_json: bool) -> Response:
         data["live_view"] = actor.signed_in and not data.get("closed") and bool(
             data.get("indicators"))
         data["office"] = actor.role in ("curator", "admin")
+        data["genome_projects"] = bank_of(request).genomes.projects(actor)
         return {**data, **_statuses()}
 
     return await page(request, "programme.html", is_json, call)

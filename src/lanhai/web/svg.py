@@ -376,3 +376,47 @@ def trend_chart(series: Sequence[Mapping[str, Any]], goal: float | None,
         parts.append(f'<text x="{left + plot_w}" y="{height - 8}" font-size="11" '
                      f'text-anchor="end">{escape(axis[-1])}</text>')
     return _svg(width, height, title, "".join(parts), css="spark" if small else "chart")
+
+
+def treemap(children: Sequence[Mapping[str, Any]], title: str, width: int = 720,
+            height: int = 360) -> str:
+    """Progress as a treemap (slice and dice): one column per group (``name``, ``total``,
+    ``done``, ``in_progress`` and its own ``children`` one rank down), as wide as its share
+    of the targets, cut into its children's rows; each cell shaded by its share done (dark
+    green: every target done; pale: none) with a hatch for what is in progress."""
+    groups = [c for c in children if int(c.get("total", 0)) > 0]
+    total = sum(int(c["total"]) for c in groups)
+    if not total:
+        return _svg(width, 40, title, '<text x="8" y="24" font-size="14">—</text>')
+    parts: list[str] = []
+    x = 0.0
+    for group in sorted(groups, key=lambda c: -int(c["total"])):
+        w = width * int(group["total"]) / total
+        cells = [c for c in group.get("children", []) if int(c.get("total", 0)) > 0] or \
+            [group]
+        inner = sum(int(c["total"]) for c in cells)
+        y = 0.0
+        for cell in sorted(cells, key=lambda c: -int(c["total"])):
+            h = height * int(cell["total"]) / inner
+            share = int(cell.get("done", 0)) / int(cell["total"])
+            fill = _mix("#e8f3ec", "#1a7f37", share)
+            label = (f"{cell['name']}: {cell.get('done', 0)} of {cell['total']} done, "
+                     f"{cell.get('in_progress', 0)} in progress")
+            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
+                         f'fill="{fill}" stroke="#fff"><title>{escape(label)}</title></rect>')
+            if w > 60 and h > 14:
+                colour = "#fff" if share > 0.55 else "#1f2933"
+                parts.append(f'<text x="{x + 3:.1f}" y="{y + 12:.1f}" font-size="10" '
+                             f'fill="{colour}">{escape(str(cell["name"])[:int(w / 6)])}'
+                             "</text>")
+            y += h
+        x += w
+    return _svg(width, height, title, "".join(parts))
+
+
+def _mix(low: str, high: str, share: float) -> str:
+    """The colour ``share`` of the way from ``low`` to ``high``."""
+    a = [int(low[i:i + 2], 16) for i in (1, 3, 5)]
+    b = [int(high[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * max(0.0, min(1.0, share))):02x}"
+                         for x, y in zip(a, b, strict=True))
