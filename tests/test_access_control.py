@@ -66,6 +66,14 @@ class World:
     def token_prefix(self, username: str) -> str:
         return add_token(self.engine, username, "to revoke")[:10]
 
+    def scratch_file(self, name: str, text: str) -> Path:
+        """A file of ``text`` in a folder of its own."""
+        import tempfile
+
+        path = Path(tempfile.mkdtemp(prefix="lanhai-matrix-")) / name
+        path.write_text(text, "utf-8")
+        return path
+
     def relink(self) -> None:
         """Make sure the link that DELETE /api/links removes exists."""
         catalog_on(self.engine).link(Actor("ana", "curator"), self.sample2,
@@ -300,6 +308,43 @@ def close_quarter(w: World, caller: str) -> Request:
     return Request("POST", f"/api/programme/periods/{_CLOSES.get(caller, '2025-Q1')}/close")
 
 
+def genome_world(w: World) -> str:
+    """A genome project with three target species (made once per application)."""
+    state = w.client.app.state  # type: ignore[attr-defined]
+    if not getattr(state, "test_genomes", False):
+        bank, curator = state.bank, Actor("ana", "curator")
+        bank.genomes.create_project(curator, "matrix", {"name": "Matrix fishes"})
+        listed = w.scratch_file("targets.tsv", "taxid\tscientific_name\n101\tGobio gobio\n"
+                                "102\tPerca fluviatilis\n103\tEsox lucius\n")
+        bank.genomes.import_targets(curator, "matrix", listed)
+        state.test_genomes = True
+    return "matrix"
+
+
+def on_genomes(method: str, path: str, body: Any = None) -> Callable[[World, str], Request]:
+    """A genome-project request that needs the project made first."""
+
+    def build(w: World, caller: str) -> Request:
+        genome_world(w)
+        return Request(method, path, body)
+    return build
+
+
+#: each writer moves its own species, so the second is not refused as a repeat
+_SPECIES = {"curator": 101, "admin": 102}
+
+
+def species_status(w: World, caller: str) -> Request:
+    genome_world(w)
+    return Request("POST", f"/api/genomes/projects/matrix/species/"
+                           f"{_SPECIES.get(caller, 103)}/status",
+                   {"status": "sample_collected"})
+
+
+_TARGETS = b"taxid\tscientific_name\n104\tSander lucioperca\n"
+_ASSEMBLIES = (Path(__file__).parent / "data" / "genomes" / "ncbi_assemblies_subset.tsv")
+
+
 PUBLIC = dict(anonymous=200, reader=200, curator=200, admin=200)
 HIDDEN = dict(anonymous=404, reader=404, curator=200, admin=200)
 WRITE = dict(anonymous=401, reader=403, curator=200, admin=200)
@@ -431,6 +476,32 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/programme/documents/{sha256}"): [
         Case(lambda w, c: Request("GET", f"/api/programme/documents/{programme_document(w)}"),
              401, 404, 200, 200)],
+    # -- genome projects: anyone reads, curators write
+    ("GET", "/api/genomes/projects"): [Case(on_genomes("GET", "/api/genomes/projects"),
+                                            **PUBLIC)],
+    ("POST", "/api/genomes/projects"): [Case(lambda w, c: Request(
+        "POST", "/api/genomes/projects", {"key": w.unique("p").lower(), "name": "x"}),
+        **CREATE)],
+    ("GET", "/api/genomes/projects/{key}"): [
+        Case(on_genomes("GET", "/api/genomes/projects/matrix"), **PUBLIC),
+        Case(fixed("GET", "/api/genomes/projects/nothing"), 404, 404, 404, 404)],
+    ("PATCH", "/api/genomes/projects/{key}"): [
+        Case(on_genomes("PATCH", "/api/genomes/projects/matrix", {"target_count": 3}),
+             **WRITE)],
+    ("POST", "/api/genomes/projects/{key}/targets"): [Case(lambda w, c: Request(
+        "POST", f"/api/genomes/projects/{genome_world(w)}/targets",
+        files={"file": ("t.tsv", _TARGETS, "text/tab-separated-values")}), **WRITE)],
+    ("GET", "/api/genomes/projects/{key}/species/{taxid}"): [
+        Case(on_genomes("GET", "/api/genomes/projects/matrix/species/101"), **PUBLIC)],
+    ("POST", "/api/genomes/projects/{key}/species/{taxid}/status"): [
+        Case(species_status, **CREATE)],
+    ("GET", "/api/genomes/projects/{key}/goat.tsv"): [
+        Case(on_genomes("GET", "/api/genomes/projects/matrix/goat.tsv"), **PUBLIC)],
+    ("GET", "/api/genomes/progress"): [Case(on_genomes("GET", "/api/genomes/progress"),
+                                            **PUBLIC)],
+    ("POST", "/api/genomes/assemblies"): [Case(lambda w, c: Request(
+        "POST", "/api/genomes/assemblies", files={"file": (
+            "a.tsv", _ASSEMBLIES.read_bytes(), "text/tab-separated-values")}), **WRITE)],
     ("GET", "/api/records/{accession}"): [
         Case(fixed("GET", "/api/records/{w.sample}"), **PUBLIC),
         Case(lambda w, caller: Request("GET", f"/api/records/{w.deposit.lower()}"), **HIDDEN),

@@ -168,6 +168,7 @@ def test_a_session_gets_only_documented_answers(
     strain = _catalogue(api, people)
     _market(api, people["curator"], strain)
     _programme(api, people)
+    _genomes(api, people)
     _people(api, people)
     _tables(api, people["curator"])
     _sequences(api, people["curator"], strain)
@@ -182,6 +183,43 @@ def test_a_session_gets_only_documented_answers(
     statuses = {status for _, _, status in api.document.checked}
     assert {"200", "201", "202", "204", "400", "401", "403", "404", "409", "413", "422",
             "429"} <= statuses
+
+
+def _genomes(api: Checked, people: dict[str, dict[str, str]]) -> None:
+    """A curator sets up a genome project, its targets and statuses, and imports an NCBI
+    assembly table."""
+    curator, reader = people["curator"], people["reader"]
+    data = Path(__file__).parent / "data"
+    base = "/api/genomes"
+    api.call("POST", f"{base}/projects", 201, headers=curator,
+             json={"key": "eurofish", "name": "EUROFISH", "target_count": 24})
+    api.call("POST", f"{base}/projects", 409, headers=curator,
+             json={"key": "eurofish", "name": "EUROFISH"})
+    api.call("POST", f"{base}/projects", 403, headers=reader,
+             json={"key": "x1", "name": "x"})
+    api.call("GET", f"{base}/projects", 200)
+    api.call("PATCH", f"{base}/projects/eurofish", 200, headers=curator,
+             json={"reported_done": 15, "reported_on": "2024-06-30"})
+    api.call("PATCH", f"{base}/projects/eurofish", 422, headers=curator,
+             json={"started": "2027-01-01", "ends": "2026-01-01"})
+    listed = (data / "genome_status" / "EUROFISH_expanded.tsv").read_bytes()
+    api.call("POST", f"{base}/projects/eurofish/targets", 200, headers=curator,
+             files={"file": ("eurofish.tsv", listed, "text/tab-separated-values")})
+    api.call("POST", f"{base}/projects/eurofish/targets", 422, headers=curator,
+             files={"file": ("bad.tsv", b"ncbi_taxon_id\tscientific_name\n-1\tx\n",
+                             "text/tab-separated-values")})
+    api.call("GET", f"{base}/projects/eurofish", 200)
+    api.call("GET", f"{base}/projects/nothing", 404)
+    api.call("POST", f"{base}/projects/eurofish/species/8168/status", 201, headers=curator,
+             json={"status": "in_assembly"})
+    api.call("POST", f"{base}/projects/eurofish/species/58317/status", 422, headers=curator,
+             json={"status": "published"})
+    api.call("GET", f"{base}/projects/eurofish/species/8168", 200)
+    api.call("GET", f"{base}/projects/eurofish/goat.tsv", 200)
+    api.call("GET", f"{base}/progress?project=eurofish", 200)
+    table = (data / "genomes" / "ncbi_assemblies_subset.tsv").read_bytes()
+    api.call("POST", f"{base}/assemblies", 200, headers=curator,
+             files={"file": ("assemblies.tsv", table, "text/tab-separated-values")})
 
 
 def _programme(api: Checked, people: dict[str, dict[str, str]]) -> None:

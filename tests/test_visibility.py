@@ -168,6 +168,12 @@ def build(folder: Path, with_hidden: bool) -> Iterator[World]:
         bank.programme.submit(CURATOR, "plant_medicine_centre", period="2026-Q1", value=1,
                               evidence=[{"url": "https://example.org/secret-notice"}])
     bank.programme.close(ADMIN, "2025-Q4")
+    # a genome project whose target the hidden croaker line is material for
+    bank.genomes.create_project(CURATOR, "croakers", {"name": "Croakers"})
+    targets = folder.parent / f"{folder.name}-croakers.tsv"
+    targets.write_text("taxid\tscientific_name\tfamily\n215358\tLarimichthys crocea\t"
+                       "Sciaenidae\n8078\tFundulus heteroclitus\tFundulidae\n", "utf-8")
+    bank.genomes.import_targets(CURATOR, "croakers", targets)
     bank.sequence_search.update_index()
     with TestClient(create_app(bank=bank)) as client:
         yield World(client, bank, tokens, pub, hidden)
@@ -533,6 +539,33 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
         data={"decision": "approve"})],
     ("POST", "/programme/periods/{period}/close"): lambda w: [Ask(
         "POST", "/programme/periods/2026-Q1/close", form_from="/programme")],
+    # -- genome projects: the next best species follow the material the caller may see
+    ("GET", "/api/genomes/projects"): gets("/api/genomes/projects"),
+    ("GET", "/api/genomes/projects/{key}"): gets("/api/genomes/projects/croakers",
+                                                 "/api/genomes/projects/nothing"),
+    ("GET", "/api/genomes/projects/{key}/species/{taxid}"): gets(
+        "/api/genomes/projects/croakers/species/215358"),
+    ("GET", "/api/genomes/projects/{key}/goat.tsv"): gets(
+        "/api/genomes/projects/croakers/goat.tsv"),
+    ("GET", "/api/genomes/progress"): gets("/api/genomes/progress",
+                                           "/api/genomes/progress?project=croakers"),
+    ("POST", "/api/genomes/projects"): lambda w: [Ask("POST", "/api/genomes/projects", json={
+        "key": "x1", "name": "x"})],
+    ("PATCH", "/api/genomes/projects/{key}"): lambda w: [Ask(
+        "PATCH", "/api/genomes/projects/croakers", json={"target_count": 1})],
+    ("POST", "/api/genomes/projects/{key}/targets"): lambda w: [Ask(
+        "POST", "/api/genomes/projects/croakers/targets", files={
+            "file": ("t.tsv", b"taxid\tscientific_name\n1\tx y\n", "text/plain")})],
+    ("POST", "/api/genomes/projects/{key}/species/{taxid}/status"): lambda w: [Ask(
+        "POST", "/api/genomes/projects/croakers/species/215358/status",
+        json={"status": "sample_collected"})],
+    ("POST", "/api/genomes/assemblies"): lambda w: [Ask("POST", "/api/genomes/assemblies",
+                                                        files={"file": ("a.tsv", b"x\n",
+                                                                        "text/plain")})],
+    ("GET", "/genomes"): gets("/genomes"),
+    ("GET", "/genomes.json"): gets("/genomes.json"),
+    ("GET", "/genomes/{key}"): gets("/genomes/croakers", "/genomes/nothing"),
+    ("GET", "/genomes/{key}.json"): gets("/genomes/croakers.json"),
     # -- the API: changes an anonymous caller or a reader may not make
     ("POST", "/api/{kind}"): lambda w: [Ask("POST", "/api/samples", json=SAMPLE)],
     ("PATCH", "/api/{kind}/{accession}"): writes("PATCH", "/api/records/{}",

@@ -702,6 +702,9 @@ WEB_ROUTES = {
     ("POST", "/programme/indicators/{key}/updates"),
     ("POST", "/programme/updates/{update_id}/review"),
     ("POST", "/programme/periods/{period}/close"),
+    # genome projects (tests/test_genomes.py)
+    ("GET", "/genomes"), ("GET", "/genomes.json"), ("GET", "/genomes/{key}"),
+    ("GET", "/genomes/{key}.json"),
 }
 
 

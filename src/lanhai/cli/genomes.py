@@ -219,16 +219,22 @@ def progress(key: str | None, rank: str, as_json: bool) -> None:
 @click.argument("key")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here (default: standard output).")
+@json_option
 @handles_errors
-def export(key: str, output: Path | None) -> None:
+def export(key: str, output: Path | None, as_json: bool) -> None:
     """The project's targets and statuses as a GoaT status list (tab-separated)."""
     with bank() as opened:
         text = opened.genomes.goat_status(local_actor(), key)
-    if output is None:
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    rows = max(0, text.count("\n") - 1)
+    if as_json:
+        emit({"project": key, "rows": rows, "file": str(output) if output else None,
+              "text": None if output else text}, True)
+    elif output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        click.echo(f"wrote {rows} species of {key} to {output}", err=True)
 
 
 @genomes.command("assemblies")
