@@ -32,6 +32,7 @@ from lanhai.cli.main import main
 from lanhai.db.engine import make_engine
 from lanhai.db.schema import links, records, versions
 from lanhai.demo import DEMO_CURATOR, DEMO_SOURCES, DemoSummary, build_demo
+from lanhai.demo.genomes import GOAT_LISTS
 from lanhai.demo.links import LINK_RULES, all_records, genbank_source
 from lanhai.demo.report import pages_to_open, summary_text
 from lanhai.demo.sources import (
@@ -455,6 +456,15 @@ def test_the_wheat_breeding_data_set_is_published(demo: Demo) -> None:
                                             "yield_env4"], "germplasm_linked": 0}
 
 
+def test_the_genome_projects_come_from_goats_lists(demo: Demo) -> None:
+    projects = {p["key"]: p for p in demo.bank.genomes.projects(ANONYMOUS)}
+    assert (projects["fish10k"]["reported_done"], projects["fish10k"]["counts"]) == (883, None)
+    eurofish, cfgp = projects["eurofish"]["counts"], projects["cfgp"]["counts"]
+    assert (eurofish["done"], eurofish["in_progress"], eurofish["total"]) == (15, 9, 24)
+    assert (cfgp["targeted"], cfgp["total"]) == (19, 19)
+    assert demo.first["genomes"]["eurofish"]["targets"]["added"] == 24
+
+
 def test_the_example_deposit_is_seen_by_curators_only(demo: Demo) -> None:
     accession = demo.second.highlights["deposit_curators_only"]
     assert not re.fullmatch(r"LHDP\d{7}", accession)  # held: a random accession
@@ -554,7 +564,7 @@ def test_shipped_demo_data_is_small_and_documented() -> None:
         assert source and licence and how, name
     shipped = [s.file for s in DEMO_SOURCES] + [s.file for s in DEMO_SEQUENCES] + [
         DBCAN_PUL_CAZYMES, CHARACTERISED_PUL_GENES, DEMO_DEPOSIT, WHEAT.genotypes,
-        WHEAT.phenotypes]
+        WHEAT.phenotypes, GOAT_LISTS]
     assert sorted(shipped) == names  # the demo uses every file it ships
     provenance = (data_dir() / "PROVENANCE.md").read_text(encoding="utf-8")
     rules = (Path(__file__).parents[1] / "src/lanhai/demo/links.py").read_text("utf-8")

@@ -22,6 +22,7 @@ from typing import Any
 
 from lanhai.bank import Bank
 from lanhai.breeding.pipeline import Inputs
+from lanhai.demo.genomes import genome_projects
 from lanhai.demo.links import (
     LINK_RULES,
     DemoLink,
@@ -129,6 +130,8 @@ class DemoSummary:
     chains: list[dict[str, Any]] = field(default_factory=list)
     #: the example listings of the technology market (offers, the demand, how many made)
     market: dict[str, Any] = field(default_factory=dict)
+    #: the genome projects and what importing their GoaT lists did
+    genomes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def created(self) -> int:
@@ -154,7 +157,8 @@ class DemoSummary:
                 "annotation": self.annotation, "parts": self.parts,
                 "parts_created": self.parts_created, "index": self.index,
                 "jobs": self.jobs, "jobs_created": self.jobs_created,
-                "breeding": self.breeding, "chains": self.chains, "market": self.market}
+                "breeding": self.breeding, "chains": self.chains, "market": self.market,
+                "genomes": self.genomes}
 
 
 def options_for(source: DemoSource) -> ImportOptions:
@@ -257,6 +261,9 @@ def build_demo(bank: Bank, actor: Actor, progress: Progress | None = None, *,
                      name="documented CAZymes", progress=report))
     say(f"breeding data set {WHEAT.name}")
     summary.breeding = import_breeding(bank, actor)
+    say("genome projects: EUROFISH and the cartilaginous fishes from GoaT, the 10,000 fish "
+        "genomes")
+    summary.genomes = genome_projects(bank, actor)
     summary.links = [*links, *(DemoLink(p["assembly"], "mined_from", p["accession"],
                                         "documented_gene_part", p["assembly_name"],
                                         p["part_name"]) for p in summary.parts),
