@@ -21,7 +21,7 @@ from lanhai.errors import NotFound, ValidationFailed
 from lanhai.kinds import KINDS
 from lanhai.kinds.fields import validate_fields
 from lanhai.services.access import ANONYMOUS, Actor
-from tests.support import ADMIN, CURATOR, ZOBELLIA, bank_on, run_json
+from tests.support import CURATOR, ZOBELLIA, bank_on, run_json
 
 DATA = Path(__file__).parent / "data"
 EUROFISH = DATA / "genome_status" / "EUROFISH_expanded.tsv"
