@@ -275,3 +275,52 @@ def test_the_api_by_role(engine: Engine, tmp_path: Path) -> None:
         page = client.get("/genomes/eurofish?lang=zh").text
         assert "按科" in page and "<svg" in page
         assert client.get("/genomes/nothing").status_code == 404
+
+
+#: a BUSCO 5 short summary, its numbers consistent (S + D = C, C + F + M = n)
+BUSCO_SUMMARY = "# BUSCO version is: 5.4.7\n# The lineage dataset is: actinopterygii_odb10 " \
+    "(Creation date: 2021-02-19, number of genomes: 26, number of BUSCOs: 3640)\n" + """\
+# Summarized benchmarking in BUSCO notation for file fAbrBra2.pri.fasta
+# BUSCO was run in mode: genome
+
+	***** Results: *****
+
+	C:97.1%[S:95.0%,D:2.1%],F:0.8%,M:2.1%,n:3640
+	3535	Complete BUSCOs (C)
+	3459	Complete and single-copy BUSCOs (S)
+	76	Complete and duplicated BUSCOs (D)
+	29	Fragmented BUSCOs (F)
+	76	Missing BUSCOs (M)
+	3640	Total BUSCO groups searched
+"""
+MERQURY_QV = ("fAbrBra2.pri\t45210\t2151298472\t59.9968\t1.00073e-06\n"
+              "fAbrBra2.alt\t61544\t1876532104\t58.0638\t1.56177e-06\n"
+              "Both\t106754\t4027830576\t58.989\t1.26212e-06\n")
+MERQURY_COMPLETENESS = "fAbrBra2.pri\tall\t1019000000\t1025000000\t99.4146\n"
+
+
+def test_tool_reports_complete_an_assemblys_quality(bank: Bank, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
+    made = bank.catalog.create(CURATOR, "assembly", {
+        "assembly_name": "fAbrBra2.pri", "assembly_type": "isolate genome",
+        "seq_meth": "PacBio HiFi", "assembly_software": "hifiasm 0.19",
+        "assembly_level": "Chromosome", "genome_size": "1090103032",
+        "contig_n50": "12000000", "scaffold_n50": "42000000",
+        "assigned_to_chromosomes": "98.2"})
+    assert made.fields["ebp_verdict"] == "undetermined"  # no QV, no BUSCO yet
+    with pytest.raises(Exception, match="say which row"):
+        bank.genomes.attach_reports(CURATOR, made.accession, merqury_qv=MERQURY_QV)
+    done = bank.genomes.attach_reports(
+        CURATOR, made.accession, busco=BUSCO_SUMMARY, merqury_qv=MERQURY_QV,
+        merqury_completeness=MERQURY_COMPLETENESS, assembly="fAbrBra2.pri")
+    assert done["busco"] == "C:97.1%[S:95.0%,D:2.1%],F:0.8%,M:2.1%,n:3640"
+    assert (done["busco_lineage"], done["qv"], done["kmer_completeness"]) == (
+        "actinopterygii_odb10", 59.9968, 99.4146)
+    assert done["ebp_verdict"] == "met" and done["ebp_failures"] == []
+    history = bank.catalog.history(CURATOR, made.accession)
+    assert "quality reports read" in (history[-1].note or "")
+    with pytest.raises(ValidationFailed, match="BUSCO"):
+        bank.genomes.attach_reports(CURATOR, made.accession, busco="C:97%\n")
+    with pytest.raises(Exception, match="curator"):
+        bank.genomes.attach_reports(READER, made.accession, busco=BUSCO_SUMMARY)

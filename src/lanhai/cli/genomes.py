@@ -237,6 +237,45 @@ def export(key: str, output: Path | None, as_json: bool) -> None:
         click.echo(f"wrote {rows} species of {key} to {output}", err=True)
 
 
+@genomes.command("quality")
+@click.argument("accession")
+@click.option("--busco", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="BUSCO's short summary (short_summary.*.txt).")
+@click.option("--compleasm", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="compleasm's summary.txt.")
+@click.option("--lineage", help="The lineage of a compleasm summary holding several.")
+@click.option("--merqury-qv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Merqury's .qv file.")
+@click.option("--merqury-completeness",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Merqury's .completeness.stats file.")
+@click.option("--assembly", help="The row of a Merqury file listing several assemblies.")
+@json_option
+@handles_errors
+def quality_reports(accession: str, busco: Path | None, compleasm: Path | None,
+                    lineage: str | None, merqury_qv: Path | None,
+                    merqury_completeness: Path | None, assembly: str | None,
+                    as_json: bool) -> None:
+    """Read BUSCO, compleasm and Merqury reports into an assembly record's quality fields,
+    and show the standards it now meets and the EBP criteria it fails."""
+    def text_of(path: Path | None) -> str | None:
+        return path.read_text("utf-8") if path else None
+
+    with bank() as opened:
+        done = opened.genomes.attach_reports(
+            local_actor(), accession, busco=text_of(busco), compleasm=text_of(compleasm),
+            lineage=lineage, merqury_qv=text_of(merqury_qv),
+            merqury_completeness=text_of(merqury_completeness), assembly=assembly)
+
+    def text() -> None:
+        click.echo(f"{done['accession']}: {', '.join(done['changed'])} read; best standard "
+                   f"met: {done['quality_standard']}; EBP 6.C.Q40: {done['ebp_verdict']}")
+        for failure in done["ebp_failures"] or []:
+            click.echo(f"  fails: {failure}")
+
+    emit(done, as_json, text)
+
+
 @genomes.command("assemblies")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--only", help="Keep rows whose selected_as is this (e.g. fish).")

@@ -17,7 +17,7 @@ import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lanhai.errors import (
     ConcurrentChange,
@@ -27,7 +27,7 @@ from lanhai.errors import (
     UsageError,
     ValidationFailed,
 )
-from lanhai.genomes import goat, progress, status
+from lanhai.genomes import goat, progress, quality, status
 from lanhai.genomes.ncbi import read_assembly_file
 from lanhai.genomes.quality import AssemblyMetrics
 from lanhai.imports import ImportOptions
@@ -65,6 +65,7 @@ class GenomeService:
                  ) -> None:
         self.db = db
         self.imports = imports
+        self.catalog = imports.catalog
         self.scratch = scratch
         #: what day it is (tests set another)
         self.today: Callable[[], dt.date] = dt.date.today
@@ -329,6 +330,49 @@ class GenomeService:
 
     # --- assemblies -----------------------------------------------------------------------
 
+    def attach_reports(self, actor: Actor, accession: str, *, busco: str | None = None,
+                       compleasm: str | None = None, lineage: str | None = None,
+                       merqury_qv: str | None = None,
+                       merqury_completeness: str | None = None,
+                       assembly: str | None = None) -> dict[str, Any]:
+        """Read the reports of the tools that measure what sequences alone cannot (a BUSCO
+        short summary, compleasm's summary, Merqury's .qv and .completeness.stats) into an
+        assembly record's quality fields; the record is judged again against the
+        standards. ``assembly`` names the row of a Merqury file that lists several."""
+        require_writer(actor)
+        changes: dict[str, Any] = {}
+        for text, read in ((busco, quality.parse_busco_summary),
+                           (compleasm, lambda t: quality.parse_compleasm_summary(t, lineage))):
+            if text is not None:
+                found = read(text)
+                changes["busco"] = found.notation()
+                if found.lineage:
+                    changes["busco_lineage"] = found.lineage
+        if merqury_qv is not None:
+            qv = _row(quality.parse_merqury_qv(merqury_qv), assembly, "Merqury .qv")
+            if qv.qv == float("inf"):
+                raise UsageError(f"Merqury found no k-mer in error for {qv.assembly} (QV "
+                                 "infinite); give the QV the read depth supports instead "
+                                 "(lanhai update ACCESSION --set qv=…)")
+            changes["qv"] = round(qv.qv, 4)
+        if merqury_completeness is not None:
+            rows = [r for r in quality.parse_merqury_completeness(merqury_completeness)
+                    if r.kmer_set == "all"]
+            done = _row(rows, assembly, "Merqury .completeness.stats")
+            changes["kmer_completeness"] = round(done.completeness_pct, 4)
+        if not changes:
+            raise UsageError("give a report: a BUSCO short summary, compleasm's summary, or "
+                             "Merqury's .qv or .completeness.stats")
+        record = self.catalog.get(actor, accession)
+        if record.kind != "assembly":
+            raise UsageError(f"{record.accession} is a {record.kind}, not an assembly")
+        updated = self.catalog.update(actor, record.accession, changes,
+                                      note="quality reports read: " + ", ".join(changes))
+        return {"accession": updated.accession, "changed": sorted(changes),
+                **{k: updated.fields.get(k) for k in (
+                    "busco", "busco_lineage", "qv", "kmer_completeness", "quality_standard",
+                    "ebp_verdict", "ebp_failures", "ebp_not_measured")}}
+
     def import_assemblies(self, actor: Actor, path: Path, only: str | None = None,
                           dry_run: bool = False) -> dict[str, Any]:
         """An NCBI assembly summary table (or the team's assembly table) as assembly
@@ -416,6 +460,27 @@ def _steady(projection: progress.Projection) -> progress.Projection:
         projection, completion=None,
         reason=f"the dated steps span {projection.window_days} day(s); a completion date is "
                f"projected from at least {MIN_PROJECTION_DAYS} days of them")
+
+
+_R = TypeVar("_R", quality.MerquryQV, quality.MerquryCompleteness)
+
+
+def _row(rows: Sequence[_R], assembly: str | None, what: str) -> _R:
+    """The row of a Merqury file for ``assembly``, or its only row of one assembly."""
+    if assembly is not None:
+        found = [r for r in rows if r.assembly == assembly]
+        if not found:
+            raise UsageError(f"the {what} file has no row for {assembly!r}; it lists "
+                             + ", ".join(r.assembly for r in rows))
+        return found[0]
+    single = [r for r in rows if r.assembly.lower() != "both"]
+    if len(single) == 1:
+        return single[0]
+    if not rows:
+        raise UsageError(f"the {what} file has no row")
+    raise UsageError(f"the {what} file lists {', '.join(r.assembly for r in rows)}: say "
+                     "which row is this assembly's (--assembly NAME, or Both for a pair of "
+                     "haplotypes)")
 
 
 def _busco(m: AssemblyMetrics) -> str:
