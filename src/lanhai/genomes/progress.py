@@ -16,8 +16,10 @@ starting no earlier than the project's first status event, so a young project is
 judged on days before it began) the rate is *r* = species that reached done within the
 window and are still done ÷ days in the window (both ends counted). With *R* targets not
 done, the completion date is ``as_of`` + ⌈*R* ÷ *r*⌉ days. There is none when no species
-reached done in the window (the reason says so) or when no status carries a date; when
-every target is done it is the day the last one got there.
+reached done in the window (the reason says so), when no status carries a date (steps read
+from a status list carry none), or when the project's dated steps span fewer days than
+:data:`MIN_PROJECTION_DAYS` (or the window asked, if narrower); when every target is
+done it is the day the last one got there.
 
 **Next best species.** Targets that nothing has started yet, in this project or another,
 and whose taxon the bank holds samples or strains of (the caller gives those taxon ids),
@@ -46,6 +48,9 @@ RANKS: tuple[str, ...] = ("class", "order", "family")
 UNPLACED = "(unplaced)"
 #: the default window of the completion rate, in days
 WINDOW_DAYS = 365
+#: the fewest days of dated steps a completion date is projected from (a rate read from a
+#: few days means little)
+MIN_PROJECTION_DAYS = 90
 #: priorities, most urgent first (GoaT's target-list levels)
 PRIORITIES = {1: "family_representative", 2: "other_priority", 3: "long_list"}
 BUCKETS = ("done", "in_progress", "targeted")
@@ -296,6 +301,11 @@ def _project_projection(project: str, rows: Sequence[_Row], as_of: dt.date,
                           f"no species reached {done_step} in the {days} days from "
                           f"{start.isoformat()} to {as_of.isoformat()}, so there is no "
                           "rate to project")
+    least = min(MIN_PROJECTION_DAYS, window_days)  # a window asked narrower is the caller's
+    if days < least:
+        return Projection(project, total, done, remaining, as_of, start, days, in_window,
+                          rate, None, f"the dated steps span {days} day(s); a completion "
+                          f"date is projected from at least {least} days of them")
     needed = -(-remaining * days // in_window)
     return Projection(project, total, done, remaining, as_of, start, days, in_window, rate,
                       as_of + dt.timedelta(days=needed),

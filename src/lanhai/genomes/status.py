@@ -163,6 +163,9 @@ class StatusEvent:
     note: str = ""
     allow_skip: bool = False
     allow_back: bool = False
+    #: read from a status list: it says where the species stands on ``day`` (the day the
+    #: list was read), not since when, so the replay keeps no day for it
+    from_list: bool = False
 
     def __post_init__(self) -> None:
         name = status_name(self.status) if isinstance(self.status, str) else None
@@ -318,7 +321,8 @@ def check_events(events: Sequence[StatusEvent], today: dt.date | None = None
 def replay(events: Iterable[StatusEvent]) -> dict[tuple[str, int], SpeciesStatus]:
     """Each (project, taxid)'s current status after its events, applied in day order (the
     given order within a day) as recorded: the rules are :func:`check_transition`'s job
-    when an event is recorded. ValueError on a status that is not on the ladder."""
+    when an event is recorded. A status-list event sets the status without a day (so no
+    rate is read from it). ValueError on a status that is not on the ladder."""
     out: dict[tuple[str, int], SpeciesStatus] = {}
     where = POSITION
     for event in sorted(events, key=attrgetter("day")):
@@ -328,15 +332,18 @@ def replay(events: Iterable[StatusEvent]) -> dict[tuple[str, int], SpeciesStatus
         if step is None:
             raise ValueError(f"unknown status {status!r} for {event.project} taxon "
                              f"{event.taxid} on {day.isoformat()}")
+        dated = None if event.from_list else day
         state = out.get(key)
         if state is None:
-            state = out[key] = SpeciesStatus(event.project, event.taxid, status, day, day,
-                                             {status: day})
+            state = out[key] = SpeciesStatus(event.project, event.taxid, status, dated,
+                                             dated, {status: day} if dated else {})
         elif status != state.status:
             if step < where[state.status]:
                 state.reached = {s: d for s, d in state.reached.items() if where[s] < step}
-            state.reached[status] = day
-            state.status, state.since = status, day
+            if dated:
+                state.reached[status] = dated
+            state.status, state.since = status, dated
+            state.first = state.first or dated
         if event.evidence:
             known = state.evidence
             for item in event.evidence:

@@ -45,8 +45,8 @@ RANKS = ("class", "order", "family")
 
 def _events(stored: Sequence[store.StoredEvent]) -> list[status.StatusEvent]:
     return [status.StatusEvent(e.project, e.taxid, e.status, dt.date.fromisoformat(e.day),
-                               tuple(e.evidence), e.note, e.allow_skip, e.allow_back)
-            for e in stored]
+                               tuple(e.evidence), e.note, e.allow_skip, e.allow_back,
+                               e.from_list) for e in stored]
 
 
 def _day(value: Any, name: str) -> str | None:
@@ -163,11 +163,20 @@ class GenomeService:
         return found
 
     def projects(self, actor: Actor) -> list[dict[str, Any]]:
-        """Every project with its counts (done, in progress, targeted)."""
-        summary = self.progress(actor)
+        """Every project with its counts (done, in progress, targeted), each done by its
+        own done status."""
         with self.db.read() as conn:
             found = store.list_projects(conn)
-        return [{**p.to_dict(), "counts": summary["projects"].get(p.key)} for p in found]
+            rows = store.targets(conn)
+            statuses = status.replay(_events(store.events(conn)))
+        out = []
+        for project in found:
+            mine = [progress.Target(t.project, t.taxid, t.scientific_name, t.lineage,
+                                    t.priority or 3) for t in rows if t.project == project.key]
+            counts = progress.count_projects(mine, statuses, project.done_status)
+            out.append({**project.to_dict(), "counts": counts[project.key].to_dict()
+                        if project.key in counts else None})
+        return out
 
     def project(self, actor: Actor, key: str) -> dict[str, Any]:
         """One project with its progress."""
@@ -209,7 +218,8 @@ class GenomeService:
                                             status.position(row.status)):
                 continue
             event = status.StatusEvent(project.key, row.taxid, row.status, today, (),
-                                       f"from the status list {path.name}", allow_skip=True)
+                                       f"from the status list {path.name}", allow_skip=True,
+                                       from_list=True)
             found = status.check_transition(
                 [e for e in history if e.key == event.key], event, today)
             problems += [Problem(reason=p.reason, fix=p.fix, field=p.field, value=p.value,
@@ -225,8 +235,7 @@ class GenomeService:
                    for r in rows]
         with self.db.write() as conn:
             added, updated = store.put_targets(conn, project.key, targets, actor.username)
-            store.add_events(conn, [{**_stored(e), "from_list": True} for e in new_events],
-                             actor.username)
+            store.add_events(conn, [_stored(e) for e in new_events], actor.username)
         return {"project": project.key, "rows": len(rows), "added": added,
                 "updated": updated, "statuses": len(new_events)}
 
@@ -291,17 +300,6 @@ class GenomeService:
         done = done_steps.pop() if len(done_steps) == 1 else progress.DONE_STEP
         summary = progress.summarise(targets, _events(stored), day, bank, RANKS, done,
                                      limit=limit)
-        # a status list says where a species stands, not since when: the rate of the
-        # projection counts dated steps only
-        full = status.replay(e for e in _events(stored) if e.day <= day)
-        dated = status.replay(e for e in _events([s for s in stored if not s.from_list])
-                              if e.day <= day)
-        timed = {k: dataclasses.replace(
-            v, since=dated[k].since if k in dated else None,
-            first=dated[k].first if k in dated else None,
-            reached=dated[k].reached if k in dated else {}) for k, v in full.items()}
-        projections = {k: _steady(v) for k, v in
-                       progress.projections(targets, timed, day, done_step=done).items()}
         counts = {k: v.to_dict() for k, v in summary.projects.items()}
         return {"as_of": day.isoformat(), "done_step": done,
                 "projects": counts,
@@ -309,7 +307,7 @@ class GenomeService:
                                    for (project, name), c in sorted(groups.items())]
                             for rank, groups in summary.by_rank.items()},
                 "tree": summary.trees, "table": summary.table,
-                "projections": {k: v.to_dict() for k, v in projections.items()},
+                "projections": {k: v.to_dict() for k, v in summary.projections.items()},
                 "next_best": [c.to_dict() for c in summary.next_best],
                 "reported": {k: {"done": p.reported_done, "on": p.reported_on,
                                  "source": p.reported_source}
@@ -447,21 +445,6 @@ def assembly_row(m: AssemblyMetrics) -> dict[str, Any]:
     }
 
 
-#: the fewest days of dated steps a completion date is projected from
-MIN_PROJECTION_DAYS = 90
-
-
-def _steady(projection: progress.Projection) -> progress.Projection:
-    """No completion date from a few days of steps: a rate needs a season to mean much."""
-    if projection.completion is None or projection.remaining == 0 or \
-            projection.window_days >= MIN_PROJECTION_DAYS:
-        return projection
-    return dataclasses.replace(
-        projection, completion=None,
-        reason=f"the dated steps span {projection.window_days} day(s); a completion date is "
-               f"projected from at least {MIN_PROJECTION_DAYS} days of them")
-
-
 _R = TypeVar("_R", quality.MerquryQV, quality.MerquryCompleteness)
 
 
@@ -499,7 +482,7 @@ def _stored(event: status.StatusEvent) -> dict[str, Any]:
     return {"project": event.project, "taxid": event.taxid, "status": event.status,
             "day": event.day.isoformat(), "evidence": list(event.evidence),
             "note": event.note, "allow_skip": event.allow_skip,
-            "allow_back": event.allow_back}
+            "allow_back": event.allow_back, "from_list": event.from_list}
 
 
 def _extra_ranks(text: str) -> dict[int, dict[str, str]]:

@@ -22,6 +22,7 @@ generated again.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -95,9 +96,14 @@ class ProgrammeService:
 
     # --- definitions ----------------------------------------------------------------------
 
+    @functools.cached_property
+    def shipped(self) -> Programme:
+        """The plan as shipped (or as LANHAI_INDICATORS_FILE gives it), read once."""
+        return load_programme(self.indicators_file or None)
+
     def programme(self) -> Programme:
         """The shipped plan with every admin edit applied."""
-        shipped = load_programme(self.indicators_file or None)
+        shipped = self.shipped
         with self.db.read() as conn:
             edits = store.latest_versions(conn)
         if not edits:
@@ -144,7 +150,7 @@ class ProgrammeService:
 
     def history(self, actor: Actor, key: str) -> list[dict[str, Any]]:
         """The shipped definition (version 0) and every edit since."""
-        shipped = load_programme(self.indicators_file or None)
+        shipped = self.shipped
         out: list[dict[str, Any]] = []
         if key in {i.key for i in shipped.indicators}:
             out.append({"key": key, "version": 0, "changed_by": "shipped file",
@@ -341,11 +347,12 @@ class ProgrammeService:
                                     fix="give the indicator's value at the end of the "
                                         "quarter, e.g. 3", field="value",
                                     value=str(value)))
-        day = quarter.end if as_of in (None, "") else None
-        if day is None:
+        day: dt.date | None = min(quarter.end, today)  # the quarter's end, or today's
+        if as_of not in (None, ""):
             try:
                 day = dt.date.fromisoformat(str(as_of))
             except ValueError:
+                day = None
                 problems.append(Problem(reason=f"as_of {as_of!r} is not a date",
                                         fix="write YYYY-MM-DD", field="as_of",
                                         value=str(as_of)))
@@ -354,12 +361,10 @@ class ProgrammeService:
                 reason=f"as_of {day} is outside {quarter} ({quarter.start} to {quarter.end})",
                 fix=f"give a day within {quarter}, or report it in {quarter_of(day)}",
                 field="as_of", value=str(as_of)))
-        elif day is not None and day > today and quarter.start <= today:
-            day = today if as_of in (None, "") else day
-            if day > today:
-                problems.append(Problem(reason=f"as_of {day} is in the future",
-                                        fix="report what was observed by today",
-                                        field="as_of", value=str(as_of)))
+        elif day is not None and day > today:
+            problems.append(Problem(reason=f"as_of {day} is in the future",
+                                    fix="report what was observed by today",
+                                    field="as_of", value=str(as_of)))
         items = self._evidence(evidence, problems)
         if problems:
             raise ValidationFailed("the update is not valid; nothing was saved", problems)

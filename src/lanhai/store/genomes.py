@@ -10,11 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from lanhai.db.schema import genome_projects, genome_status_events, genome_targets
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+from lanhai.db.schema import genome_projects, genome_status_events, genome_targets, records
+from lanhai.store.records import as_utc as _utc
 
 
 @dataclass(frozen=True)
@@ -209,8 +206,6 @@ class Material:
 def bank_material(conn: Connection, include_restricted: bool) -> Material:
     """The taxa of the bank's samples, strains, assemblies and germplasm (what a genome
     project could start from)."""
-    from lanhai.db.schema import records
-
     fields = records.c.fields
     stmt = select(records.c.kind, fields["taxid"].as_string(),
                   fields["samp_taxon_id"].as_string(), fields["taxon_name"].as_string(),

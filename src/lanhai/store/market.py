@@ -22,10 +22,7 @@ from lanhai.db.schema import (
     users,
 )
 from lanhai.market.deals import Deal, DealEvent, yuan
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+from lanhai.store.records import as_utc as _utc
 
 
 @dataclass(frozen=True)

@@ -45,11 +45,7 @@ from lanhai.kinds.vocab import MISSING_TERMS
 from lanhai.model import parse_filter
 from lanhai.programme.indicators import Count
 from lanhai.store.queries import filter_condition
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
+from lanhai.store.records import as_utc as _utc
 
 # --- counting ----------------------------------------------------------------------------------
 
