@@ -324,3 +324,22 @@ def test_tool_reports_complete_an_assemblys_quality(bank: Bank, tmp_path: Path,
         bank.genomes.attach_reports(CURATOR, made.accession, busco="C:97%\n")
     with pytest.raises(Exception, match="curator"):
         bank.genomes.attach_reports(READER, made.accession, busco=BUSCO_SUMMARY)
+
+
+def test_stored_sequences_give_the_contig_n50_and_gaps(bank: Bank) -> None:
+    """A scaffold's runs of N split it into contigs, as NCBI splits them: the contig N50
+    the standard is judged on comes from the stored sequences when none was given."""
+    from tests.support.sequences import KK037166
+
+    made = bank.catalog.create(CURATOR, "assembly", {
+        "assembly_name": "Kutzneria sp. 744 scaffold", "assembly_type": "isolate genome",
+        "seq_meth": "Illumina", "assembly_software": "SPAdes 3.15",
+        "assembly_level": "Scaffold", "qv": "45"})
+    assert "contig N50" not in " ".join(made.fields["ebp_failures"])
+    bank.sequences.ingest(CURATOR, made.accession, KK037166)
+    fields = bank.catalog.get(ANONYMOUS, made.accession).fields
+    # two runs of N (100 and 524 bp) inside the 20,000 bp scaffold: three contigs, the
+    # longest 14,257 bp (`zcat KK037166.fna.gz | grep -v '>' | tr -d '\n' | tr N '\n'`)
+    assert (fields["sequence_contig_n50"], fields["gap_count"]) == (14257, 2)
+    assert any(f.startswith("contig N50 14,257 bp") for f in fields["ebp_failures"]), \
+        fields["ebp_failures"]

@@ -34,13 +34,17 @@ def test_ingest_genome_computes_statistics(bank_dir: Path,
     assert result["status"] == "stored" and result["format"] == "fasta"
     assert result["compressed"] is True
     # `zcat KK037166.fna.gz | grep -v '>' | tr -d '\n' | tr -cd GC | wc -c` -> 13206 G+C of
-    # 19376 A/C/G/T (`tr -cd ACGT`), the other 624 of 20000 bases are N: GC 68.16 %
+    # 19376 A/C/G/T (`tr -cd ACGT`), the other 624 of 20000 bases are N: GC 68.16 %.
+    # The N come in two runs inside the scaffold (100 and 524: `grep -o 'N\+'`), which split
+    # it into three contigs; split at N (`tr N '\n'`), the longest is 14,257 bp: the N50.
     assert result["summary"] == {"sequence_kind": "genome", "genome_size": 20000,
                                  "contig_count": 1, "n50": 20000, "gc_percent": 68.16,
                                  "largest_contig": 20000, "gene_count": None,
-                                 "protein_count": None}
+                                 "protein_count": None, "sequence_contig_n50": 14257,
+                                 "gap_count": 2}
     shown = run_json(capsys, ["show", acc])
     assert shown["fields"]["n50"] == 20000 and shown["fields"]["genome_size"] == 20000
+    assert (shown["fields"]["sequence_contig_n50"], shown["fields"]["gap_count"]) == (14257, 2)
     assert "gene_count" not in shown["fields"]
     contigs = pq.read_table(bank_dir / "assemblies" / acc / "contigs.parquet")
     assert contigs.column("id").to_pylist() == ["KK037166.1"]

@@ -63,8 +63,10 @@ def test_assembly_statistics() -> None:
     for seq in ("A" * 10, "G" * 20, "CN" * 15, "T" * 40):  # lengths 10, 20, 30, 40: total 100
         stats.add(seq)
     # N50: 40 + 30 = 70 >= 50 -> 30; GC over A/C/G/T only: (20 + 15) / (10 + 20 + 15 + 40)
+    # "CN" * 15 ends in N: its 14 inner runs of one N are gaps, 15 one-base contigs remain
     assert stats.genome_summary() == {"genome_size": 100, "contig_count": 4, "n50": 30,
-                                      "gc_percent": 41.18, "largest_contig": 40}
+                                      "gc_percent": 41.18, "largest_contig": 40,
+                                      "sequence_contig_n50": 20, "gap_count": 14}
     assert AssemblyStats().genome_summary()["gc_percent"] is None
 
 

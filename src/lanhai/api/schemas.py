@@ -1189,6 +1189,9 @@ class SequenceSummary(Closed):
     largest_contig: int | None
     gene_count: int | None = Field(description="Genes called (genomes, after annotation)")
     protein_count: int | None = Field(description="Proteins (given, or called)")
+    sequence_contig_n50: int | None = Field(
+        None, description="Genomes: N50 of the contigs, the sequences split at runs of N")
+    gap_count: int | None = Field(None, description="Genomes: runs of N inside the sequences")
 
 
 class SetAside(Closed):
@@ -1204,7 +1207,8 @@ PROTEOME = {"kind": "proteome", "file": "Zobellia_galactanivorans_DsiJ.faa.gz",
             "format": "fasta", "compressed": True,
             "summary": {"sequence_kind": "proteome", "protein_count": 4738,
                         "gene_count": None, "n50": None, "gc_percent": None,
-                        "largest_contig": None},
+                        "largest_contig": None, "sequence_contig_n50": None,
+                        "gap_count": None},
             "ingested_at": "2025-03-18T15:01:52+00:00"}
 
 

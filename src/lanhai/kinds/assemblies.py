@@ -85,7 +85,7 @@ def identifiers(fields: Fields) -> list[str]:
 #: summary of the stored sequences, set by `lanhai ingest` / `lanhai annotate`
 #: (lanhai.services.sequences), never by hand
 SEQUENCE_SUMMARY = ("sequence_kind", "n50", "gc_percent", "largest_contig", "gene_count",
-                    "protein_count")
+                    "protein_count", "sequence_contig_n50", "gap_count")
 
 SPEC = KindSpec(
     name="assembly", prefix="LHAS", title="Assembly", standard=STANDARD, fields=FIELDS,

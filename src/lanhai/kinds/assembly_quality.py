@@ -138,7 +138,7 @@ def metrics_of(fields: Fields) -> AssemblyMetrics:
         organism=known("taxon_name"),
         assembly_level=AssemblyLevel.parse(level) if level else None,
         total_length_bp=known("genome_size"),
-        contig_n50_bp=known("contig_n50"),
+        contig_n50_bp=known("contig_n50") or known("sequence_contig_n50"),
         scaffold_n50_bp=known("scaffold_n50") or known("n50"),
         contig_count=known("contig_count"), scaffold_count=known("scaffold_count"),
         chromosome_count=known("chromosome_count"),

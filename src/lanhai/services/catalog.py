@@ -455,6 +455,11 @@ class CatalogService:
                     fields.pop(name, None)
                 else:
                     fields[name] = value
+            # what is computed from the fields (an assembly's quality verdict) is computed
+            # again; a contradiction leaves it unset and says so in the history
+            unjudged = "; ".join(p.reason for p in spec.derive(fields))
+            if unjudged:
+                note = f"{note or ''}; not judged: {unjudged}"[:500].lstrip("; ")
             store.update_record(conn, record, spec, fields, spec.identifiers(fields),
                                 record.restricted, actor.username, note)
 

@@ -159,7 +159,8 @@ class SequenceService(AnnotationReads):
                 summary.update(stats.genome_summary(), gene_count=None, protein_count=None)
             else:
                 summary.update(protein_count=stats.count, gene_count=None, n50=None,
-                               gc_percent=None, largest_contig=None)
+                               gc_percent=None, largest_contig=None,
+                               sequence_contig_n50=None, gap_count=None)
             manifest = {"kind": kind, "file": path.name, "sha256": reader.sha256,
                         "format": reader.format, "compressed": reader.compressed,
                         "bytes": size, "allow_stops": allow_stops, "summary": summary,
