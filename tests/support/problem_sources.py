@@ -26,7 +26,13 @@ MODULES = ("kinds/*.py", "imports/*.py", "services/imports.py", "services/catalo
            "breeding/io.py", "breeding/validate.py", "breeding/analyses.py",
            "breeding/design.py", "breeding/mating.py", "breeding/reml.py", "breeding/cv.py",
            "breeding/ssgblup.py", "breeding/predict.py", "services/breeding.py",
-           "api/breeding_inputs.py", "web/breeding_forms.py")
+           "api/breeding_inputs.py", "web/breeding_forms.py",
+           # genome projects, assemblies' quality and standards, and the genome service
+           "genomes/*.py", "services/genomes.py",
+           # programme monitoring: indicators, quarters, reported updates
+           "programme/*.py", "services/programme.py",
+           # the technology market: deals, incentive rules, matching
+           "market/*.py", "services/market*.py")
 #: calls whose first two arguments (or ``reason=``/``fix=``) are a reason and a fix
 PROBLEM_CALLS = ("FieldError", "Problem")
 #: errors whose first argument (or ``message=``) is their message
