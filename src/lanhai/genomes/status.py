@@ -227,7 +227,8 @@ def _check_event(event: StatusEvent, today: dt.date) -> list[Problem]:
     if event.status not in POSITION:
         problems.append(Problem(
             "is not a sequencing status", f"use one of {', '.join(STATUSES)} (or its "
-            "Chinese name, for example 组装中 for in_assembly)", field="status",
+            f"Chinese name, for example {STEPS['in_assembly'].label_zh} for in_assembly)",
+            field="status",
             value=str(event.status)))
     if not isinstance(event.day, dt.date):
         problems.append(Problem("the day is missing or not a date", "give the day as "

@@ -30,6 +30,9 @@ from lanhai.errors import UsageError
 STAGES = ("initiation", "evaluation", "matching", "negotiation", "signing", "registration",
           "payment", "closed")
 #: how a won deal changed hands
+#: the registration stage's name in Chinese law (技术合同认定登记: technology contract
+#: recognition and registration)
+_REGISTRATION_ZH = "技术合同认定登记"
 OUTCOME_TYPES = ("licence", "assignment", "co-development", "service", "equity")
 OUTCOMES = ("won", "lost")
 #: what an event records: a stage entered, a party's expression of interest, a note, a paid
@@ -153,8 +156,8 @@ def check_stage(deal: Deal, stage: str, details: Mapping[str, Any],
             raise UsageError("signing states the contract amount: give amount (yuan)")
         return StageChange(stage, amount_fen=amount_fen)
     if stage == "registration" and not str(details.get("registration_number") or "").strip():
-        raise UsageError("registration (技术合同认定登记) needs the contract's registration "
-                         "number: give registration_number")
+        raise UsageError(f"registration ({_REGISTRATION_ZH}) needs the contract's "
+                         "registration number: give registration_number")
     return StageChange(stage)
 
 
