@@ -27,7 +27,7 @@ ADAPTERS = ("lanhai.cli", "lanhai.api", "lanhai.web", "lanhai.demo", "lanhai.app
 SERVICES = ("lanhai.services", "lanhai.bank")
 CORES = ("lanhai.kinds", "lanhai.sequence", "lanhai.breeding", "lanhai.profiles",
          "lanhai.search", "lanhai.imports", "lanhai.exports", "lanhai.model", "lanhai.market",
-         "lanhai.programme", "lanhai.genomes")
+         "lanhai.programme", "lanhai.genomes", "lanhai.screening", "lanhai.design")
 STORE = ("lanhai.store", "lanhai.db")
 SHARED = ("lanhai.errors", "lanhai.problem_text", "lanhai.settings", "lanhai.limits",
           "lanhai.executors", "lanhai")

@@ -32,7 +32,9 @@ MODULES = ("kinds/*.py", "imports/*.py", "services/imports.py", "services/catalo
            # programme monitoring: indicators, quarters, reported updates
            "programme/*.py", "services/programme.py",
            # the technology market: deals, incentive rules, matching
-           "market/*.py", "services/market*.py")
+           "market/*.py", "services/market*.py",
+           # compound screening: assay tables, profiles and glycans
+           "screening/assays.py", "screening/profile.py", "screening/glycans.py")
 #: calls whose first two arguments (or ``reason=``/``fix=``) are a reason and a fix
 PROBLEM_CALLS = ("FieldError", "Problem")
 #: errors whose first argument (or ``message=``) is their message
