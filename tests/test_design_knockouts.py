@@ -8,7 +8,7 @@ import cobra
 import pytest
 import straindesign
 
-from lanhai.design import chassis, knockouts
+from lanhai.design import chassis, knockouts, pathways
 from lanhai.errors import UsageError, ValidationFailed
 
 
@@ -157,3 +157,23 @@ def test_bad_requests(core: cobra.Model, anaerobic: dict[str, float]) -> None:
     assert "EX_succ_e" in err.value.problems[0].fix
     with pytest.raises(ValidationFailed, match="not reactions"):
         knockouts.search_knockouts(core, "EX_succ_e", candidates=["NOPE"])
+
+
+def test_knock_ins_of_an_added_pathway() -> None:
+    """OptKnock with the PHB pathway's three steps as knock-in candidates: each design keeps
+    them, and the FBA check exposes what OptKnock promises but does not guarantee (PHB at
+    most 8.73, at least 0 at the mutant's maximum growth, aerobic)."""
+    from tests.test_design_pathways import PHB_METABOLITES, PHB_STEPS
+
+    model = chassis.load_bundled("textbook").model
+    pathways.add_pathway(model, PHB_STEPS, "phb_c", PHB_METABOLITES)
+    result = knockouts.strain_designs(model, "DM_phb_c", knock_ins=["PHAA", "PHAB", "PHAC"],
+                                      max_knockouts=6, time_limit=120, solver="glpk",
+                                      max_designs=1)
+    assert result.designs
+    best = result.designs[0]
+    assert best.knock_ins == ("PHAA", "PHAB", "PHAC") and best.interventions == 6
+    assert not {"PHAA", "PHAB", "PHAC"} & set(best.reactions)
+    assert best.evaluation.product_max > 1.0
+    assert best.evaluation.product_min == pytest.approx(0.0, abs=1e-6)
+    assert not best.evaluation.growth_coupled

@@ -27,7 +27,6 @@ from lanhai.design.common import (
     objective_terms,
     objective_text,
     provenance,
-    suggestions,
 )
 from lanhai.errors import Problem, UsageError, ValidationFailed
 
@@ -317,8 +316,3 @@ def summarize(model: cobra.Model, digest: str | None = None, *, blocked: bool = 
         blocked=blocked_ids, dead_ends=[m for m in ids if m in made and m not in used],
         orphans=[m for m in ids if m in used and m not in made],
         provenance=provenance(model))
-
-
-def close_metabolites(model: cobra.Model, mid: str) -> list[str]:
-    """The model's metabolite ids closest to ``mid``."""
-    return suggestions(mid, model.metabolites.list_attr("id"))
