@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from lanhai.services.programme import ProgrammeService
     from lanhai.services.proteins import ProteinService
     from lanhai.services.releases import ReleaseService
+    from lanhai.services.screening import ScreeningService
     from lanhai.services.search import SearchService
     from lanhai.services.sequence_search import SequenceSearch
     from lanhai.services.sequences import SequenceService
@@ -187,6 +188,12 @@ class Bank:
         from lanhai.services.genomes import GenomeService
 
         return GenomeService(self.db, self.imports, self.layout.scratch)
+
+    @functools.cached_property
+    def screening(self) -> ScreeningService:
+        from lanhai.services.screening import ScreeningService
+
+        return ScreeningService(self.db, self.compounds, self.layout.models)
 
     @functools.cached_property
     def financing(self) -> FinancingService:

@@ -400,3 +400,65 @@ genome_status_events = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_genome_status_events_project_taxid", "project", "taxid", "id"),
 )
+
+# --- compound screening -------------------------------------------------------------------------
+
+#: an assay: one target (or organism) and endpoint whose results are imported from tables
+assays = Table(
+    "assays", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("target", String(300), nullable=False, default=""),
+    Column("endpoint", String(64), nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    #: confidential results: only those who may see restricted records see the assay
+    Column("restricted", Boolean, nullable=False, default=False),
+    #: SHA-256 over the results in canonical order (the models trained on them cite it)
+    Column("data_hash", String(64), nullable=False, default=""),
+    Column("result_count", Integer, nullable=False, default=0),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+#: an assay's results as imported: one row per measurement, its value normalised (nM, pX)
+#: where it converts (the whole row in ``data``, see lanhai.screening.assays.AssayRow)
+assay_results = Table(
+    "assay_results", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("assay", String(64), ForeignKey("assays.key", ondelete="CASCADE"), nullable=False),
+    #: the row of the imported file, and the file's SHA-256
+    Column("line", Integer, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    #: the compound's identity (its InChIKey when the structure is known)
+    Column("compound_key", String(300), nullable=False),
+    #: the bank's compound record, when the row names one or its structure matches one
+    Column("compound", String(16), nullable=True),
+    Column("endpoint", String(64), nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_assay_results_assay_compound_key", "assay", "compound_key"),
+)
+
+#: a trained model: a versioned artefact (its bytes under models/ named by their SHA-256)
+#: with the hash of the data it learnt from and its validation
+screening_models = Table(
+    "screening_models", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("assay", String(64), ForeignKey("assays.key", ondelete="RESTRICT"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("algorithm", String(32), nullable=False),
+    Column("task", String(16), nullable=False),
+    #: what the model predicts (pIC50 … or the share of actives at a pX threshold)
+    Column("target", JSON, nullable=False),
+    Column("data_hash", String(64), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("training_size", Integer, nullable=False),
+    Column("validation", JSON, nullable=False),
+    Column("about", JSON, nullable=False),
+    Column("restricted", Boolean, nullable=False, default=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("assay", "version"),
+)

@@ -381,7 +381,7 @@ def read_assay_table(source: str | Path, mapping: Mapping[str, str] | None = Non
             f"{'problem' if len(problems) == 1 else 'problems'} in {bad} "
             f"{'row' if bad == 1 else 'rows'}; nothing was read", problems)
     table = AssayTable(label, rows)
-    table.duplicates, table.conflicts = _replicates(table)
+    table.duplicates, table.conflicts = replicates(table)
     return table
 
 
@@ -663,7 +663,7 @@ def _fold(text: str | None) -> str:
 
 # --- replicates ----------------------------------------------------------------------------
 
-def _replicates(table: AssayTable) -> tuple[list[Duplicate], list[ReplicateConflict]]:
+def replicates(table: AssayTable) -> tuple[list[Duplicate], list[ReplicateConflict]]:
     duplicates: list[Duplicate] = []
     conflicts: list[ReplicateConflict] = []
     for (key, _, endpoint), rows in table.groups().items():

@@ -7,6 +7,7 @@
     search/               compound fingerprints, MMseqs2 sequence indexes
     profiles/<NAME>/      installed HMM profile packs
     breeding/<NAME>/      imported breeding datasets
+    models/<SHA256>.model trained screening models, named by the SHA-256 of their bytes
     jobs/<ID>.json        background jobs (and <ID>.lock while one runs)
     uploads/<ID>/         web uploads waiting to be committed
     web-secret.key        the key signing the pages' cookies (unless LANHAI_SECRET_KEY)
@@ -50,6 +51,10 @@ class Layout:
     @property
     def breeding(self) -> Path:
         return self.root / "breeding"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
 
     @property
     def jobs(self) -> Path:

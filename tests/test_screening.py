@@ -1,0 +1,208 @@
+"""Screening as a chemist uses it: an assay table imported (all or nothing, linked to the
+bank's compounds), a model trained and validated on it and registered with its data hash,
+predictions that flag compounds outside the model's domain, the library ranked, and a
+compound's screening profile.
+
+The assay's compounds are real approved drugs (the shipped ChEMBL list); their IC50s are
+made for the test from a known structure rule, pIC50 = 4 + 0.8 x Crippen logP, so a model
+that learns anything must find the rule: what is tested is Lanhai's machinery, not a
+biological claim.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from rdkit import Chem
+from rdkit.Chem import Crippen
+from sqlalchemy import Engine
+
+from lanhai.bank import Bank
+from lanhai.errors import ConcurrentChange, NotFound, UsageError, ValidationFailed
+from lanhai.screening.profile import approved_drugs
+from lanhai.services.access import ANONYMOUS
+from lanhai.store import screening as screening_store
+from tests.support import ADMIN, CURATOR, READER, bank_on
+
+DRUGS = Path(__file__).parents[1] / "src/lanhai/screening/data/chembl_approved_drugs.tsv"
+
+
+def _drugs(count: int) -> list[tuple[str, str]]:
+    """(name, SMILES) of the first ``count`` small, neutral, single-fragment drugs."""
+    out = []
+    with DRUGS.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            mol = Chem.MolFromSmiles(row["smiles"])
+            if mol is None or "." in row["smiles"] or not 10 <= mol.GetNumHeavyAtoms() <= 40:
+                continue
+            out.append((row["name"], row["smiles"]))
+            if len(out) == count:
+                break
+    return out
+
+
+def _pic50(smiles: str) -> float:
+    return 4 + 0.8 * Crippen.MolLogP(Chem.MolFromSmiles(smiles))
+
+
+def _table(path: Path, drugs: list[tuple[str, str]]) -> Path:
+    """An assay table: IC50 in µM (10 ** (6 - pIC50)), ChEMBL's column names."""
+    lines = ["Molecule Name,Smiles,Standard Type,Standard Relation,Standard Value,"
+             "Standard Units,Target Name,Document ChEMBL ID"]
+    for name, smiles in drugs:
+        value = 10 ** (6 - _pic50(smiles))
+        lines.append(f'"{name}","{smiles}",IC50,=,{value:.6g},uM,test kinase,made for the test')
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+@pytest.fixture
+def bank(engine: Engine, tmp_path: Path) -> Bank:
+    made = bank_on(engine, tmp_path)
+    made.screening.create_assay(CURATOR, "kinase-ic50", {
+        "name": "Test kinase IC50", "target": "test kinase", "endpoint": "IC50"})
+    return made
+
+
+def _compound(bank: Bank, name: str, smiles: str, restricted: bool = False) -> str:
+    record = bank.catalog.create(CURATOR, "compound", {
+        "compound_name": name, "smiles": smiles, "source_organism": "Salinispora tropica",
+        "source_ids": f"test:{name.lower()}", "restricted": "yes" if restricted else "no"})
+    return record.accession
+
+
+def test_an_assay_table_is_imported_whole_and_linked_to_the_banks_compounds(
+        bank: Bank, tmp_path: Path) -> None:
+    drugs = _drugs(60)
+    linked = _compound(bank, drugs[0][0].title(), drugs[0][1])
+    report = bank.screening.import_results(CURATOR, "kinase-ic50", _table(
+        tmp_path / "ic50.csv", drugs))
+    assert report["committed"] and report["rows"] == 60 and report["compounds"] == 60
+    assert report["linked"] == 1
+    shown = bank.screening.assay(READER, "kinase-ic50")
+    assert shown["result_count"] == 60 and shown["endpoints"] == {"IC50": 60}
+    assert shown["linked"] == 1 and len(shown["data_hash"]) == 64
+    first = bank.screening.results(READER, "kinase-ic50")[0]
+    assert first["compound_record"] == linked
+    # 1 µM is pIC50 6: the stored row carries nM and pX
+    assert first["px"] == pytest.approx(_pic50(drugs[0][1]), abs=1e-4)
+    again = bank.screening.import_results(CURATOR, "kinase-ic50", tmp_path / "ic50.csv")
+    assert again["status"] == "unchanged"
+    # a bad row refuses the file: nothing is added
+    bad = tmp_path / "bad.csv"
+    text = (tmp_path / "ic50.csv").read_text("utf-8").splitlines()
+    text[3] = text[3].replace(",uM,", ",mm,")
+    text[5] = text[5].replace('"C', '"Xq', 1)
+    bad.write_text("\n".join(text) + "\n", "utf-8")
+    with pytest.raises(ValidationFailed) as err:
+        bank.screening.import_results(CURATOR, "kinase-ic50", bad)
+    assert {p.row for p in err.value.problems} >= {4}
+    assert bank.screening.assay(READER, "kinase-ic50")["result_count"] == 60
+    with pytest.raises(Exception, match="curator"):
+        bank.screening.import_results(READER, "kinase-ic50", bad)
+
+
+def test_a_model_is_validated_registered_and_cites_its_data(bank: Bank,
+                                                            tmp_path: Path) -> None:
+    drugs = _drugs(90)
+    bank.screening.import_results(CURATOR, "kinase-ic50", _table(tmp_path / "t.csv", drugs))
+    seen: list[tuple[int, int, str]] = []
+    model = bank.screening.train(CURATOR, "kinase-ic50", endpoint="IC50", folds=3,
+                                 repeats=1, n_estimators=60,
+                                 progress=lambda d, t, w: seen.append((d, t, w)))
+    assert model["key"] == "kinase-ic50.v1" and model["task"] == "regression"
+    assert model["training_size"] == 90 and len(model["digest"]) == 64
+    assert set(model["validation"]) == {"scaffold", "random"}
+    for split in ("scaffold", "random"):
+        r2 = model["validation"][split]["metrics"]["r2"]
+        assert r2["n"] == 3 and r2["mean"] > 0.3, (split, r2)  # the logP rule is learnt
+    assert seen[-1][0] == seen[-1][1]
+    _, blob = bank.screening.model_bytes(READER, "kinase-ic50.v1")
+    assert screening_store.model_file(bank.layout.models, model["digest"]).read_bytes() == blob
+    # predictions name the model; a far-away structure is flagged, a bad SMILES reported
+    inside = drugs[3][1]
+    far = "C(F)(F)(F)C(F)(F)C(F)(F)C(F)(F)C(F)(F)C(F)(F)S(=O)(=O)O"
+    out = bank.screening.predict(ANONYMOUS, "kinase-ic50.v1", [inside, far, "C1CC"])
+    assert out["model"]["key"] == "kinase-ic50.v1"
+    near, outside, broken = out["predictions"]
+    assert near["in_domain"] is True and near["domain_similarity"] == 1.0
+    assert abs(near["value"] - _pic50(inside)) < 1.0
+    assert outside["in_domain"] is False
+    assert broken["error"] and broken["value"] is None
+    second = bank.screening.train(CURATOR, "kinase-ic50", endpoint="IC50", folds=3,
+                                  repeats=1, n_estimators=20)
+    assert second["key"] == "kinase-ic50.v2"
+    assert [m["key"] for m in bank.screening.models(READER, "kinase-ic50")] == [
+        "kinase-ic50.v2", "kinase-ic50.v1"]
+
+
+def test_too_few_compounds_and_a_killed_training_register_nothing(
+        bank: Bank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bank.screening.import_results(CURATOR, "kinase-ic50", _table(tmp_path / "t.csv",
+                                                                 _drugs(8)))
+    with pytest.raises(ValidationFailed, match="too few"):
+        bank.screening.train(CURATOR, "kinase-ic50", endpoint="IC50")
+    bank.screening.import_results(CURATOR, "kinase-ic50", _table(tmp_path / "u.csv",
+                                                                 _drugs(50)[8:]))
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(screening_store, "insert_model", killed)
+    with pytest.raises(KeyboardInterrupt):
+        bank.screening.train(CURATOR, "kinase-ic50", endpoint="IC50", folds=3, repeats=1,
+                             n_estimators=10)
+    assert bank.screening.models(ADMIN) == []
+    with pytest.raises(NotFound):
+        bank.screening.model(ADMIN, "kinase-ic50.v1")
+    with pytest.raises(UsageError, match="has no EC50 values"):
+        bank.screening.train(CURATOR, "kinase-ic50", endpoint="EC50")
+
+
+def test_the_library_is_ranked_and_profiled_for_what_the_caller_may_see(
+        bank: Bank, tmp_path: Path) -> None:
+    drugs = _drugs(70)
+    bank.screening.import_results(CURATOR, "kinase-ic50", _table(tmp_path / "t.csv",
+                                                                 drugs[:60]))
+    bank.screening.train(CURATOR, "kinase-ic50", endpoint="IC50", folds=3, repeats=1,
+                         n_estimators=30)
+    public = [_compound(bank, name.title(), smiles) for name, smiles in drugs[60:66]]
+    secret = _compound(bank, drugs[66][0].title(), drugs[66][1], restricted=True)
+    ranked = bank.screening.rank_library(READER, "kinase-ic50.v1")
+    assert {r["accession"] for r in ranked["ranking"]} == set(public)
+    assert [r["rank"] for r in ranked["ranking"]] == list(range(1, 7))
+    inside = [r for r in ranked["ranking"] if r["in_domain"]]
+    assert [r["score"] for r in inside] == sorted((r["score"] for r in inside), reverse=True)
+    assert secret in {r["accession"] for r in bank.screening.rank_library(
+        ADMIN, "kinase-ic50.v1")["ranking"]}
+    table = bank.screening.ranking_file(READER, "kinase-ic50.v1", "csv").decode()
+    assert table.splitlines()[0].startswith("rank,accession,name,score")
+    assert len(table.splitlines()) == 7
+    sdf = bank.screening.ranking_file(READER, "kinase-ic50.v1", "sdf").decode()
+    assert sdf.count("$$$$") == 6 and "<score>" in sdf
+    profile = bank.screening.profile(READER, accession=public[0])
+    assert profile["accession"] == public[0]
+    assert {r["name"] for r in profile["rules"]} >= {"Lipinski", "Veber"}
+    assert profile["predictions"][0]["model"]["key"] == "kinase-ic50.v1"
+    assert profile["nearest_drugs"][0]["similarity"] == 1.0  # it is an approved drug
+    assert public[0] not in {n["key"] for n in profile["nearest_library"]}
+    with pytest.raises(NotFound):
+        bank.screening.profile(READER, accession=secret)
+    assert len(approved_drugs()) > 2000
+
+
+def test_a_confidential_assay_and_its_models_are_hidden(bank: Bank, tmp_path: Path) -> None:
+    bank.screening.create_assay(CURATOR, "secret-mic", {
+        "name": "Partner MIC", "endpoint": "MIC", "restricted": True})
+    assert "secret-mic" not in {a["key"] for a in bank.screening.assays(READER)}
+    assert "secret-mic" in {a["key"] for a in bank.screening.assays(CURATOR)}
+    with pytest.raises(NotFound):
+        bank.screening.assay(ANONYMOUS, "secret-mic")
+    shown = bank.screening.assay(CURATOR, "kinase-ic50")
+    with pytest.raises(ConcurrentChange):
+        bank.screening.update_assay(CURATOR, "kinase-ic50", {"description": "x"},
+                                    version=shown["version"] + 1)
+    with pytest.raises(ValidationFailed, match="not valid"):
+        bank.screening.create_assay(CURATOR, "bad", {"name": "x", "endpoint": "IC5O"})
