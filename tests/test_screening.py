@@ -12,6 +12,7 @@ biological claim.
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from lanhai.errors import ConcurrentChange, NotFound, UsageError, ValidationFail
 from lanhai.screening.profile import approved_drugs
 from lanhai.services.access import ANONYMOUS
 from lanhai.store import screening as screening_store
-from tests.support import ADMIN, CURATOR, READER, bank_on
+from tests.support import ADMIN, CURATOR, READER, bank_on, run_json
 
 DRUGS = Path(__file__).parents[1] / "src/lanhai/screening/data/chembl_approved_drugs.tsv"
 
@@ -206,3 +207,35 @@ def test_a_confidential_assay_and_its_models_are_hidden(bank: Bank, tmp_path: Pa
                                     version=shown["version"] + 1)
     with pytest.raises(ValidationFailed, match="not valid"):
         bank.screening.create_assay(CURATOR, "bad", {"name": "x", "endpoint": "IC5O"})
+
+
+def test_the_command_line(bank_dir: Path, tmp_path: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    from lanhai.cli.main import main
+
+    made = run_json(capsys, ["screen", "create", "kinase", "--name", "Test kinase",
+                             "--endpoint", "ic50", "--target", "test kinase"])
+    assert made["endpoint"] == "IC50"
+    table = _table(tmp_path / "kinase.csv", _drugs(45))
+    text = table.read_text("utf-8").replace("Standard Value", "Potency")
+    table.write_text(text, "utf-8")
+    refused = run_json(capsys, ["screen", "import", "kinase", str(table)], code=1)
+    assert "value" in json.dumps(refused)
+    report = run_json(capsys, ["screen", "import", "kinase", str(table),
+                               "--map", "Potency=value"])
+    assert report["rows"] == 45
+    model = run_json(capsys, ["screen", "train", "kinase", "--endpoint", "IC50",
+                              "--folds", "3", "--repeats", "1"])
+    assert model["key"] == "kinase.v1"
+    assert [m["key"] for m in run_json(capsys, ["screen", "models"])] == ["kinase.v1"]
+    out = run_json(capsys, ["screen", "predict", "kinase.v1", _drugs(1)[0][1], "C1CC"])
+    assert out["predictions"][0]["in_domain"] is True and out["predictions"][1]["error"]
+    ranked = run_json(capsys, ["screen", "rank", "kinase.v1", "--csv",
+                               str(tmp_path / "rank.csv")])
+    assert ranked["count"] == 0 and (tmp_path / "rank.csv").read_text().startswith("rank,")
+    profile = run_json(capsys, ["screen", "profile", "CC(=O)Oc1ccccc1C(=O)O"])
+    assert profile["predictions"][0]["model"]["key"] == "kinase.v1"
+    assert run_json(capsys, ["screen", "show", "kinase"])["models"][0]["key"] == "kinase.v1"
+    capsys.readouterr()
+    assert main(["screen", "profile", "CC(=O)Oc1ccccc1C(=O)O"]) == 0
+    assert "Lipinski: passes" in capsys.readouterr().out

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -104,3 +105,11 @@ def echo_err(message: str) -> None:
 
 def is_tty() -> bool:
     return sys.stderr.isatty()
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a partial file beside it, renamed when whole, so
+    a reader never sees half a file."""
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_bytes(data)
+    partial.replace(path)

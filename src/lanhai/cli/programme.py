@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from lanhai.cli.common import bank, emit, handles_errors, json_option, local_actor
+from lanhai.cli.common import bank, emit, handles_errors, json_option, local_actor, write_file
 from lanhai.errors import UsageError
 from lanhai.kinds import kind_of_accession
 
@@ -282,9 +282,7 @@ def report(period: str, xlsx: Path | None, as_json: bool) -> None:
         figures = opened.programme.snapshot(local_actor(), period)
         data = opened.programme.report_xlsx(local_actor(), period) if xlsx else b""
     if xlsx is not None:
-        partial = xlsx.with_name(f".{xlsx.name}.part")
-        partial.write_bytes(data)
-        partial.replace(xlsx)
+        write_file(xlsx, data)
     state = "closed" if figures.get("closed") else "open (live figures)"
     emit(figures, as_json, f"{figures['period']} {state}: {len(figures['indicators'])} "
                            f"indicators, {figures['summary']}"
