@@ -1,23 +1,15 @@
 """Screening as a chemist uses it: an assay table imported (all or nothing, linked to the
 bank's compounds), a model trained and validated on it and registered with its data hash,
 predictions that flag compounds outside the model's domain, the library ranked, and a
-compound's screening profile.
-
-The assay's compounds are real approved drugs (the shipped ChEMBL list); their IC50s are
-made for the test from a known structure rule, pIC50 = 4 + 0.8 x Crippen logP, so a model
-that learns anything must find the rule: what is tested is Lanhai's machinery, not a
-biological claim.
-"""
+compound's screening profile. The assay is real approved drugs with made-up IC50s
+(tests/support/screening.py)."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pytest
-from rdkit import Chem
-from rdkit.Chem import Crippen
 from sqlalchemy import Engine
 
 from lanhai.bank import Bank
@@ -26,37 +18,9 @@ from lanhai.screening.profile import approved_drugs
 from lanhai.services.access import ANONYMOUS
 from lanhai.store import screening as screening_store
 from tests.support import ADMIN, CURATOR, READER, bank_on, run_json
-
-DRUGS = Path(__file__).parents[1] / "src/lanhai/screening/data/chembl_approved_drugs.tsv"
-
-
-def _drugs(count: int) -> list[tuple[str, str]]:
-    """(name, SMILES) of the first ``count`` small, neutral, single-fragment drugs."""
-    out = []
-    with DRUGS.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle, delimiter="\t"):
-            mol = Chem.MolFromSmiles(row["smiles"])
-            if mol is None or "." in row["smiles"] or not 10 <= mol.GetNumHeavyAtoms() <= 40:
-                continue
-            out.append((row["name"], row["smiles"]))
-            if len(out) == count:
-                break
-    return out
-
-
-def _pic50(smiles: str) -> float:
-    return 4 + 0.8 * Crippen.MolLogP(Chem.MolFromSmiles(smiles))
-
-
-def _table(path: Path, drugs: list[tuple[str, str]]) -> Path:
-    """An assay table: IC50 in µM (10 ** (6 - pIC50)), ChEMBL's column names."""
-    lines = ["Molecule Name,Smiles,Standard Type,Standard Relation,Standard Value,"
-             "Standard Units,Target Name,Document ChEMBL ID"]
-    for name, smiles in drugs:
-        value = 10 ** (6 - _pic50(smiles))
-        lines.append(f'"{name}","{smiles}",IC50,=,{value:.6g},uM,test kinase,made for the test')
-    path.write_text("\n".join(lines) + "\n", "utf-8")
-    return path
+from tests.support.screening import assay_table as _table
+from tests.support.screening import drugs as _drugs
+from tests.support.screening import pic50 as _pic50
 
 
 @pytest.fixture
@@ -239,3 +203,86 @@ def test_the_command_line(bank_dir: Path, tmp_path: Path,
     capsys.readouterr()
     assert main(["screen", "profile", "CC(=O)Oc1ccccc1C(=O)O"]) == 0
     assert "Lipinski: passes" in capsys.readouterr().out
+
+
+def test_the_api_by_role(engine: Engine, tmp_path: Path) -> None:
+    import time
+
+    from lanhai.settings import Settings
+    from tests.support import add_user, make_client
+
+    with make_client(engine, Settings(data_dir=tmp_path / "bank")) as client:
+        curator = add_user(engine, "ana2", "curator")
+        reader = add_user(engine, "rui2", "reader")
+        body = {"key": "kinase", "name": "Test kinase", "endpoint": "IC50"}
+        assert client.post("/api/screening/assays", json=body).status_code == 401
+        assert client.post("/api/screening/assays", json=body,
+                           headers=reader).status_code == 403
+        made = client.post("/api/screening/assays", json=body, headers=curator)
+        assert made.status_code == 201, made.text
+        table = _table(tmp_path / "kinase.csv", _drugs(40)).read_bytes()
+        sent = client.post("/api/screening/assays/kinase/results", headers=curator,
+                           files={"file": ("kinase.csv", table, "text/csv")})
+        assert sent.status_code == 200 and sent.json()["rows"] == 40, sent.text
+        broken = table.replace(b",uM,", b",mm,", 1)
+        refused = client.post("/api/screening/assays/kinase/results", headers=curator,
+                              files={"file": ("kinase2.csv", broken, "text/csv")})
+        assert refused.status_code == 422 and "mm" in refused.text
+        assert client.get("/api/screening/assays/kinase").json()["result_count"] == 40
+        assert client.post("/api/screening/assays/kinase/models", headers=reader,
+                           json={"endpoint": "IC50"}).status_code == 403
+        job = client.post("/api/screening/assays/kinase/models", headers=curator,
+                          json={"endpoint": "IC50", "folds": 3, "repeats": 1})
+        assert job.status_code == 202, job.text
+        for _ in range(600):
+            state = client.get(job.headers["Location"], headers=curator).json()
+            if state["status"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert state["status"] == "done", state
+        assert state["result"]["key"] == "kinase.v1"
+        assert client.get("/api/screening/models").json()["models"][0]["key"] == "kinase.v1"
+        out = client.post("/api/screening/models/kinase.v1/predict",
+                          json={"smiles": [_drugs(1)[0][1]]}).json()
+        assert out["predictions"][0]["in_domain"] is True
+        assert client.get("/api/screening/models/kinase.v1/ranking").json()["count"] == 0
+        assert client.get("/api/screening/models/kinase.v1/ranking.csv").text.startswith(
+            "rank,")
+        blob = client.get("/api/screening/models/kinase.v1/file").content
+        import hashlib
+
+        assert hashlib.sha256(blob).hexdigest() == state["result"]["digest"]
+        profile = client.get("/api/screening/profile",
+                             params={"smiles": "CC(=O)Oc1ccccc1C(=O)O"}).json()
+        assert profile["inchikey"] == "BSYNRYMUTXBXSQ-UHFFFAOYSA-N"
+        assert client.get("/api/screening/models/nothing.v1").status_code == 404
+
+
+def test_the_pages(engine: Engine, tmp_path: Path) -> None:
+    from lanhai.settings import Settings
+    from tests.support import make_client
+
+    with make_client(engine, Settings(data_dir=tmp_path / "bank")) as client:
+        bank = client.app.state.bank  # type: ignore[attr-defined]
+        bank.screening.create_assay(CURATOR, "kinase", {"name": "Test kinase",
+                                                        "endpoint": "IC50"})
+        drugs = _drugs(45)
+        bank.screening.import_results(CURATOR, "kinase", _table(tmp_path / "k.csv",
+                                                                drugs[:40]))
+        bank.screening.train(CURATOR, "kinase", endpoint="IC50", folds=3, repeats=1,
+                             n_estimators=20)
+        shown = _compound(bank, drugs[42][0].title(), drugs[42][1])
+        overview = client.get("/screening")
+        assert overview.status_code == 200 and "kinase.v1" in overview.text
+        assert "Test kinase" in client.get("/screening/assays/kinase").text
+        page = client.get("/screening/models/kinase.v1").text
+        assert shown in page and "<svg" in page and "ranking.sdf" in page
+        profile = client.get("/screening/profile", params={"accession": shown})
+        assert profile.status_code == 200 and "Lipinski" in profile.text, profile.text[:500]
+        assert "类药性规则" in client.get("/screening/profile",
+                                        params={"smiles": "CCO", "lang": "zh"}).text
+        twin = client.get("/screening/models/kinase.v1.json").json()
+        assert twin["ranked"]["ranking"][0]["accession"] == shown
+        assert client.get("/screening/models/nothing.v1").status_code == 404
+        bad = client.get("/screening/profile", params={"smiles": "C1CC"})
+        assert bad.status_code == 422 and "SMILES" in bad.text

@@ -25,6 +25,7 @@ def install(app: FastAPI) -> None:
         market,
         programme,
         records,
+        screening,
         search_catalog,
         search_sequences,
         sequences,
@@ -43,4 +44,5 @@ def install(app: FastAPI) -> None:
     app.include_router(market.router)
     app.include_router(programme.router)
     app.include_router(genomes.router)
+    app.include_router(screening.router)
     app.include_router(records.router)

@@ -50,6 +50,7 @@ def install(app: FastAPI) -> None:
         market_pages,
         pages,
         programme_pages,
+        screening_pages,
         search_pages,
     )
 
@@ -60,5 +61,6 @@ def install(app: FastAPI) -> None:
     app.include_router(market_pages.router)
     app.include_router(programme_pages.router)
     app.include_router(genome_pages.router)
+    app.include_router(screening_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="static")
