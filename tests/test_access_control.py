@@ -345,6 +345,43 @@ _TARGETS = b"taxid\tscientific_name\n104\tSander lucioperca\n"
 _ASSEMBLIES = (Path(__file__).parent / "data" / "genomes" / "ncbi_assemblies_subset.tsv")
 
 
+def screening_world(w: World) -> str:
+    """An assay with 30 results and a model trained on them (made once per application)."""
+    state = w.client.app.state  # type: ignore[attr-defined]
+    if not getattr(state, "test_screening", False):
+        from tests.support.screening import assay_table, drugs
+
+        bank, curator = state.bank, Actor("ana", "curator")
+        bank.screening.create_assay(curator, "matrix", {"name": "Matrix kinase",
+                                                        "endpoint": "IC50"})
+        table = assay_table(w.scratch_file("matrix.csv", "").with_name("matrix.csv"),
+                            drugs(30))
+        bank.screening.import_results(curator, "matrix", table)
+        bank.screening.train(curator, "matrix", endpoint="IC50", folds=2, repeats=1,
+                             n_estimators=10)
+        state.test_screening = True
+    return "matrix"
+
+
+def on_screening(method: str, path: str, body: Any = None, **extra: Any
+                 ) -> Callable[[World, str], Request]:
+    """A screening request that needs the assay and its model made first."""
+
+    def build(w: World, caller: str) -> Request:
+        screening_world(w)
+        return Request(method, path, body, **extra)
+    return build
+
+
+def _assay_file() -> bytes:
+    import tempfile
+
+    from tests.support.screening import assay_table, drugs
+
+    folder = Path(tempfile.mkdtemp(prefix="lanhai-matrix-"))
+    return assay_table(folder / "more.csv", drugs(5, skip=30)).read_bytes()
+
+
 PUBLIC = dict(anonymous=200, reader=200, curator=200, admin=200)
 HIDDEN = dict(anonymous=404, reader=404, curator=200, admin=200)
 WRITE = dict(anonymous=401, reader=403, curator=200, admin=200)
@@ -502,6 +539,43 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/genomes/assemblies"): [Case(lambda w, c: Request(
         "POST", "/api/genomes/assemblies", files={"file": (
             "a.tsv", _ASSEMBLIES.read_bytes(), "text/tab-separated-values")}), **WRITE)],
+    # -- screening: anyone reads and predicts, curators import and train
+    ("GET", "/api/screening/assays"): [Case(on_screening("GET", "/api/screening/assays"),
+                                            **PUBLIC)],
+    ("POST", "/api/screening/assays"): [Case(lambda w, c: Request(
+        "POST", "/api/screening/assays", {"key": w.unique("a").lower(), "name": "x"}),
+        **CREATE)],
+    ("GET", "/api/screening/assays/{key}"): [
+        Case(on_screening("GET", "/api/screening/assays/matrix"), **PUBLIC),
+        Case(fixed("GET", "/api/screening/assays/nothing"), 404, 404, 404, 404)],
+    ("PATCH", "/api/screening/assays/{key}"): [
+        Case(on_screening("PATCH", "/api/screening/assays/matrix", {"description": "x"}),
+             **WRITE)],
+    ("GET", "/api/screening/assays/{key}/results"): [
+        Case(on_screening("GET", "/api/screening/assays/matrix/results"), **PUBLIC)],
+    ("POST", "/api/screening/assays/{key}/results"): [Case(on_screening(
+        "POST", "/api/screening/assays/matrix/results", files={"file": (
+            "more.csv", _assay_file(), "text/csv")}), **WRITE)],
+    ("POST", "/api/screening/assays/{key}/models"): [Case(on_screening(
+        "POST", "/api/screening/assays/matrix/models", {"endpoint": "IC50", "folds": 2,
+                                                        "repeats": 1}),
+        anonymous=401, reader=403, curator=202, admin=202)],
+    ("GET", "/api/screening/models"): [Case(on_screening("GET", "/api/screening/models"),
+                                            **PUBLIC)],
+    ("GET", "/api/screening/models/{key}"): [
+        Case(on_screening("GET", "/api/screening/models/matrix.v1"), **PUBLIC),
+        Case(fixed("GET", "/api/screening/models/matrix.v99"), 404, 404, 404, 404)],
+    ("GET", "/api/screening/models/{key}/file"): [
+        Case(on_screening("GET", "/api/screening/models/matrix.v1/file"), **PUBLIC)],
+    ("POST", "/api/screening/models/{key}/predict"): [
+        Case(on_screening("POST", "/api/screening/models/matrix.v1/predict",
+                          {"smiles": ["CCO"]}), **PUBLIC)],
+    ("GET", "/api/screening/models/{key}/ranking"): [
+        Case(on_screening("GET", "/api/screening/models/matrix.v1/ranking"), **PUBLIC)],
+    ("GET", "/api/screening/models/{key}/ranking.{fmt}"): [
+        Case(on_screening("GET", "/api/screening/models/matrix.v1/ranking.csv"), **PUBLIC)],
+    ("GET", "/api/screening/profile"): [
+        Case(on_screening("GET", "/api/screening/profile?smiles=CCO"), **PUBLIC)],
     ("GET", "/api/records/{accession}"): [
         Case(fixed("GET", "/api/records/{w.sample}"), **PUBLIC),
         Case(lambda w, caller: Request("GET", f"/api/records/{w.deposit.lower()}"), **HIDDEN),

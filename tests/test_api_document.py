@@ -169,6 +169,7 @@ def test_a_session_gets_only_documented_answers(
     _market(api, people["curator"], strain)
     _programme(api, people)
     _genomes(api, people)
+    _screening(api, people)
     _people(api, people)
     _tables(api, people["curator"])
     _sequences(api, people["curator"], strain)
@@ -220,6 +221,55 @@ def _genomes(api: Checked, people: dict[str, dict[str, str]]) -> None:
     table = (data / "genomes" / "ncbi_assemblies_subset.tsv").read_bytes()
     api.call("POST", f"{base}/assemblies", 200, headers=curator,
              files={"file": ("assemblies.tsv", table, "text/tab-separated-values")})
+
+
+def _screening(api: Checked, people: dict[str, dict[str, str]]) -> None:
+    """A curator creates an assay, imports its table and trains a model; anyone predicts,
+    ranks the library and reads a compound's profile."""
+    import time
+
+    from tests.support.screening import assay_table, drugs
+
+    curator, reader = people["curator"], people["reader"]
+    base = "/api/screening"
+    api.call("POST", f"{base}/assays", 201, headers=curator,
+             json={"key": "kinase", "name": "Test kinase", "endpoint": "IC50"})
+    api.call("POST", f"{base}/assays", 409, headers=curator,
+             json={"key": "kinase", "name": "Test kinase"})
+    api.call("POST", f"{base}/assays", 403, headers=reader, json={"key": "x1", "name": "x"})
+    api.call("GET", f"{base}/assays", 200)
+    api.call("PATCH", f"{base}/assays/kinase", 200, headers=curator,
+             json={"description": "made-up IC50s of approved drugs"})
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="lanhai-document-"))
+    table = assay_table(folder / "kinase.csv", drugs(30)).read_bytes()
+    api.call("POST", f"{base}/assays/kinase/results", 200, headers=curator,
+             files={"file": ("kinase.csv", table, "text/csv")})
+    api.call("POST", f"{base}/assays/kinase/results", 422, headers=curator,
+             files={"file": ("bad.csv", b"smiles,endpoint,value,unit\nC1CC,IC50,1,uM\n",
+                             "text/csv")})
+    api.call("GET", f"{base}/assays/kinase", 200)
+    api.call("GET", f"{base}/assays/kinase/results", 200)
+    api.call("GET", f"{base}/assays/nothing", 404)
+    started = api.call("POST", f"{base}/assays/kinase/models", 202, headers=curator,
+                       json={"endpoint": "IC50", "folds": 2, "repeats": 1})
+    job = started.json()["id"]
+    for _ in range(600):
+        if api.client.get(f"/api/jobs/{job}", headers=curator).json()["status"] in (
+                "done", "failed"):
+            break
+        time.sleep(0.1)
+    api.call("GET", f"{base}/models", 200)
+    api.call("GET", f"{base}/models/kinase.v1", 200)
+    api.call("GET", f"{base}/models/kinase.v9", 404)
+    api.call("GET", f"{base}/models/kinase.v1/file", 200)
+    api.call("POST", f"{base}/models/kinase.v1/predict", 200,
+             json={"smiles": ["CC(=O)Oc1ccccc1C(=O)O", "C1CC"]})
+    api.call("GET", f"{base}/models/kinase.v1/ranking", 200)
+    api.call("GET", f"{base}/models/kinase.v1/ranking.csv", 200)
+    api.call("GET", f"{base}/profile?smiles=CC(=O)Oc1ccccc1C(=O)O", 200)
+    api.call("GET", f"{base}/profile?smiles=C1CC", 422)
 
 
 def _programme(api: Checked, people: dict[str, dict[str, str]]) -> None:

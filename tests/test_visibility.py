@@ -41,6 +41,7 @@ from tests.support import (
     web_routes,
 )
 from tests.support.data_files import CROAKER, PART
+from tests.support.screening import assay_table, drugs
 from tests.support.search import (
     ASSEMBLY,
     DATA,
@@ -174,6 +175,21 @@ def build(folder: Path, with_hidden: bool) -> Iterator[World]:
     targets.write_text("taxid\tscientific_name\tfamily\n215358\tLarimichthys crocea\t"
                        "Sciaenidae\n8078\tFundulus heteroclitus\tFundulidae\n", "utf-8")
     bank.genomes.import_targets(CURATOR, "croakers", targets)
+    # an assay and its model anyone may see; on one bank, a confidential assay and its model
+    kinase = assay_table(folder.parent / f"{folder.name}-kinase.csv", drugs(30))
+    bank.screening.create_assay(CURATOR, "kinase", {"name": "Kinase", "endpoint": "IC50"})
+    bank.screening.import_results(CURATOR, "kinase", kinase)
+    bank.screening.train(CURATOR, "kinase", endpoint="IC50", folds=2, repeats=1,
+                         n_estimators=10)
+    if with_hidden:
+        partner = assay_table(folder.parent / f"{folder.name}-partner.csv",
+                              drugs(30, skip=30), target="secret partner target")
+        bank.screening.create_assay(CURATOR, "partner", {
+            "name": "secret partner assay", "endpoint": "IC50", "restricted": True})
+        bank.screening.import_results(CURATOR, "partner", partner)
+        bank.screening.train(CURATOR, "partner", endpoint="IC50", folds=2, repeats=1,
+                             n_estimators=10)
+        hidden["assay"] = "secret partner assay"
     bank.sequence_search.update_index()
     with TestClient(create_app(bank=bank)) as client:
         yield World(client, bank, tokens, pub, hidden)
@@ -562,6 +578,52 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/genomes/assemblies"): lambda w: [Ask("POST", "/api/genomes/assemblies",
                                                         files={"file": ("a.tsv", b"x\n",
                                                                         "text/plain")})],
+    # -- screening: a confidential assay and its model change no answer
+    ("GET", "/api/screening/assays"): gets("/api/screening/assays"),
+    ("GET", "/api/screening/assays/{key}"): gets("/api/screening/assays/kinase",
+                                                 "/api/screening/assays/partner"),
+    ("GET", "/api/screening/assays/{key}/results"): gets(
+        "/api/screening/assays/kinase/results", "/api/screening/assays/partner/results"),
+    ("GET", "/api/screening/models"): gets("/api/screening/models",
+                                           "/api/screening/models?assay=kinase"),
+    ("GET", "/api/screening/models/{key}"): gets("/api/screening/models/kinase.v1",
+                                                 "/api/screening/models/partner.v1"),
+    ("GET", "/api/screening/models/{key}/file"): gets(
+        "/api/screening/models/kinase.v1/file", "/api/screening/models/partner.v1/file"),
+    ("GET", "/api/screening/models/{key}/ranking"): gets(
+        "/api/screening/models/kinase.v1/ranking", "/api/screening/models/partner.v1/ranking"),
+    ("GET", "/api/screening/models/{key}/ranking.{fmt}"): gets(
+        "/api/screening/models/kinase.v1/ranking.csv",
+        "/api/screening/models/kinase.v1/ranking.sdf"),
+    ("GET", "/api/screening/profile"): gets(
+        "/api/screening/profile?accession={public:compound}",
+        "/api/screening/profile?smiles=CCO"),
+    ("POST", "/api/screening/assays"): lambda w: [Ask("POST", "/api/screening/assays", json={
+        "key": "x1", "name": "x"})],
+    ("PATCH", "/api/screening/assays/{key}"): lambda w: [Ask(
+        "PATCH", "/api/screening/assays/partner", json={"description": "x"})],
+    ("POST", "/api/screening/assays/{key}/results"): lambda w: [Ask(
+        "POST", "/api/screening/assays/partner/results", files={
+            "file": ("t.csv", b"smiles,endpoint,value,unit\nCCO,IC50,1,uM\n", "text/csv")})],
+    ("POST", "/api/screening/assays/{key}/models"): lambda w: [Ask(
+        "POST", "/api/screening/assays/partner/models", json={"endpoint": "IC50"})],
+    ("POST", "/api/screening/models/{key}/predict"): lambda w: [
+        Ask("POST", "/api/screening/models/kinase.v1/predict", json={"smiles": ["CCO"]}),
+        Ask("POST", "/api/screening/models/partner.v1/predict", json={"smiles": ["CCO"]})],
+    ("GET", "/screening"): gets("/screening"),
+    ("GET", "/screening.json"): gets("/screening.json"),
+    ("GET", "/screening/assays/{key}"): gets("/screening/assays/kinase",
+                                             "/screening/assays/partner"),
+    ("GET", "/screening/assays/{key}.json"): gets("/screening/assays/kinase.json"),
+    ("GET", "/screening/models/{key}"): gets("/screening/models/kinase.v1",
+                                             "/screening/models/partner.v1"),
+    ("GET", "/screening/models/{key}.json"): gets("/screening/models/kinase.v1.json"),
+    ("GET", "/screening/profile"): gets("/screening/profile?accession={public:compound}"),
+    ("GET", "/screening/profile.json"): gets(
+        "/screening/profile.json?accession={public:compound}"),
+    ("POST", "/screening/assays/{key}/train"): lambda w: [Ask(
+        "POST", "/screening/assays/partner/train", form_from="/screening/assays/kinase",
+        data={"endpoint": "IC50"})],
     ("GET", "/genomes"): gets("/genomes"),
     ("GET", "/genomes.json"): gets("/genomes.json"),
     ("GET", "/genomes/{key}"): gets("/genomes/croakers", "/genomes/nothing"),

@@ -705,6 +705,11 @@ WEB_ROUTES = {
     # genome projects (tests/test_genomes.py)
     ("GET", "/genomes"), ("GET", "/genomes.json"), ("GET", "/genomes/{key}"),
     ("GET", "/genomes/{key}.json"),
+    # compound screening (tests/test_screening.py)
+    ("GET", "/screening"), ("GET", "/screening.json"), ("GET", "/screening/assays/{key}"),
+    ("GET", "/screening/assays/{key}.json"), ("GET", "/screening/models/{key}"),
+    ("GET", "/screening/models/{key}.json"), ("GET", "/screening/profile"),
+    ("GET", "/screening/profile.json"), ("POST", "/screening/assays/{key}/train"),
 }
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep, if_match_version
 from lanhai.api.uploads import save_upload
 from lanhai.errors import UsageError
@@ -59,7 +60,7 @@ RANKED = {"rank": 1, "accession": "LHCP0000042", "name": "salinosporamide A",
           "nearest_training": "NGKKFRHDMDBEEV-UHFFFAOYSA-N"}
 
 
-class Assay(BaseModel):
+class ScreeningAssay(BaseModel):
     """An assay: its fields, and when read alone what its results hold and its models."""
 
     model_config = _example({**ASSAY, "models": 1})
@@ -86,13 +87,13 @@ class Assay(BaseModel):
     conflicts: list[dict[str, Any]] | None = None
 
 
-class Assays(BaseModel):
+class ScreeningAssays(BaseModel):
     model_config = _example({"assays": [{**ASSAY, "models": 1}]})
 
-    assays: list[Assay]
+    assays: list[ScreeningAssay]
 
 
-class NewAssay(BaseModel):
+class ScreeningNewAssay(BaseModel):
     """An assay's fields (key and name needed when creating)."""
 
     model_config = _example({"key": "mic-s-aureus", "name": "MIC against S. aureus",
@@ -106,7 +107,7 @@ class NewAssay(BaseModel):
     restricted: bool | None = None
 
 
-class AssayImport(BaseModel):
+class ScreeningAssayImport(BaseModel):
     """What an import added: rows, compounds, links, duplicates and conflicts."""
 
     model_config = _example({"assay": "mic-s-aureus", "file": "mic.csv", "sha256": "ab" * 32,
@@ -127,7 +128,7 @@ class AssayImport(BaseModel):
     committed: bool
 
 
-class Model(BaseModel):
+class ScreeningModel(BaseModel):
     """A trained model's registration: what it predicts, its data hash and digest, its
     validation by scaffold and by random split."""
 
@@ -150,13 +151,13 @@ class Model(BaseModel):
     created_at: dt.datetime
 
 
-class Models(BaseModel):
+class ScreeningModels(BaseModel):
     model_config = _example({"models": [MODEL]})
 
-    models: list[Model]
+    models: list[ScreeningModel]
 
 
-class TrainRequest(BaseModel):
+class ScreeningTrainRequest(BaseModel):
     """What to learn: an endpoint of the assay (one target of it), as values or as active
     at a pX threshold; the algorithm and the cross-validation."""
 
@@ -171,13 +172,13 @@ class TrainRequest(BaseModel):
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
-class PredictRequest(BaseModel):
+class ScreeningPredictRequest(BaseModel):
     model_config = _example({"smiles": ["CC(=O)Oc1ccccc1C(=O)O"]})
 
     smiles: list[str] = Field(min_length=1, max_length=10_000)
 
 
-class Predictions(BaseModel):
+class ScreeningPredictions(BaseModel):
     """Each prediction with its uncertainty and applicability domain, naming the model."""
 
     model_config = _example({"model": CITED, "predictions": [PREDICTION]})
@@ -186,7 +187,7 @@ class Predictions(BaseModel):
     predictions: list[dict[str, Any]]
 
 
-class Ranking(BaseModel):
+class ScreeningRanking(BaseModel):
     """The library ranked by a model: in-domain compounds first, most active first."""
 
     model_config = _example({"model": CITED, "score": "probability active (activity call)",
@@ -199,7 +200,7 @@ class Ranking(BaseModel):
     ranking: list[dict[str, Any]]
 
 
-class Profile(BaseModel):
+class ScreeningProfile(BaseModel):
     """A compound's screening profile."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
@@ -223,15 +224,15 @@ class Profile(BaseModel):
 
 # --- assays ----------------------------------------------------------------------------------
 
-@router.get("/assays", summary="The assays", response_model=Assays)
+@router.get("/assays", summary="The assays", response_model=ScreeningAssays)
 def assays(actor: ActorDep, bank: BankDep) -> dict[str, Any]:
     """Every assay the caller may see, with its result and model counts."""
     return {"assays": bank.screening.assays(actor)}
 
 
 @router.post("/assays", status_code=201, summary="Create an assay (curators)",
-             response_model=Assay)
-def create_assay(body: NewAssay, actor: CuratorDep, bank: BankDep) -> dict[str, Any]:
+             response_model=ScreeningAssay)
+def create_assay(body: ScreeningNewAssay, actor: CuratorDep, bank: BankDep) -> dict[str, Any]:
     """A new, empty assay: its key, name, target and endpoint."""
     values = body.model_dump(exclude_none=True)
     key = values.pop("key", None)
@@ -240,15 +241,15 @@ def create_assay(body: NewAssay, actor: CuratorDep, bank: BankDep) -> dict[str, 
     return bank.screening.create_assay(actor, key, values)
 
 
-@router.get("/assays/{key}", summary="One assay", response_model=Assay)
+@router.get("/assays/{key}", summary="One assay", response_model=ScreeningAssay)
 def assay(key: Key, actor: ActorDep, bank: BankDep) -> dict[str, Any]:
     """Its fields, what its results hold (endpoints, compounds, links to the bank,
     duplicates and conflicting replicates) and its models."""
     return bank.screening.assay(actor, key)
 
 
-@router.patch("/assays/{key}", summary="Change an assay (curators)", response_model=Assay)
-def update_assay(key: Key, body: NewAssay, request: Request, actor: CuratorDep,
+@router.patch("/assays/{key}", summary="Change an assay (curators)", response_model=ScreeningAssay)
+def update_assay(key: Key, body: ScreeningNewAssay, request: Request, actor: CuratorDep,
                  bank: BankDep) -> dict[str, Any]:
     """Send the version read as If-Match to be told when someone changed it first."""
     values = body.model_dump(exclude_none=True)
@@ -257,7 +258,22 @@ def update_assay(key: Key, body: NewAssay, request: Request, actor: CuratorDep,
                                        if_match_version(request.headers.get("if-match")))
 
 
-@router.get("/assays/{key}/results", summary="An assay's results")
+class ScreeningResults(BaseModel):
+    """An assay's rows as imported."""
+
+    model_config = _example({"results": [{
+        "row": 2, "key": "BSYNRYMUTXBXSQ-UHFFFAOYSA-N", "compound": None,
+        "smiles": "CC(=O)Oc1ccccc1C(=O)O", "inchikey": "BSYNRYMUTXBXSQ-UHFFFAOYSA-N",
+        "target": "COX-1", "organism": None, "endpoint": "IC50", "value": 1.5,
+        "unit": "µM", "qualifier": "=", "nm": 1500.0, "px": 5.824, "ug_per_ml": None,
+        "percent": None, "call": None, "source": "CHEMBL1", "molar_mass": 180.16,
+        "compound_record": None, "file_sha256": "ab" * 32}]})
+
+    results: list[dict[str, Any]]
+
+
+@router.get("/assays/{key}/results", summary="An assay's results",
+            response_model=ScreeningResults)
 def results(key: Key, actor: ActorDep, bank: BankDep) -> JSONResponse:
     """Every row as imported, its value in nM and pX, and the compound record it is
     linked to."""
@@ -265,7 +281,7 @@ def results(key: Key, actor: ActorDep, bank: BankDep) -> JSONResponse:
 
 
 @router.post("/assays/{key}/results", summary="Import an assay table (curators)",
-             response_model=AssayImport,
+             response_model=ScreeningAssayImport,
              responses={422: {"description": "The table has problems; nothing was written"}})
 async def import_results(
         key: Key, actor: CuratorDep, bank: BankDep,
@@ -288,9 +304,13 @@ async def import_results(
 
 # --- models ----------------------------------------------------------------------------------
 
-@router.post("/assays/{key}/models", status_code=202,
-             summary="Train a model on an assay (curators; a background job)")
-async def train(key: Key, body: TrainRequest, actor: CuratorDep, bank: BankDep
+@router.post("/assays/{key}/models", status_code=202, response_model=schemas.Job,
+             summary="Train a model on an assay (curators; a background job)",
+             responses={202: {"model": schemas.Job, "description": "Started as a background "
+                              "job: follow it at Location (GET /api/jobs/{id})",
+                              "headers": {"Location": {"description": "/api/jobs/{id}",
+                                                       "schema": {"type": "string"}}}}})
+async def train(key: Key, body: ScreeningTrainRequest, actor: CuratorDep, bank: BankDep
                 ) -> JSONResponse:
     """Validated by scaffold and by random split, then trained on every compound and
     registered as the assay's next version; 202 with the job (``GET /api/jobs/{id}``
@@ -310,14 +330,14 @@ async def train(key: Key, body: TrainRequest, actor: CuratorDep, bank: BankDep
                         headers={"Location": f"/api/jobs/{job.id}"})
 
 
-@router.get("/models", summary="The trained models", response_model=Models)
+@router.get("/models", summary="The trained models", response_model=ScreeningModels)
 def models(actor: ActorDep, bank: BankDep,
            assay: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any]:
     """Newest version first within each assay."""
     return {"models": bank.screening.models(actor, assay)}
 
 
-@router.get("/models/{key}", summary="One model", response_model=Model)
+@router.get("/models/{key}", summary="One model", response_model=ScreeningModel)
 def model(key: ModelKey, actor: ActorDep, bank: BankDep) -> dict[str, Any]:
     """What it predicts, the hash of its data, its digest and its validation."""
     return bank.screening.model(actor, key)
@@ -334,8 +354,8 @@ def model_file(key: ModelKey, actor: ActorDep, bank: BankDep) -> Response:
 
 
 @router.post("/models/{key}/predict", summary="Predict compounds with a model",
-             response_model=Predictions)
-async def predict(key: ModelKey, body: PredictRequest, actor: ActorDep, bank: BankDep
+             response_model=ScreeningPredictions)
+async def predict(key: ModelKey, body: ScreeningPredictRequest, actor: ActorDep, bank: BankDep
                   ) -> dict[str, Any]:
     """Value (or probability of activity), uncertainty and applicability domain per
     SMILES; a SMILES RDKit rejects gets its error, the others are still predicted."""
@@ -345,7 +365,7 @@ async def predict(key: ModelKey, body: PredictRequest, actor: ActorDep, bank: Ba
 
 
 @router.get("/models/{key}/ranking", summary="The library ranked by a model",
-            response_model=Ranking)
+            response_model=ScreeningRanking)
 async def ranking(key: ModelKey, actor: ActorDep, bank: BankDep,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 100) -> dict[str, Any]:
     """The compounds the caller may see, most active first; those outside the model's
@@ -369,7 +389,7 @@ async def ranking_file(key: ModelKey, fmt: Literal["csv", "sdf"], actor: ActorDe
         "Content-Disposition": f'attachment; filename="{key}_ranking.{fmt}"'})
 
 
-@router.get("/profile", summary="A compound's screening profile", response_model=Profile)
+@router.get("/profile", summary="A compound's screening profile", response_model=ScreeningProfile)
 async def profile(actor: ActorDep, bank: BankDep,
                   accession: Annotated[str | None, Query(max_length=16)] = None,
                   smiles: Annotated[str | None, Query(max_length=5000)] = None
