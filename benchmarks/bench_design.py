@@ -9,8 +9,9 @@ What it measures
       e_coli_core, with GLPK and with SCIP;
     * OptKnock on iJO1366 (succinate, anaerobic, at most 3 knockouts) within a time budget,
       with the knockable reactions of central metabolism (those iJO1366 shares with
-      e_coli_core) as candidates, then with every knockable reaction: solver, time,
-      designs found (each re-evaluated with FBA), whether the result is partial;
+      e_coli_core) as candidates, with StrainDesign's default big-M and with a tighter one
+      (``--big-m``, 100), then with every knockable reaction: solver, time, designs found
+      (each re-evaluated with FBA), whether the result is partial;
     * the FBA-only search (:func:`lanhai.design.knockouts.search_knockouts`) on iJO1366 with
       the same central candidates and budget, the fallback when the MILP stalls.
 
@@ -85,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="time budget of each iJO1366 design run, in seconds")
     parser.add_argument("--solvers", default="glpk,scip")
     parser.add_argument("--repeats", type=int, default=11)
+    parser.add_argument("--big-m", type=float, default=100.0,
+                        help="big-M for the second set of iJO1366 MILP runs")
     parser.add_argument("--skip-full", action="store_true",
                         help="skip OptKnock over every knockable reaction of iJO1366")
     args: Any = parser.parse_args(argv)
@@ -119,11 +122,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         _show(knockouts.strain_designs(ijo, "EX_succ_e", max_knockouts=3,
                                        time_limit=args.budget, solver=solver, medium=medium,
                                        candidates=central, max_designs=5))
+    print(f"  the same with big-M {args.big_m:g} (StrainDesign's default is the flux bound, "
+          "1000):")
+    for solver in solvers:
+        _show(knockouts.strain_designs(ijo, "EX_succ_e", max_knockouts=3,
+                                       time_limit=args.budget, solver=solver, medium=medium,
+                                       candidates=central, max_designs=5, big_m=args.big_m))
     if not args.skip_full:
-        print(f"OptKnock, iJO1366, same, every knockable reaction ({len(every)}):")
+        print(f"OptKnock, iJO1366, same, every knockable reaction ({len(every)}), big-M "
+              f"{args.big_m:g}:")
         _show(knockouts.strain_designs(ijo, "EX_succ_e", max_knockouts=3,
                                        time_limit=args.budget, solver=solvers[0],
-                                       medium=medium, max_designs=5))
+                                       medium=medium, max_designs=5, big_m=args.big_m))
     print(f"FBA search, iJO1366, succinate, at most 3 knockouts of the {len(central)} central "
           f"candidates, budget {args.budget:g} s:")
     _show(knockouts.search_knockouts(ijo, "EX_succ_e", max_knockouts=3, time_limit=args.budget,

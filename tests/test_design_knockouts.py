@@ -177,3 +177,11 @@ def test_knock_ins_of_an_added_pathway() -> None:
     assert best.evaluation.product_max > 1.0
     assert best.evaluation.product_min == pytest.approx(0.0, abs=1e-6)
     assert not best.evaluation.growth_coupled
+
+
+def test_a_tighter_big_m_keeps_the_core_optimum(core: cobra.Model, anaerobic: dict[str, float]
+                                                ) -> None:
+    tight = knockouts.strain_designs(core, "EX_succ_e", max_knockouts=3, time_limit=120,
+                                     solver="glpk", medium=anaerobic, max_designs=1, big_m=100)
+    assert tight.designs[0].evaluation.product_min == pytest.approx(9.9107, rel=1e-4)
+    assert tight.designs[0].evaluation.growth_coupled

@@ -34,8 +34,8 @@ from lanhai.design.common import (
     apply_medium,
     as_medium,
     boundary_reaction,
+    closest,
     current_medium,
-    did_you_mean,
     growth_reaction,
     infeasible,
     number,
@@ -286,7 +286,7 @@ def max_yield(model: cobra.Model, product: str, carbon_source: str, *,
         if flux is None:
             best = model.slim_optimize(error_value=math.nan)
             if math.isnan(best):
-                raise infeasible(model, medium, f"growth of at least {min_growth:g}")
+                raise infeasible(model, medium, min_growth)
             flux = model.solver.primal_values
         taken = -outflow(src, sub, _net(flux, src))
         made = outflow(prod, prod_met, _net(flux, prod))
@@ -352,10 +352,15 @@ def _ids(model: cobra.Model, kind: DeletionKind, ids: Sequence[str] | None) -> l
     known = set(pool.list_attr("id"))
     unknown = [i for i in ids if i not in known]
     if unknown:
-        raise ValidationFailed(f"{len(unknown)} {kind} ids are not in the model {model.id}", [
-            Problem(reason=f"is not a {kind} of the model {model.id}", field="ids", value=i,
-                    fix=f"use a {kind} id of the model" + did_you_mean(i, known))
-            for i in unknown[:20]])
+        problems = []
+        for i in unknown[:20]:
+            near = closest(i, known)
+            problems.append(Problem(
+                reason=f"is not a {kind} of the model {model.id}", field="ids", value=i,
+                fix=f"use a {kind} id of the model (closest: {near})" if near
+                else f"use a {kind} id of the model"))
+        raise ValidationFailed(f"{len(unknown)} {kind} ids are not in the model {model.id}",
+                               problems)
     return sorted(set(ids))
 
 

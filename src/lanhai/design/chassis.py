@@ -135,15 +135,16 @@ def _unpack(data: bytes, name: str) -> bytes:
     return text
 
 
-def _sbml_problem(text: str, name: str, severity: str) -> Problem:
+def _sbml_problem(text: str, name: str, kind: str) -> Problem:
+    """One libSBML error as a problem: what it says, on which line."""
     match = _SBML_MESSAGE.match(text.strip())
-    if match is None:
-        return Problem(reason=f"{severity}: {text.strip()}", file=name,
-                       fix="correct the SBML (check it at sbml.org/validator) and upload it again")
-    line = int(match["line"])
-    message = " ".join(match["message"].split()).rstrip(".")
-    return Problem(reason=f"SBML {match['severity'].lower()}: {message}", file=name,
-                   row=line or None,
+    line = int(match["line"]) if match else 0
+    message = " ".join((match["message"] if match else text).split()).rstrip(".")
+    severity = match["severity"].lower() if match else kind.lower()
+    reason = (f"SBML fatal error: {message}" if "fatal" in severity
+              else f"SBML schema error: {message}" if "schema" in severity
+              else f"SBML error: {message}")
+    return Problem(reason=reason, file=name, row=line or None,
                    fix="correct the SBML (check it at sbml.org/validator) and upload it again")
 
 

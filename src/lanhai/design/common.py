@@ -68,18 +68,20 @@ def suggestions(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
     return [lower[f] for f in found]
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = suggestions(word, choices)
-    return f" (closest: {', '.join(close)})" if close else ""
+def closest(word: str, choices: Iterable[str]) -> str:
+    """The closest ids to ``word`` as one text (``a, b``); empty when none is close."""
+    return ", ".join(suggestions(word, choices))
 
 
 def reaction(model: cobra.Model, rid: str, field: str) -> cobra.Reaction:
     """The model's reaction ``rid``; refuses an unknown id with the closest ids."""
     if rid in model.reactions:
         return model.reactions.get_by_id(rid)
+    near = closest(rid, model.reactions.list_attr("id"))
     raise ValidationFailed(f"the reaction {rid} is not in the model {model.id}", [Problem(
         reason=f"is not a reaction of the model {model.id}", field=field, value=rid,
-        fix="use a reaction id of the model" + did_you_mean(rid, model.reactions.list_attr("id")))])
+        fix=f"use a reaction id of the model (closest: {near})" if near
+        else "use a reaction id of the model")])
 
 
 def objective_terms(model: cobra.Model) -> dict[cobra.Reaction, float]:
@@ -127,11 +129,13 @@ def boundary_reaction(model: cobra.Model, product: str, field: str = "product"
             reason="has no exchange or demand reaction that takes it out of the cell",
             field=field, value=product,
             fix="add an export (a demand reaction) for it, as adding a pathway does")])
+    near = closest(product, [*model.reactions.list_attr("id"),
+                             *model.metabolites.list_attr("id")])
     raise ValidationFailed(f"the product {product} is not in the model {model.id}", [Problem(
         reason=f"is neither a reaction nor a metabolite of the model {model.id}", field=field,
-        value=product, fix="use an exchange reaction or metabolite id of the model"
-        + did_you_mean(product, [*model.reactions.list_attr("id"),
-                                 *model.metabolites.list_attr("id")]))])
+        value=product,
+        fix=f"use an exchange reaction or metabolite id of the model (closest: {near})" if near
+        else "use an exchange reaction or metabolite id of the model")])
 
 
 def outflow(rxn: cobra.Reaction, met: cobra.Metabolite, flux: float) -> float:
@@ -170,10 +174,11 @@ def apply_medium(model: cobra.Model, medium: MediumLike) -> None:
     problems = []
     for rid, bound in sorted(med.uptake.items()):
         if rid not in exchanges:
+            near = closest(rid, exchanges)
             problems.append(Problem(
                 reason=f"is not an exchange reaction of the model {model.id}", field="medium",
-                value=rid, fix="use one of the model's exchange reactions"
-                + did_you_mean(rid, exchanges)))
+                value=rid, fix=f"use one of the model's exchange reactions (closest: {near})"
+                if near else "use one of the model's exchange reactions"))
         elif not isinstance(bound, int | float) or math.isnan(bound) or bound < 0:
             problems.append(Problem(
                 reason="is not an uptake bound (a number of at least 0)", field="medium",
@@ -187,24 +192,29 @@ def current_medium(model: cobra.Model) -> dict[str, float | None]:
     return {k: number(v) for k, v in sorted(model.medium.items())}
 
 
-def infeasible(model: cobra.Model, medium: MediumLike, what: str = "growth") -> ValidationFailed:
-    """The error for a model that has no feasible flux on its medium, naming the medium and
-    the fluxes the model forces."""
+def infeasible(model: cobra.Model, medium: MediumLike, min_growth: float | None = None
+               ) -> ValidationFailed:
+    """The error for a model that has no feasible flux on its medium (or none growing at
+    ``min_growth``), naming the medium and the fluxes the model forces."""
     med = as_medium(medium)
     name = med.name if med else "its own medium"
-    forced = sorted(f"{r.id} >= {r.lower_bound:g}" for r in model.reactions
-                    if r.lower_bound > 0)
-    fix = ("open the uptake of a carbon and energy source (for example EX_glc__D_e: 10)"
-           + (f" or relax the fluxes the model forces: {', '.join(forced[:5])}" if forced
-              else ""))
-    return ValidationFailed(
-        f"the model {model.id} is infeasible on {name}: no flux distribution allows {what}",
-        [Problem(reason="leaves the model infeasible", field="medium", value=name, fix=fix)])
+    forced = ", ".join(sorted(f"{r.id} >= {r.lower_bound:g}" for r in model.reactions
+                              if r.lower_bound > 0)[:5])
+    problems = [Problem(
+        reason="leaves the model infeasible", field="medium", value=name,
+        fix=("open the uptake of a carbon and energy source (for example EX_glc__D_e: 10) "
+             f"or relax the fluxes the model forces: {forced}") if forced else
+            "open the uptake of a carbon and energy source (for example EX_glc__D_e: 10)")]
+    if min_growth:
+        problems.append(Problem(reason="cannot be reached on this medium", field="min_growth",
+                                value=f"{min_growth:g}",
+                                fix="ask for less growth than FBA's maximum on this medium"))
+    return ValidationFailed(f"the model {model.id} is infeasible on {name}", problems)
 
 
-def optimum(model: cobra.Model, medium: MediumLike, what: str = "growth") -> float:
+def optimum(model: cobra.Model, medium: MediumLike) -> float:
     """``slim_optimize`` of the model's current objective; refuses an infeasible model."""
     value = model.slim_optimize(error_value=math.nan)
     if math.isnan(value):
-        raise infeasible(model, medium, what)
+        raise infeasible(model, medium)
     return float(value)
