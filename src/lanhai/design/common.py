@@ -85,8 +85,22 @@ def reaction(model: cobra.Model, rid: str, field: str) -> cobra.Reaction:
 
 
 def objective_terms(model: cobra.Model) -> dict[cobra.Reaction, float]:
-    """The reactions in the model's (linear) objective and their coefficients."""
-    return {r: float(c) for r, c in linear_reaction_coefficients(model).items() if c != 0}
+    """The reactions in the model's (linear) objective and their coefficients, read from the
+    objective's few variables (cobrapy's ``linear_reaction_coefficients`` walks every
+    reaction)."""
+    terms: dict[cobra.Reaction, float] = {}
+    try:
+        coefficients = model.objective.expression.as_coefficients_dict()
+    except AttributeError:
+        return {r: float(c) for r, c in linear_reaction_coefficients(model).items() if c != 0}
+    for var, coef in coefficients.items():
+        name = getattr(var, "name", None)
+        if name in model.reactions:
+            rxn = model.reactions.get_by_id(name)
+            terms[rxn] = terms.get(rxn, 0.0) + float(coef)
+    if not terms:  # a non-linear or unusual objective: cobrapy's full walk
+        return {r: float(c) for r, c in linear_reaction_coefficients(model).items() if c != 0}
+    return {r: c for r, c in terms.items() if c != 0}
 
 
 def objective_text(model: cobra.Model) -> str:
@@ -170,11 +184,12 @@ def apply_medium(model: cobra.Model, medium: MediumLike) -> None:
     med = as_medium(medium)
     if med is None:
         return
-    exchanges = {r.id for r in model.exchanges} or {r.id for r in model.boundary}
+    rxns = exchanges(model) or list(model.boundary)
+    ids = {r.id for r in rxns}
     problems = []
     for rid, bound in sorted(med.uptake.items()):
-        if rid not in exchanges:
-            near = closest(rid, exchanges)
+        if rid not in ids:
+            near = closest(rid, ids)
             problems.append(Problem(
                 reason=f"is not an exchange reaction of the model {model.id}", field="medium",
                 value=rid, fix=f"use one of the model's exchange reactions (closest: {near})"
@@ -185,11 +200,31 @@ def apply_medium(model: cobra.Model, medium: MediumLike) -> None:
                 value=f"{rid}={bound}", fix="give each exchange an uptake of 0 or more"))
     if problems:
         raise ValidationFailed(f"{med.name} cannot be set on the model {model.id}", problems)
-    model.medium = {rid: float(bound) for rid, bound in med.uptake.items()}
+    for rxn in rxns:  # as cobrapy's medium setter, over the exchanges found above
+        bound = float(med.uptake.get(rxn.id, 0.0))
+        if any(c < 0 for c in rxn.metabolites.values()):
+            rxn.lower_bound = -bound
+        else:
+            rxn.upper_bound = bound
+
+
+def exchanges(model: cobra.Model) -> list[cobra.Reaction]:
+    """The model's exchange reactions: its ``EX_`` boundary reactions (BiGG's convention),
+    else those cobrapy classifies as exchanges (slower on genome-scale models)."""
+    found = [r for r in model.boundary if r.id.startswith("EX_")]
+    return found or list(model.exchanges)
 
 
 def current_medium(model: cobra.Model) -> dict[str, float | None]:
-    return {k: number(v) for k, v in sorted(model.medium.items())}
+    """The uptake bound of every exchange open to uptake, as ``model.medium`` gives it."""
+    medium: dict[str, float | None] = {}
+    for rxn in exchanges(model):
+        coefs = rxn.metabolites.values()
+        if any(c < 0 for c in coefs) and rxn.lower_bound < 0:
+            medium[rxn.id] = number(-rxn.lower_bound)
+        elif any(c > 0 for c in coefs) and rxn.upper_bound > 0:
+            medium[rxn.id] = number(rxn.upper_bound)
+    return dict(sorted(medium.items()))
 
 
 def infeasible(model: cobra.Model, medium: MediumLike, min_growth: float | None = None

@@ -411,10 +411,12 @@ def strain_designs(model: cobra.Model, product: str, *, method: Method = "optkno
             found.append(_design(model, bio, prod, met, kos, added, absent, method))
         if status == sdn.ERROR:
             partial = True
+            reason = reason or f"the {chosen} solver failed"
         elif status in (sdn.TIME_LIMIT, sdn.TIME_LIMIT_W_SOL) or ran_out:
             partial = True
             reason = (f"the time budget of {time_limit:g} s ran out; "
-                      + (f"the {len(found)} designs found so far are shown" if found
+                      + ("the design found so far is shown" if len(found) == 1
+                         else f"the {len(found)} designs found so far are shown" if found
                          else "no design was found in it"))
         elif not found:
             reason = (f"no design with at most {max_knockouts} interventions couples "
