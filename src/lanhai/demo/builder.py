@@ -34,6 +34,7 @@ from lanhai.demo.links import (
     safety_duplicate_links,
 )
 from lanhai.demo.market import market_examples
+from lanhai.demo.screening import screening_assay
 from lanhai.demo.sources import (
     CHARACTERISED_PUL_GENES,
     DBCAN_PUL_CAZYMES,
@@ -132,6 +133,8 @@ class DemoSummary:
     market: dict[str, Any] = field(default_factory=dict)
     #: the genome projects and what importing their GoaT lists did
     genomes: dict[str, Any] = field(default_factory=dict)
+    #: the screening assay, its import and its model
+    screening: dict[str, Any] = field(default_factory=dict)
 
     @property
     def created(self) -> int:
@@ -158,7 +161,7 @@ class DemoSummary:
                 "parts_created": self.parts_created, "index": self.index,
                 "jobs": self.jobs, "jobs_created": self.jobs_created,
                 "breeding": self.breeding, "chains": self.chains, "market": self.market,
-                "genomes": self.genomes}
+                "genomes": self.genomes, "screening": self.screening}
 
 
 def options_for(source: DemoSource) -> ImportOptions:
@@ -264,6 +267,9 @@ def build_demo(bank: Bank, actor: Actor, progress: Progress | None = None, *,
     say("genome projects: EUROFISH and the cartilaginous fishes from GoaT, the 10,000 fish "
         "genomes")
     summary.genomes = genome_projects(bank, actor)
+    say("screening: MIBiG's recorded antibacterial activities as an assay, and a model "
+        "trained on it (about half a minute, done once)")
+    summary.screening = screening_assay(bank, actor)
     summary.links = [*links, *(DemoLink(p["assembly"], "mined_from", p["accession"],
                                         "documented_gene_part", p["assembly_name"],
                                         p["part_name"]) for p in summary.parts),

@@ -52,6 +52,9 @@ def pages_to_open(url: str, summary: DemoSummary) -> dict[str, str]:
     if summary.breeding:
         out["the wheat breeding data set"] = \
             f"{url}/breeding/datasets/{summary.breeding['dataset']}"
+    if summary.screening:
+        out["the marine library ranked by the antibacterial model"] = \
+            f"{url}/screening/models/{summary.screening['model']}"
     out["the demo curator's jobs (signed in)"] = f"{url}/jobs"
     out["the HTTP API, browsable"] = f"{url}/docs"
     return out
