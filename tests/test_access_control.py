@@ -572,6 +572,9 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
                           {"smiles": ["CCO"]}), **PUBLIC)],
     ("GET", "/api/screening/models/{key}/ranking"): [
         Case(on_screening("GET", "/api/screening/models/matrix.v1/ranking"), **PUBLIC)],
+    ("POST", "/api/screening/models/{key}/ranking"): [
+        Case(on_screening("POST", "/api/screening/models/matrix.v1/ranking"),
+             anonymous=202, reader=202, curator=202, admin=202)],
     ("GET", "/api/screening/models/{key}/ranking.{fmt}"): [
         Case(on_screening("GET", "/api/screening/models/matrix.v1/ranking.csv"), **PUBLIC)],
     ("GET", "/api/screening/profile"): [

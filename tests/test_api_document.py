@@ -266,6 +266,7 @@ def _screening(api: Checked, people: dict[str, dict[str, str]]) -> None:
     api.call("GET", f"{base}/models/kinase.v1/file", 200)
     api.call("POST", f"{base}/models/kinase.v1/predict", 200,
              json={"smiles": ["CC(=O)Oc1ccccc1C(=O)O", "C1CC"]})
+    api.call("POST", f"{base}/models/kinase.v1/ranking", 202)
     api.call("GET", f"{base}/models/kinase.v1/ranking", 200)
     api.call("GET", f"{base}/models/kinase.v1/ranking.csv", 200)
     api.call("GET", f"{base}/profile?smiles=CC(=O)Oc1ccccc1C(=O)O", 200)

@@ -158,6 +158,21 @@ def test_the_library_is_ranked_and_profiled_for_what_the_caller_may_see(
     assert len(approved_drugs()) > 2000
 
 
+def test_a_glycan_without_a_structure_is_profiled_by_its_notation(bank: Bank) -> None:
+    """kappa-carrageenan's repeat unit as glycowork writes it: a 4-sulfated beta-galactose
+    and a 3,6-anhydro-alpha-galactose."""
+    made = bank.catalog.create(CURATOR, "compound", {
+        "compound_name": "kappa-carrageenan repeat", "source_organism": "Kappaphycus alvarezii",
+        "glycan_iupac": "3,6-Anhydro-Gal(a1-3)Gal4S", "source_ids": "test:kappa"})
+    found = bank.screening.profile(READER, accession=made.accession)
+    assert found["smiles"] is None and found["carbohydrate"] is True
+    glycan = found["glycan"]
+    assert glycan["glycan_dp"] == 2 and glycan["glycan_sulfate"] == 1
+    assert glycan["glycan_anhydro"] == 1
+    with pytest.raises(NotFound):
+        bank.screening.profile(READER, accession="LHCP9999999")
+
+
 def test_a_confidential_assay_and_its_models_are_hidden(bank: Bank, tmp_path: Path) -> None:
     bank.screening.create_assay(CURATOR, "secret-mic", {
         "name": "Partner MIC", "endpoint": "MIC", "restricted": True})
@@ -194,7 +209,7 @@ def test_the_command_line(bank_dir: Path, tmp_path: Path,
     assert [m["key"] for m in run_json(capsys, ["screen", "models"])] == ["kinase.v1"]
     out = run_json(capsys, ["screen", "predict", "kinase.v1", _drugs(1)[0][1], "C1CC"])
     assert out["predictions"][0]["in_domain"] is True and out["predictions"][1]["error"]
-    ranked = run_json(capsys, ["screen", "rank", "kinase.v1", "--csv",
+    ranked = run_json(capsys, ["screen", "rank", "kinase.v1", "--jobs", "2", "--csv",
                                str(tmp_path / "rank.csv")])
     assert ranked["count"] == 0 and (tmp_path / "rank.csv").read_text().startswith("rank,")
     profile = run_json(capsys, ["screen", "profile", "CC(=O)Oc1ccccc1C(=O)O"])
@@ -246,6 +261,8 @@ def test_the_api_by_role(engine: Engine, tmp_path: Path) -> None:
                           json={"smiles": [_drugs(1)[0][1]]}).json()
         assert out["predictions"][0]["in_domain"] is True
         assert client.get("/api/screening/models/kinase.v1/ranking").json()["count"] == 0
+        screened = client.post("/api/screening/models/kinase.v1/ranking")
+        assert screened.status_code == 202, screened.text
         assert client.get("/api/screening/models/kinase.v1/ranking.csv").text.startswith(
             "rank,")
         blob = client.get("/api/screening/models/kinase.v1/file").content

@@ -592,6 +592,8 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
         "/api/screening/models/kinase.v1/file", "/api/screening/models/partner.v1/file"),
     ("GET", "/api/screening/models/{key}/ranking"): gets(
         "/api/screening/models/kinase.v1/ranking", "/api/screening/models/partner.v1/ranking"),
+    ("POST", "/api/screening/models/{key}/ranking"): lambda w: [Ask(
+        "POST", "/api/screening/models/partner.v1/ranking")],
     ("GET", "/api/screening/models/{key}/ranking.{fmt}"): gets(
         "/api/screening/models/kinase.v1/ranking.csv",
         "/api/screening/models/kinase.v1/ranking.sdf"),

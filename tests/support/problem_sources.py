@@ -34,7 +34,9 @@ MODULES = ("kinds/*.py", "imports/*.py", "services/imports.py", "services/catalo
            # the technology market: deals, incentive rules, matching
            "market/*.py", "services/market*.py",
            # compound screening: assay tables, profiles and glycans
-           "screening/assays.py", "screening/profile.py", "screening/glycans.py")
+           "screening/assays.py", "screening/profile.py", "screening/glycans.py",
+           # strain and pathway design on genome-scale models
+           "design/*.py")
 #: calls whose first two arguments (or ``reason=``/``fix=``) are a reason and a fix
 PROBLEM_CALLS = ("FieldError", "Problem")
 #: errors whose first argument (or ``message=``) is their message

@@ -211,9 +211,9 @@ class ScreeningProfile(BaseModel):
         "alerts": [], "nearest_drugs": [], "nearest_library": [], "predictions": []}]})
 
     accession: str | None
-    smiles: str
-    inchikey: str
-    formula: str
+    smiles: str | None = Field(description="none for a glycan held only as WURCS or IUPAC")
+    inchikey: str | None
+    formula: str | None
     properties: dict[str, Any]
     rules: list[dict[str, Any]]
     alerts: list[dict[str, Any]]
@@ -373,6 +373,27 @@ async def ranking(key: ModelKey, actor: ActorDep, bank: BankDep,
     found: dict[str, Any] = await run_in_threadpool(
         lambda: bank.screening.rank_library(actor, key, limit=limit))
     return found
+
+
+@router.post("/models/{key}/ranking", status_code=202, response_model=schemas.Job,
+             summary="Screen the whole library with a model (a background job)",
+             responses={202: {"model": schemas.Job, "description": "Started as a background "
+                              "job: follow it at Location (GET /api/jobs/{id})",
+                              "headers": {"Location": {"description": "/api/jobs/{id}",
+                                                       "schema": {"type": "string"}}}}})
+async def screen_library(key: ModelKey, actor: ActorDep, bank: BankDep) -> JSONResponse:
+    """For a large library: the ranking is computed in the background, with progress,
+    and kept, so ``GET …/ranking`` then answers at once. The job's result is the count and
+    the first 20."""
+    await run_in_threadpool(bank.screening.model, actor, key)  # 404 before a job
+
+    def task(progress: Any) -> dict[str, Any]:
+        return bank.screening.rank_library(actor, key, limit=20, progress=progress, jobs=2)
+
+    job = bank.jobs.submit(kind="screen-library", owner=actor.username, params={"model": key},
+                           task=task)
+    return JSONResponse(job.to_dict(), status_code=202,
+                        headers={"Location": f"/api/jobs/{job.id}"})
 
 
 @router.get("/models/{key}/ranking.{fmt}", summary="The whole ranking as CSV or SDF",

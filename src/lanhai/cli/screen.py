@@ -248,15 +248,18 @@ def predict(model: str, smiles: tuple[str, ...], as_json: bool) -> None:
               default=None, help="write the whole ranking as CSV")
 @click.option("--sdf", "sdf_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="write the whole ranking as SDF")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="worker processes for a large library")
 @json_option
 @handles_errors
-def rank(model: str, limit: int, csv_path: Path | None, sdf_path: Path | None,
+def rank(model: str, limit: int, csv_path: Path | None, sdf_path: Path | None, jobs: int,
          as_json: bool) -> None:
     """Rank the bank's compounds by MODEL: most active first, those outside its domain
     last."""
-    with bank() as opened:
+    with bank() as opened, _progress(is_tty() and not as_json, "screening") as progress:
         actor = local_actor()
-        found = opened.screening.rank_library(actor, model, limit=limit)
+        found = opened.screening.rank_library(actor, model, limit=limit, progress=progress,
+                                              jobs=jobs)
         for path, fmt in ((csv_path, "csv"), (sdf_path, "sdf")):
             if path is not None:
                 write_file(path, opened.screening.ranking_file(actor, model, fmt))

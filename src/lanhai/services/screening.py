@@ -36,10 +36,12 @@ from lanhai.errors import (
     ValidationFailed,
 )
 from lanhai.screening import assays as assay_tables
+from lanhai.screening import glycans
 from lanhai.screening import models as ml
 from lanhai.screening import profile as profiles
 from lanhai.services.access import Actor, may_see, require_writer
 from lanhai.services.compounds import CompoundService
+from lanhai.store import records as records_store
 from lanhai.store import screening as store
 from lanhai.store.database import Database
 
@@ -65,6 +67,9 @@ class ScreeningService:
         self.compounds = compounds
         self.folder = folder
         self._models: OrderedDict[str, ml.TrainedModel] = OrderedDict()
+        #: whole rankings by (model digest, library stamp, restricted compounds seen)
+        self._rankings: OrderedDict[tuple[str, str, bool], list[dict[str, Any]]] = \
+            OrderedDict()
         self._lock = threading.Lock()
 
     # --- assays ---------------------------------------------------------------------------
@@ -388,18 +393,40 @@ class ScreeningService:
         return {"model": _cited(row), "predictions": [_prediction(p) for p in predictions]}
 
     def rank_library(self, actor: Actor, key: str, *, limit: int | None = None,
-                     progress: Progress = _no_progress) -> dict[str, Any]:
+                     progress: Progress = _no_progress, jobs: int = 1) -> dict[str, Any]:
         """The bank's compounds (those the caller may see, with a structure) ranked by a
-        model: most active first, those outside the model's domain after those inside."""
+        model: most active first, those outside the model's domain after those inside.
+        A ranking is kept until the library or the model changes; ``jobs`` worker
+        processes share a large library."""
         row, model = self._trained(actor, key)
         library = self.compounds.library()
+        cache_key = (row.digest, library.stamp, actor.can_see_restricted)
+        with self._lock:
+            ranked = self._rankings.get(cache_key)
+        if ranked is None:
+            ranked = self._rank(model, library, actor, progress, jobs)
+            with self._lock:
+                self._rankings[cache_key] = ranked
+                while len(self._rankings) > _CACHED_MODELS:
+                    self._rankings.popitem(last=False)
+        else:
+            progress(len(ranked), len(ranked), "ranked before")
+        return {"model": _cited(row), "score": _score_name(row), "count": len(ranked),
+                "outside_domain": sum(1 for r in ranked if not r["in_domain"]),
+                "ranking": [dict(r) for r in (ranked if limit is None else ranked[:limit])]}
+
+    @staticmethod
+    def _rank(model: ml.TrainedModel, library: Any, actor: Actor, progress: Progress,
+              jobs: int) -> list[dict[str, Any]]:
         chosen = library.positions(actor.can_see_restricted)
         entries = [library.entries[i] for i in chosen]
         mols = [library.mols[i] for i in chosen]
         progress(0, len(entries), "predicting")
-        columns = model.predict_columns(mols) if mols else None
         ranked: list[dict[str, Any]] = []
-        if columns is not None:
+        if mols:
+            columns = model.predict_columns(
+                mols, n_jobs=max(1, jobs),
+                progress=lambda done, total: progress(done, total, "predicting"))
             for i, entry in enumerate(entries):
                 if not columns.valid[i]:
                     continue
@@ -417,9 +444,7 @@ class ScreeningService:
         for number, item in enumerate(ranked, start=1):
             item["rank"] = number
         progress(len(entries), len(entries), "ranked")
-        return {"model": _cited(row), "score": _score_name(row), "count": len(ranked),
-                "outside_domain": sum(1 for r in ranked if not r["in_domain"]),
-                "ranking": ranked if limit is None else ranked[:limit]}
+        return ranked
 
     def ranking_file(self, actor: Actor, key: str, fmt: str) -> bytes:
         """The whole ranking as CSV or SDF (each molecule with its rank and prediction)."""
@@ -467,7 +492,7 @@ class ScreeningService:
             found = next((library.entries[i] for i in visible
                           if library.entries[i].accession == wanted), None)
             if found is None:
-                raise NotFound(f"no compound with a structure {accession!r}")
+                return self._glycan_profile(actor, wanted)
             smiles = found.smiles
         assert smiles is not None
         neighbours = [(library.entries[i].accession, library.fingerprints[i])
@@ -483,6 +508,29 @@ class ScreeningService:
             predictions.append({"model": _cited(row), "score": _score_name(row),
                                 **_prediction(one)})
         return {"accession": accession, **made, "predictions": predictions}
+
+
+    def _glycan_profile(self, actor: Actor, accession: str) -> dict[str, Any]:
+        """A glycan held only as WURCS or IUPAC-condensed text: its glycan features (no
+        structure to compute properties, alerts or predictions from)."""
+        with self.db.read() as conn:
+            record = records_store.get_record(conn, accession)
+        if record is None or record.kind != "compound" or not may_see(actor,
+                                                                       record.restricted):
+            raise NotFound(f"no compound {accession!r}")
+        wurcs = record.fields.get("wurcs") or None
+        iupac = record.fields.get("glycan_iupac") or None
+        if not wurcs and not iupac:
+            raise NotFound(f"compound {accession} has no structure (SMILES, WURCS or "
+                           "IUPAC-condensed) to profile")
+        features = glycans.glycan_features(wurcs=wurcs, iupac=iupac)
+        return {"accession": accession, "smiles": None, "inchikey": None,
+                "formula": None, "wurcs": wurcs, "glycan_iupac": iupac,
+                "properties": {}, "rules": [], "alerts": [], "nearest_drugs": [],
+                "nearest_library": [], "carbohydrate": True, "glycan": features,
+                "predictions": [], "admet": {"available": False, "note": profiles.ADMET_NOTE},
+                "note": "held as a glycan notation without a structure: only its glycan "
+                        "features are computed"}
 
 
 # --- helpers -----------------------------------------------------------------------------------
