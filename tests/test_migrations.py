@@ -20,7 +20,7 @@ def test_migrated_schema_matches_declared_schema(engine: Engine) -> None:
             and "uq_users_username_lower" not in str(d)  # 0004: an index on lower(username)
             and "records_search" not in str(d)]  # 0002, 0006: the search facet copy
     assert diff == []
-    assert current_revision(engine) == "0009"
+    assert current_revision(engine) == "0010"
 
 
 def test_migrate_is_idempotent(engine: Engine) -> None:

@@ -113,3 +113,20 @@ def write_file(path: Path, data: bytes) -> None:
     partial = path.with_name(f".{path.name}.part")
     partial.write_bytes(data)
     partial.replace(path)
+
+
+@contextmanager
+def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar on stderr (``enabled``: it is a terminal and the output is text),
+    called as (done, total, what); otherwise a callback that does nothing."""
+    if not enabled:
+        yield lambda done, total, what: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(f"{label} {{task.description}}"), BarColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=None)
+        yield lambda done, total, what: bar.update(task, completed=done, total=total or None,
+                                                   description=what)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from lanhai.cli.common import emit, handles_errors, is_tty, json_option, settings
+from lanhai.cli.common import (
+    emit,
+    handles_errors,
+    is_tty,
+    json_option,
+    progress_bar,
+    settings,
+)
 from lanhai.profiles.pack import Pack
 from lanhai.services.profiles import ProfileService
-
-Progress = Any
 
 
 @click.group("profiles")
@@ -25,21 +28,6 @@ def profiles_group() -> None:
 def register(cli: click.Group) -> None:
     """Add `lanhai profiles` and its subcommands to ``cli``."""
     cli.add_command(profiles_group)
-
-
-@contextmanager
-def _progress(enabled: bool, label: str) -> Iterator[Progress]:
-    if not enabled:
-        yield lambda done, total, what: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn(f"{label} {{task.description}}"), BarColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("", total=None)
-        yield lambda done, total, what: bar.update(task, completed=done, total=total or None,
-                                                   description=what)
 
 
 def _packs() -> ProfileService:
@@ -155,7 +143,7 @@ def build(name: str, data: Path, out: Path | None, jobs: int, as_json: bool) -> 
     """Rebuild a shipped pack reproducibly from labelled public data."""
     target = _packs().build_target(out)
     body: dict[str, Any]
-    with _progress(is_tty() and not as_json, f"building {name}") as bar:
+    with progress_bar(is_tty() and not as_json, f"building {name}") as bar:
         if name == "cazy":
             from lanhai.profiles.build_cazy_general import build_general_cazy
 
@@ -211,7 +199,7 @@ def install(database: str, url: str | None, sha256: str | None, ko_list_url: str
     if sha256 is not None and (len(sha256) != 64
                                or any(c not in "0123456789abcdefABCDEF" for c in sha256)):
         raise click.UsageError("--sha256 must be 64 hexadecimal digits")
-    with _progress(is_tty() and not as_json, f"installing {database}") as bar:
+    with progress_bar(is_tty() and not as_json, f"installing {database}") as bar:
         pack = _packs().install(database, url=url, sha256=sha256, extra_url=ko_list_url,
                                 press=not no_press, replace=replace, pack_name=pack_name,
                                 progress=bar)

@@ -3,8 +3,6 @@ on them, predictions, the library ranked by a model, and a compound's screening 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +15,11 @@ from lanhai.cli.common import (
     is_tty,
     json_option,
     local_actor,
+    progress_bar,
     write_file,
 )
 from lanhai.imports.mapping import parse_pairs
 from lanhai.services.screening import ALGORITHMS
-
-ProgressCallback = Any
 
 
 def register(cli: click.Group) -> None:
@@ -34,22 +31,6 @@ def register(cli: click.Group) -> None:
 def screen() -> None:
     """Compound screening: assays, models trained on them, predictions with their
     applicability domain, the library ranked, and screening profiles."""
-
-
-@contextmanager
-def _progress(enabled: bool, label: str) -> Iterator[ProgressCallback]:
-    """A progress line on stderr when it is a terminal; otherwise a no-op callback."""
-    if not enabled:
-        yield lambda done, total, what: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn(f"{label} {{task.description}}"), BarColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("", total=None)
-        yield lambda done, total, what: bar.update(task, completed=done, total=total,
-                                                   description=what)
 
 
 @screen.command("assays")
@@ -187,7 +168,7 @@ def train(key: str, endpoint: str, target: str | None, threshold: float | None,
           algorithm: str, folds: int, repeats: int, seed: int, as_json: bool) -> None:
     """Train a model on assay KEY's endpoint, validated by scaffold and by random split,
     and register it as the assay's next version."""
-    with bank() as opened, _progress(is_tty() and not as_json, "training") as progress:
+    with bank() as opened, progress_bar(is_tty() and not as_json, "training") as progress:
         made = opened.screening.train(local_actor(), key, endpoint=endpoint, target=target,
                                       threshold=threshold, algorithm=algorithm, folds=folds,
                                       repeats=repeats, seed=seed, progress=progress)
@@ -256,7 +237,7 @@ def rank(model: str, limit: int, csv_path: Path | None, sdf_path: Path | None, j
          as_json: bool) -> None:
     """Rank the bank's compounds by MODEL: most active first, those outside its domain
     last."""
-    with bank() as opened, _progress(is_tty() and not as_json, "screening") as progress:
+    with bank() as opened, progress_bar(is_tty() and not as_json, "screening") as progress:
         actor = local_actor()
         found = opened.screening.rank_library(actor, model, limit=limit, progress=progress,
                                               jobs=jobs)
