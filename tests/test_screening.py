@@ -84,6 +84,8 @@ def test_a_model_is_validated_registered_and_cites_its_data(bank: Bank,
         r2 = model["validation"][split]["metrics"]["r2"]
         assert r2["n"] == 3 and r2["mean"] > 0.3, (split, r2)  # the logP rule is learnt
     assert seen[-1][0] == seen[-1][1]
+    done = [d for d, _, _ in seen]
+    assert done == sorted(done) and len(set(done)) >= 3 * 2  # each fold moves it on
     _, blob = bank.screening.model_bytes(READER, "kinase-ic50.v1")
     assert screening_store.model_file(bank.layout.models, model["digest"]).read_bytes() == blob
     # predictions name the model; a far-away structure is flagged, a bad SMILES reported

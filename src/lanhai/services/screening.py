@@ -24,6 +24,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +206,7 @@ class ScreeningService:
             return {"assay": found.key, "file": path.name, "sha256": sha,
                     "status": "unchanged", "rows": 0, "committed": False}
         library = self.compounds.library()
-        by_accession = {e.accession: e for i, e in enumerate(library.entries)
+        by_accession = {e.accession: e for e in library.entries
                         if may_see(actor, e.restricted)}
         by_inchikey: dict[str, str] = {}
         for entry in by_accession.values():
@@ -291,8 +292,8 @@ class ScreeningService:
         done = 0
 
         def step(what: str) -> Callable[[int, int], None]:
-            def report(part: int, total: int) -> None:
-                progress(done, steps, what)
+            def report(folds_done: int, total: int) -> None:
+                progress(done + folds_done, steps, what)
             return report
 
         reports = {}
@@ -332,7 +333,7 @@ class ScreeningService:
             if store.get_model(conn, row.key) is not None:
                 raise ConcurrentChange(f"another model {row.key} was registered meanwhile; "
                                        "train again")
-            store.insert_model(conn, _restricted(row, assay.restricted))
+            store.insert_model(conn, replace(row, restricted=assay.restricted))
         progress(steps, steps, "registered")
         with self._lock:
             self._models[digest] = model
@@ -550,12 +551,6 @@ def _table(name: str, rows: Sequence[Mapping[str, Any]]) -> assay_tables.AssayTa
     made = [assay_tables.AssayRow(**{k: v for k, v in r["data"].items() if k in fields})
             for r in rows]
     return assay_tables.AssayTable(name, made)
-
-
-def _restricted(row: store.ModelRow, restricted: bool) -> store.ModelRow:
-    from dataclasses import replace
-
-    return replace(row, restricted=restricted)
 
 
 def _report(report: ml.ValidationReport) -> dict[str, Any]:
