@@ -26,6 +26,13 @@ ModelKey = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}\.v[0-9]{1,6}$
                                            "e.g. mic-s-aureus.v2")]
 
 
+#: how a route that starts a background job documents its 202
+_JOB_STARTED = {"model": schemas.Job, "description": "Started as a background job: follow it "
+                "at Location (GET /api/jobs/{id})",
+                "headers": {"Location": {"description": "/api/jobs/{id}",
+                                         "schema": {"type": "string"}}}}
+
+
 def _example(*examples: Any) -> ConfigDict:
     return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
 
@@ -306,10 +313,7 @@ async def import_results(
 
 @router.post("/assays/{key}/models", status_code=202, response_model=schemas.Job,
              summary="Train a model on an assay (curators; a background job)",
-             responses={202: {"model": schemas.Job, "description": "Started as a background "
-                              "job: follow it at Location (GET /api/jobs/{id})",
-                              "headers": {"Location": {"description": "/api/jobs/{id}",
-                                                       "schema": {"type": "string"}}}}})
+             responses={202: _JOB_STARTED})
 async def train(key: Key, body: ScreeningTrainRequest, actor: CuratorDep, bank: BankDep
                 ) -> JSONResponse:
     """Validated by scaffold and by random split, then trained on every compound and
@@ -377,10 +381,7 @@ async def ranking(key: ModelKey, actor: ActorDep, bank: BankDep,
 
 @router.post("/models/{key}/ranking", status_code=202, response_model=schemas.Job,
              summary="Screen the whole library with a model (a background job)",
-             responses={202: {"model": schemas.Job, "description": "Started as a background "
-                              "job: follow it at Location (GET /api/jobs/{id})",
-                              "headers": {"Location": {"description": "/api/jobs/{id}",
-                                                       "schema": {"type": "string"}}}}})
+             responses={202: _JOB_STARTED})
 async def screen_library(key: ModelKey, actor: ActorDep, bank: BankDep) -> JSONResponse:
     """For a large library: the ranking is computed in the background, with progress,
     and kept, so ``GET …/ranking`` then answers at once. The job's result is the count and

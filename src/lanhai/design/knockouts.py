@@ -157,6 +157,22 @@ def _evaluate(model: cobra.Model, bio: cobra.Reaction, prod: cobra.Reaction,
     return Evaluation(grown, low, high)
 
 
+
+def _wild_type(model: cobra.Model, medium: MediumLike, growth: str | None, product: str,
+               min_growth: float | None
+               ) -> tuple[cobra.Reaction, cobra.Reaction, cobra.Metabolite, Evaluation, float]:
+    """Inside ``with model``: the medium set and growth the objective; the growth and
+    product reactions, the wild type's evaluation, and the least growth a
+    design must keep (a tenth of the wild type's unless given)."""
+    apply_medium(model, medium)
+    bio = growth_reaction(model, growth)
+    prod, met = boundary_reaction(model, product)
+    model.objective = bio
+    wild_growth = optimum(model, medium)
+    wild = _evaluate(model, bio, prod, met, [])
+    floor = wild_growth * 0.1 if min_growth is None else float(min_growth)
+    return bio, prod, met, wild, floor
+
 def evaluate(model: cobra.Model, knockouts: Sequence[str], product: str, *,
              growth: str | None = None, medium: MediumLike = None) -> Evaluation:
     """Growth of the mutant lacking the reactions ``knockouts``, and the least and most flux
@@ -349,13 +365,7 @@ def strain_designs(model: cobra.Model, product: str, *, method: Method = "optkno
     chosen = pick_solver(solver)
     started = time.monotonic()
     with model:
-        apply_medium(model, medium)
-        bio = growth_reaction(model, growth)
-        prod, met = boundary_reaction(model, product)
-        model.objective = bio
-        wild_growth = optimum(model, medium)
-        wild = _evaluate(model, bio, prod, met, [])
-        floor = wild_growth * 0.1 if min_growth is None else float(min_growth)
+        bio, prod, met, wild, floor = _wild_type(model, medium, growth, product, min_growth)
         kis = _check_ids(model, knock_ins, "knock_ins")
         pool = _check_ids(model, candidates, "candidates") if candidates is not None \
             else candidates_for(model, bio.id, prod.id)
@@ -450,13 +460,7 @@ def search_knockouts(model: cobra.Model, product: str, *, max_knockouts: int = 2
     started = time.monotonic()
     deadline = started + time_limit
     with model:
-        apply_medium(model, medium)
-        bio = growth_reaction(model, growth)
-        prod, met = boundary_reaction(model, product)
-        model.objective = bio
-        wild_growth = optimum(model, medium)
-        wild = _evaluate(model, bio, prod, met, [])
-        floor = wild_growth * 0.1 if min_growth is None else float(min_growth)
+        bio, prod, met, wild, floor = _wild_type(model, medium, growth, product, min_growth)
         if candidates is not None:
             pool = _check_ids(model, candidates, "candidates")
         else:
