@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from lanhai.services.compounds import CompoundService
     from lanhai.services.dashboard import DashboardService
     from lanhai.services.deals import DealService
+    from lanhai.services.design import DesignService
     from lanhai.services.exports import ExportService
     from lanhai.services.families import FamilySearchService
     from lanhai.services.financing import FinancingService
@@ -194,6 +195,12 @@ class Bank:
         from lanhai.services.screening import ScreeningService
 
         return ScreeningService(self.db, self.compounds, self.layout.models)
+
+    @functools.cached_property
+    def design(self) -> DesignService:
+        from lanhai.services.design import DesignService
+
+        return DesignService(self.catalog, self.layout.chassis, self.layout.designs)
 
     @functools.cached_property
     def financing(self) -> FinancingService:

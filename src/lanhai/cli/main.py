@@ -20,7 +20,7 @@ COMMANDS = {
     "mine-parts": "parts_mining", "search": "search", "demo": "demo", "breed": "breed",
     "profiles": "profiles", "doctor": "maintenance", "clean": "maintenance",
     "market": "market", "indicators": "programme", "report": "programme",
-    "genomes": "genomes", "screen": "screen",
+    "genomes": "genomes", "screen": "screen", "design": "design",
 }
 
 

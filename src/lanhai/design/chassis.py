@@ -114,10 +114,12 @@ def load_bundled(name: str) -> Chassis:
 
 def sbml_digest(data: bytes) -> str:
     """The SHA-256 of an SBML text (of the uncompressed text when ``data`` is gzip'ed)."""
-    return hashlib.sha256(_unpack(data, "the SBML")).hexdigest()
+    return hashlib.sha256(unpacked(data, "the SBML")).hexdigest()
 
 
-def _unpack(data: bytes, name: str) -> bytes:
+def unpacked(data: bytes, name: str) -> bytes:
+    """The SBML text of ``data`` (gunzipped when it is gzip'ed), refused past the size
+    limit."""
     if data[:2] == b"\x1f\x8b":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
@@ -152,7 +154,7 @@ def read_sbml(data: bytes, name: str = "upload.xml") -> Chassis:
     """Read a user's SBML (plain or gzip'ed) after validating it with
     :func:`cobra.io.validate_sbml_model`; refuses a model with SBML or COBRA errors, listing
     each with its line where libSBML gives one. Warnings are kept on the chassis."""
-    text_bytes = _unpack(data, name)
+    text_bytes = unpacked(data, name)
     try:
         text = text_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as err:

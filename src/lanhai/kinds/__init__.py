@@ -12,6 +12,7 @@ from lanhai.kinds import (
     assemblies,
     compounds,
     deposits,
+    design,
     germplasm,
     industry,
     market,
@@ -24,14 +25,16 @@ from lanhai.kinds.fields import Fields, KindSpec
 KINDS: dict[str, KindSpec] = {
     spec.name: spec
     for spec in (samples.SPEC, strains.SPEC, deposits.SPEC, assemblies.SPEC, compounds.SPEC,
-                 parts.SPEC, germplasm.SPEC, market.ORGANISATION_SPEC, market.OFFER_SPEC,
+                 parts.SPEC, germplasm.SPEC, design.CHASSIS_SPEC, design.DESIGN_SPEC,
+                 market.ORGANISATION_SPEC, market.OFFER_SPEC,
                  market.DEMAND_SPEC, market.INCUBATION_SPEC, *industry.SPECS)
 }
 #: the plural used in URLs and the CLI (`/api/samples`, `lanhai list samples`)
 PLURALS: dict[str, str] = {
     "sample": "samples", "strain": "strains", "deposit": "deposits",
     "assembly": "assemblies", "compound": "compounds", "part": "parts",
-    "germplasm": "germplasm", "organisation": "organisations", "offer": "offers",
+    "germplasm": "germplasm", "chassis": "chassis", "design": "designs",
+    "organisation": "organisations", "offer": "offers",
     "demand": "demands", "incubation": "incubations", "platform": "platforms",
     "project": "projects", "achievement": "achievements", "team": "teams", "fund": "funds",
     "product": "products", "approval": "approvals",
@@ -118,6 +121,14 @@ LINK_RULES: dict[str, LinkRule] = {
                  "metagenome assembly --binned_from--> MAG"),
         LinkRule("genotyped_as", ("germplasm",), ("assembly", "germplasm"),
                  "germplasm --genotyped_as--> genotyped individual or genome"),
+        LinkRule("modelled_as", ("strain",), ("chassis",),
+                 "strain --modelled_as--> chassis: the chassis model describes the strain"),
+        LinkRule("chassis_of", ("chassis",), ("design",),
+                 "chassis --chassis_of--> design: the design starts from the chassis"),
+        LinkRule("used_in", ("part",), ("design",),
+                 "part --used_in--> design: the design adds the part's reaction"),
+        LinkRule("built_as", ("design",), ("strain",),
+                 "design --built_as--> strain: the engineered strain built to the design"),
         LinkRule("offers", ("organisation",), ("offer",),
                  "organisation --offers--> technology offer"),
         LinkRule("seeks", ("organisation",), ("demand",),
@@ -126,14 +137,14 @@ LINK_RULES: dict[str, LinkRule] = {
                  "offer --incubated_in--> incubation project (proof of concept, pilot, "
                  "scale-up)"),
         LinkRule("evidence_for", ("sample", "strain", "deposit", "assembly", "compound",
-                                  "part", "germplasm"), ("offer",),
+                                  "part", "germplasm", "chassis", "design"), ("offer",),
                  "bank record --evidence_for--> offer: the record stands behind the offer "
                  "(its strain, genome, enzyme part, patent deposit, compound)"),
         LinkRule("holds", ("organisation",), industry.INDUSTRY_KINDS,
                  "organisation --holds--> platform, project, achievement, team, fund, "
                  "product or approval: the organisation hosts, runs or holds it"),
         LinkRule("underpins", ("sample", "strain", "deposit", "assembly", "compound", "part",
-                               "germplasm", "offer"),
+                               "germplasm", "chassis", "design", "offer"),
                  ("project", "achievement", "product", "approval"),
                  "bank record --underpins--> project, achievement, product or approval: the "
                  "record the fact rests on"),

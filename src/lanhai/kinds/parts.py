@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lanhai.errors import Problem
+from lanhai.design.equations import normal_ec, parse_equation
+from lanhai.errors import Problem, ValidationFailed
 from lanhai.kinds import vocab
 from lanhai.kinds.fields import COMMON_FIELDS, Field, Fields, KindSpec, unique
 from lanhai.kinds.vocab import FieldError, ValueContext
@@ -69,6 +70,63 @@ def _display_id(value: Any, ctx: ValueContext, name: str) -> str:
     return raw
 
 
+_MODEL_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_FORMULA = re.compile(r"^(?:[A-Z][a-z]?\d*)+$")
+
+
+def ec_numbers(value: Any, ctx: ValueContext, name: str) -> list[str]:
+    """EC numbers ('2.4.1.69', 'EC 1.1.1.36; 2.3.1.-'), written without the 'EC '."""
+    out = []
+    for item in vocab.text_list(value, ctx, name):
+        ec = normal_ec(item)
+        if ec is None:
+            raise FieldError(f"{item!r} is not an EC number",
+                             "write four numbers separated by dots, '-' for a level not "
+                             "known (2.4.1.69, 2.3.1.-)")
+        out.append(ec)
+    return unique(out)
+
+
+def reaction_equation(value: Any, ctx: ValueContext, name: str) -> str:
+    """The reaction the part catalyses over a model's metabolite ids, substrates first
+    ('gdpfuc_c + lcts_c -> 2fl_c + gdp_c + h_c'; '<=>' when reversible)."""
+    raw = " ".join(vocab.text(value, ctx, name).split())
+    try:
+        parse_equation(raw, "the part")
+    except ValidationFailed as err:
+        first = err.problems[0]
+        raise FieldError(f"{first.reason}: {first.value}" if first.value != raw
+                         else first.reason, first.fix) from None
+    return raw
+
+
+def model_identifier(value: Any, ctx: ValueContext, name: str) -> str:
+    """A reaction or gene id as a model spells it (BiGG: LDH_D, b1241)."""
+    raw = vocab.text(value, ctx, name)
+    if not _MODEL_ID.match(raw):
+        raise FieldError("is not a model identifier",
+                         "write the id as the model spells it (letters, digits, _ . -)")
+    return raw
+
+
+def new_metabolites(value: Any, ctx: ValueContext, name: str) -> list[str]:
+    """Metabolites the part's reaction makes that a chassis may lack, each as
+    'id formula charge name' ('2fl_c C18H32O15 0 2'-Fucosyllactose'), separated by ';'."""
+    out = []
+    for item in vocab.text_list(value, ctx, name):
+        words = item.split()
+        charge = words[2] if len(words) >= 3 else ""
+        if (len(words) < 3 or not _MODEL_ID.match(words[0]) or "_" not in words[0]
+                or not _FORMULA.match(words[1])
+                or not charge.lstrip("+-").isdigit()):
+            raise FieldError(f"{item!r} is not 'id formula charge name'",
+                             "write each metabolite as its id with the compartment, its "
+                             "formula and charge, then its name (2fl_c C18H32O15 0 "
+                             "2'-Fucosyllactose), separated by ';'")
+        out.append(" ".join(words))
+    return out
+
+
 FIELDS = (
     Field("display_id", _display_id, required=True, missing_ok=False, group="SBOL3",
           aliases=("displayid", "part id", "part name", "id", "identifier", "元件编号"),
@@ -88,6 +146,28 @@ FIELDS = (
           description="How the part was found or characterised."),
     Field("source", group="Provenance", aliases=("source prefix", "source id", "origin"),
           description="Where the part comes from (registry, paper)."),
+    Field("ec_number", ec_numbers, group="Reaction",
+          aliases=("ec", "ec numbers", "enzyme commission number", "EC号"),
+          description="EC numbers of the reaction the part's enzyme catalyses.",
+          example="2.4.1.69"),
+    Field("reaction", reaction_equation, group="Reaction",
+          aliases=("equation", "reaction equation", "反应式"),
+          description="The reaction over a model's metabolite ids, substrates first.",
+          example="gdpfuc_c + lcts_c -> 2fl_c + gdp_c + h_c"),
+    Field("reaction_id", model_identifier, group="Reaction",
+          aliases=("reaction identifier", "bigg reaction", "反应编号"),
+          description="The reaction's id in a model (BiGG), used as the added reaction's "
+                      "id, or to copy the reaction from a bundled model when no equation "
+                      "is given.", example="FUT2FL"),
+    Field("new_metabolites", new_metabolites, group="Reaction",
+          aliases=("metabolites", "新代谢物"),
+          description="Metabolites of the reaction a chassis may lack: id formula charge "
+                      "name.", example="2fl_c C18H32O15 0 2'-Fucosyllactose"),
+    Field("gene_name", model_identifier, group="Reaction", aliases=("gene", "基因名"),
+          description="Gene name of the part's coding sequence.", example="futC"),
+    Field("protein_family", vocab.text_list, group="Reaction",
+          aliases=("family", "families", "pfam", "cazy family", "蛋白家族"),
+          description="Protein families of the enzyme (Pfam, CAZy).", example="GT11"),
     *COMMON_FIELDS,
 )
 

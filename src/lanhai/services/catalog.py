@@ -322,13 +322,19 @@ class CatalogService:
 
     # -- writing --------------------------------------------------------------------------
     def create(self, actor: Actor, kind: str, raw: Mapping[str, Any],
-               ctx: ValueContext | None = None, note: str | None = None) -> Record:
-        """Validate and store one new record; identifiers must not belong to another."""
+               ctx: ValueContext | None = None, note: str | None = None, *,
+               summary: Mapping[str, Any] | None = None) -> Record:
+        """Validate and store one new record; identifiers must not belong to another.
+        ``summary``: computed summary fields a service measured (a chassis model's checks),
+        written with the record in the same version."""
         require_some_writer(actor)
         spec = kind_spec(kind)
         if actor.member_of and spec.name in ENTRY_KINDS and "organisation" not in raw:
             raw = {**raw, "organisation": actor.member_of}  # a member writes for its own
         fields, problems = validate_fields(spec, raw, ctx)
+        if summary:
+            fields.update({k: v for k, v in summary.items()
+                           if k in spec.summary_fields and v is not None})
         require_record_writer(actor, spec.name, fields)
         if problems:
             raise ValidationFailed(f"the {spec.name} is not valid", problems)

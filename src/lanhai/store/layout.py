@@ -8,6 +8,8 @@
     profiles/<NAME>/      installed HMM profile packs
     breeding/<NAME>/      imported breeding datasets
     models/<SHA256>.model trained screening models, named by the SHA-256 of their bytes
+    chassis/<SHA256>.xml  chassis models' SBML, named by the SHA-256 of their text
+    designs/<SHA256>.json strain designs' analyses, named by the SHA-256 of their bytes
     jobs/<ID>.json        background jobs (and <ID>.lock while one runs)
     uploads/<ID>/         web uploads waiting to be committed
     web-secret.key        the key signing the pages' cookies (unless LANHAI_SECRET_KEY)
@@ -55,6 +57,14 @@ class Layout:
     @property
     def models(self) -> Path:
         return self.root / "models"
+
+    @property
+    def chassis(self) -> Path:
+        return self.root / "chassis"
+
+    @property
+    def designs(self) -> Path:
+        return self.root / "designs"
 
     @property
     def jobs(self) -> Path:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from lanhai.db.schema import assay_results, assays, screening_models
-from lanhai.store.leftovers import replace_file
+from lanhai.store.content import content_path, read_content, write_content
 from lanhai.store.records import as_utc
 
 #: an assay's columns its owner sets
@@ -192,26 +192,17 @@ def list_models(conn: Connection, *, assay: str | None = None,
 
 
 def model_file(folder: Path, digest: str) -> Path:
-    return folder / f"{digest}.model"
+    return content_path(folder, digest, ".model")
 
 
 def write_model_file(folder: Path, data: bytes) -> str:
     """Write a model's bytes under their SHA-256 (atomically); the digest."""
-    digest = hashlib.sha256(data).hexdigest()
-    path = model_file(folder, digest)
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        replace_file(path, data)
-    return digest
+    return write_content(folder, data, ".model")
 
 
 def read_model_file(folder: Path, digest: str) -> bytes | None:
     """A model's bytes, or None when its file is missing or does not match its digest."""
-    try:
-        data = model_file(folder, digest).read_bytes()
-    except FileNotFoundError:
-        return None
-    return data if hashlib.sha256(data).hexdigest() == digest else None
+    return read_content(folder, digest, ".model")
 
 
 def restrict_models(conn: Connection, assay: str, restricted: bool) -> None:

@@ -1,0 +1,269 @@
+"""Strain design as a metabolic engineer uses it: a chassis registered (bundled or from
+SBML, checked, linked to its strain), parts carrying their reactions, a design that adds
+them, its analysis kept and reproducible, knockout searches, SBML and SBOL3 out, and every
+bad input refused with nothing written."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from importlib import resources
+from pathlib import Path
+
+import cobra
+import pytest
+from sqlalchemy import Engine
+
+from lanhai.bank import Bank
+from lanhai.design import chassis as chassis_core
+from lanhai.errors import Forbidden, NotFound, Unauthorized, UsageError, ValidationFailed
+from lanhai.kinds.design import BUNDLED_NAMES
+from lanhai.services.access import ANONYMOUS
+from tests.support import CURATOR, READER, ZOBELLIA, bank_on, run_json
+
+#: phaA, phaB, phaC of Cupriavidus necator (PHB from acetyl-CoA), with the BiGG formulas
+#: of the charged CoA esters and PHB as its monomer unit
+PHB_PARTS = [
+    {"display_id": "phaA_Cnec", "part_name": "acetyl-CoA acetyltransferase (phaA)",
+     "ec_number": "2.3.1.9", "reaction": "2 accoa_c -> aacoa_c + coa_c", "reaction_id": "PHAA",
+     "new_metabolites": "aacoa_c C25H36N7O18P3S -4 Acetoacetyl-CoA", "gene_name": "phaA",
+     "protein_family": "PF00108"},
+    {"display_id": "phaB_Cnec", "part_name": "acetoacetyl-CoA reductase (phaB)",
+     "ec_number": "1.1.1.36", "reaction": "aacoa_c + nadph_c + h_c --> 3hbcoa_c + nadp_c",
+     "reaction_id": "PHAB", "gene_name": "phaB", "protein_family": "PF13561",
+     "new_metabolites": "3hbcoa_c C25H38N7O18P3S -4 (R)-3-Hydroxybutanoyl-CoA"},
+    {"display_id": "phaC_Cnec", "part_name": "PHB synthase (phaC)", "ec_number": "2.3.1.304",
+     "reaction": "3hbcoa_c -> phb_c + coa_c", "reaction_id": "PHAC", "gene_name": "phaC",
+     "new_metabolites": "phb_c C4H6O2 0 Poly-3-hydroxybutyrate (monomer unit)",
+     "protein_family": "PF07167"},
+]
+#: a protein sequence stands in for each part (the reaction is what design reads)
+_SEQUENCE = "MTDVVIVSAARTAVGKFGGSLAKIPAPELGAVVIKAALERAGVKPEQVSEVIMGQVLTAGSGQ"
+
+
+def _part(bank: Bank, values: dict[str, str]) -> str:
+    record = bank.catalog.create(CURATOR, "part", {
+        **values, "part_type": "protein", "role": "cds", "sequence": _SEQUENCE,
+        "organism": "Cupriavidus necator H16"})
+    return record.accession
+
+
+@pytest.fixture
+def bank(sqlite_engine: Engine, tmp_path: Path) -> Bank:
+    return bank_on(sqlite_engine, tmp_path)
+
+
+@pytest.fixture
+def phb(bank: Bank) -> str:
+    """A PHB design on the bundled E. coli core model, aerobic glucose."""
+    parts = [_part(bank, p) for p in PHB_PARTS]
+    record = bank.catalog.create(CURATOR, "design", {
+        "title": "PHB from glucose in E. coli core", "chassis": "e_coli_core",
+        "product": "phb_c", "parts": "; ".join(parts)})
+    return record.accession
+
+
+def test_bundled_names_match_the_models_that_ship() -> None:
+    names = {b.name for b in chassis_core.BUNDLED.values()}
+    aliases = {a.lower(): b.name for b in chassis_core.BUNDLED.values() for a in b.aliases}
+    assert set(BUNDLED_NAMES.values()) == names
+    assert {**{n.lower(): n for n in names}, **aliases} == BUNDLED_NAMES
+
+
+def test_a_bundled_chassis_is_registered_checked_and_linked_to_its_strain(bank: Bank
+                                                                           ) -> None:
+    strain = bank.catalog.create(CURATOR, "strain", {
+        **ZOBELLIA, "taxon_name": "Escherichia coli", "strain_designation": "K-12 MG1655",
+        "collection_numbers": "DSM 18039", "isolation_habitat": "human gut",
+        "geographic_origin": "USA: Stanford", "recommended_temperature": "37",
+        "recommended_medium": "LB"}).accession
+    record = bank.design.register_chassis(
+        CURATOR, {"model_name": "E. coli core", "bundled": "textbook"}, strain=strain)
+    f = record.fields
+    assert record.accession.startswith("LHCH")
+    assert (f["reaction_count"], f["metabolite_count"], f["gene_count"]) == (95, 72, 137)
+    assert f["growth_rate"] == pytest.approx(0.873922, abs=1e-6)
+    assert f["blocked_reactions"] == 0 and f["mass_imbalanced"] == 0
+    links = bank.catalog.links(CURATOR, record.accession)
+    assert [(lk.source, lk.rel) for lk in links] == [(strain, "modelled_as")]
+    with pytest.raises(ValidationFailed, match="registered already"):
+        bank.design.register_chassis(CURATOR, {"model_name": "again", "bundled": "e_coli_core"})
+    report = bank.design.chassis_report(CURATOR, record.accession)
+    assert report["growth"] == pytest.approx(0.873922, abs=1e-6)
+
+
+def test_an_sbml_chassis_is_validated_before_anything_is_written(bank: Bank) -> None:
+    text = gzip.decompress(resources.files("cobra").joinpath(
+        "data", "textbook.xml.gz").read_bytes())
+    broken = text.replace(b"<listOfReactions>", b"<listOfReactions><oops/>", 1)
+    with pytest.raises(ValidationFailed) as err:
+        bank.design.register_chassis(CURATOR, {"model_name": "broken"}, sbml=broken,
+                                     file_name="broken.xml")
+    assert err.value.problems and "SBML" in err.value.problems[0].reason
+    assert bank.catalog.list(CURATOR, "chassis")[0] == []
+    assert not (bank.layout.chassis.exists() and any(bank.layout.chassis.iterdir()))
+    record = bank.design.register_chassis(CURATOR, {"model_name": "core from SBML"},
+                                          sbml=gzip.compress(text), file_name="core.xml.gz")
+    assert record.fields["reaction_count"] == 95
+    assert bank.design.chassis_sbml(CURATOR, record.accession) == text
+
+
+def test_a_pathway_of_parts_reaches_the_published_phb_yield(bank: Bank, phb: str) -> None:
+    """PHB from glucose: 0.48 g/g is the published theoretical maximum (Yamane 1993,
+    Biotechnol Bioeng 41:165); e_coli_core gives 0.478 g/g, 1 mol of the monomer per mol
+    of glucose."""
+    result = bank.design.run(CURATOR, phb)
+    assert result["changed"] is True
+    record = bank.catalog.get(CURATOR, phb)
+    f = record.fields
+    assert f["max_mass_yield"] == pytest.approx(0.478, abs=0.002)
+    assert f["max_yield"] == pytest.approx(result["yield"]["molar_yield"], rel=1e-6)
+    assert f["growth_rate"] == pytest.approx(0.873922, abs=1e-6)
+    assert f["growth_coupled"] is False and f["product_flux"] == 0
+    assert f["result_digest"] == result["digest"]
+    assert sorted(result["added"]) == ["DM_phb_c", "PHAA", "PHAB", "PHAC"]
+    assert {r for r in result["fva"]} >= {"PHAA", "PHAB", "PHAC", "DM_phb_c", "EX_glc__D_e"}
+    env = result["envelope"]
+    assert len(env["points"]) == 20 and env["points"][0]["product_max"] > 0
+    # the lineage: part --used_in--> design
+    links = bank.catalog.links(CURATOR, phb)
+    assert sorted(lk.rel for lk in links) == ["used_in"] * 3
+    # rerunning the stored inputs gives the same analysis, and writes no new version
+    again = bank.design.run(CURATOR, phb)
+    assert again["digest"] == result["digest"] and again["changed"] is False
+    assert bank.catalog.get(CURATOR, phb).version == record.version
+    stored = bank.design.results(CURATOR, phb)["analysis"]
+    assert stored["digest"] == result["digest"] and stored["yield"] == result["yield"]
+    table = bank.design.flux_table(CURATOR, phb).splitlines()
+    assert table[0].startswith("reaction,name,subsystem,pfba_flux,fva_minimum")
+    assert any(line.startswith("PHAC,") and ",yes," in line for line in table)
+
+
+def test_the_design_exports_as_sbml_and_sbol3(bank: Bank, phb: str) -> None:
+    sbml = bank.design.sbml(CURATOR, phb)
+    model = cobra.io.read_sbml_model(io.StringIO(sbml.decode()))
+    assert {"PHAA", "PHAB", "PHAC", "DM_phb_c"} <= set(model.reactions.list_attr("id"))
+    model.objective = "DM_phb_c"
+    # 10 mmol glucose/gDW/h at 0.478 g/g: 10 x 0.478 x 180.16 / 86.09 = 10.0 mmol PHB
+    assert model.slim_optimize() == pytest.approx(10 * 0.478 * 180.156 / 86.09, rel=0.01)
+    sbol = bank.design.sbol(CURATOR, phb, "https://w3id.org/lanhai").decode()
+    import sbol3
+
+    doc = sbol3.Document()
+    doc.read_string(sbol, sbol3.TURTLE)
+    report = doc.validate()
+    assert not report.errors and not report.warnings
+    design = doc.find(f"https://w3id.org/lanhai/{phb}")
+    assert design is not None and len(design.features) == 3
+
+
+def test_knockouts_couple_succinate_to_growth_in_e_coli_core(bank: Bank) -> None:
+    """Anaerobic succinate in e_coli_core: OptKnock (GLPK) finds designs coupled to growth,
+    among them adhE and ldhA (ACALD, LDH_D) of the published ACALD + LDH_D + PTAr design
+    (Burgard et al. 2003); the lactate exporter D_LACt2 is the same cut as LDH_D."""
+    record = bank.catalog.create(CURATOR, "design", {
+        "title": "Succinate, anaerobic", "chassis": "textbook", "product": "succ_e",
+        "medium": "EX_o2_e=0"}).accession
+    result = bank.design.knockouts(CURATOR, record, method="optknock", max_knockouts=3,
+                                   time_limit=60)
+    designs = result["result"]["designs"]
+    assert designs and all(d["evaluation"]["growth_coupled"] for d in designs[:3])
+    sets = [set(d["reactions"]) for d in designs]
+    assert {"ACALD", "LDH_D", "THD2"} in sets
+    assert all("ACALD" in found and found & {"LDH_D", "D_LACt2"} for found in sets[:2])
+    best = designs[0]
+    assert best["gene_names"] and all(best["gene_names"].values())
+    f = bank.catalog.get(CURATOR, record).fields
+    assert f["knockout_digest"] == result["digest"]
+    assert f["best_knockouts"][0] == "+".join(best["reactions"])
+    # apply the best knockouts: the design now couples succinate to growth
+    bank.catalog.update(CURATOR, record, {"reaction_deletions": "; ".join(best["reactions"])})
+    analysed = bank.design.run(CURATOR, record)
+    assert analysed["coupling"]["growth_coupled"] is True
+    assert bank.catalog.get(CURATOR, record).fields["growth_coupled"] is True
+
+
+def test_a_part_with_only_a_reaction_id_is_copied_from_a_bundled_model(bank: Bank) -> None:
+    """e_coli_core lacks glycerol-3-phosphate dehydrogenase (G3PD2, gpsA); a part naming
+    the reaction is added as iJO1366 has it, glycerol 3-phosphate declared from there."""
+    part = _part(bank, {"display_id": "gpsA_Ecol", "reaction_id": "G3PD2",
+                        "ec_number": "1.1.1.94"})
+    design = bank.catalog.create(CURATOR, "design", {
+        "title": "glycerol-3-phosphate", "chassis": "textbook", "product": "glyc3p_c",
+        "parts": part}).accession
+    built = bank.design.build(CURATOR, design)
+    assert "G3PD2" in built.added
+    assert built.model.metabolites.get_by_id("glyc3p_c").formula == "C3H7O6P"
+    assert built.pathway is not None and built.pathway.max_product_flux > 0
+
+
+def test_bad_designs_are_refused_with_what_and_how(bank: Bank) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        bank.catalog.create(CURATOR, "part", {
+            "display_id": "bad", "part_type": "protein", "role": "cds", "sequence": _SEQUENCE,
+            "reaction": "accoa_c = aacoa_c", "ec_number": "2.3.1"})
+    fields = {p.field for p in err.value.problems}
+    assert fields == {"reaction", "ec_number"}
+    unbalanced = _part(bank, {"display_id": "phaC_wrong", "reaction": "3hbcoa_c -> phb_c",
+                              "new_metabolites": "phb_c C4H6O2 0 PHB"})
+    design = bank.catalog.create(CURATOR, "design", {
+        "title": "unbalanced", "chassis": "textbook", "product": "phb_c",
+        "parts": unbalanced, "reaction_deletions": "NOT_A_REACTION",
+        "medium": "EX_glc__D_e=10"}).accession
+    before = bank.catalog.get(CURATOR, design)
+    with pytest.raises(ValidationFailed) as err:
+        bank.design.run(CURATOR, design)
+    named = {(p.field, p.value) for p in err.value.problems}
+    assert ("reaction_deletions", "NOT_A_REACTION") in named
+    assert any(value and "3hbcoa_c" in value for _, value in named)  # unknown metabolite
+    assert bank.catalog.get(CURATOR, design).version == before.version
+    assert not bank.layout.designs.exists() or not any(bank.layout.designs.iterdir())
+    no_oxygen = bank.catalog.create(CURATOR, "design", {
+        "title": "no carbon", "chassis": "textbook", "product": "succ_e",
+        "medium": "EX_glc__D_e=0"}).accession
+    with pytest.raises(ValidationFailed, match="infeasible"):
+        bank.design.run(CURATOR, no_oxygen)
+    with pytest.raises(UsageError, match="knockout method"):
+        bank.design.knockouts(CURATOR, no_oxygen, method="magic")
+    with pytest.raises(ValidationFailed):
+        bank.catalog.create(CURATOR, "design", {"title": "x", "chassis": "yeast9",
+                                                "product": "succ_e"})
+    with pytest.raises(NotFound):
+        bank.design.chassis_report(CURATOR, "LHCH0000099")
+
+
+def test_readers_see_designs_but_do_not_run_them(bank: Bank, phb: str) -> None:
+    assert bank.catalog.get(READER, phb).kind == "design"
+    with pytest.raises(Forbidden):
+        bank.design.run(READER, phb)
+    with pytest.raises(Unauthorized):
+        bank.design.knockouts(ANONYMOUS, phb)
+    assert bank.design.results(READER, phb)["analysis"] is None
+
+
+def test_the_enzymes_for_a_step_come_from_the_bank(bank: Bank, phb: str) -> None:
+    found = bank.design.enzymes(CURATOR, "2.3.1.-")
+    assert [m["name"] for m in found][:2] == ["phaA_Cnec", "phaC_Cnec"] or \
+        {m["name"] for m in found} == {"phaA_Cnec", "phaC_Cnec"}
+    assert bank.design.enzymes(CURATOR, "PF07167")[0]["name"] == "phaC_Cnec"
+
+
+def test_the_cli_runs_a_design_from_the_curators_side(bank_dir: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    out = run_json(capsys, ["design", "chassis", "--bundled", "textbook",
+                            "--name", "E. coli core"])
+    assert out["fields"]["reaction_count"] == 95
+    out = run_json(capsys, ["create", "design", "--set", "title=Succinate",
+                            "--set", f"chassis={out['accession']}", "--set", "product=succ_e",
+                            "--set", "medium=EX_o2_e=0",
+                            "--set", "reaction_deletions=ACALD; LDH_D; PTAr"])
+    accession = out["accession"]
+    out = run_json(capsys, ["design", "run", accession])
+    assert out["coupling"]["growth_coupled"] is True
+    digest = out["digest"]
+    sbml, sbol = tmp_path / "design.xml", tmp_path / "design.ttl"
+    run_json(capsys, ["design", "export", accession, "--sbml", str(sbml), "--sbol", str(sbol)])
+    assert sbml.read_bytes().startswith(b"<?xml") and sbol.stat().st_size > 0
+    out = run_json(capsys, ["design", "show", accession])
+    assert out["analysis"]["digest"] == digest and out["knockouts"] is None
