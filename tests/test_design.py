@@ -267,3 +267,54 @@ def test_the_cli_runs_a_design_from_the_curators_side(bank_dir: Path, tmp_path: 
     assert sbml.read_bytes().startswith(b"<?xml") and sbol.stat().st_size > 0
     out = run_json(capsys, ["design", "show", accession])
     assert out["analysis"]["digest"] == digest and out["knockouts"] is None
+
+
+def test_the_api_from_the_engineers_side(sqlite_engine: Engine, tmp_path: Path) -> None:
+    from lanhai.settings import Settings
+    from tests.support import add_user, finished_job, make_client
+
+    with make_client(sqlite_engine, Settings(data_dir=tmp_path / "bank")) as client:
+        curator = add_user(sqlite_engine, "ana2", "curator")
+        reader = add_user(sqlite_engine, "rui2", "reader")
+        assert "textbook" in [m["name"] for m in client.get("/api/design/models").json()[
+            "models"]]
+        form = {"model_name": "E. coli core", "bundled": "textbook"}
+        assert client.post("/api/design/chassis", data=form,
+                           headers=reader).status_code == 403
+        bad = client.post("/api/design/chassis", data={"model_name": "broken"},
+                          headers=curator, files={"file": ("broken.xml", b"<not sbml/>",
+                                                           "application/xml")})
+        assert bad.status_code == 422 and "SBML" in bad.text
+        job = client.post("/api/design/chassis", data=form, headers=curator)
+        assert job.status_code == 202, job.text
+        state = finished_job(client, job.headers["Location"], curator)
+        assert state["status"] == "done", state.get("error")
+        chassis = state["result"]["accession"]
+        check = client.get(f"/api/design/chassis/{chassis}/check").json()
+        assert check["counts"]["reactions"] == 95
+        assert client.get("/api/design/chassis/textbook/sbml").text.startswith("<?xml")
+        made = client.post("/api/designs", headers=curator, json={
+            "title": "Succinate, anaerobic", "chassis": chassis, "product": "succ_e",
+            "medium": "EX_o2_e=0"})
+        assert made.status_code == 201, made.text
+        design = made.json()["accession"]
+        assert client.post(f"/api/design/{design}/run", headers=reader).status_code == 403
+        run = client.post(f"/api/design/{design}/run", headers=curator)
+        assert run.status_code == 202, run.text
+        state = finished_job(client, run.headers["Location"], curator)
+        assert state["status"] == "done", state.get("error")
+        search = client.post(f"/api/design/{design}/knockouts", headers=curator,
+                             json={"method": "search", "max_knockouts": 2, "time_limit": 30})
+        state = finished_job(client, search.headers["Location"], curator)
+        assert state["status"] == "done", state.get("error")
+        stored = client.get(f"/api/design/{design}/results").json()
+        assert stored["analysis"]["growth"] == pytest.approx(0.2117, abs=1e-3)
+        assert stored["knockouts"]["result"]["designs"]
+        assert client.get(f"/api/design/{design}/fluxes.csv").text.startswith("reaction,")
+        assert b"<sbml" in client.get(f"/api/design/{design}/sbml").content[:400]
+        assert client.get(f"/api/design/{design}/sbol").status_code == 200
+        assert client.get("/api/design/enzymes", params={"q": "2.3.1.9"}).json() == {
+            "enzymes": []}
+        wrong = client.post("/api/designs", headers=curator, json={
+            "title": "x", "chassis": chassis, "product": "succ_e", "medium": "EX_o2_e=-1"})
+        assert wrong.status_code == 422 and "medium" in wrong.text

@@ -186,3 +186,17 @@ def _routes(app: FastAPI, keep: Callable[[Any], bool] = lambda route: True
             if method != "HEAD":
                 found.add((method, route.path))
     return found
+
+
+def finished_job(client: Any, location: str, headers: dict[str, str], seconds: float = 120
+                 ) -> dict[str, Any]:
+    """The state of the job at ``location`` once it is done or failed (read every half
+    second: each signed-in read records the token's use)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        state: dict[str, Any] = client.get(location, headers=headers).json()
+        if state["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return state
+        time.sleep(0.5)

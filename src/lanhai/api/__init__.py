@@ -17,6 +17,7 @@ def install(app: FastAPI) -> None:
     """Add the API's routes to ``app``; specific prefixes first, /api/{kind} last."""
     from lanhai.api import (
         breeding,
+        design,
         exports,
         genomes,
         home,
@@ -45,4 +46,5 @@ def install(app: FastAPI) -> None:
     app.include_router(programme.router)
     app.include_router(genomes.router)
     app.include_router(screening.router)
+    app.include_router(design.router)
     app.include_router(records.router)

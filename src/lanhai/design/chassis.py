@@ -90,7 +90,8 @@ def bundled_models() -> list[dict[str, Any]]:
     return [BUNDLED[name].as_dict() for name in sorted(BUNDLED)]
 
 
-def _find_bundled(name: str) -> Bundled:
+def find_bundled(name: str) -> Bundled:
+    """The bundled model called ``name`` (or one of its aliases, any case)."""
     key = name.strip().lower()
     for entry in BUNDLED.values():
         if key == entry.name.lower() or key in (a.lower() for a in entry.aliases):
@@ -104,7 +105,7 @@ def _find_bundled(name: str) -> Bundled:
 def load_bundled(name: str) -> Chassis:
     """Read a model cobrapy ships (``textbook``/``e_coli_core``, ``iJO1366``,
     ``salmonella``/``iYS1720``) from its package data, offline."""
-    entry = _find_bundled(name)
+    entry = find_bundled(name)
     packed = resources.files("cobra").joinpath("data", entry.file).read_bytes()
     text = gzip.decompress(packed)
     model = cobra.io.read_sbml_model(io.StringIO(text.decode("utf-8")))

@@ -139,9 +139,9 @@ class DesignService:
                             fix="give the accession of the strain the model describes")])
         progress(0, 3, "reading the model")
         if sbml is not None:
-            loaded = chassis_core.read_sbml(sbml, file_name)
+            loaded = self.read_sbml(sbml, file_name)
         else:
-            loaded = chassis_core.load_bundled(str(values["bundled"]))
+            loaded = self._bundled(chassis_core.find_bundled(str(values["bundled"])).name)
         existing = self.catalog.by_identifier(actor, "chassis", f"sbml:{loaded.digest}")
         if existing is not None and (target is None or existing.accession != target.accession):
             raise ValidationFailed("this model is registered already", [Problem(
@@ -153,7 +153,6 @@ class DesignService:
         if sbml is not None:
             text = chassis_core.unpacked(sbml, file_name)
             write_content(self.chassis_folder, text, SBML_SUFFIX)
-        self._remember(loaded.digest, loaded.model)
         progress(2, 3, "registering the chassis")
         note = f"model {loaded.model.id} from {loaded.source}"
         if target is not None:
@@ -166,6 +165,19 @@ class DesignService:
             self.catalog.link(actor, strain, "modelled_as", record.accession)
         progress(3, 3, "registered")
         return record
+
+    def read_sbml(self, sbml: bytes, file_name: str) -> Chassis:
+        """An SBML file read and validated (refused with each SBML error and its line);
+        kept in memory, so registering it next does not read it again."""
+        from lanhai.design import chassis as chassis_core
+
+        cached = self._cached(chassis_core.sbml_digest(sbml))
+        if cached is not None:
+            return chassis_core.Chassis(str(cached.id), cached,
+                                        chassis_core.sbml_digest(sbml), f"upload: {file_name}")
+        loaded = chassis_core.read_sbml(sbml, file_name)
+        self._remember(loaded.digest, loaded.model)
+        return loaded
 
     def chassis_report(self, actor: Actor, reference: str) -> dict[str, Any]:
         """The model checks of a chassis (a record or a bundled model's name): counts,
