@@ -318,3 +318,20 @@ def test_the_api_from_the_engineers_side(sqlite_engine: Engine, tmp_path: Path) 
         wrong = client.post("/api/designs", headers=curator, json={
             "title": "x", "chassis": chassis, "product": "succ_e", "medium": "EX_o2_e=-1"})
         assert wrong.status_code == 422 and "medium" in wrong.text
+
+
+def test_the_design_page_draws_the_analysis(bank: Bank, phb: str) -> None:
+    from lanhai.web.design_pages import design_panel
+
+    empty = design_panel(bank, READER, phb)
+    assert empty["analysed"] is False and empty["can_run"] is False
+    bank.design.run(CURATOR, phb)
+    panel = design_panel(bank, CURATOR, phb)
+    assert panel["can_run"] and [r["id"] for r in panel["pathway"]] == [
+        "DM_phb_c", "PHAA", "PHAB", "PHAC"]
+    from lanhai.web import svg
+
+    drawn = svg.envelope_chart(panel["envelope"], "envelope", "growth", "PHB")
+    assert drawn.count("<polygon") == 1 and 'role="img"' in drawn
+    bars = svg.flux_bars(panel["fluxes"], panel["added"], "fluxes")
+    assert bars.count("<rect") == 30 and "#E69F00" not in bars  # PHB is not made at growth

@@ -45,6 +45,7 @@ def install(app: FastAPI) -> None:
     """Add the pages and their local static files (CSS, a tiny script) to ``app``."""
     from lanhai.web import (
         breeding,
+        design_pages,
         forms,
         genome_pages,
         market_pages,
@@ -62,5 +63,6 @@ def install(app: FastAPI) -> None:
     app.include_router(programme_pages.router)
     app.include_router(genome_pages.router)
     app.include_router(screening_pages.router)
+    app.include_router(design_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="static")

@@ -142,6 +142,14 @@ def record(bank: Bank, actor: Actor, accession: str) -> dict[str, Any]:
         data["assembly"] = assembly_panel(bank, actor, rec.accession, None)
     if rec.kind in ("offer", "demand"):
         data["market"] = bank.market.match(actor, rec.accession, top=10)
+    if rec.kind == "design":
+        from lanhai.web.design_pages import design_panel
+
+        data["design"] = design_panel(bank, actor, rec.accession)
+    if rec.kind == "chassis":
+        downloads.insert(0, {"label": "SBML", "href": f"/api/design/chassis/{rec.accession}/sbml"})
+        downloads.insert(1, {"label": "model checks (JSON)",
+                             "href": f"/api/design/chassis/{rec.accession}/check"})
     return data
 
 

@@ -22,7 +22,9 @@ KIND_COLOURS = {"sample": "#0072B2", "strain": "#D55E00", "deposit": "#CC79A7",
                 # the industry resource database (Paul Tol's muted scheme)
                 "platform": "#117733", "project": "#332288", "achievement": "#AA4499",
                 "team": "#999933", "fund": "#661100", "product": "#6699CC",
-                "approval": "#888888"}
+                "approval": "#888888",
+                # metabolic engineering
+                "chassis": "#4477AA", "design": "#EE6677"}
 
 
 def _svg(width: float, height: float, title: str, body: str, extra: str = "",
@@ -420,3 +422,75 @@ def _mix(low: str, high: str, share: float) -> str:
     b = [int(high[i:i + 2], 16) for i in (1, 3, 5)]
     return "#" + "".join(f"{round(x + (y - x) * max(0.0, min(1.0, share))):02x}"
                          for x, y in zip(a, b, strict=True))
+
+
+def envelope_chart(points: Sequence[Mapping[str, Any]], title: str, growth_label: str,
+                   product_label: str, width: int = 640, height: int = 300) -> str:
+    """A production envelope: the least and most product flux (y) at each growth rate (x),
+    the feasible region filled between them."""
+    pts = [(float(p["growth"] or 0), float(p["product_min"] or 0), float(p["product_max"] or 0))
+           for p in points if p.get("growth") is not None]
+    if not pts:
+        return _svg(width, 40, title, '<text x="8" y="24" font-size="14">—</text>')
+    left, right, top_pad, bottom = 64, 16, 12, 44
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    x_top = max(p[0] for p in pts) or 1.0
+    y_top = max(max(p[2] for p in pts), 1e-9)
+
+    def x(v: float) -> float:
+        return left + v / x_top * plot_w
+
+    def y(v: float) -> float:
+        return top_pad + plot_h - v / y_top * plot_h
+
+    upper = [f"{x(g):.1f},{y(hi):.1f}" for g, _, hi in pts]
+    lower = [f"{x(g):.1f},{y(lo):.1f}" for g, lo, _ in reversed(pts)]
+    parts = [f'<polygon points="{" ".join(upper + lower)}" fill="#56B4E9" '
+             'fill-opacity="0.35" stroke="#0072B2" stroke-width="2"/>',
+             f'<line x1="{left}" y1="{y(0):.1f}" x2="{left + plot_w}" y2="{y(0):.1f}" '
+             'stroke="#52606d"/>',
+             f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{y(0):.1f}" stroke="#52606d"/>']
+    for value, ty in ((y_top, y(y_top) + 4), (y_top / 2, y(y_top / 2) + 4), (0.0, y(0) + 4)):
+        parts.append(f'<text x="{left - 6}" y="{ty:.1f}" font-size="11" text-anchor="end">'
+                     f"{value:.3g}</text>")
+    for value in (0.0, x_top / 2, x_top):
+        parts.append(f'<text x="{x(value):.1f}" y="{y(0) + 16:.1f}" font-size="11" '
+                     f'text-anchor="middle">{value:.3g}</text>')
+    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" font-size="12" '
+                 f'text-anchor="middle">{escape(growth_label)}</text>')
+    parts.append(f'<text x="14" y="{top_pad + plot_h / 2:.1f}" font-size="12" '
+                 f'text-anchor="middle" transform="rotate(-90 14 {top_pad + plot_h / 2:.1f})">'
+                 f"{escape(product_label)}</text>")
+    return _svg(width, height, title, "".join(parts))
+
+
+def flux_bars(fluxes: Mapping[str, float], highlighted: Sequence[str], title: str,
+              limit: int = 30, width: int = 640) -> str:
+    """The largest fluxes as bars around zero (reverse flux to the left), the reactions in
+    ``highlighted`` (a design's added pathway) in orange, the others in blue."""
+    shown = sorted(fluxes.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:limit]
+    if not shown:
+        return _svg(width, 40, title, '<text x="8" y="24" font-size="14">—</text>')
+    row, label_w = 18, 150
+    height = row * len(shown) + 24
+    plot_w = width - label_w - 70
+    middle = label_w + plot_w / 2
+    top = max(abs(v) for _, v in shown) or 1.0
+    parts = [f'<line x1="{middle:.1f}" y1="0" x2="{middle:.1f}" y2="{height - 20}" '
+             'stroke="#52606d"/>']
+    marked = set(highlighted)
+    for i, (rid, value) in enumerate(shown):
+        y = i * row + 4
+        size = abs(value) / top * plot_w / 2
+        x0 = middle if value >= 0 else middle - size
+        colour = "#E69F00" if rid in marked else "#0072B2"
+        parts.append(f'<text x="{label_w - 6}" y="{y + 12}" font-size="11" text-anchor="end" '
+                     f'font-family="monospace">{escape(rid)}</text>')
+        parts.append(f'<rect x="{x0:.1f}" y="{y + 2}" width="{max(size, 0.5):.1f}" '
+                     f'height="{row - 6}" fill="{colour}"><title>{escape(rid)}: '
+                     f"{value:.4g}</title></rect>")
+        parts.append(f'<text x="{width - 4}" y="{y + 12}" font-size="11" text-anchor="end">'
+                     f"{value:.3g}</text>")
+    parts.append(f'<text x="{middle:.1f}" y="{height - 6}" font-size="11" '
+                 f'text-anchor="middle">0</text>')
+    return _svg(width, height, title, "".join(parts))

@@ -1,0 +1,121 @@
+"""Strain design on the pages: a design's record page shows its stored analysis (the
+production envelope and the largest fluxes drawn, the pathway's flux ranges, yields) and
+its knockout designs with the genes to delete; curators start an analysis or a knockout
+search from there (background jobs the jobs page follows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from lanhai.bank import Bank
+from lanhai.errors import LanhaiError, UsageError
+from lanhai.kinds.design import KNOCKOUT_METHODS
+from lanhai.services.access import Actor
+from lanhai.web.auth import check_csrf, page_actor
+from lanhai.web.render import bank_of, error
+
+router = APIRouter(include_in_schema=False, tags=["web"])
+#: reactions drawn in the flux chart
+FLUX_BARS = 30
+
+
+def design_panel(bank: Bank, actor: Actor, accession: str) -> dict[str, Any]:
+    """What the record page of a design shows besides its fields."""
+    stored = bank.design.results(actor, accession)
+    analysis, knockouts = stored["analysis"], stored["knockouts"]
+    panel: dict[str, Any] = {"analysed": analysis is not None, "methods": KNOCKOUT_METHODS,
+                             "can_run": actor.can_write, "knockouts": None}
+    if analysis is not None:
+        added = set(analysis["added"])
+        reactions = analysis["reactions"]
+        panel.update({
+            "digest": analysis["digest"], "growth": analysis["growth"],
+            "coupling": analysis["coupling"], "yield": analysis["yield"],
+            "notes": analysis["notes"], "export": analysis["export"],
+            "envelope": analysis["envelope"]["points"],
+            "fluxes": analysis["pfba"]["fluxes"], "added": sorted(added),
+            "pathway": [{"id": rid, "equation": reactions.get(rid, {}).get("equation", ""),
+                         "flux": analysis["pfba"]["fluxes"].get(rid, 0.0),
+                         **analysis["fva"].get(rid, {"minimum": None, "maximum": None})}
+                        for rid in sorted(added)],
+            "provenance": analysis["provenance"],
+        })
+    if knockouts is not None:
+        result = knockouts["result"]
+        panel["knockouts"] = {
+            "method": result["method"], "solver": result["solver"],
+            "elapsed": result["elapsed"], "partial": result["partial"],
+            "reason": result["reason"], "designs": result["designs"][:20],
+            "wild_type": result["wild_type"]}
+    base = f"/api/design/{accession}"
+    panel["downloads"] = [{"label": "SBML", "href": f"{base}/sbml"},
+                          {"label": "SBOL3", "href": f"{base}/sbol"},
+                          {"label": "JSON", "href": f"{base}/results"}]
+    if analysis is not None:
+        panel["downloads"].insert(0, {"label": "CSV", "href": f"{base}/fluxes.csv"})
+    return panel
+
+
+def _number(form: Any, name: str, default: float, low: float, high: float) -> float:
+    text = str(form.get(name) or "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        raise UsageError(f"{name.replace('_', ' ')} {text!r} is not a number") from None
+    if not low <= value <= high:
+        raise UsageError(f"{name.replace('_', ' ')} must be between {low:g} and {high:g}")
+    return value
+
+
+@router.post("/designs/{accession}/run")
+async def run(request: Request, accession: str) -> Response:
+    """A curator analyses the design from its page; the jobs page follows it."""
+    actor = None
+    try:
+        form = await request.form()
+        actor = await page_actor(request)
+        check_csrf(request, str(form.get("csrf") or ""))
+        bank, who = bank_of(request), actor
+        await run_in_threadpool(bank.design.build, who, accession)
+
+        def task(progress: Any) -> dict[str, Any]:
+            return bank.design.run(who, accession, progress=progress)
+
+        bank.jobs.submit(kind="design-run", owner=who.username,
+                         params={"design": accession}, task=task)
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    return RedirectResponse("/jobs", status_code=303)
+
+
+@router.post("/designs/{accession}/knockouts")
+async def knockouts(request: Request, accession: str) -> Response:
+    """A curator searches knockouts from the design's page; the jobs page follows it."""
+    actor = None
+    try:
+        form = await request.form()
+        actor = await page_actor(request)
+        check_csrf(request, str(form.get("csrf") or ""))
+        method = str(form.get("method") or "optknock")
+        if method not in KNOCKOUT_METHODS:
+            raise UsageError(f"unknown method {method!r}; use one of: "
+                             + ", ".join(KNOCKOUT_METHODS))
+        most = int(_number(form, "max_knockouts", 3, 1, 10))
+        budget = _number(form, "time_limit", 60, 1, 3600)
+        bank, who = bank_of(request), actor
+        await run_in_threadpool(bank.design.build, who, accession)
+
+        def task(progress: Any) -> dict[str, Any]:
+            return bank.design.knockouts(who, accession, method=method, max_knockouts=most,
+                                         time_limit=budget, progress=progress)
+
+        bank.jobs.submit(kind="design-knockouts", owner=who.username,
+                         params={"design": accession, "method": method,
+                                 "max_knockouts": most, "time_limit": budget}, task=task)
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    return RedirectResponse("/jobs", status_code=303)
