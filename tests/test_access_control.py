@@ -382,6 +382,33 @@ def _assay_file() -> bytes:
     return assay_table(folder / "more.csv", drugs(5, skip=30)).read_bytes()
 
 
+def design_world(w: World) -> dict[str, str]:
+    """A public design on the bundled core model, analysed, and a confidential one (made
+    once per application)."""
+    state = w.client.app.state  # type: ignore[attr-defined]
+    if not getattr(state, "test_design", None):
+        bank, curator = state.bank, Actor("ana", "curator")
+        public = bank.catalog.create(curator, "design", {
+            "title": "Succinate", "chassis": "textbook", "product": "succ_e",
+            "medium": "EX_o2_e=0"}).accession
+        bank.design.run(curator, public)
+        hidden = bank.catalog.create(curator, "design", {
+            "title": "Confidential", "chassis": "textbook", "product": "succ_e",
+            "restricted": "yes"}).accession
+        state.test_design = {"public": public, "hidden": hidden}
+    found: dict[str, str] = state.test_design
+    return found
+
+
+def on_design(method: str, path: str, body: Any = None, **extra: Any
+              ) -> Callable[[World, str], Request]:
+    """A design request on the public ({public}) or confidential ({hidden}) design."""
+
+    def build(w: World, caller: str) -> Request:
+        return Request(method, path.format(**design_world(w)), body, **extra)
+    return build
+
+
 PUBLIC = dict(anonymous=200, reader=200, curator=200, admin=200)
 HIDDEN = dict(anonymous=404, reader=404, curator=200, admin=200)
 WRITE = dict(anonymous=401, reader=403, curator=200, admin=200)
@@ -579,6 +606,39 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case(on_screening("GET", "/api/screening/models/matrix.v1/ranking.csv"), **PUBLIC)],
     ("GET", "/api/screening/profile"): [
         Case(on_screening("GET", "/api/screening/profile?smiles=CCO"), **PUBLIC)],
+    # -- strain design: anyone reads designs they may see, curators run them
+    ("GET", "/api/design/models"): [Case(fixed("GET", "/api/design/models"), **PUBLIC)],
+    ("POST", "/api/design/chassis"): [Case(lambda w, c: Request(
+        "POST", "/api/design/chassis", data={"model_name": w.unique(c),
+                                             "bundled": "textbook"}),
+        anonymous=401, reader=403, curator=202, admin=202)],
+    ("GET", "/api/design/chassis/{chassis}/check"): [
+        Case(fixed("GET", "/api/design/chassis/textbook/check"), **PUBLIC),
+        Case(fixed("GET", "/api/design/chassis/LHCH0000999/check"), 404, 404, 404, 404)],
+    ("GET", "/api/design/chassis/{chassis}/sbml"): [
+        Case(fixed("GET", "/api/design/chassis/textbook/sbml"), **PUBLIC)],
+    ("POST", "/api/design/{accession}/run"): [
+        Case(on_design("POST", "/api/design/{public}/run"),
+             anonymous=401, reader=403, curator=202, admin=202),
+        Case(on_design("POST", "/api/design/{hidden}/run"),
+             anonymous=401, reader=403, curator=202, admin=202)],
+    ("POST", "/api/design/{accession}/knockouts"): [
+        Case(on_design("POST", "/api/design/{public}/knockouts",
+                       {"method": "search", "max_knockouts": 1, "time_limit": 5}),
+             anonymous=401, reader=403, curator=202, admin=202)],
+    ("GET", "/api/design/{accession}/results"): [
+        Case(on_design("GET", "/api/design/{public}/results"), **PUBLIC),
+        Case(on_design("GET", "/api/design/{hidden}/results"), **HIDDEN)],
+    ("GET", "/api/design/{accession}/fluxes.csv"): [
+        Case(on_design("GET", "/api/design/{public}/fluxes.csv"), **PUBLIC)],
+    ("GET", "/api/design/{accession}/sbml"): [
+        Case(on_design("GET", "/api/design/{public}/sbml"), **PUBLIC),
+        Case(on_design("GET", "/api/design/{hidden}/sbml"), **HIDDEN)],
+    ("GET", "/api/design/{accession}/sbol"): [
+        Case(on_design("GET", "/api/design/{public}/sbol"), **PUBLIC),
+        Case(on_design("GET", "/api/design/{hidden}/sbol"), **HIDDEN)],
+    ("GET", "/api/design/enzymes"): [Case(fixed("GET", "/api/design/enzymes?q=2.4.1.69"),
+                                          **PUBLIC)],
     ("GET", "/api/records/{accession}"): [
         Case(fixed("GET", "/api/records/{w.sample}"), **PUBLIC),
         Case(lambda w, caller: Request("GET", f"/api/records/{w.deposit.lower()}"), **HIDDEN),

@@ -170,6 +170,7 @@ def test_a_session_gets_only_documented_answers(
     _programme(api, people)
     _genomes(api, people)
     _screening(api, people)
+    _design(api, people)
     _people(api, people)
     _tables(api, people["curator"])
     _sequences(api, people["curator"], strain)
@@ -271,6 +272,42 @@ def _screening(api: Checked, people: dict[str, dict[str, str]]) -> None:
     api.call("GET", f"{base}/models/kinase.v1/ranking.csv", 200)
     api.call("GET", f"{base}/profile?smiles=CC(=O)Oc1ccccc1C(=O)O", 200)
     api.call("GET", f"{base}/profile?smiles=C1CC", 422)
+
+
+def _design(api: Checked, people: dict[str, dict[str, str]]) -> None:
+    """A curator registers a chassis, writes a design, analyses it and searches knockouts;
+    anyone reads the results and exports."""
+    curator, reader = people["curator"], people["reader"]
+    base = "/api/design"
+    api.call("GET", f"{base}/models", 200)
+    api.call("POST", f"{base}/chassis", 403, headers=reader,
+             data={"model_name": "core", "bundled": "textbook"})
+    api.call("POST", f"{base}/chassis", 422, headers=curator, data={"model_name": "bad"},
+             files={"file": ("bad.xml", b"<sbml><oops", "application/xml")})
+    job = api.json("POST", f"{base}/chassis", 202, headers=curator,
+                   data={"model_name": "E. coli core", "bundled": "textbook"})
+    chassis = api.wait(job, curator)["result"]["accession"]
+    api.call("GET", f"{base}/chassis/{chassis}/check", 200)
+    api.call("GET", f"{base}/chassis/LHCH0000999/check", 404)
+    api.call("GET", f"{base}/chassis/textbook/sbml", 200)
+    design = api.json("POST", "/api/designs", 201, headers=curator, json={
+        "title": "Succinate, anaerobic", "chassis": chassis, "product": "succ_e",
+        "medium": "EX_o2_e=0"})["accession"]
+    api.call("GET", f"{base}/{design}/results", 200)
+    api.call("GET", f"{base}/{design}/fluxes.csv", 404)
+    api.wait(api.json("POST", f"{base}/{design}/run", 202, headers=curator), curator)
+    api.call("POST", f"{base}/{design}/run", 403, headers=reader)
+    api.wait(api.json("POST", f"{base}/{design}/knockouts", 202, headers=curator,
+                      json={"method": "search", "max_knockouts": 1, "time_limit": 10}),
+             curator)
+    api.call("POST", f"{base}/{design}/knockouts", 422, headers=curator,
+             json={"method": "magic"})
+    api.call("GET", f"{base}/{design}/results", 200)
+    api.call("GET", f"{base}/{design}/fluxes.csv", 200)
+    api.call("GET", f"{base}/{design}/sbml", 200)
+    api.call("GET", f"{base}/{design}/sbol", 200)
+    api.call("GET", f"{base}/enzymes?q=2.3.1.9", 200)
+    api.call("GET", f"{base}/enzymes?q=", 422)
 
 
 def _programme(api: Checked, people: dict[str, dict[str, str]]) -> None:

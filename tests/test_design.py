@@ -335,3 +335,30 @@ def test_the_design_page_draws_the_analysis(bank: Bank, phb: str) -> None:
     assert drawn.count("<polygon") == 1 and 'role="img"' in drawn
     bars = svg.flux_bars(panel["fluxes"], panel["added"], "fluxes")
     assert bars.count("<rect") == 30 and "#E69F00" not in bars  # PHB is not made at growth
+
+
+def test_a_curator_analyses_a_design_from_its_page(sqlite_engine: Engine) -> None:
+    from tests.support.web import csrf_of, make_site, sign_in
+
+    for site in make_site(sqlite_engine):
+        client, bank = site.client, site.bank
+        parts = [_part(bank, p) for p in PHB_PARTS]
+        design = bank.catalog.create(CURATOR, "design", {
+            "title": "PHB", "chassis": "textbook", "product": "phb_c",
+            "parts": "; ".join(parts)}).accession
+        page = client.get(f"/records/{design}")
+        assert page.status_code == 200 and "has not been analysed" in page.text
+        assert f'action="/designs/{design}/run"' not in page.text  # readers get no form
+        sign_in(site, "ana")
+        page = client.get(f"/records/{design}")
+        assert f'action="/designs/{design}/run"' in page.text
+        started = client.post(f"/designs/{design}/run", data={"csrf": csrf_of(page.text)},
+                              follow_redirects=False)
+        assert started.status_code == 303 and started.headers["location"] == "/jobs"
+        [job] = bank.jobs.list(owner="ana")
+        assert bank.jobs.wait(job.id, 120).status == "done"
+        page = client.get(f"/records/{design}?lang=zh")
+        assert "生产包络线" in page.text and page.text.count("<svg") >= 2
+        refused = client.post(f"/designs/{design}/knockouts", data={
+            "csrf": csrf_of(page.text), "method": "search", "max_knockouts": "99"})
+        assert refused.status_code == 400 and "between 1 and 10" in refused.text

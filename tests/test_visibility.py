@@ -110,6 +110,10 @@ def build(folder: Path, with_hidden: bool) -> Iterator[World]:
     pub["demand"] = catalog.create(CURATOR, "demand", {
         **MARKET, "reference": "D-1", "title_zh": "褐藻胶寡糖制备用酶"}).accession
     catalog.link(CURATOR, pub["part"], "evidence_for", pub["offer"])
+    pub["design"] = catalog.create(CURATOR, "design", {
+        "title": "Succinate, anaerobic", "chassis": "textbook", "product": "succ_e",
+        "medium": "EX_o2_e=0"}).accession
+    bank.design.run(CURATOR, pub["design"])
     tokens = {}
     for role, name in (("reader", "rui"), ("curator", "ana"), ("admin", "root"),
                        ("broker", "wang")):
@@ -151,6 +155,13 @@ def build(folder: Path, with_hidden: bool) -> Iterator[World]:
             **MARKET, "reference": "D-secret", "title_zh": "保密的褐藻胶裂解酶需求",
             "market_status": "submitted"}).accession
         catalog.link(CURATOR, hidden["sample"], "evidence_for", pub["offer"])
+        secret_part = catalog.create(CURATOR, "part", {
+            **PART, "display_id": "secret_pdc", "ec_number": "4.1.1.1",
+            "reaction": "pyr_c + h_c -> acald_c + co2_c", "restricted": "yes"}).accession
+        hidden["design"] = catalog.create(CURATOR, "design", {
+            "title": "secret acetaldehyde", "chassis": "textbook", "product": "acald_c",
+            "parts": secret_part, "restricted": "yes"}).accession
+        bank.design.run(CURATOR, hidden["design"])
         hidden["deal"] = str(bank.deals.open(Actor("wang", "broker"), pub["offer"],
                                              pub["demand"]).id)
     invited = [catalog.by_identifier(ADMIN, "offer", "offer:O-invited")]
@@ -263,19 +274,21 @@ def gets(*paths: str) -> Builder:
 HIDDEN_ACCESSIONS = {"sample": "LHSMQ0000ZZ", "deposit": "LHDPQ0000ZZ",
                      "assembly": "LHASQ0000ZZ", "compound": "LHCPQ0000ZZ",
                      "germplasm": "LHGPQ0000ZZ", "offer": "LHOFQ0000ZZ",
-                     "demand": "LHDMQ0000ZZ", "dataset": "secret-fish",
+                     "demand": "LHDMQ0000ZZ", "design": "LHDSQ0000ZZ",
+                     "dataset": "secret-fish",
                      "job": "0" * 32, "deal": "1", "release": "2", "need": "1"}
 RECORDS = ("sample", "strain", "assembly", "germplasm", "part", "compound", "organisation",
-           "offer", "demand")
+           "offer", "demand", "design")
 KINDS = ("samples", "strains", "deposits", "assemblies", "compounds", "parts", "germplasm",
-         "organisations", "offers", "demands", "records")
+         "organisations", "offers", "demands", "designs", "records")
 
 
 def record_paths(template: str) -> Builder:
     """The route for each public record and each hidden one."""
     paths = [template.format(f"{{public:{n}}}") for n in RECORDS]
     paths += [template.format(f"{{hidden:{n}}}") for n in
-              ("sample", "deposit", "assembly", "compound", "germplasm", "offer", "demand")]
+              ("sample", "deposit", "assembly", "compound", "germplasm", "offer", "demand",
+               "design")]
     return gets(*paths)
 
 
@@ -408,6 +421,27 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
         *(f"/api/{kind}/{{hidden:{name}}}" for kind, name in (
             ("samples", "sample"), ("deposits", "deposit"), ("assemblies", "assembly"),
             ("compounds", "compound"), ("germplasm", "germplasm")))),
+    # -- strain design: a confidential design, its part and analysis change no answer
+    ("GET", "/api/design/models"): gets("/api/design/models"),
+    ("GET", "/api/design/chassis/{chassis}/check"): gets("/api/design/chassis/textbook/check"),
+    ("GET", "/api/design/chassis/{chassis}/sbml"): gets("/api/design/chassis/textbook/sbml"),
+    ("GET", "/api/design/{accession}/results"): gets(
+        "/api/design/{public:design}/results", "/api/design/{hidden:design}/results"),
+    ("GET", "/api/design/{accession}/fluxes.csv"): gets(
+        "/api/design/{public:design}/fluxes.csv", "/api/design/{hidden:design}/fluxes.csv"),
+    ("GET", "/api/design/{accession}/sbml"): gets(
+        "/api/design/{public:design}/sbml", "/api/design/{hidden:design}/sbml"),
+    ("GET", "/api/design/{accession}/sbol"): gets(
+        "/api/design/{public:design}/sbol", "/api/design/{hidden:design}/sbol"),
+    ("GET", "/api/design/enzymes"): gets("/api/design/enzymes?q=4.1.1.1",
+                                         "/api/design/enzymes?q=4.1.1.-"),
+    ("POST", "/api/design/chassis"): lambda w: [Ask("POST", "/api/design/chassis", data={
+        "model_name": "x", "bundled": "textbook"})],
+    ("POST", "/api/design/{accession}/run"): lambda w: [
+        Ask("POST", f"/api/design/{_hidden_or(w, 'design', HIDDEN_ACCESSIONS['design'])}/run")],
+    ("POST", "/api/design/{accession}/knockouts"): lambda w: [Ask(
+        "POST", f"/api/design/{_hidden_or(w, 'design', HIDDEN_ACCESSIONS['design'])}"
+                "/knockouts", json={"method": "search", "max_knockouts": 1})],
     ("GET", "/api/records/{accession}"): record_paths("/api/records/{}"),
     ("GET", "/api/records/{accession}/links"): record_paths("/api/records/{}/links"),
     ("GET", "/api/records/{accession}/lineage"): record_paths("/api/records/{}/lineage"),
@@ -626,6 +660,12 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("POST", "/screening/assays/{key}/train"): lambda w: [Ask(
         "POST", "/screening/assays/partner/train", form_from="/screening/assays/kinase",
         data={"endpoint": "IC50"})],
+    ("POST", "/designs/{accession}/run"): lambda w: [Ask(
+        "POST", f"/designs/{_hidden_or(w, 'design', HIDDEN_ACCESSIONS['design'])}/run",
+        form_from="/records/{}".format(w.public["design"]))],
+    ("POST", "/designs/{accession}/knockouts"): lambda w: [Ask(
+        "POST", f"/designs/{_hidden_or(w, 'design', HIDDEN_ACCESSIONS['design'])}/knockouts",
+        form_from="/records/{}".format(w.public["design"]), data={"method": "search"})],
     ("GET", "/genomes"): gets("/genomes"),
     ("GET", "/genomes.json"): gets("/genomes.json"),
     ("GET", "/genomes/{key}"): gets("/genomes/croakers", "/genomes/nothing"),

@@ -710,6 +710,8 @@ WEB_ROUTES = {
     ("GET", "/screening/assays/{key}.json"), ("GET", "/screening/models/{key}"),
     ("GET", "/screening/models/{key}.json"), ("GET", "/screening/profile"),
     ("GET", "/screening/profile.json"), ("POST", "/screening/assays/{key}/train"),
+    # strain design (tests/test_design.py)
+    ("POST", "/designs/{accession}/run"), ("POST", "/designs/{accession}/knockouts"),
 }
 
 

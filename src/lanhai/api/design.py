@@ -174,7 +174,7 @@ class DesignEnzymes(BaseModel):
 
 
 @router.get("/models", summary="The models that ship as chassis", response_model=DesignModels)
-def models(bank: BankDep) -> dict[str, Any]:
+def models(actor: ActorDep, bank: BankDep) -> dict[str, Any]:
     """E. coli core (textbook), iJO1366 and Salmonella iYS1720, loaded offline."""
     return {"models": bank.design.bundled()}
 
