@@ -220,7 +220,7 @@ def test_kinds_and_stats(api: TestClient, curator: dict[str, str]) -> None:
     assert set(by_name) == {"sample", "strain", "deposit", "assembly", "compound", "part",
                             "germplasm", "organisation", "offer", "demand", "incubation",
                             "platform", "project", "achievement", "team", "fund", "product",
-                            "approval"}
+                            "approval", "chassis", "design"}
     assert by_name["sample"]["accession_prefix"] == "LHSM"
     assert by_name["deposit"]["restricted_by_default"] is True
     depth = next(f for f in by_name["sample"]["fields"] if f["name"] == "depth")

@@ -61,14 +61,14 @@ CURATOR = Actor(DEMO_CURATOR, "curator")
 #: 38 MCPD accessions; the example deposit (curators and admins count it); an example
 #: offer per Zobellia part and one example demand
 COUNTS = {"sample": 414, "strain": 239, "assembly": 302, "compound": 431, "part": 58,
-          "germplasm": 38, "deposit": 1, "offer": 20, "demand": 1}
+          "germplasm": 38, "deposit": 1, "offer": 20, "demand": 1, "chassis": 1, "design": 2}
 #: links per rule: 13 MIBiG compounds of Salinispora tropica CNB-440T, 19 MCPD safety
 #: duplicates, and one link per step of the two documented chains, 21 parts, and each
 #: Zobellia part behind its example offer
 RULE_COUNTS = {"mibig_producer": 13, "mcpd_safety_duplicate": 19, "proteome_of_strain": 1,
                "type_strain_isolation": 1, "genbank_source_strain": 1,
                "mibig_cluster_compound": 1, "documented_gene_part": 21,
-               "example_offer_evidence": 20}
+               "example_offer_evidence": 20, "design_chassis": 2, "best_knockouts": 1}
 #: the beta-agarase AgaA of Zobellia galactanivorans (GH16; dbCAN-PUL PUL0317)
 AGAA = "ZOBELLIA_4203_[Zobellia_galactanivorans_DsiJ]"
 #: ucmE, the enediyne polyketide synthase: GenBank CDS complement(13144..18996)
@@ -165,8 +165,8 @@ def test_the_first_build_makes_everything(demo: Demo) -> None:
     assert first["deposit_created"] is True
     # every record of the bank was created by this run: from the shipped tables, the mined
     # parts, the deposit and the example listings
-    assert first["created"] + first["parts_created"] + 1 + first["market"]["created"] == \
-        sum(COUNTS.values())
+    assert first["created"] + first["parts_created"] + 1 + first["market"]["created"] + \
+        first["design"]["created"] == sum(COUNTS.values())
     assert first["market"]["created"] == 21 and len(first["market"]["offers"]) == 20
     by_kind: dict[str, int] = {}
     for source in first["sources"]:
@@ -366,6 +366,15 @@ def _check_link(demo: Demo, rule: str, source: Record, target: Record,
         assert target.fields["summary"] == source.fields["description"]
         assert "example" in target.name.lower() and "example" in target.fields["description"]
         assert source.fields["organism"] == "Zobellia galactanivorans"
+    elif rule == "design_chassis":
+        assert kinds == ("chassis", "design")
+        assert target.fields["chassis"] == source.accession
+        assert source.fields["bundled"] == "textbook"
+    elif rule == "best_knockouts":
+        assert kinds == ("design", "design")
+        best = source.fields["best_knockouts"][0].split("+")
+        assert target.fields["reaction_deletions"] == best
+        assert target.fields["growth_coupled"] is True and source.fields["growth_coupled"] is False
     else:
         assert rule == "documented_gene_part"
         assert kinds == ("assembly", "part")
@@ -480,6 +489,21 @@ def test_the_screening_assay_ranks_the_marine_library(demo: Demo) -> None:
     ranked = demo.bank.screening.rank_library(ANONYMOUS, model["key"], limit=5)
     # 200 CMNPD compounds, 87 marine MIBiG compounds and uncialamycin (glycans have no SMILES)
     assert ranked["count"] == 288 and len(ranked["ranking"]) == 5
+
+
+def test_the_succinate_design_couples_the_product_to_growth(demo: Demo) -> None:
+    """The demo's OptKnock search on anaerobic succinate in the E. coli core model finds
+    growth-coupled knockouts with adhE and ldhA's reactions (ACALD and LDH_D or the lactate
+    exporter), as the published designs delete; the design made of them is analysed."""
+    made = demo.second.design
+    assert made == {**demo.first["design"], "created": 0}
+    assert demo.first["design"]["created"] == 3
+    knockouts = set(made["knockouts"].split("+"))
+    assert "ACALD" in knockouts and knockouts & {"LDH_D", "D_LACt2"}
+    assert made["growth"] > 0.05 and made["succinate"] > 5
+    with TestClient(create_app(bank=demo.bank)) as client:
+        page = client.get(f"/records/{made['coupled']}")
+    assert page.status_code == 200 and "growth-coupled" in page.text
 
 
 def test_the_example_deposit_is_seen_by_curators_only(demo: Demo) -> None:

@@ -460,7 +460,8 @@ def test_holds_and_underpins(sqlite_engine: Engine) -> None:
     rels = {(lk.rel, lk.source) for lk in catalog.links(CURATOR, made["approval"])}
     assert rels == {("holds", org), ("underpins", offer)}
     assert set(LINK_RULES["underpins"].sources) == {
-        "sample", "strain", "deposit", "assembly", "compound", "part", "germplasm", "offer"}
+        "sample", "strain", "deposit", "assembly", "compound", "part", "germplasm", "chassis",
+        "design", "offer"}
     assert check_link("underpins", "strain", "product")
     assert not check_link("holds", "strain", "platform")
     assert not check_link("underpins", "organisation", "project")

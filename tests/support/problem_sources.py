@@ -36,7 +36,7 @@ MODULES = ("kinds/*.py", "imports/*.py", "services/imports.py", "services/catalo
            # compound screening: assay tables, profiles and glycans
            "screening/assays.py", "screening/profile.py", "screening/glycans.py",
            # strain and pathway design on genome-scale models
-           "design/*.py")
+           "design/*.py", "services/design.py")
 #: calls whose first two arguments (or ``reason=``/``fix=``) are a reason and a fix
 PROBLEM_CALLS = ("FieldError", "Problem")
 #: errors whose first argument (or ``message=``) is their message

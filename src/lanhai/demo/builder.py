@@ -22,6 +22,7 @@ from typing import Any
 
 from lanhai.bank import Bank
 from lanhai.breeding.pipeline import Inputs
+from lanhai.demo.design import strain_design
 from lanhai.demo.genomes import genome_projects
 from lanhai.demo.links import (
     LINK_RULES,
@@ -135,6 +136,8 @@ class DemoSummary:
     genomes: dict[str, Any] = field(default_factory=dict)
     #: the screening assay, its import and its model
     screening: dict[str, Any] = field(default_factory=dict)
+    #: the chassis, the succinate design problem and its growth-coupled design
+    design: dict[str, Any] = field(default_factory=dict)
 
     @property
     def created(self) -> int:
@@ -161,7 +164,7 @@ class DemoSummary:
                 "parts_created": self.parts_created, "index": self.index,
                 "jobs": self.jobs, "jobs_created": self.jobs_created,
                 "breeding": self.breeding, "chains": self.chains, "market": self.market,
-                "genomes": self.genomes, "screening": self.screening}
+                "genomes": self.genomes, "screening": self.screening, "design": self.design}
 
 
 def options_for(source: DemoSource) -> ImportOptions:
@@ -270,10 +273,14 @@ def build_demo(bank: Bank, actor: Actor, progress: Progress | None = None, *,
     say("screening: MIBiG's recorded antibacterial activities as an assay, and a model "
         "trained on it (about half a minute, done once)")
     summary.screening = screening_assay(bank, actor)
+    say("strain design: the E. coli core model as a chassis, anaerobic succinate and the "
+        "knockouts that couple it to growth (OptKnock)")
+    summary.design, design_links, made = strain_design(bank, actor)
+    summary.links_created += made
     summary.links = [*links, *(DemoLink(p["assembly"], "mined_from", p["accession"],
                                         "documented_gene_part", p["assembly_name"],
                                         p["part_name"]) for p in summary.parts),
-                     *market_links]
+                     *market_links, *design_links]
     summary.chains = documented_chains(summary)
     summary.jobs, summary.jobs_created = jobs.listed(), jobs.created
     summary.counts = catalog.counts(actor)

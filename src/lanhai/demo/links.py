@@ -40,6 +40,12 @@ in the bank, so a link exists only between records that both came from a source:
 ``example_offer_evidence``
     part --evidence_for--> offer: each mined Zobellia CAZyme part stands behind an example
     offer of the technology market (an example listing: no organisation offers it).
+``design_chassis``
+    chassis --chassis_of--> design: the design names the chassis, the E. coli core model
+    that ships with cobrapy (:mod:`lanhai.demo.design`).
+``best_knockouts``
+    design --derived_from--> design: the second design deletes the reactions of the best
+    growth-coupled design the OptKnock search on the first found.
 
 Nothing else is linked: Tara MAGs name no sample and IJSEM strains name no sample.
 """
@@ -76,6 +82,9 @@ LINK_RULES: dict[str, tuple[str, str]] = {
                                            "(dbCAN-PUL, GenBank) whose family the annotation "
                                            "finds too"),
     "example_offer_evidence": ("evidence_for", "the example listing offers this mined part"),
+    "design_chassis": ("chassis_of", "the design names this chassis model"),
+    "best_knockouts": ("derived_from", "the design deletes the best growth-coupled knockouts "
+                                       "the search on the first design found"),
 }
 
 

@@ -55,6 +55,9 @@ def pages_to_open(url: str, summary: DemoSummary) -> dict[str, str]:
     if summary.screening:
         out["the marine library ranked by the antibacterial model"] = \
             f"{url}/screening/models/{summary.screening['model']}"
+    if summary.design.get("coupled"):
+        out["a growth-coupled strain design (anaerobic succinate in E. coli core)"] = \
+            f"{url}/records/{summary.design['coupled']}"
     out["the demo curator's jobs (signed in)"] = f"{url}/jobs"
     out["the HTTP API, browsable"] = f"{url}/docs"
     return out

@@ -80,7 +80,7 @@ def ec_numbers(value: Any, ctx: ValueContext, name: str) -> list[str]:
     for item in vocab.text_list(value, ctx, name):
         ec = normal_ec(item)
         if ec is None:
-            raise FieldError(f"{item!r} is not an EC number",
+            raise FieldError(f"holds {item!r}, not an EC number",
                              "write four numbers separated by dots, '-' for a level not "
                              "known (2.4.1.69, 2.3.1.-)")
         out.append(ec)
@@ -95,8 +95,7 @@ def reaction_equation(value: Any, ctx: ValueContext, name: str) -> str:
         parse_equation(raw, "the part")
     except ValidationFailed as err:
         first = err.problems[0]
-        raise FieldError(f"{first.reason}: {first.value}" if first.value != raw
-                         else first.reason, first.fix) from None
+        raise FieldError(first.reason, first.fix) from None
     return raw
 
 
