@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -85,3 +86,26 @@ def bank_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LANHAI_USER", "miner-li")
     assert main(["init"]) == 0
     return tmp_path / "bank"
+
+
+@pytest.fixture(scope="session")
+def built_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A demo bank built once per run by `lanhai demo --no-serve --json` in an empty folder,
+    and what the command printed. Tests copy the folder (``tests.support.copy_of_demo``)
+    before they change anything, so each starts from the same first build."""
+    import io
+    import json
+    from contextlib import redirect_stdout
+
+    from lanhai.cli.main import main
+
+    folder = tmp_path_factory.mktemp("built-demo") / "demo-data"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LANHAI_DATA_DIR", str(folder))
+        env.delenv("LANHAI_DATABASE_URL", raising=False)
+        env.setenv("LANHAI_USER", "demo-test")
+        out = io.StringIO()
+        with redirect_stdout(out):
+            assert main(["demo", "--no-serve", "--json"]) == 0
+    return folder, json.loads(out.getvalue())
+

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
-import json
 import re
 from collections.abc import Iterator
-from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +46,7 @@ from lanhai.demo.sources import (
 from lanhai.errors import NotFound
 from lanhai.model import Record
 from lanhai.services.access import ANONYMOUS, Actor
-from tests.support import SHARED, add_token, bank_on
+from tests.support import SHARED, add_token, bank_on, copy_of_demo
 
 ADMIN = Actor("demo-test", "admin")
 READER = Actor("reader-ru", "reader")
@@ -106,16 +103,12 @@ def _bank_links(engine: Engine) -> set[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    folder = tmp_path_factory.mktemp("demo") / "demo-data"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("LANHAI_DATA_DIR", str(folder))
-        env.delenv("LANHAI_DATABASE_URL", raising=False)
-        env.setenv("LANHAI_USER", "demo-test")
-        out = io.StringIO()
-        with redirect_stdout(out):
-            assert main(["demo", "--no-serve", "--json"]) == 0
-    first = json.loads(out.getvalue())
+def demo(tmp_path_factory: pytest.TempPathFactory,
+         built_demo: tuple[Path, dict[str, Any]]) -> Iterator[Demo]:
+    """`lanhai demo --no-serve --json` in an empty folder (built once per run), then
+    ``build_demo`` again on a copy of what it made."""
+    folder = copy_of_demo(built_demo, tmp_path_factory.mktemp("demo"))
+    first = built_demo[1]
     engine = make_engine(f"sqlite:///{folder / 'lanhai.sqlite'}")
     bank = bank_on(engine, folder)
     before = _versions(engine)

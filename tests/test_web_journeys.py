@@ -20,6 +20,7 @@ from lanhai.demo.builder import DEMO_CURATOR, DemoSummary, build_demo
 from lanhai.services.access import LOCAL_ADMIN
 from lanhai.settings import Settings
 from tests.support import browser as support
+from tests.support import copy_of_demo
 from tests.support.browser import PHONE, check, fits_the_width, serve
 
 pytestmark = [*support.MARKS, pytest.mark.slow]
@@ -30,9 +31,11 @@ PASSWORD = "journey-curator-pass"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Bank, DemoSummary]]:
-    bank = init_bank(Settings(data_dir=tmp_path_factory.mktemp("demo-bank"),
-                              secret_key="journeys"))
+def demo(tmp_path_factory: pytest.TempPathFactory,
+         built_demo: tuple[Path, dict[str, Any]]) -> Iterator[tuple[Bank, DemoSummary]]:
+    """A copy of the built demo bank, and the summary building it again gives."""
+    folder = copy_of_demo(built_demo, tmp_path_factory.mktemp("demo-bank"))
+    bank = init_bank(Settings(data_dir=folder, secret_key="journeys"))
     summary = build_demo(bank, LOCAL_ADMIN)
     bank.users.set_user(LOCAL_ADMIN, DEMO_CURATOR, password=PASSWORD)
     yield bank, summary

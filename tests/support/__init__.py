@@ -200,3 +200,13 @@ def finished_job(client: Any, location: str, headers: dict[str, str], seconds: f
         if state["status"] in ("done", "failed") or time.monotonic() > deadline:
             return state
         time.sleep(0.5)
+
+
+def copy_of_demo(built: tuple[Path, dict[str, Any]], into: Path) -> Path:
+    """A copy of the built demo's folder (the ``built_demo`` fixture) under ``into``, for
+    one test module to change."""
+    import shutil
+
+    target = into / "demo-data"
+    shutil.copytree(built[0], target)
+    return target
