@@ -362,3 +362,23 @@ def test_a_curator_analyses_a_design_from_its_page(sqlite_engine: Engine) -> Non
         refused = client.post(f"/designs/{design}/knockouts", data={
             "csrf": csrf_of(page.text), "method": "search", "max_knockouts": "99"})
         assert refused.status_code == 400 and "between 1 and 10" in refused.text
+
+
+def test_two_fucosyllactose_from_a_bank_part_in_ijo1366(bank: Bank) -> None:
+    """2'-fucosyllactose: iJO1366 makes GDP-L-fucose and takes up lactose; the bank's futC
+    part (alpha-1,2-fucosyltransferase, EC 2.4.1.69) adds the last step. The maximum is
+    1 mol 2'-FL per mol lactose (the stoichiometric maximum of the route on lactose,
+    Baumgärtner et al. 2013): 488.44 / 342.30 = 1.427 g/g."""
+    futc = _part(bank, {"display_id": "futC_Hpyl", "part_name": "alpha-1,2-fucosyltransferase",
+                        "ec_number": "2.4.1.69", "reaction_id": "FUT2FL",
+                        "reaction": "gdpfuc_c + lcts_c -> 2fl_c + gdp_c + h_c",
+                        "new_metabolites": "2fl_c C18H32O15 0 2'-Fucosyllactose",
+                        "gene_name": "futC", "protein_family": "GT11"})
+    design = bank.catalog.create(CURATOR, "design", {
+        "title": "2'-FL on glucose and lactose", "chassis": "iJO1366", "product": "2fl_c",
+        "parts": futc, "medium": "EX_lcts_e=2", "carbon_source": "EX_lcts_e"}).accession
+    result = bank.design.run(CURATOR, design)
+    assert result["yield"]["molar_yield"] == pytest.approx(1.0, rel=1e-6)
+    assert result["yield"]["mass_yield"] == pytest.approx(488.44 / 342.30, rel=1e-3)
+    assert result["growth"] > 0.982372  # lactose feeds growth besides glucose
+    assert bank.design.enzymes(CURATOR, "GT11")[0]["accession"] == futc
