@@ -228,14 +228,20 @@ async def check_chassis(chassis: ChassisRef, actor: ActorDep, bank: BankDep
     return found
 
 
+def _sbml(data: bytes, name: str) -> Response:
+    return Response(data, media_type="application/sbml+xml", headers={
+        "Content-Disposition": f'attachment; filename="{name}.xml"'})
+
+
+_SBML: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/sbml+xml": {"schema": {"type": "string"}}}}}
+
+
 @router.get("/chassis/{chassis}/sbml", summary="A chassis's SBML", response_class=Response,
-            responses={200: {"content": {"application/sbml+xml": {
-                "schema": {"type": "string"}}}}})
+            responses=_SBML)
 async def chassis_sbml(chassis: ChassisRef, actor: ActorDep, bank: BankDep) -> Response:
     """The model as registered (a bundled one as cobrapy ships it)."""
-    data = await run_in_threadpool(bank.design.chassis_sbml, actor, chassis)
-    return Response(data, media_type="application/sbml+xml", headers={
-        "Content-Disposition": f'attachment; filename="{chassis}.xml"'})
+    return _sbml(await run_in_threadpool(bank.design.chassis_sbml, actor, chassis), chassis)
 
 
 @router.post("/{accession}/run", status_code=202, response_model=schemas.Job,
@@ -294,13 +300,10 @@ def fluxes(accession: Accession, actor: ActorDep, bank: BankDep) -> Response:
 
 
 @router.get("/{accession}/sbml", summary="A design's model as SBML", response_class=Response,
-            responses={200: {"content": {"application/sbml+xml": {
-                "schema": {"type": "string"}}}}})
+            responses=_SBML)
 async def sbml(accession: Accession, actor: ActorDep, bank: BankDep) -> Response:
     """The chassis with the parts' reactions, the deletions and the medium."""
-    data = await run_in_threadpool(bank.design.sbml, actor, accession)
-    return Response(data, media_type="application/sbml+xml", headers={
-        "Content-Disposition": f'attachment; filename="{accession}.xml"'})
+    return _sbml(await run_in_threadpool(bank.design.sbml, actor, accession), accession)
 
 
 @router.get("/{accession}/sbol", summary="A design's parts as SBOL3", response_class=Response,

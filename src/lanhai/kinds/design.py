@@ -25,7 +25,8 @@ CHASSIS_PREFIX = "LHCH"
 PART_PREFIX = "LHPT"
 #: knockout searches a design may be given
 KNOCKOUT_METHODS = ("optknock", "optcouple", "mcs", "search")
-_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+#: a reaction, metabolite or gene id as models spell them (BiGG: LDH_D, succ_e, b1241)
+MODEL_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _UPTAKE = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.\-]*)\s*[=:]\s*(\S+)$")
 _ACCESSION = re.compile(r"^LH[A-Z]{2}[0-9A-Z]{7}$")
 
@@ -55,7 +56,7 @@ def chassis_reference(value: Any, ctx: ValueContext, name: str) -> str:
 def identifier(value: Any, ctx: ValueContext, name: str) -> str:
     """A model identifier: a reaction, metabolite or gene id (letters, digits, _ . -)."""
     raw = vocab.text(value, ctx, name)
-    if not _ID.match(raw):
+    if not MODEL_ID.match(raw):
         raise FieldError("is not a model identifier",
                          "write the id as the model spells it (succ_e, EX_glc__D_e, b1241)")
     return raw

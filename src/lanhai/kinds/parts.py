@@ -8,6 +8,7 @@ from typing import Any
 from lanhai.design.equations import normal_ec, parse_equation
 from lanhai.errors import Problem, ValidationFailed
 from lanhai.kinds import vocab
+from lanhai.kinds.design import MODEL_ID, identifier
 from lanhai.kinds.fields import COMMON_FIELDS, Field, Fields, KindSpec, unique
 from lanhai.kinds.vocab import FieldError, ValueContext
 
@@ -70,7 +71,6 @@ def _display_id(value: Any, ctx: ValueContext, name: str) -> str:
     return raw
 
 
-_MODEL_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _FORMULA = re.compile(r"^(?:[A-Z][a-z]?\d*)+$")
 
 
@@ -99,15 +99,6 @@ def reaction_equation(value: Any, ctx: ValueContext, name: str) -> str:
     return raw
 
 
-def model_identifier(value: Any, ctx: ValueContext, name: str) -> str:
-    """A reaction or gene id as a model spells it (BiGG: LDH_D, b1241)."""
-    raw = vocab.text(value, ctx, name)
-    if not _MODEL_ID.match(raw):
-        raise FieldError("is not a model identifier",
-                         "write the id as the model spells it (letters, digits, _ . -)")
-    return raw
-
-
 def new_metabolites(value: Any, ctx: ValueContext, name: str) -> list[str]:
     """Metabolites the part's reaction makes that a chassis may lack, each as
     'id formula charge name' ('2fl_c C18H32O15 0 2'-Fucosyllactose'), separated by ';'."""
@@ -115,7 +106,7 @@ def new_metabolites(value: Any, ctx: ValueContext, name: str) -> list[str]:
     for item in vocab.text_list(value, ctx, name):
         words = item.split()
         charge = words[2] if len(words) >= 3 else ""
-        if (len(words) < 3 or not _MODEL_ID.match(words[0]) or "_" not in words[0]
+        if (len(words) < 3 or not MODEL_ID.match(words[0]) or "_" not in words[0]
                 or not _FORMULA.match(words[1])
                 or not charge.lstrip("+-").isdigit()):
             raise FieldError(f"{item!r} is not 'id formula charge name'",
@@ -153,7 +144,7 @@ FIELDS = (
           aliases=("equation", "reaction equation", "反应式"),
           description="The reaction over a model's metabolite ids, substrates first.",
           example="gdpfuc_c + lcts_c -> 2fl_c + gdp_c + h_c"),
-    Field("reaction_id", model_identifier, group="Reaction",
+    Field("reaction_id", identifier, group="Reaction",
           aliases=("reaction identifier", "bigg reaction", "反应编号"),
           description="The reaction's id in a model (BiGG), used as the added reaction's "
                       "id, or to copy the reaction from a bundled model when no equation "
@@ -162,7 +153,7 @@ FIELDS = (
           aliases=("metabolites", "新代谢物"),
           description="Metabolites of the reaction a chassis may lack: id formula charge "
                       "name.", example="2fl_c C18H32O15 0 2'-Fucosyllactose"),
-    Field("gene_name", model_identifier, group="Reaction", aliases=("gene", "基因名"),
+    Field("gene_name", identifier, group="Reaction", aliases=("gene", "基因名"),
           description="Gene name of the part's coding sequence.", example="futC"),
     Field("protein_family", vocab.text_list, group="Reaction",
           aliases=("family", "families", "pfam", "cazy family", "蛋白家族"),

@@ -5,6 +5,7 @@ search from there (background jobs the jobs page follows)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +16,7 @@ from lanhai.bank import Bank
 from lanhai.errors import LanhaiError, UsageError
 from lanhai.kinds.design import KNOCKOUT_METHODS
 from lanhai.services.access import Actor
+from lanhai.services.jobs import Task
 from lanhai.web.auth import check_csrf, page_actor
 from lanhai.web.render import bank_of, error
 
@@ -71,51 +73,49 @@ def _number(form: Any, name: str, default: float, low: float, high: float) -> fl
     return value
 
 
-@router.post("/designs/{accession}/run")
-async def run(request: Request, accession: str) -> Response:
-    """A curator analyses the design from its page; the jobs page follows it."""
+async def _start(request: Request, accession: str, kind: str,
+                 job: Callable[[Bank, Actor, Any], tuple[dict[str, Any], Task]]) -> Response:
+    """A curator starts a job on the design from its page (``job`` reads the form and gives
+    the job's parameters and task); the jobs page follows it."""
     actor = None
     try:
         form = await request.form()
         actor = await page_actor(request)
         check_csrf(request, str(form.get("csrf") or ""))
-        bank, who = bank_of(request), actor
-        await run_in_threadpool(bank.design.build, who, accession)
-
-        def task(progress: Any) -> dict[str, Any]:
-            return bank.design.run(who, accession, progress=progress)
-
-        bank.jobs.submit(kind="design-run", owner=who.username,
-                         params={"design": accession}, task=task)
+        bank = bank_of(request)
+        params, task = job(bank, actor, form)
+        await run_in_threadpool(bank.design.build, actor, accession)  # bad inputs: now
+        bank.jobs.submit(kind=kind, owner=actor.username,
+                         params={"design": accession, **params}, task=task)
     except LanhaiError as exc:
         return error(request, exc, False, actor)
     return RedirectResponse("/jobs", status_code=303)
 
 
+@router.post("/designs/{accession}/run")
+async def run(request: Request, accession: str) -> Response:
+    """Analyse the design from its stored inputs."""
+
+    def job(bank: Bank, actor: Actor, form: Any) -> tuple[dict[str, Any], Task]:
+        return {}, lambda progress: bank.design.run(actor, accession, progress=progress)
+
+    return await _start(request, accession, "design-run", job)
+
+
 @router.post("/designs/{accession}/knockouts")
 async def knockouts(request: Request, accession: str) -> Response:
-    """A curator searches knockouts from the design's page; the jobs page follows it."""
-    actor = None
-    try:
-        form = await request.form()
-        actor = await page_actor(request)
-        check_csrf(request, str(form.get("csrf") or ""))
+    """Search knockouts with the method, limit and time budget the form gives."""
+
+    def job(bank: Bank, actor: Actor, form: Any) -> tuple[dict[str, Any], Task]:
         method = str(form.get("method") or "optknock")
         if method not in KNOCKOUT_METHODS:
             raise UsageError(f"unknown method {method!r}; use one of: "
                              + ", ".join(KNOCKOUT_METHODS))
         most = int(_number(form, "max_knockouts", 3, 1, 10))
         budget = _number(form, "time_limit", 60, 1, 3600)
-        bank, who = bank_of(request), actor
-        await run_in_threadpool(bank.design.build, who, accession)
+        return ({"method": method, "max_knockouts": most, "time_limit": budget},
+                lambda progress: bank.design.knockouts(
+                    actor, accession, method=method, max_knockouts=most, time_limit=budget,
+                    progress=progress))
 
-        def task(progress: Any) -> dict[str, Any]:
-            return bank.design.knockouts(who, accession, method=method, max_knockouts=most,
-                                         time_limit=budget, progress=progress)
-
-        bank.jobs.submit(kind="design-knockouts", owner=who.username,
-                         params={"design": accession, "method": method,
-                                 "max_knockouts": most, "time_limit": budget}, task=task)
-    except LanhaiError as exc:
-        return error(request, exc, False, actor)
-    return RedirectResponse("/jobs", status_code=303)
+    return await _start(request, accession, "design-knockouts", job)
