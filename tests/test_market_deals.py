@@ -270,3 +270,45 @@ def test_financing_needs_are_for_investors_admins_and_the_organisation(
     m.call("seller", "POST", "/api/market/financing", 400, json={**need, "stage": "IPO"})
     m.call("investor", "POST", f"{one}/close", 403)
     assert m.call("seller", "POST", f"{one}/close", 200)["status"] == "closed"
+
+
+def test_the_broker_and_the_parties_record_events_on_the_deal_page(market: Market) -> None:
+    m = market
+    offer, demand = entries(m)
+    m.call("admin", "PUT", "/api/market/brokers/wang", 200,
+           json={"specialities": ["enzyme"], "level": "senior"})
+    deal = m.call("broker", "POST", "/api/market/deals", 201,
+                  json={"offer": offer, "demand": demand})
+    url = f"/market/deals/{deal['id']}"
+    page = m.client.get(url, headers=m.who["broker"])
+    assert 'action="/market/deals/1/events"' in page.text and "evaluation" in page.text
+    moved = m.client.post(f"{url}/events", headers=m.who["broker"], follow_redirects=False,
+                          data={"kind": "stage", "stage": "evaluation", "version": "1"})
+    assert moved.status_code == 303 and moved.headers["location"] == url
+    assert m.call("broker", "GET", f"/api/market/deals/{deal['id']}", 200)["stage"] == \
+        "evaluation"
+    # the same form again: the deal has moved on since that page was read
+    stale = m.client.post(f"{url}/events", headers=m.who["broker"],
+                          data={"kind": "stage", "stage": "matching", "version": "1"})
+    assert stale.status_code == 409 and "version" in stale.text
+    # a party's member sees no broker events to choose and may express interest
+    seen = m.client.get(url, headers=m.who["buyer"]).text
+    assert 'value="interest"' in seen and 'value="payment"' not in seen
+    interest = m.client.post(f"{url}/events", headers=m.who["buyer"], follow_redirects=False,
+                             data={"kind": "interest", "note": "samples wanted",
+                                   "version": "2"})
+    assert interest.status_code == 303
+    refused = m.client.post(f"{url}/events", headers=m.who["buyer"],
+                            data={"kind": "stage", "stage": "matching", "version": "3"})
+    assert refused.status_code == 403
+    wrong = m.client.post(f"{url}/events", headers=m.who["broker"],
+                          data={"kind": "stage", "stage": "signing", "version": "3"})
+    assert wrong.status_code == 400 and "next stage is matching" in wrong.text
+    assert m.client.post(f"{url}/events", headers=m.who["outsider"],
+                         data={"kind": "note", "note": "x", "version": "3"}).status_code == 404
+    closed = m.client.post(f"{url}/events", headers=m.who["broker"], follow_redirects=False,
+                           data={"kind": "stage", "stage": "closed", "outcome": "lost",
+                                 "note": "the buyer chose another supplier", "version": "3"})
+    assert closed.status_code == 303
+    assert 'action="/market/deals/1/events"' not in m.client.get(
+        url, headers=m.who["broker"]).text  # nothing more is recorded on a closed deal

@@ -726,6 +726,9 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("GET", "/market/deals"): gets("/market/deals"),
     ("GET", "/market/deals.json"): gets("/market/deals.json"),
     ("GET", "/market/deals/{deal_id}"): gets("/market/deals/{hidden:deal}"),
+    ("POST", "/market/deals/{deal_id}/events"): lambda w: [Ask(
+        "POST", f"/market/deals/{_hidden_or(w, 'deal', HIDDEN_ACCESSIONS['deal'])}/events",
+        form_from="/market/deals", data={"kind": "note", "note": "x", "version": "1"})],
     ("GET", "/market/deals/{deal_id}.json"): gets("/market/deals/{hidden:deal}.json",
                                                   "/market/deals/x1.json"),
     ("GET", "/market/inbox"): gets("/market/inbox"),

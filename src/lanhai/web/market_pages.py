@@ -7,12 +7,21 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from lanhai.errors import NotFound
+from lanhai.errors import LanhaiError, NotFound, UsageError
+from lanhai.market.deals import (
+    BROKER_EVENTS,
+    OUTCOME_TYPES,
+    OUTCOMES,
+    SERVICES,
+    STAGES,
+)
 from lanhai.model import MAX_KEY
 from lanhai.services.access import Actor
-from lanhai.web.render import bank_of, page, twin
+from lanhai.web.auth import check_csrf, page_actor
+from lanhai.web.render import bank_of, error, page, twin
 
 router = APIRouter(include_in_schema=False, tags=["web"])
 
@@ -64,8 +73,54 @@ async def deals(request: Request, is_json: bool) -> Response:
 
 
 async def deal(request: Request, is_json: bool) -> Response:
-    return await page(request, "market_deal.html", is_json, lambda actor: bank_of(
-        request).deals.get(actor, _number(request, "deal")).to_dict())
+    def call(actor: Actor) -> dict[str, Any]:
+        found = bank_of(request).deals.get(actor, _number(request, "deal"))
+        data = found.to_dict()
+        if is_json:
+            return data
+        brokering = actor.is_admin or actor.username.lower() == found.broker.lower()
+        open_deal = found.stage != "closed"
+        here = STAGES.index(found.stage)
+        data["actions"] = {
+            "kinds": [k for k in ("stage", "service", "payment", "interest", "note")
+                      if open_deal and (brokering or k not in BROKER_EVENTS)],
+            "stages": [s for s in STAGES[here + 1:here + 2] if s != "closed"] + ["closed"],
+            "services": SERVICES, "outcomes": OUTCOMES, "outcome_types": OUTCOME_TYPES}
+        return data
+
+    return await page(request, "market_deal.html", is_json, call)
+
+
+#: the form's fields an event's details may hold
+_DETAILS = ("note", "service", "outcome", "outcome_type", "registration_number")
+
+
+@router.post("/market/deals/{deal_id}/events")
+async def record_event(request: Request) -> Response:
+    """A party records an event of the deal from its page: the broker a stage, a paid
+    service or a payment; a member of either organisation an expression of interest; anyone
+    party to it a note. Refused (and nothing written) if the deal changed since the page was
+    read."""
+    actor = None
+    try:
+        form = await request.form()
+        actor = await page_actor(request)
+        check_csrf(request, str(form.get("csrf") or ""))
+        deal_id = _number(request, "deal")
+        kind = str(form.get("kind") or "")
+        version_text = str(form.get("version") or "")
+        if not version_text.isdigit():
+            raise UsageError("the form names no version of the deal; open its page again")
+        details = {k: str(form.get(k) or "").strip() for k in _DETAILS
+                   if str(form.get(k) or "").strip()}
+        who = actor
+        await run_in_threadpool(lambda: bank_of(request).deals.record(
+            who, deal_id, kind, stage=str(form.get("stage") or "") or None,
+            amount=str(form.get("amount") or "").strip() or None, details=details,
+            expected_version=int(version_text)))
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    return RedirectResponse(f"/market/deals/{deal_id}", status_code=303)
 
 
 twin(router, "/market/inbox", inbox)
