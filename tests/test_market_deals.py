@@ -312,3 +312,36 @@ def test_the_broker_and_the_parties_record_events_on_the_deal_page(market: Marke
     assert closed.status_code == 303
     assert 'action="/market/deals/1/events"' not in m.client.get(
         url, headers=m.who["broker"]).text  # nothing more is recorded on a closed deal
+
+
+def test_members_write_their_entries_on_the_pages(market: Market) -> None:
+    """A member opens the new-offer form, which has no organisation to choose and only the
+    review states a member may give; the offer is its organisation's; it edits its own
+    entries and no one else's."""
+    m = market
+    form = m.client.get("/new/offer", headers=m.who["seller"])
+    assert form.status_code == 200
+    assert 'name="f_organisation"' not in form.text
+    assert 'value="submitted"' in form.text and 'value="published"' not in form.text
+    made = m.client.post("/new/offer", headers=m.who["seller"], follow_redirects=False, data={
+        "f_title": "Agarase for neoagaro-oligosaccharides", "f_reference": "OI-AGA",
+        "f_field": "enzyme", "f_sector": "food_health", "f_trl": "5",
+        "f_transfer_types": "licence", "f_market_status": "submitted"})
+    assert made.status_code == 303, made.text[:500]
+    accession = made.headers["location"].rsplit("/", 1)[1]
+    record = m.call("seller", "GET", f"/api/records/{accession}", 200)
+    assert record["fields"]["organisation"] == m.orgs["Ocean Institute"]
+    page = m.client.get(f"/records/{accession}", headers=m.who["seller"])
+    assert f'href="/records/{accession}/edit"' in page.text
+    assert m.client.get(f"/records/{accession}/edit",
+                        headers=m.who["seller"]).status_code == 200
+    other = m.client.get(f"/records/{accession}/edit", headers=m.who["outsider"])
+    assert other.status_code in (403, 404)
+    published = m.client.post("/new/offer", headers=m.who["seller"], data={
+        "f_title": "x", "f_reference": "OI-X", "f_field": "enzyme", "f_sector": "food_health",
+        "f_trl": "5", "f_transfer_types": "licence", "f_market_status": "published"})
+    assert published.status_code == 403  # publishing is the reviewing curators'
+    assert m.client.get("/new/sample", headers=m.who["seller"]).status_code == 403
+    assert m.client.get("/new/offer", headers=m.who["reader"]).status_code == 403
+    browse = m.client.get("/browse/offers", headers=m.who["seller"]).text
+    assert 'href="/new/offer"' in browse

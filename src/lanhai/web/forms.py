@@ -20,6 +20,7 @@ from lanhai.api.uploads import save_upload
 from lanhai.bank import Bank
 from lanhai.errors import (
     Conflict,
+    Forbidden,
     LanhaiError,
     Problem,
     StaleVersion,
@@ -32,7 +33,15 @@ from lanhai.kinds import KINDS, PLURALS, kind_spec
 from lanhai.kinds.fields import Field, KindSpec
 from lanhai.kinds.vocab import offered
 from lanhai.model import Record
-from lanhai.services.access import ANONYMOUS, Actor, require_user, require_writer
+from lanhai.services.access import (
+    ANONYMOUS,
+    ENTRY_KINDS,
+    MEMBER_STATES,
+    Actor,
+    own_entry,
+    require_user,
+    require_writer,
+)
 from lanhai.services.catalog import check_accession
 from lanhai.services.users import Throttled
 from lanhai.web.auth import (
@@ -226,16 +235,48 @@ def _version(text: str) -> int | None:
     return int(text)
 
 
+def may_use_form(actor: Actor, kind: str, record: Record | None = None) -> bool:
+    """Whether ``actor`` may open the new-record or edit form of ``kind``: curators and
+    admins for every kind; a member for its organisation's offers and demands (the catalog
+    still checks every value it sends)."""
+    if actor.can_write:
+        return True
+    if actor.member_of is None or kind not in ENTRY_KINDS:
+        return False
+    return record is None or own_entry(actor, record)
+
+
+def _member_fields(actor: Actor, fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A member's form: its organisation fixed, and only the review states it may give."""
+    if actor.can_write:
+        return fields
+    out = []
+    for item in fields:
+        if item["name"] == "organisation":
+            continue  # the catalog writes the member's own organisation
+        if item["name"] == "market_status":
+            item = {**item, "options": [o for o in item["options"]
+                                        if o["value"] in MEMBER_STATES]}
+        out.append(item)
+    return out
+
+
 def _edit_data(bank: Bank, actor: Actor, accession: str, version: int | None = None
                ) -> tuple[Record, dict[str, Any]]:
     """The form's data for ``accession``, as it is now or as it was at ``version``."""
-    require_writer(actor)
+    require_user(actor)
     acc = check_accession(accession)
     record = (bank.catalog.get(actor, acc) if version is None
               else bank.catalog.at_version(actor, acc, version))
+    if not may_use_form(actor, record.kind, record):
+        if actor.member_of is not None and record.kind in ENTRY_KINDS:
+            raise Forbidden(f"member {actor.username!r} changes its own organisation's "
+                            "offers and demands only")
+        require_writer(actor)
     spec = kind_spec(record.kind)
+    fields = _member_fields(actor, editable(spec, record.fields))
     return record, {"accession": record.accession, "kind": record.kind, "name": record.name,
-                    "version": record.version, "fields": editable(spec, record.fields),
+                    "version": record.version, "fields": fields,
                     "problems": {}, "message": None, "note": ""}
 
 
@@ -321,11 +362,15 @@ def _defaults(spec: KindSpec) -> dict[str, Any]:
 
 
 def _new_data(actor: Actor, kind: str) -> dict[str, Any]:
-    """The empty form for a new record of ``kind`` (every field a curator may set)."""
-    require_writer(actor)
+    """The empty form for a new record of ``kind`` (every field a curator may set; a
+    member's offer or demand without its organisation, which is the member's own)."""
+    require_user(actor)
     spec = kind_spec(kind)
+    if not may_use_form(actor, spec.name):
+        require_writer(actor)
     return {"kind": spec.name, "title": spec.title, "plural": PLURALS[spec.name],
-            "standard": spec.standard, "fields": editable(spec, _defaults(spec)), "problems": {},
+            "standard": spec.standard,
+            "fields": _member_fields(actor, editable(spec, _defaults(spec))), "problems": {},
             "message": None, "note": ""}
 
 

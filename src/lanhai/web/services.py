@@ -19,7 +19,7 @@ from lanhai.exports.common import TableWriter, spreadsheet_safe
 from lanhai.kinds import KINDS, LINK_RULES, PLURALS, kind_spec
 from lanhai.kinds.fields import KindSpec
 from lanhai.sequence.reader import PROTEOME
-from lanhai.services.access import Actor
+from lanhai.services.access import Actor, own_entry
 from lanhai.services.catalog import check_accession
 from lanhai.services.dashboard import MAX_ZOOM, MapView, parse_map_view
 from lanhai.services.proteins import CATEGORY_ORDER, rank
@@ -137,6 +137,7 @@ def record(bank: Bank, actor: Actor, accession: str) -> dict[str, Any]:
                   for lk in links],
         "lineage": lineage, "history": [v.to_dict() for v in history],
         "downloads": downloads, "can_edit": actor.can_write,
+        "own_entry": own_entry(actor, rec),
         "relations": link_choices(rec.kind) if actor.can_write else []}
     if rec.kind == "assembly":
         data["assembly"] = assembly_panel(bank, actor, rec.accession, None)
