@@ -345,3 +345,30 @@ def test_members_write_their_entries_on_the_pages(market: Market) -> None:
     assert m.client.get("/new/offer", headers=m.who["reader"]).status_code == 403
     browse = m.client.get("/browse/offers", headers=m.who["seller"]).text
     assert 'href="/new/offer"' in browse
+
+
+def test_members_find_their_own_unpublished_entries_in_lists(market: Market) -> None:
+    """A draft or submitted entry is restricted: its organisation's members list and search
+    it with the published ones; other members and readers do not see it at all."""
+    m = market
+    draft = m.call("seller", "POST", "/api/offers", 201, json={
+        **ENTRY, "reference": "OI-DRAFT", "title": "Carrageenase, draft", "trl": "3",
+        "transfer_types": "licence", "market_status": "draft"})["accession"]
+    public = m.call("seller", "POST", "/api/offers", 201, json={
+        **ENTRY, "reference": "OI-PUB", "title": "Carrageenase for kappa-carrageenan",
+        "trl": "6", "transfer_types": "licence", "market_status": "submitted"})["accession"]
+    m.call("curator", "PATCH", f"/api/offers/{public}", 200, json={"market_status": "published"})
+
+    def listed(caller: str, query: str = "") -> set[str]:
+        found = m.call(caller, "GET", f"/api/offers{query}", 200)
+        return {r["accession"] for r in found["items"]}
+
+    assert listed("seller") == {draft, public}
+    assert listed("seller", "?q=carrageenase") == {draft, public}
+    assert listed("seller", "?where=market_status=draft") == {draft}
+    for caller in ("outsider", "reader", "anonymous", "broker"):
+        assert listed(caller) == {public}, caller
+    assert listed("curator") == {draft, public}
+    page = m.client.get("/browse/offers", headers=m.who["seller"]).text
+    assert draft in page
+    assert draft not in m.client.get("/browse/offers", headers=m.who["outsider"]).text

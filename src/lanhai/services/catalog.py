@@ -248,6 +248,7 @@ class CatalogService:
         with self.db.read() as conn:
             found, total = queries.list_records(conn, kind, filters, query=query,
                                                 include_restricted=actor.can_see_restricted,
+                                                owner=actor.member_of,
                                                 limit=limit, offset=offset, sort=sort)
         return [redacted(actor, r) for r in found], total
 
@@ -263,7 +264,7 @@ class CatalogService:
         with self.db.read() as conn:
             yield ([redacted(actor, r) for r in batch] for batch in queries.iter_records(
                 conn, kind, filters, query=query, include_restricted=include,
-                batch_size=batch_size))
+                owner=None if public_only else actor.member_of, batch_size=batch_size))
 
     def links(self, actor: Actor, accession: str) -> builtins.list[Link]:
         with self.db.read() as conn:

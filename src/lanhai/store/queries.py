@@ -160,18 +160,21 @@ def list_records(
     *,
     query: str | None = None,
     include_restricted: bool = False,
+    owner: str | None = None,
     limit: int = 50,
     offset: int = 0,
     sort: str = "accession",
     with_total: bool = True,
 ) -> tuple[list[Record], int | None]:
-    """Records of ``kind`` (or all kinds) matching every filter; (page, total)."""
+    """Records of ``kind`` (or all kinds) matching every filter; (page, total). ``owner``:
+    an organisation whose own offers and demands are listed even when restricted (its
+    members' drafts, submitted and invitation-only entries)."""
     spec = kind_spec(kind) if kind else None
     conditions: list[ColumnElement[bool]] = []
     if spec is not None:
         conditions.append(records.c.kind == spec.name)
     if not include_restricted:
-        conditions.append(records.c.restricted == literal(False))
+        conditions.append(_visible(conn, owner))
     conditions.extend(_condition(conn, spec, f) for f in filters)
     if query and query.strip():
         conditions.append(_text_match(conn, query))
@@ -197,6 +200,7 @@ def iter_records(
     *,
     query: str | None = None,
     include_restricted: bool = False,
+    owner: str | None = None,
     batch_size: int = 1000,
 ) -> Generator[list[Record], None, None]:
     """Every matching record of ``kind`` in accession order, in batches, with identifiers.
@@ -210,11 +214,25 @@ def iter_records(
     after_kind = spec.prefix[:-1] + chr(ord(spec.prefix[-1]) + 1)  # LHSM -> LHSN
     conditions: list[ColumnElement[bool]] = [records.c.accession < after_kind]
     if not include_restricted:
-        conditions.append(records.c.restricted == literal(False))
+        conditions.append(_visible(conn, owner))
     conditions.extend(_condition(conn, spec, f) for f in filters)
     if query and query.strip():
         conditions.append(_text_match(conn, query))
     return _record_batches(conn, conditions, spec.prefix, max(1, batch_size))
+
+
+#: the record kinds an organisation owns (its members see them whatever their status)
+OWNED_KINDS = ("offer", "demand")
+
+
+def _visible(conn: Connection, owner: str | None) -> ColumnElement[bool]:
+    """Public records, and ``owner``'s own offers and demands when an organisation is
+    given."""
+    public = records.c.restricted == literal(False)
+    if owner is None:
+        return public
+    own = _condition(conn, kind_spec("offer"), Filter("organisation", "=", owner))
+    return or_(public, and_(records.c.kind.in_(OWNED_KINDS), own))
 
 
 def _record_batches(conn: Connection, conditions: list[ColumnElement[bool]], last: str,
