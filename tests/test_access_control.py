@@ -34,15 +34,20 @@ from tests.support import (
     make_client,
 )
 
-CALLERS = ("anonymous", "reader", "curator", "admin", "unknown", "expired", "revoked")
+CALLERS = ("anonymous", "reader", "member", "broker", "investor", "curator", "admin",
+           "unknown", "expired", "revoked")
 BAD_TOKENS = ("unknown", "expired", "revoked")
 ACCESSION = re.compile(ACCESSION_PATTERN)
-USERNAMES = {"reader": "rui", "curator": "ana", "admin": "root"}
+USERNAMES = {"reader": "rui", "curator": "ana", "admin": "root", "broker": "wang",
+             "investor": "ivy"}
+#: the member caller acts for the world's organisation (Matrix Institute)
+MEMBER = "sun"
 
 
 @dataclass
 class World:
-    """A bank with three users, good and bad tokens, public and confidential records."""
+    """A bank with its users (a reader, a member of an organisation, a broker, an investor,
+    a curator, an admin), good and bad tokens, public and confidential records."""
 
     client: TestClient
     engine: Engine
@@ -53,6 +58,7 @@ class World:
     #: confidential: created restricted, so held (random) accessions
     deposit: str
     hidden_sample: str
+    organisation: str = ""
     serial: list[int] = field(default_factory=lambda: [0])
 
     def headers(self, caller: str) -> dict[str, str]:
@@ -93,6 +99,10 @@ def build_world(engine: Engine) -> World:
     tokens["unknown"] = "lh_" + "x" * 43
     service = catalog_on(engine)
     curator = Actor("ana", "curator")
+    organisation = service.create(curator, "organisation", {
+        "name_en": "Matrix Institute", "org_type": "institute"}).accession
+    create_user(engine, MEMBER, "member", organisation=organisation)
+    tokens["member"] = add_token(engine, MEMBER)
     sample = service.create(curator, "sample", SAMPLE).accession
     sample2 = service.create(curator, "sample", {**SAMPLE, "samp_name": "second"}).accession
     hidden = service.create(curator, "sample", {**SAMPLE, "samp_name": "hidden",
@@ -103,7 +113,8 @@ def build_world(engine: Engine) -> World:
     service.link(curator, sample, "isolated_from", strain)
     service.link(curator, strain, "deposited_as", deposit)
     service.link(curator, hidden, "isolated_from", strain)
-    return World(make_client(engine), engine, tokens, sample, sample2, strain, deposit, hidden)
+    return World(make_client(engine), engine, tokens, sample, sample2, strain, deposit, hidden,
+                 organisation)
 
 
 @pytest.fixture
@@ -130,10 +141,17 @@ class Case:
     curator: int
     admin: int
     bad_token: int = 401
+    #: a member of the world's organisation, a broker (wang, accredited with the market's
+    #: world) and an investor: as a reader unless given
+    member: int | None = None
+    broker: int | None = None
+    investor: int | None = None
 
     def expected(self, caller: str) -> int:
-        status: int = self.bad_token if caller in BAD_TOKENS else getattr(self, caller)
-        return status
+        if caller in BAD_TOKENS:
+            return self.bad_token
+        status: int | None = getattr(self, caller)
+        return self.reader if status is None else status
 
 
 def fixed(method: str, path: str, body: Any = None) -> Callable[[World, str], Request]:
@@ -145,7 +163,8 @@ def new_sample(w: World, caller: str) -> Request:
 
 
 def revoke_own(w: World, caller: str) -> Request:
-    return Request("DELETE", f"/api/tokens/{w.token_prefix(USERNAMES.get(caller, 'rui'))}")
+    name = MEMBER if caller == "member" else USERNAMES.get(caller, "rui")
+    return Request("DELETE", f"/api/tokens/{w.token_prefix(name)}")
 
 
 def revoke_readers(w: World, caller: str) -> Request:
@@ -213,11 +232,12 @@ def market_world(w: World) -> dict[str, str]:
         made = {"offer": bank.catalog.create(curator, "offer", {
             **base, "reference": "O-1", "title": "PL7 alginate lyase", "trl": "6",
             "transfer_types": "licence"}).accession}
-        for which in ("public", "draft"):
+        for which in ("public", "draft", "own draft"):
             made[which] = bank.catalog.create(curator, "demand", {
                 **base, "reference": f"D-{which}", "title_zh": "褐藻胶寡糖",
-                "market_status": "published" if which == "public" else "draft"}).accession
-        create_user(w.engine, "wang", "broker")
+                "market_status": "published" if which == "public" else "draft",
+                **({"organisation": w.organisation} if which == "own draft" else {})}
+            ).accession
         admin = Actor("root", "admin")
         bank.deals.accredit(admin, "wang", ["enzyme"], "senior")
         made["deal"] = str(bank.deals.open(Actor("wang", "broker"), made["offer"],
@@ -429,18 +449,20 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         "username": w.unique("new"), "role": "reader"}), 401, 403, 403, 201)],
     ("GET", "/api/users/{username}"): [
         # a reader may see themselves; anyone else but an admin gets 404
-        Case(fixed("GET", "/api/users/rui"), 401, 200, 404, 200),
+        Case(fixed("GET", "/api/users/rui"), 401, 200, 404, 200, member=404, broker=404,
+             investor=404),
         Case(fixed("GET", "/api/users/root"), 401, 404, 404, 200)],
     ("PATCH", "/api/users/{username}"): [
         Case(fixed("PATCH", "/api/users/rui", {"role": "reader"}), **ADMIN),
         Case(fixed("PATCH", "/api/users/root", {"active": False}), 401, 403, 403, 409)],
     ("POST", "/api/tokens"): [
         Case(fixed("POST", "/api/tokens", {"name": "mine"}), 401, 201, 201, 201),
-        Case(fixed("POST", "/api/tokens", {"username": "rui"}), 401, 201, 403, 201)],
+        Case(fixed("POST", "/api/tokens", {"username": "rui"}), 401, 201, 403, 201,
+             member=403, broker=403, investor=403)],
     ("GET", "/api/tokens"): [Case(fixed("GET", "/api/tokens"), 401, 200, 200, 200)],
     ("DELETE", "/api/tokens/{prefix}"): [
         Case(revoke_own, 401, 204, 204, 204),
-        Case(revoke_readers, 401, 204, 404, 204)],
+        Case(revoke_readers, 401, 204, 404, 204, member=404, broker=404, investor=404)],
     # -- background jobs: a signed-in user's job is theirs (and admins')
     ("GET", "/api/jobs"): [Case(fixed("GET", "/api/jobs"), 401, 200, 200, 200)],
     ("GET", "/api/jobs/{job_id}"): [
@@ -450,17 +472,20 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/kinds"): [Case(fixed("GET", "/api/kinds"), **PUBLIC)],
     ("GET", "/api/stats"): [Case(fixed("GET", "/api/stats"), **PUBLIC)],
     ("GET", "/api/market/match/{accession}"): [
-        Case(market("public"), **PUBLIC), Case(market("draft"), **HIDDEN)],
+        Case(market("public"), **PUBLIC), Case(market("draft"), **HIDDEN),
+        # the member's own organisation's draft: its members see it, nobody else
+        Case(market("own draft"), **HIDDEN, member=200)],
     ("GET", "/api/market/brokers"): [
         Case(on_market("GET", "/api/market/brokers"), 401, 200, 200, 200)],
     ("PUT", "/api/market/brokers/{username}"): [
         Case(on_market("PUT", "/api/market/brokers/wang",
                        {"specialities": ["enzyme"], "level": "senior"}), 401, 403, 403, 200)],
     ("GET", "/api/market/brokers/{username}/performance"): [
-        Case(on_market("GET", "/api/market/brokers/wang/performance"), 401, 403, 403, 200)],
+        Case(on_market("GET", "/api/market/brokers/wang/performance"), 401, 403, 403, 200,
+             broker=200)],
     ("GET", "/api/market/ledger"): [
-        Case(on_market("GET", "/api/market/ledger"), 401, 403, 403, 200)],
-    ("POST", "/api/market/deals"): [Case(new_deal, 401, 403, 403, 201)],
+        Case(on_market("GET", "/api/market/ledger"), 401, 403, 403, 200, broker=200)],
+    ("POST", "/api/market/deals"): [Case(new_deal, 401, 403, 403, 201, broker=201)],
     ("GET", "/api/market/releases"): [
         Case(on_market("GET", "/api/market/releases"), **PUBLIC)],
     ("GET", "/api/market/releases.atom"): [
@@ -484,11 +509,11 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
             "organisation": market_world(w)["organisation"]}), 401, 403, 403, 201)],
     ("GET", "/api/market/financing/{need_id}"): [
         Case(lambda w, c: Request("GET", f"/api/market/financing/{market_world(w)['need']}"),
-             401, 404, 404, 200)],
+             401, 404, 404, 200, investor=200)],
     ("POST", "/api/market/financing/{need_id}/close"): [
         Case(lambda w, c: Request(
             "POST", f"/api/market/financing/{market_world(w)['need']}/close"),
-             401, 404, 404, 200)],
+             401, 404, 404, 200, investor=403)],
     ("GET", "/api/market/inbox"): [Case(fixed("GET", "/api/market/inbox"), 401, 200, 200, 200)],
     ("GET", "/api/market/inbox.atom"): [
         Case(fixed("GET", "/api/market/inbox.atom"), 401, 200, 200, 200)],
@@ -498,10 +523,10 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
                                           401, 403, 403, 200)],
     ("GET", "/api/market/deals"): [
         Case(on_market("GET", "/api/market/deals"), 401, 200, 200, 200)],
-    ("GET", "/api/market/deals/{deal_id}"): [Case(deal("GET"), 401, 404, 404, 200)],
+    ("GET", "/api/market/deals/{deal_id}"): [Case(deal("GET"), 401, 404, 404, 200, broker=200)],
     ("POST", "/api/market/deals/{deal_id}/events"): [
         Case(deal("POST", "/events", {"kind": "note", "note": "called both"}),
-             401, 404, 404, 201)],
+             401, 404, 404, 201, broker=201)],
     # -- programme monitoring: published quarters to everyone, live figures to the office
     ("GET", "/api/programme"): [Case(fixed("GET", "/api/programme"), **PUBLIC)],
     ("GET", "/api/programme/indicators"): [
@@ -515,19 +540,21 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/programme/indicators/{key}/history"): [
         Case(fixed("GET", "/api/programme/indicators/strains/history"), **PUBLIC)],
     ("GET", "/api/programme/indicators/{key}/records"): [
-        Case(fixed("GET", "/api/programme/indicators/strains/records"), **HIDDEN)],
+        # reporting units (members) see the live figures too
+        Case(fixed("GET", "/api/programme/indicators/strains/records"), **HIDDEN, member=200)],
     ("GET", "/api/programme/periods"): [Case(fixed("GET", "/api/programme/periods"), **PUBLIC)],
     ("GET", "/api/programme/periods/{period}"): [
-        Case(fixed("GET", "/api/programme/periods/2026-Q1"), **HIDDEN)],
+        Case(fixed("GET", "/api/programme/periods/2026-Q1"), **HIDDEN, member=200)],
     ("POST", "/api/programme/periods/{period}/close"): [Case(close_quarter, **WRITE)],
     ("GET", "/api/programme/periods/{period}/report.xlsx"): [
-        Case(fixed("GET", "/api/programme/periods/2026-Q1/report.xlsx"), **HIDDEN)],
+        Case(fixed("GET", "/api/programme/periods/2026-Q1/report.xlsx"), **HIDDEN,
+             member=200)],
     ("GET", "/api/programme/updates"): [
         Case(fixed("GET", "/api/programme/updates"), 401, 200, 200, 200)],
     ("POST", "/api/programme/updates"): [
         Case(fixed("POST", "/api/programme/updates", {
             "indicator": "plant_medicine_centre", "period": "2025-Q4", "value": 1,
-            "evidence": [{"url": "https://example.org/notice"}]}), **CREATE)],
+            "evidence": [{"url": "https://example.org/notice"}]}), **CREATE, member=201)],
     ("GET", "/api/programme/updates/{update_id}"): [
         Case(programme_update("GET"), 401, 404, 200, 200)],
     ("PUT", "/api/programme/updates/{update_id}"): [
@@ -536,10 +563,11 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case(programme_update("POST", "/review", {"decision": "approve"}), **WRITE)],
     ("POST", "/api/programme/documents"): [
         Case(lambda w, c: Request("POST", "/api/programme/documents", files={
-            "file": ("n.pdf", b"%PDF-1.4 notice", "application/pdf")}), **CREATE)],
+            "file": ("n.pdf", b"%PDF-1.4 notice", "application/pdf")}), **CREATE,
+             member=201)],
     ("GET", "/api/programme/documents/{sha256}"): [
         Case(lambda w, c: Request("GET", f"/api/programme/documents/{programme_document(w)}"),
-             401, 404, 200, 200)],
+             401, 404, 200, 200, member=200)],
     # -- genome projects: anyone reads, curators write
     ("GET", "/api/genomes/projects"): [Case(on_genomes("GET", "/api/genomes/projects"),
                                             **PUBLIC)],
@@ -679,7 +707,9 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case(fixed("GET", "/api/strains/{w.sample}"), 404, 404, 404, 404)],
     ("PATCH", "/api/{kind}/{accession}"): [
         Case(fixed("PATCH", "/api/samples/{w.sample}", {"description": "checked"}), **WRITE),
-        Case(fixed("PATCH", "/api/deposits/{w.deposit}", {"depositor": "Lab B"}), **WRITE)],
+        # a member may change its offers and demands only; a deposit it cannot see is 404
+        Case(fixed("PATCH", "/api/deposits/{w.deposit}", {"depositor": "Lab B"}), **WRITE,
+             member=404)],
     ("PUT", "/api/{kind}/{accession}"): [
         Case(fixed("PUT", "/api/samples/{w.sample}", SAMPLE), **WRITE)],
     # -- catalogue, compound and family search (restricted records filtered per caller)
@@ -807,13 +837,14 @@ def visible(world: World, caller: str) -> set[str]:
     return seen
 
 
-@pytest.mark.parametrize("caller", ["anonymous", "reader"])
+@pytest.mark.parametrize("caller", ["anonymous", "reader", "member", "broker", "investor"])
 def test_confidential_records_are_invisible(world: World, caller: str) -> None:
     client, headers = world.client, world.headers(caller)
-    assert visible(world, caller) == {world.sample, world.sample2, world.strain}
+    assert visible(world, caller) == {world.sample, world.sample2, world.strain,
+                                      world.organisation}
     stats = client.get("/api/stats", headers=headers).json()
     assert stats["counts"]["deposit"] == 0 and stats["counts"]["sample"] == 2
-    assert stats["total"] == 3
+    assert stats["total"] == 4
     # the 404 for a confidential deposit is the same as for one that never existed
     hidden = client.get(f"/api/records/{world.deposit}", headers=headers)
     absent = client.get("/api/records/LHDP0000099", headers=headers)
@@ -830,7 +861,7 @@ def test_confidential_records_are_invisible(world: World, caller: str) -> None:
 def test_curators_see_confidential_records(world: World, caller: str) -> None:
     client, headers = world.client, world.headers(caller)
     assert visible(world, caller) == {world.sample, world.sample2, world.hidden_sample,
-                                      world.strain, world.deposit}
+                                      world.strain, world.deposit, world.organisation}
     assert client.get("/api/stats", headers=headers).json()["counts"]["deposit"] == 1
     deposit = client.get(f"/api/deposits/{world.deposit}", headers=headers).json()
     assert deposit["restricted"] is True
