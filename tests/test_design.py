@@ -382,3 +382,29 @@ def test_two_fucosyllactose_from_a_bank_part_in_ijo1366(bank: Bank) -> None:
     assert result["yield"]["mass_yield"] == pytest.approx(488.44 / 342.30, rel=1e-3)
     assert result["growth"] > 0.982372  # lactose feeds growth besides glucose
     assert bank.design.enzymes(CURATOR, "GT11")[0]["accession"] == futc
+
+
+def test_a_knockout_search_over_chosen_candidates(bank: Bank) -> None:
+    """On genome-scale models the search is narrowed to candidates (ids or a subsystem's
+    reactions); candidates it cannot use are refused, each with why."""
+    record = bank.catalog.create(CURATOR, "design", {
+        "title": "Succinate, anaerobic", "chassis": "textbook", "product": "succ_e",
+        "medium": "EX_o2_e=0"}).accession
+    found = bank.design.knockouts(CURATOR, record, method="search", max_knockouts=3,
+                                  time_limit=60, candidates=["ACALD", "LDH_D", "THD2", "PGI"])
+    assert found["search"]["candidate_count"] == 4
+    sets = [set(d["reactions"]) for d in found["result"]["designs"]]
+    assert {"ACALD", "LDH_D", "THD2"} in sets and all(s <= {"ACALD", "LDH_D", "THD2", "PGI"}
+                                                      for s in sets)
+    # iJO1366 names its subsystems: the citric acid cycle's knockable reactions
+    genome = bank.catalog.create(CURATOR, "design", {
+        "title": "Succinate in iJO1366", "chassis": "iJO1366", "product": "succ_e",
+        "medium": "EX_o2_e=0"}).accession
+    cycle = bank.design.knockouts(CURATOR, genome, method="search", max_knockouts=1,
+                                  time_limit=30, candidates=["subsystem:citric acid cycle"])
+    assert 5 <= cycle["search"]["candidate_count"] <= 20
+    with pytest.raises(ValidationFailed) as err:
+        bank.design.knockouts(CURATOR, record, method="search",
+                              candidates=["ACALDX", "EX_glc__D_e", "subsystem:Nothing"])
+    assert [p.value for p in err.value.problems] == ["ACALDX", "EX_glc__D_e",
+                                                     "subsystem:Nothing"]

@@ -160,6 +160,9 @@ class DesignKnockoutRequest(BaseModel):
     time_limit: float = Field(default=60.0, gt=0, le=3600,
                               description="seconds; designs found by then are kept")
     solver: Literal["glpk", "scip"] | None = None
+    candidates: list[str] | None = Field(
+        default=None, max_length=5000,
+        description="the reactions the search may knock out: ids, or subsystem:NAME")
 
 
 class DesignEnzymes(BaseModel):
@@ -274,7 +277,7 @@ async def knockouts(accession: Accession, body: DesignKnockoutRequest, actor: Cu
         return bank.design.knockouts(actor, accession, method=body.method,
                                      max_knockouts=body.max_knockouts,
                                      time_limit=body.time_limit, solver=body.solver,
-                                     progress=progress)
+                                     candidates=body.candidates, progress=progress)
 
     job = bank.jobs.submit(kind="design-knockouts", owner=actor.username,
                            params={"design": accession, **body.model_dump()}, task=task)

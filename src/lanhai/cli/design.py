@@ -150,16 +150,20 @@ def run(accession: str, as_json: bool) -> None:
               help="seconds the solver may take; designs found by then are kept, marked "
                    "partial")
 @click.option("--solver", type=click.Choice(("glpk", "scip")), default=None)
+@click.option("--candidates", default=None, metavar="IDS",
+              help="the reactions the search may knock out, separated by ';' (reaction ids, "
+                   "or subsystem:NAME); every knockable reaction when not given")
 @json_option
 @handles_errors
 def knockouts(accession: str, method: str, max_knockouts: int, time_limit: float,
-              solver: str | None, as_json: bool) -> None:
+              solver: str | None, candidates: str | None, as_json: bool) -> None:
     """Knockouts that couple the design's product to growth, ranked, with the genes to
     delete."""
+    chosen = [c.strip() for c in candidates.split(";") if c.strip()] if candidates else None
     with bank() as opened, progress_bar(is_tty() and not as_json, "knockouts") as progress:
         found = opened.design.knockouts(local_actor(), accession, method=method,
                                         max_knockouts=max_knockouts, time_limit=time_limit,
-                                        solver=solver, progress=progress)
+                                        solver=solver, candidates=chosen, progress=progress)
 
     def text() -> None:
         result = found["result"]
