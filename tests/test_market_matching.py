@@ -158,6 +158,10 @@ def test_match_answers_through_the_api(sqlite_engine: Engine) -> None:
     ("聚对苯二甲酸乙二醇酯", "PET"),
     ("虾青素", "astaxanthin"),
     ("几丁质酶", "chitinases"),
+    # names written in both scripts are read whole, not as the plastic and an enzyme
+    ("PET水解酶", "PETase"),
+    ("高效 PET 降解酶", "PET hydrolase"),
+    ("PHB解聚酶", "PHA depolymerase"),
 ])
 def test_chinese_and_english_names_are_one_concept(chinese: str, english: str) -> None:
     lx = lexicon()

@@ -143,6 +143,10 @@ class Lexicon:
                 self._add_han(name, concept.id)
         self.longest_latin = max((len(k) for k in self.latin), default=1)
         self.longest_han = max((len(k) for k in self.han), default=1)
+        #: names written in both scripts (PET水解酶), longest first: read before the text is
+        #: split into its Latin and Han runs
+        self.mixed = sorted((k for k in self.han if _LATIN_TOKEN.search(k)),
+                            key=lambda k: (-len(k), k))
         self._tokenizer: Any = None
 
     def _add_latin(self, name: str, concept: str) -> None:
@@ -168,6 +172,13 @@ class Lexicon:
         """The concepts a text names and the words left over."""
         reading = Reading()
         folded = fold(text)
+        if self.mixed and _HAN.search(folded) and _LATIN_TOKEN.search(folded):
+            squeezed = re.sub(r"\s+", "", folded)
+            for key in self.mixed:
+                if key in squeezed:
+                    reading.name(self.han[key], key)
+                    folded = _without(folded, key)
+                    squeezed = squeezed.replace(key, " . ")
         self._read_latin(_HAN.sub(" . ", folded), reading)
         for run in _HAN.findall(folded):
             self._read_han(run, reading)
@@ -261,6 +272,13 @@ class Lexicon:
                 if far != origin and far_kind not in ("narrower", "acted_on_by") and (
                         kind != "broader" or far_kind == "broader"):
                     yield far, TWO_STEPS
+
+
+def _without(text: str, key: str) -> str:
+    """``text`` with each occurrence of ``key`` (spaces inside the text ignored) made a
+    break, so the words of a name already read are not read again."""
+    pattern = r"\s*".join(re.escape(c) for c in key)
+    return re.sub(pattern, " . ", text)
 
 
 #: each relation read from the other end
