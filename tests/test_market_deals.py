@@ -277,8 +277,18 @@ def test_the_broker_and_the_parties_record_events_on_the_deal_page(market: Marke
     offer, demand = entries(m)
     m.call("admin", "PUT", "/api/market/brokers/wang", 200,
            json={"specialities": ["enzyme"], "level": "senior"})
-    deal = m.call("broker", "POST", "/api/market/deals", 201,
-                  json={"offer": offer, "demand": demand})
+    # the broker takes the match shown on the offer's page into a deal
+    offer_page = m.client.get(f"/records/{offer}", headers=m.who["broker"]).text
+    assert 'action="/market/deals"' in offer_page and f'value="{demand}"' in offer_page
+    assert 'action="/market/deals"' not in m.client.get(
+        f"/records/{offer}", headers=m.who["seller"]).text  # members open no deals
+    opened = m.client.post("/market/deals", headers=m.who["broker"], follow_redirects=False,
+                           data={"offer": offer, "demand": demand})
+    assert opened.status_code == 303 and opened.headers["location"] == "/market/deals/1"
+    refused = m.client.post("/market/deals", headers=m.who["seller"],
+                            data={"offer": offer, "demand": demand})
+    assert refused.status_code == 403
+    deal = m.call("broker", "GET", "/api/market/deals/1", 200)
     url = f"/market/deals/{deal['id']}"
     page = m.client.get(url, headers=m.who["broker"])
     assert 'action="/market/deals/1/events"' in page.text and "evaluation" in page.text

@@ -726,6 +726,10 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("GET", "/market/deals"): gets("/market/deals"),
     ("GET", "/market/deals.json"): gets("/market/deals.json"),
     ("GET", "/market/deals/{deal_id}"): gets("/market/deals/{hidden:deal}"),
+    ("POST", "/market/deals"): lambda w: [Ask(
+        "POST", "/market/deals", form_from="/market/deals",
+        data={"offer": w.public["offer"], "demand": _hidden_or(
+            w, "demand", HIDDEN_ACCESSIONS["demand"])})],
     ("POST", "/market/deals/{deal_id}/events"): lambda w: [Ask(
         "POST", f"/market/deals/{_hidden_or(w, 'deal', HIDDEN_ACCESSIONS['deal'])}/events",
         form_from="/market/deals", data={"kind": "note", "note": "x", "version": "1"})],

@@ -691,7 +691,7 @@ WEB_ROUTES = {
     ("GET", "/market/inbox"), ("GET", "/market/inbox.json"),
     ("GET", "/market/deals"), ("GET", "/market/deals.json"),
     ("GET", "/market/deals/{deal_id}"), ("GET", "/market/deals/{deal_id}.json"),
-    ("POST", "/market/deals/{deal_id}/events"),
+    ("POST", "/market/deals/{deal_id}/events"), ("POST", "/market/deals"),
     ("GET", "/market/releases/{release_id}"), ("GET", "/market/releases/{release_id}.json"),
     ("GET", "/market/releases/{release_id}/brochure"),
     ("GET", "/market/releases/{release_id}/brochure.json"),

@@ -91,6 +91,25 @@ async def deal(request: Request, is_json: bool) -> Response:
     return await page(request, "market_deal.html", is_json, call)
 
 
+@router.post("/market/deals")
+async def open_deal(request: Request) -> Response:
+    """An accredited broker takes a match shown on an offer's or demand's page into a deal;
+    the new deal's page follows."""
+    actor = None
+    try:
+        form = await request.form()
+        actor = await page_actor(request)
+        check_csrf(request, str(form.get("csrf") or ""))
+        offer, demand = str(form.get("offer") or ""), str(form.get("demand") or "")
+        if not offer or not demand:
+            raise UsageError("a deal joins an offer and a demand: open it from a match")
+        who = actor
+        made = await run_in_threadpool(lambda: bank_of(request).deals.open(who, offer, demand))
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    return RedirectResponse(f"/market/deals/{made.id}", status_code=303)
+
+
 #: the form's fields an event's details may hold
 _DETAILS = ("note", "service", "outcome", "outcome_type", "registration_number")
 
