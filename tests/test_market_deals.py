@@ -379,6 +379,12 @@ def test_members_find_their_own_unpublished_entries_in_lists(market: Market) -> 
     for caller in ("outsider", "reader", "anonymous", "broker"):
         assert listed(caller) == {public}, caller
     assert listed("curator") == {draft, public}
+    def searched(caller: str) -> set[str]:
+        found = m.call(caller, "GET", "/api/search?q=carrageenase", 200)
+        return {r["accession"] for r in found["items"]}
+
+    assert searched("seller") == {draft, public}
+    assert searched("outsider") == searched("reader") == {public}
     page = m.client.get("/browse/offers", headers=m.who["seller"]).text
     assert draft in page
     assert draft not in m.client.get("/browse/offers", headers=m.who["outsider"]).text

@@ -152,7 +152,11 @@ class SearchService:
         seen = actor.can_see_restricted
         text = query or ""
         with self.db.read() as conn:
-            found = self._matches(conn, text, filters, seen)
+            found = self._matches(conn, text, filters, seen or actor.member_of is not None)
+            if not seen and actor.member_of is not None:
+                # a member finds its organisation's unpublished entries, nothing else hidden
+                own = _own_entries(conn, actor.member_of)
+                found = found.take(~found.restricted | np.isin(found.ids, own))
             genome_ids = self._genome_ids(conn, seen)
             genomes = np.fromiter(genome_ids, dtype=np.int64, count=len(genome_ids))
             if filters.has_genome:
@@ -225,3 +229,16 @@ class SearchService:
 
 
 __all__ = ["Hit", "SearchResult", "SearchService"]
+
+
+def _own_entries(conn: Conn, organisation: str) -> list[int]:
+    """Database ids of the restricted offers and demands of ``organisation``."""
+    from lanhai.model import Filter
+    from lanhai.store import queries
+
+    own: list[int] = []
+    for kind in ("offer", "demand"):
+        for batch in queries.iter_records(conn, kind, [Filter("organisation", "=", organisation)],
+                                          include_restricted=True):
+            own.extend(r._id for r in batch if r.restricted)
+    return own
