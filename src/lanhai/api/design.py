@@ -145,8 +145,8 @@ class DesignResults(BaseModel):
 
     design: str
     version: int
-    analysis: DesignAnalysis | None
-    knockouts: DesignKnockouts | None
+    analysis: DesignAnalysis | None = None
+    knockouts: DesignKnockouts | None = None
 
 
 class DesignKnockoutRequest(BaseModel):
