@@ -388,3 +388,38 @@ def test_members_find_their_own_unpublished_entries_in_lists(market: Market) -> 
     page = m.client.get("/browse/offers", headers=m.who["seller"]).text
     assert draft in page
     assert draft not in m.client.get("/browse/offers", headers=m.who["outsider"]).text
+
+
+def test_financing_needs_on_the_pages(market: Market) -> None:
+    """A member posts its organisation's need on the page; investors and its members see it,
+    other members and readers do not; the member closes it."""
+    m = market
+    form = m.client.get("/market/financing", headers=m.who["seller"])
+    assert form.status_code == 200 and 'action="/market/financing"' in form.text
+    posted = m.client.post("/market/financing", headers=m.who["seller"], follow_redirects=False,
+                           data={"title": "Pilot line for alginate oligosaccharides",
+                                 "amount": "5,000,000", "stage": "A",
+                                 "use_of_funds": "a 5 m3 fermentation line"})
+    assert posted.status_code == 303 and posted.headers["location"] == "/market/financing"
+    bad = m.client.post("/market/financing", headers=m.who["seller"],
+                        data={"title": "x", "amount": "-1", "stage": "A",
+                              "use_of_funds": "y"})
+    assert bad.status_code == 400 and "is not an amount of money" in bad.text
+    for caller in ("seller", "investor", "admin"):
+        page = m.client.get("/market/financing.json", headers=m.who[caller]).json()
+        assert [n["title"] for n in page["needs"]] == [
+            "Pilot line for alginate oligosaccharides"], caller
+    for caller in ("buyer", "reader", "broker"):
+        assert m.client.get("/market/financing.json",
+                            headers=m.who[caller]).json()["needs"] == [], caller
+    assert m.client.post("/market/financing", headers=m.who["reader"], data={
+        "title": "x", "amount": "1", "stage": "A", "use_of_funds": "y"}).status_code == 403
+    need = m.client.get("/market/financing.json", headers=m.who["seller"]).json()["needs"][0]
+    assert need["may_close"] is True
+    assert m.client.post(f"/market/financing/{need['id']}/close",
+                         headers=m.who["investor"]).status_code == 403
+    closed = m.client.post(f"/market/financing/{need['id']}/close", headers=m.who["seller"],
+                           follow_redirects=False)
+    assert closed.status_code == 303
+    assert m.call("seller", "GET", f"/api/market/financing/{need['id']}", 200)["status"] == \
+        "closed"

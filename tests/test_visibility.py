@@ -726,6 +726,15 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("GET", "/market/deals"): gets("/market/deals"),
     ("GET", "/market/deals.json"): gets("/market/deals.json"),
     ("GET", "/market/deals/{deal_id}"): gets("/market/deals/{hidden:deal}"),
+    ("GET", "/market/financing"): gets("/market/financing"),
+    ("GET", "/market/financing.json"): gets("/market/financing.json"),
+    ("POST", "/market/financing"): lambda w: [Ask(
+        "POST", "/market/financing", form_from="/market/financing",
+        data={"title": "x", "amount": "1", "stage": "A", "use_of_funds": "y",
+              "organisation": w.public["organisation"]})],
+    ("POST", "/market/financing/{need_id}/close"): lambda w: [Ask(
+        "POST", f"/market/financing/{_hidden_or(w, 'need', HIDDEN_ACCESSIONS['need'])}/close",
+        form_from="/market/financing")],
     ("POST", "/market/deals"): lambda w: [Ask(
         "POST", "/market/deals", form_from="/market/deals",
         data={"offer": w.public["offer"], "demand": _hidden_or(

@@ -692,6 +692,8 @@ WEB_ROUTES = {
     ("GET", "/market/deals"), ("GET", "/market/deals.json"),
     ("GET", "/market/deals/{deal_id}"), ("GET", "/market/deals/{deal_id}.json"),
     ("POST", "/market/deals/{deal_id}/events"), ("POST", "/market/deals"),
+    ("GET", "/market/financing"), ("GET", "/market/financing.json"),
+    ("POST", "/market/financing"), ("POST", "/market/financing/{need_id}/close"),
     ("GET", "/market/releases/{release_id}"), ("GET", "/market/releases/{release_id}.json"),
     ("GET", "/market/releases/{release_id}/brochure"),
     ("GET", "/market/releases/{release_id}/brochure.json"),

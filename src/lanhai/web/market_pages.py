@@ -20,6 +20,7 @@ from lanhai.market.deals import (
 )
 from lanhai.model import MAX_KEY
 from lanhai.services.access import Actor
+from lanhai.services.financing import STAGES as FUNDING_STAGES
 from lanhai.web.auth import check_csrf, page_actor
 from lanhai.web.render import bank_of, error, page, twin
 
@@ -142,6 +143,58 @@ async def record_event(request: Request) -> Response:
     return RedirectResponse(f"/market/deals/{deal_id}", status_code=303)
 
 
+async def financing(request: Request, is_json: bool) -> Response:
+    def call(actor: Actor) -> dict[str, Any]:
+        if not actor.signed_in:
+            return {"signed_in": False, "needs": []}
+        needs = bank_of(request).financing.all(actor)
+        for need in needs:
+            need["may_close"] = need["status"] == "open" and (
+                actor.is_admin or actor.member_of == need["organisation"])
+        return {"signed_in": True, "needs": needs,
+                "may_post": actor.member_of is not None or actor.is_admin,
+                "organisation": actor.member_of, "stages": FUNDING_STAGES}
+
+    return await page(request, "market_financing.html", is_json, call)
+
+
+@router.post("/market/financing")
+async def post_need(request: Request) -> Response:
+    """A member posts its organisation's financing need (an admin names the organisation);
+    only investors, admins and the organisation's members will see it."""
+    actor = None
+    try:
+        form = await request.form()
+        actor = await page_actor(request)
+        check_csrf(request, str(form.get("csrf") or ""))
+        values = {k: str(form.get(k) or "").strip() for k in (
+            "title", "amount", "stage", "use_of_funds", "organisation", "offer")}
+        who = actor
+        await run_in_threadpool(lambda: bank_of(request).financing.post(
+            who, title=values["title"], amount=values["amount"], stage=values["stage"],
+            use_of_funds=values["use_of_funds"], organisation=values["organisation"] or None,
+            offer=values["offer"] or None))
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    return RedirectResponse("/market/financing", status_code=303)
+
+
+@router.post("/market/financing/{need_id}/close")
+async def close_need(request: Request) -> Response:
+    """Its organisation's member (or an admin) closes a need."""
+    actor = None
+    try:
+        form = await request.form()
+        actor = await page_actor(request)
+        check_csrf(request, str(form.get("csrf") or ""))
+        need_id, who = _number(request, "need"), actor
+        await run_in_threadpool(lambda: bank_of(request).financing.close(who, need_id))
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    return RedirectResponse("/market/financing", status_code=303)
+
+
+twin(router, "/market/financing", financing)
 twin(router, "/market/inbox", inbox)
 twin(router, "/market/deals", deals)
 twin(router, "/market/deals/{deal_id}", deal)
