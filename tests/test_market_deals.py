@@ -423,3 +423,30 @@ def test_financing_needs_on_the_pages(market: Market) -> None:
     assert closed.status_code == 303
     assert m.call("seller", "GET", f"/api/market/financing/{need['id']}", 200)["status"] == \
         "closed"
+
+
+def test_an_admin_composes_and_publishes_a_release_on_the_pages(market: Market) -> None:
+    m = market
+    offer, _ = entries(m)
+    page = m.client.get("/market/releases", headers=m.who["admin"]).text
+    assert 'action="/market/releases"' in page
+    assert 'action="/market/releases"' not in m.client.get(
+        "/market/releases", headers=m.who["curator"]).text
+    bad = m.client.post("/market/releases", headers=m.who["admin"], data={
+        "title": "x", "issued": "31/12/2026", "offers": offer})
+    assert bad.status_code == 400 and "2026-12-31" in bad.text
+    made = m.client.post("/market/releases", headers=m.who["admin"], follow_redirects=False,
+                         data={"title": "Best results: synthetic biology",
+                               "title_zh": "青岛好成果 · 合成生物专场", "issued": "2026-12-31",
+                               "offers": offer})
+    assert made.status_code == 303
+    url = made.headers["location"]
+    assert m.client.get(url, headers=m.who["reader"]).status_code == 404  # a draft
+    draft = m.client.get(url, headers=m.who["admin"]).text
+    assert f'action="{url}/publish"' in draft
+    assert m.client.post(f"{url}/publish", headers=m.who["curator"]).status_code == 403
+    published = m.client.post(f"{url}/publish", headers=m.who["admin"],
+                              follow_redirects=False, data={"version": "1"})
+    assert published.status_code == 303
+    shown = m.client.get(url, headers=m.who["reader"])
+    assert shown.status_code == 200 and "PL7 alginate lyase" in shown.text

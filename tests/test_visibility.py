@@ -726,6 +726,12 @@ QUESTIONS: dict[tuple[str, str], Builder] = {
     ("GET", "/market/deals"): gets("/market/deals"),
     ("GET", "/market/deals.json"): gets("/market/deals.json"),
     ("GET", "/market/deals/{deal_id}"): gets("/market/deals/{hidden:deal}"),
+    ("POST", "/market/releases"): lambda w: [Ask(
+        "POST", "/market/releases", form_from="/market/releases",
+        data={"title": "x", "issued": "2026-12-31", "offers": w.public["offer"]})],
+    ("POST", "/market/releases/{release_id}/publish"): lambda w: [Ask(
+        "POST", f"/market/releases/{_hidden_or(w, 'release', HIDDEN_ACCESSIONS['release'])}"
+                "/publish", form_from="/market/releases")],
     ("GET", "/market/financing"): gets("/market/financing"),
     ("GET", "/market/financing.json"): gets("/market/financing.json"),
     ("POST", "/market/financing"): lambda w: [Ask(

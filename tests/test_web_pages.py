@@ -694,6 +694,7 @@ WEB_ROUTES = {
     ("POST", "/market/deals/{deal_id}/events"), ("POST", "/market/deals"),
     ("GET", "/market/financing"), ("GET", "/market/financing.json"),
     ("POST", "/market/financing"), ("POST", "/market/financing/{need_id}/close"),
+    ("POST", "/market/releases"), ("POST", "/market/releases/{release_id}/publish"),
     ("GET", "/market/releases/{release_id}"), ("GET", "/market/releases/{release_id}.json"),
     ("GET", "/market/releases/{release_id}/brochure"),
     ("GET", "/market/releases/{release_id}/brochure.json"),

@@ -4,6 +4,8 @@ matches are record pages."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -192,6 +194,48 @@ async def close_need(request: Request) -> Response:
     except LanhaiError as exc:
         return error(request, exc, False, actor)
     return RedirectResponse("/market/financing", status_code=303)
+
+
+@router.post("/market/releases")
+async def compose_release(request: Request) -> Response:
+    """An admin composes a draft release from the releases page; its page follows."""
+    actor = None
+    try:
+        form = await request.form()
+        actor = await page_actor(request)
+        check_csrf(request, str(form.get("csrf") or ""))
+        values = {k: str(form.get(k) or "").strip() for k in (
+            "title", "title_zh", "issued", "offers", "introduction")}
+        try:
+            issued = dt.date.fromisoformat(values["issued"])
+        except ValueError:
+            raise UsageError(f"issued {values['issued']!r} is not a date; write it as "
+                             "2026-12-31") from None
+        offers = [o.strip() for o in re.split(r"[;,\s]+", values["offers"]) if o.strip()]
+        who = actor
+        made = await run_in_threadpool(lambda: bank_of(request).releases.compose(
+            who, title=values["title"], issued=issued, offers=offers,
+            title_zh=values["title_zh"], introduction=values["introduction"]))
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    return RedirectResponse(f"/market/releases/{made['id']}", status_code=303)
+
+
+@router.post("/market/releases/{release_id}/publish")
+async def publish_release(request: Request) -> Response:
+    """An admin publishes a draft release from its page (refused if it changed since)."""
+    actor = None
+    try:
+        form = await request.form()
+        actor = await page_actor(request)
+        check_csrf(request, str(form.get("csrf") or ""))
+        release_id, who = _number(request, "release"), actor
+        version = str(form.get("version") or "")
+        await run_in_threadpool(lambda: bank_of(request).releases.publish(
+            who, release_id, int(version) if version.isdigit() else None))
+    except LanhaiError as exc:
+        return error(request, exc, False, actor)
+    return RedirectResponse(f"/market/releases/{release_id}", status_code=303)
 
 
 twin(router, "/market/financing", financing)
