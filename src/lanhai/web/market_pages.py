@@ -1,11 +1,13 @@
-"""The market's pages: its releases of selected offers (a page each, and a printable
-brochure), a signed-in user's notices and deals, with their JSON twins; offers, demands and their
-matches are record pages."""
+"""The market's pages: its releases of selected offers (a page each, a printable brochure;
+admins compose and publish them here), a signed-in user's notices, deals (brokers open them
+from a match and record their stages here, parties their interest and notes) and financing
+needs, with their JSON twins; offers, demands and their matches are record pages."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -94,23 +96,37 @@ async def deal(request: Request, is_json: bool) -> Response:
     return await page(request, "market_deal.html", is_json, call)
 
 
-@router.post("/market/deals")
-async def open_deal(request: Request) -> Response:
-    """An accredited broker takes a match shown on an offer's or demand's page into a deal;
-    the new deal's page follows."""
+async def _form_action(request: Request, act: Callable[[Actor, Any], str]) -> Response:
+    """A page form's action: the signed-in caller and the CSRF check, then ``act`` (in a
+    thread) with the form, and a redirect to the address it gives; a refusal is the error
+    page, and nothing is written."""
     actor = None
     try:
         form = await request.form()
         actor = await page_actor(request)
         check_csrf(request, str(form.get("csrf") or ""))
-        offer, demand = str(form.get("offer") or ""), str(form.get("demand") or "")
-        if not offer or not demand:
-            raise UsageError("a deal joins an offer and a demand: open it from a match")
-        who = actor
-        made = await run_in_threadpool(lambda: bank_of(request).deals.open(who, offer, demand))
+        target = await run_in_threadpool(act, actor, form)
     except LanhaiError as exc:
         return error(request, exc, False, actor)
-    return RedirectResponse(f"/market/deals/{made.id}", status_code=303)
+    return RedirectResponse(target, status_code=303)
+
+
+def _field(form: Any, name: str) -> str:
+    return str(form.get(name) or "").strip()
+
+
+@router.post("/market/deals")
+async def open_deal(request: Request) -> Response:
+    """An accredited broker takes a match shown on an offer's or demand's page into a deal;
+    the new deal's page follows."""
+
+    def act(actor: Actor, form: Any) -> str:
+        offer, demand = _field(form, "offer"), _field(form, "demand")
+        if not offer or not demand:
+            raise UsageError("a deal joins an offer and a demand: open it from a match")
+        return f"/market/deals/{bank_of(request).deals.open(actor, offer, demand).id}"
+
+    return await _form_action(request, act)
 
 
 #: the form's fields an event's details may hold
@@ -123,26 +139,20 @@ async def record_event(request: Request) -> Response:
     service or a payment; a member of either organisation an expression of interest; anyone
     party to it a note. Refused (and nothing written) if the deal changed since the page was
     read."""
-    actor = None
-    try:
-        form = await request.form()
-        actor = await page_actor(request)
-        check_csrf(request, str(form.get("csrf") or ""))
+
+    def act(actor: Actor, form: Any) -> str:
         deal_id = _number(request, "deal")
-        kind = str(form.get("kind") or "")
-        version_text = str(form.get("version") or "")
-        if not version_text.isdigit():
+        version = _field(form, "version")
+        if not version.isdigit():
             raise UsageError("the form names no version of the deal; open its page again")
-        details = {k: str(form.get(k) or "").strip() for k in _DETAILS
-                   if str(form.get(k) or "").strip()}
-        who = actor
-        await run_in_threadpool(lambda: bank_of(request).deals.record(
-            who, deal_id, kind, stage=str(form.get("stage") or "") or None,
-            amount=str(form.get("amount") or "").strip() or None, details=details,
-            expected_version=int(version_text)))
-    except LanhaiError as exc:
-        return error(request, exc, False, actor)
-    return RedirectResponse(f"/market/deals/{deal_id}", status_code=303)
+        details = {k: _field(form, k) for k in _DETAILS if _field(form, k)}
+        bank_of(request).deals.record(
+            actor, deal_id, _field(form, "kind"), stage=_field(form, "stage") or None,
+            amount=_field(form, "amount") or None, details=details,
+            expected_version=int(version))
+        return f"/market/deals/{deal_id}"
+
+    return await _form_action(request, act)
 
 
 async def financing(request: Request, is_json: bool) -> Response:
@@ -164,78 +174,59 @@ async def financing(request: Request, is_json: bool) -> Response:
 async def post_need(request: Request) -> Response:
     """A member posts its organisation's financing need (an admin names the organisation);
     only investors, admins and the organisation's members will see it."""
-    actor = None
-    try:
-        form = await request.form()
-        actor = await page_actor(request)
-        check_csrf(request, str(form.get("csrf") or ""))
-        values = {k: str(form.get(k) or "").strip() for k in (
-            "title", "amount", "stage", "use_of_funds", "organisation", "offer")}
-        who = actor
-        await run_in_threadpool(lambda: bank_of(request).financing.post(
-            who, title=values["title"], amount=values["amount"], stage=values["stage"],
-            use_of_funds=values["use_of_funds"], organisation=values["organisation"] or None,
-            offer=values["offer"] or None))
-    except LanhaiError as exc:
-        return error(request, exc, False, actor)
-    return RedirectResponse("/market/financing", status_code=303)
+
+    def act(actor: Actor, form: Any) -> str:
+        bank_of(request).financing.post(
+            actor, title=_field(form, "title"), amount=_field(form, "amount"),
+            stage=_field(form, "stage"), use_of_funds=_field(form, "use_of_funds"),
+            organisation=_field(form, "organisation") or None,
+            offer=_field(form, "offer") or None)
+        return "/market/financing"
+
+    return await _form_action(request, act)
 
 
 @router.post("/market/financing/{need_id}/close")
 async def close_need(request: Request) -> Response:
     """Its organisation's member (or an admin) closes a need."""
-    actor = None
-    try:
-        form = await request.form()
-        actor = await page_actor(request)
-        check_csrf(request, str(form.get("csrf") or ""))
-        need_id, who = _number(request, "need"), actor
-        await run_in_threadpool(lambda: bank_of(request).financing.close(who, need_id))
-    except LanhaiError as exc:
-        return error(request, exc, False, actor)
-    return RedirectResponse("/market/financing", status_code=303)
+
+    def act(actor: Actor, form: Any) -> str:
+        bank_of(request).financing.close(actor, _number(request, "need"))
+        return "/market/financing"
+
+    return await _form_action(request, act)
 
 
 @router.post("/market/releases")
 async def compose_release(request: Request) -> Response:
     """An admin composes a draft release from the releases page; its page follows."""
-    actor = None
-    try:
-        form = await request.form()
-        actor = await page_actor(request)
-        check_csrf(request, str(form.get("csrf") or ""))
-        values = {k: str(form.get(k) or "").strip() for k in (
-            "title", "title_zh", "issued", "offers", "introduction")}
+
+    def act(actor: Actor, form: Any) -> str:
         try:
-            issued = dt.date.fromisoformat(values["issued"])
+            issued = dt.date.fromisoformat(_field(form, "issued"))
         except ValueError:
-            raise UsageError(f"issued {values['issued']!r} is not a date; write it as "
+            raise UsageError(f"issued {_field(form, 'issued')!r} is not a date; write it as "
                              "2026-12-31") from None
-        offers = [o.strip() for o in re.split(r"[;,\s]+", values["offers"]) if o.strip()]
-        who = actor
-        made = await run_in_threadpool(lambda: bank_of(request).releases.compose(
-            who, title=values["title"], issued=issued, offers=offers,
-            title_zh=values["title_zh"], introduction=values["introduction"]))
-    except LanhaiError as exc:
-        return error(request, exc, False, actor)
-    return RedirectResponse(f"/market/releases/{made['id']}", status_code=303)
+        offers = [o for o in re.split(r"[;,\s]+", _field(form, "offers")) if o]
+        made = bank_of(request).releases.compose(
+            actor, title=_field(form, "title"), issued=issued, offers=offers,
+            title_zh=_field(form, "title_zh"), introduction=_field(form, "introduction"))
+        return f"/market/releases/{made['id']}"
+
+    return await _form_action(request, act)
 
 
 @router.post("/market/releases/{release_id}/publish")
 async def publish_release(request: Request) -> Response:
     """An admin publishes a draft release from its page (refused if it changed since)."""
-    actor = None
-    try:
-        form = await request.form()
-        actor = await page_actor(request)
-        check_csrf(request, str(form.get("csrf") or ""))
-        release_id, who = _number(request, "release"), actor
-        version = str(form.get("version") or "")
-        await run_in_threadpool(lambda: bank_of(request).releases.publish(
-            who, release_id, int(version) if version.isdigit() else None))
-    except LanhaiError as exc:
-        return error(request, exc, False, actor)
-    return RedirectResponse(f"/market/releases/{release_id}", status_code=303)
+
+    def act(actor: Actor, form: Any) -> str:
+        release_id, version = _number(request, "release"), _field(form, "version")
+        bank_of(request).releases.publish(actor, release_id,
+                                          int(version) if version.isdigit() else None)
+        return f"/market/releases/{release_id}"
+
+    return await _form_action(request, act)
 
 
 twin(router, "/market/financing", financing)
