@@ -408,3 +408,18 @@ def test_a_knockout_search_over_chosen_candidates(bank: Bank) -> None:
                               candidates=["ACALDX", "EX_glc__D_e", "subsystem:Nothing"])
     assert [p.value for p in err.value.problems] == ["ACALDX", "EX_glc__D_e",
                                                      "subsystem:Nothing"]
+
+
+def test_bad_candidates_are_refused_before_a_search_starts(sqlite_engine: Engine,
+                                                          tmp_path: Path) -> None:
+    from lanhai.settings import Settings
+    from tests.support import add_user, make_client
+
+    with make_client(sqlite_engine, Settings(data_dir=tmp_path / "bank")) as client:
+        curator = add_user(sqlite_engine, "ana3", "curator")
+        design = client.post("/api/designs", headers=curator, json={
+            "title": "Succinate", "chassis": "textbook", "product": "succ_e"}).json()
+        refused = client.post(f"/api/design/{design['accession']}/knockouts", headers=curator,
+                              json={"method": "search", "candidates": ["NOPE"]})
+        assert refused.status_code == 422 and "NOPE" in refused.text
+        assert client.get("/api/jobs", headers=curator).json()["jobs"] == []

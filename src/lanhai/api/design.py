@@ -270,8 +270,9 @@ async def run(accession: Accession, actor: CuratorDep, bank: BankDep) -> JSONRes
 async def knockouts(accession: Accession, body: DesignKnockoutRequest, actor: CuratorDep,
                     bank: BankDep) -> JSONResponse:
     """OptKnock, OptCouple or minimal cut sets through a free MILP solver (GLPK, SCIP), or
-    an FBA search, under the time budget; the designs found are kept on the design."""
-    await run_in_threadpool(bank.design.build, actor, accession)
+    an FBA search, under the time budget; the designs found are kept on the design. Bad
+    inputs or candidates are refused (422) before the job starts."""
+    await run_in_threadpool(bank.design.check_candidates, actor, accession, body.candidates)
 
     def task(progress: Any) -> dict[str, Any]:
         return bank.design.knockouts(actor, accession, method=body.method,

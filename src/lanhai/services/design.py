@@ -602,6 +602,18 @@ class DesignService:
         progress(3, 3, "done")
         return {**result, "digest": digest}
 
+    def check_candidates(self, actor: Actor, accession: str,
+                         candidates: Sequence[str] | None) -> int:
+        """Build the design and check the knockout candidates before a search is started
+        (refused with every problem); how many reactions the search may knock out."""
+        from lanhai.design import knockouts as ko
+
+        built = self.build(actor, accession)
+        allowed = [c for c in ko.candidates_for(built.model, built.growth, built.product)
+                   if c not in built.added]
+        return len(_chosen_candidates(built.model, allowed, candidates) if candidates
+                   else allowed)
+
     def _link(self, actor: Actor, built: Built) -> None:
         """The design's lineage: its chassis record and its parts linked to it."""
         have = {(lk.source, lk.rel) for lk in self.catalog.links(actor, built.record.accession)

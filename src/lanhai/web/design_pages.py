@@ -75,16 +75,16 @@ def _number(form: Any, name: str, default: float, low: float, high: float) -> fl
 
 async def _start(request: Request, accession: str, kind: str,
                  job: Callable[[Bank, Actor, Any], tuple[dict[str, Any], Task]]) -> Response:
-    """A curator starts a job on the design from its page (``job`` reads the form and gives
-    the job's parameters and task); the jobs page follows it."""
+    """A curator starts a job on the design from its page (``job``, in a thread, checks the
+    form and the design and gives the job's parameters and task); the jobs page follows
+    it."""
     actor = None
     try:
         form = await request.form()
         actor = await page_actor(request)
         check_csrf(request, str(form.get("csrf") or ""))
         bank = bank_of(request)
-        params, task = job(bank, actor, form)
-        await run_in_threadpool(bank.design.build, actor, accession)  # bad inputs: now
+        params, task = await run_in_threadpool(job, bank, actor, form)  # bad inputs: now
         bank.jobs.submit(kind=kind, owner=actor.username,
                          params={"design": accession, **params}, task=task)
     except LanhaiError as exc:
@@ -97,6 +97,7 @@ async def run(request: Request, accession: str) -> Response:
     """Analyse the design from its stored inputs."""
 
     def job(bank: Bank, actor: Actor, form: Any) -> tuple[dict[str, Any], Task]:
+        bank.design.build(actor, accession)
         return {}, lambda progress: bank.design.run(actor, accession, progress=progress)
 
     return await _start(request, accession, "design-run", job)
@@ -113,9 +114,13 @@ async def knockouts(request: Request, accession: str) -> Response:
                              + ", ".join(KNOCKOUT_METHODS))
         most = int(_number(form, "max_knockouts", 3, 1, 10))
         budget = _number(form, "time_limit", 60, 1, 3600)
-        return ({"method": method, "max_knockouts": most, "time_limit": budget},
+        text = str(form.get("candidates") or "")
+        chosen = [c.strip() for c in text.split(";") if c.strip()] or None
+        bank.design.check_candidates(actor, accession, chosen)
+        return ({"method": method, "max_knockouts": most, "time_limit": budget,
+                 "candidates": chosen},
                 lambda progress: bank.design.knockouts(
                     actor, accession, method=method, max_knockouts=most, time_limit=budget,
-                    progress=progress))
+                    candidates=chosen, progress=progress))
 
     return await _start(request, accession, "design-knockouts", job)
