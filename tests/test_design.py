@@ -230,6 +230,11 @@ def test_bad_designs_are_refused_with_what_and_how(bank: Bank) -> None:
                                                 "product": "succ_e"})
     with pytest.raises(NotFound):
         bank.design.chassis_report(CURATOR, "LHCH0000099")
+    with pytest.raises(ValidationFailed) as err:
+        bank.catalog.create(CURATOR, "design", {"title": "x", "chassis": "LHCH0000099",
+                                                "product": "succ_e", "parts": "LHPT0000999"})
+    assert {(p.field, p.value) for p in err.value.problems} == {
+        ("chassis", "LHCH0000099"), ("parts", "LHPT0000999")}
 
 
 def test_readers_see_designs_but_do_not_run_them(bank: Bank, phb: str) -> None:

@@ -110,6 +110,10 @@ def referenced(spec: KindSpec, fields: Fields) -> list[str]:
     approval."""
     from lanhai.kinds.industry import INDUSTRY_KINDS, ORGANISATION_REFERENCES
 
+    if spec.name == "design":
+        chassis = str(fields.get("chassis") or "")
+        return [*([chassis] if chassis.startswith("LH") else []),
+                *(str(p) for p in fields.get("parts", []))]
     if spec.name not in (*ENTRY_KINDS, "incubation", *INDUSTRY_KINDS):
         return []
     return [str(fields[n]) for n in (*ORGANISATION_REFERENCES, "offer") if fields.get(n)]
@@ -123,6 +127,8 @@ def reference_problems(spec: KindSpec, fields: Fields, kinds: Mapping[str, str],
 
     if not referenced(spec, fields):
         return []
+    if spec.name == "design":
+        return _design_reference_problems(fields, kinds, row)
     problems = []
     for name in (*ORGANISATION_REFERENCES, "offer"):
         value = fields.get(name)
@@ -139,6 +145,24 @@ def reference_problems(spec: KindSpec, fields: Fields, kinds: Mapping[str, str],
                 value=value, row=row,
                 fix="create the organisation first (`lanhai create organisation` or "
                     "`lanhai import organisation FILE`) and give its accession"))
+    return problems
+
+
+def _design_reference_problems(fields: Fields, kinds: Mapping[str, str], row: int | None
+                               ) -> list[Problem]:
+    """A design's chassis record and parts exist and are of those kinds."""
+    problems = []
+    chassis = str(fields.get("chassis") or "")
+    if chassis.startswith("LH") and kinds.get(chassis) != "chassis":
+        problems.append(Problem(
+            reason=f"{chassis} is not a chassis of this bank", field="chassis", value=chassis,
+            row=row, fix="give a chassis accession (LHCH…) or a bundled model's name "
+                         "(textbook, iJO1366, salmonella)"))
+    for part in fields.get("parts", []):
+        if kinds.get(str(part)) != "part":
+            problems.append(Problem(
+                reason=f"{part} is not a part of this bank", field="parts", value=str(part),
+                row=row, fix="give the accessions of the bank's parts (LHPT0000001)"))
     return problems
 
 
