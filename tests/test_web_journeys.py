@@ -186,6 +186,25 @@ def test_curator_imports_maps_links_and_edits(page: Any, demo: tuple[Bank, DemoS
     _phone(page, "/import?lang=zh", "journey-curator-import-zh-phone")
 
 
+def test_metabolic_engineer_reads_a_design(page: Any, demo: tuple[Bank, DemoSummary]
+                                          ) -> None:
+    """The demo's growth-coupled succinate design: its analysis drawn, the knockout search
+    of the design it came from, and the curator's forms, checked for accessibility."""
+    made = demo[1].design
+    _sign_in(page)
+    page.goto(f"/records/{made['problem']}")
+    check(page, "journey-design-problem")
+    text = page.inner_text("main")
+    assert "Knockouts that couple the product to growth" in text
+    assert "adhE" in text  # the genes to delete, named
+    page.goto(f"/records/{made['coupled']}")
+    check(page, "journey-design-coupled")
+    assert page.locator("svg[aria-label='Production envelope'] polygon").count() == 1
+    assert "growth-coupled" in page.inner_text("main")
+    assert page.get_by_role("button", name="Search knockouts").count() == 1
+    _phone(page, f"/records/{made['coupled']}?lang=zh", "journey-design-zh-phone")
+
+
 def test_map_zooms_in_on_the_demo_sites(page: Any) -> None:
     page.goto("/map")
     check(page, "journey-map-world")
