@@ -19,7 +19,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int, str], None]
 SBML_SUFFIX = ".xml"
 RESULT_SUFFIX = ".json"
-#: parsed models kept in memory (by SBML digest)
+#: models kept in memory
 _CACHED_MODELS = 3
 #: bundled models searched for a part's reaction id the chassis lacks
 REACTION_SOURCES = ("iJO1366", "salmonella")
@@ -88,9 +88,8 @@ class DesignService:
         self.catalog = catalog
         self.chassis_folder = chassis_folder
         self.designs_folder = designs_folder
-        self._models: OrderedDict[str, cobra.Model] = OrderedDict()
-        #: SHA-256 of each bundled model's SBML, by name, once read
-        self._digests: dict[str, str] = {}
+        #: models read, by SBML digest (``bundled:NAME`` for cobrapy's); never changed
+        self._models: OrderedDict[str, Chassis] = OrderedDict()
         self._lock = threading.Lock()
 
     # --- chassis ---------------------------------------------------------------------------
@@ -171,13 +170,8 @@ class DesignService:
         kept in memory, so registering it next does not read it again."""
         from lanhai.design import chassis as chassis_core
 
-        cached = self._cached(chassis_core.sbml_digest(sbml))
-        if cached is not None:
-            return chassis_core.Chassis(str(cached.id), cached,
-                                        chassis_core.sbml_digest(sbml), f"upload: {file_name}")
-        loaded = chassis_core.read_sbml(sbml, file_name)
-        self._remember(loaded.digest, loaded.model)
-        return loaded
+        return self._model(chassis_core.sbml_digest(sbml), None,
+                           lambda: chassis_core.read_sbml(sbml, file_name))
 
     def chassis_report(self, actor: Actor, reference: str) -> dict[str, Any]:
         """The model checks of a chassis (a record or a bundled model's name): counts,
@@ -225,49 +219,39 @@ class DesignService:
                 reason="has no SBML model", field="sbml", value=record.accession,
                 fix=f"give it its model: lanhai design chassis --sbml FILE "
                     f"--to {record.accession}")])
-        cached = self._cached(str(digest))
-        if cached is not None:
-            return record, chassis_core.Chassis(record.name, cached, str(digest),
-                                                f"SBML of {record.accession}")
-        text = read_content(self.chassis_folder, str(digest), SBML_SUFFIX)
-        if text is None:
-            raise ValidationFailed(f"the model file of {record.accession} is missing", [
-                Problem(reason="is missing or damaged", field="sbml", value=str(digest)[:12],
-                        fix=f"give it its SBML again: lanhai design chassis --sbml FILE "
-                            f"--to {record.accession}")])
-        loaded = chassis_core.read_sbml(text, f"{record.accession}.xml")
-        self._remember(loaded.digest, loaded.model)
-        return record, chassis_core.Chassis(record.name, loaded.model.copy(), loaded.digest,
-                                            f"SBML of {record.accession}")
+
+        def stored() -> Chassis:
+            text = read_content(self.chassis_folder, str(digest), SBML_SUFFIX)
+            if text is None:
+                raise ValidationFailed(f"the model file of {record.accession} is missing", [
+                    Problem(reason="is missing or damaged", field="sbml",
+                            value=str(digest)[:12],
+                            fix=f"give it its SBML again: lanhai design chassis --sbml FILE "
+                                f"--to {record.accession}")])
+            return chassis_core.read_sbml(text, f"{record.accession}.xml")
+
+        return record, replace(self._model(str(digest), record.name, stored),
+                               source=f"SBML of {record.accession}")
 
     def _bundled(self, name: str) -> Chassis:
         from lanhai.design import chassis as chassis_core
 
-        key = f"bundled:{name}"
-        cached = self._cached(key)
-        entry = chassis_core.BUNDLED[name]
-        if cached is None:
-            loaded = chassis_core.load_bundled(name)
-            self._remember(key, loaded.model)
-            self._digests[name] = loaded.digest
-            return chassis_core.Chassis(name, loaded.model.copy(), loaded.digest,
-                                        loaded.source)
-        return chassis_core.Chassis(name, cached, self._digests[name],
-                                    f"cobra package data: {entry.file}")
+        return self._model(f"bundled:{name}", name, lambda: chassis_core.load_bundled(name))
 
-    def _cached(self, key: str) -> cobra.Model | None:
+    def _model(self, key: str, name: str | None, load: Callable[[], Chassis]) -> Chassis:
+        """The model kept under ``key`` (``load`` reads it the first time), as a copy the
+        caller may change; ``name`` names it (the model's own when None)."""
         with self._lock:
-            model = self._models.get(key)
-            if model is None:
-                return None
-            self._models.move_to_end(key)
-        return model.copy()
-
-    def _remember(self, key: str, model: cobra.Model) -> None:
-        with self._lock:
-            self._models[key] = model.copy()
-            while len(self._models) > _CACHED_MODELS:
-                self._models.popitem(last=False)
+            kept = self._models.get(key)
+            if kept is not None:
+                self._models.move_to_end(key)
+        if kept is None:
+            kept = load()
+            with self._lock:
+                self._models[key] = kept
+                while len(self._models) > _CACHED_MODELS:
+                    self._models.popitem(last=False)
+        return replace(kept, name=name or kept.name, model=kept.model.copy())
 
     # --- building a design -----------------------------------------------------------------
 
@@ -300,6 +284,17 @@ class DesignService:
             problems += err.problems or [Problem(reason=str(err), field="objective")]
             growth_id = None
         deleted = self._deletions(model, record, problems)
+        carbon = fields.get("carbon_source")
+        if not carbon and "EX_glc__D_e" in model.reactions:
+            carbon = "EX_glc__D_e"
+        if carbon and carbon not in model.reactions:
+            from lanhai.design.common import closest
+
+            near = closest(str(carbon), [r.id for r in model.boundary])
+            problems.append(Problem(
+                reason=f"is not a reaction of the model {model.id}", field="carbon_source",
+                value=str(carbon), fix="name the carbon source's exchange reaction"
+                + (f" (closest: {near})" if near else "")))
         report = None
         if specs:
             try:
@@ -314,17 +309,6 @@ class DesignService:
             added.append(report.export)
         for item in deleted:
             item.knock_out()
-        carbon = fields.get("carbon_source")
-        if not carbon and "EX_glc__D_e" in model.reactions:
-            carbon = "EX_glc__D_e"
-        if carbon and carbon not in model.reactions:
-            from lanhai.design.common import closest
-
-            near = closest(str(carbon), [r.id for r in model.boundary])
-            raise ValidationFailed(f"{record.accession} cannot be built", [Problem(
-                reason=f"is not a reaction of the model {model.id}", field="carbon_source",
-                value=str(carbon), fix="name the carbon source's exchange reaction"
-                + (f" (closest: {near})" if near else ""))])
         inputs = {
             "design": record.accession,
             "chassis": {"reference": str(fields["chassis"]),
@@ -465,7 +449,7 @@ class DesignService:
         yield. Returns the analysis with ``digest`` and ``changed`` (False when the stored
         analysis was the same)."""
         from lanhai.design import analysis
-        from lanhai.design.common import provenance
+        from lanhai.design.common import number, provenance
         from lanhai.design.knockouts import evaluate
 
         require_writer(actor)
@@ -513,7 +497,7 @@ class DesignService:
             "added": built.added, "notes": sorted(built.notes),
             "growth": best.objective_value, "export": export,
             "coupling": coupling.as_dict(),
-            "pfba": {"total_flux": pfba.as_dict()["total_flux"], "fluxes": flux},
+            "pfba": {"total_flux": number(pfba.total_flux), "fluxes": flux},
             "fva": ranges.as_dict()["ranges"],
             "envelope": env.as_dict(),
             "yield": best_yield.as_dict() if best_yield else None,
