@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -46,6 +47,19 @@ def _part(bank: Bank, values: dict[str, str]) -> str:
         **values, "part_type": "protein", "role": "cds", "sequence": _SEQUENCE,
         "organism": "Cupriavidus necator H16"})
     return record.accession
+
+
+@pytest.fixture
+def file_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A catalog in an SQLite file: background jobs then write on connections of their own,
+    as in a served bank (the in-memory catalog is one connection the job and the polling
+    requests would share)."""
+    from lanhai.db.engine import make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    migrate(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -273,13 +287,13 @@ def test_the_cli_runs_a_design_from_the_curators_side(bank_dir: Path, tmp_path: 
     assert out["analysis"]["digest"] == digest and out["knockouts"] is None
 
 
-def test_the_api_from_the_engineers_side(sqlite_engine: Engine, tmp_path: Path) -> None:
+def test_the_api_from_the_engineers_side(file_engine: Engine, tmp_path: Path) -> None:
     from lanhai.settings import Settings
     from tests.support import add_user, finished_job, make_client
 
-    with make_client(sqlite_engine, Settings(data_dir=tmp_path / "bank")) as client:
-        curator = add_user(sqlite_engine, "ana2", "curator")
-        reader = add_user(sqlite_engine, "rui2", "reader")
+    with make_client(file_engine, Settings(data_dir=tmp_path / "bank")) as client:
+        curator = add_user(file_engine, "ana2", "curator")
+        reader = add_user(file_engine, "rui2", "reader")
         assert "textbook" in [m["name"] for m in client.get("/api/design/models").json()[
             "models"]]
         form = {"model_name": "E. coli core", "bundled": "textbook"}
@@ -341,10 +355,10 @@ def test_the_design_page_draws_the_analysis(bank: Bank, phb: str) -> None:
     assert bars.count("<rect") == 30 and "#E69F00" not in bars  # PHB is not made at growth
 
 
-def test_a_curator_analyses_a_design_from_its_page(sqlite_engine: Engine) -> None:
+def test_a_curator_analyses_a_design_from_its_page(file_engine: Engine) -> None:
     from tests.support.web import csrf_of, make_site, sign_in
 
-    for site in make_site(sqlite_engine):
+    for site in make_site(file_engine):
         client, bank = site.client, site.bank
         parts = [_part(bank, p) for p in PHB_PARTS]
         design = bank.catalog.create(CURATOR, "design", {
