@@ -227,13 +227,13 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_a_worker_that_cannot_see_the_store(tmp_path: Path) -> None:
     probe = tmp_path / "probe.txt"
-    missing = worker_report(str(probe), "token")
+    missing = worker_report(str(tmp_path), str(probe), "token")
     assert missing["sees_store"] is False and "FileNotFoundError" in missing["problem"]
     probe.write_text("another", encoding="utf-8")
-    other = worker_report(str(probe), "token")
+    other = worker_report(str(tmp_path), str(probe), "token")
     assert other["sees_store"] is False and "another storage" in other["problem"]
     probe.write_text("token", encoding="utf-8")
-    assert worker_report(str(probe), "token")["sees_store"] is True
+    assert worker_report(str(tmp_path), str(probe), "token")["sees_store"] is True
 
 
 def test_all_pending_and_named_assemblies_are_exclusive(

@@ -55,7 +55,7 @@ class Bank:
         self.settings = settings
         #: the catalog database (for the services, and for tests that set a bank up)
         self.db = db
-        self.layout = Layout(settings.data_dir)
+        self.layout = Layout(settings.data_dir, settings.storage_url)
         self.catalog = CatalogService(db)
 
     @classmethod
@@ -71,9 +71,8 @@ class Bank:
 
     @functools.cached_property
     def _stored(self) -> SequenceStore:
-        from lanhai.store.sequences import SequenceStore
 
-        return SequenceStore(self.layout.assemblies)
+        return self.layout.sequence_store()
 
     @functools.cached_property
     def search(self) -> SearchService:

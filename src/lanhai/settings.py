@@ -33,6 +33,17 @@ SETTINGS_DOC: dict[str, str] = {
         "(tcp://host:8786), one task per assembly; default: none, this machine's cores. Its "
         "workers need the same Lanhai version and the data folder at the same path."
     ),
+    "LANHAI_STORAGE_URL": (
+        "Object storage holding the assemblies' sequences and results (s3://bucket/prefix, "
+        "through s3fs; credentials and endpoint from AWS_ACCESS_KEY_ID, "
+        "AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL); default: none, the files stay under "
+        "LANHAI_DATA_DIR, which then caches them."
+    ),
+    "LANHAI_CACHE_DIR": (
+        "Where a Dask worker caches the assemblies it reads from LANHAI_STORAGE_URL; "
+        "default: the client's cache folder when the worker can write it, else "
+        "~/.cache/lanhai."
+    ),
     "LANHAI_HOST": "Address `lanhai serve` binds; default 127.0.0.1.",
     "LANHAI_PORT": "Port `lanhai serve` listens on; default 8000.",
     "LANHAI_PAGE_SIZE_MAX": "Largest page a list request may ask for; default 1000.",
@@ -180,6 +191,7 @@ class Settings:
     notify_score: float = 0.35
     notify_every: int = 60
     dask_scheduler: str = ""
+    storage_url: str = ""
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -209,6 +221,7 @@ class Settings:
             notify_score=_fraction(env, "LANHAI_NOTIFY_SCORE", 0.35),
             notify_every=_seconds(env, "LANHAI_NOTIFY_EVERY", 60),
             dask_scheduler=env.get("LANHAI_DASK_SCHEDULER", ""),
+            storage_url=env.get("LANHAI_STORAGE_URL", ""),
             limits=limits_from_env(dict(env)),
         )
 

@@ -97,7 +97,7 @@ def annotate_families(root: str, accession: str, packs: Sequence[Pack], threads:
                       ) -> dict[str, Any]:
     """Search the assembly's proteins against ``packs``; store hits and loci; return the
     marker (written last)."""
-    store = SequenceStore(Path(root))
+    store = SequenceStore.at(root)
     manifest = store.manifest(accession)
     if manifest is None:
         raise FileNotFoundError(f"{accession} has no sequences")
@@ -185,7 +185,7 @@ def find_assembly_clusters(root: str, accession: str, threads: int) -> dict[str,
     (:mod:`lanhai.sequence.clusters`), store them, return the marker (written last)."""
     from lanhai.sequence.clusters import GeccoModels, batches, gecco_genes, predict
 
-    store = SequenceStore(Path(root))
+    store = SequenceStore.at(root)
     manifest = store.manifest(accession)
     if manifest is None or store.table_path(accession, "genes") is None:
         raise FileNotFoundError(f"{accession} has no called genes")

@@ -38,8 +38,6 @@ SCHEDULER_ENV = "LANHAI_DASK_SCHEDULER"
 ENGINES = ("pyrodigal", "pyhmmer", "gecco", "pyarrow")
 #: seconds to wait for the scheduler to answer
 CONNECT_TIMEOUT = 15.0
-#: the folder under the store root where the client leaves its storage probe
-PROBE_FOLDER = ".cluster-probe"
 
 
 def _source_digest() -> str:
@@ -91,15 +89,20 @@ def run_checked(expected: tuple[tuple[str, str], ...], fn: Callable[..., Any], /
     return fn(*args, **kwargs)
 
 
-def worker_report(probe: str, token: str) -> dict[str, Any]:
+def worker_report(store: str, probe: str, token: str) -> dict[str, Any]:
     """What a worker tells the client before the first task: its fingerprint and whether it
-    reads the client's probe file (so it sees the same storage)."""
-    path = Path(probe)
+    reads the client's probe file (so it sees the same storage). ``store`` is the sequence
+    store's address (:attr:`lanhai.store.sequences.SequenceStore.address`)."""
+    from lanhai.errors import LanhaiError
+    from lanhai.store.sequences import SequenceStore
+
     try:
-        seen = path.read_text(encoding="utf-8") == token
+        seen = SequenceStore.at(store).read_probe(probe) == token
         problem = "" if seen else "it holds another token (another storage at the same path)"
     except OSError as err:
         seen, problem = False, f"{type(err).__name__}: {err.strerror or err}"
+    except LanhaiError as err:
+        seen, problem = False, err.message
     return {"fingerprint": dict(FINGERPRINT), "sees_store": seen, "problem": problem,
             "host": socket.gethostname()}
 
@@ -107,12 +110,14 @@ def worker_report(probe: str, token: str) -> dict[str, Any]:
 class ClusterExecutor(Executor):
     """Runs tasks on the Dask cluster at ``address`` (``tcp://host:8786``), checked first.
 
-    ``root`` is the bank's sequence store: every worker must read and write it at the same
-    path (a shared file system). Raises UsageError when the scheduler cannot be reached, has
+    ``store`` is the address of the bank's sequence store
+    (:attr:`lanhai.store.sequences.SequenceStore.address`): a folder every worker must read
+    and write at the same path (a shared file system), or object storage every worker
+    reaches with its own credentials. Raises UsageError when the scheduler cannot be reached, has
     no workers, or a worker runs other code or cannot see the store.
     """
 
-    def __init__(self, address: str, root: Path, *,
+    def __init__(self, address: str, store: str | Path, *,
                  connect_timeout: float = CONNECT_TIMEOUT) -> None:
         try:
             from distributed import Client
@@ -129,28 +134,29 @@ class ClusterExecutor(Executor):
                 f"{err}); start one with `dask scheduler` and workers with `dask worker "
                 f"{address}`, or unset {SCHEDULER_ENV} to annotate on this machine") from err
         try:
-            self.threads = self._check(Path(root))
+            self.threads = self._check(str(store))
         except BaseException:
             self._client.close()
             raise
         self._executor = self._client.get_executor(pure=False)
 
-    def _check(self, root: Path) -> int:
+    def _check(self, store: str) -> int:
         """Check every worker; return the cluster's total worker threads."""
         workers: dict[str, Any] = self._client.scheduler_info(n_workers=-1)["workers"]
         if not workers:
             self._client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
             workers = self._client.scheduler_info(n_workers=-1)["workers"]
-        folder = root / PROBE_FOLDER
-        folder.mkdir(parents=True, exist_ok=True)
+        from lanhai.store.sequences import SequenceStore
+
+        local = SequenceStore.at(store)
         token = secrets.token_hex(16)
-        probe = folder / f"{token}.txt"
-        probe.write_text(token, encoding="utf-8")
+        probe = local.write_probe(token)
+        where = local.remote.url if local.remote is not None else str(local.root)
         try:
             reports: dict[str, dict[str, Any]] = self._client.run(
-                worker_report, str(probe), token)
+                worker_report, store, probe, token)
         finally:
-            probe.unlink(missing_ok=True)
+            local.remove_probe(probe)
         ours = dict(FINGERPRINT)
         problems = []
         for address, report in sorted(reports.items()):
@@ -159,13 +165,14 @@ class ClusterExecutor(Executor):
                                 + describe_difference(ours, report["fingerprint"]))
             elif not report["sees_store"]:
                 problems.append(f"worker {address} ({report['host']}) cannot read the bank's "
-                                f"sequence store at {root}: {report['problem']}")
+                                f"sequence store at {where}: {report['problem']}")
         if problems:
             raise UsageError(
                 f"the Dask cluster at {self.address} cannot annotate this bank: "
                 + "; ".join(problems) + ". Every worker needs the same Lanhai and engine "
                 "versions as this machine, and the bank's data folder on a shared file system "
-                "mounted at the same path")
+                "mounted at the same path (or, with LANHAI_STORAGE_URL, credentials for the "
+                "object storage)")
         return sum(int(w.get("nthreads", 1)) for w in workers.values()) or len(reports)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from lanhai.errors import UsageError
+from lanhai.errors import LanhaiError, UsageError
 from lanhai.services.access import Actor, require_admin
 from lanhai.settings import Settings, safe_url
 from lanhai.store import leftovers
@@ -34,6 +34,9 @@ NO_SPACE_BYTES = 100 << 20
 RECENT_JOBS = 7 * 86400
 #: at most this many interrupted jobs are listed
 LISTED_JOBS = 20
+#: an attempt in object storage no pointer names is removed by `lanhai clean` after this
+#: long (seconds): a younger one may be a writer's still uploading
+ABANDONED_ATTEMPT_AGE = 86400
 
 
 class MaintenanceService:
@@ -41,7 +44,7 @@ class MaintenanceService:
 
     def __init__(self, settings: Settings, db: Database | None = None) -> None:
         self.settings = settings
-        self.layout = Layout(settings.data_dir)
+        self.layout = Layout(settings.data_dir, settings.storage_url)
         self._db = db
         self._own_db = False
         #: files written outside the data folder (exports, result tables), findable if the
@@ -70,6 +73,8 @@ class MaintenanceService:
         items = leftovers.scan(self.layout) if facts["exists"] else []
         checks = [_folder_check(facts), _space_check(facts), self._schema_check(),
                   self._jobs_check(now), _leftovers_check(items)]
+        if self.settings.storage_url:
+            checks.append(self._storage_check())
         if self.settings.dask_scheduler and facts["exists"]:
             checks.append(self._cluster_check())
         return {"data_dir": facts["path"], "database_url": safe_url(self.settings.database_url),
@@ -83,7 +88,7 @@ class MaintenanceService:
 
         address = self.settings.dask_scheduler
         try:
-            cluster = ClusterExecutor(address, self.layout.assemblies,
+            cluster = ClusterExecutor(address, self.layout.sequence_store().address,
                                       connect_timeout=CONNECT_TIMEOUT / 3)
         except UsageError as err:
             return _check("cluster", PROBLEM, str(err),
@@ -94,6 +99,19 @@ class MaintenanceService:
         return _check("cluster", OK, f"{address}: {threads} worker thread"
                       f"{'s' if threads != 1 else ''}, each running this Lanhai and its "
                       "engines and seeing the bank's sequence store", threads=threads)
+
+    def _storage_check(self) -> dict[str, Any]:
+        """The object storage LANHAI_STORAGE_URL names: a file written, read back, deleted."""
+        from lanhai.store.remote import RemoteStorage
+
+        url = self.settings.storage_url
+        try:
+            RemoteStorage(url).check()
+        except LanhaiError as err:
+            return _check("storage", PROBLEM, err.message,
+                          "check the storage's address (AWS_ENDPOINT_URL), the bucket and "
+                          "the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
+        return _check("storage", OK, f"{url}: files are written, read back and deleted")
 
     def _database(self) -> Database | None:
         """The catalog database, without creating one (None when its SQLite file is
@@ -173,8 +191,31 @@ class MaintenanceService:
                 freed += item.size if result == "removed" else 0
             elif result != "gone":  # a writer took it up again meanwhile
                 kept.append({**item.to_dict(now), "state": result, "action": "keep"})
+        if self.settings.storage_url:
+            freed += self._clean_storage(now, dry_run, cleaned)
         return {"data_dir": str(self.layout.root.absolute()), "dry_run": dry_run,
                 "cleaned": cleaned, "kept": kept, "freed_bytes": freed}
+
+    def _clean_storage(self, now: float, dry_run: bool, cleaned: list[dict[str, Any]]) -> int:
+        """Remove the object storage's abandoned attempts (older than a day); bytes freed."""
+        from lanhai.store.remote import RemoteStorage
+
+        remote = RemoteStorage(self.settings.storage_url)
+        freed = 0
+        for attempt in remote.abandoned(ABANDONED_ATTEMPT_AGE):
+            if not dry_run:
+                remote.remove(attempt["key"])
+            cleaned.append({
+                "path": f"{remote.url}/objects/{attempt['accession']}/{attempt['attempt']}",
+                "kind": "object storage attempt",
+                "why": f"files of {attempt['accession']} that no pointer names: their "
+                       "writer stopped before its pointer, or the storage refused to delete "
+                       "them; nothing reads them", "size": attempt["size"],
+                "age_seconds": round(attempt["age"]), "state": leftovers.ABANDONED,
+                "action": leftovers.REMOVE,
+                "result": "would remove" if dry_run else "removed"})
+            freed += attempt["size"]
+        return freed
 
     def start_cleanup(self, actor: Actor) -> threading.Thread:
         """Clean the abandoned items once, in the background (a server does this when it

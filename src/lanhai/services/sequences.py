@@ -239,7 +239,7 @@ class SequenceService(AnnotationReads):
         if own and address:
             from lanhai.services.cluster import ClusterExecutor
 
-            executor = ClusterExecutor(address, self.store.root)
+            executor = ClusterExecutor(address, self.store.address)
             workers, threads = executor.threads, threads or 1
         else:
             workers = jobs or cpu_count()
@@ -304,7 +304,7 @@ class SequenceService(AnnotationReads):
         """Run every assembly's steps in ``pool``: one task per assembly, or (a large
         metagenome's genes) one task per contig batch, a task joining them, then one task for
         the other steps."""
-        root = str(self.store.root)
+        root = self.store.address
         failed: list[Problem] = []
         #: task -> (accession, stage): "steps", "batch" or "join"
         running: dict[Future[dict[str, Any]], tuple[str, str]] = {}
@@ -527,7 +527,7 @@ def call_assembly_genes(root: str, accession: str, assembly_type: str | None,
     """Call the genes of one ingested assembly and store them (runs in a worker process).
 
     Returns the completion marker, written last."""
-    store = SequenceStore(Path(root))
+    store = SequenceStore.at(root)
     manifest = store.manifest(accession)
     if manifest is None:
         raise FileNotFoundError(f"{accession} has no sequences")
@@ -577,7 +577,7 @@ def call_gene_batch(root: str, accession: str, part: int, first: int, last: int,
                     threads: int) -> dict[str, Any]:
     """Call the genes of contigs ``first`` to ``last`` (rows) of a metagenome and store them
     as one part (runs in a worker); returns the part's marker."""
-    store = SequenceStore(Path(root))
+    store = SequenceStore.at(root)
     manifest = store.manifest(accession)
     if manifest is None:
         raise FileNotFoundError(f"{accession} has no sequences")
@@ -604,7 +604,7 @@ def join_gene_batches(root: str, accession: str, parts: int, assembly_type: str 
                       ) -> dict[str, Any]:
     """Join a metagenome's finished contig batches, in order, into its genes and proteins
     (the rows one task would have written) and mark gene calling done (runs in a worker)."""
-    store = SequenceStore(Path(root))
+    store = SequenceStore.at(root)
     manifest = store.manifest(accession)
     if manifest is None:
         raise FileNotFoundError(f"{accession} has no sequences")

@@ -3,7 +3,9 @@
 ::
 
     lanhai.sqlite         the catalog (SQLite; LANHAI_DATABASE_URL may point elsewhere)
-    assemblies/<ACC>/     an assembly's sequences, genes and annotation (store/sequences.py)
+    assemblies/<ACC>/     an assembly's sequences, genes and annotation (store/sequences.py);
+                          with LANHAI_STORAGE_URL a cache of the object storage holding them
+                          (store/remote.py)
     search/               compound fingerprints, MMseqs2 sequence indexes
     profiles/<NAME>/      installed HMM profile packs
     breeding/<NAME>/      imported breeding datasets
@@ -26,6 +28,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lanhai.store.sequences import SequenceStore
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,14 @@ class Layout:
     """The paths of one bank's data folder."""
 
     root: Path
+    #: object storage holding the assemblies (``s3://bucket/prefix``); empty: ``assemblies/``
+    storage_url: str = ""
+
+    def sequence_store(self) -> SequenceStore:
+        """The assemblies' store: ``assemblies/``, or the storage cached there."""
+        from lanhai.store.sequences import open_store
+
+        return open_store(self.assemblies, self.storage_url)
 
     @property
     def assemblies(self) -> Path:

@@ -159,7 +159,7 @@ class SequenceIndex:
         if db not in DBS:
             raise ValueError(f"db must be one of {DBS}")
         self.db = db
-        self.store = SequenceStore(layout.assemblies)
+        self.store = layout.sequence_store()
         self.root = layout.search / db
         self._mmseqs = mmseqs
         self.index_min_residues = index_min_residues

@@ -27,9 +27,11 @@ removes the folders of runs that died (:mod:`lanhai.store.leftovers`).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -40,6 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lanhai.store import leftovers
+from lanhai.store.remote import PARTS, UNITS, RemoteStorage, is_url, part_unit, unit_files
 
 SEQUENCES = pa.schema([("id", pa.string()), ("description", pa.string()),
                        ("length", pa.int64()), ("sequence", pa.large_string())])
@@ -88,6 +91,12 @@ STEP_TABLES = {"hits": "annotation", "loci": "annotation", "gecco_domains": "ann
 ROW_GROUP_RESIDUES = 8_000_000
 ROW_GROUP_ROWS = 10_000
 MARKER = "genes.done.json"
+#: with object storage, an assembly's pointers are read again after this many seconds
+REFRESH_SECONDS = 2.0
+#: the hidden folder of a local cache recording which attempt of each unit it holds
+SYNCED = ".remote"
+#: the local folder of the cluster's storage probes
+PROBE_FOLDER = ".cluster-probe"
 
 
 class TableWriter:
@@ -144,8 +153,10 @@ class Staged:
     def write_json(self, name: str, data: Mapping[str, Any]) -> None:
         (self.folder / name).write_text(json.dumps(data, indent=1), "utf-8")
 
-    def commit(self) -> None:
-        """Close the tables and swap the staging folder in for ``target`` (atomic rename)."""
+    def commit(self, *, publish: bool = True) -> None:
+        """Close the tables and swap the staging folder in for ``target`` (atomic rename);
+        with object storage, an ingest or a contig batch is then published there
+        (``publish=False``: the files came from there)."""
         for writer in self.writers.values():
             writer.close()
         self.writers.clear()
@@ -158,6 +169,8 @@ class Staged:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         self._hold.release()
+        if publish and self.store.remote is not None:
+            self.store.published(self.accession, self.target)
 
     def commit_into(self, folder: Path) -> None:
         """Close the tables and move each file into ``folder`` (one atomic rename per file;
@@ -189,10 +202,41 @@ class Staged:
 
 
 class SequenceStore:
-    """Sequence tables of the assemblies under one data folder."""
+    """Sequence tables of the assemblies under one data folder; with ``remote`` (object
+    storage, :mod:`lanhai.store.remote`) the folder is a cache of what the storage holds:
+    reads fetch what changed there, and each step's commit is published there."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, remote: RemoteStorage | None = None) -> None:
         self.root = Path(root)
+        self.remote = remote
+        self._checked: dict[str, float] = {}
+
+    @property
+    def address(self) -> str:
+        """How a worker task names this store (:meth:`at`): the folder, or the storage URL
+        with this machine's cache folder."""
+        if self.remote is None:
+            return str(self.root)
+        return json.dumps({"url": self.remote.url, "cache": str(self.root)})
+
+    @classmethod
+    def at(cls, address: str) -> SequenceStore:
+        """The store an :attr:`address` names. A worker caches what it reads from object
+        storage in the client's cache folder when it can write there and ``LANHAI_CACHE_DIR``
+        is not set, else under ``LANHAI_CACHE_DIR`` (default ``~/.cache/lanhai``)."""
+        if not address.startswith("{"):
+            return cls(Path(address))
+        named = json.loads(address)
+        cache = Path(named["cache"])
+        try:
+            usable = not os.environ.get("LANHAI_CACHE_DIR")
+            cache.mkdir(parents=True, exist_ok=True)
+            usable = usable and os.access(cache, os.W_OK)
+        except OSError:
+            usable = False
+        if not usable:
+            cache = default_cache(named["url"])
+        return cls(cache, RemoteStorage(named["url"]))
 
     def folder(self, accession: str) -> Path:
         return self.root / accession
@@ -205,6 +249,8 @@ class SequenceStore:
 
     def accessions(self) -> list[str]:
         """Every assembly with a folder (finished or not), in name order."""
+        if self.remote is not None:
+            return self.remote.accessions()
         try:
             entries = list(os.scandir(self.root))
         except FileNotFoundError:
@@ -214,6 +260,8 @@ class SequenceStore:
 
     def with_sequences(self) -> set[str]:
         """Assemblies whose contigs or proteins were ingested (a manifest is in their folder)."""
+        if self.remote is not None:
+            return set(self.remote.with_unit("sequences"))
         return {acc for acc in self.accessions()
                 if os.path.exists(os.path.join(self.root, acc, "manifest.json"))}
 
@@ -221,8 +269,13 @@ class SequenceStore:
         """Assembly accession -> its hits table, for finished annotations only (the marker is
         there and belongs to the stored sequences)."""
         found: dict[str, Path] = {}
+        annotated = set(self.remote.with_unit("annotation")) if self.remote else None
         for accession in self.accessions():
-            if not os.path.exists(os.path.join(self.root, accession, "annotation.done.json")):
+            if annotated is not None:
+                if accession not in annotated:
+                    continue
+            elif not os.path.exists(os.path.join(self.root, accession,
+                                                 "annotation.done.json")):
                 continue
             path = self.table_path(accession, "hits")
             if path is not None:
@@ -237,6 +290,7 @@ class SequenceStore:
     # -- ingested sequences -----------------------------------------------------------------
     def manifest(self, accession: str) -> dict[str, Any] | None:
         """What was ingested into ``accession``, or None."""
+        self.refresh(accession)
         return _read_json(self.folder(accession) / "manifest.json")
 
     def stage_ingest(self, accession: str) -> Staged:
@@ -253,6 +307,7 @@ class SequenceStore:
                        stop: int | None = None) -> Iterator[tuple[str, str]]:
         """(id, sequence) of the ingested contigs or proteins (rows ``start`` to ``stop``),
         one row group at a time; row groups wholly outside the range are not read."""
+        self.refresh(accession)
         path = self.folder(accession) / f"{table}.parquet"
         parquet = pq.ParquetFile(path)
         groups, row, first = [], 0, None
@@ -272,6 +327,7 @@ class SequenceStore:
                 row += 1
 
     def contig_lengths(self, accession: str) -> list[tuple[str, int]]:
+        self.refresh(accession)
         path = self.folder(accession) / "contigs.parquet"
         table = pq.read_table(path, columns=["id", "length"])
         return list(zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True))
@@ -280,6 +336,7 @@ class SequenceStore:
     def stage_genes(self, accession: str) -> Staged:
         """Staging for gene-calling results; commit, then :meth:`mark_genes_done`."""
         (self.folder(accession) / MARKER).unlink(missing_ok=True)
+        self._forget(accession, "genes")
         return Staged(self, accession, self.folder(accession) / "genes")
 
     def mark_genes_done(self, accession: str, marker: Mapping[str, Any]) -> None:
@@ -292,9 +349,12 @@ class SequenceStore:
         staging.mkdir(parents=True, exist_ok=True)
         leftovers.replace_file(path, json.dumps(marker, indent=1, sort_keys=True).encode(),
                                folder=staging)
+        if self.remote is not None:
+            self.published(path.parent.name, path)
 
     def genes_done(self, accession: str) -> dict[str, Any] | None:
         """The completion marker of gene calling, or None when it has not finished."""
+        self.refresh(accession)
         return _read_json(self.folder(accession) / MARKER)
 
     # -- gene calls of a large assembly in contig batches -------------------------------------
@@ -305,6 +365,8 @@ class SequenceStore:
 
     def gene_part(self, accession: str, part: int) -> dict[str, Any] | None:
         """A finished contig batch's marker (``part.json``), or None."""
+        if self.remote is not None:
+            self._pull_part(accession, part)
         return _read_json(self._parts(accession) / f"part-{part:05d}" / "part.json")
 
     def iter_gene_part(self, accession: str, part: int, table: str,
@@ -316,6 +378,10 @@ class SequenceStore:
 
     def remove_gene_parts(self, accession: str) -> None:
         """Drop the batches once their genes are joined (and marked done)."""
+        if self.remote is not None:
+            for unit in self.remote.part_units(accession):
+                self.remote.drop(accession, unit)
+                self._forget(accession, unit)
         shutil.rmtree(self._parts(accession), ignore_errors=True)
 
     def _parts(self, accession: str) -> Path:
@@ -327,6 +393,7 @@ class SequenceStore:
         marker; commit with ``staged.commit_into(store.annotation_folder(acc))``, then
         :meth:`mark_step_done`."""
         (self.folder(accession) / f"{step}.done.json").unlink(missing_ok=True)
+        self._forget(accession, step)
         return Staged(self, accession, self.annotation_folder(accession))
 
     def annotation_folder(self, accession: str) -> Path:
@@ -338,6 +405,7 @@ class SequenceStore:
 
     def step_done(self, accession: str, step: str) -> dict[str, Any] | None:
         """A step's completion marker if it matches the stored sequences, else None."""
+        self.refresh(accession)
         marker = _read_json(self.folder(accession) / f"{step}.done.json")
         manifest = self.manifest(accession)
         if marker is None or manifest is None or marker.get("input_sha256") != manifest.get(
@@ -349,6 +417,7 @@ class SequenceStore:
     def table_path(self, accession: str, table: str) -> Path | None:
         """Where ``table`` (contigs, proteins, genes, hits, loci, clusters) of ``accession``
         is, if it exists and the step that writes it has finished."""
+        self.refresh(accession)
         folder = self.folder(accession)
         if table in STEP_TABLES:
             if self.step_done(accession, STEP_TABLES[table]) is None:
@@ -372,6 +441,207 @@ class SequenceStore:
             return
         for batch in pq.ParquetFile(path).iter_batches(batch_size, columns=columns):
             yield from batch.to_pylist()
+
+    # -- object storage (lanhai.store.remote) -----------------------------------------------
+    def refresh(self, accession: str) -> None:
+        """With object storage: bring the cached assembly up to what the storage holds
+        (at most every :data:`REFRESH_SECONDS` per assembly in this process)."""
+        if self.remote is None:
+            return
+        now = time.monotonic()
+        if now - self._checked.get(accession, -REFRESH_SECONDS) < REFRESH_SECONDS:
+            return
+        for _ in range(3):  # a writer may replace a unit while its files are fetched
+            try:
+                self._pull(accession)
+                break
+            except FileNotFoundError:
+                continue
+        else:
+            self._pull(accession)
+        self._checked[accession] = time.monotonic()
+
+    def _pull(self, accession: str) -> None:
+        assert self.remote is not None
+        synced_path = self._synced_path(accession)
+        synced_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = synced_path.with_suffix(".lock")
+        with leftovers.hold_file(lock):
+            synced = _read_json(synced_path) or {}
+            pointers = self.remote.pointers(accession, UNITS)
+            sequences = pointers.get("sequences")
+            if sequences is None:
+                if synced or self.folder(accession).exists():
+                    shutil.rmtree(self.folder(accession), ignore_errors=True)
+                synced_path.unlink(missing_ok=True)
+                return
+            if synced.get("sequences") != sequences["attempt"]:
+                with Staged(self, accession, self.folder(accession)) as staged:
+                    self.remote.download(accession, sequences, staged.folder)
+                    staged.commit(publish=False)
+                synced = {"sequences": sequences["attempt"]}
+            for unit in UNITS:
+                if unit == "sequences":
+                    continue
+                pointer = pointers.get(unit)
+                if pointer is None:
+                    if unit in synced:
+                        self._uninstall(accession, unit)
+                        del synced[unit]
+                elif synced.get(unit) != pointer["attempt"]:
+                    self._install(accession, unit, pointer)
+                    synced[unit] = pointer["attempt"]
+            _write_json(synced_path, synced, self.root / leftovers.STAGING)
+
+    def _pull_part(self, accession: str, part: int) -> None:
+        assert self.remote is not None
+        unit = part_unit(part)
+        pointer = self.remote.pointers(accession, [unit]).get(unit)
+        synced = _read_json(self._synced_path(accession)) or {}
+        if pointer is None:
+            if unit in synced:
+                shutil.rmtree(self._parts(accession) / f"part-{part:05d}", ignore_errors=True)
+                self._forget(accession, unit)
+        elif synced.get(unit) != pointer["attempt"]:
+            with Staged(self, accession, self._parts(accession) / f"part-{part:05d}") as staged:
+                self.remote.download(accession, pointer, staged.folder)
+                for name in list(pointer["files"]):  # the part's files sit at its root
+                    os.replace(staged.folder / name, staged.folder / Path(name).name)
+                shutil.rmtree(staged.folder / "genes-parts", ignore_errors=True)
+                staged.commit(publish=False)
+            self._remember(accession, unit, pointer["attempt"])
+
+    def _install(self, accession: str, unit: str, pointer: Mapping[str, Any]) -> None:
+        """Put a unit fetched from the storage in place: its marker last."""
+        folder = self.folder(accession)
+        files = unit_files(unit)
+        marker = files[-1]
+        (folder / marker).unlink(missing_ok=True)
+        with Staged(self, accession, folder / unit) as staged:
+            assert self.remote is not None
+            self.remote.download(accession, pointer, staged.folder)
+            for name in files[:-1]:
+                if name in pointer["files"]:
+                    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(staged.folder / name, folder / name)
+                else:
+                    (folder / name).unlink(missing_ok=True)
+            if marker in pointer["files"]:
+                os.replace(staged.folder / marker, folder / marker)
+
+    def _uninstall(self, accession: str, unit: str) -> None:
+        for name in reversed(unit_files(unit)):  # the marker first
+            (self.folder(accession) / name).unlink(missing_ok=True)
+
+    def published(self, accession: str, written: Path) -> None:
+        """Publish what a commit or a marker just made visible here (``written``: the
+        assembly's folder, a contig batch's folder, or a step's marker) to the storage. When
+        the storage refuses, the local copy is withdrawn too and the error is raised."""
+        assert self.remote is not None
+        folder = self.folder(accession)
+        if written == folder:
+            unit = "sequences"
+        elif written.parent == self._parts(accession):
+            unit = part_unit(int(written.name.removeprefix("part-")))
+        else:
+            markers = [u for u, files in UNITS.items() if folder / files[-1] == written]
+            if not markers:  # a step's files: published with its marker
+                return
+            unit = markers[0]
+        try:
+            if unit == "sequences":  # a new ingest: what belonged to the old one goes first
+                for other in [*UNITS, *self.remote.part_units(accession)]:
+                    if other != "sequences":
+                        self.remote.drop(accession, other)
+            pointer = self.remote.publish(accession, unit, folder)
+        except Exception:
+            if unit == "sequences":
+                shutil.rmtree(folder, ignore_errors=True)
+                self._synced_path(accession).unlink(missing_ok=True)
+            elif unit.startswith(PARTS + "/"):
+                shutil.rmtree(written, ignore_errors=True)
+                self._forget(accession, unit)
+            else:
+                written.unlink(missing_ok=True)
+                self._forget(accession, unit)
+            raise
+        if unit == "sequences":
+            path = self._synced_path(accession)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_json(path, {"sequences": pointer["attempt"]},
+                        self.root / leftovers.STAGING)
+        else:
+            self._remember(accession, unit, pointer["attempt"])
+        self._checked[accession] = time.monotonic()
+
+    def _synced_path(self, accession: str) -> Path:
+        return self.root / SYNCED / f"{accession}.json"
+
+    def _remember(self, accession: str, unit: str, attempt: str) -> None:
+        path = self._synced_path(accession)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with leftovers.hold_file(path.with_suffix(".lock")):
+            synced = _read_json(path) or {}
+            synced[unit] = attempt
+            _write_json(path, synced, self.root / leftovers.STAGING)
+
+    def _forget(self, accession: str, unit: str) -> None:
+        """This cache no longer holds ``unit`` as the storage has it (its marker is gone)."""
+        if self.remote is None:
+            return
+        path = self._synced_path(accession)
+        if not path.exists():
+            return
+        with leftovers.hold_file(path.with_suffix(".lock")):
+            synced = _read_json(path) or {}
+            if synced.pop(unit, None) is not None:
+                _write_json(path, synced, self.root / leftovers.STAGING)
+        self._checked.pop(accession, None)
+
+    # -- the cluster's storage probe ----------------------------------------------------------
+    def write_probe(self, token: str) -> str:
+        """Leave a file holding ``token`` where every worker must read it; its name."""
+        if self.remote is not None:
+            return self.remote.write_probe(f"{token}.txt", token)
+        folder = self.root / PROBE_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f"{token}.txt"
+        probe.write_text(token, encoding="utf-8")
+        return str(probe)
+
+    def read_probe(self, name: str) -> str:
+        if self.remote is not None:
+            return self.remote.read_probe(name)
+        return Path(name).read_text(encoding="utf-8")
+
+    def remove_probe(self, name: str) -> None:
+        if self.remote is not None:
+            self.remote.remove_probe(name)
+        else:
+            Path(name).unlink(missing_ok=True)
+
+
+def default_cache(url: str) -> Path:
+    """Where a machine caches the assemblies of the storage ``url``."""
+    base = Path(os.environ.get("LANHAI_CACHE_DIR") or Path.home() / ".cache" / "lanhai")
+    return base / hashlib.sha256(url.encode()).hexdigest()[:16] / "assemblies"
+
+
+def open_store(root: Path, storage_url: str = "") -> SequenceStore:
+    """The sequence store of a bank: its ``assemblies/`` folder, or with ``storage_url``
+    (``s3://bucket/prefix``) the storage, cached in that folder."""
+    if not storage_url:
+        return SequenceStore(root)
+    if not is_url(storage_url):
+        raise ValueError(f"LANHAI_STORAGE_URL must be a URL such as s3://bucket/prefix, "
+                         f"not {storage_url!r}; leave it unset to keep the files under "
+                         "LANHAI_DATA_DIR")
+    return SequenceStore(root, RemoteStorage(storage_url))
+
+
+def _write_json(path: Path, data: Mapping[str, Any], staging: Path) -> None:
+    staging.mkdir(parents=True, exist_ok=True)
+    leftovers.replace_file(path, json.dumps(data, sort_keys=True).encode(), folder=staging)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
