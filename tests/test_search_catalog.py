@@ -67,6 +67,30 @@ def test_english_words_across_kinds_with_facets(bank: SearchBank) -> None:
     assert result.facets["kind"] == {"compound": 2}
 
 
+def test_identifiers_and_their_parts(bank: SearchBank, monkeypatch: pytest.MonkeyPatch
+                                     ) -> None:
+    """Identifiers, whole or in part, find the records whose text holds them: on PostgreSQL
+    through the bank's identifier words (migration 0011), the same records as a substring
+    match; a word in too many identifier words is matched by its trigrams instead."""
+    from lanhai.store import search as sql
+
+    deep = bank.acc["deep_sample"]
+    queries = {"TARA_B100000378": {deep}, "tara_b1000003": {deep}, "b100000378": {deep},
+               "SAMEA2620666": {deep}, "ers489727 mesopelagic": {deep},
+               "TARA_B100000379": set(), "2620666": {deep}, "_b100": {deep}}
+    for fallback in (False, True):
+        if fallback:
+            monkeypatch.setattr(sql, "MAX_IDENTIFIER_WORDS", 0)
+        found = {q: {h.accession for h in run(bank, q, limit=50).hits} for q in queries}
+        assert found == queries
+    # a changed identifier is found by its new words, no longer by its old ones
+    monkeypatch.setattr(sql, "MAX_IDENTIFIER_WORDS", 1000)
+    bank.bank.catalog.update(CURATOR, deep, {"samp_name": "TARA_B999000378"})
+    assert {h.accession for h in run(bank, "B999000").hits} == {deep}
+    assert run(bank, "tara_b100000378").total == 0
+    assert run(bank, "ERS489727").total == 1  # its other identifiers stay
+
+
 def test_chinese_substrings(bank: SearchBank) -> None:
     # three characters or more: the trigram index; one or two: the index too, through the
     # spelled-out copy of the Han text (lanhai.kinds.spelled_out)

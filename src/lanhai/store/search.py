@@ -10,6 +10,7 @@ never reach a page or a count.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     case,
     column,
     exists,
@@ -36,6 +38,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from lanhai.db.schema import records, versions
 from lanhai.kinds import fts_phrase
@@ -59,6 +62,26 @@ records_search = Table(
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+#: a word looked up among the bank's identifier words (PostgreSQL, migration 0011): letters,
+#: digits and ``_`` only, a digit among them, three characters or more
+IDENTIFIER_WORD = re.compile(r"(?=[a-z_]*[0-9])[a-z0-9_]{3,}")
+#: a word found in more identifier words than this is matched by its trigrams instead
+MAX_IDENTIFIER_WORDS = 1000
+
+
+def identifier_words(conn: Connection, word: str) -> list[str] | None:
+    """The bank's identifier words that contain ``word`` (PostgreSQL), or None when the word
+    is not identifier-like or is in too many of them (then its trigrams find it)."""
+    lowered = word.lower()
+    if not IDENTIFIER_WORD.fullmatch(lowered):
+        return None
+    found = [row[0] for row in conn.execute(
+        text("SELECT word FROM search_words WHERE word LIKE :pattern ESCAPE '\\' "
+             "LIMIT :most"),
+        {"pattern": "%" + _escape(lowered) + "%", "most": MAX_IDENTIFIER_WORDS + 1})]
+    return None if len(found) > MAX_IDENTIFIER_WORDS else found
 
 
 def _availability(table: Table = records) -> ColumnElement[Any]:
@@ -129,8 +152,17 @@ class TextMatch:
             # out (the same records: every Han run is stored spelled out as well)
             patterns = ["%" + _escape(fts_phrase(t) or t) + "%" for t in tokens]
             if table is records_search:  # its lower-cased text: LIKE gives ILIKE's matches
-                self.conditions += [records_search.c.folded.like(func.lower(p), escape="\\")
-                                    for p in patterns]
+                for token, pattern in zip(tokens, patterns, strict=True):
+                    # an identifier lies inside one of the record's identifier words
+                    # (migration 0011): the records holding a word that contains it
+                    words = identifier_words(conn, token)
+                    if words is not None:
+                        self.conditions.append(
+                            func.lanhai_id_words(records_search.c.folded).op("&&")(
+                                bindparam(None, words, type_=ARRAY(Text))))
+                    else:
+                        self.conditions.append(
+                            records_search.c.folded.like(func.lower(pattern), escape="\\"))
             else:
                 self.conditions += [records.c.search_text.ilike(p, escape="\\")
                                     for p in patterns]

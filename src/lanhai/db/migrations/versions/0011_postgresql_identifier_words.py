@@ -1,0 +1,87 @@
+"""PostgreSQL catalogue search: identifiers found through their words, not their trigrams.
+
+pg_trgm finds a word's candidates by its trigrams and then checks each candidate's whole
+text. Identifiers are made of few distinct trigrams (digits, ``tara``, ``_b1``): in a bank
+of a million records, ``TARA_B1000004`` has 75,350 candidates for its 7,535 matches, and
+checking them cost a quarter of a second.
+
+An identifier-like word (letters, digits and ``_`` only, with a digit) can only occur
+inside one run of such characters in a text. So each record's **identifier words** (its
+runs of ``[a-z0-9_]`` that hold a digit, from the lower-cased text) get a GIN index.
+``search_words`` keeps every distinct identifier word of the bank, with a trigram index. A
+search first finds the identifier words that contain the query word (a few, in a table of
+short strings), then the records holding any of them, through the GIN index. These are the
+same records as ``folded LIKE '%word%'``. A word found in very many identifier words keeps the
+trigram path (``lanhai.store.search``).
+
+The triggers of revision 0006 add each written record's identifier words to
+``search_words``. Words of deleted or changed records stay there; they match no record and
+cost nothing. SQLite is unchanged (FTS5 finds identifiers fast).
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+#: a record's identifier words: its runs of [a-z0-9_] holding a digit (an empty text: {''})
+_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION lanhai_id_words(t text) RETURNS text[] LANGUAGE sql "
+    "IMMUTABLE PARALLEL SAFE AS $$ SELECT regexp_split_to_array(btrim(regexp_replace("
+    "regexp_replace(t, '[^a-z0-9_]+', ' ', 'g'), '(^| )[a-z_]+(?= |$)', ' ', 'g')), ' +') $$")
+_COLUMNS = ("id, kind, restricted, accession, name, taxon, depth_m, event_date, latitude, "
+            "longitude, availability, folded")
+_VALUES = ("r.id, r.kind, r.restricted, r.accession, r.name, r.taxon, r.depth_m, "
+           "r.event_date, r.latitude, r.longitude, "
+           "CASE WHEN r.kind = 'strain' THEN r.fields ->> 'status' END, lower(r.search_text)")
+_WORDS = ("INSERT INTO search_words (word) SELECT DISTINCT w FROM new_records r, "
+          "unnest(lanhai_id_words(lower(r.search_text))) w WHERE w <> '' "
+          "ON CONFLICT DO NOTHING;")
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(_FUNCTION)
+    op.execute("CREATE TABLE IF NOT EXISTS search_words (word TEXT PRIMARY KEY)")
+    op.execute("INSERT INTO search_words (word) SELECT DISTINCT w FROM records_search, "
+               "unnest(lanhai_id_words(folded)) w WHERE w <> '' ON CONFLICT DO NOTHING")
+    op.execute("CREATE INDEX IF NOT EXISTS ix_search_words_trgm ON search_words "
+               "USING gin (word gin_trgm_ops)")
+    op.execute("CREATE INDEX IF NOT EXISTS ix_records_search_id_words ON records_search "
+               "USING gin (lanhai_id_words(folded))")
+    op.execute("CREATE OR REPLACE FUNCTION records_search_insert() RETURNS trigger "
+               "LANGUAGE plpgsql AS $$ BEGIN "
+               f"INSERT INTO records_search ({_COLUMNS}) SELECT {_VALUES} "
+               f"FROM new_records r; {_WORDS} RETURN NULL; END $$")
+    op.execute("CREATE OR REPLACE FUNCTION records_search_update() RETURNS trigger "
+               "LANGUAGE plpgsql AS $$ BEGIN "
+               "DELETE FROM records_search s USING new_records r WHERE s.id = r.id; "
+               f"INSERT INTO records_search ({_COLUMNS}) SELECT {_VALUES} "
+               f"FROM new_records r; {_WORDS} RETURN NULL; END $$")
+    op.execute("ANALYZE search_words")
+    op.execute("ANALYZE records_search")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("CREATE OR REPLACE FUNCTION records_search_insert() RETURNS trigger "
+               "LANGUAGE plpgsql AS $$ BEGIN "
+               f"INSERT INTO records_search ({_COLUMNS}) SELECT {_VALUES} "
+               "FROM new_records r; RETURN NULL; END $$")
+    op.execute("CREATE OR REPLACE FUNCTION records_search_update() RETURNS trigger "
+               "LANGUAGE plpgsql AS $$ BEGIN "
+               "DELETE FROM records_search s USING new_records r WHERE s.id = r.id; "
+               f"INSERT INTO records_search ({_COLUMNS}) SELECT {_VALUES} "
+               "FROM new_records r; RETURN NULL; END $$")
+    op.execute("DROP INDEX IF EXISTS ix_records_search_id_words")
+    op.execute("DROP TABLE IF EXISTS search_words")
+    op.execute("DROP FUNCTION IF EXISTS lanhai_id_words(text)")
