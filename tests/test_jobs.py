@@ -133,3 +133,56 @@ def test_a_job_of_another_runner_is_running_until_its_process_dies(tmp_path: Pat
         worker.wait(10)
     gone = other.get("b" * 32)
     assert gone is not None and gone.status == INTERRUPTED
+
+
+def test_servers_on_one_database_share_their_jobs(shared_engine: Engine,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bank on a server database keeps its jobs in the catalogue, so that every server
+    behind one address answers for every job: one started on the first server is running on
+    the second, then done there; one whose server fell silent is interrupted."""
+    from lanhai.store import jobs as job_store
+    from lanhai.store.jobs import DatabaseJobStore
+
+    first = JobRunner(store=DatabaseJobStore(shared_engine))
+    second = JobRunner(store=DatabaseJobStore(shared_engine))
+    gate = threading.Event()
+    job = first.submit("wait", "ana", {"n": 1}, lambda progress: {"waited": gate.wait(10)})
+    seen = second.get(job.id)
+    assert seen is not None and seen.status in ("queued", "running")
+    assert [j.id for j in second.list("ana")] == [job.id] and second.list("bo") == []
+    gate.set()
+    done = first.wait(job.id, 10)
+    assert done.status == "done" and done.result == {"waited": True}
+    assert second.get(job.id) == done
+
+    # a server that stopped mid-job (its heartbeat silent past the limit)
+    left = Job(id="c" * 32, kind="annotate", owner="ana", params={}, status="running")
+    DatabaseJobStore(shared_engine).save(left)
+    assert second.get(left.id) is not None
+    assert second.get(left.id).status == "running"  # type: ignore[union-attr]
+    monkeypatch.setattr(job_store, "SILENT", -1.0)
+    gone = second.get(left.id)
+    assert gone is not None and gone.status == INTERRUPTED
+    assert gone.error is not None and "start the same work again" in gone.error
+    assert second.get("../../etc/passwd") is None and second.get("0" * 32) is None
+
+
+def test_a_running_job_keeps_its_heartbeat(shared_engine: Engine,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from lanhai.store import jobs as job_store
+    from lanhai.store.jobs import DatabaseJobStore
+
+    monkeypatch.setattr(job_store, "HEARTBEAT", 0.05)
+    monkeypatch.setattr(job_store, "SILENT", 0.5)
+    runner = JobRunner(store=DatabaseJobStore(shared_engine))
+    other = DatabaseJobStore(shared_engine)
+    gate = threading.Event()
+    job = runner.submit("wait", "ana", {}, lambda progress: {"waited": gate.wait(10)})
+    try:
+        for _ in range(3):  # longer than SILENT without a word of progress: still running
+            gate.wait(0.4)
+            seen = other.read(job.id)
+            assert seen is not None and seen.status in ("queued", "running")
+    finally:
+        gate.set()
+    assert runner.wait(job.id, 10).status == "done"

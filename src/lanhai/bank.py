@@ -162,6 +162,10 @@ class Bank:
     def jobs(self) -> JobRunner:
         from lanhai.services.jobs import JobRunner
 
+        if self.db.dialect == "postgresql":  # every server of the bank sees every job
+            from lanhai.store.jobs import DatabaseJobStore
+
+            return JobRunner(store=DatabaseJobStore(self.db.engine))
         return JobRunner(self.layout.jobs)
 
     @functools.cached_property

@@ -462,3 +462,20 @@ screening_models = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("assay", "version"),
 )
+
+
+#: background jobs of a bank whose catalogue is on a server database (PostgreSQL), so that
+#: every server behind one address sees them (lanhai.store.jobs.DatabaseJobStore); an
+#: embedded bank keeps its jobs as files (decision 0007)
+jobs = Table(
+    "jobs", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    #: the whole job as the API shows it, with the runner's host and pid
+    Column("document", JSON, nullable=False),
+    #: when the runner last said it is alive (seconds since the epoch)
+    Column("beat", Float, nullable=False),
+    Index("ix_jobs_created", "created_at"),
+)

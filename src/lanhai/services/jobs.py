@@ -22,7 +22,7 @@ from typing import Any
 
 from lanhai.errors import NotFound, Unauthorized
 from lanhai.services.access import Actor, may_read_job
-from lanhai.store.jobs import DONE, FAILED, FINISHED, RUNNING, Job, JobStore, now
+from lanhai.store.jobs import DONE, FAILED, FINISHED, RUNNING, Job, JobStorage, JobStore, now
 
 #: a task reports progress as (done, total, what)
 Progress = Callable[[int, int, str], None]
@@ -34,9 +34,13 @@ WRITE_INTERVAL = 0.5
 class JobRunner:
     """Starts tasks as jobs and keeps their files up to date."""
 
-    def __init__(self, folder: Path, *, workers: int = 2,
-                 executor: Executor | None = None) -> None:
-        self.store = JobStore(folder)
+    def __init__(self, folder: Path | None = None, *, workers: int = 2,
+                 executor: Executor | None = None, store: JobStorage | None = None) -> None:
+        if store is None:
+            if folder is None:
+                raise ValueError("a job runner needs a folder or a store")
+            store = JobStore(folder)
+        self.store: JobStorage = store
         self._workers = workers
         self._given = executor
         self._executor: Executor | None = executor

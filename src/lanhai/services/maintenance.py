@@ -20,7 +20,7 @@ from lanhai.services.access import Actor, require_admin
 from lanhai.settings import Settings, safe_url
 from lanhai.store import leftovers
 from lanhai.store.database import Database
-from lanhai.store.jobs import FINISHED, INTERRUPTED, JobStore
+from lanhai.store.jobs import FINISHED, INTERRUPTED, DatabaseJobStore, JobStore
 from lanhai.store.layout import Layout
 
 OK, WARNING, PROBLEM = "ok", "warning", "problem"
@@ -147,7 +147,14 @@ class MaintenanceService:
         return _check(check, OK, f"schema revision {revision} (current)", revision=revision)
 
     def _jobs_check(self, now: float) -> dict[str, Any]:
-        jobs = JobStore(self.layout.jobs).all()
+        db = self._database()
+        if db is not None and db.dialect == "postgresql":
+            try:
+                jobs = DatabaseJobStore(db.engine).all()
+            except Exception:  # an older schema without the jobs table: reported above
+                jobs = []
+        else:
+            jobs = JobStore(self.layout.jobs).all()
         counts: dict[str, int] = {}
         for job in jobs:
             counts[job.status] = counts.get(job.status, 0) + 1

@@ -1,4 +1,7 @@
-"""Background jobs on disk: ``LANHAI_DATA_DIR/jobs/<id>.json``, rewritten atomically (temp
+"""Background jobs, as files (:class:`JobStore`, an embedded bank) or in the catalogue database
+(:class:`DatabaseJobStore`, a bank on PostgreSQL that several servers share).
+
+On disk: ``LANHAI_DATA_DIR/jobs/<id>.json``, rewritten atomically (temp
 file + rename) whenever a job's status or progress changes, so a reader never sees half of
 one, and ``<id>.lock``, locked (``flock``) by the runner for as long as the job is queued or
 running. A job whose file says queued or running but whose lock nobody holds was left by a
@@ -12,14 +15,20 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import itertools
 import json
 import os
 import socket
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from sqlalchemy import Engine, insert, select, update
+
+from lanhai.db.schema import jobs as jobs_table
 from lanhai.store.leftovers import hold_file, replace_file
 
 QUEUED, RUNNING, DONE, FAILED, INTERRUPTED = "queued", "running", "done", "failed", "interrupted"
@@ -60,6 +69,25 @@ class Job:
     def from_dict(cls, data: Mapping[str, Any]) -> Job:
         names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+INTERRUPTED_ERROR = ("the server stopped before this job finished; start the same work "
+                     "again (finished parts are not redone)")
+#: a runner says it is alive this often (seconds) while it holds a job in the database
+HEARTBEAT = 10.0
+#: a queued or running job in the database whose runner has been silent this long (seconds)
+#: was left by a server that is gone
+SILENT = 60.0
+
+
+class JobStorage(Protocol):
+    """Where jobs are kept: what :class:`lanhai.services.jobs.JobRunner` needs."""
+
+    def save(self, job: Job) -> None: ...
+    def read(self, job_id: str) -> Job | None: ...
+    def all(self) -> list[Job]: ...
+    def hold(self, job_id: str) -> int: ...
+    def release(self, job_id: str, handle: int) -> None: ...
 
 
 class JobStore:
@@ -105,8 +133,7 @@ class JobStore:
         if job is None or job.status in FINISHED:
             return job
         job.status = INTERRUPTED
-        job.error = ("the server stopped before this job finished; start the same work "
-                     "again (finished parts are not redone)")
+        job.error = INTERRUPTED_ERROR
         return job
 
     # -- the lock a runner holds while a job is queued or running --------------------------
@@ -137,6 +164,89 @@ class JobStore:
         finally:
             os.close(fd)
         return False
+
+
+class DatabaseJobStore:
+    """Jobs in the catalogue database's ``jobs`` table, so that every server of a bank on
+    PostgreSQL sees them. A runner rewrites a job's row as it moves and, while it holds the
+    job, says it is alive every :data:`HEARTBEAT` seconds; a queued or running job silent for
+    :data:`SILENT` seconds was left by a server that is gone and reads as ``interrupted``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._held: set[str] = set()
+        self._lock = threading.Lock()
+        self._handles = itertools.count(1)
+        self._beating: threading.Thread | None = None
+
+    def save(self, job: Job) -> None:
+        document = json.loads(json.dumps({**job.to_dict(), "host": job.host, "pid": job.pid},
+                                         default=str))
+        values = {"owner": job.owner, "status": job.status, "created_at": job.created_at,
+                  "document": document, "beat": time.time()}
+        with self.engine.begin() as conn:
+            if not conn.execute(update(jobs_table).where(jobs_table.c.id == job.id)
+                                .values(**values)).rowcount:
+                conn.execute(insert(jobs_table).values(id=job.id, **values))
+
+    def _row(self, job_id: str) -> tuple[Job, float] | None:
+        if not _is_job_id(job_id):
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(select(jobs_table.c.document, jobs_table.c.beat)
+                               .where(jobs_table.c.id == job_id)).first()
+        return None if row is None else (Job.from_dict(row.document), float(row.beat))
+
+    def load(self, job_id: str) -> Job | None:
+        found = self._row(job_id)
+        return None if found is None else found[0]
+
+    def all(self) -> list[Job]:
+        """Every job, newest first (those of a server that is gone are ``interrupted``)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(jobs_table.c.document, jobs_table.c.beat)
+                                .order_by(jobs_table.c.created_at.desc(),
+                                          jobs_table.c.id.desc())).all()
+        return [self._as_seen(Job.from_dict(row.document), float(row.beat)) for row in rows]
+
+    def read(self, job_id: str) -> Job | None:
+        found = self._row(job_id)
+        return None if found is None else self._as_seen(*found)
+
+    def _as_seen(self, job: Job, beat: float) -> Job:
+        if job.status in FINISHED or job.id in self._held or time.time() - beat < SILENT:
+            return job
+        job.status, job.error = INTERRUPTED, INTERRUPTED_ERROR
+        return job
+
+    def hold(self, job_id: str) -> int:
+        """Say this runner holds the job (a heartbeat keeps it alive); a handle."""
+        with self._lock:
+            self._held.add(job_id)
+            if self._beating is None:
+                self._beating = threading.Thread(target=self._beat, name="lanhai-job-beat",
+                                                 daemon=True)
+                self._beating.start()
+            return next(self._handles)
+
+    def release(self, job_id: str, handle: int) -> None:
+        with self._lock:
+            self._held.discard(job_id)
+
+    def held(self, job_id: str) -> bool:
+        return job_id in self._held
+
+    def _beat(self) -> None:
+        while True:
+            time.sleep(HEARTBEAT)
+            with self._lock:
+                held = sorted(self._held)
+            if not held:
+                continue
+            # a database gone for a moment: the next beat tries again
+            with contextlib.suppress(Exception), self.engine.begin() as conn:
+                conn.execute(update(jobs_table).where(jobs_table.c.id.in_(held))
+                             .values(beat=time.time()))
 
 
 def _alive(store: JobStore, job: Job) -> bool:
