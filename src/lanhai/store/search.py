@@ -57,6 +57,7 @@ records_search = Table(
     Column("taxon", String(300)), Column("depth_m", Float), Column("event_date", String(32)),
     Column("latitude", Float), Column("longitude", Float), Column("availability", Text),
     Column("folded", Text),  # PostgreSQL only
+    Column("id_words", ARRAY(Text)),  # PostgreSQL only: the text's identifier words (0011)
 )
 
 
@@ -157,9 +158,8 @@ class TextMatch:
                     # (migration 0011): the records holding a word that contains it
                     words = identifier_words(conn, token)
                     if words is not None:
-                        self.conditions.append(
-                            func.lanhai_id_words(records_search.c.folded).op("&&")(
-                                bindparam(None, words, type_=ARRAY(Text))))
+                        self.conditions.append(records_search.c.id_words.op("&&")(
+                            bindparam(None, words, type_=ARRAY(Text))))
                     else:
                         self.conditions.append(
                             records_search.c.folded.like(func.lower(pattern), escape="\\"))

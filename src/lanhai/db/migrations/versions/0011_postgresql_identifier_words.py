@@ -7,7 +7,8 @@ checking them cost a quarter of a second.
 
 An identifier-like word (letters, digits and ``_`` only, with a digit) can only occur
 inside one run of such characters in a text. So each record's **identifier words** (its
-runs of ``[a-z0-9_]`` that hold a digit, from the lower-cased text) get a GIN index.
+runs of ``[a-z0-9_]`` that hold a digit, from the lower-cased text) are kept in
+``records_search.id_words`` under a GIN index.
 ``search_words`` keeps every distinct identifier word of the bank, with a trigram index. A
 search first finds the identifier words that contain the query word (a few, in a table of
 short strings), then the records holding any of them, through the GIN index. These are the
@@ -31,41 +32,43 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-#: a record's identifier words: its runs of [a-z0-9_] holding a digit (an empty text: {''})
+#: a record's identifier words: its runs of [a-z0-9_] holding a digit, in text order
 _FUNCTION = (
     "CREATE OR REPLACE FUNCTION lanhai_id_words(t text) RETURNS text[] LANGUAGE sql "
-    "IMMUTABLE PARALLEL SAFE AS $$ SELECT regexp_split_to_array(btrim(regexp_replace("
-    "regexp_replace(t, '[^a-z0-9_]+', ' ', 'g'), '(^| )[a-z_]+(?= |$)', ' ', 'g')), ' +') $$")
+    "IMMUTABLE PARALLEL SAFE AS $$ SELECT array(SELECT m[1] FROM regexp_matches(t, "
+    "'([a-z0-9_]*[0-9][a-z0-9_]*)', 'g') AS m) $$")
 _COLUMNS = ("id, kind, restricted, accession, name, taxon, depth_m, event_date, latitude, "
             "longitude, availability, folded")
 _VALUES = ("r.id, r.kind, r.restricted, r.accession, r.name, r.taxon, r.depth_m, "
            "r.event_date, r.latitude, r.longitude, "
            "CASE WHEN r.kind = 'strain' THEN r.fields ->> 'status' END, lower(r.search_text)")
-_WORDS = ("INSERT INTO search_words (word) SELECT DISTINCT w FROM new_records r, "
-          "unnest(lanhai_id_words(lower(r.search_text))) w WHERE w <> '' "
-          "ON CONFLICT DO NOTHING;")
+#: the copy of the written records with their identifier words (computed once), whose words
+#: join the dictionary
+_COPY = (f"WITH added AS (INSERT INTO records_search ({_COLUMNS}, id_words) SELECT {_VALUES}, "
+         "lanhai_id_words(lower(r.search_text)) FROM new_records r RETURNING id_words) "
+         "INSERT INTO search_words (word) SELECT DISTINCT w FROM added, unnest(added.id_words) w "
+         "ON CONFLICT DO NOTHING;")
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(_FUNCTION)
+    op.execute("ALTER TABLE records_search ADD COLUMN IF NOT EXISTS id_words text[]")
+    op.execute("UPDATE records_search SET id_words = lanhai_id_words(folded)")
     op.execute("CREATE TABLE IF NOT EXISTS search_words (word TEXT PRIMARY KEY)")
     op.execute("INSERT INTO search_words (word) SELECT DISTINCT w FROM records_search, "
-               "unnest(lanhai_id_words(folded)) w WHERE w <> '' ON CONFLICT DO NOTHING")
+               "unnest(id_words) w ON CONFLICT DO NOTHING")
     op.execute("CREATE INDEX IF NOT EXISTS ix_search_words_trgm ON search_words "
                "USING gin (word gin_trgm_ops)")
     op.execute("CREATE INDEX IF NOT EXISTS ix_records_search_id_words ON records_search "
-               "USING gin (lanhai_id_words(folded))")
+               "USING gin (id_words)")
     op.execute("CREATE OR REPLACE FUNCTION records_search_insert() RETURNS trigger "
-               "LANGUAGE plpgsql AS $$ BEGIN "
-               f"INSERT INTO records_search ({_COLUMNS}) SELECT {_VALUES} "
-               f"FROM new_records r; {_WORDS} RETURN NULL; END $$")
+               f"LANGUAGE plpgsql AS $$ BEGIN {_COPY} RETURN NULL; END $$")
     op.execute("CREATE OR REPLACE FUNCTION records_search_update() RETURNS trigger "
                "LANGUAGE plpgsql AS $$ BEGIN "
                "DELETE FROM records_search s USING new_records r WHERE s.id = r.id; "
-               f"INSERT INTO records_search ({_COLUMNS}) SELECT {_VALUES} "
-               f"FROM new_records r; {_WORDS} RETURN NULL; END $$")
+               f"{_COPY} RETURN NULL; END $$")
     op.execute("ANALYZE search_words")
     op.execute("ANALYZE records_search")
 
@@ -83,5 +86,6 @@ def downgrade() -> None:
                f"INSERT INTO records_search ({_COLUMNS}) SELECT {_VALUES} "
                "FROM new_records r; RETURN NULL; END $$")
     op.execute("DROP INDEX IF EXISTS ix_records_search_id_words")
+    op.execute("ALTER TABLE records_search DROP COLUMN IF EXISTS id_words")
     op.execute("DROP TABLE IF EXISTS search_words")
     op.execute("DROP FUNCTION IF EXISTS lanhai_id_words(text)")
