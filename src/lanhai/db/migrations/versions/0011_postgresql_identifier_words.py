@@ -15,8 +15,9 @@ short strings), then the records holding any of them, through the GIN index. The
 same records as ``folded LIKE '%word%'``. A word found in very many identifier words keeps the
 trigram path (``lanhai.store.search``).
 
-The triggers of revision 0006 add each written record's identifier words to
-``search_words``. Words of deleted or changed records stay there; they match no record and
+The triggers of revision 0006 compute each written record's identifier words once, and add
+them to ``search_words``. Both new GIN indexes take a 16 MB pending list, so that a bulk import
+merges their entries in large sorted batches. Words of deleted or changed records stay there; they match no record and
 cost nothing. SQLite is unchanged (FTS5 finds identifiers fast).
 
 Revision ID: 0011
@@ -60,9 +61,9 @@ def upgrade() -> None:
     op.execute("INSERT INTO search_words (word) SELECT DISTINCT w FROM records_search, "
                "unnest(id_words) w ON CONFLICT DO NOTHING")
     op.execute("CREATE INDEX IF NOT EXISTS ix_search_words_trgm ON search_words "
-               "USING gin (word gin_trgm_ops)")
+               "USING gin (word gin_trgm_ops) WITH (gin_pending_list_limit = 16384)")
     op.execute("CREATE INDEX IF NOT EXISTS ix_records_search_id_words ON records_search "
-               "USING gin (id_words)")
+               "USING gin (id_words) WITH (gin_pending_list_limit = 16384)")
     op.execute("CREATE OR REPLACE FUNCTION records_search_insert() RETURNS trigger "
                f"LANGUAGE plpgsql AS $$ BEGIN {_COPY} RETURN NULL; END $$")
     op.execute("CREATE OR REPLACE FUNCTION records_search_update() RETURNS trigger "
