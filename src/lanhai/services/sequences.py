@@ -11,7 +11,6 @@ sequences is not redone.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -48,6 +47,7 @@ from lanhai.services.annotation import (
 from lanhai.services.catalog import CatalogService
 from lanhai.services.profiles import ProfileService
 from lanhai.services.results import AnnotationReads
+from lanhai.store.content import file_sha256
 from lanhai.store.sequences import GENES, SEQUENCES, SequenceStore
 
 GENES_STEP, FAMILIES, CLUSTERS_STEP = "genes", "families", "clusters"
@@ -113,7 +113,7 @@ class SequenceService(AnnotationReads):
         record = self._assembly(actor, accession)
         old = self.store.manifest(record.accession)
         if old is not None:
-            if old.get("sha256") == _sha256(path) and old.get("kind") == kind:
+            if old.get("sha256") == file_sha256(path) and old.get("kind") == kind:
                 self._set_summary(actor, record.accession,
                                   self._stored_summary(record.accession, old),
                                   f"ingest of {path.name} (unchanged)")
@@ -700,9 +700,3 @@ def _set_aside_note(manifest: Mapping[str, Any], room: int) -> str:
     return text[:max(room, 0)]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -31,3 +31,12 @@ def read_content(folder: Path, digest: str, suffix: str) -> bytes | None:
     except FileNotFoundError:
         return None
     return data if hashlib.sha256(data).hexdigest() == digest else None
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -23,7 +23,6 @@ usual variables of the storage's client (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACC
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import uuid
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from lanhai.errors import LanhaiError
+from lanhai.store.content import file_sha256
 
 #: unit -> the files it holds, relative to the assembly's folder
 UNITS: dict[str, tuple[str, ...]] = {
@@ -69,14 +69,6 @@ def unit_files(unit: str) -> tuple[str, ...]:
         folder = "genes-parts/" + unit.split("/", 1)[1]
         return tuple(f"{folder}/{name}" for name in PART_FILES)
     return UNITS[unit]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class RemoteStorage:
@@ -160,7 +152,7 @@ class RemoteStorage:
                 raise  # replaced meanwhile: the caller reads the pointer again
             except Exception as err:  # s3fs raises botocore's own errors too
                 raise self._fail(f"reading {accession}/{name}", err) from err
-            if target.stat().st_size != facts["size"] or _sha256(target) != facts["sha256"]:
+            if target.stat().st_size != facts["size"] or file_sha256(target) != facts["sha256"]:
                 raise StorageUnavailable(
                     f"{accession}/{name} in the storage {self.url} is not the file its "
                     "pointer names (size or SHA-256 differ); it was changed outside Lanhai. "
@@ -201,7 +193,7 @@ class RemoteStorage:
                 if not path.exists():
                     continue
                 self.fs.put_file(str(path), f"{base}/{name}")
-                files[name] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+                files[name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
             pointer = {"unit": unit, "attempt": attempt, "files": files}
             self.fs.pipe_file(self.pointer_key(accession, unit),
                               json.dumps(pointer, indent=1, sort_keys=True).encode())

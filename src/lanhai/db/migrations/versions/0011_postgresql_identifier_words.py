@@ -16,9 +16,10 @@ same records as ``folded LIKE '%word%'``. A word found in very many identifier w
 trigram path (``lanhai.store.search``).
 
 The triggers of revision 0006 compute each written record's identifier words once, and add
-them to ``search_words``. Both new GIN indexes take a 16 MB pending list, so that a bulk import
-merges their entries in large sorted batches. Words of deleted or changed records stay there; they match no record and
-cost nothing. SQLite is unchanged (FTS5 finds identifiers fast).
+them to ``search_words``. Both new GIN indexes take a 16 MB pending list, so that a bulk
+import merges their entries in large sorted batches. Words of deleted or changed records stay
+in ``search_words``; they match no record and cost nothing. SQLite is unchanged (FTS5 finds
+identifiers fast).
 
 Revision ID: 0011
 Revises: 0010
