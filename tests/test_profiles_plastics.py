@@ -12,6 +12,8 @@ import pytest
 from lanhai.errors import UsageError
 from lanhai.profiles import build_plastics as build_plastics_module
 from lanhai.profiles.build_plastics import (
+    CLOSE_GAIN,
+    CLOSE_MATRIX,
     FLOOR,
     HELD_OUT_PROTEOME,
     build_plastics,
@@ -44,6 +46,15 @@ def test_mini_build_is_deterministic_calibrated_and_cross_validated(tmp_path: Pa
     assert pack.families["PDG_PHAs_PHB_depolymerase_00006"].substrates == ("PHAs",)
     assert pack.families[f"PDG_PET_{PETASE}"].description.startswith(
         "enzyme 5LUK_A (PDG_DB), validated on PET")
+    # close-relative profiles: only those that stand further above their thresholds
+    close = {n: r for n, r in records.items() if r["kind"] == "enzyme_close"}
+    assert close and all(n.endswith("_close") for n in close)
+    for name, record in close.items():
+        plain = name.removesuffix("_close")
+        assert records[plain]["kind"] == "enzyme" and record["members"] == records[plain]["members"]
+        assert record["headroom"] >= CLOSE_GAIN * records[plain]["headroom"]
+        assert pack.families[name].substrates == pack.families[plain].substrates
+        assert CLOSE_MATRIX in pack.families[name].description
     assert "PET" in pack.families["PET_hydrolase_1"].substrates
     assert records["PET_hydrolase_1"]["kind"] == "family"
     # thresholds: GA lines, never below the floor, above every background protein
@@ -97,12 +108,34 @@ def test_subfamilies_nest_in_families_and_each_cluster_is_built_once(
     assert sum(n in petase for n, m in families.items() if PETASE in m) >= 2
 
 
+def test_close_profiles_are_kept_by_their_gain_in_headroom(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    labels = read_labels(MINI / "plastics" / "PDG_DB_dev_labels.tsv")
+    monkeypatch.setattr(build_plastics_module, "CLOSE_GAIN", 0.0)
+    every, records = build_plastics(MINI, tmp_path / "all", cross_validate=False)
+    close = {n: r for n, r in records.items() if r["kind"] == "enzyme_close"}
+    assert sorted(m for r in close.values() for m in r["members"]) == sorted(labels)
+    # the BLOSUM80 profile of an enzyme scores it higher than the BLOSUM62 one
+    own = {n: r["headroom"] * r["threshold"] for n, r in records.items() if "headroom" in r}
+    assert all(own[n] > own[n.removesuffix("_close")] for n in close)
+    gains = sorted(r["headroom"] / records[n.removesuffix("_close")]["headroom"]
+                   for n, r in close.items())
+    cut = gains[len(gains) // 2]
+    monkeypatch.setattr(build_plastics_module, "CLOSE_GAIN", cut)
+    some, records = build_plastics(MINI, tmp_path / "some", cross_validate=False)
+    kept = [n for n, r in records.items() if r["kind"] == "enzyme_close"]
+    assert len(kept) == sum(g >= cut for g in gains) < len(labels)
+    assert some.hmm_count == every.hmm_count - (len(labels) - len(kept))
+    assert sorted(str(h.name) for h in read_hmms(some.path)) == sorted(some.families)
+
+
 def test_held_out_enzymes_are_not_built_from(tmp_path: Path) -> None:
     held = [PETASE, "1WYB_A"]
     pack, records = build_plastics(MINI, tmp_path, held_out=held)
     members = {m for r in records.values() for m in (r["members"] or [])}
     assert not members & set(held)
     assert f"PDG_PET_{PETASE}" not in pack.families
+    assert f"PDG_PET_{PETASE}_close" not in pack.families
     assert pack.provenance["held_out_enzymes"] == sorted(held)
     assert pack.provenance["cross_validation"] is None  # only for the pack built from all
 
@@ -143,6 +176,7 @@ def test_enzyme_names_are_readable_and_unique() -> None:
 def test_shipped_pack_is_built_from_every_enzyme_and_records_its_cross_validation() -> None:
     pack = builtin_pack("plastics")
     prov = pack.provenance
+    assert pack.version == "2.2"
     assert prov["held_out_enzymes"] == [] and prov["training_enzymes"] == 190
     assert HELD_OUT_PROTEOME not in prov["background_strains"]
     cv = prov["cross_validation"]
@@ -150,6 +184,12 @@ def test_shipped_pack_is_built_from_every_enzyme_and_records_its_cross_validatio
     assert {"PET", "PHAs", "PLA"} <= set(cv["per_type"])
     kinds = Counter(r["kind"] for r in prov["families"].values())
     assert kinds["enzyme"] == 190 and kinds["PlastEDMA"] == 24 and kinds["family"] > 0
+    assert 0 < kinds["enzyme_close"] < 190
+    for name, record in prov["families"].items():
+        if record["kind"] == "enzyme_close":
+            plain = prov["families"][name.removesuffix("_close")]
+            assert record["headroom"] >= CLOSE_GAIN * plain["headroom"]
+    assert pack.hmm_count == len(pack.families) == len(pack.thresholds)
     assert all(pack.families[n].substrates for n in pack.families)
     # families at the loose level and subfamilies inside them
     families = {n: frozenset(r["members"]) for n, r in prov["families"].items()

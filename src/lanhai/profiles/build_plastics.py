@@ -18,12 +18,17 @@ Method (one HMM file, every HMM with its own calibrated bit-score threshold):
    (``PDG_PET_AAD03558.1``; substrates: its own plastic types): a
    nearest-neighbour layer inside the pack format, which reaches close relatives of each
    validated enzyme that a family profile can miss.
-3. **PlastEDMA** PETase HMMs join as ``PlastEDMA_<n>`` (substrate PET).
-4. **Calibration.** Every HMM is searched against the background proteomes (assumed to hold
+3. **Close-relative profiles.** Every training enzyme also gets a candidate single-sequence
+   HMM built with BLOSUM80 (``PDG_PET_AAD03558.1_close``), which rewards identity more than
+   BLOSUM62 does. It is kept when it separates its own enzyme from the background better:
+   its enzyme's score over its threshold is at least ``CLOSE_GAIN`` times that of the
+   BLOSUM62 profile (decided from the enzyme's own sequence and the background only).
+4. **PlastEDMA** PETase HMMs join as ``PlastEDMA_<n>`` (substrate PET).
+5. **Calibration.** Every HMM is searched against the background proteomes (assumed to hold
    no plastic-degrading enzyme); its threshold is 10 % above the highest background sequence
    score, and never below 25 bits. Written to ``thresholds`` and as GA lines, so
    ``hmmsearch --cut_ga`` gives the same calls.
-5. **Cross-validation.** The shipped pack is built from every enzyme. Its manifest records
+6. **Cross-validation.** The shipped pack is built from every enzyme. Its manifest records
    the recall of a 5-fold cross-validation (:func:`cv_folds`: stratified by plastic type,
    near-identical enzymes kept in one fold), each fold rebuilt from the other four exactly as
    above; a call is right when the family's substrates include one of the enzyme's types.
@@ -42,8 +47,8 @@ from typing import Any
 
 import pyfamsa
 import pyhmmer
-from pyhmmer.easel import DigitalSequenceBlock
-from pyhmmer.plan7 import HMM
+from pyhmmer.easel import DigitalSequenceBlock, TextSequence
+from pyhmmer.plan7 import HMM, Background, Builder
 
 from lanhai.errors import Problem, UsageError
 from lanhai.profiles import hmmtools
@@ -53,7 +58,7 @@ from lanhai.profiles.registry import write_pack
 Progress = Callable[[int, int, str], None]
 
 PACK_NAME = "plastics"
-PACK_VERSION = "2.1"
+PACK_VERSION = "2.2"
 #: the proteome kept out of every build: false positives are measured on it
 HELD_OUT_PROTEOME = "Maribacter_62-1"
 PLASTEDMA = "hmm/PlastEDMA_After_tcoffee_UPI_75-80.hmm.gz"
@@ -66,6 +71,12 @@ SEED = 42
 #: threshold = MARGIN x the highest background score, never below FLOOR bits
 MARGIN = 1.1
 FLOOR = 25.0
+#: the substitution matrix of the close-relative profiles (BLOSUM62 builds the others)
+CLOSE_MATRIX = "BLOSUM80"
+#: a close-relative profile is kept when its enzyme's score / threshold is at least this many
+#: times the BLOSUM62 profile's
+CLOSE_GAIN = 1.2
+CLOSE_SUFFIX = "_close"
 
 #: what a plastic type's family is called (its usual activity); others: "<type>_enzyme"
 ACTIVITY = {
@@ -153,7 +164,7 @@ class _Model:
     hmm: HMM[Any]
     family: Family
     members: list[str]
-    kind: str  #: "family", "enzyme", "PlastEDMA"
+    kind: str  #: "family", "enzyme", "enzyme_close", "PlastEDMA"
 
 
 @dataclasses.dataclass
@@ -161,14 +172,15 @@ class BuildCache:
     """What does not depend on the training set: enzyme HMMs and background maxima."""
 
     enzyme_hmms: dict[str, HMM[Any]] = dataclasses.field(default_factory=dict)
+    #: close-relative (BLOSUM80) single-sequence HMMs, by enzyme
+    close_hmms: dict[str, HMM[Any]] = dataclasses.field(default_factory=dict)
+    #: each enzyme profile's (either kind) score on its own enzyme, by HMM name
+    self_scores: dict[str, float] = dataclasses.field(default_factory=dict)
     #: family HMMs by their members (a fold that keeps a family whole reuses it)
     family_hmms: dict[tuple[str, ...], HMM[Any]] = dataclasses.field(default_factory=dict)
-
     background_max: dict[str, float] = dataclasses.field(default_factory=dict)
     #: the SHA-256 of each input the cached results come from
     inputs: dict[str, str] = dataclasses.field(default_factory=dict)
-
-
 
 
 def _families(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]],
@@ -225,6 +237,21 @@ def _enzyme_hmm(ident: str, sequence: str, plastics: tuple[str, ...], name: str)
                               description=enzyme_description(ident, plastics))
 
 
+def close_hmm(ident: str, sequence: str, plastics: Sequence[str], name: str) -> HMM[Any]:
+    """A single-sequence HMM scored with ``CLOSE_MATRIX`` (pyhmmer Builder, seed ``SEED``)."""
+    builder = Builder(hmmtools.ALPHABET, seed=SEED, score_matrix=CLOSE_MATRIX)
+    digital = TextSequence(name=ident, sequence=hmmtools.clean_protein(sequence)).digitize(
+        hmmtools.ALPHABET)
+    hmm, _, _ = builder.build(digital, Background(hmmtools.ALPHABET))
+    hmm.name = name
+    hmm.creation_time = None  # no DATE line: a rebuild gives identical bytes
+    hmm.command_line = None
+    hmm.description = enzyme_description(ident, plastics).replace(
+        "single-sequence profile",
+        f"close-relative single-sequence profile ({CLOSE_MATRIX})")
+    return hmm
+
+
 def enzyme_names(labels: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
     """``{enzyme id: HMM name}`` (``PDG_<first plastic type>_<short id>``), unique."""
     names: dict[str, str] = {}
@@ -258,6 +285,50 @@ def _threshold(background_max: float) -> float:
     return round(max(FLOOR, background_max * MARGIN) + 0.05, 1)
 
 
+def _self_scores(models: Sequence[_Model], training: Mapping[str, str], cache: BuildCache,
+                 cpus: int) -> dict[str, float]:
+    """Each enzyme profile's (either kind) sequence score on its own enzyme."""
+    todo = [m for m in models if m.kind in ("enzyme", "enzyme_close")
+            and m.family.name not in cache.self_scores]
+    if todo:
+        block = hmmtools.digitize({m.members[0]: training[m.members[0]] for m in todo})
+        own = {m.family.name: m.members[0] for m in todo}
+        for hits in pyhmmer.hmmer.hmmsearch([m.hmm for m in todo], block, cpus=cpus):
+            name = str(hits.query.name)
+            cache.self_scores[name] = max((float(h.score) for h in hits
+                                           if str(h.name) == own[name]), default=0.0)
+    return {m.family.name: cache.self_scores[m.family.name] for m in models
+            if m.kind in ("enzyme", "enzyme_close")}
+
+
+def headroom(self_score: float, threshold: float) -> float:
+    """How far an enzyme's own score stands above its profile's threshold (a ratio)."""
+    return self_score / threshold
+
+
+def _calibrated(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]],
+                plastedma: Sequence[HMM[Any]], background: DigitalSequenceBlock,
+                cache: BuildCache, cpus: int
+                ) -> tuple[list[_Model], dict[str, float], dict[str, float], dict[str, float]]:
+    """The models of one training set with their background maxima and thresholds, close-
+    relative profiles kept only where they gain ``CLOSE_GAIN`` in headroom over the BLOSUM62
+    profile; also every kept enzyme profile's headroom."""
+    models = _models(training, labels, plastedma, cache, cpus)
+    highest = _background_max(models, background, cache, cpus)
+    thresholds = {m.family.name: _threshold(highest[m.family.name]) for m in models}
+    own = _self_scores(models, training, cache, cpus)
+    room = {name: headroom(score, thresholds[name]) for name, score in own.items()}
+    names = enzyme_names(labels)
+    kept = [m for m in models if m.kind != "enzyme_close"
+            or room[m.family.name] >= CLOSE_GAIN * room[names[m.members[0]]]]
+    keep = {m.family.name for m in kept}
+    for m in kept:
+        m.hmm.cutoffs.gathering = (thresholds[m.family.name], thresholds[m.family.name])
+    return (kept, {n: v for n, v in highest.items() if n in keep},
+            {n: v for n, v in thresholds.items() if n in keep},
+            {n: round(v, 3) for n, v in room.items() if n in keep})
+
+
 def _models(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]],
             plastedma: Sequence[HMM[Any]], cache: BuildCache, cpus: int) -> list[_Model]:
     families = _families(training, labels, cache, cpus)
@@ -278,6 +349,16 @@ def _models(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]],
         models.append(_Model(hmm, Family(str(hmm.name), None, description, labels[ident],
                                          "enzyme"),
                              [ident], "enzyme"))
+    taken = set(names.values())
+    for ident in training:
+        name = names[ident] + CLOSE_SUFFIX
+        if name in taken:
+            raise ValueError(f"close-relative profile name {name} is an enzyme profile's")
+        if ident not in cache.close_hmms:
+            cache.close_hmms[ident] = close_hmm(ident, training[ident], labels[ident], name)
+        hmm = cache.close_hmms[ident]
+        models.append(_Model(hmm, Family(name, None, str(hmm.description), labels[ident],
+                                         "enzyme"), [ident], "enzyme_close"))
     for hmm in plastedma:
         name = f"PlastEDMA_{str(hmm.name).removeprefix('PlastEDMA_')}"
         copy = hmm.copy()
@@ -365,13 +446,10 @@ def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True
         raise ValueError("a build cache is shared only by builds from the same inputs")
     cache.inputs = dict(inputs)
 
-    report(1, steps, "building families and enzyme profiles")
-    models = _models(training, labels, plastedma, cache, cpus)
-    report(2, steps, "calibrating on the background proteomes")
-    highest = _background_max(models, background_block, cache, cpus)
-    thresholds = {m.family.name: _threshold(highest[m.family.name]) for m in models}
-    for m in models:
-        m.hmm.cutoffs.gathering = (thresholds[m.family.name], thresholds[m.family.name])
+    report(1, steps, "building families and enzyme profiles, calibrating on the background")
+    models, highest, thresholds, room = _calibrated(training, labels, plastedma,
+                                                    background_block, cache, cpus)
+    report(2, steps, "calling the training enzymes")
     called = _calls(models, thresholds, hmmtools.digitize(training), cpus)
     substrates = {m.family.name: m.family.substrates for m in models}
     training_recall = _recall(train, called, substrates, labels)
@@ -384,10 +462,8 @@ def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True
         for k, fold in enumerate(folds):
             report(3 + k, steps, f"cross-validation fold {k + 1}/{FOLDS}")
             fold_training = {i: enzymes[i] for i in labels if i not in set(fold)}
-            fold_models = _models(fold_training, labels, plastedma, cache, cpus)
-            fold_high = _background_max(fold_models, background_block, cache, cpus)
-            fold_thr = {m.family.name: _threshold(fold_high[m.family.name])
-                        for m in fold_models}
+            fold_models, _high, fold_thr, _room = _calibrated(
+                fold_training, labels, plastedma, background_block, cache, cpus)
             fold_called = _calls(fold_models, fold_thr, hmmtools.digitize(
                 {i: enzymes[i] for i in fold}), cpus)
             fold_subs = {m.family.name: m.family.substrates for m in fold_models}
@@ -421,6 +497,8 @@ def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True
             "members_called": len(member_hits) if m.members else None,
             "training_enzymes_called": sum(1 for i in train if name in called.get(i, set())),
         }
+        if name in room:
+            records[name]["headroom"] = room[name]
     kinds = Counter(m.kind for m in models)
     levels = " and ".join(f"E <= {e:g} ({'families' if n == 0 else 'subfamilies'})"
                           for n, e in enumerate(LINK_EVALUES))
@@ -440,6 +518,10 @@ def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True
                         f"the members' plastic types; {kinds['family']} families",
             "enzyme_profiles": f"one single-sequence HMM per training enzyme "
                                f"({kinds['enzyme']}), substrates = its plastic types",
+            "close_profiles": f"a {CLOSE_MATRIX} single-sequence HMM per training enzyme, "
+                              f"kept when its headroom (the enzyme's own score / threshold) is "
+                              f">= {CLOSE_GAIN:g} x the BLOSUM62 profile's "
+                              f"({kinds['enzyme_close']} kept)",
             "plastedma": f"{kinds['PlastEDMA']} PlastEDMA PETase HMMs, substrate PET",
             "threshold": f"{MARGIN:g} x the highest sequence score on {len(strains)} "
                          f"background proteomes ({len(background):,} proteins, "
@@ -457,8 +539,9 @@ def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True
         path=Path("plastics.hmm.gz"), cutoff="calibrated", evalue=1e-5, thresholds=thresholds,
         families={m.family.name: m.family for m in models},
         description=("Plastic-degrading enzymes (PET, PHA, PLA, PBAT, PU, PA, PE, ...): "
-                     "plastic-type families and single-enzyme profiles from experimentally "
-                     "validated PDG_DB enzymes, plus PlastEDMA PETase HMMs"),
+                     "plastic-type families and single-enzyme profiles (BLOSUM62, and "
+                     "BLOSUM80 for close relatives) from experimentally validated PDG_DB "
+                     "enzymes, plus PlastEDMA PETase HMMs"),
         provenance=provenance, hmm_count=len(models))
     folder = write_pack(out, pack, [m.hmm for m in models], replace=replace)
     report(steps, steps, "done")
