@@ -451,14 +451,13 @@ class SequenceStore:
         now = time.monotonic()
         if now - self._checked.get(accession, -REFRESH_SECONDS) < REFRESH_SECONDS:
             return
-        for _ in range(3):  # a writer may replace a unit while its files are fetched
+        for attempt in range(3):  # a writer may replace a unit while its files are fetched
             try:
                 self._pull(accession)
                 break
             except FileNotFoundError:
-                continue
-        else:
-            self._pull(accession)
+                if attempt == 2:
+                    raise
         self._checked[accession] = time.monotonic()
 
     def _pull(self, accession: str) -> None:
