@@ -228,13 +228,7 @@ class SequenceStore:
             return cls(Path(address))
         named = json.loads(address)
         cache = Path(named["cache"])
-        try:
-            usable = not os.environ.get("LANHAI_CACHE_DIR")
-            cache.mkdir(parents=True, exist_ok=True)
-            usable = usable and os.access(cache, os.W_OK)
-        except OSError:
-            usable = False
-        if not usable:
+        if os.environ.get("LANHAI_CACHE_DIR") or not _writable(cache):
             cache = default_cache(named["url"])
         return cls(cache, RemoteStorage(named["url"]))
 
@@ -618,6 +612,15 @@ class SequenceStore:
             self.remote.remove_probe(name)
         else:
             Path(name).unlink(missing_ok=True)
+
+
+def _writable(folder: Path) -> bool:
+    """Whether ``folder`` exists (or can be made) and this process may write there."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
 
 
 def default_cache(url: str) -> Path:
