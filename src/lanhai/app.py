@@ -29,8 +29,10 @@ def create_app(settings: Settings | None = None, bank: Bank | None = None) -> Fa
     # a long-running server answers catalogue searches from columns kept in memory
     opened.search.keep_columns_in_memory()
     api.install_errors(app)
-    web.install(app)  # the pages (/, /browse, /records …) and /static, before /api/{kind}
+    # The API's paths all start with /api/ and no page's does, so the two never compete
+    # for a path; the API goes first, where programs' requests find their route soonest.
     api.install(app)
+    web.install(app)  # the pages (/, /browse, /records …) and /static
     openapi.document(app)
     app.add_middleware(
         guard.Guard, limits=lambda: opened.settings.limits,

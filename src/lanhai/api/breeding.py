@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -41,6 +41,7 @@ from lanhai.api.breeding_inputs import (
     run_analysis,
 )
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep
+from lanhai.api.routing import api_router
 from lanhai.bank import Bank
 from lanhai.breeding.analyses import choose_trait, read_candidates
 from lanhai.breeding.pipeline import ModelOptions
@@ -49,7 +50,7 @@ from lanhai.breeding.validate import check_dataset
 from lanhai.errors import LanhaiError, NotFound, Problem, UsageError
 from lanhai.services.access import Actor
 
-router = APIRouter(prefix="/api/breeding", tags=["breeding"])
+router = api_router(prefix="/api/breeding", tags=["breeding"])
 
 
 # -- datasets ------------------------------------------------------------------------------------

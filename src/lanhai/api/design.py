@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi import File, Form, Path, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -16,10 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep
 from lanhai.api.openapi import job_answer
+from lanhai.api.routing import api_router
 from lanhai.api.uploads import save_upload
 from lanhai.kinds import ACCESSION_PATTERN
 
-router = APIRouter(prefix="/api/design", tags=["design"])
+router = api_router(prefix="/api/design", tags=["design"])
 
 Accession = Annotated[str, Path(pattern=f"^{ACCESSION_PATTERN}$",
                                 description="The design's accession, e.g. LHDS0000001")]

@@ -11,18 +11,19 @@ import io
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response, StreamingResponse
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep
+from lanhai.api.routing import api_router
 from lanhai.errors import NotFound, UsageError
 from lanhai.exports import FORMATS, formats_by_kind
 from lanhai.exports.history import write_history
 from lanhai.exports.sbol import RDF_FORMATS
 from lanhai.kinds import KINDS, PLURALS, kind_spec
 
-router = APIRouter(prefix="/api", tags=["exports"])
+router = api_router(prefix="/api", tags=["exports"])
 
 HISTORY_CSV = ("version,action,changed_at,changed_by,field,old,new,note\n"
                "2,update,2025-03-18T15:02:11+00:00,ana,recommended_temperature,25-25,20-25,"

@@ -7,15 +7,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi import File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep, if_match_version
+from lanhai.api.routing import api_router
 from lanhai.api.uploads import save_upload
 
-router = APIRouter(prefix="/api/genomes", tags=["genomes"])
+router = api_router(prefix="/api/genomes", tags=["genomes"])
 
 Key = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{1,62}$",
                           description="The project's key, e.g. fish10k")]

@@ -17,10 +17,12 @@ import json
 import re
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-router = APIRouter(tags=["home"])
+from lanhai.api.routing import api_router
+
+router = api_router(tags=["home"])
 
 
 _STYLE = """

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, UploadFile
+from fastapi import Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from lanhai.api import schemas
 from lanhai.api.deps import BankDep, CuratorDep
 from lanhai.api.errors import envelope
+from lanhai.api.routing import api_router
 from lanhai.api.uploads import save_upload
 from lanhai.errors import UsageError
 from lanhai.imports import ImportOptions
 from lanhai.imports.mapping import apply_overrides, mapping_from_dict, parse_pairs
 from lanhai.kinds import kind_spec
 
-router = APIRouter(prefix="/api", tags=["imports"])
+router = api_router(prefix="/api", tags=["imports"])
 
 _MAX_MAPPING = 1 << 20
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep
+from lanhai.api.routing import api_router
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+router = api_router(prefix="/api/jobs", tags=["jobs"])
 
 
 @router.get("", summary="Your background jobs", response_model=schemas.Jobs)

@@ -8,20 +8,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import Header, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, AdminDep, BankDep, UserDep, if_match_version
+from lanhai.api.routing import api_router
 from lanhai.market.deals import ledger_totals, yuan
 from lanhai.market.feeds import ATOM_TYPE
 from lanhai.model import MAX_KEY
 from lanhai.services.market import MAX_TOP
 from lanhai.services.releases import MAX_OFFERS
 
-router = APIRouter(prefix="/api/market", tags=["market"])
+router = api_router(prefix="/api/market", tags=["market"])
 
 DealId = Annotated[int, Path(ge=1, le=MAX_KEY, description="The deal's number")]
 

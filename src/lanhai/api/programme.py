@@ -8,16 +8,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi import File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from lanhai.api.deps import ActorDep, AdminDep, BankDep, UserDep, if_match_version
+from lanhai.api.routing import api_router
 from lanhai.model import MAX_KEY
 from lanhai.services.programme import MAX_BEHIND, MAX_DOCUMENT
 
-router = APIRouter(prefix="/api/programme", tags=["programme"])
+router = api_router(prefix="/api/programme", tags=["programme"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Key = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,62}$", description="The indicator's key")]

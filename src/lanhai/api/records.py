@@ -11,20 +11,21 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from anyio import CapacityLimiter, to_thread
-from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi import Body, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep, EntryWriterDep, if_match_version
+from lanhai.api.routing import api_router
 from lanhai.bank import Bank
 from lanhai.errors import NotFound, Problem, UsageError, ValidationFailed
 from lanhai.kinds import KINDS, LINK_RULES, PLURALS, KindSpec, kind_of_accession, kind_spec
 from lanhai.kinds.vocab import ValueContext
 from lanhai.model import MAX_OFFSET, Record
 
-router = APIRouter(prefix="/api", tags=["records"])
+router = api_router(prefix="/api", tags=["records"])
 T = TypeVar("T")
 
 #: the path word meaning "any kind" (``GET /api/records?q=…``, ``/api/records/{accession}``)

@@ -7,17 +7,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi import File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep, if_match_version
+from lanhai.api.routing import api_router
 from lanhai.api.uploads import save_upload
 from lanhai.errors import UsageError
 
-router = APIRouter(prefix="/api/screening", tags=["screening"])
+router = api_router(prefix="/api/screening", tags=["screening"])
 
 Key = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
                           description="The assay's key, e.g. mic-s-aureus")]

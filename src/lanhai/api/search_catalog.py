@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep
+from lanhai.api.routing import api_router
 from lanhai.bank import Bank
 from lanhai.errors import UsageError
 from lanhai.exports.common import TableWriter
@@ -25,7 +26,7 @@ from lanhai.search.filters import SORTS, BBox, CatalogFilters, FamilyQuery
 from lanhai.services.access import Actor
 from lanhai.services.families import COLUMNS, FamilyResult
 
-router = APIRouter(prefix="/api/search", tags=["search"])
+router = api_router(prefix="/api/search", tags=["search"])
 
 MAX_HMM_BYTES = 20_000_000
 

@@ -13,16 +13,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep
+from lanhai.api.routing import api_router
 from lanhai.errors import UsageError
 from lanhai.services.sequence_search import SYNC_QUERIES, check_options, read_query
 
-router = APIRouter(prefix="/api/search", tags=["search"])
+router = api_router(prefix="/api/search", tags=["search"])
 
 #: largest request body accepted (bytes)
 MAX_BODY = 64 << 20

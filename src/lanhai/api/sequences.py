@@ -12,13 +12,14 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, UploadFile
+from fastapi import Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep
+from lanhai.api.routing import api_router
 from lanhai.api.uploads import save_upload
 from lanhai.errors import NotFound, UsageError
 from lanhai.sequence import formats
@@ -26,7 +27,7 @@ from lanhai.sequence.loci import MAX_GAP
 from lanhai.services.access import Actor
 from lanhai.services.sequences import STEPS, SequenceService
 
-router = APIRouter(prefix="/api/assemblies", tags=["sequences"])
+router = api_router(prefix="/api/assemblies", tags=["sequences"])
 RESULTS = ("families", "substrates", "plastics", "loci", "clusters", "hits")
 _JOB = {"model": schemas.Job, "description": "Started as a background job: follow it at "
                                              "Location (GET /api/jobs/{id})",

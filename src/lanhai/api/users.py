@@ -10,17 +10,18 @@ import asyncio
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, AdminDep, BankDep, UserDep
+from lanhai.api.routing import api_router
 from lanhai.model import TokenInfo
 from lanhai.services.users import Throttled
 
-router = APIRouter(prefix="/api", tags=["users"])
+router = api_router(prefix="/api", tags=["users"])
 
 Role = Literal["reader", "member", "investor", "broker", "curator", "admin"]
 USERNAME = r"^[A-Za-z0-9._-]{1,100}$"

@@ -54,15 +54,16 @@ def install(app: FastAPI) -> None:
         screening_pages,
         search_pages,
     )
+    from lanhai.api.routing import mount
 
-    app.include_router(pages.router)
-    app.include_router(forms.router)
-    app.include_router(search_pages.router)
-    app.include_router(breeding.router)
-    app.include_router(market_pages.router)
-    app.include_router(programme_pages.router)
-    app.include_router(genome_pages.router)
-    app.include_router(screening_pages.router)
-    app.include_router(design_pages.router)
+    mount(app, pages.router)
+    mount(app, forms.router)
+    mount(app, search_pages.router)
+    mount(app, breeding.router)
+    mount(app, market_pages.router)
+    mount(app, programme_pages.router)
+    mount(app, genome_pages.router)
+    mount(app, screening_pages.router)
+    mount(app, design_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="static")

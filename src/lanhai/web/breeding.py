@@ -19,12 +19,13 @@ import contextlib
 import functools
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from lanhai.api.breeding_inputs import csv_table, receive
+from lanhai.api.routing import api_router
 from lanhai.api.uploads import base_name
 from lanhai.errors import Conflict, LanhaiError, Problem, UsageError, ValidationFailed
 from lanhai.services.access import Actor, require_writer
@@ -33,7 +34,7 @@ from lanhai.web import breeding_svg
 from lanhai.web.auth import check_csrf, page_actor
 from lanhai.web.render import TEMPLATES, bank_of, error, html, page, twin
 
-router = APIRouter(include_in_schema=False, tags=["web"])
+router = api_router(include_in_schema=False, tags=["web"])
 TEMPLATES.env.globals["breeding_svg"] = breeding_svg
 TEMPLATES.env.globals["breeding_rows"] = forms.SHOWN_ROWS
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from lanhai.api.routing import api_router
 from lanhai.bank import Bank
 from lanhai.errors import LanhaiError, UsageError
 from lanhai.kinds.design import KNOCKOUT_METHODS
@@ -20,7 +21,7 @@ from lanhai.services.jobs import Task
 from lanhai.web.auth import check_csrf, page_actor
 from lanhai.web.render import bank_of, error
 
-router = APIRouter(include_in_schema=False, tags=["web"])
+router = api_router(include_in_schema=False, tags=["web"])
 #: reactions drawn in the flux chart
 FLUX_BARS = 30
 

@@ -11,11 +11,12 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from lanhai.api.routing import api_router
 from lanhai.api.uploads import save_upload
 from lanhai.bank import Bank
 from lanhai.errors import (
@@ -54,7 +55,7 @@ from lanhai.web.auth import (
 )
 from lanhai.web.render import bank_of, error, html, show, twin
 
-router = APIRouter(include_in_schema=False, tags=["web"])
+router = api_router(include_in_schema=False, tags=["web"])
 
 _MAX_UPLOAD = 200 << 20
 

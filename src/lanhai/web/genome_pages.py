@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
+from lanhai.api.routing import api_router
 from lanhai.services.access import Actor
 from lanhai.web.render import bank_of, page, twin
 
-router = APIRouter(include_in_schema=False, tags=["web"])
+router = api_router(include_in_schema=False, tags=["web"])
 
 
 def _cells(node: Mapping[str, Any], rank: str) -> list[dict[str, Any]]:

@@ -10,10 +10,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from lanhai.api.routing import api_router
 from lanhai.errors import LanhaiError, NotFound, UsageError
 from lanhai.market.deals import (
     BROKER_EVENTS,
@@ -28,7 +29,7 @@ from lanhai.services.financing import STAGES as FUNDING_STAGES
 from lanhai.web.auth import check_csrf, page_actor
 from lanhai.web.render import bank_of, error, page, twin
 
-router = APIRouter(include_in_schema=False, tags=["web"])
+router = api_router(include_in_schema=False, tags=["web"])
 
 
 def _number(request: Request, what: str) -> int:

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from lanhai.api.routing import api_router
 from lanhai.errors import LanhaiError
 from lanhai.services.access import Actor
 from lanhai.web import services
 from lanhai.web.auth import page_actor
 from lanhai.web.render import bank_of, error, page, twin
 
-router = APIRouter(include_in_schema=False, tags=["web"])
+router = api_router(include_in_schema=False, tags=["web"])
 
 
 async def home(request: Request, is_json: bool) -> Response:

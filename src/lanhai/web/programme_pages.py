@@ -7,18 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from lanhai.api.routing import api_router
 from lanhai.errors import LanhaiError, NotFound, UsageError
 from lanhai.programme.progress import HOW_STATUS, STATUS_EN, STATUS_ZH
 from lanhai.services.access import Actor
 from lanhai.web.auth import check_csrf, page_actor
 from lanhai.web.render import bank_of, error, page, twin
 
-router = APIRouter(include_in_schema=False, tags=["web"])
+router = api_router(include_in_schema=False, tags=["web"])
 
 
 def _statuses() -> dict[str, Any]:

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from lanhai.api.routing import api_router
 from lanhai.errors import LanhaiError, UsageError
 from lanhai.services.access import Actor
 from lanhai.web.auth import check_csrf, page_actor
 from lanhai.web.render import bank_of, error, page, twin
 from lanhai.web.search import draw_structure
 
-router = APIRouter(include_in_schema=False, tags=["web"])
+router = api_router(include_in_schema=False, tags=["web"])
 #: results and ranked compounds shown on a page (the API and files hold all)
 SHOWN = 100
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from lanhai.api.routing import api_router
 from lanhai.errors import LanhaiError, Problem, ValidationFailed
 from lanhai.services.access import Actor
 from lanhai.web import search
 from lanhai.web.auth import check_csrf, page_actor
 from lanhai.web.render import bank_of, error, html, twin
 
-router = APIRouter(include_in_schema=False, tags=["web"])
+router = api_router(include_in_schema=False, tags=["web"])
 
 
 async def _answer(request: Request, template: str, is_json: bool, form: Mapping[str, Any],

@@ -1,0 +1,124 @@
+"""Route matching: every route rejects a path outside its literal part before its regular
+expression, the API and the pages never compete for a path, and precedence and root paths
+behave as before."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from starlette.routing import Match, Mount
+
+from lanhai.api.routing import LiteralPrefixRoute, api_router, mount, route_path
+from lanhai.app import create_app
+from tests.support import bank_on
+
+
+def _scope(path: str, method: str = "GET", root_path: str = "") -> dict[str, object]:
+    return {"type": "http", "method": method, "path": path, "root_path": root_path,
+            "headers": [], "query_string": b""}
+
+
+def _may_share_a_path(a: LiteralPrefixRoute, b: LiteralPrefixRoute) -> bool:
+    """Whether some path could match both routes (a literal part is a prefix of the other)."""
+    if a.literal_only and b.literal_only:
+        return a.literal_prefix == b.literal_prefix
+    if a.literal_only:
+        return a.literal_prefix.startswith(b.literal_prefix)
+    if b.literal_only:
+        return b.literal_prefix.startswith(a.literal_prefix)
+    return a.literal_prefix.startswith(b.literal_prefix) or \
+        b.literal_prefix.startswith(a.literal_prefix)
+
+
+@pytest.fixture
+def app(sqlite_engine: Engine) -> FastAPI:
+    return create_app(bank=bank_on(sqlite_engine))
+
+
+def test_every_route_checks_its_literal_part_first(app: FastAPI) -> None:
+    others = [r for r in app.routes if not isinstance(r, LiteralPrefixRoute)]
+    # FastAPI's own OpenAPI document and the static files are the only other routes
+    assert sorted(getattr(r, "path", "") for r in others) == ["/openapi.json", "/static"]
+    assert all(isinstance(r, Mount) or getattr(r, "path", "") == "/openapi.json"
+               for r in others)
+
+
+def test_the_api_and_the_pages_never_compete_for_a_path(app: FastAPI) -> None:
+    """So the API can come first (where programs' requests find their route soonest)
+    without changing what any page or API path answers."""
+    routes = [r for r in app.routes if isinstance(r, LiteralPrefixRoute)]
+    from_api = [r.endpoint.__module__.startswith("lanhai.api.") for r in routes]
+    api = [r for r, of_api in zip(routes, from_api, strict=True) if of_api]
+    pages = [r for r, of_api in zip(routes, from_api, strict=True) if not of_api]
+    assert len(api) > 100 and len(pages) > 80
+    clashes = [(a.path, p.path) for a in api for p in pages if _may_share_a_path(a, p)]
+    assert clashes == []
+    # … and the API's routes all come before the pages'
+    assert from_api == sorted(from_api, reverse=True)
+
+
+def test_literal_part_and_exact_paths() -> None:
+    router = api_router(prefix="/api/things")
+
+    @router.get("/{accession}")
+    def one(accession: str) -> str:
+        return accession
+
+    @router.get("/count")
+    def count() -> int:
+        return 0
+
+    by_accession, exact = router.routes
+    assert isinstance(by_accession, LiteralPrefixRoute) and isinstance(exact, LiteralPrefixRoute)
+    assert by_accession.literal_prefix == "/api/things/" and not by_accession.literal_only
+    assert exact.literal_prefix == "/api/things/count" and exact.literal_only
+    assert by_accession.matches(_scope("/api/other/X1"))[0] == Match.NONE
+    assert by_accession.matches(_scope("/api/things/X1"))[0] == Match.FULL
+    assert by_accession.matches(_scope("/api/things/X1", "DELETE"))[0] == Match.PARTIAL
+    assert exact.matches(_scope("/api/things/count"))[0] == Match.FULL
+    assert exact.matches(_scope("/api/things/counter"))[0] == Match.NONE
+    assert exact.matches(_scope("/api/things/count/"))[0] == Match.NONE
+
+
+def test_root_path_behind_a_proxy() -> None:
+    assert route_path(_scope("/lanhai/api/x", root_path="/lanhai")) == "/api/x"
+    assert route_path(_scope("/lanhai", root_path="/lanhai")) == ""
+    assert route_path(_scope("/lanhaiX/api", root_path="/lanhai")) == "/lanhaiX/api"
+    assert route_path(_scope("/api/x", root_path="/lanhai")) == "/api/x"
+
+    router = api_router(prefix="/api/things")
+
+    @router.get("/{accession}")
+    def one(accession: str) -> dict[str, str]:
+        return {"accession": accession}
+
+    app = FastAPI()
+    mount(app, router)
+    client = TestClient(app, root_path="/lanhai")
+    assert client.get("/api/things/LH1").json() == {"accession": "LH1"}
+    assert TestClient(app).get("/api/things/LH1").json() == {"accession": "LH1"}
+
+
+def test_precedence_is_the_order_routes_were_added(app: FastAPI) -> None:
+    """Specific API paths come before /api/{kind}: /api/records/… is the any-kind lookup,
+    /api/search/… the searches; an unknown kind is refused by /api/{kind}."""
+    client = TestClient(app)
+    assert client.get("/api/records/LHXX9999999").json()["error"]["code"] == "not_found"
+    assert client.get("/api/kinds").status_code == 200
+    refused = client.get("/api/no-such-kind")
+    assert refused.status_code in (400, 404) and "no-such-kind" in refused.text
+    # a page and its JSON twin still answer after the API
+    assert client.get("/browse/strain").status_code == 200
+    assert client.get("/browse/strain.json").status_code == 200
+    # a trailing slash is redirected as before
+    moved = client.get("/api/kinds/", follow_redirects=False)
+    assert moved.status_code == 307 and moved.headers["location"].endswith("/api/kinds")
+
+
+def test_a_router_with_start_up_handlers_is_refused() -> None:
+    router = api_router()
+    router.add_event_handler("startup", lambda: None)
+    with pytest.raises(ValueError, match="start-up"):
+        mount(FastAPI(), router)
