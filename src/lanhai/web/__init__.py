@@ -43,6 +43,7 @@ async def error_page(request: Request, exc: LanhaiError) -> Response:
 
 def install(app: FastAPI) -> None:
     """Add the pages and their local static files (CSS, a tiny script) to ``app``."""
+    from lanhai.api.routing import mount
     from lanhai.web import (
         breeding,
         design_pages,
@@ -54,7 +55,6 @@ def install(app: FastAPI) -> None:
         screening_pages,
         search_pages,
     )
-    from lanhai.api.routing import mount
 
     mount(app, pages.router)
     mount(app, forms.router)
