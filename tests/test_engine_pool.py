@@ -83,3 +83,42 @@ def test_connections_are_reused_under_concurrent_reads() -> None:
         assert len(opened) == 20
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="LANHAI_TEST_DATABASE_URL is not set")
+def test_a_connection_closed_while_idle_is_replaced_and_a_busy_one_is_not_checked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A busy server reads with one round trip (no check on a connection used a moment
+    ago); a pooled connection the server closed while it sat idle (a restart, an idle
+    timeout) is checked before reuse and replaced, and the read succeeds."""
+    from sqlalchemy import text
+
+    from lanhai.db import engine as engine_module
+
+    engine = make_engine(PG_URL, pool_size=1, max_overflow=0)
+    pings: list[int] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping",
+                        lambda conn: pings.append(1) or real_ping(conn))
+    try:
+        with engine.connect() as conn:
+            first = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        for _ in range(3):  # used a moment ago: not checked
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == first
+        assert pings == []
+        # the server closes the pooled connection; it has been idle "long enough"
+        other = make_engine(PG_URL, pool_size=1, max_overflow=0)
+        try:
+            with other.connect() as conn:
+                assert conn.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                    {"pid": first}).scalar_one()
+        finally:
+            other.dispose()
+        monkeypatch.setattr(engine_module, "IDLE_CHECK_SECONDS", 0.0)
+        with engine.connect() as conn:
+            second = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert second != first and len(pings) >= 1
+    finally:
+        engine.dispose()

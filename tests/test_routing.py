@@ -10,7 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from starlette.routing import Match, Mount
 
-from lanhai.api.routing import LiteralPrefixRoute, api_router, mount, route_path
+from lanhai.api.routing import (
+    LiteralPrefixRoute,
+    RouteIndex,
+    api_router,
+    index_routes,
+    mount,
+    route_path,
+)
 from lanhai.app import create_app
 from tests.support import bank_on
 
@@ -38,11 +45,76 @@ def app(sqlite_engine: Engine) -> FastAPI:
 
 
 def test_every_route_checks_its_literal_part_first(app: FastAPI) -> None:
-    others = [r for r in app.routes if not isinstance(r, LiteralPrefixRoute)]
-    # FastAPI's own OpenAPI document and the static files are the only other routes
+    others = [r for r in app.routes if not isinstance(r, LiteralPrefixRoute | RouteIndex)]
+    # FastAPI's own OpenAPI document and the static files are the only other routes …
     assert sorted(getattr(r, "path", "") for r in others) == ["/openapi.json", "/static"]
     assert all(isinstance(r, Mount) or getattr(r, "path", "") == "/openapi.json"
                for r in others)
+    # … and no route of ours could take one of their paths
+    ours = [r for r in app.routes if isinstance(r, LiteralPrefixRoute)]
+    for other in ("/openapi.json", "/static/"):
+        assert [r.path for r in ours if (r.literal_prefix.startswith(other) if r.literal_only else
+                other.startswith(r.literal_prefix) or r.literal_prefix.startswith(other)
+                )] == []
+    # the index comes first among them, once
+    indexes = [n for n, r in enumerate(app.routes) if isinstance(r, RouteIndex)]
+    assert len(indexes) == 1 and app.routes.index(ours[0]) == indexes[0] + 1
+
+
+def _sample_paths(route: LiteralPrefixRoute) -> list[str]:
+    """Paths that fill the route's parameters: plain words, an accession, a kind, a
+    nested path, and the literal part alone."""
+    import re
+
+    paths = []
+    for value in ("X1", "LHSM0000001", "strain", "records", "a/b"):
+        paths.append(re.sub(r"\{[^}]+\}", value, route.path))
+    return [*paths, route.literal_prefix, route.literal_prefix.rstrip("/")]
+
+
+def test_the_index_chooses_what_the_full_walk_chooses(app: FastAPI) -> None:
+    """For every method and sample path of every route (and some that match nothing), the
+    route the index hands the request to is the first route, in order, that matches it
+    whole; where none does, the index declines and the walk answers as before."""
+    index = next(r for r in app.routes if isinstance(r, RouteIndex))
+    ours = [r for r in app.routes if isinstance(r, LiteralPrefixRoute)]
+    tried = 0
+    paths = {p for r in ours for p in _sample_paths(r)} | {"/", "", "/api", "/api/", "/nope",
+                                                           "/api/records", "/records"}
+    for path in sorted(paths):
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            for root in ("", "/lanhai"):
+                scope = _scope(root + path, method, root)
+                walk = next((r for r in ours if r.matches(scope)[0] == Match.FULL), None)
+                match, child = index.matches(scope)
+                if walk is None:
+                    assert match == Match.NONE, (method, path)
+                else:
+                    assert match == Match.FULL and child["lanhai.route"] is walk, (method, path)
+                tried += 1
+    assert tried > 3000
+
+
+def test_requests_through_the_index() -> None:
+    router = api_router(prefix="/api")
+
+    @router.get("/things/count")
+    def count() -> dict[str, int]:
+        return {"count": 2}
+
+    @router.get("/{kind}/{accession}")
+    def one(kind: str, accession: str) -> dict[str, str]:
+        return {"kind": kind, "accession": accession}
+
+    app = FastAPI()
+    mount(app, router)
+    index_routes(app)
+    client = TestClient(app)
+    assert client.get("/api/things/count").json() == {"count": 2}
+    assert client.get("/api/things/LH1").json() == {"kind": "things", "accession": "LH1"}
+    assert client.post("/api/things/LH1").status_code == 405  # the walk's answer
+    assert client.get("/api/things/count/", follow_redirects=False).status_code == 307
+    assert client.get("/elsewhere").status_code == 404
 
 
 def test_the_api_and_the_pages_never_compete_for_a_path(app: FastAPI) -> None:

@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from lanhai import __version__, api, web
-from lanhai.api import guard, openapi
+from lanhai.api import guard, openapi, routing
 from lanhai.bank import Bank, open_bank
 from lanhai.errors import LanhaiError
 from lanhai.settings import Settings
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, bank: Bank | None = None) -> Fa
     # for a path; the API goes first, where programs' requests find their route soonest.
     api.install(app)
     web.install(app)  # the pages (/, /browse, /records …) and /static
+    routing.index_routes(app)  # found by their first path segments
     openapi.document(app)
     app.add_middleware(
         guard.Guard, limits=lambda: opened.settings.limits,

@@ -1,26 +1,34 @@
 """How the API's and the pages' routes are declared and mounted, for fast matching.
 
 A request is matched against the routes in the order they were added, and the application
-has over two hundred. Two things keep that cheap:
+has over two hundred. Three things keep that cheap:
 
 * every route is a :class:`LiteralPrefixRoute`: before its regular expression it checks that
   the path starts with the route's literal part (``/api/records/`` for
-  ``/api/records/{accession}``), which rejects almost every route for a few string
-  operations;
+  ``/api/records/{accession}``);
 * :func:`mount` adds a module's routes to the application itself, in order, instead of
-  ``include_router``, whose per-router matching walks each router's routes twice.
+  ``include_router``, whose per-router matching walks each router's routes twice;
+* :func:`index_routes` puts a :class:`RouteIndex` first: it tries only the routes whose
+  literal first path segments fit the request, in their order, and hands the request to the
+  first that matches it. A request no route matches whole (a wrong method, a missing
+  slash, an unknown path) goes on through every route as before, for its 405, redirect or
+  404.
 
 The order of routes is their precedence, as with ``include_router``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
-from starlette.routing import Match
-from starlette.types import Scope
+from starlette.routing import BaseRoute, Match, NoMatchFound
+from starlette.types import Receive, Scope, Send
+
+#: the route a :class:`RouteIndex` chose for a request, in the request's scope
+_CHOSEN = "lanhai.route"
 
 
 class LiteralPrefixRoute(APIRoute):
@@ -42,6 +50,66 @@ class LiteralPrefixRoute(APIRoute):
         elif not path.startswith(self.literal_prefix):
             return Match.NONE, {}
         return super().matches(scope)
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        """The whole path segments of the literal part, at most the first two (the
+        :class:`RouteIndex` key): ``("api", "records")`` for ``/api/records/{accession}``,
+        ``("api",)`` for ``/api/{kind}``."""
+        pieces = self.literal_prefix.split("/")[1:]
+        whole = pieces if self.literal_only else pieces[:-1]
+        return tuple(whole[:2])
+
+
+class RouteIndex(BaseRoute):
+    """The first route of the application: finds a request's route among ``routes`` (in
+    their order) trying only those whose literal first segments fit its path."""
+
+    def __init__(self, routes: Sequence[LiteralPrefixRoute]) -> None:
+        by_key: dict[tuple[str, ...], list[int]] = {}
+        for number, route in enumerate(routes):
+            by_key.setdefault(route.segments, []).append(number)
+        everywhere = by_key.get((), [])
+        #: (), (first,) or (first, second) -> the routes a path with those segments may match
+        self._candidates: dict[tuple[str, ...], list[LiteralPrefixRoute]] = {(): [
+            routes[n] for n in everywhere]}
+        for key in by_key:
+            numbers = set(everywhere) | set(by_key.get(key[:1], [])) | set(by_key[key])
+            self._candidates[key] = [routes[n] for n in sorted(numbers)]
+
+    def candidates(self, path: str) -> list[LiteralPrefixRoute]:
+        """The routes ``path`` may match, in their order."""
+        pieces = path.split("/", 3)[1:3]
+        if len(pieces) == 2 and (found := self._candidates.get((pieces[0], pieces[1]))):
+            return found
+        if pieces and (found := self._candidates.get((pieces[0],))):
+            return found
+        return self._candidates[()]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        for route in self.candidates(route_path(scope)):
+            match, child_scope = route.matches(scope)
+            if match == Match.FULL:
+                return Match.FULL, {**child_scope, _CHOSEN: route}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope[_CHOSEN].handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        raise NoMatchFound(name, path_params)  # the routes themselves name their paths
+
+
+def index_routes(app: FastAPI) -> None:
+    """Put a :class:`RouteIndex` of the application's :class:`LiteralPrefixRoute` routes
+    before the first of them (the routes stay, for the OpenAPI document, URL building and
+    requests the index does not match whole)."""
+    routes = app.router.routes
+    ours = [r for r in routes if isinstance(r, LiteralPrefixRoute)]
+    if ours:
+        routes.insert(routes.index(ours[0]), RouteIndex(ours))
 
 
 def route_path(scope: Scope) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, StaticPool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -16,6 +18,12 @@ WRITE_OPTION = "lanhai_write"
 #: most connections one process opens to a server database (the size of the web server's
 #: thread pool), half of them kept open (LANHAI_DATABASE_POOL)
 SERVER_POOL = 40
+#: a pooled server connection unused for longer than this is checked with one round trip
+#: before it is handed out (a server restart or an idle timeout may have closed it); one
+#: used more recently is trusted, so a busy server reads with one round trip, not two
+IDLE_CHECK_SECONDS = 10.0
+#: where a pooled connection's last return time is kept (its pool record's ``info``)
+_RETURNED_AT = "lanhai_returned_at"
 
 
 def make_engine(url: str, *, pool: int = SERVER_POOL, **kwargs: Any) -> Engine:
@@ -51,14 +59,39 @@ def make_engine(url: str, *, pool: int = SERVER_POOL, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     # a server database is read from the web server's thread pool (40 threads): connections
     # kept open for every thread that commonly reads at once, and room for all of them;
     # with the default 5 kept, each read beyond 5 at once opened and closed a connection of
     # its own (a server process each time: ~20x the p99 of a lookup under load)
     kwargs.setdefault("pool_size", max(1, pool // 2))
     kwargs.setdefault("max_overflow", max(0, pool - max(1, pool // 2)))
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _check_idle_connections(engine)
+    return engine
+
+
+def _check_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection before reuse when it sat idle for more than
+    :data:`IDLE_CHECK_SECONDS` (SQLAlchemy's ``pool_pre_ping`` checks every checkout: a
+    second round trip on every read). A closed one is replaced (SQLAlchemy retries the
+    checkout with a new connection)."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_conn: Any, record: ConnectionPoolEntry,
+               _proxy: PoolProxiedConnection) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned <= IDLE_CHECK_SECONDS:
+            return  # new, or in use a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as err:
+            raise DisconnectionError(f"a pooled connection was closed: {err}") from err
+        if not alive:
+            raise DisconnectionError("a pooled connection was closed")
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
