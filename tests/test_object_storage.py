@@ -24,7 +24,17 @@ from lanhai.store.remote import RemoteStorage, StorageUnavailable
 from lanhai.store.sequences import SequenceStore, open_store
 from tests.support import bank_on
 from tests.support.cluster import DASK, dask_cluster, result_files
-from tests.support.sequences import ANNOTATOR, GENBANK, PROTEOME, REGION, fasta, records
+from tests.support.sequences import (
+    ANNOTATOR,
+    DOKDONENSIS,
+    FORSETII,
+    GENBANK,
+    LITORALIS,
+    PROTEOME,
+    REGION,
+    fasta,
+    records,
+)
 from tests.support.storage import CREDENTIALS, MOTO, RefusingProxy, moto_server, new_bucket
 
 pytestmark = pytest.mark.skipif(not MOTO.exists(), reason="moto_server is not installed")
@@ -256,6 +266,61 @@ def _annotate_on(address: str, tmp_path: Path, storage: str
                   add(service, "Maribacter", PROTEOME, kind="proteome")]
     report = service.annotate(ANNOTATOR, accessions, pack_names=PACKS)
     return accessions, report
+
+
+def test_a_search_on_workers_sharing_no_folder(
+        tmp_path: Path, endpoint: str, storage: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each index segment is searched on a worker that fetches it from the bucket into its
+    own cache: the same hits, e-values and lineage as a search here; a segment a compaction
+    replaced leaves the bucket with its local copy."""
+    from lanhai.search.mmseqs import MMseqs
+    from lanhai.services.sequence_search import SequenceSearch
+    from lanhai.store import seq_index
+
+    given = os.environ.get("LANHAI_TEST_DASK_SCHEDULER", "")
+    env = {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": endpoint,
+           "LANHAI_CACHE_DIR": str(tmp_path / "worker-cache")}
+    engine = make_engine("sqlite://")
+    migrate(engine)
+    bank = bank_on(engine, tmp_path / "client", storage_url=storage)
+    bank_catalog, layout = bank.catalog, bank.layout
+    accessions = [add(bank.sequences, path.name, path, kind="proteome")
+                  for path in (DOKDONENSIS, FORSETII, LITORALIS)]
+    local = SequenceSearch(bank_catalog, layout, mmseqs=MMseqs(threads=1))
+    for accession in accessions:  # one segment each
+        local.update_index([accession])
+    segments = [s["name"] for s in local.index_status("proteins")["segments"]]
+    assert len(segments) == 3
+    query = fasta(records(DOKDONENSIS)[:5] + records(LITORALIS)[:3])
+    here = local.search(ANNOTATOR, query, max_hits=50)
+
+    def on(address: str) -> dict[str, object]:
+        distributed = SequenceSearch(bank_catalog, layout, mmseqs=MMseqs(threads=1),
+                                     scheduler=address, cluster_min_residues=0)
+        return distributed.search(ANNOTATOR, query, max_hits=50)
+
+    if given and os.environ.get("LANHAI_TEST_S3_ENDPOINT"):
+        address = given  # CI's workers were started with the storage's variables
+        there = on(address)
+    else:
+        with dask_cluster(tmp_path / "dask", env=env) as address:
+            there = on(address)
+    assert there["index"].pop("cluster") == address  # type: ignore[attr-defined]
+    assert len(here["hits"]) > 8 and there == here
+    # the segments went through the bucket; the client holds no worker's copy
+    stored = keys(storage)
+    assert {k.split("/")[2] for k in stored if k.startswith("indexes/proteins/")} == \
+        set(segments)
+    assert not (tmp_path / "client" / "search-cache").exists()
+    if not given:  # the workers started here: their cache holds the three segments
+        cached = (tmp_path / "worker-cache").rglob("search-cache/proteins/seg-*")
+        assert sorted(p.name for p in cached) == sorted(segments)
+    # a rebuild replaces the three; once past their grace, the old copies leave the bucket
+    monkeypatch.setattr(seq_index, "GRACE_SECONDS", 0.0)
+    assert sorted(local.rebuild_index("proteins")["replaced"]) == sorted(segments)
+    local.update_index()  # a later writer removes retired segments
+    left = {k.split("/")[2] for k in keys(storage) if k.startswith("indexes/proteins/")}
+    assert left.isdisjoint(segments)
 
 
 def test_a_worker_without_credentials_is_refused(tmp_path: Path, storage: str) -> None:

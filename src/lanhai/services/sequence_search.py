@@ -168,8 +168,10 @@ class SequenceSearch:
         on_cluster = bool(self.scheduler) and len(segments) > 1 and sum(
             index.live_residues(seg) for seg in segments) >= self.cluster_min_residues
         # locked while used, so `lanhai clean` takes only dead ones; under the data folder
-        # (shared with the cluster's workers) when the segments are searched there
-        with scratch(self.layout.scratch if on_cluster else None) as work, \
+        # (shared with the cluster's workers) when the segments are searched there, unless
+        # the workers fetch them from object storage
+        shared = on_cluster and index.store.remote is None
+        with scratch(self.layout.scratch if shared else None) as work, \
                 self._executor(on_cluster) as executor:
             fasta = work / "query.fasta"
             with open(fasta, "w", encoding="ascii", errors="replace") as out:
@@ -217,7 +219,10 @@ class SequenceSearch:
             return
         from lanhai.services.cluster import ClusterExecutor
 
-        executor = ClusterExecutor(self.scheduler, self.layout.root)
+        store = self.layout.sequence_store()
+        # the workers must see the data folder, or with object storage reach the bucket
+        executor = ClusterExecutor(self.scheduler, store.address if store.remote is not None
+                                   else self.layout.root)
         try:
             yield executor
         finally:
@@ -232,16 +237,29 @@ class SequenceSearch:
         changed."""
         names = None if accessions is None else list(accessions)
         restricted = self._restricted()
-        return {db: self.index(db).update(names, restricted=restricted, progress=progress)
+        done = {db: self.index(db).update(names, restricted=restricted, progress=progress)
                 for db in dbs}
+        self._publish(dbs)
+        return done
+
+    def _publish(self, dbs: Sequence[str]) -> None:
+        """With a Dask cluster and object storage, upload new segments now, so the first
+        search on the cluster does not wait for them."""
+        if self.scheduler and self.layout.storage_url:
+            for db in dbs:
+                self.index(db).publish()
 
     def rebuild_index(self, db: str, progress: Progress = _no_progress) -> dict[str, Any]:
         """Index every stored assembly again (one segment per kind)."""
-        return self.index(db).rebuild(self._restricted(), progress)
+        done = self.index(db).rebuild(self._restricted(), progress)
+        self._publish([db])
+        return done
 
     def compact_index(self, db: str, progress: Progress = _no_progress) -> dict[str, Any]:
         """Merge small segments and drop masked (removed, replaced or moved) assemblies."""
-        return self.index(db).compact(progress=progress)
+        done = self.index(db).compact(progress=progress)
+        self._publish([db])
+        return done
 
     def warm_index(self, db: str) -> dict[str, Any]:
         """Load the index into the page cache for fast interactive searches."""

@@ -142,8 +142,15 @@ class RemoteStorage:
     def download(self, accession: str, pointer: Mapping[str, Any], into: Path) -> None:
         """Fetch the files ``pointer`` names into the folder ``into`` (same relative paths),
         checking each file's size and SHA-256."""
-        base = self.attempt_key(accession, pointer["attempt"])
-        for name, facts in pointer["files"].items():
+        self.get_files(self.attempt_key(accession, pointer["attempt"]), pointer["files"],
+                       into, accession, "Annotate the assembly again to rewrite it")
+
+    def get_files(self, base: str, files: Mapping[str, Mapping[str, Any]], into: Path,
+                  what: str, remedy: str) -> None:
+        """Fetch ``files`` (relative name -> size and SHA-256) under the key ``base`` into
+        the folder ``into``, checking each; ``what`` and ``remedy`` word the errors.
+        FileNotFoundError when one is gone (replaced meanwhile)."""
+        for name, facts in files.items():
             target = into / name
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -151,12 +158,11 @@ class RemoteStorage:
             except FileNotFoundError:
                 raise  # replaced meanwhile: the caller reads the pointer again
             except Exception as err:  # s3fs raises botocore's own errors too
-                raise self._fail(f"reading {accession}/{name}", err) from err
+                raise self._fail(f"reading {what}/{name}", err) from err
             if target.stat().st_size != facts["size"] or file_sha256(target) != facts["sha256"]:
                 raise StorageUnavailable(
-                    f"{accession}/{name} in the storage {self.url} is not the file its "
-                    "pointer names (size or SHA-256 differ); it was changed outside Lanhai. "
-                    "Annotate the assembly again to rewrite it")
+                    f"{what}/{name} in the storage {self.url} is not the file its pointer "
+                    f"names (size or SHA-256 differ); it was changed outside Lanhai. {remedy}")
 
     def accessions(self) -> list[str]:
         """Every assembly with a pointer, in name order."""
@@ -185,15 +191,9 @@ class RemoteStorage:
         pointer."""
         attempt = uuid.uuid4().hex
         base = self.attempt_key(accession, attempt)
-        files: dict[str, dict[str, Any]] = {}
         old = self.pointers(accession, [unit]).get(unit)
         try:
-            for name in unit_files(unit):
-                path = folder / name
-                if not path.exists():
-                    continue
-                self.fs.put_file(str(path), f"{base}/{name}")
-                files[name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
+            files = self.put_files(base, folder, unit_files(unit))
             pointer = {"unit": unit, "attempt": attempt, "files": files}
             self.fs.pipe_file(self.pointer_key(accession, unit),
                               json.dumps(pointer, indent=1, sort_keys=True).encode())
@@ -203,6 +203,53 @@ class RemoteStorage:
         if old is not None and old.get("attempt") != attempt:
             self._discard(self.attempt_key(accession, old["attempt"]))
         return pointer
+
+    def put_files(self, base: str, folder: Path, names: Iterable[str]
+                  ) -> dict[str, dict[str, Any]]:
+        """Upload the files ``names`` of ``folder`` that exist under the key ``base``;
+        return each one's size and SHA-256 (storage errors propagate as the client's)."""
+        files: dict[str, dict[str, Any]] = {}
+        for name in names:
+            path = folder / name
+            if not path.exists():
+                continue
+            self.fs.put_file(str(path), f"{base}/{name}")
+            files[name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
+        return files
+
+    # -- index segments ---------------------------------------------------------------------
+    def segment_key(self, db: str, segment: str) -> str:
+        """Where a sequence index segment's files are kept for the cluster's workers (a
+        segment never changes once built, and its name is unique)."""
+        return f"{self.root}/indexes/{db}/{segment}"
+
+    def publish_segment(self, db: str, segment: str, folder: Path, names: Iterable[str]
+                        ) -> dict[str, Any]:
+        """Upload the files ``names`` of the segment in ``folder``; return the pointer a
+        worker fetches them by (passed with each search task)."""
+        base = self.segment_key(db, segment)
+        try:
+            files = self.put_files(base, folder, names)
+        except Exception as err:  # s3fs raises botocore's own errors too
+            self._discard(base)
+            raise self._fail(f"writing the search index segment {segment}", err) from err
+        return {"url": self.url, "db": db, "segment": segment, "files": files}
+
+    def fetch_segment(self, pointer: Mapping[str, Any], into: Path) -> None:
+        """Fetch a published segment (:meth:`publish_segment`) into the folder ``into``."""
+        what = f"search index segment {pointer['segment']}"
+        try:
+            self.get_files(self.segment_key(pointer["db"], pointer["segment"]),
+                           pointer["files"], into, what,
+                           "Run `lanhai index --rebuild` on the server to write it again")
+        except FileNotFoundError as err:
+            raise StorageUnavailable(
+                f"the {what} is missing from the storage {self.url} (removed by its server "
+                "meanwhile); search again") from err
+
+    def drop_segment(self, db: str, segment: str) -> None:
+        """Delete a segment's files (a compaction replaced it); best effort."""
+        self._discard(self.segment_key(db, segment))
 
     def drop(self, accession: str, unit: str) -> None:
         """Remove ``unit``'s pointer (it is no longer visible), then its files."""

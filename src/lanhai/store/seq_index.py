@@ -7,6 +7,9 @@ Layout under ``LANHAI_DATA_DIR/search/<db>/`` (``db`` is ``proteins`` or ``conti
                             + segment.json (assemblies, sequence and residue counts)
     .staging/seg-<id>/      a segment being built (renamed into segments/ when complete)
     .lock                   serialises writers (flock); readers never wait
+    segments/seg-<id>/published.json
+                            with object storage (``LANHAI_STORAGE_URL``): the segment's copy
+                            there, which a Dask cluster's workers search (their own cache)
 
 Public and restricted assemblies never share a segment (a segment's ``restricted`` flag says
 which it holds), so a caller who may not see restricted assemblies searches only public
@@ -38,6 +41,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -89,6 +93,10 @@ KMER5_MAX_RESIDUES = 20_000_000
 #: searched with 5-mers (MMseqs2's default, 15: with 5-mers ~90 % of the alignments it sends
 #: to the gapped aligner fail the e-value threshold, and alignment takes most of the time)
 KMER5_MIN_UNGAPPED_SCORE = 45
+#: a segment's copy in object storage, written in its folder once uploaded
+PUBLISHED = "published.json"
+#: a worker's cached copy of a segment unused for this long is deleted
+SEGMENT_CACHE_SECONDS = 86_400.0
 
 Progress = Callable[[int, int, str], None]
 
@@ -279,6 +287,8 @@ class SequenceIndex:
                     continue
                 at = retired.get(path.name)
                 if at is None or time.time() - at > GRACE_SECONDS:
+                    if self.store.remote is not None and (path / PUBLISHED).exists():
+                        self.store.remote.drop_segment(self.db, path.name)
                     shutil.rmtree(path, ignore_errors=True)
 
     def update(self, accessions: Iterable[str] | None = None, *, compact: bool | None = None,
@@ -430,6 +440,38 @@ class SequenceIndex:
             return int(seg["kmer"])
         return 0 if seg.get("indexed", True) else self._kmer_for(int(seg["residues"]))
 
+    def published(self, name: str) -> dict[str, Any]:
+        """The pointer to segment ``name``'s copy in the object storage (uploaded now if it
+        is not there yet), which a worker sharing no folder with this machine fetches."""
+        remote = self.store.remote
+        if remote is None:
+            raise ValueError("the bank keeps its files in a folder, not in object storage")
+        folder = self.segment_path(name)
+        marker = folder / PUBLISHED
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            pointer: dict[str, Any] = json.loads(marker.read_text("utf-8"))
+            if pointer.get("url") == remote.url:
+                return pointer
+        staged = folder / f".{PUBLISHED}.{uuid.uuid4().hex}"
+        try:
+            files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
+                           if p.is_file() and not p.name.startswith((PUBLISHED, f".{PUBLISHED}")))
+            pointer = remote.publish_segment(self.db, name, folder, files)
+            staged.write_text(json.dumps(pointer, indent=1, sort_keys=True), "utf-8")
+            os.replace(staged, marker)
+        finally:
+            staged.unlink(missing_ok=True)
+        return pointer
+
+    def publish(self) -> list[str]:
+        """Upload every live segment not yet in the object storage; their names."""
+        done = []
+        for seg in self.state()["segments"]:
+            if not (self.segment_path(seg["name"]) / PUBLISHED).exists():
+                self.published(seg["name"])
+                done.append(seg["name"])
+        return done
+
     # -- reading ----------------------------------------------------------------------------
     def warm(self) -> dict[str, Any]:
         """Load every segment's database and index into the page cache (``mmseqs touchdb``)."""
@@ -471,9 +513,13 @@ class SequenceIndex:
                                  for s in segments)}
         if not segments or total == 0:
             return [], info
+        # workers sharing no folder with this machine fetch each segment from the object
+        # storage and get the query with the task
+        remote = executor is not None and self.store.remote is not None
         qdb = workdir / "query"
-        self.mmseqs.run("createdb", query_fasta, qdb,
-                        options=["--dbtype", "2" if self.nucleotide else "1"])
+        if not remote:
+            self.mmseqs.run("createdb", query_fasta, qdb,
+                            options=["--dbtype", "2" if self.nucleotide else "1"])
         queries = len(_query_order(query_fasta))
         tasks = []
         for number, seg in enumerate(segments):
@@ -484,10 +530,18 @@ class SequenceIndex:
                 seg, queries, evalue / (total / max(1, seg["residues"])), max_seqs,
                 sensitive)))
         pool = executor or InlineExecutor()
-        futures = [pool.submit(search_segment, self.mmseqs, qdb,
-                               self.segment_path(seg["name"]) / "db", workdir, number,
-                               options, total / max(1, seg["residues"]), masked, seg["name"])
-                   for number, seg, masked, options in tasks]
+        if remote:
+            query = query_fasta.read_text("ascii")
+            futures = [pool.submit(search_published_segment, self.mmseqs, self.store.address,
+                                   self.published(seg["name"]), query, self.nucleotide,
+                                   number, options, total / max(1, seg["residues"]), masked)
+                       for number, seg, masked, options in tasks]
+        else:
+            futures = [pool.submit(search_segment, self.mmseqs, qdb,
+                                   self.segment_path(seg["name"]) / "db", workdir, number,
+                                   options, total / max(1, seg["residues"]), masked,
+                                   seg["name"])
+                       for number, seg, masked, options in tasks]
         hits: list[RawHit] = []
         for done, future in enumerate(futures):  # in segment order, as a local search
             progress(done, len(segments), f"searching {tasks[done][1]['name']}")
@@ -550,6 +604,47 @@ def search_segment(mmseqs: MMseqs, qdb: Path, tdb: Path, workdir: Path, number: 
     mmseqs.run("convertalis", qdb, tdb, result, tsv, options=[
         "--format-output", ",".join(HIT_COLUMNS), "--db-load-mode", "2"])
     return list(SequenceIndex._parse(tsv, scale, masked, segment))
+
+
+def search_published_segment(mmseqs: MMseqs, store: str, pointer: dict[str, Any], query: str,
+                             nucleotide: bool, number: int, options: Sequence[str],
+                             scale: float, masked: set[str]) -> list[RawHit]:
+    """Search one segment on a worker that shares no folder with the client: the segment
+    comes from the object storage (``pointer``, :meth:`SequenceIndex.published`) into the
+    worker's cache for the store at ``store`` (a :attr:`SequenceStore.address`), the
+    ``query`` FASTA with the task."""
+    folder = cached_segment(SequenceStore.at(store), pointer)
+    with tempfile.TemporaryDirectory(prefix="lanhai-search-") as tmp:
+        work = Path(tmp)
+        fasta = work / "query.fasta"
+        fasta.write_text(query, "ascii")
+        qdb = work / "query"
+        mmseqs.run("createdb", fasta, qdb, options=["--dbtype", "2" if nucleotide else "1"])
+        return search_segment(mmseqs, qdb, folder / "db", work, number, options, scale,
+                              masked, pointer["segment"])
+
+
+def cached_segment(store: SequenceStore, pointer: dict[str, Any]) -> Path:
+    """This machine's copy of a published segment, fetched first if missing (into staging,
+    then renamed whole); copies unused for :data:`SEGMENT_CACHE_SECONDS` are deleted."""
+    if store.remote is None:
+        raise ValueError("a published segment is fetched from object storage")
+    cache = store.root.parent / "search-cache" / str(pointer["db"])
+    folder = cache / str(pointer["segment"])
+    if not folder.is_dir():
+        staging = cache / ".staging" / uuid.uuid4().hex
+        try:
+            store.remote.fetch_segment(pointer, staging)
+            with contextlib.suppress(OSError):  # another task fetched it meanwhile
+                staging.rename(folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    os.utime(folder)  # in use: kept
+    now = time.time()
+    for other in cache.iterdir():
+        if other != folder and now - other.stat().st_mtime > SEGMENT_CACHE_SECONDS:
+            shutil.rmtree(other, ignore_errors=True)
+    return folder
 
 
 def _query_order(fasta: Path) -> dict[str, int]:
