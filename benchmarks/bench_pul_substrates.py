@@ -13,8 +13,14 @@ The data
       from the dbCAN-PUL labels of the same genes.
 
 What it measures, in the same run
-    * new: :func:`lanhai.sequence.loci.predict_substrate` (weighted vote) over the general
-      table ``cazy_substrates.toml`` (subfamily entries first);
+    * table: :func:`lanhai.sequence.loci.predict_substrate` (weighted vote) over the general
+      table ``cazy_substrates.toml`` (subfamily entries first), without counts of
+      characterised loci;
+    * table + loci: the same with the counts of characterised loci
+      (:mod:`lanhai.profiles.pul_evidence`), as annotation runs it. The counts shipped are
+      made from these very loci, so here each locus is called with counts made without the
+      loci of its genus (five folds of genera; the Zobellia PULs without any Zobellia
+      locus): a figure for genomes of genera the counts have never seen;
     * baseline: the previous caller — every CAZyme gene votes once for each substrate of its
       family in the marine table (``[marine]``), the majority wins, a tie names all.
     Each locus's substrate label is normalised to the table's vocabulary
@@ -47,6 +53,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lanhai.profiles.pack import Pack
+    from lanhai.profiles.pul_evidence import LocusEvidence
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 Genes = list[tuple[str, dict[str, tuple[str, ...]]]]
@@ -76,10 +83,11 @@ def baseline(genes: Iterable[tuple[str, Mapping[str, Sequence[str]]]]) -> Call:
     return Call(tuple(sorted(s for s, n in votes.items() if n == best)), ranked)
 
 
-def weighted(genes: Iterable[tuple[str, Mapping[str, Sequence[str]]]]) -> Call:
+def weighted(genes: Iterable[tuple[str, Mapping[str, Sequence[str]]]],
+             evidence: LocusEvidence) -> Call:
     from lanhai.sequence.loci import predict_substrate
 
-    call = predict_substrate(genes)
+    call = predict_substrate(genes, evidence)
     return Call(call.tied, tuple(s for s, _ in call.ranked), call.confidence)
 
 
@@ -110,22 +118,6 @@ def score(call: Call, truth: tuple[str, ...]) -> tuple[bool, bool, bool]:
     return exact, near, top2
 
 
-# -- the dbCAN-PUL loci -------------------------------------------------------------------
-
-def dbcan_pul_loci(path: Path) -> dict[str, tuple[str, dict[str, set[str]]]]:
-    """Locus -> (its substrate label, gene -> module names (subfamily where known))."""
-    loci: dict[str, tuple[str, dict[str, set[str]]]] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle, delimiter="\t"):
-            gene = row["dbcan_pul_gene_id"] or row["id"].split("|")[0]
-            module = row["subfamily"] or row["family"]
-            for source in row["source"].split(","):
-                locus = source.strip().removeprefix("dbCAN-PUL:")
-                entry = loci.setdefault(locus, (row["pul_substrate"], {}))
-                entry[1].setdefault(gene, set()).add(module)
-    return loci
-
-
 @dataclass
 class Tally:
     n: int = 0
@@ -148,65 +140,92 @@ class Tally:
         return f"{pct(self.exact)} {pct(self.near)} {pct(self.top2)}"
 
 
-def evaluate(loci: Mapping[str, tuple[tuple[str, ...], Genes, Genes]], title: str) -> None:
-    """Print overall and per-substrate exact / exact-or-related / top-2, old vs new."""
-    old_all, new_all = Tally(), Tally()
-    per: dict[str, tuple[Tally, Tally]] = defaultdict(lambda: (Tally(), Tally()))
+def evaluate(loci: Mapping[str, tuple[tuple[str, ...], Genes, Genes, LocusEvidence]],
+             title: str) -> None:
+    """Print overall and per-substrate exact / exact-or-related / top-2: the old caller, the
+    table alone, the table with counts of characterised loci (each locus's own counts)."""
+    from lanhai.profiles.pul_evidence import LocusEvidence
+
+    nothing = LocusEvidence({}, {})
+    names = ("old", "table", "table + loci")
+    totals = {n: Tally() for n in names}
+    per: dict[str, dict[str, Tally]] = defaultdict(lambda: {n: Tally() for n in names})
     confidence: dict[bool, list[float]] = {True: [], False: []}
     confident = Tally()
-    for _locus, (truth, old_genes, new_genes) in sorted(loci.items()):
-        old, new = baseline(old_genes), weighted(new_genes)
-        old_all.add(old, truth)
-        new_all.add(new, truth)
-        old_t, new_t = per[truth[0]]
-        old_t.add(old, truth)
-        new_t.add(new, truth)
+    for _locus, (truth, old_genes, new_genes, evidence) in sorted(loci.items()):
+        calls = {"old": baseline(old_genes), "table": weighted(new_genes, nothing),
+                 "table + loci": weighted(new_genes, evidence)}
+        for name, call in calls.items():
+            totals[name].add(call, truth)
+            per[truth[0]][name].add(call, truth)
+        new = calls["table + loci"]
         if new.confidence is not None:
             confidence[score(new, truth)[1]].append(new.confidence)
             if new.confidence >= 0.5:
                 confident.add(new, truth)
-    print(f"\n{title}: {old_all.n} loci with a substrate in the vocabulary")
-    print(f"{'substrate':<28}{'loci':>5}   old: exact  rel  top2 |   new: exact  rel  top2")
-    rows = sorted(per.items(), key=lambda kv: (-kv[1][0].n, kv[0]))
-    for substrate, (old_t, new_t) in rows:
-        print(f"{substrate:<28}{old_t.n:>5}   {old_t.cells():>16} |   {new_t.cells():>16}")
-    print(f"{'all':<28}{old_all.n:>5}   {old_all.cells():>16} |   {new_all.cells():>16}")
+    print(f"\n{title}: {totals['old'].n} loci with a substrate in the vocabulary")
+    print(f"{'substrate':<28}{'loci':>5}   " + " | ".join(
+        f"{n + ':':<13}exact  rel  top2" for n in names))
+    for substrate, tallies in sorted(per.items(), key=lambda kv: (-kv[1]["old"].n, kv[0])):
+        print(f"{substrate:<28}{tallies['old'].n:>5}   " + " | ".join(
+            f"{'':<11}{tallies[n].cells()}" for n in names))
+    print(f"{'all':<28}{totals['old'].n:>5}   " + " | ".join(
+        f"{'':<11}{totals[n].cells()}" for n in names))
     marine = [per[s] for s in MARINE_TERMS if s in per]
     if marine:
-        old_m, new_m = Tally(), Tally()
-        for old_t, new_t in marine:
-            for total, part in ((old_m, old_t), (new_m, new_t)):
-                for name in ("n", "exact", "near", "top2", "silent"):
-                    setattr(total, name, getattr(total, name) + getattr(part, name))
-        print(f"{'marine substrates only':<28}{old_m.n:>5}   {old_m.cells():>16} |   "
-              f"{new_m.cells():>16}")
-    print(f"no call: old {old_all.silent}, new {new_all.silent} of {new_all.n}")
+        sums = {n: Tally() for n in names}
+        for tallies in marine:
+            for n in names:
+                for field_ in ("n", "exact", "near", "top2", "silent"):
+                    setattr(sums[n], field_, getattr(sums[n], field_) +
+                            getattr(tallies[n], field_))
+        print(f"{'marine substrates only':<28}{sums['old'].n:>5}   " + " | ".join(
+            f"{'':<11}{sums[n].cells()}" for n in names))
+    print("no call: " + ", ".join(f"{n} {totals[n].silent}" for n in names)
+          + f" of {totals['old'].n}")
     for ok in (True, False):
         values = confidence[ok]
         if values:
-            print(f"new calls {'right (exact-or-related)' if ok else 'wrong':<26} "
+            print(f"table + loci calls {'right (exact-or-related)' if ok else 'wrong':<26} "
                   f"n={len(values):<4} mean confidence {statistics.mean(values):.2f}")
     if confident.n:
-        print(f"new calls with confidence >= 0.5: {confident.n} of {new_all.n} loci, "
-              f"exact {100 * confident.exact / confident.n:.1f} %, "
+        print(f"table + loci calls with confidence >= 0.5: {confident.n} of "
+              f"{totals['old'].n} loci, exact {100 * confident.exact / confident.n:.1f} %, "
               f"exact-or-related {100 * confident.near / confident.n:.1f} %")
 
 
+def genus_folds(organisms: Mapping[str, str], folds: int = 5) -> dict[str, int]:
+    """Locus -> its fold: the genera (an organism's first word) dealt into ``folds`` at
+    random (seed 1), so that a genus's loci are held out together."""
+    import random
+
+    genera = sorted({o.split()[0] if o else "" for o in organisms.values()})
+    random.Random(1).shuffle(genera)
+    fold = {g: n % folds for n, g in enumerate(genera)}
+    return {locus: fold[o.split()[0] if o else ""] for locus, o in organisms.items()}
+
+
 def part_a(data: Path) -> None:
+    from lanhai.profiles.pul_evidence import LocusEvidence, dbcan_pul_loci, labelled
     from lanhai.profiles.substrates import normalise_label
 
     loci = dbcan_pul_loci(data / "cazy" / "labelled" / "families.tsv")
-    known: dict[str, tuple[tuple[str, ...], Genes, Genes]] = {}
+    counted = labelled(loci)
+    fold = genus_folds({locus: organism for locus, (_, organism, _) in loci.items()})
+    evidence = [LocusEvidence.count(entry for locus, entry in counted.items()
+                                    if fold[locus] != k) for k in range(5)]
+    known: dict[str, tuple[tuple[str, ...], Genes, Genes, LocusEvidence]] = {}
     unknown: Counter[str] = Counter()
-    for locus, (label, genes) in loci.items():
+    for locus, (label, _organism, genes) in loci.items():
         truth = normalise_label(label)
         if not truth:
             unknown[label] += 1
             continue
         old = [(g, marine_families(m)) for g, m in sorted(genes.items())]
         new = [(g, general_families(m)) for g, m in sorted(genes.items())]
-        known[locus] = (truth, old, new)
-    evaluate(known, "(a) dbCAN-PUL characterised loci (families from the labels)")
+        known[locus] = (truth, old, new, evidence[fold[locus]])
+    evaluate(known, "(a) dbCAN-PUL characterised loci (families from the labels; counts of "
+                    "characterised loci without the locus's genus)")
     print(f"left out, label outside the vocabulary: {sum(unknown.values())} loci "
           f"({', '.join(f'{k} {v}' for k, v in unknown.most_common())})")
 
@@ -240,6 +259,7 @@ def _packs() -> list[Pack]:
 def part_b(data: Path) -> None:
     from lanhai.profiles import hmmtools
     from lanhai.profiles.calls import call_pack
+    from lanhai.profiles.pul_evidence import LocusEvidence, dbcan_pul_loci, labelled
     from lanhai.profiles.substrates import normalise_label
     from lanhai.sequence.loci import SULFATASE, role_of
 
@@ -269,6 +289,9 @@ def part_b(data: Path) -> None:
                 labels[row["locus_tag"]].add(row["subfamily"] or row["family"])
     sources["dbCAN-PUL labels"] = (labels, general_families(
         {m for modules in labels.values() for m in modules}))
+    every = dbcan_pul_loci(cazy / "labelled" / "families.tsv")
+    others = LocusEvidence.count(entry for locus, entry in labelled(every).items()
+                                 if not every[locus][1].startswith("Zobellia"))
     for name, (families, substrates) in sources.items():
         loci = {}
         lines = []
@@ -276,8 +299,8 @@ def part_b(data: Path) -> None:
             members = [(g, families[g]) for g in genes if families.get(g)]
             old = [(g, marine_families(m)) for g, m in members]
             new = [(g, {f: substrates.get(f, ()) for f in m}) for g, m in members]
-            loci[pul] = (truth, old, new)
-            o, n = baseline(old), weighted(new)
+            loci[pul] = (truth, old, new, others)
+            o, n = baseline(old), weighted(new, others)
             modules = ",".join(sorted({f for _, m in members for f in m}))
             lines.append(f"  {pul} {'/'.join(truth):<19} {modules[:34]:<35}"
                          f"old {'/'.join(o.winners) or '-':<15.15} new {'/'.join(n.winners) or '-'}"

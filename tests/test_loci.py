@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from lanhai.profiles.pul_evidence import LocusEvidence, shipped
 from lanhai.profiles.registry import load_packs, substrates_for
+from lanhai.sequence import loci as loci_module
 from lanhai.sequence.loci import (
     Annotation,
     Gene,
@@ -21,11 +23,18 @@ from lanhai.sequence.loci import (
     predict_substrate,
     role_of,
 )
+from tests.support import SHARED
 from tests.support.sequences import ANNOTATOR as CURATOR
 from tests.support.sequences import HERE, SUS_ROLES, proteome_bank
 from tests.support.sequences import ZOBELLIA_PROTEOME as ZOBELLIA
 
 PULS = HERE / "zobellia_characterized_pul_genes.tsv"
+
+
+@pytest.fixture
+def table_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The family table's votes alone (no counts of characterised loci)."""
+    monkeypatch.setattr(loci_module, "shipped", lambda: LocusEvidence({}, {}))
 
 
 def annotated(*roles: str, substrates: tuple[str, ...] = ("agar",)
@@ -79,6 +88,7 @@ def test_cazyme_gene_clusters_without_a_sus_pair_are_cgcs() -> None:
         [("CGC1", "CGC"), ("PUL1", "PUL")]
 
 
+@pytest.mark.usefixtures("table_only")
 def test_substrate_is_the_weighted_vote_of_the_cazymes_with_evidence() -> None:
     call = predict_substrate([
         ("p1", {"GH16": ("agar", "porphyran")}), ("p2", {"GH86": ("agar",)}),
@@ -94,6 +104,7 @@ def test_substrate_is_the_weighted_vote_of_the_cazymes_with_evidence() -> None:
         None, None, "no CAZyme with a known substrate")
 
 
+@pytest.mark.usefixtures("table_only")
 def test_a_starch_locus_is_called_starch_with_evidence_and_confidence() -> None:
     """A Sus-like starch locus: SusC/SusD next to GH13 (SusA/SusG), GH97 (SusB, which also
     holds alpha-galactosidases) and a CBM20; the table's substrates, as annotation gets them."""
@@ -114,6 +125,7 @@ def test_a_starch_locus_is_called_starch_with_evidence_and_confidence() -> None:
     assert many.ranked == (("starch", 1.5),)
 
 
+@pytest.mark.usefixtures("table_only")
 def test_specific_families_outvote_broad_ones_and_subfamilies_outvote_families() -> None:
     # two GH3 (five substrates each) do not outvote one xylanase family
     call = predict_substrate([("p1", {"GH3": substrates_for("GH3")}),
@@ -135,6 +147,7 @@ def test_specific_families_outvote_broad_ones_and_subfamilies_outvote_families()
     assert (alone.confidence or 0) < 0.05  # one sixth of the vote, little support
 
 
+@pytest.mark.usefixtures("table_only")
 def test_ties_name_every_tied_substrate() -> None:
     call = predict_substrate([("p1", {"GH16": ("agar",)}), ("p2", {"PL7": ("alginate",)})])
     assert call.substrate == "agar/alginate" and call.tied == ("agar", "alginate")
@@ -144,6 +157,7 @@ def test_ties_name_every_tied_substrate() -> None:
         "agar/porphyran"
 
 
+@pytest.mark.usefixtures("table_only")
 def test_a_cbm_only_vote_is_weak_and_peptidoglycan_never_votes() -> None:
     call = predict_substrate([("p1", {"CBM48": ("starch",)})])
     assert call.substrate == "starch"
@@ -159,6 +173,53 @@ def test_a_cbm_only_vote_is_weak_and_peptidoglycan_never_votes() -> None:
     assert only.substrate is None and only.confidence is None
     assert only.evidence == ("no CAZyme with a known substrate; "
                              "not counted: peptidoglycan (GH23 (p1))")
+
+
+def test_characterised_loci_order_what_the_table_leaves_tied() -> None:
+    """Counts of characterised loci: a family the table gives six substrates (GH16) is
+    called by which substrate's loci hold it with the locus's other modules; a clear table
+    majority stands; modules the table has no substrate for still get a weak call."""
+    evidence = LocusEvidence.count([
+        ("laminarin", ["GH16_3", "GH17", "GH30_1"]), ("laminarin", ["GH16_3", "GH3", "GT2"]),
+        ("agar", ["GH16_16", "GH86", "GH117"]), ("agar", ["GH16_16", "GH50"]),
+        ("xylan", ["GH10", "GH43_1", "CE20"]), ("xylan", ["GH10", "GH67"])])
+    assert evidence.loci == {"laminarin": 2, "agar": 2, "xylan": 2}
+    assert evidence.holding["laminarin"]["GH16"] == 2  # a subfamily counts for its family
+    gh16 = [("p1", {"GH16": substrates_for("GH16")}), ("p2", {"GH17": substrates_for("GH17")})]
+    assert len(predict_substrate(gh16[:1], LocusEvidence({}, {})).tied) == 6
+    call = predict_substrate(gh16, evidence)
+    assert call.substrate == "laminarin" and call.tied == ("laminarin",)
+    assert "characterised loci with these modules: laminarin +" in call.evidence
+    scores = evidence.scores(["GH16", "GH17"])
+    assert scores["laminarin"] > scores["agar"] and scores["laminarin"] > scores["xylan"]
+    # a clear majority of the table is not overturned
+    majority = [("p1", {"GH10": ("xylan",)}), ("p2", {"GH10": ("xylan",)}),
+                ("p3", {"GH16_3": ("laminarin", "beta-glucan")})]
+    assert predict_substrate(majority, evidence).substrate == "xylan"
+    # no module with substrates in the table: the loci alone (from modules the table does
+    # not list: CE20), with a low confidence; none from a module it lists as too broad (GT2)
+    weak = predict_substrate([("p1", {"CE20": ()}), ("p2", {"GT2": ()})], evidence)
+    assert weak.substrate == "xylan" and weak.confidence is not None \
+        and weak.confidence <= 0.25
+    assert weak.evidence.startswith("no CAZyme with a substrate in the table; characterised "
+                                    "loci with these modules: xylan")
+    assert predict_substrate([("p1", {"GT2": ()})], evidence).substrate is None
+
+
+def test_the_shipped_counts_of_characterised_loci(tmp_path: Path) -> None:
+    """dbCAN-PUL's characterised loci, counted by the builder; a written file reads back."""
+    counts = shipped()
+    assert counts.total >= 500 and {"starch", "xylan", "alginate", "pectin"} <= set(
+        counts.loci)
+    assert counts.holding["alginate"]["PL7"] > counts.holding["alginate"].get("GH13", 0)
+    path = tmp_path / "evidence.tsv"
+    counts.write(path, ["test"])
+    assert LocusEvidence.read(path) == counts
+    # a starch locus's modules point to starch, an alginate locus's to alginate
+    starch = counts.scores(["GH13_9", "GH97", "CBM48"])
+    assert max(starch, key=starch.__getitem__) == "starch"
+    alginate = counts.scores(["PL7", "PL6", "PL17"])
+    assert max(alginate, key=alginate.__getitem__) == "alginate"
 
 
 def test_roles_from_packs_categories_and_pfam_names() -> None:
@@ -208,8 +269,11 @@ def test_characterised_zobellia_puls_are_found() -> None:
                 matched[pul] = (locus["substrate"], len(genes & set(locus["proteins"])))
     # the agarase agaB PUL (ZOBELLIA_3570-3573), the alginate PUL (ZOBELLIA_2613-2624, lyases
     # alyA1/alyA2 = ZOBELLIA_2618/2624), a carrageenan PUL and the hemicellulose PUL; and the
-    # alginate lyase cluster ZOBELLIA_4130-4132 (PL6, PL7, PL6: no SusC/SusD), a CGC
-    assert matched == {"PUL0315": ("agar/porphyran", 4), "PUL0151": ("alginate", 7),
+    # alginate lyase cluster ZOBELLIA_4130-4132 (PL6, PL7, PL6: no SusC/SusD), a CGC. The
+    # agaB PUL's substrates tie in the table (agar, porphyran); characterised loci of agar
+    # outnumber those of porphyran, which breaks the tie (its modules here are EC numbers,
+    # which the counts do not hold)
+    assert matched == {"PUL0315": ("agar", 4), "PUL0151": ("alginate", 7),
                        "PUL0149": ("carrageenan", 10), "PUL0132": ("hemicellulose", 7),
                        "PUL0313": ("alginate", 3)}
     lyases = next(locus for locus in found if full["ZOBELLIA_4131"] in locus["proteins"])
@@ -273,3 +337,14 @@ def test_loci_stored_before_confidences_still_read(sqlite_engine: Engine,
     assert locus.substrate_confidence is None and locus.substrate == rows[0]["substrate"]
     assert _confidence(None) == "" and _confidence(0.834) == " (confidence 83%)"
 
+
+
+@pytest.mark.skipif(not (SHARED / "cazy" / "labelled" / "families.tsv").is_file(),
+                    reason="../shared/data/cazy is not beside the repository")
+def test_the_shipped_counts_are_what_the_builder_makes(tmp_path: Path) -> None:
+    from lanhai.profiles import pul_evidence
+
+    out = tmp_path / "pul_evidence.tsv"
+    assert pul_evidence.main(["--data", str(SHARED / "cazy" / "labelled" / "families.tsv"),
+                              "--out", str(out)]) == 0
+    assert out.read_text("utf-8") == pul_evidence.SHIPPED.read_text("utf-8")

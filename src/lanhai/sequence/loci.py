@@ -21,10 +21,12 @@ pseudo-contig, and says so.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lanhai.profiles.pul_evidence import LocusEvidence, shipped
 from lanhai.profiles.substrates import entry_level, subfamily_of, votes_for_pul
 
 SUSC, SUSD, CAZYME, SULFATASE, TRANSPORTER, TF = (
@@ -45,6 +47,11 @@ FAMILY_WEIGHT, SUBFAMILY_WEIGHT, CBM_WEIGHT = 1.0, 1.5, 0.5
 GENE_CAP = SUBFAMILY_WEIGHT
 #: support (summed weight) at which the confidence is halved: one specific family alone
 HALF_SUPPORT = 1.0
+#: what the characterised loci's log-odds (:mod:`lanhai.profiles.pul_evidence`) add to a
+#: substrate's vote: enough to order substrates the table leaves tied or close, not to
+#: overturn a clear majority (one family's vote is 1). Chosen with loci of a genus held out
+#: together: exact calls 54 % without, 64 % at 0.1 to 0.3, 61 % at 1.
+EVIDENCE_WEIGHT = 0.2
 #: roles of Pfam families when a pack gives none (Pfam names as in Pfam 35)
 PFAM_ROLES = {
     "TonB_dep_Rec": SUSC, "SusD_RagB": SUSD, "SusD-like": SUSD, "SusD-like_2": SUSD,
@@ -205,8 +212,8 @@ def module_weight(family: str, substrates: Sequence[str]) -> float:
     return kind / len(set(substrates))
 
 
-def predict_substrate(cazymes: Iterable[tuple[str, Mapping[str, Sequence[str]]]]
-                      ) -> SubstrateCall:
+def predict_substrate(cazymes: Iterable[tuple[str, Mapping[str, Sequence[str]]]],
+                      evidence: LocusEvidence | None = None) -> SubstrateCall:
     """The substrate of a locus from its CAZyme genes ((protein id, family -> substrates)).
 
     Each gene votes for every substrate its modules act on: the sum of those modules'
@@ -218,12 +225,22 @@ def predict_substrate(cazymes: Iterable[tuple[str, Mapping[str, Sequence[str]]]]
     winner's share of all votes x support / (support + 1), support being the winner's summed
     vote: one gene of a one-substrate family alone gives at most 0.5, three such genes 0.75.
     Evidence reads 'starch 2.00 (2 genes): GH13_9 (P1), GH97 (P2); raffinose 0.50 (1 gene):
-    GH97 (P2)'."""
+    GH97 (P2)'.
+
+    ``evidence`` (default: the shipped counts of characterised loci) then adds
+    :data:`EVIDENCE_WEIGHT` times each voted substrate's log-odds given the locus's modules
+    (a substrate the loci never show gets the lowest of the others), which orders tied and
+    close substrates by what characterised loci with these modules degrade. When no module
+    has a substrate in the table, the loci alone name one from the modules the table does
+    not list (never from those it lists as too broad, GT2 or GT4), with confidence at most
+    0.25."""
     votes: dict[str, float] = {}
     voters: dict[str, list[str]] = {}
     support: dict[str, list[str]] = {}
     ignored: dict[str, list[str]] = {}
+    modules: list[str] = []
     for protein, families in cazymes:
+        modules += families
         best: dict[str, float] = {}
         for family, substrates in sorted(families.items()):
             weight = module_weight(family, substrates)
@@ -237,18 +254,44 @@ def predict_substrate(cazymes: Iterable[tuple[str, Mapping[str, Sequence[str]]]]
             votes[substrate] = votes.get(substrate, 0.0) + weight
             voters.setdefault(substrate, []).append(protein)
     skipped = "; ".join(f"not counted: {s} ({', '.join(f)})" for s, f in sorted(ignored.items()))
+    counts = evidence if evidence is not None else shipped()
+    loci = counts.scores(modules)
     if not votes or max(votes.values()) <= 0:
-        return SubstrateCall(None, None, "; ".join(
-            ["no CAZyme with a known substrate", *([skipped] if skipped else [])]))
-    ranked = sorted(votes.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))
-    top = ranked[0][1]
-    winners = [s for s, v in ranked if abs(v - top) < 1e-9]
+        # only modules the table does not know: one it lists without substrates (GT2, GT4)
+        # is too broad to name any
+        unknown = [m for m in modules if entry_level(m) is None]
+        return _from_loci(counts.scores(unknown) if counts.knows(unknown) else {}, skipped)
+    floor = min(loci.values(), default=0.0)
+    scored = {s: v + EVIDENCE_WEIGHT * loci.get(s, floor) for s, v in votes.items()}
+    ranked = sorted(scored.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))
+    winners = [s for s, v in ranked if abs(v - ranked[0][1]) < 1e-9]
+    top = votes[winners[0]]
     share = top / sum(votes.values())
     confidence = round(share * top / (top + HALF_SUPPORT), 3)
-    evidence = "; ".join(
-        f"{s} {v:.2f} ({len(voters[s])} gene{'s' if len(voters[s]) > 1 else ''}): "
-        + ", ".join(support[s]) for s, v in ranked)
+    text = "; ".join(
+        f"{s} {votes[s]:.2f} ({len(voters[s])} gene{'s' if len(voters[s]) > 1 else ''}): "
+        + ", ".join(support[s]) for s, _ in ranked)
+    if loci:
+        text += "; characterised loci with these modules: " + ", ".join(
+            f"{s} {loci.get(s, floor):+.1f}" for s, _ in ranked[:3])
     if skipped:
-        evidence += "; " + skipped
-    return SubstrateCall("/".join(sorted(winners)), confidence, evidence,
+        text += "; " + skipped
+    return SubstrateCall("/".join(sorted(winners)), confidence, text,
+                         tuple((s, round(v, 4)) for s, v in ranked))
+
+
+def _from_loci(loci: Mapping[str, float], skipped: str) -> SubstrateCall:
+    """The call when no module has a substrate in the table: the characterised loci's best
+    substrate, if any module is known to them (confidence: its probability among the
+    substrates, at most 0.25), else none."""
+    notes = [skipped] if skipped else []
+    if not loci:
+        return SubstrateCall(None, None, "; ".join(["no CAZyme with a known substrate",
+                                                    *notes]))
+    ranked = sorted(loci.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))
+    best = ranked[0][1]
+    share = 1.0 / sum(math.exp(v - best) for _, v in ranked)
+    text = "no CAZyme with a substrate in the table; characterised loci with these " \
+        "modules: " + ", ".join(f"{s} {v:+.1f}" for s, v in ranked[:3])
+    return SubstrateCall(ranked[0][0], round(min(0.25, share), 3), "; ".join([text, *notes]),
                          tuple((s, round(v, 4)) for s, v in ranked))
