@@ -14,6 +14,7 @@ like the SQLite bank; ``--rebuild`` makes it again), Lanhai is served with
 
     python -m benchmarks.bench_api_get [--records 100000] [--duration 20]
     python -m benchmarks.bench_api_get --backends sqlite,postgresql
+    python -m benchmarks.bench_api_get --backends sqlite,postgresql --workers 2
 
 Not a test: figures are printed, never asserted.
 """
@@ -257,12 +258,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(target: str, env: dict[str, str]) -> Iterator[str]:
-    """Run ``uvicorn --factory target`` on a free loopback port; yield its base URL."""
+def serve(target: str, env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    """Run ``uvicorn --factory target`` (``workers`` processes, as ``lanhai serve
+    --workers``) on a free loopback port; yield its base URL."""
     port = _free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning", "--no-access-log",
-               "--app-dir", str(ROOT)]
+               "--app-dir", str(ROOT), "--workers", str(workers)]
     proc = subprocess.Popen(command, env={**os.environ, **env})
     base = f"http://127.0.0.1:{port}"
     try:
@@ -312,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per server")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes for Lanhai and the floor alike "
+                             "(lanhai serve --workers N)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--rebuild", action="store_true", help="build the bank again")
     add_arguments(parser)
@@ -349,7 +354,7 @@ def measure(backend: Backend, args: argparse.Namespace) -> list[Figure]:
             floor[0]: floor[1],
         }
         for name, (target, env) in servers.items():
-            with serve(target, env) as base:
+            with serve(target, env, args.workers) as base:
                 print(f"loading {name} at {base} for {args.duration} s …", file=sys.stderr)
                 results[name] = load(base, script, args.duration, args.threads,
                                      args.connections)
@@ -357,7 +362,9 @@ def measure(backend: Backend, args: argparse.Namespace) -> list[Figure]:
     _print_table(results, args, backend, loads)
     lanhai, bare = results.values()
     load_lanhai, load_floor = loads.values()
-    return [Figure(backend.name, "get by accession p99, lanhai API", lanhai["p99_ms"], "ms",
+    processes = f" ({args.workers} processes)" if args.workers > 1 else ""
+    return [Figure(backend.name, f"get by accession p99, lanhai API{processes}",
+                   lanhai["p99_ms"], "ms",
                    TARGET_P99_MS, load_lanhai),
             Figure(backend.name, "get by accession p50, lanhai API", lanhai["p50_ms"], "ms",
                    None, load_lanhai),
@@ -388,7 +395,7 @@ def _print_table(results: dict[str, dict[str, float]], args: argparse.Namespace,
     name = "SQLite" if backend.is_sqlite else "PostgreSQL"
     print(f"\nGET /api/records/{{random accession}} — {args.records:,} samples on {name}, "
           f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, 127.0.0.1, "
-          f"{os.cpu_count()} CPUs")
+          f"{os.cpu_count()} CPUs, {args.workers} server process(es) each")
     head = f"{'server':34} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} " \
            f"{'max ms':>8} {'errors':>7} {'load average':>16}"
     print(head)

@@ -141,3 +141,37 @@ def test_the_api_takes_if_match_and_answers_409_with_the_current_version(
     assert client.patch(path, json={"salinity": 35}, headers=auth).headers["ETag"] == '"3"'
     bad = client.patch(path, json={"temp": 1}, headers={**auth, "If-Match": "yesterday"})
     assert bad.status_code == 400 and "If-Match" in bad.json()["error"]["message"]
+
+
+def test_a_bank_wide_lock_admits_one_holder_at_a_time(shared_engine: Engine) -> None:
+    """What two server processes share (the market's notification sweep) runs in one of
+    them at a time: two engines on one database stand for two processes."""
+    import time
+
+    from lanhai.db.engine import make_engine
+    from lanhai.store.database import Database
+
+    url = shared_engine.url.render_as_string(hide_password=False)
+    one, two = Database(url, shared_engine), Database(url, make_engine(url))
+    order: list[str] = []
+    entered = threading.Event()
+
+    def first() -> None:
+        with one.exclusive("market notification sweep"):
+            order.append("one in")
+            entered.set()
+            time.sleep(0.5)
+            order.append("one out")
+
+    try:
+        holder = threading.Thread(target=first)
+        holder.start()
+        assert entered.wait(10)
+        with two.exclusive("market notification sweep"):
+            order.append("two in")
+        holder.join()
+        assert order == ["one in", "one out", "two in"]
+        with one.exclusive("market notification sweep"), two.exclusive("another lock"):
+            pass  # another name is another lock
+    finally:
+        two.engine.dispose()

@@ -7,6 +7,7 @@ CSRF token; a job started on one is followed to its end on the other.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -182,3 +183,53 @@ def test_servers_starting_together_agree_on_one_session_key(tmp_path: Path) -> N
     assert len(keys.pop()) == 64
     assert [p.name for p in key.parent.iterdir()] == ["web-secret.key"]  # no partial left
     assert key.stat().st_mode & 0o777 == 0o600
+
+
+def test_one_command_serves_with_several_processes(bank_url: str, tmp_path: Path) -> None:
+    """`lanhai serve --workers 2`: two processes answer on one address, the same bank."""
+    import psutil
+
+    data = tmp_path / "data"
+    env = {**os.environ, "LANHAI_DATA_DIR": str(data), "LANHAI_DATABASE_URL": bank_url}
+    env.pop("LANHAI_DASK_SCHEDULER", None)
+    subprocess.run([str(LANHAI), "init"], env=env, check=True, capture_output=True)
+    engine = make_engine(bank_url)
+    create_user(engine, "ana", "curator", password=PASSWORD)
+    curator = {"Authorization": f"Bearer {add_token(engine, 'ana', 'workers')}"}
+    engine.dispose()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with (tmp_path / "server.log").open("wb") as log:
+        process = subprocess.Popen([str(LANHAI), "serve", "--port", str(port), "--workers",
+                                    "2", "--json"], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                assert process.poll() is None, (tmp_path / "server.log").read_text()
+                try:
+                    if httpx.get(f"{url}/api/stats", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.3)
+            workers = [p for p in psutil.Process(process.pid).children(recursive=True)
+                       if "python" in p.name().lower() or "lanhai" in " ".join(p.cmdline())]
+            assert len(workers) >= 2, [p.cmdline() for p in workers]
+            made = httpx.post(f"{url}/api/strain", headers=curator, json={
+                **ZOBELLIA, "strain_designation": "KMM 3526"})
+            assert made.status_code == 201, made.text
+            accession = made.json()["accession"]
+            with httpx.Client(base_url=url) as client:  # new connections: either process
+                for _ in range(20):
+                    answer = client.get(f"/api/records/{accession}",
+                                        headers={"Connection": "close"})
+                    assert answer.status_code == 200
+                    assert answer.json()["fields"]["strain_designation"] == "KMM 3526"
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    assert all(not p.is_running() or p.status() == psutil.STATUS_ZOMBIE for p in workers)
+    first, _ = json.JSONDecoder().raw_decode((tmp_path / "server.log").read_text())
+    assert first["workers"] == 2 and first["url"] == url

@@ -51,6 +51,14 @@ async def _refuse(request: Request, exc: LanhaiError) -> Response:
     return await web.error_page(request, exc)
 
 
+def serve() -> FastAPI:
+    """The application of one process of ``lanhai serve --workers N``: the bank named by the
+    environment, warmed (uvicorn calls it in each worker process)."""
+    app = create_app(Settings.from_env())
+    warm(app)
+    return app
+
+
 def warm(app: FastAPI) -> None:
     """Load what the server keeps in memory now (search columns, dashboard and facet
     counts, the market's readings), so the first visitors get fast pages, and start the

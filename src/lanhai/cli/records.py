@@ -320,9 +320,12 @@ def history(accession: str, fmt: str, as_json: bool) -> None:
 @click.command()
 @click.option("--host", default=None, help="Address to bind (default LANHAI_HOST, 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default LANHAI_PORT, 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes answering on the address (one process uses one core; "
+                   "up to one per core, each with its own database connections).")
 @json_option
 @handles_errors
-def serve(host: str | None, port: int | None, as_json: bool) -> None:
+def serve(host: str | None, port: int | None, workers: int, as_json: bool) -> None:
     """Serve the HTTP API (and pages) for this bank."""
     import uvicorn
 
@@ -333,12 +336,19 @@ def serve(host: str | None, port: int | None, as_json: bool) -> None:
     # what runs killed earlier left (staging folders, partial files, uploads of requests
     # that died) goes in the background; `lanhai doctor` reports the rest
     opened.maintenance.start_cleanup(local_actor())
-    app = create_app(conf, bank=opened)
-    warm(app)  # dashboard and facet totals computed once now, not on the first visit
     bind_host, bind_port = host or conf.host, port or conf.port
     url = f"http://{bind_host}:{bind_port}"
-    emit({"url": url, "api": f"{url}/api", "openapi": f"{url}/openapi.json",
-          "database_url": safe_url(conf.database_url)}, as_json,
-         f"serving {safe_url(conf.database_url)} on {url} (API: {url}/api, "
-         f"OpenAPI: {url}/openapi.json)")
+    message = (f"serving {safe_url(conf.database_url)} on {url} (API: {url}/api, "
+               f"OpenAPI: {url}/openapi.json)")
+    data = {"url": url, "api": f"{url}/api", "openapi": f"{url}/openapi.json",
+            "database_url": safe_url(conf.database_url), "workers": workers}
+    if workers > 1:
+        # each process builds the application from the same environment (lanhai.app.serve)
+        emit(data, as_json, f"{message}, {workers} processes")
+        uvicorn.run("lanhai.app:serve", factory=True, host=bind_host, port=bind_port,
+                    workers=workers, log_level="warning")
+        return
+    app = create_app(conf, bank=opened)
+    warm(app)  # dashboard and facet totals computed once now, not on the first visit
+    emit(data, as_json, message)
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")

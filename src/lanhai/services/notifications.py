@@ -56,7 +56,9 @@ class NotificationService:
         is not yet sent. Returns how many entries were looked at, notices made and e-mails
         sent."""
         require_admin(actor)
-        with self._sweeping:
+        # one sweep at a time in this process, and across every server process of the bank
+        # (each runs the notifier): a notice is made and e-mailed once
+        with self._sweeping, self.db.exclusive("market notification sweep"):
             started = dt.datetime.now(dt.UTC)
             self.expire(actor, started.date())
             with self.db.read() as conn:

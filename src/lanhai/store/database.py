@@ -9,10 +9,15 @@ ends and rolled back if it raises, so a use case is all or nothing.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
+import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lanhai.db.engine import (
@@ -40,6 +45,10 @@ def _no_space(error: BaseException | None) -> bool:
     if getattr(error, "sqlite_errorcode", None) in _NO_SPACE_SQLITE:
         return True
     return getattr(error, "sqlstate", None) == _NO_SPACE_SQLSTATE
+
+
+#: the locks of :meth:`Database.exclusive` on in-memory databases, by name
+_PROCESS_LOCKS: dict[str, threading.Lock] = {}
 
 
 class Transaction:
@@ -129,6 +138,36 @@ class Database:
             with contextlib.suppress(Exception):
                 tx.rollback()
             conn.close()
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the bank-wide lock ``name`` for the block: one holder at a time among every
+        process on this database (the servers' processes, commands), waiting for it. On
+        PostgreSQL an advisory lock; on SQLite a lock file beside the database (processes
+        on one machine, as SQLite's are); an in-memory database has this process only."""
+        if self.dialect != "sqlite":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big",
+                                 signed=True)
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            with _PROCESS_LOCKS.setdefault(name, threading.Lock()):
+                yield
+            return
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        with open(Path(f"{database}.{slug}.lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def connect(self) -> Conn:
         """A connection the caller closes (a long import manages its own transaction)."""
