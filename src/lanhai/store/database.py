@@ -47,10 +47,6 @@ def _no_space(error: BaseException | None) -> bool:
     return getattr(error, "sqlstate", None) == _NO_SPACE_SQLSTATE
 
 
-#: the locks of :meth:`Database.exclusive` on in-memory databases, by name
-_PROCESS_LOCKS: dict[str, threading.Lock] = {}
-
-
 class Transaction:
     """An open transaction: ``conn`` for the store's functions, then commit or roll back."""
 
@@ -74,6 +70,9 @@ class Database:
                  pool: int = SERVER_POOL) -> None:
         self.url = url
         self.engine = engine or make_engine(url, pool=pool)
+        #: :meth:`exclusive` on an in-memory database (nobody else opens it), by name
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -144,7 +143,7 @@ class Database:
         """Hold the bank-wide lock ``name`` for the block: one holder at a time among every
         process on this database (the servers' processes, commands), waiting for it. On
         PostgreSQL an advisory lock; on SQLite a lock file beside the database (processes
-        on one machine, as SQLite's are); an in-memory database has this process only."""
+        on one machine, as SQLite's are); an in-memory database is this object's alone."""
         if self.dialect != "sqlite":
             key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big",
                                  signed=True)
@@ -158,7 +157,9 @@ class Database:
             return
         database = self.engine.url.database
         if not database or database == ":memory:":
-            with _PROCESS_LOCKS.setdefault(name, threading.Lock()):
+            with self._locks_lock:
+                lock = self._locks.setdefault(name, threading.Lock())
+            with lock:
                 yield
             return
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
