@@ -36,6 +36,20 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def initialised(bank_url: str, tmp_path: Path) -> tuple[dict[str, str], str]:
+    """`lanhai init` of a bank on ``bank_url``, with a curator ana: the servers' environment
+    and her API token."""
+    env = {**os.environ, "LANHAI_DATA_DIR": str(tmp_path / "data"),
+           "LANHAI_DATABASE_URL": bank_url}
+    env.pop("LANHAI_DASK_SCHEDULER", None)
+    subprocess.run([str(LANHAI), "init"], env=env, check=True, capture_output=True)
+    engine = make_engine(bank_url)
+    create_user(engine, "ana", "curator", password=PASSWORD)
+    token = add_token(engine, "ana", "servers")
+    engine.dispose()
+    return env, token
+
+
 def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     """Until the server at ``url`` answers (at most 2 minutes); fails with its log if the
     process ended."""
@@ -68,14 +82,7 @@ def bank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def servers(bank_url: str, tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
     """Two servers on one bank: their base URLs and the curator's API headers."""
-    data = tmp_path / "data"
-    env = {**os.environ, "LANHAI_DATA_DIR": str(data), "LANHAI_DATABASE_URL": bank_url}
-    env.pop("LANHAI_DASK_SCHEDULER", None)
-    subprocess.run([str(LANHAI), "init"], env=env, check=True, capture_output=True)
-    engine = make_engine(bank_url)
-    create_user(engine, "ana", "curator", password=PASSWORD)
-    token = add_token(engine, "ana", "two servers")
-    engine.dispose()
+    env, token = initialised(bank_url, tmp_path)
     ports = [free_port(), free_port()]
     logs = [(tmp_path / f"server-{p}.log").open("wb") for p in ports]
     processes = [subprocess.Popen([str(LANHAI), "serve", "--port", str(port)], env=env,
@@ -195,14 +202,8 @@ def test_one_command_serves_with_several_processes(bank_url: str, tmp_path: Path
     """`lanhai serve --workers 2`: two processes answer on one address, the same bank."""
     import psutil
 
-    data = tmp_path / "data"
-    env = {**os.environ, "LANHAI_DATA_DIR": str(data), "LANHAI_DATABASE_URL": bank_url}
-    env.pop("LANHAI_DASK_SCHEDULER", None)
-    subprocess.run([str(LANHAI), "init"], env=env, check=True, capture_output=True)
-    engine = make_engine(bank_url)
-    create_user(engine, "ana", "curator", password=PASSWORD)
-    curator = {"Authorization": f"Bearer {add_token(engine, 'ana', 'workers')}"}
-    engine.dispose()
+    env, token = initialised(bank_url, tmp_path)
+    curator = {"Authorization": f"Bearer {token}"}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with (tmp_path / "server.log").open("wb") as log:
