@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
@@ -30,6 +31,8 @@ from lanhai.services.sequences import cpu_count
 from lanhai.store.layout import Layout
 from lanhai.store.leftovers import scratch
 from lanhai.store.seq_index import DBS, SequenceIndex
+
+log = logging.getLogger("lanhai.search")
 
 Progress = Callable[[int, int, str], None]
 #: queries above this many are run as a background job by the API
@@ -244,10 +247,17 @@ class SequenceSearch:
 
     def _publish(self, dbs: Sequence[str]) -> None:
         """With a Dask cluster and object storage, upload new segments now, so the first
-        search on the cluster does not wait for them."""
+        search on the cluster does not wait for them (one the storage refuses now is
+        uploaded by that search, or it says why it cannot)."""
+        from lanhai.store.remote import StorageUnavailable
+
         if self.scheduler and self.layout.storage_url:
             for db in dbs:
-                self.index(db).publish()
+                try:
+                    self.index(db).publish()
+                except StorageUnavailable as err:
+                    log.warning("the index segments stay on this server for now: %s",
+                                err.message)
 
     def rebuild_index(self, db: str, progress: Progress = _no_progress) -> dict[str, Any]:
         """Index every stored assembly again (one segment per kind)."""
