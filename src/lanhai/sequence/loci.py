@@ -255,12 +255,12 @@ def predict_substrate(cazymes: Iterable[tuple[str, Mapping[str, Sequence[str]]]]
             voters.setdefault(substrate, []).append(protein)
     skipped = "; ".join(f"not counted: {s} ({', '.join(f)})" for s, f in sorted(ignored.items()))
     counts = evidence if evidence is not None else shipped()
-    loci = counts.scores(modules)
     if not votes or max(votes.values()) <= 0:
         # only modules the table does not know: one it lists without substrates (GT2, GT4)
         # is too broad to name any
         unknown = [m for m in modules if entry_level(m) is None]
         return _from_loci(counts.scores(unknown) if counts.knows(unknown) else {}, skipped)
+    loci = counts.scores(modules)
     floor = min(loci.values(), default=0.0)
     scored = {s: v + EVIDENCE_WEIGHT * loci.get(s, floor) for s, v in votes.items()}
     ranked = sorted(scored.items(), key=lambda kv: (-round(kv[1], 9), kv[0]))

@@ -463,14 +463,10 @@ class SequenceIndex:
             staged.unlink(missing_ok=True)
         return pointer
 
-    def publish(self) -> list[str]:
-        """Upload every live segment not yet in the object storage; their names."""
-        done = []
+    def publish(self) -> None:
+        """Upload every live segment not yet in the object storage."""
         for seg in self.state()["segments"]:
-            if not (self.segment_path(seg["name"]) / PUBLISHED).exists():
-                self.published(seg["name"])
-                done.append(seg["name"])
-        return done
+            self.published(seg["name"])
 
     # -- reading ----------------------------------------------------------------------------
     def warm(self) -> dict[str, Any]:
@@ -642,8 +638,9 @@ def cached_segment(store: SequenceStore, pointer: dict[str, Any]) -> Path:
     os.utime(folder)  # in use: kept
     now = time.time()
     for other in cache.iterdir():
-        if other != folder and now - other.stat().st_mtime > SEGMENT_CACHE_SECONDS:
-            shutil.rmtree(other, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):  # another task removed it meanwhile
+            if other != folder and now - other.stat().st_mtime > SEGMENT_CACHE_SECONDS:
+                shutil.rmtree(other, ignore_errors=True)
     return folder
 
 
