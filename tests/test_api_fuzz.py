@@ -105,14 +105,18 @@ def test_every_route_answers_only_what_it_documents(app_with_token: tuple[Any, s
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 40
 
+    # a generated value may spell another route's fixed path (kind "kinds" in /api/{kind}
+    # is /api/kinds): that request is the other operation's, answered by its schema
+    fixed = {op.path for op in operations if "{" not in op.path}
     for operation in operations:
-        _fuzz(operation, token, failures)
+        _fuzz(operation, token, failures, fixed)
     assert failures == [], "\n".join(sorted(set(failures))[:30])
 
 
-def _fuzz(operation: Any, token: str, failures: list[str]) -> None:
+def _fuzz(operation: Any, token: str, failures: list[str], fixed: set[str]) -> None:
     """Send generated requests for one operation (that fit its schema, and that break it),
-    as anonymous and as an admin."""
+    as anonymous and as an admin; a request whose path is one of the ``fixed`` paths of
+    other operations is theirs, and left out."""
     documented = set(operation.definition.raw.get("responses", {}))
 
     @given(case=st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
@@ -120,6 +124,8 @@ def _fuzz(operation: Any, token: str, failures: list[str]) -> None:
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     def check(case: Any) -> None:
+        if "{" in operation.path and case.formatted_path in fixed:
+            return
         for auth in (None, f"Bearer {token}"):
             # the document declares the bearer scheme, so cases may come with a made-up
             # token: the anonymous call sends none, the admin call the admin's

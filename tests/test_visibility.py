@@ -896,8 +896,11 @@ def test_hidden_records_change_no_answer(worlds: tuple[World, World], route: tup
 
 def _markers(world: World) -> dict[str, str]:
     """Strings only the hidden records hold."""
-    found = {name: value for name, value in world.hidden.items() if name != "job"}
-    found.update({"sample name": "hidden abyssal", "deposit number": "CGMCC No. 99999",
+    # numeric ids (a deal's, a release's, a need's) are no marker: "2" occurs in any token
+    found = {name: value for name, value in world.hidden.items()
+             if name != "job" and not value.isdigit()}
+    found.update({"release title": "secret release", "need title": "secret pilot line",
+                  "sample name": "hidden abyssal", "deposit number": "CGMCC No. 99999",
                   "assembly name": "secret second half",
                   "compound name": "secret salinosporamide B",
                   "germplasm number": CROAKER["accenumb"], "compound id": "CMNPD99999",
