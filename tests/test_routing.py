@@ -4,16 +4,21 @@ behave as before."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from starlette.routing import Match, Mount
+from starlette.types import Receive, Scope, Send
 
 from lanhai.api.routing import (
     LiteralPrefixRoute,
     RouteIndex,
     api_router,
+    direct,
     index_routes,
     mount,
     route_path,
@@ -194,3 +199,102 @@ def test_a_router_with_start_up_handlers_is_refused() -> None:
     router.add_event_handler("startup", lambda: None)
     with pytest.raises(ValueError, match="start-up"):
         mount(FastAPI(), router)
+
+
+def _answers(app: FastAPI, asks: list[tuple[str, dict[str, str]]]
+             ) -> list[tuple[int, dict[str, str], bytes]]:
+    with TestClient(app) as client:
+        out = []
+        for path, headers in asks:
+            response = client.get(path, headers=headers)
+            kept = {k: v for k, v in response.headers.items() if k.lower() != "date"}
+            out.append((response.status_code, kept, response.content))
+        return out
+
+
+def test_a_direct_read_answers_as_fastapi_would(sqlite_engine: Engine,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support import CURATOR, SAMPLE, add_token, create_user
+
+    bank = bank_on(sqlite_engine)
+    seen = bank.catalog.create(CURATOR, "sample", SAMPLE).accession
+    hidden = bank.catalog.create(CURATOR, "sample", {
+        **SAMPLE, "samp_name": "held back", "restricted": "yes"}).accession
+    create_user(sqlite_engine, "ana", "curator")
+    token = {"Authorization": f"Bearer {add_token(sqlite_engine, 'ana')}"}
+    asks = [(f"/api/records/{seen}", {}), (f"/api/records/{seen.lower()}", {}),
+            (f"/api/records/{hidden}", {}), (f"/api/records/{hidden}", token),
+            ("/api/records/LHSM9999999", {}), (f"/api/records/{seen}", {
+                "Authorization": "Bearer not-a-token"}), (f"/api/records/{seen}?x=1", {})]
+
+    direct_app = create_app(bank=bank)
+    record_route = next(r for r in direct_app.routes if isinstance(r, LiteralPrefixRoute)
+                        and r.path == "/api/records/{accession}")
+    assert record_route.direct_sources is not None
+    called: list[str] = []
+    original = LiteralPrefixRoute.call_directly
+
+    async def counting(self: LiteralPrefixRoute, scope: Scope, receive: Receive,
+                       send: Send) -> None:
+        called.append(scope["path"])
+        await original(self, scope, receive, send)
+
+    monkeypatch.setattr(LiteralPrefixRoute, "call_directly", counting)
+    direct = _answers(direct_app, asks)
+    assert len(called) == len(asks)  # every one of them answered directly
+
+    fastapi_app = create_app(bank=bank)
+    for route in fastapi_app.routes:
+        if isinstance(route, LiteralPrefixRoute):
+            route.direct_sources = None
+    called.clear()
+    assert _answers(fastapi_app, asks) == direct and called == []
+    assert [status for status, _h, _b in direct] == [200, 200, 404, 200, 404, 401, 200]
+    assert direct[0][1]["etag"] == '"1"' and b'"accession"' in direct[0][2]
+
+
+async def of_request(request: Request) -> str:
+    return request.url.path
+
+
+async def of_other(name: Annotated[str, Depends(of_request)]) -> str:
+    return name
+
+
+def test_only_request_only_endpoints_may_be_direct() -> None:
+    router = api_router()
+
+    @router.get("/fine/{name}")
+    @direct
+    async def fine(name: str, path: Annotated[str, Depends(of_request)]) -> PlainTextResponse:
+        return PlainTextResponse(f"{name} {path}")
+
+    app = FastAPI()
+    mount(app, router)
+    index_routes(app)
+    with TestClient(app) as client:
+        assert client.get("/fine/sea").text == "sea /fine/sea"
+
+    def refused(endpoint: object, path: str = "/bad/{name}", **options: object) -> str:
+        with pytest.raises(TypeError) as err:
+            api_router(**options).get(path)(direct(endpoint))  # type: ignore[arg-type]
+        return str(err.value)
+
+    def not_async(name: str) -> PlainTextResponse:
+        return PlainTextResponse(name)
+
+    async def with_query(name: str, limit: Annotated[int, Query()] = 1) -> PlainTextResponse:
+        return PlainTextResponse(name)
+
+    async def not_in_path(other: str) -> PlainTextResponse:
+        return PlainTextResponse(other)
+
+    async def nested(name: Annotated[str, Depends(of_other)]) -> PlainTextResponse:
+        return PlainTextResponse(name)
+
+    assert "must be async" in refused(not_async)
+    assert "'limit'" in refused(with_query)
+    assert "'other'" in refused(not_in_path)
+    assert "'name'" in refused(nested, path="/bad")
+    assert "dependencies would be skipped" in refused(
+        fine, dependencies=[Depends(of_request)])

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lanhai.api import schemas
 from lanhai.api.deps import ActorDep, BankDep, CuratorDep, EntryWriterDep, if_match_version
-from lanhai.api.routing import api_router
+from lanhai.api.routing import api_router, direct
 from lanhai.bank import Bank
 from lanhai.errors import NotFound, Problem, UsageError, ValidationFailed
 from lanhai.kinds import KINDS, LINK_RULES, PLURALS, KindSpec, kind_of_accession, kind_spec
@@ -190,6 +190,7 @@ def get_stats(actor: ActorDep, bank: BankDep) -> JSONResponse:
 
 @router.get("/records/{accession}", summary="Get any record by accession",
             response_model=schemas.Record, responses={200: RECORD})
+@direct
 async def get_any_record(accession: str, actor: ActorDep, bank: BankDep) -> JSONResponse:
     """The record with this accession, whatever its kind (case-insensitive)."""
     record = await _read(bank, bank.catalog.get, actor, accession)
