@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import pytest
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -292,7 +292,11 @@ def test_only_request_only_endpoints_may_be_direct() -> None:
     async def nested(name: Annotated[str, Depends(of_other)]) -> PlainTextResponse:
         return PlainTextResponse(name)
 
+    async def constrained(name: Annotated[str, Path(max_length=3)]) -> PlainTextResponse:
+        return PlainTextResponse(name)
+
     assert "must be async" in refused(not_async)
+    assert "not a plain string" in refused(constrained)
     assert "'limit'" in refused(with_query)
     assert "'other'" in refused(not_in_path)
     assert "'name'" in refused(nested, path="/bad")
