@@ -22,12 +22,15 @@ It is not a test and asserts nothing; it prints the figures.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lanhai.profiles.build_cazy_general import Training
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 POSITIONS = (0.5, 0.4, 0.3, 0.2, 0.15, 0.1, 0.05)
@@ -57,29 +60,28 @@ def _agreement(ours: Mapping[str, int], theirs: Mapping[str, int]) -> float:
     return 1 - sum(abs(ours.get(k, 0) - theirs.get(k, 0)) for k in keys) / total
 
 
-def evaluate(position: float, folds: Sequence[Fold], members: Mapping[str, set[str]],
-             excluded: Mapping[str, set[str]], family: Mapping[str, str],
-             group: Mapping[str, str], untied: Mapping[tuple[str, str], int],
+def evaluate(position: float, folds: Sequence[Fold], training: Training,
              proteins: set[str]) -> Outcome:
-    """Calibrate every fold's units at ``position`` on the proteins outside the fold, call the
-    fold, and score the calls."""
-    from lanhai.profiles.hmmtools import choose_threshold
+    """Calibrate every fold's units at ``position`` on the proteins outside the fold (the
+    builder's calibration), call the fold, and score the calls."""
+    from lanhai.profiles.build_cazy_general import _calibrate
 
+    members, excluded = training.member_sets, training.excluded
+    group = training.labels.universe.group
     agreements: list[float] = []
     tp = fn = fp = 0
     for fold in folds:
         outside = proteins - fold.inside
         calls: dict[str, set[str]] = defaultdict(set)
         for unit, per in fold.scores.items():
-            positives = [s for p in members[unit] - fold.inside if (s := per.get(p, 0.0)) > 0]
-            if not positives:
+            calibrated = _calibrate(per, members[unit] - fold.inside, excluded[unit], outside,
+                                    position)
+            if calibrated is None:
                 continue
-            negatives = [s for p, s in per.items() if p in outside and p not in members[unit]
-                         and p not in excluded[unit]]
-            cut, _how = choose_threshold(positives, negatives, position=position)
+            cut = calibrated[0]
             for protein, score in per.items():
                 if protein in fold.inside and score >= cut:
-                    calls[protein].add(family[unit])
+                    calls[protein].add(training.builds[unit].family)
                     if protein not in members[unit] and protein not in excluded[unit]:
                         fp += 1
             held = members[unit] & fold.inside
@@ -94,9 +96,9 @@ def evaluate(position: float, folds: Sequence[Fold], members: Mapping[str, set[s
                     for name in families:
                         ours[name] += 1
             for unit, proteins_of in members.items():
-                if unit == family[unit]:
+                if unit == training.builds[unit].family:
                     theirs[unit] += sum(group[p] == strain for p in proteins_of)
-            for (name, fam), n in untied.items():
+            for (name, fam), n in training.labels.untied.items():
                 if f"strain:{name}" == strain:
                     theirs[fam] += n
             agreements.append(_agreement(ours, theirs))
@@ -116,41 +118,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     cazy_dir = args.data / "cazy"
     every = sorted(p.name.removesuffix(".faa.gz")
                    for p in (cazy_dir / "proteomes").glob("*.faa.gz"))
-    training = [s for s in every if s not in HELD_OUT]
-    proteomes = load_proteomes(cazy_dir, training)
-    labels = builder.collect_labels(cazy_dir, proteomes, HELD_OUT, args.jobs)
-    universe = labels.universe
-    by_unit, builds = builder._units(labels.members, builder.MIN_MEMBERS, builder.MIN_SUBFAMILY)
-    built = [u for u, b in builds.items() if b.built]
-    block = builder.hmmtools.digitize(universe.sequences)
-    members = {u: {m.protein for m in by_unit[u]} for u in built}
-    models = [builder._model(u, by_unit[u]) for u in built]
-    scores = builder._best_domain_scores(models, block, args.jobs)
-    builder._repair_untied(labels.untied, scores, members, universe)
-    excluded = {u: builder._excluded(u, builds[u].family, universe, by_unit) for u in built}
-    groups = sorted({m.group for m in labels.members} | set(universe.group.values()))
-    fold_of = {g: int(hashlib.sha256(g.encode()).hexdigest(), 16) % builder.FOLDS
-               for g in groups}
-    print(f"{len(training)} training strains, {len(built)} units; "
+    proteomes = load_proteomes(cazy_dir, [s for s in every if s not in HELD_OUT])
+    training = builder.prepare_training(cazy_dir, proteomes, HELD_OUT, cpus=args.jobs)
+    universe, by_unit = training.labels.universe, training.by_unit
+    fold_of = builder.fold_of_groups(training.labels, builder.FOLDS)
+    print(f"{len(proteomes)} training strains, {len(training.built)} units; "
           f"{builder.FOLDS} folds grouped by strain or organism", flush=True)
     folds = []
     for k in range(builder.FOLDS):
         inside = {p for p, g in universe.group.items() if fold_of[g] == k}
         fold_models = []
-        for unit in built:
+        for unit in training.built:
             rest = [m for m in by_unit[unit] if m.protein not in inside]
             if len({m.protein for m in rest}) >= 2:
                 fold_models.append(builder._model(unit, rest))
-        folds.append(Fold(inside, builder._best_domain_scores(fold_models, block, args.jobs)))
+        folds.append(Fold(inside, builder._best_domain_scores(fold_models, training.block,
+                                                              args.jobs)))
         print(f"fold {k + 1}: {len(fold_models)} units rebuilt "
               f"({time.perf_counter() - started:.0f} s)", flush=True)
 
-    family = {u: builds[u].family for u in built}
     print(f"\n{'position':>8} {'mean agreement':>15} {'lowest':>7} {'recall':>7} "
           f"{'precision':>9}   (per training strain, called from the folds without it)")
     for position in POSITIONS:
-        out = evaluate(position, folds, members, excluded, family, universe.group,
-                       labels.untied, set(universe.sequences))
+        out = evaluate(position, folds, training, set(universe.sequences))
         mark = "  <- the builder's" if position == builder.THRESHOLD_POSITION else ""
         print(f"{position:>8g} {sum(out.agreements) / len(out.agreements):>15.3f} "
               f"{min(out.agreements):>7.3f} {out.recall:>7.3f} {out.precision:>9.3f}{mark}")

@@ -308,7 +308,8 @@ def _best_domain_scores(models: Sequence[HMM[Any]], block: Any, cpus: int
 
 
 def _calibrate(scores: Mapping[str, float], members: set[str], excluded: set[str],
-               proteins: Iterable[str]) -> tuple[float, str, list[float], list[float]] | None:
+               proteins: Iterable[str], position: float = THRESHOLD_POSITION
+               ) -> tuple[float, str, list[float], list[float]] | None:
     keep = set(proteins)
     positives = [scores.get(p, 0.0) for p in members if p in keep]
     negatives = [s for p, s in scores.items()
@@ -316,7 +317,7 @@ def _calibrate(scores: Mapping[str, float], members: set[str], excluded: set[str
     found = [s for s in positives if s > 0]
     if not found:
         return None
-    value, how = hmmtools.choose_threshold(found, negatives, position=THRESHOLD_POSITION)
+    value, how = hmmtools.choose_threshold(found, negatives, position=position)
     return value, how, positives, negatives
 
 
@@ -374,6 +375,53 @@ def collect_labels(cazy_dir: Path, proteomes: Mapping[str, Mapping[str, str]],
     return Labels(universe, members, skipped, dict(dbcan_rows), untied)
 
 
+@dataclass
+class Training:
+    """What the build, its cross-validation and its benchmarks start from: the labels, the
+    units, every built unit's model and its best domain score on every protein."""
+
+    labels: Labels
+    by_unit: dict[str, list[Member]]
+    builds: dict[str, UnitBuild]
+    built: list[str]
+    block: Any
+    member_sets: dict[str, set[str]]
+    models: dict[str, HMM[Any]]
+    scores: dict[str, dict[str, float]]
+    #: proteins set aside per unit as the likely proteins of untied dbCAN rows
+    repaired: dict[str, int]
+    #: per unit, the proteins that are neither members nor non-members
+    excluded: dict[str, set[str]]
+
+
+def prepare_training(cazy_dir: Path, proteomes: Mapping[str, Mapping[str, str]],
+                     held_out: Sequence[str], *, min_members: int = MIN_MEMBERS,
+                     min_subfamily: int = MIN_SUBFAMILY, cpus: int = 1,
+                     report: Callable[[str], None] = lambda what: None) -> Training:
+    """Labels, units and models of the training proteomes, and the models' scores."""
+    labels = collect_labels(cazy_dir, proteomes, held_out, cpus)
+    universe = labels.universe
+    by_unit, builds = _units(labels.members, min_members, min_subfamily)
+    built = [u for u, b in builds.items() if b.built]
+    block = hmmtools.digitize(universe.sequences)
+    member_sets = {u: {m.protein for m in by_unit[u]} for u in built}
+    report("building the models")
+    models = {u: _model(u, by_unit[u]) for u in built}
+    for unit in built:
+        builds[unit].seeds = len({m.domain for m in by_unit[unit]})
+    scores = _best_domain_scores(list(models.values()), block, cpus)
+    repaired = _repair_untied(labels.untied, scores, member_sets, universe)
+    excluded = {u: _excluded(u, builds[u].family, universe, by_unit) for u in built}
+    return Training(labels, by_unit, builds, built, block, member_sets, models, scores,
+                    repaired, excluded)
+
+
+def fold_of_groups(labels: Labels, folds: int) -> dict[str, int]:
+    """The cross-validation fold of every strain or organism (a stable hash of its name)."""
+    groups = {m.group for m in labels.members} | set(labels.universe.group.values())
+    return {g: int(hashlib.sha256(g.encode()).hexdigest(), 16) % folds for g in sorted(groups)}
+
+
 def build_general_cazy(data: Path, out: Path, *, held_out: Sequence[str] = HELD_OUT,
                        min_members: int = MIN_MEMBERS, min_subfamily: int = MIN_SUBFAMILY,
                        folds: int = FOLDS, cpus: int = 1, replace: bool = True,
@@ -399,24 +447,16 @@ def build_general_cazy(data: Path, out: Path, *, held_out: Sequence[str] = HELD_
     total_steps = folds + 4
     report(0, total_steps, "reading proteomes and labels")
     proteomes = load_proteomes(cazy_dir, training)
-    labels = collect_labels(cazy_dir, proteomes, held_out, cpus)
-    universe, members = labels.universe, labels.members
-    by_unit, builds = _units(members, min_members, min_subfamily)
-    built = [u for u, b in builds.items() if b.built]
-    block = hmmtools.digitize(universe.sequences)
-    member_sets = {u: {m.protein for m in by_unit[u]} for u in built}
-
-    report(1, total_steps, "building the models")
-    models = {u: _model(u, by_unit[u]) for u in built}
-    for unit in built:
-        builds[unit].seeds = len({m.domain for m in by_unit[unit]})
-    scores = _best_domain_scores(list(models.values()), block, cpus)
-    repaired = _repair_untied(labels.untied, scores, member_sets, universe)
-    excluded = {u: _excluded(u, builds[u].family, universe, by_unit) for u in built}
+    prepared = prepare_training(cazy_dir, proteomes, held_out, min_members=min_members,
+                                min_subfamily=min_subfamily, cpus=cpus,
+                                report=lambda what: report(1, total_steps, what))
+    labels, universe = prepared.labels, prepared.labels.universe
+    by_unit, builds, built = prepared.by_unit, prepared.builds, prepared.built
+    block, member_sets, models = prepared.block, prepared.member_sets, prepared.models
+    scores, repaired, excluded = prepared.scores, prepared.repaired, prepared.excluded
 
     # cross-validation, grouped by organism
-    groups = sorted({m.group for m in members} | set(universe.group.values()))
-    fold_of = {g: int(hashlib.sha256(g.encode()).hexdigest(), 16) % folds for g in groups}
+    fold_of = fold_of_groups(labels, folds)
     tallies: dict[str, list[int]] = {u: [0, 0, 0] for u in built}  # tp, fn, fp
     for fold in range(folds):
         report(2 + fold, total_steps, f"cross-validation, fold {fold + 1} of {folds}")
