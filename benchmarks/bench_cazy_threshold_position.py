@@ -61,9 +61,11 @@ def _agreement(ours: Mapping[str, int], theirs: Mapping[str, int]) -> float:
 
 
 def evaluate(position: float, folds: Sequence[Fold], training: Training,
-             proteins: set[str]) -> Outcome:
+             proteins: set[str], overlap_in_gap: bool = True) -> Outcome:
     """Calibrate every fold's units at ``position`` on the proteins outside the fold (the
-    builder's calibration), call the fold, and score the calls."""
+    builder's calibration; where members and non-members overlap, at ``position`` of the best
+    split's gap or, without ``overlap_in_gap``, at the split itself), call the fold, and score
+    the calls."""
     from lanhai.profiles.build_cazy_general import _calibrate
 
     members, excluded = training.member_sets, training.excluded
@@ -75,7 +77,7 @@ def evaluate(position: float, folds: Sequence[Fold], training: Training,
         calls: dict[str, set[str]] = defaultdict(set)
         for unit, per in fold.scores.items():
             calibrated = _calibrate(per, members[unit] - fold.inside, excluded[unit], outside,
-                                    position)
+                                    position, overlap_in_gap)
             if calibrated is None:
                 continue
             cut = calibrated[0]
@@ -137,13 +139,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fold {k + 1}: {len(fold_models)} units rebuilt "
               f"({time.perf_counter() - started:.0f} s)", flush=True)
 
-    print(f"\n{'position':>8} {'mean agreement':>15} {'lowest':>7} {'recall':>7} "
-          f"{'precision':>9}   (per training strain, called from the folds without it)")
+    print(f"\n{'position':>8} {'overlap':>9} {'mean agreement':>15} {'lowest':>7} "
+          f"{'recall':>7} {'precision':>9}   (per training strain, called from the folds "
+          "without it; overlap: where members and non-members overlap, the threshold sits in "
+          "the best split's gap, or at the split)")
     for position in POSITIONS:
-        out = evaluate(position, folds, training, set(universe.sequences))
-        mark = "  <- the builder's" if position == builder.THRESHOLD_POSITION else ""
-        print(f"{position:>8g} {sum(out.agreements) / len(out.agreements):>15.3f} "
-              f"{min(out.agreements):>7.3f} {out.recall:>7.3f} {out.precision:>9.3f}{mark}")
+        for in_gap in (True, False):
+            out = evaluate(position, folds, training, set(universe.sequences), in_gap)
+            mark = ("  <- the builder's" if position == builder.THRESHOLD_POSITION and in_gap
+                    else "")
+            print(f"{position:>8g} {'in gap' if in_gap else 'at split':>9} "
+                  f"{sum(out.agreements) / len(out.agreements):>15.3f} "
+                  f"{min(out.agreements):>7.3f} {out.recall:>7.3f} {out.precision:>9.3f}{mark}")
     print(f"\n{time.perf_counter() - started:.0f} s in all")
     return 0
 

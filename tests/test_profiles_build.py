@@ -57,3 +57,42 @@ def test_linked_groups_are_connected_components_largest_first() -> None:
     assert linked_groups("abcdefg", links) == [["a", "b", "c"], ["d", "e"], ["f"], ["g"]]
     assert linked_groups([3, 1, 2], [(3, 2)]) == [[2, 3], [1]]
     assert linked_groups([], []) == []
+
+
+CBM9_ROWS = Path(__file__).parent / "data" / "profiles" / "cbm9_rows"
+
+
+def test_a_row_outvoted_by_a_conserved_protein_of_the_same_length_is_tied_by_the_model() -> None:
+    """dbCAN names RefSeq proteins, so a row is tied to a proteome protein by length. In two
+    strains the 876-aa CBM9 row could be the CBM9 protein or a valyl-tRNA synthetase of the
+    same length; the synthetases, conserved in every strain, outvote the CBM9 proteins and the
+    purity rule then drops both rows. The family's model ties them to the CBM9 proteins."""
+    from lanhai.profiles.build_cazy import (
+        _candidates,
+        _resolve_family,
+        load_proteomes,
+        read_dbcan_rows,
+    )
+
+    cazy = CBM9_ROWS / "cazy"
+    proteomes = load_proteomes(cazy)
+    per_family, _ = _candidates(read_dbcan_rows(cazy / "dbcan_hits_dev.tsv"), proteomes, None,
+                                min_coverage=0.35)
+    entries = per_family["CBM9"]
+    # orthologues of Maribacter 62-1's MAR621_03557 (CBM9) and MAR621_02847 (valyl-tRNA
+    # synthetase), both 876 aa
+    cbm9 = {"P178_RS0103920", "SAMN05192540_1723"}
+    synthetase = {"P178_RS0120015", "SAMN05192540_0246"}
+    assert all(any(c.split("_[")[0] in synthetase for c in candidates)
+               for strain, row, candidates in entries
+               if row["GeneLength"] == "876" and strain != "Maribacter_litoralis_SDRB-Phe2")
+
+    def tied(domains: list[object]) -> dict[str, str]:
+        return {d.protein.split("_[")[0]: d.source for d in domains}  # type: ignore[attr-defined]
+
+    plain = tied(_resolve_family("CBM9", entries, proteomes, 1))
+    assert not (set(plain) & (cbm9 | synthetase))
+    rescued = tied(_resolve_family("CBM9", entries, proteomes, 1, rescue=True))
+    assert {p: s for p, s in rescued.items() if p not in plain} == {
+        p: "dbcan-model-choice" for p in cbm9}
+    assert all(rescued[p] == s for p, s in plain.items())

@@ -120,6 +120,13 @@ def test_choose_threshold() -> None:
     assert choose_threshold([100.0, 80.0], [20.0, 40.0], position=0.25)[0] == 50.0
     value, how = choose_threshold([100.0, 80.0, 30.0], [50.0, 10.0])
     assert value == 30.0 and "best F1 0.857" in how  # at 30: 3 TP, 1 FP; at 80: F1 0.8
+    # the best split (at 60: 3 TP, 1 FP) placed a tenth of the way up its gap from 30, the
+    # highest score below it: every point of the gap calls the same proteins
+    value, how = choose_threshold([100.0, 80.0, 60.0], [70.0, 30.0], position=0.1,
+                                  overlap_in_gap=True)
+    assert value == 33.0 and "0.1 of the way up its gap from 30.0" in how
+    assert choose_threshold([100.0, 80.0, 60.0], [70.0, 59.9], position=0.1,
+                            overlap_in_gap=True)[0] == 60.0  # a gap too narrow to place in
     value, how = choose_threshold([30.0], [], position=0.2)
     assert value == 20.0 and "floor" in how  # 0.2 x 30 = 6 is raised to the 20-bit floor
 

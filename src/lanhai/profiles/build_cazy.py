@@ -61,6 +61,9 @@ MAX_EVALUE = 1e-15
 WIDEN_IEVALUE = 1e-20
 WIDEN_COVERAGE = 0.65
 RESOLVE_BITS = 20.0
+#: a row left out by the purity rule is tied to the candidate the family's model scores best
+#: when that protein scores at least this many bits and every other candidate under half of it
+RESCUE_BITS = 10.0
 SEED = 42
 _UNIT = re.compile(r"^((?:GH|GT|PL|CE|AA|CBM)\d+(?:_\d+)?)(?![0-9])(?:_[A-Za-z]|$)")
 
@@ -169,12 +172,18 @@ def _candidates(rows: list[dict[str, str]], proteomes: Mapping[str, Mapping[str,
 
 
 def _resolve_family(family: str, entries: list[tuple[str, dict[str, str], list[str]]],
-                    proteomes: Mapping[str, Mapping[str, str]], cpus: int) -> list[Domain]:
+                    proteomes: Mapping[str, Mapping[str, str]], cpus: int, *,
+                    rescue: bool = False) -> list[Domain]:
     """Tie each labelled row to one candidate: the only one, or the one most similar
     (phmmer, summed best bit score) to the candidates of the family's other labelled proteins.
     A row is kept only when its choice scores >= RESOLVE_BITS against another row's
     candidates (or it is the family's only row with a single candidate), and only when its
-    choice belongs to the largest group of choices linked to each other by >= RESOLVE_BITS."""
+    choice belongs to the largest group of choices linked to each other by >= RESOLVE_BITS.
+
+    With ``rescue``, every other row is then offered to a model of that largest group
+    (:func:`_rescue_rows`): a divergent paralogue the largest group cannot link by pairwise
+    scores, or a row whose candidates' conserved neighbours of the same length outvoted the
+    family's own protein, is tied to the candidate the model recognises."""
     names: dict[str, str] = {}
     owner: dict[str, int] = {}
     for i, (strain, row, candidates) in enumerate(entries):
@@ -219,18 +228,55 @@ def _resolve_family(family: str, entries: list[tuple[str, dict[str, str], list[s
                                   pair.get((tops[y], tops[x]), 0.0)) >= RESOLVE_BITS))
     groups = hmmtools.linked_groups(rows, links)
     kept = set(groups[0]) if groups else set()
+    rescued: dict[int, str] = {}
+    if rescue and kept:
+        rescued = _rescue_rows(family, entries, proteomes, {i: tops[i] for i in kept},
+                               [n for n in names if owner[n] not in kept], owner, cpus)
+        tops.update(rescued)
+        kept |= set(rescued)
     domains = []
-    for i in rows:
-        if i not in kept:
-            continue
+    for i in sorted(kept):
         strain, row, candidates = entries[i]
         top = tops[i]
         single = len(candidates) == 1
         source = ("dbcan-exact-id" if row["protein_id"] == locus_tag(top.split("|", 1)[1])
+                  else "dbcan-model-choice" if i in rescued
                   else "dbcan-unique-length" if single else "dbcan-length-consensus")
         domains.append(Domain(family, strain, top.split("|", 1)[1], int(row["GeneStart"]),
                               int(row["GeneEnd"]), source, cazy_unit(row["HMMProfile"]) or ""))
     return domains
+
+
+def _rescue_rows(family: str, entries: Sequence[tuple[str, dict[str, str], list[str]]],
+                 proteomes: Mapping[str, Mapping[str, str]], chosen: Mapping[int, str],
+                 others: Sequence[str], owner: Mapping[str, int], cpus: int) -> dict[int, str]:
+    """Rows tied to a candidate by a model of the ``chosen`` rows' domains: each row's
+    candidate proteins (``others``, ``"<row>|<header>"``) are scored whole by that model; the
+    best is taken when it scores >= RESCUE_BITS and every other candidate of the row under half
+    of it."""
+    if not others:
+        return {}
+    seeds = {}
+    for i, name in sorted(chosen.items()):
+        strain, row, _ = entries[i]
+        seeds[name] = proteomes[strain][name.split("|", 1)[1]][
+            int(row["GeneStart"]) - 1:int(row["GeneEnd"])]
+    model = hmmtools.build_hmm(family, seeds, seed=SEED)
+    whole = {n: proteomes[entries[owner[n]][0]][n.split("|", 1)[1]] for n in others}
+    score: dict[str, float] = {}
+    for hits in pyhmmer.hmmer.hmmsearch([model], hmmtools.digitize(whole), cpus=cpus, T=0.0):
+        for hit in hits:
+            score[str(hit.name)] = float(hit.score)
+    by_row: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    for name in others:
+        by_row[owner[name]].append((score.get(name, 0.0), name))
+    rescued = {}
+    for i, options in by_row.items():
+        options.sort(reverse=True)
+        best, name = options[0]
+        if best >= RESCUE_BITS and all(other < best / 2 for other, _ in options[1:]):
+            rescued[i] = name
+    return rescued
 
 
 def _domain_seq(proteomes: Mapping[str, Mapping[str, str]], d: Domain) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,13 +191,16 @@ def search_best(hmms: Sequence[HMM[Any]], proteins: DigitalSequenceBlock, *, cpu
 
 
 def choose_threshold(positives: Sequence[float], negatives: Sequence[float], *,
-                     floor: float = 20.0, position: float = 0.5) -> tuple[float, str]:
+                     floor: float = 20.0, position: float = 0.5,
+                     overlap_in_gap: bool = False) -> tuple[float, str]:
     """A bit-score threshold separating members (``positives``) from non-members.
 
     Separable: the point ``position`` of the way from the highest non-member up to the lowest
     member (0.5: the midpoint); no non-member scored: ``position`` x the lowest member. Otherwise
-    the candidate threshold with the best F1 (ties: the higher threshold). Never below
-    ``floor``. Returns the threshold (rounded to 0.1 bit) and how it was chosen.
+    the candidate threshold with the best F1 (ties: the higher threshold), or, with
+    ``overlap_in_gap``, the point ``position`` of the way up to it from the highest score below
+    it (every point of that gap calls the same proteins). Never below ``floor``. Returns the
+    threshold (rounded to 0.1 bit) and how it was chosen.
     """
     if not positives:
         raise ValueError("no member to calibrate on")
@@ -221,6 +225,11 @@ def choose_threshold(positives: Sequence[float], negatives: Sequence[float], *,
                 best = (f1, cut)
         value, how = best[1], (f"overlap (lowest member {low:.1f} <= highest non-member "
                                f"{high:.1f}); best F1 {best[0]:.3f} on training strains")
+        below = max((v for v in (*positives, *negatives) if v < value), default=0.0)
+        if overlap_in_gap and value - below > 0.2:
+            # rounded up: the threshold stays above every score of the gap's lower end
+            value = math.ceil((below + position * (value - below)) * 10) / 10
+            how += f", {position:g} of the way up its gap from {below:.1f}"
     if value < floor:
         value, how = floor, how + f"; raised to the {floor:.0f}-bit floor"
     return round(value, 1), how
