@@ -15,7 +15,8 @@ What it measures, in the same run
       dbCAN`` (proteins per family), over every family and over the marine families, with dbCAN
       filtered as dbCAN does by default (coverage >= 0.35, E < 1e-15) and as the Maribacter paper
       does (coverage >= 0.65);
-    * per family, summed over the held-out genomes: ours / dbCAN;
+    * per family, summed over the held-out genomes: ours / dbCAN; and per genome, every family
+      whose count differs;
     * Maribacter 62-1, per protein: recall and precision against dbCAN's labels;
     * the reference tool: Debian's ``hmmsearch --domtblout`` with the general pack's HMM file,
       the pack's rule applied to its domains (sequence E <= 1e-5, a domain scoring at least the
@@ -201,6 +202,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if abs(ours_total[f] - theirs_total[f]) >= 2:
             note = "" if f in built else "  (no model: unsupported)"
             print(f"  {f:<7} {ours_total[f]:>4} / {theirs_total[f]:<4}{note}")
+
+    print("\nper genome, every family whose count differs: ours (cazy) / dbCAN (default filter)")
+    for s in held:
+        ours_n = _counts(calls_by["cazy"][s])
+        theirs_n = _counts(default.get(strain_key(s), {}))
+        differ = sorted((f for f in set(ours_n) | set(theirs_n)
+                         if ours_n.get(f, 0) != theirs_n.get(f, 0)),
+                        key=lambda f: (-abs(ours_n.get(f, 0) - theirs_n.get(f, 0)), f))
+        print(f"  {short[s]:<18} " + " ".join(
+            f"{f} {ours_n.get(f, 0)}/{theirs_n.get(f, 0)}" for f in differ))
 
     mar = "Maribacter_62-1"
     if mar in held:
