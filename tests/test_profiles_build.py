@@ -68,6 +68,7 @@ def test_a_row_outvoted_by_a_conserved_protein_of_the_same_length_is_tied_by_the
     same length; the synthetases, conserved in every strain, outvote the CBM9 proteins and the
     purity rule then drops both rows. The family's model ties them to the CBM9 proteins."""
     from lanhai.profiles.build_cazy import (
+        Domain,
         _candidates,
         _resolve_family,
         load_proteomes,
@@ -87,8 +88,8 @@ def test_a_row_outvoted_by_a_conserved_protein_of_the_same_length_is_tied_by_the
                for strain, row, candidates in entries
                if row["GeneLength"] == "876" and strain != "Maribacter_litoralis_SDRB-Phe2")
 
-    def tied(domains: list[object]) -> dict[str, str]:
-        return {d.protein.split("_[")[0]: d.source for d in domains}  # type: ignore[attr-defined]
+    def tied(domains: list[Domain]) -> dict[str, str]:
+        return {d.protein.split("_[")[0]: d.source for d in domains}
 
     plain = tied(_resolve_family("CBM9", entries, proteomes, 1))
     assert not (set(plain) & (cbm9 | synthetase))
@@ -96,3 +97,37 @@ def test_a_row_outvoted_by_a_conserved_protein_of_the_same_length_is_tied_by_the
     assert {p: s for p, s in rescued.items() if p not in plain} == {
         p: "dbcan-model-choice" for p in cbm9}
     assert all(rescued[p] == s for p, s in plain.items())
+
+
+AA3_ROWS = Path(__file__).parent / "data" / "profiles" / "aa3_rows"
+
+
+def test_rows_naming_different_proteins_are_tied_to_different_proteins() -> None:
+    """Three strains hold four pairs of same-length AA3 paralogues, each paralogue with its own
+    dbCAN row. Without ``distinct`` both rows of a pair go to the paralogue with more support,
+    and the other, an AA3 protein scoring over 850 bits against the family's model, would count
+    as a non-member; with it every RefSeq id has its own protein."""
+    from lanhai.profiles.build_cazy import (
+        _candidates,
+        _resolve_family,
+        load_proteomes,
+        read_dbcan_rows,
+    )
+
+    cazy = AA3_ROWS / "cazy"
+    proteomes = load_proteomes(cazy)
+    per_family, _ = _candidates(read_dbcan_rows(cazy / "dbcan_hits_dev.tsv"), proteomes, None,
+                                min_coverage=0.35)
+    entries = per_family["AA3"]
+
+    def tied(**options: bool) -> list[str]:
+        return sorted(d.protein.split("_[")[0]
+                      for d in _resolve_family("AA3", entries, proteomes, 1, **options))
+
+    shared = tied(rescue=True)
+    assert len(shared) == len(entries) and len(set(shared)) == len(entries) - 4
+    assert tied() == shared  # the rescue finds no row to add here
+    one_each = tied(rescue=True, distinct=True)
+    assert len(set(one_each)) == len(entries)
+    assert set(one_each) - set(shared) == {"P178_RS0110430", "ZOBELLIA_2208", "ZOBELLIA_3177",
+                                           "FG20_RS17950"}

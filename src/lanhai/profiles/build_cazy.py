@@ -173,7 +173,7 @@ def _candidates(rows: list[dict[str, str]], proteomes: Mapping[str, Mapping[str,
 
 def _resolve_family(family: str, entries: list[tuple[str, dict[str, str], list[str]]],
                     proteomes: Mapping[str, Mapping[str, str]], cpus: int, *,
-                    rescue: bool = False) -> list[Domain]:
+                    rescue: bool = False, distinct: bool = False) -> list[Domain]:
     """Tie each labelled row to one candidate: the only one, or the one most similar
     (phmmer, summed best bit score) to the candidates of the family's other labelled proteins.
     A row is kept only when its choice scores >= RESOLVE_BITS against another row's
@@ -183,7 +183,12 @@ def _resolve_family(family: str, entries: list[tuple[str, dict[str, str], list[s
     With ``rescue``, every other row is then offered to a model of that largest group
     (:func:`_rescue_rows`): a divergent paralogue the largest group cannot link by pairwise
     scores, or a row whose candidates' conserved neighbours of the same length outvoted the
-    family's own protein, is tied to the candidate the model recognises."""
+    family's own protein, is tied to the candidate the model recognises.
+
+    With ``distinct``, rows naming different RefSeq proteins of one strain are tied to different
+    proteins: rows choose in order of their best support, each the best candidate no other
+    protein's row has taken (two same-length paralogues are otherwise both tied to the one with
+    more support, and the other counts as a non-member)."""
     names: dict[str, str] = {}
     owner: dict[str, int] = {}
     for i, (strain, row, candidates) in enumerate(entries):
@@ -209,16 +214,29 @@ def _resolve_family(family: str, entries: list[tuple[str, dict[str, str], list[s
                 key = (query, other)
                 best[key] = max(best.get(key, 0.0), float(hit.score))
                 pair[(query, target)] = max(pair.get((query, target), 0.0), float(hit.score))
+    support: dict[int, dict[str, float]] = {}
+    for name in names:
+        support.setdefault(owner[name], {})[name] = 0.0
+    for (query, _other), value in best.items():
+        support[owner[query]][query] += value
+    order = sorted(support, key=lambda i: (-max(support[i].values()), i)) if distinct \
+        else sorted(support)
     tops: dict[int, str] = {}
-    for i, (_strain, _row, candidates) in enumerate(entries):
-        options = [n for n in names if owner[n] == i]
-        if not options:
-            continue
-        support = {n: sum(v for (q, _), v in best.items() if q == n) for n in options}
-        top = max(options, key=lambda n: (support[n], n))
+    #: (strain, proteome header) -> the RefSeq id of the row tied to it
+    claimed: dict[tuple[str, str], str] = {}
+    for i in order:
+        strain, row, candidates = entries[i]
+        ranked = sorted(support[i], key=lambda n: (support[i][n], n), reverse=True)
+        if distinct:
+            ranked = [n for n in ranked if claimed.get(
+                (strain, n.split("|", 1)[1]), row["protein_id"]) == row["protein_id"]]
+            if not ranked:
+                continue
+        top = ranked[0]
         strongest = max((v for (q, _), v in best.items() if q == top), default=0.0)
         if strongest >= RESOLVE_BITS or (len(candidates) == 1 and len(entries) == 1):
             tops[i] = top
+            claimed[(strain, top.split("|", 1)[1])] = row["protein_id"]
     # purity: same-length orthologues of a wrong protein can support each other, so keep only
     # the largest group of choices linked by >= RESOLVE_BITS (same protein counts as linked)
     rows = sorted(tops)
@@ -230,8 +248,13 @@ def _resolve_family(family: str, entries: list[tuple[str, dict[str, str], list[s
     kept = set(groups[0]) if groups else set()
     rescued: dict[int, str] = {}
     if rescue and kept:
+        taken = {(entries[i][0], tops[i].split("|", 1)[1]): entries[i][1]["protein_id"]
+                 for i in kept} if distinct else {}
+        others = [n for n in names if owner[n] not in kept and taken.get(
+            (entries[owner[n]][0], n.split("|", 1)[1]),
+            entries[owner[n]][1]["protein_id"]) == entries[owner[n]][1]["protein_id"]]
         rescued = _rescue_rows(family, entries, proteomes, {i: tops[i] for i in kept},
-                               [n for n in names if owner[n] not in kept], owner, cpus)
+                               others, owner, cpus, taken if distinct else None)
         tops.update(rescued)
         kept |= set(rescued)
     domains = []
@@ -249,11 +272,13 @@ def _resolve_family(family: str, entries: list[tuple[str, dict[str, str], list[s
 
 def _rescue_rows(family: str, entries: Sequence[tuple[str, dict[str, str], list[str]]],
                  proteomes: Mapping[str, Mapping[str, str]], chosen: Mapping[int, str],
-                 others: Sequence[str], owner: Mapping[str, int], cpus: int) -> dict[int, str]:
+                 others: Sequence[str], owner: Mapping[str, int], cpus: int,
+                 taken: Mapping[tuple[str, str], str] | None = None) -> dict[int, str]:
     """Rows tied to a candidate by a model of the ``chosen`` rows' domains: each row's
     candidate proteins (``others``, ``"<row>|<header>"``) are scored whole by that model; the
     best is taken when it scores >= RESCUE_BITS and every other candidate of the row under half
-    of it."""
+    of it. With ``taken`` ((strain, header) -> RefSeq id already tied to it), rows choose in
+    order of their best score and a protein goes to one RefSeq id only."""
     if not others:
         return {}
     seeds = {}
@@ -270,12 +295,19 @@ def _rescue_rows(family: str, entries: Sequence[tuple[str, dict[str, str], list[
     by_row: dict[int, list[tuple[float, str]]] = defaultdict(list)
     for name in others:
         by_row[owner[name]].append((score.get(name, 0.0), name))
+    claims = dict(taken or {})
     rescued = {}
-    for i, options in by_row.items():
+    for options in by_row.values():
         options.sort(reverse=True)
+    for i, options in sorted(by_row.items(), key=lambda item: (-item[1][0][0], item[0])):
         best, name = options[0]
+        key = (entries[i][0], name.split("|", 1)[1])
+        if taken is not None and claims.get(key, entries[i][1]["protein_id"]) != \
+                entries[i][1]["protein_id"]:
+            continue
         if best >= RESCUE_BITS and all(other < best / 2 for other, _ in options[1:]):
             rescued[i] = name
+            claims[key] = entries[i][1]["protein_id"]
     return rescued
 
 
