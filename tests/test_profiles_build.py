@@ -4,12 +4,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from lanhai.errors import UsageError
-from lanhai.profiles.build_cazy import build_marine_cazy
+from lanhai.profiles.build_cazy import (
+    Domain,
+    _candidates,
+    _resolve_family,
+    build_marine_cazy,
+    load_proteomes,
+    read_dbcan_rows,
+)
 from lanhai.profiles.hmmtools import read_hmms
 from lanhai.profiles.registry import read_manifest
 
@@ -59,7 +67,25 @@ def test_linked_groups_are_connected_components_largest_first() -> None:
     assert linked_groups([], []) == []
 
 
-CBM9_ROWS = Path(__file__).parent / "data" / "profiles" / "cbm9_rows"
+ROWS = Path(__file__).parent / "data" / "profiles"
+
+
+Entries = list[tuple[str, dict[str, str], list[str]]]
+
+
+def _resolver(folder: str, family: str) -> tuple[Entries, Callable[..., list[Domain]]]:
+    """One family's dbCAN rows with their candidates, and ``_resolve_family`` bound to them
+    (the rows and proteomes of ``tests/data/profiles/<folder>``)."""
+    cazy = ROWS / folder / "cazy"
+    proteomes = load_proteomes(cazy)
+    per_family, _ = _candidates(read_dbcan_rows(cazy / "dbcan_hits_dev.tsv"), proteomes, None,
+                                min_coverage=0.35)
+    entries = per_family[family]
+
+    def resolve(**options: bool) -> list[Domain]:
+        return _resolve_family(family, entries, proteomes, 1, **options)
+
+    return entries, resolve
 
 
 def test_a_row_outvoted_by_a_conserved_protein_of_the_same_length_is_tied_by_the_model() -> None:
@@ -67,19 +93,7 @@ def test_a_row_outvoted_by_a_conserved_protein_of_the_same_length_is_tied_by_the
     strains the 876-aa CBM9 row could be the CBM9 protein or a valyl-tRNA synthetase of the
     same length; the synthetases, conserved in every strain, outvote the CBM9 proteins and the
     purity rule then drops both rows. The family's model ties them to the CBM9 proteins."""
-    from lanhai.profiles.build_cazy import (
-        Domain,
-        _candidates,
-        _resolve_family,
-        load_proteomes,
-        read_dbcan_rows,
-    )
-
-    cazy = CBM9_ROWS / "cazy"
-    proteomes = load_proteomes(cazy)
-    per_family, _ = _candidates(read_dbcan_rows(cazy / "dbcan_hits_dev.tsv"), proteomes, None,
-                                min_coverage=0.35)
-    entries = per_family["CBM9"]
+    entries, resolve = _resolver("cbm9_rows", "CBM9")
     # orthologues of Maribacter 62-1's MAR621_03557 (CBM9) and MAR621_02847 (valyl-tRNA
     # synthetase), both 876 aa
     cbm9 = {"P178_RS0103920", "SAMN05192540_1723"}
@@ -91,15 +105,12 @@ def test_a_row_outvoted_by_a_conserved_protein_of_the_same_length_is_tied_by_the
     def tied(domains: list[Domain]) -> dict[str, str]:
         return {d.protein.split("_[")[0]: d.source for d in domains}
 
-    plain = tied(_resolve_family("CBM9", entries, proteomes, 1))
+    plain = tied(resolve())
     assert not (set(plain) & (cbm9 | synthetase))
-    rescued = tied(_resolve_family("CBM9", entries, proteomes, 1, rescue=True))
+    rescued = tied(resolve(rescue=True))
     assert {p: s for p, s in rescued.items() if p not in plain} == {
         p: "dbcan-model-choice" for p in cbm9}
     assert all(rescued[p] == s for p, s in plain.items())
-
-
-AA3_ROWS = Path(__file__).parent / "data" / "profiles" / "aa3_rows"
 
 
 def test_rows_naming_different_proteins_are_tied_to_different_proteins() -> None:
@@ -107,27 +118,16 @@ def test_rows_naming_different_proteins_are_tied_to_different_proteins() -> None
     dbCAN row. Without ``distinct`` both rows of a pair go to the paralogue with more support,
     and the other, an AA3 protein scoring over 850 bits against the family's model, would count
     as a non-member; with it every RefSeq id has its own protein."""
-    from lanhai.profiles.build_cazy import (
-        _candidates,
-        _resolve_family,
-        load_proteomes,
-        read_dbcan_rows,
-    )
-
-    cazy = AA3_ROWS / "cazy"
-    proteomes = load_proteomes(cazy)
-    per_family, _ = _candidates(read_dbcan_rows(cazy / "dbcan_hits_dev.tsv"), proteomes, None,
-                                min_coverage=0.35)
-    entries = per_family["AA3"]
+    entries, resolve = _resolver("aa3_rows", "AA3")
+    rows = len(entries)
 
     def tied(**options: bool) -> list[str]:
-        return sorted(d.protein.split("_[")[0]
-                      for d in _resolve_family("AA3", entries, proteomes, 1, **options))
+        return sorted(d.protein.split("_[")[0] for d in resolve(**options))
 
     shared = tied(rescue=True)
-    assert len(shared) == len(entries) and len(set(shared)) == len(entries) - 4
+    assert len(shared) == rows and len(set(shared)) == rows - 4
     assert tied() == shared  # the rescue finds no row to add here
     one_each = tied(rescue=True, distinct=True)
-    assert len(set(one_each)) == len(entries)
+    assert len(set(one_each)) == rows
     assert set(one_each) - set(shared) == {"P178_RS0110430", "ZOBELLIA_2208", "ZOBELLIA_3177",
                                            "FG20_RS17950"}
