@@ -122,21 +122,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                    for p in (cazy_dir / "proteomes").glob("*.faa.gz"))
     proteomes = load_proteomes(cazy_dir, [s for s in every if s not in HELD_OUT])
     training = builder.prepare_training(cazy_dir, proteomes, HELD_OUT, cpus=args.jobs)
-    universe, by_unit = training.labels.universe, training.by_unit
+    universe = training.labels.universe
     fold_of = builder.fold_of_groups(training.labels, builder.FOLDS)
     print(f"{len(proteomes)} training strains, {len(training.built)} units; "
           f"{builder.FOLDS} folds grouped by strain or organism", flush=True)
     folds = []
     for k in range(builder.FOLDS):
         inside = {p for p, g in universe.group.items() if fold_of[g] == k}
-        fold_models = []
-        for unit in training.built:
-            rest = [m for m in by_unit[unit] if m.protein not in inside]
-            if len({m.protein for m in rest}) >= 2:
-                fold_models.append(builder._model(unit, rest))
-        folds.append(Fold(inside, builder._best_domain_scores(fold_models, training.block,
+        # every unit, also those with no member in the fold: their calls there count
+        rebuilt = builder.fold_models(training, inside, members_inside_only=False)
+        folds.append(Fold(inside, builder._best_domain_scores(rebuilt, training.block,
                                                               args.jobs)))
-        print(f"fold {k + 1}: {len(fold_models)} units rebuilt "
+        print(f"fold {k + 1}: {len(rebuilt)} units rebuilt "
               f"({time.perf_counter() - started:.0f} s)", flush=True)
 
     print(f"\n{'position':>8} {'overlap':>9} {'mean agreement':>15} {'lowest':>7} "

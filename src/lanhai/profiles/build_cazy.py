@@ -228,8 +228,7 @@ def _resolve_family(family: str, entries: list[tuple[str, dict[str, str], list[s
         strain, row, candidates = entries[i]
         ranked = sorted(support[i], key=lambda n: (support[i][n], n), reverse=True)
         if distinct:
-            ranked = [n for n in ranked if claimed.get(
-                (strain, n.split("|", 1)[1]), row["protein_id"]) == row["protein_id"]]
+            ranked = [n for n in ranked if _free(claimed, strain, n, row["protein_id"])]
             if not ranked:
                 continue
         top = ranked[0]
@@ -249,12 +248,10 @@ def _resolve_family(family: str, entries: list[tuple[str, dict[str, str], list[s
     rescued: dict[int, str] = {}
     if rescue and kept:
         taken = {(entries[i][0], tops[i].split("|", 1)[1]): entries[i][1]["protein_id"]
-                 for i in kept} if distinct else {}
-        others = [n for n in names if owner[n] not in kept and taken.get(
-            (entries[owner[n]][0], n.split("|", 1)[1]),
-            entries[owner[n]][1]["protein_id"]) == entries[owner[n]][1]["protein_id"]]
-        rescued = _rescue_rows(family, entries, proteomes, {i: tops[i] for i in kept},
-                               others, owner, cpus, taken if distinct else None)
+                 for i in kept} if distinct else None
+        rescued = _rescue_rows(family, entries, proteomes,
+                               {tops[i]: names[tops[i]] for i in sorted(kept)},
+                               [n for n in names if owner[n] not in kept], owner, cpus, taken)
         tops.update(rescued)
         kept |= set(rescued)
     domains = []
@@ -270,22 +267,28 @@ def _resolve_family(family: str, entries: list[tuple[str, dict[str, str], list[s
     return domains
 
 
+def _free(claims: Mapping[tuple[str, str], str], strain: str, name: str, protein_id: str
+          ) -> bool:
+    """Whether candidate ``name`` (``"<row>|<header>"``) of ``strain`` is not tied to a row of
+    another RefSeq protein than ``protein_id``."""
+    return claims.get((strain, name.split("|", 1)[1]), protein_id) == protein_id
+
+
 def _rescue_rows(family: str, entries: Sequence[tuple[str, dict[str, str], list[str]]],
-                 proteomes: Mapping[str, Mapping[str, str]], chosen: Mapping[int, str],
+                 proteomes: Mapping[str, Mapping[str, str]], seeds: Mapping[str, str],
                  others: Sequence[str], owner: Mapping[str, int], cpus: int,
                  taken: Mapping[tuple[str, str], str] | None = None) -> dict[int, str]:
-    """Rows tied to a candidate by a model of the ``chosen`` rows' domains: each row's
+    """Rows tied to a candidate by a model of the kept rows' domains (``seeds``): each row's
     candidate proteins (``others``, ``"<row>|<header>"``) are scored whole by that model; the
     best is taken when it scores >= RESCUE_BITS and every other candidate of the row under half
-    of it. With ``taken`` ((strain, header) -> RefSeq id already tied to it), rows choose in
-    order of their best score and a protein goes to one RefSeq id only."""
+    of it. With ``taken`` ((strain, header) -> RefSeq id already tied to it), candidates taken
+    by another RefSeq id are left out, rows choose in order of their best score and a protein
+    goes to one RefSeq id only."""
+    if taken is not None:
+        others = [n for n in others
+                  if _free(taken, entries[owner[n]][0], n, entries[owner[n]][1]["protein_id"])]
     if not others:
         return {}
-    seeds = {}
-    for i, name in sorted(chosen.items()):
-        strain, row, _ = entries[i]
-        seeds[name] = proteomes[strain][name.split("|", 1)[1]][
-            int(row["GeneStart"]) - 1:int(row["GeneEnd"])]
     model = hmmtools.build_hmm(family, seeds, seed=SEED)
     whole = {n: proteomes[entries[owner[n]][0]][n.split("|", 1)[1]] for n in others}
     score: dict[str, float] = {}
@@ -300,14 +303,12 @@ def _rescue_rows(family: str, entries: Sequence[tuple[str, dict[str, str], list[
     for options in by_row.values():
         options.sort(reverse=True)
     for i, options in sorted(by_row.items(), key=lambda item: (-item[1][0][0], item[0])):
-        best, name = options[0]
-        key = (entries[i][0], name.split("|", 1)[1])
-        if taken is not None and claims.get(key, entries[i][1]["protein_id"]) != \
-                entries[i][1]["protein_id"]:
+        (best, name), (strain, row, _) = options[0], entries[i]
+        if taken is not None and not _free(claims, strain, name, row["protein_id"]):
             continue
         if best >= RESCUE_BITS and all(other < best / 2 for other, _ in options[1:]):
             rescued[i] = name
-            claims[key] = entries[i][1]["protein_id"]
+            claims[(strain, name.split("|", 1)[1])] = row["protein_id"]
     return rescued
 
 

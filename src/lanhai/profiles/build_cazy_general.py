@@ -430,6 +430,20 @@ def fold_of_groups(labels: Labels, folds: int) -> dict[str, int]:
     return {g: int(hashlib.sha256(g.encode()).hexdigest(), 16) % folds for g in sorted(groups)}
 
 
+def fold_models(training: Training, inside: set[str], *, members_inside_only: bool
+                ) -> list[HMM[Any]]:
+    """Every built unit's model rebuilt without the proteins ``inside`` a cross-validation fold;
+    units left with fewer than two members are skipped and, with ``members_inside_only``, so
+    are units with no member inside."""
+    models = []
+    for unit in training.built:
+        rest = [m for m in training.by_unit[unit] if m.protein not in inside]
+        if len({m.protein for m in rest}) >= 2 and (not members_inside_only or any(
+                m.protein in inside for m in training.by_unit[unit])):
+            models.append(_model(unit, rest))
+    return models
+
+
 def build_general_cazy(data: Path, out: Path, *, held_out: Sequence[str] = HELD_OUT,
                        min_members: int = MIN_MEMBERS, min_subfamily: int = MIN_SUBFAMILY,
                        folds: int = FOLDS, cpus: int = 1, replace: bool = True,
@@ -459,7 +473,7 @@ def build_general_cazy(data: Path, out: Path, *, held_out: Sequence[str] = HELD_
                                 min_subfamily=min_subfamily, cpus=cpus,
                                 report=lambda what: report(1, total_steps, what))
     labels, universe = prepared.labels, prepared.labels.universe
-    by_unit, builds, built = prepared.by_unit, prepared.builds, prepared.built
+    builds, built = prepared.builds, prepared.built
     block, member_sets, models = prepared.block, prepared.member_sets, prepared.models
     scores, repaired, excluded = prepared.scores, prepared.repaired, prepared.excluded
 
@@ -470,14 +484,9 @@ def build_general_cazy(data: Path, out: Path, *, held_out: Sequence[str] = HELD_
         report(2 + fold, total_steps, f"cross-validation, fold {fold + 1} of {folds}")
         inside = {p for p, g in universe.group.items() if fold_of[g] == fold}
         outside = set(universe.sequences) - inside
-        fold_models = []
-        for unit in built:
-            rest = [m for m in by_unit[unit] if m.protein not in inside]
-            if len({m.protein for m in rest}) >= 2 and any(
-                    m.protein in inside for m in by_unit[unit]):
-                fold_models.append(_model(unit, rest))
-        fold_scores = _best_domain_scores(fold_models, block, cpus)
-        for model in fold_models:
+        rebuilt = fold_models(prepared, inside, members_inside_only=True)
+        fold_scores = _best_domain_scores(rebuilt, block, cpus)
+        for model in rebuilt:
             unit = str(model.name)
             per = fold_scores.get(unit, {})
             calibrated = _calibrate(per, member_sets[unit] - inside, excluded[unit],
