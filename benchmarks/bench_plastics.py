@@ -24,7 +24,8 @@ What it measures, in the same run
       other folds can find the rest);
     * with ``--loso``, a false-positive estimate that uses the background only: for each
       background proteome, the shipped pack's thresholds recomputed without it (the builder's
-      rule, and looser and stricter margins) and its proteins counted above them; then the
+      rule, and looser and stricter margins; an enzyme profile never below its share of its
+      enzyme's own score) and its proteins counted above them; then the
       same leaving out its whole genus (the other strains of a genus are close relatives, so
       this is the estimate for a proteome of a genus the pack has never seen).
 
@@ -74,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         FOLDS,
         HELD_OUT_PROTEOME,
         MARGIN,
+        RELATIVE_FLOOR,
         BuildCache,
         background_strains,
         build_plastics,
@@ -178,7 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {call.protein} {call.family} {call.score} bits")
 
     if args.loso:
-        _loso(args.data, pack, background_strains(args.data), FLOOR, MARGIN, args.jobs)
+        _loso(args.data, pack, background_strains(args.data), FLOOR, MARGIN, RELATIVE_FLOOR,
+              args.jobs)
 
     binary = shutil.which("hmmsearch")
     if binary is None:
@@ -214,10 +217,11 @@ def genus(strain: str) -> str:
 
 
 def _loso(data: Path, pack: Pack, strains: Sequence[str], floor: float, margin: float,
-          jobs: int) -> None:
+          relative_floor: float, jobs: int) -> None:
     """Leave each background proteome, then each genus, out: thresholds from the others'
-    highest scores, the left-out proteins counted above them (by the builder's rule and
-    others)."""
+    highest scores (and, for an enzyme profile, never below ``relative_floor`` x its enzyme's
+    own score, as the builder does), the left-out proteins counted above them (by the
+    builder's rule and others)."""
     import pyhmmer
     from pyhmmer.plan7 import HMMFile
 
@@ -225,6 +229,8 @@ def _loso(data: Path, pack: Pack, strains: Sequence[str], floor: float, margin: 
 
     with HMMFile(pack.path) as hmm_file:
         hmms = list(hmm_file)
+    own = {name: relative_floor * record["self_score"]
+           for name, record in pack.provenance["families"].items() if "self_score" in record}
     #: per strain: {HMM: {sequence: (score, E-value)}} (sequence text: strains share proteins)
     scores: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
     sizes: dict[str, int] = {}
@@ -248,7 +254,8 @@ def _loso(data: Path, pack: Pack, strains: Sequence[str], floor: float, margin: 
         genera = sorted({genus(s) for s in strains})
         others = "other proteomes" if grouping == "proteome" else "other genera's proteomes"
         print(f"\nleave-one-{grouping}-out ({len(strains)} proteomes of {len(genera)} genera, "
-              f"thresholds from the {others}, never below {floor:g}, E <= {pack.evalue:g}): "
+              f"thresholds from the {others}, never below {floor:g} nor {relative_floor:g} x "
+              f"an enzyme profile's own score, E <= {pack.evalue:g}): "
               f"proteins called per left-out proteome")
         for label, rule in rules.items():
             counts = []
@@ -259,7 +266,7 @@ def _loso(data: Path, pack: Pack, strains: Sequence[str], floor: float, margin: 
                     name = str(hmm.name)
                     top = max((v[0] for s in rest for v in scores[s].get(name, {}).values()),
                               default=0.0)
-                    cut = max(floor, rule(top))
+                    cut = max(floor, rule(top), own.get(name, 0.0))
                     called |= {q for q, (v, e) in scores[strain].get(name, {}).items()
                                if v >= cut and e <= pack.evalue}
                 counts.append(len(called))

@@ -16,6 +16,7 @@ from lanhai.profiles.build_plastics import (
     CLOSE_MATRIX,
     FLOOR,
     HELD_OUT_PROTEOME,
+    RELATIVE_FLOOR,
     build_plastics,
     cv_folds,
     enzyme_label,
@@ -57,8 +58,14 @@ def test_mini_build_is_deterministic_calibrated_and_cross_validated(tmp_path: Pa
     assert sorted(hmms) == sorted(pack.thresholds) == sorted(names)
     for name, value in pack.thresholds.items():
         assert value >= FLOOR
+        if records[name]["kind"] == "enzyme":  # nor below a share of the enzyme's own score
+            assert value >= RELATIVE_FLOOR * records[name]["self_score"]
         gathering = hmms[name].cutoffs.gathering
         assert gathering is not None and gathering[0] == pytest.approx(value, abs=0.01)
+    # the share decides where a long enzyme's own score dwarfs the background's and the floor
+    by_share = [n for n, r in records.items() if r["kind"] == "enzyme"
+                and r["threshold"] == pytest.approx(RELATIVE_FLOOR * r["self_score"], abs=0.11)]
+    assert by_share and all(records[n]["threshold"] > FLOOR + 0.05 for n in by_share)
     background = read_fasta(MINI / "cazy" / "proteomes" / "Zobellia_galactanivorans_DsiJ.faa.gz")
     assert call_pack(pack, digitize(background)) == []
     # every enzyme is found by its own profile with its own plastic type
@@ -111,7 +118,7 @@ def test_close_profiles_are_kept_by_their_gain_in_headroom(
     close = {n: r for n, r in records.items() if r["kind"] == "enzyme_close"}
     assert sorted(m for r in close.values() for m in r["members"]) == sorted(labels)
     # the BLOSUM80 profile of an enzyme scores it higher than the BLOSUM62 one
-    own = {n: r["headroom"] * r["threshold"] for n, r in records.items() if "headroom" in r}
+    own = {n: r["self_score"] for n, r in records.items() if "self_score" in r}
     assert all(own[n] > own[n.removesuffix("_close")] for n in close)
     gains = sorted(r["headroom"] / records[n.removesuffix("_close")]["headroom"]
                    for n, r in close.items())
@@ -179,7 +186,7 @@ def test_enzyme_names_are_readable_and_unique() -> None:
 def test_shipped_pack_is_built_from_every_enzyme_and_records_its_cross_validation() -> None:
     pack = builtin_pack("plastics")
     prov = pack.provenance
-    assert pack.version == "2.3"
+    assert pack.version == "2.4"
     assert prov["held_out_enzymes"] == [] and prov["training_enzymes"] == 190
     assert HELD_OUT_PROTEOME not in prov["background_strains"]
     cv = prov["cross_validation"]

@@ -26,7 +26,8 @@ Method (one HMM file, every HMM with its own calibrated bit-score threshold):
 4. **PlastEDMA** PETase HMMs join as ``PlastEDMA_<n>`` (substrate PET).
 5. **Calibration.** Every HMM is searched against the background proteomes (assumed to hold
    no plastic-degrading enzyme); its threshold is 10 % above the highest background sequence
-   score, and never below 30 bits. Written to ``thresholds`` and as GA lines, so
+   score, never below 30 bits nor, for an enzyme profile, below a tenth of its enzyme's own
+   score. Written to ``thresholds`` and as GA lines, so
    ``hmmsearch --cut_ga`` gives the same calls.
 6. **Cross-validation.** The shipped pack is built from every enzyme. Its manifest records
    the recall of a 5-fold cross-validation (:func:`cv_folds`: stratified by plastic type,
@@ -58,7 +59,7 @@ from lanhai.profiles.registry import write_pack
 Progress = Callable[[int, int, str], None]
 
 PACK_NAME = "plastics"
-PACK_VERSION = "2.3"
+PACK_VERSION = "2.4"
 #: the proteome kept out of every build: false positives are measured on it
 HELD_OUT_PROTEOME = "Maribacter_62-1"
 PLASTEDMA = "hmm/PlastEDMA_After_tcoffee_UPI_75-80.hmm.gz"
@@ -71,6 +72,8 @@ SEED = 42
 #: threshold = MARGIN x the highest background score, never below FLOOR bits
 MARGIN = 1.1
 FLOOR = 30.0
+#: an enzyme profile's threshold is also at least this share of its own enzyme's score
+RELATIVE_FLOOR = 0.1
 #: the substitution matrix of the close-relative profiles (BLOSUM62 builds the others)
 CLOSE_MATRIX = "BLOSUM80"
 #: a close-relative profile is kept when its enzyme's score / threshold is at least this many
@@ -281,8 +284,13 @@ def _background_max(models: Sequence[_Model], background: DigitalSequenceBlock,
     return {name: cache.background_max[k] for name, k in key.items()}
 
 
-def _threshold(background_max: float) -> float:
-    return round(max(FLOOR, background_max * MARGIN) + 0.05, 1)
+def _threshold(background_max: float, self_score: float | None = None) -> float:
+    """``MARGIN`` x the highest background score, never below ``FLOOR`` nor, for an enzyme
+    profile, below ``RELATIVE_FLOOR`` x its enzyme's own score."""
+    value = max(FLOOR, background_max * MARGIN)
+    if self_score is not None:
+        value = max(value, RELATIVE_FLOOR * self_score)
+    return round(value + 0.05, 1)
 
 
 def _self_scores(models: Sequence[_Model], training: Mapping[str, str], cache: BuildCache,
@@ -306,27 +314,43 @@ def headroom(self_score: float, threshold: float) -> float:
     return self_score / threshold
 
 
+@dataclasses.dataclass
+class _Calibration:
+    """The models of one training set and how their thresholds were set."""
+
+    models: list[_Model]
+    #: highest background sequence score, per HMM
+    highest: dict[str, float]
+    thresholds: dict[str, float]
+    #: per enzyme profile: its enzyme's own score
+    self_scores: dict[str, float]
+    #: per enzyme profile: own score / the background's threshold (before the relative floor)
+    headroom: dict[str, float]
+
+
 def _calibrated(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]],
                 plastedma: Sequence[HMM[Any]], background: DigitalSequenceBlock,
-                cache: BuildCache, cpus: int
-                ) -> tuple[list[_Model], dict[str, float], dict[str, float], dict[str, float]]:
-    """The models of one training set with their background maxima and thresholds, close-
-    relative profiles kept only where they gain ``CLOSE_GAIN`` in headroom over the BLOSUM62
-    profile; also every kept enzyme profile's headroom."""
+                cache: BuildCache, cpus: int) -> _Calibration:
+    """The models of one training set with their thresholds (also written as GA lines),
+    close-relative profiles kept only where they gain ``CLOSE_GAIN`` in headroom over the
+    BLOSUM62 profile: headroom over the background's threshold, so the choice rests on how
+    each profile separates its enzyme from the background."""
     models = _models(training, labels, plastedma, cache, cpus)
     highest = _background_max(models, background, cache, cpus)
-    thresholds = {m.family.name: _threshold(highest[m.family.name]) for m in models}
     own = _self_scores(models, training, cache, cpus)
-    room = {name: headroom(score, thresholds[name]) for name, score in own.items()}
+    room = {name: headroom(score, _threshold(highest[name])) for name, score in own.items()}
     names = enzyme_names(labels)
     kept = [m for m in models if m.kind != "enzyme_close"
             or room[m.family.name] >= CLOSE_GAIN * room[names[m.members[0]]]]
     keep = {m.family.name for m in kept}
+    thresholds = {m.family.name: _threshold(highest[m.family.name], own.get(m.family.name))
+                  for m in kept}
     for m in kept:
         m.hmm.cutoffs.gathering = (thresholds[m.family.name], thresholds[m.family.name])
-    return (kept, {n: v for n, v in highest.items() if n in keep},
-            {n: v for n, v in thresholds.items() if n in keep},
-            {n: round(v, 3) for n, v in room.items() if n in keep})
+    return _Calibration(
+        kept, {n: v for n, v in highest.items() if n in keep}, thresholds,
+        {n: round(v, 1) for n, v in own.items() if n in keep},
+        {n: round(v, 3) for n, v in room.items() if n in keep})
 
 
 def _models(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...]],
@@ -447,8 +471,9 @@ def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True
     cache.inputs = dict(inputs)
 
     report(1, steps, "building families and enzyme profiles, calibrating on the background")
-    models, highest, thresholds, room = _calibrated(training, labels, plastedma,
-                                                    background_block, cache, cpus)
+    calibration = _calibrated(training, labels, plastedma, background_block, cache, cpus)
+    models, highest, thresholds = (calibration.models, calibration.highest,
+                                   calibration.thresholds)
     report(2, steps, "calling the training enzymes")
     called = _calls(models, thresholds, hmmtools.digitize(training), cpus)
     substrates = {m.family.name: m.family.substrates for m in models}
@@ -462,11 +487,11 @@ def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True
         for k, fold in enumerate(folds):
             report(3 + k, steps, f"cross-validation fold {k + 1}/{FOLDS}")
             fold_training = {i: enzymes[i] for i in labels if i not in set(fold)}
-            fold_models, _high, fold_thr, _room = _calibrated(
-                fold_training, labels, plastedma, background_block, cache, cpus)
-            fold_called = _calls(fold_models, fold_thr, hmmtools.digitize(
+            fold_fit = _calibrated(fold_training, labels, plastedma, background_block, cache,
+                                   cpus)
+            fold_called = _calls(fold_fit.models, fold_fit.thresholds, hmmtools.digitize(
                 {i: enzymes[i] for i in fold}), cpus)
-            fold_subs = {m.family.name: m.family.substrates for m in fold_models}
+            fold_subs = {m.family.name: m.family.substrates for m in fold_fit.models}
             for key, (n, right) in _recall(fold, fold_called, fold_subs, labels).items():
                 totals[key][0] += n
                 totals[key][1] += right
@@ -493,12 +518,16 @@ def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True
             "kind": m.kind, "members": m.members or None,
             "substrates": list(m.family.substrates), "threshold": thresholds[name],
             "threshold_how": f"max({FLOOR:g}, {MARGIN:g} x highest background score "
-                             f"{highest[name]:.1f})",
+                             f"{highest[name]:.1f}" + (
+                                 f", {RELATIVE_FLOOR:g} x its enzyme's own score "
+                                 f"{calibration.self_scores[name]:.1f})"
+                                 if name in calibration.self_scores else ")"),
             "members_called": len(member_hits) if m.members else None,
             "training_enzymes_called": sum(1 for i in train if name in called.get(i, set())),
         }
-        if name in room:
-            records[name]["headroom"] = room[name]
+        if name in calibration.headroom:
+            records[name]["self_score"] = calibration.self_scores[name]
+            records[name]["headroom"] = calibration.headroom[name]
     kinds = Counter(m.kind for m in models)
     levels = " and ".join(f"E <= {e:g} ({'families' if n == 0 else 'subfamilies'})"
                           for n, e in enumerate(LINK_EVALUES))
@@ -519,13 +548,15 @@ def build_plastics(data: Path, out: Path, *, cpus: int = 1, replace: bool = True
             "enzyme_profiles": f"one single-sequence HMM per training enzyme "
                                f"({kinds['enzyme']}), substrates = its plastic types",
             "close_profiles": f"a {CLOSE_MATRIX} single-sequence HMM per training enzyme, "
-                              f"kept when its headroom (the enzyme's own score / threshold) is "
-                              f">= {CLOSE_GAIN:g} x the BLOSUM62 profile's "
-                              f"({kinds['enzyme_close']} kept)",
+                              f"kept when its headroom (the enzyme's own score / the "
+                              f"background's threshold) is >= {CLOSE_GAIN:g} x the BLOSUM62 "
+                              f"profile's ({kinds['enzyme_close']} kept)",
             "plastedma": f"{kinds['PlastEDMA']} PlastEDMA PETase HMMs, substrate PET",
             "threshold": f"{MARGIN:g} x the highest sequence score on {len(strains)} "
                          f"background proteomes ({len(background):,} proteins, "
-                         f"{len(unique):,} distinct), never below {FLOOR:g} bits",
+                         f"{len(unique):,} distinct), never below {FLOOR:g} bits nor, for "
+                         f"an enzyme profile, below {RELATIVE_FLOOR:g} x its enzyme's own "
+                         f"score",
             "threshold_applies_to": "sequence score (hit.score)",
         },
         "training_recall": {t: {"enzymes": n, "right": r} for t, (n, r) in sorted(
