@@ -76,8 +76,8 @@ FLOOR = 30.0
 RELATIVE_FLOOR = 0.1
 #: the substitution matrix of the close-relative profiles (BLOSUM62 builds the others)
 CLOSE_MATRIX = "BLOSUM80"
-#: a close-relative profile is kept when its enzyme's score / threshold is at least this many
-#: times the BLOSUM62 profile's
+#: a close-relative profile is kept when its enzyme's score / background threshold is at least
+#: this many times the BLOSUM62 profile's
 CLOSE_GAIN = 1.2
 CLOSE_SUFFIX = "_close"
 
