@@ -71,11 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from lanhai.profiles import hmmtools
     from lanhai.profiles.build_plastics import (
-        FLOOR,
         FOLDS,
         HELD_OUT_PROTEOME,
-        MARGIN,
-        RELATIVE_FLOOR,
         BuildCache,
         background_strains,
         build_plastics,
@@ -180,8 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {call.protein} {call.family} {call.score} bits")
 
     if args.loso:
-        _loso(args.data, pack, background_strains(args.data), FLOOR, MARGIN, RELATIVE_FLOOR,
-              args.jobs)
+        _loso(args.data, pack, background_strains(args.data), args.jobs)
 
     binary = shutil.which("hmmsearch")
     if binary is None:
@@ -216,21 +212,19 @@ def genus(strain: str) -> str:
     return strain.split("_", 1)[0]
 
 
-def _loso(data: Path, pack: Pack, strains: Sequence[str], floor: float, margin: float,
-          relative_floor: float, jobs: int) -> None:
+def _loso(data: Path, pack: Pack, strains: Sequence[str], jobs: int) -> None:
     """Leave each background proteome, then each genus, out: thresholds from the others'
-    highest scores (and, for an enzyme profile, never below ``relative_floor`` x its enzyme's
-    own score, as the builder does), the left-out proteins counted above them (by the
-    builder's rule and others)."""
+    highest scores by the builder's own rule (:func:`~lanhai.profiles.build_plastics.threshold`)
+    and by other margins, the left-out proteins counted above them."""
     import pyhmmer
     from pyhmmer.plan7 import HMMFile
 
     from lanhai.profiles import hmmtools
+    from lanhai.profiles.build_plastics import FLOOR, MARGIN, RELATIVE_FLOOR, threshold
 
     with HMMFile(pack.path) as hmm_file:
         hmms = list(hmm_file)
-    own = {name: relative_floor * record["self_score"]
-           for name, record in pack.provenance["families"].items() if "self_score" in record}
+    own = {name: record.get("self_score") for name, record in pack.provenance["families"].items()}
     #: per strain: {HMM: {sequence: (score, E-value)}} (sequence text: strains share proteins)
     scores: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
     sizes: dict[str, int] = {}
@@ -239,36 +233,34 @@ def _loso(data: Path, pack: Pack, strains: Sequence[str], floor: float, margin: 
         sizes[strain] = len(proteins)
         per: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
         for hits in pyhmmer.hmmer.hmmsearch(hmms, hmmtools.digitize(proteins), cpus=jobs,
-                                            T=floor / 2, domT=floor / 2):
+                                            T=FLOOR / 2, domT=FLOOR / 2):
             for hit in hits:
                 per[str(hits.query.name)][proteins[str(hit.name)]] = (float(hit.score),
                                                                       float(hit.evalue))
         scores[strain] = per
-    rules: dict[str, Callable[[float], float]] = {
-        f"x{margin:g} (the builder's)": lambda top: top * margin,
-        "x1.3": lambda top: top * 1.3, "x1.05": lambda top: top * 1.05,
-        "+2 bits": lambda top: top + 2.0, "+0.1 bits": lambda top: top + 0.1}
+    #: label -> (margin, bits added to the highest background score)
+    rules = {f"x{MARGIN:g} (the builder's)": (MARGIN, 0.0), "x1.3": (1.3, 0.0),
+             "x1.05": (1.05, 0.0), "+2 bits": (1.0, 2.0), "+0.1 bits": (1.0, 0.1)}
     groupings: dict[str, Callable[[str], str]] = {
         "proteome": lambda strain: strain, "genus": genus}
+    genera = sorted({genus(s) for s in strains})
     for grouping, group_of in groupings.items():
-        genera = sorted({genus(s) for s in strains})
         others = "other proteomes" if grouping == "proteome" else "other genera's proteomes"
         print(f"\nleave-one-{grouping}-out ({len(strains)} proteomes of {len(genera)} genera, "
-              f"thresholds from the {others}, never below {floor:g} nor {relative_floor:g} x "
+              f"thresholds from the {others}, never below {FLOOR:g} nor {RELATIVE_FLOOR:g} x "
               f"an enzyme profile's own score, E <= {pack.evalue:g}): "
               f"proteins called per left-out proteome")
-        for label, rule in rules.items():
+        #: per left-out strain: each HMM's highest score on the proteomes calibrated on
+        tops = {strain: {name: max((v[0] for s in strains if group_of(s) != group_of(strain)
+                                    for v in scores[s].get(name, {}).values()), default=0.0)
+                         for name in own}
+                for strain in strains}
+        for label, (margin, add) in rules.items():
             counts = []
             for strain in strains:
-                rest = [s for s in strains if group_of(s) != group_of(strain)]
-                called = set()
-                for hmm in hmms:
-                    name = str(hmm.name)
-                    top = max((v[0] for s in rest for v in scores[s].get(name, {}).values()),
-                              default=0.0)
-                    cut = max(floor, rule(top), own.get(name, 0.0))
-                    called |= {q for q, (v, e) in scores[strain].get(name, {}).items()
-                               if v >= cut and e <= pack.evalue}
+                called = {q for name in own for q, (v, e) in scores[strain].get(name, {}).items()
+                          if e <= pack.evalue
+                          and v >= threshold(tops[strain][name] + add, own[name], margin=margin)}
                 counts.append(len(called))
             worst = max(range(len(strains)), key=lambda i: counts[i] / sizes[strains[i]])
             share = {s: 100 * c / sizes[s] for s, c in zip(strains, counts, strict=True)}

@@ -284,10 +284,12 @@ def _background_max(models: Sequence[_Model], background: DigitalSequenceBlock,
     return {name: cache.background_max[k] for name, k in key.items()}
 
 
-def _threshold(background_max: float, self_score: float | None = None) -> float:
-    """``MARGIN`` x the highest background score, never below ``FLOOR`` nor, for an enzyme
-    profile, below ``RELATIVE_FLOOR`` x its enzyme's own score."""
-    value = max(FLOOR, background_max * MARGIN)
+def threshold(background_max: float, self_score: float | None = None, *,
+              margin: float | None = None) -> float:
+    """An HMM's threshold: ``margin`` (default ``MARGIN``) x the highest background score,
+    never below ``FLOOR`` nor, for an enzyme profile (``self_score``: its enzyme's own score),
+    below ``RELATIVE_FLOOR`` x that score; rounded up to the next 0.1 bit."""
+    value = max(FLOOR, background_max * (MARGIN if margin is None else margin))
     if self_score is not None:
         value = max(value, RELATIVE_FLOOR * self_score)
     return round(value + 0.05, 1)
@@ -338,12 +340,12 @@ def _calibrated(training: Mapping[str, str], labels: Mapping[str, tuple[str, ...
     models = _models(training, labels, plastedma, cache, cpus)
     highest = _background_max(models, background, cache, cpus)
     own = _self_scores(models, training, cache, cpus)
-    room = {name: headroom(score, _threshold(highest[name])) for name, score in own.items()}
+    room = {name: headroom(score, threshold(highest[name])) for name, score in own.items()}
     names = enzyme_names(labels)
     kept = [m for m in models if m.kind != "enzyme_close"
             or room[m.family.name] >= CLOSE_GAIN * room[names[m.members[0]]]]
     keep = {m.family.name for m in kept}
-    thresholds = {m.family.name: _threshold(highest[m.family.name], own.get(m.family.name))
+    thresholds = {m.family.name: threshold(highest[m.family.name], own.get(m.family.name))
                   for m in kept}
     for m in kept:
         m.hmm.cutoffs.gathering = (thresholds[m.family.name], thresholds[m.family.name])
